@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tandem.www.admin_site import restrict_admin_to_platform_admins
+
+restrict_admin_to_platform_admins(admin.site)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("tandem.api.urls")),
+    path("", include("tandem.www.urls")),
+]
+handler404 = "tandem.www.views.errors.not_found"

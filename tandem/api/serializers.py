@@ -1,0 +1,174 @@
+from rest_framework import serializers
+
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Delegation, Organization, Visibility
+from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name"]
+
+
+class DepartementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Departement
+        fields = ["code", "name", "region"]
+
+
+class ZoneEmploiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ZoneEmploi
+        fields = ["code", "name"]
+
+
+class CommuneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commune
+        fields = [
+            "code",
+            "name",
+            "siren",
+            "departement",
+            "region",
+            "epci",
+            "zone_emploi",
+            "population",
+            "postal_codes",
+            "is_current",
+            "merged_into",
+            "centroid_lat",
+            "centroid_lon",
+            "area_ha",
+        ]
+
+
+class CommuneDetailSerializer(CommuneSerializer):
+    class Meta(CommuneSerializer.Meta):
+        fields = [*CommuneSerializer.Meta.fields, "geometry"]
+
+
+class EpciSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Epci
+        fields = [
+            "siren",
+            "name",
+            "kind",
+            "financing",
+            "population",
+            "is_current",
+            "centroid_lat",
+            "centroid_lon",
+            "area_ha",
+        ]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commune
+        fields = ["code", "name", "departement", "region", "population"]
+
+
+class EpciDetailSerializer(EpciSerializer):
+    communes = serializers.SerializerMethodField()
+    regions = serializers.SerializerMethodField()
+
+    class Meta(EpciSerializer.Meta):
+        fields = [*EpciSerializer.Meta.fields, "regions", "communes", "geometry"]
+
+    def get_communes(self, obj) -> list[dict]:
+        members = obj.communes.filter(is_current=True).defer("geometry").order_by("code")
+        return MemberSerializer(members, many=True).data
+
+    def get_regions(self, obj) -> list[str]:
+        return sorted(set(obj.communes.filter(is_current=True).values_list("region_id", flat=True)))
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "kind", "epci", "region", "is_demo"]
+
+
+class PerimeterSerializer(serializers.ModelSerializer):
+    members = serializers.ListField(
+        child=serializers.RegexField(r"^(\d{9}|\d[\dAB]\d{3})$"),
+        write_only=True,
+        help_text="Codes INSEE de communes ou SIREN d'EPCI",
+        max_length=40000,
+    )
+    communes = serializers.SerializerMethodField()
+    owner = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
+
+    class Meta:
+        model = Perimeter
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "description",
+            "owner",
+            "visibility",
+            "source",
+            "members",
+            "communes",
+        ]
+        read_only_fields = ["source"]
+
+    def get_communes(self, obj) -> list[str]:
+        return list(obj.communes.values_list("pk", flat=True))
+
+
+class PerimeterUpdateSerializer(PerimeterSerializer):
+    members = serializers.ListField(
+        child=serializers.RegexField(r"^(\d{9}|\d[\dAB]\d{3})$"),
+        write_only=True,
+        required=False,
+        max_length=40000,
+    )
+
+    class Meta(PerimeterSerializer.Meta):
+        read_only_fields = ["source", "owner"]
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    communes = serializers.ListField(
+        child=serializers.RegexField(r"^\d[\dAB]\d{3}$"), required=False, default=list, max_length=40000
+    )
+
+    class Meta:
+        model = Delegation
+        fields = ["id", "delegator", "delegate", "scope", "communes", "starts_on", "ends_on", "revoked_at"]
+        read_only_fields = ["revoked_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["communes"] = list(instance.communes.values_list("pk", flat=True))
+        return data
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "at",
+            "username",
+            "organization",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "details",
+        ]
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    is_platform_admin = serializers.BooleanField()
+    current_organization = serializers.IntegerField(allow_null=True)
+    memberships = serializers.ListField(child=serializers.DictField())

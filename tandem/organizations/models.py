@@ -1,0 +1,143 @@
+"""Organisations sharing one instance, their members and roles, delegations, and shareable objects."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tandem.core.models import TimeStampedModel
+
+
+class Organization(TimeStampedModel):
+    class Kind(models.TextChoices):
+        REGION = "region", "Région"
+        EPCI = "epci", "EPCI"
+        AGENCE = "agence", "agence de développement économique"
+        MAISON_REGION = "maison_region", "Maison de Région"
+        AGENCE_INVESTISSEMENT = "agence_investissement", "agence régionale d'investissement"
+        OPERATEUR = "operateur", "opérateur"
+
+    name = models.CharField("nom", max_length=200)
+    slug = models.SlugField("identifiant", max_length=80, unique=True)
+    kind = models.CharField("type", max_length=30, choices=Kind.choices)
+    epci = models.OneToOneField(
+        "territories.Epci",
+        verbose_name="EPCI",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="organization",
+    )
+    region = models.ForeignKey(
+        "territories.Region", verbose_name="région", null=True, blank=True, on_delete=models.PROTECT
+    )
+    communes = models.ManyToManyField(
+        "territories.Commune", verbose_name="périmètre (communes)", blank=True, related_name="organizations"
+    )
+    is_demo = models.BooleanField("donnée de démonstration (fictive)", default=False)
+
+    class Meta:
+        verbose_name = "organisation"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    LECTEUR = "lecteur", "lecteur"
+    CONTRIBUTEUR = "contributeur", "contributeur"
+    ADMIN = "admin", "administrateur de l'organisation"
+
+
+ROLE_RANK = {Role.LECTEUR: 1, Role.CONTRIBUTEUR: 2, Role.ADMIN: 3}
+
+
+class Membership(TimeStampedModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.LECTEUR)
+
+    class Meta:
+        verbose_name = "appartenance"
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="unique_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.organization} ({self.get_role_display()})"
+
+
+class DelegationQuerySet(models.QuerySet):
+    def active(self, on=None):
+        today = on or timezone.localdate()
+        return self.filter(revoked_at__isnull=True, starts_on__lte=today).filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today)
+        )
+
+
+class Delegation(TimeStampedModel):
+    """An EPCI lets an agency act in (part of) its perimeter, for a period, until revoked."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "consultation"
+        WRITE = "write", "consultation et modification"
+
+    delegator = models.ForeignKey(
+        Organization, verbose_name="EPCI délégant", on_delete=models.CASCADE, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        Organization,
+        verbose_name="délégataire",
+        on_delete=models.CASCADE,
+        related_name="delegations_received",
+    )
+    scope = models.CharField("portée", max_length=10, choices=Scope.choices, default=Scope.WRITE)
+    communes = models.ManyToManyField(
+        "territories.Commune",
+        verbose_name="communes couvertes (vide : tout le périmètre)",
+        blank=True,
+        related_name="+",
+    )
+    starts_on = models.DateField("début", default=timezone.localdate)
+    ends_on = models.DateField("fin", null=True, blank=True)
+    revoked_at = models.DateTimeField("révoquée le", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "délégation"
+        ordering = ["-starts_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.delegator} → {self.delegate}"
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", "organisation propriétaire"
+    SHARED = "shared", "organisations désignées"
+    REGION = "region", "partagé avec la Région"
+    NETWORK = "network", "tout le réseau"
+
+
+class SharedObject(TimeStampedModel):
+    """Abstract base of every object owned by an organisation and governed by the permission layer.
+
+    `commune` places the object in a territory: an EPCI writes its objects in its perimeter, an agency those
+    covered by a delegation. A subclass with `CONFIDENTIAL = True` is seen only by its named `members`.
+    """
+
+    CONFIDENTIAL = False
+
+    owner = models.ForeignKey(
+        Organization, verbose_name="organisation propriétaire", on_delete=models.PROTECT, related_name="+"
+    )
+    visibility = models.CharField(
+        "visibilité", max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    shared_with = models.ManyToManyField(
+        Organization, verbose_name="partagé avec", blank=True, related_name="+"
+    )
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,211 @@
+"""The permission layer: one place that says who may see and change what.
+
+Every view, API endpoint, export, map layer, search and admin action goes through these functions:
+reads through `scope_queryset` (deny by default; what is not visible is simply absent, so it answers 404
+and never shows up in lists, counts or exports), writes through `can_create` / `can_change`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from tandem.organizations.models import ROLE_RANK, Delegation, Membership, Organization, Role, Visibility
+
+
+@dataclass(frozen=True)
+class DelegationGrant:
+    delegator_id: int
+    can_write: bool
+    commune_codes: frozenset[str]  # empty: the delegator's whole perimeter
+
+
+@dataclass
+class Actor:
+    """A user resolved once per request: their organisations, roles and active delegations."""
+
+    user: object
+    roles: dict[int, str] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)
+    grants: list[DelegationGrant] = field(default_factory=list)
+    current_org_id: int | None = None
+    system: bool = False  # the command line and background jobs, audited as « système »
+
+    @classmethod
+    def system_actor(cls, current_org_id: int | None = None) -> Actor:
+        return cls(user=None, current_org_id=current_org_id, system=True)
+
+    @classmethod
+    def for_user(cls, user, current_org_id: int | None = None) -> Actor:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return cls(user=user)
+        memberships = Membership.objects.filter(user=user).select_related("organization")
+        roles = {m.organization_id: m.role for m in memberships}
+        kinds = {m.organization_id: m.organization.kind for m in memberships}
+        grants = [
+            DelegationGrant(
+                delegator_id=d.delegator_id,
+                can_write=d.scope == Delegation.Scope.WRITE,
+                commune_codes=frozenset(c.pk for c in d.communes.all()),
+            )
+            for d in Delegation.objects.active().filter(delegate_id__in=roles).prefetch_related("communes")
+        ]
+        if current_org_id not in roles:
+            current_org_id = min(roles) if roles else None
+        return cls(user=user, roles=roles, kinds=kinds, grants=grants, current_org_id=current_org_id)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.system or bool(
+            self.user is not None and self.user.is_authenticated and self.user.is_active
+        )
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.system or (self.is_authenticated and self.user.is_superuser)
+
+    @property
+    def org_ids(self) -> set[int]:
+        return set(self.roles)
+
+    @property
+    def is_region_member(self) -> bool:
+        return Organization.Kind.REGION in self.kinds.values()
+
+    def rank_in(self, org_id: int | None) -> int:
+        return ROLE_RANK.get(self.roles.get(org_id), 0)
+
+    def is_org_admin(self, org_id: int | None) -> bool:
+        return self.is_platform_admin or self.rank_in(org_id) >= ROLE_RANK[Role.ADMIN]
+
+    def admin_org_ids(self) -> set[int]:
+        return {org_id for org_id, role in self.roles.items() if role == Role.ADMIN}
+
+
+ANONYMOUS = Actor(user=None)
+
+
+def _commune_field(model) -> str | None:
+    return getattr(model, "COMMUNE_FIELD", None)
+
+
+def visible_q(actor: Actor, model: type[Model]) -> Q:
+    """The filter of the objects of `model` (a SharedObject) that `actor` may see."""
+    if not actor.is_authenticated:
+        return Q(pk__in=[])
+    if model.CONFIDENTIAL:
+        # Confidential objects: named members only, platform administrators included.
+        if actor.system:
+            return Q()
+        return Q(pk__in=model.objects.filter(members=actor.user).values("pk"))
+    if actor.is_platform_admin:
+        return Q()
+    org_ids = actor.org_ids
+    q = Q(owner_id__in=org_ids) | Q(visibility=Visibility.NETWORK)
+    q |= Q(pk__in=model.objects.filter(shared_with__in=org_ids).values("pk"))
+    if actor.is_region_member:
+        q |= Q(visibility=Visibility.REGION)
+    q |= _delegation_q(actor, model, write=False)
+    return q
+
+
+def _delegation_q(actor: Actor, model, *, write: bool) -> Q:
+    q = Q(pk__in=[])
+    commune_field = _commune_field(model)
+    for grant in actor.grants:
+        if write and not grant.can_write:
+            continue
+        part = Q(owner_id=grant.delegator_id)
+        if grant.commune_codes and commune_field:
+            part &= Q(**{f"{commune_field}__in": grant.commune_codes})
+        q |= part
+    return q
+
+
+def scope_queryset(actor: Actor, queryset: QuerySet) -> QuerySet:
+    """Restrict any queryset of SharedObjects to what `actor` may see. The one entry point for reads."""
+    return queryset.filter(visible_q(actor, queryset.model))
+
+
+def get_visible_or_404(actor: Actor, queryset: QuerySet, **lookup):
+    """The object if `actor` may see it; otherwise 404, exactly as if it did not exist."""
+    try:
+        return scope_queryset(actor, queryset).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def _in_owner_perimeter(owner: Organization, commune_code: str | None) -> bool:
+    if commune_code is None or owner.kind not in (Organization.Kind.EPCI,):
+        return True
+    return owner.communes.filter(pk=commune_code).exists()
+
+
+def can_create(
+    actor: Actor, model: type[Model], *, owner: Organization, commune_code: str | None = None
+) -> bool:
+    """May `actor` create an object of `model` owned by `owner`, placed in `commune_code`?"""
+    if not actor.is_authenticated:
+        return False
+    if actor.is_platform_admin:
+        return True
+    if actor.rank_in(owner.pk) >= ROLE_RANK[Role.CONTRIBUTEUR]:
+        return _in_owner_perimeter(owner, commune_code)
+    commune_field = _commune_field(model)
+    for grant in actor.grants:
+        if grant.delegator_id == owner.pk and grant.can_write:
+            if not grant.commune_codes or not commune_field or commune_code in grant.commune_codes:
+                return _in_owner_perimeter(owner, commune_code)
+    return False
+
+
+def can_change(actor: Actor, obj) -> bool:
+    """May `actor` update or delete `obj`? (It must first be visible to them.)"""
+    model = type(obj)
+    if not scope_queryset(actor, model.objects.filter(pk=obj.pk)).exists():
+        return False
+    commune_field = _commune_field(model)
+    commune_code = getattr(obj, f"{commune_field}_id") if commune_field else None
+    return can_create(actor, model, owner=obj.owner, commune_code=commune_code)
+
+
+def can_share(actor: Actor, obj) -> bool:
+    """Only the owner organisation (contributors and above) changes who an object is shared with."""
+    return actor.is_platform_admin or actor.rank_in(obj.owner_id) >= ROLE_RANK[Role.CONTRIBUTEUR]
+
+
+def writable_owners(actor: Actor) -> QuerySet:
+    """Organisations on whose behalf `actor` may create objects (their own, or delegators)."""
+    if actor.is_platform_admin:
+        return Organization.objects.all()
+    own = {o for o, role in actor.roles.items() if ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]}
+    delegators = {g.delegator_id for g in actor.grants if g.can_write}
+    return Organization.objects.filter(pk__in=own | delegators)
+
+
+# --- Organisation-level objects (not SharedObjects) -----------------------------------------------------
+
+
+def delegations_visible_q(actor: Actor) -> Q:
+    if actor.is_platform_admin:
+        return Q()
+    return Q(delegator_id__in=actor.org_ids) | Q(delegate_id__in=actor.org_ids)
+
+
+def can_manage_delegations(actor: Actor, delegator: Organization) -> bool:
+    return delegator.kind == Organization.Kind.EPCI and actor.is_org_admin(delegator.pk)
+
+
+def audit_events_visible_q(actor: Actor) -> Q:
+    """Organisation administrators read their organisation's audit log; platform administrators all."""
+    if actor.is_platform_admin:
+        return Q()
+    return Q(organization_id__in=actor.admin_org_ids())
+
+
+def memberships_visible_q(actor: Actor) -> Q:
+    if actor.is_platform_admin:
+        return Q()
+    return Q(organization_id__in=actor.org_ids)

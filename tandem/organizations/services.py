@@ -1,0 +1,120 @@
+"""Writes on organisations, memberships and delegations. Every write is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tandem.core.audit import audit_record
+from tandem.core.errors import UserError
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Delegation, Membership, Organization, Role
+from tandem.organizations.perms import Actor, can_manage_delegations
+from tandem.territories.models import Commune, Epci, Region
+
+
+def organization_perimeters_sync() -> None:
+    """EPCI and Région organisations follow the official geography: their perimeter is their communes."""
+    through = Organization.communes.through
+    for org in Organization.objects.filter(kind=Organization.Kind.EPCI, epci__isnull=False):
+        _set_perimeter(through, org, Commune.objects.filter(epci_id=org.epci_id, is_current=True))
+    for org in Organization.objects.filter(kind=Organization.Kind.REGION, region__isnull=False):
+        _set_perimeter(through, org, Commune.objects.filter(region_id=org.region_id, is_current=True))
+
+
+def _set_perimeter(through, org: Organization, communes) -> None:
+    wanted = set(communes.values_list("pk", flat=True))
+    current = set(through.objects.filter(organization_id=org.pk).values_list("commune_id", flat=True))
+    if wanted == current:
+        return
+    through.objects.filter(organization_id=org.pk, commune_id__in=current - wanted).delete()
+    through.objects.bulk_create(
+        [through(organization_id=org.pk, commune_id=code) for code in sorted(wanted - current)],
+        batch_size=2000,
+    )
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    name: str,
+    kind: str,
+    slug: str | None = None,
+    epci: Epci | None = None,
+    region: Region | None = None,
+    commune_codes: list[str] | None = None,
+    is_demo: bool = False,
+) -> Organization:
+    """Create an organisation; an EPCI's or a Région's perimeter comes from the official geography."""
+    if kind == Organization.Kind.EPCI and epci is None:
+        raise UserError("Une organisation de type EPCI doit être rattachée à un EPCI (SIREN).")
+    org = Organization.objects.create(
+        name=name, kind=kind, slug=slug or slugify(name)[:80], epci=epci, region=region, is_demo=is_demo
+    )
+    if epci is not None:
+        codes = Commune.objects.filter(epci=epci, is_current=True).values_list("pk", flat=True)
+    elif region is not None and kind == Organization.Kind.REGION:
+        codes = Commune.objects.filter(region=region, is_current=True).values_list("pk", flat=True)
+    else:
+        codes = commune_codes or []
+    org.communes.set(list(codes))
+    return org
+
+
+def membership_set(*, organization: Organization, user, role: str) -> Membership:
+    membership, _ = Membership.objects.update_or_create(
+        user=user, organization=organization, defaults={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def delegation_create(
+    *,
+    actor: Actor,
+    delegator: Organization,
+    delegate: Organization,
+    scope: str = Delegation.Scope.WRITE,
+    commune_codes: list[str] | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> Delegation:
+    """An EPCI administrator delegates (part of) the EPCI's perimeter to an agency."""
+    if not can_manage_delegations(actor, delegator):
+        raise UserError("Seul un administrateur de l'EPCI peut déléguer son périmètre.")
+    if delegate.kind not in (Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION):
+        raise UserError("Le délégataire doit être une agence de développement ou une Maison de Région.")
+    starts_on = starts_on or timezone.localdate()
+    if ends_on and ends_on < starts_on:
+        raise UserError("La date de fin de la délégation précède sa date de début.")
+    codes = set(commune_codes or [])
+    outside = codes - set(delegator.communes.values_list("pk", flat=True))
+    if outside:
+        raise UserError(f"Communes hors du périmètre de l'EPCI : {', '.join(sorted(outside))}.")
+    delegation = Delegation.objects.create(
+        delegator=delegator,
+        delegate=delegate,
+        scope=scope,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_by=actor.user,
+    )
+    delegation.communes.set(sorted(codes))
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=delegation, details={"scope": scope})
+    return delegation
+
+
+def delegation_revoke(*, actor: Actor, delegation: Delegation) -> Delegation:
+    if not can_manage_delegations(actor, delegation.delegator):
+        raise UserError("Seul un administrateur de l'EPCI délégant peut révoquer la délégation.")
+    if delegation.revoked_at is None:
+        delegation.revoked_at = timezone.now()
+        delegation.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=delegation, details={"revoked": True})
+    return delegation
+
+
+__all__ = ["Role", "organization_create", "membership_set", "delegation_create", "delegation_revoke"]

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from tandem.core.commands import TandemCommand
+from tandem.core.errors import UserError
+from tandem.organizations.models import Organization, Visibility
+from tandem.organizations.perms import Actor
+from tandem.territories.models import Perimeter
+from tandem.territories.perimeters import perimeters_import
+
+
+class Command(TandemCommand):
+    help = "Importe des périmètres personnalisés (CSV ou GeoJSON : nom, code, SIREN d'EPCI ou codes INSEE)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--owner", required=True, help="identifiant (slug) de l'organisation propriétaire"
+        )
+        parser.add_argument("--kind", default=Perimeter.Kind.AUTRE, choices=Perimeter.Kind.values)
+        parser.add_argument("--visibility", default=Visibility.NETWORK, choices=Visibility.values)
+        parser.add_argument("--region", help="ne garder que les communes de cette région (code INSEE)")
+
+    def handle(self, *args, **opts):
+        owner = Organization.objects.filter(slug=opts["owner"]).first()
+        if owner is None:
+            raise UserError(f"Organisation « {opts['owner']} » introuvable.")
+        result = perimeters_import(
+            actor=Actor.system_actor(owner.pk),
+            owner=owner,
+            path=opts["file"],
+            kind=opts["kind"],
+            visibility=opts["visibility"],
+            only_region=opts["region"],
+        )
+        self.stdout.write(
+            f"{result.created} créé(s), {result.updated} modifié(s), {result.unchanged} inchangé(s)"
+            + (
+                f" ; {len(result.unknown_members)} membre(s) hors géographie chargée"
+                if result.unknown_members
+                else ""
+            )
+        )

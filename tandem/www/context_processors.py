@@ -1,0 +1,20 @@
+from django.conf import settings
+
+
+def tandem(request):
+    actor = getattr(request, "actor", None)
+    memberships = []
+    current = None
+    if actor is not None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        from tandem.organizations.models import Organization
+
+        orgs = {o.pk: o for o in Organization.objects.filter(pk__in=actor.org_ids)}
+        memberships = [(orgs[pk], role) for pk, role in actor.roles.items() if pk in orgs]
+        current = orgs.get(actor.current_org_id)
+    return {
+        "tandem_demo": settings.TANDEM_DEMO,
+        "tile_url": settings.TANDEM_TILE_URL,
+        "tile_attribution": settings.TANDEM_TILE_ATTRIBUTION,
+        "my_organizations": memberships,
+        "current_organization": current,
+    }

@@ -1,0 +1,29 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tandem.organizations.middleware import SESSION_KEY
+from tandem.organizations.models import Organization
+from tandem.territories.selectors import perimeter_layers, territory_figures
+
+
+@login_required
+def home(request):
+    """The current organisation's home: its perimeter on a map and its key figures."""
+    actor = request.actor
+    org = Organization.objects.filter(pk=actor.current_org_id).first()
+    context = {"organization": org}
+    if org is not None:
+        communes = org.communes.all()
+        context["figures"] = territory_figures(communes)
+        context["layers"] = perimeter_layers(communes)
+    return render(request, "www/home.html", context)
+
+
+@require_POST
+@login_required
+def switch_organization(request):
+    org_id = request.POST.get("organization")
+    if org_id and org_id.isdigit() and int(org_id) in request.actor.org_ids:
+        request.session[SESSION_KEY] = int(org_id)
+    return redirect("www:home")

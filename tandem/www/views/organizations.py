@@ -1,0 +1,82 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tandem.core.errors import UserError
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Delegation, Organization
+from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
+from tandem.organizations.services import delegation_create, delegation_revoke
+from tandem.www.forms import DelegationForm, split_codes
+
+
+@login_required
+def delegation_list(request):
+    actor = request.actor
+    delegations = (
+        Delegation.objects.filter(delegations_visible_q(actor))
+        .select_related("delegator", "delegate")
+        .prefetch_related("communes")
+    )
+    admin_epcis = Organization.objects.filter(kind=Organization.Kind.EPCI)
+    if not actor.is_platform_admin:
+        admin_epcis = admin_epcis.filter(pk__in=actor.admin_org_ids())
+    form = DelegationForm(request.POST or None, delegators=admin_epcis)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            delegation_create(
+                actor=actor,
+                delegator=data["delegator"],
+                delegate=data["delegate"],
+                scope=data["scope"],
+                commune_codes=split_codes(data["communes"]),
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+            )
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Délégation créée.")
+            return redirect("www:delegation_list")
+    return render(
+        request,
+        "www/organizations/delegations.html",
+        {"delegations": delegations, "form": form if admin_epcis.exists() else None},
+    )
+
+
+@require_POST
+@login_required
+def delegation_revoke_view(request, pk):
+    delegation = Delegation.objects.filter(delegations_visible_q(request.actor)).filter(pk=pk).first()
+    if delegation is None:
+        raise Http404
+    try:
+        delegation_revoke(actor=request.actor, delegation=delegation)
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Délégation révoquée.")
+    return redirect("www:delegation_list")
+
+
+@login_required
+def audit_log(request):
+    events = AuditEvent.objects.filter(audit_events_visible_q(request.actor)).select_related("organization")
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        events = events.filter(
+            Q(username__icontains=q) | Q(object_repr__icontains=q) | Q(object_type__icontains=q)
+        )
+    if not (request.actor.is_platform_admin or request.actor.admin_org_ids()):
+        raise Http404
+    return render(
+        request,
+        "www/organizations/audit.html",
+        {"events": Paginator(events, 50).get_page(request.GET.get("page")), "q": q},
+    )

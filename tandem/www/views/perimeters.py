@@ -1,0 +1,203 @@
+import json
+import tempfile
+from pathlib import Path
+
+import shapely
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tandem.core.audit import audit_record
+from tandem.core.errors import UserError
+from tandem.core.geo import feature, feature_collection
+from tandem.core.models import AuditEvent
+from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
+from tandem.territories.models import Perimeter
+from tandem.territories.perimeters import (
+    perimeter_create,
+    perimeter_delete,
+    perimeter_geometry,
+    perimeter_update,
+    perimeters_export_csv,
+    perimeters_import,
+)
+from tandem.territories.selectors import perimeter_layers, territory_figures
+from tandem.www.forms import PerimeterForm, PerimeterImportForm
+
+
+def _visible(request):
+    return scope_queryset(request.actor, Perimeter.objects.select_related("owner"))
+
+
+@login_required
+def perimeter_list(request):
+    perimeters = _visible(request).order_by("name")
+    return render(
+        request,
+        "www/perimeters/list.html",
+        {"perimeters": perimeters, "can_create": writable_owners(request.actor).exists()},
+    )
+
+
+@login_required
+def perimeter_detail(request, pk):
+    perimeter = get_visible_or_404(request.actor, Perimeter.objects.select_related("owner"), pk=pk)
+    communes = perimeter.communes.all()
+    return render(
+        request,
+        "www/perimeters/detail.html",
+        {
+            "perimeter": perimeter,
+            "figures": territory_figures(communes),
+            "layers": perimeter_layers(communes),
+            "communes": communes.defer("geometry").order_by("name")[:500],
+            "can_change": can_change(request.actor, perimeter),
+        },
+    )
+
+
+@login_required
+def perimeter_create_view(request):
+    owners = writable_owners(request.actor)
+    form = PerimeterForm(request.POST or None, owners=owners)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            perimeter = perimeter_create(
+                actor=request.actor,
+                owner=data["owner"],
+                name=data["name"],
+                members=data["members"],
+                kind=data["kind"],
+                code=data["code"],
+                description=data["description"],
+                visibility=data["visibility"],
+            )
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Périmètre créé.")
+            return redirect("www:perimeter_detail", pk=perimeter.pk)
+    return render(request, "www/perimeters/form.html", {"form": form, "title": "Nouveau périmètre"})
+
+
+@login_required
+def perimeter_edit(request, pk):
+    perimeter = get_visible_or_404(request.actor, Perimeter.objects.all(), pk=pk)
+    if not can_change(request.actor, perimeter):
+        return HttpResponse("Vous ne pouvez pas modifier ce périmètre.", status=403)
+    initial = {
+        "owner": perimeter.owner,
+        "name": perimeter.name,
+        "kind": perimeter.kind,
+        "code": perimeter.code,
+        "visibility": perimeter.visibility,
+        "description": perimeter.description,
+        "members": " ".join(perimeter.communes.values_list("pk", flat=True)),
+    }
+    form = PerimeterForm(request.POST or None, initial=initial, owners=writable_owners(request.actor))
+    form.fields["owner"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            perimeter_update(
+                actor=request.actor,
+                perimeter=perimeter,
+                members=data["members"],
+                name=data["name"],
+                kind=data["kind"],
+                code=data["code"],
+                description=data["description"],
+                visibility=data["visibility"],
+            )
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Périmètre modifié.")
+            return redirect("www:perimeter_detail", pk=perimeter.pk)
+    return render(request, "www/perimeters/form.html", {"form": form, "title": f"Modifier « {perimeter} »"})
+
+
+@require_POST
+@login_required
+def perimeter_delete_view(request, pk):
+    perimeter = get_visible_or_404(request.actor, Perimeter.objects.all(), pk=pk)
+    try:
+        perimeter_delete(actor=request.actor, perimeter=perimeter)
+    except UserError as exc:
+        return HttpResponse(exc.message, status=403)
+    messages.success(request, "Périmètre supprimé.")
+    return redirect("www:perimeter_list")
+
+
+@login_required
+def perimeter_import_view(request):
+    form = PerimeterImportForm(
+        request.POST or None, request.FILES or None, owners=writable_owners(request.actor)
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower() or ".csv"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path = path.with_suffix(suffix)
+            path.write_bytes(upload.read())
+            try:
+                result = perimeters_import(
+                    actor=request.actor,
+                    owner=form.cleaned_data["owner"],
+                    path=path,
+                    kind=form.cleaned_data["kind"],
+                    visibility=form.cleaned_data["visibility"],
+                )
+            except UserError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Import terminé : {result.created} créé(s), {result.updated} modifié(s), "
+                    f"{result.unchanged} inchangé(s).",
+                )
+                return redirect("www:perimeter_list")
+    return render(request, "www/perimeters/import.html", {"form": form})
+
+
+@login_required
+def perimeter_export_csv(request):
+    perimeters = _visible(request)
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="territories.perimeter",
+        details={"format": "csv", "count": perimeters.count()},
+    )
+    response = HttpResponse(perimeters_export_csv(perimeters), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="perimetres.csv"'
+    return response
+
+
+@login_required
+def perimeter_export_geojson(request, pk):
+    perimeter = get_visible_or_404(request.actor, Perimeter.objects.all(), pk=pk)
+    audit_record(
+        actor=request.actor, action=AuditEvent.Action.EXPORT, obj=perimeter, details={"format": "geojson"}
+    )
+    geom = perimeter_geometry(perimeter)
+    data = feature_collection(
+        [
+            feature(
+                json.loads(shapely.to_geojson(geom)) if geom is not None else None,
+                {
+                    "nom": perimeter.name,
+                    "code": perimeter.code,
+                    "type": perimeter.kind,
+                    "communes": list(perimeter.communes.values_list("pk", flat=True)),
+                },
+            )
+        ]
+    )
+    response = JsonResponse(data)
+    response["Content-Disposition"] = f'attachment; filename="perimetre-{perimeter.pk}.geojson"'
+    return response

@@ -1,0 +1,61 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from tandem.territories.models import Commune, Epci
+from tandem.territories.selectors import (
+    commune_list,
+    communes_layer,
+    epci_list,
+    epci_regions,
+    epcis_layer,
+    territory_figures,
+)
+
+
+@login_required
+def territory_search(request):
+    q = (request.GET.get("q") or "").strip()
+    region = request.GET.get("region") or None
+    epcis = epci_list(q=q or None, region=region)
+    communes = commune_list(q=q, region=region) if q else Commune.objects.none()
+    return render(
+        request,
+        "www/territories/search.html",
+        {
+            "q": q,
+            "epcis": Paginator(epcis, 50).get_page(request.GET.get("page")),
+            "communes": communes[:50],
+        },
+    )
+
+
+@login_required
+def epci_detail(request, siren):
+    epci = get_object_or_404(Epci, pk=siren)
+    communes = epci.communes.filter(is_current=True).order_by("name")
+    return render(
+        request,
+        "www/territories/epci.html",
+        {
+            "epci": epci,
+            "communes": communes.defer("geometry"),
+            "figures": territory_figures(communes),
+            "regions": epci_regions(epci),
+            "layers": {
+                "epcis": epcis_layer(Epci.objects.filter(pk=epci.pk)),
+                "communes": communes_layer(communes),
+            },
+        },
+    )
+
+
+@login_required
+def commune_detail(request, code):
+    commune = get_object_or_404(
+        Commune.objects.select_related("departement", "region", "epci", "zone_emploi"), pk=code
+    )
+    layers = {"communes": communes_layer(Commune.objects.filter(pk=code))}
+    if commune.epci_id:
+        layers["epcis"] = epcis_layer(Epci.objects.filter(pk=commune.epci_id))
+    return render(request, "www/territories/commune.html", {"commune": commune, "layers": layers})

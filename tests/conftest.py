@@ -1,0 +1,47 @@
+"""Test suite set-up. The official geography is loaded once per session, from the same packages as `make demo`
+(and the real zones d'emploi file from ../shared/data); tests then run in rolled-back transactions."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TANDEM_SHARED", REPO.parent / "shared"))
+DATA = SHARED / "data"
+
+
+def shared_file(relative: str) -> Path:
+    path = DATA / relative
+    if not path.exists():
+        pytest.fail(f"Fichier de données partagé introuvable : {path} (../shared doit être à côté du dépôt)")
+    return path
+
+
+ZE_ARGS = [
+    "--zones-emploi",
+    str(DATA / "real/economy/zones_emploi/zones_emploi_2020_communes_grand_est_cog2024.csv"),
+    "--zones-emploi-labels",
+    str(DATA / "real/economy/zones_emploi/zones_emploi_2020_grand_est.csv"),
+]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the national geography once, committed, for every non-transactional test."""
+    with django_db_blocker.unblock():
+        call_command("load_geography", *ZE_ARGS, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def grand_est_geography(transactional_db):
+    """For transactional (browser) tests, whose database is flushed after each test: Grand Est only,
+    from the real COG CSV and boundaries in ../shared/data."""
+    from tandem.territories.services import geography_load
+    from tandem.territories.sources import read_boundaries_file, read_cog_csv
+
+    geography = read_cog_csv(shared_file("real/admin/communes_grand_est_cog2026.csv"))
+    geography.outlines, _ = read_boundaries_file(shared_file("real/geo/communes_grand_est.geojson"))
+    geography_load(geography=geography)
+    return geography
