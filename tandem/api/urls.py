@@ -18,5 +18,8 @@ router.register("audit", views.AuditEventViewSet, basename="audit")
 urlpatterns = [
     path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("", include("tandem.api.land.urls")),
+    path("", include("tandem.api.companies.urls")),
+    path("", include("tandem.api.prospects.urls")),
     path("", include(router.urls)),
 ]

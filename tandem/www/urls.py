@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from tandem.www.views import home, organizations, perimeters, territories
 
@@ -32,4 +32,7 @@ urlpatterns = [
     path("delegations/", organizations.delegation_list, name="delegation_list"),
     path("delegations/<int:pk>/revoquer/", organizations.delegation_revoke_view, name="delegation_revoke"),
     path("journal/", organizations.audit_log, name="audit_log"),
+    path("foncier/", include("tandem.www.land.urls")),
+    path("entreprises/", include("tandem.www.companies.urls")),
+    path("prospects/", include("tandem.www.prospects.urls")),
 ]
