@@ -45,3 +45,52 @@ def grand_est_geography(transactional_db):
     geography.outlines, _ = read_boundaries_file(shared_file("real/geo/communes_grand_est.geojson"))
     geography_load(geography=geography)
     return geography
+
+
+# --- browser tests ----------------------------------------------------------------------------------------
+CHROMIUM = os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def _playwright_browser():
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test itself
+    # (fixtures, assertions) are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_playwright_browser, live_server):
+    """A fresh headless Chromium page (own cookies) pointed at the live server. Tiles are blocked: maps must
+    stay usable without them."""
+    context = _playwright_browser.new_context(base_url=live_server.url, locale="fr-FR")
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort(),
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str) -> None:
+    page.goto("/connexion/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/connexion/" not in url)
