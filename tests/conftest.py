@@ -30,8 +30,12 @@ ZE_ARGS = [
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the national geography once, committed, for every non-transactional test."""
+    from tandem.territories.models import Commune, ZoneEmploi
+
     with django_db_blocker.unblock():
-        call_command("load_geography", *ZE_ARGS, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        # With --reuse-db (development), a database that already holds the geography is kept as it is.
+        if Commune.objects.filter(is_current=True).count() != 34_969 or not ZoneEmploi.objects.exists():
+            call_command("load_geography", *ZE_ARGS, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 @pytest.fixture
