@@ -137,18 +137,32 @@ class PerimeterUpdateSerializer(PerimeterSerializer):
 
 class DelegationSerializer(serializers.ModelSerializer):
     communes = serializers.ListField(
-        child=serializers.RegexField(r"^\d[\dAB]\d{3}$"), required=False, default=list, max_length=40000
+        child=serializers.RegexField(r"^\d[\dAB]\d{3}$"),
+        required=False,
+        default=list,
+        max_length=40000,
+        write_only=True,
+        help_text="Codes INSEE couverts ; vide : tout le périmètre de l'EPCI",
     )
+    commune_codes = serializers.SerializerMethodField()
 
     class Meta:
         model = Delegation
-        fields = ["id", "delegator", "delegate", "scope", "communes", "starts_on", "ends_on", "revoked_at"]
+        fields = [
+            "id",
+            "delegator",
+            "delegate",
+            "scope",
+            "communes",
+            "commune_codes",
+            "starts_on",
+            "ends_on",
+            "revoked_at",
+        ]
         read_only_fields = ["revoked_at"]
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["communes"] = list(instance.communes.values_list("pk", flat=True))
-        return data
+    def get_commune_codes(self, obj) -> list[str]:
+        return [c.pk for c in obj.communes.all()]
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -24,7 +24,13 @@ from tandem.territories.perimeters import (
     perimeter_update,
     perimeters_export_csv,
 )
-from tandem.territories.selectors import commune_list, departement_list, epci_list, perimeter_layers
+from tandem.territories.selectors import (
+    commune_list,
+    departement_list,
+    epci_list,
+    perimeter_layers,
+    perimeter_search,
+)
 
 REGION = OpenApiParameter("region", str, description="code INSEE de la région")
 DEPARTEMENT = OpenApiParameter("departement", str, description="code INSEE du département")
@@ -129,6 +135,13 @@ class PerimeterViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         if self.action in ("update", "partial_update"):
             return s.PerimeterUpdateSerializer
         return s.PerimeterSerializer
+
+    def get_queryset(self):
+        return perimeter_search(super().get_queryset(), q=self.request.query_params.get("q"))
+
+    @extend_schema(parameters=[Q_PARAM])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = serializer.validated_data

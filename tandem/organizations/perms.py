@@ -44,10 +44,12 @@ class Actor:
         memberships = Membership.objects.filter(user=user).select_related("organization")
         roles = {m.organization_id: m.role for m in memberships}
         kinds = {m.organization_id: m.organization.kind for m in memberships}
+        # A delegation lets the delegate's contributors write; its readers only read.
         grants = [
             DelegationGrant(
                 delegator_id=d.delegator_id,
-                can_write=d.scope == Delegation.Scope.WRITE,
+                can_write=d.scope == Delegation.Scope.WRITE
+                and ROLE_RANK[roles[d.delegate_id]] >= ROLE_RANK[Role.CONTRIBUTEUR],
                 commune_codes=frozenset(c.pk for c in d.communes.all()),
             )
             for d in Delegation.objects.active().filter(delegate_id__in=roles).prefetch_related("communes")

@@ -98,3 +98,10 @@ def perimeter_layers(communes: QuerySet[Commune]) -> dict:
 def departement_list(*, region: str | None = None) -> QuerySet[Departement]:
     qs = Departement.objects.defer("geometry").select_related("region")
     return qs.filter(region_id=region) if region else qs
+
+
+def perimeter_search(perimeters: QuerySet, *, q: str | None = None) -> QuerySet:
+    """Filter an already scoped queryset of perimeters by name or code."""
+    if q:
+        perimeters = perimeters.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    return perimeters.order_by("name", "pk")

@@ -23,7 +23,7 @@ from tandem.territories.perimeters import (
     perimeters_export_csv,
     perimeters_import,
 )
-from tandem.territories.selectors import perimeter_layers, territory_figures
+from tandem.territories.selectors import perimeter_layers, perimeter_search, territory_figures
 from tandem.www.forms import PerimeterForm, PerimeterImportForm
 
 
@@ -33,11 +33,12 @@ def _visible(request):
 
 @login_required
 def perimeter_list(request):
-    perimeters = _visible(request).order_by("name")
+    q = (request.GET.get("q") or "").strip()
+    perimeters = perimeter_search(_visible(request), q=q)
     return render(
         request,
         "www/perimeters/list.html",
-        {"perimeters": perimeters, "can_create": writable_owners(request.actor).exists()},
+        {"perimeters": perimeters, "q": q, "can_create": writable_owners(request.actor).exists()},
     )
 
 
