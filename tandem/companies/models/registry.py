@@ -1,0 +1,283 @@
+"""The SIRENE registry (INSEE): companies (unités légales, SIREN) and establishments (SIRET), the import runs
+that loaded them, and the changes seen between two vintages of the stock files.
+
+Registry data is public reference data (Licence Ouverte), shown to every signed-in user, except what INSEE
+protects: see `PROTECTED_ESTABLISHMENT_FIELDS` / `PROTECTED_COMPANY_FIELDS` and docs/companies-registry.md.
+Follow-up data about a company (référents, exchanges, signals…) lives in other models, governed by the
+permission layer.
+"""
+
+from django.db import models
+
+from tandem.core.models import TimeStampedModel
+
+
+class Diffusion(models.TextChoices):
+    # INSEE `statutDiffusion…`: O = diffusible; P = partially diffusible (a natural person who asked that
+    # their address and identity not be published); N = not diffusible (absent from the public stock files).
+    DIFFUSIBLE = "O", "diffusible"
+    PARTIAL = "P", "diffusion partielle"
+    NOT_DIFFUSIBLE = "N", "non diffusible"
+
+
+# Fields never shown for a `P` (or `N`) establishment: INSEE publishes only the commune and postcode of the
+# address of a natural person who opposed diffusion, and no coordinates; the signboards often carry the
+# person's name, so they are hidden as well.
+PROTECTED_ESTABLISHMENT_FIELDS = (
+    "address_complement",
+    "street_number",
+    "street_number_suffix",
+    "street_type",
+    "street_name",
+    "special_distribution",
+    "cedex_code",
+    "cedex_label",
+    "address_id",
+    "lambert_x",
+    "lambert_y",
+    "latitude",
+    "longitude",
+    "signboard",
+    "usual_name",
+)
+# A `P` legal unit of a natural person: identity fields are protected.
+PROTECTED_COMPANY_FIELDS = ("last_name", "usage_name", "first_name", "pseudonym", "sex")
+
+
+class RegistryImport(TimeStampedModel):
+    """One run of an importer on one file: provenance, vintage and what it changed."""
+
+    class Kind(models.TextChoices):
+        UNITE_LEGALE = "unite_legale", "SIRENE — StockUniteLegale"
+        ETABLISSEMENT = "etablissement", "SIRENE — StockEtablissement"
+        GEOLOCALISATION = "geolocalisation", "SIRENE — géolocalisation des établissements"
+        BODACC = "bodacc", "BODACC — procédures collectives"
+
+    kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    file_name = models.CharField("fichier", max_length=255)
+    file_sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    file_size = models.BigIntegerField("taille (octets)", default=0)
+    vintage = models.DateField("millésime", null=True, blank=True)
+    departements = models.JSONField("départements retenus", default=list, blank=True)
+    source = models.CharField("source", max_length=255, blank=True)
+    licence = models.CharField("licence", max_length=100, blank=True)
+    rows_read = models.PositiveBigIntegerField("lignes lues", default=0)
+    rows_in_territory = models.PositiveBigIntegerField("lignes du territoire", default=0)
+    rows_rejected = models.PositiveBigIntegerField("lignes rejetées", default=0)
+    created = models.PositiveBigIntegerField("créés", default=0)
+    updated = models.PositiveBigIntegerField("modifiés", default=0)
+    unchanged = models.PositiveBigIntegerField("inchangés", default=0)
+    changes_recorded = models.PositiveBigIntegerField("changements enregistrés", default=0)
+    signals_created = models.PositiveIntegerField("signaux créés", default=0)
+    problems = models.JSONField("problèmes (les 1 000 premiers)", default=list, blank=True)
+    duration_s = models.FloatField("durée (s)", default=0)
+
+    class Meta:
+        verbose_name = "import du répertoire"
+        verbose_name_plural = "imports du répertoire"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.created_at:%Y-%m-%d})"
+
+
+class Company(models.Model):
+    """A legal unit (unité légale) of the SIRENE registry, keyed by SIREN.
+
+    A row may exist with only its SIREN when its establishments were imported before its legal unit
+    (`legal_unit_loaded` is then false).
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "A", "active"
+        CEASED = "C", "cessée"
+
+    siren = models.CharField("SIREN", max_length=9, primary_key=True)
+    legal_unit_loaded = models.BooleanField("unité légale importée", default=False)
+    diffusion = models.CharField("statut de diffusion", max_length=1, choices=Diffusion.choices, default="O")
+    purged = models.BooleanField("unité purgée", default=False)
+    name = models.CharField("dénomination", max_length=120, blank=True)
+    acronym = models.CharField("sigle", max_length=20, blank=True)
+    usual_name = models.CharField("dénomination usuelle", max_length=70, blank=True)
+    last_name = models.CharField("nom (personne physique)", max_length=100, blank=True)
+    usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
+    first_name = models.CharField("prénom usuel", max_length=20, blank=True)
+    pseudonym = models.CharField("pseudonyme", max_length=100, blank=True)
+    sex = models.CharField("sexe", max_length=1, blank=True)
+    legal_category = models.CharField("catégorie juridique", max_length=4, blank=True, db_index=True)
+    naf = models.CharField("activité principale (APE)", max_length=6, blank=True, db_index=True)
+    naf_nomenclature = models.CharField("nomenclature de l'activité", max_length=8, blank=True)
+    headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True)
+    headcount_year = models.PositiveSmallIntegerField("année de la tranche d'effectif", null=True, blank=True)
+    company_category = models.CharField("catégorie d'entreprise (PME, ETI, GE)", max_length=3, blank=True)
+    company_category_year = models.PositiveSmallIntegerField("année de la catégorie", null=True, blank=True)
+    state = models.CharField("état administratif", max_length=1, choices=State.choices, blank=True)
+    state_since = models.DateField("état depuis le", null=True, blank=True)
+    created_on = models.DateField("date de création", null=True, blank=True)
+    ceased_on = models.DateField("date de cessation", null=True, blank=True)
+    head_office_nic = models.CharField("NIC du siège", max_length=5, blank=True)
+    ess = models.CharField("économie sociale et solidaire (O/N)", max_length=1, blank=True)
+    employer = models.CharField("caractère employeur (O/N)", max_length=1, blank=True)
+    association_id = models.CharField("numéro RNA", max_length=10, blank=True)
+    periods_count = models.PositiveSmallIntegerField("nombre de périodes", null=True, blank=True)
+    registry_processed_at = models.DateTimeField("dernier traitement SIRENE", null=True, blank=True)
+    last_import = models.ForeignKey(
+        RegistryImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField("importé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "entreprise"
+        ordering = ["siren"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.siren})"
+
+    @property
+    def is_natural_person(self) -> bool:
+        return self.legal_category.startswith("1")
+
+    @property
+    def is_protected(self) -> bool:
+        return self.diffusion != Diffusion.DIFFUSIBLE
+
+    @property
+    def display_name(self) -> str:
+        """The public name: for a protected natural person, nothing identifying."""
+        if self.name:
+            return self.name
+        if self.is_protected and self.is_natural_person:
+            return "[non diffusible]"
+        person = " ".join(p for p in (self.first_name, self.usage_name or self.last_name) if p)
+        return person or self.usual_name or self.siren
+
+
+class Establishment(models.Model):
+    """An establishment (SIRET) of the SIRENE registry, with its current state and location."""
+
+    class State(models.TextChoices):
+        ACTIVE = "A", "actif"
+        CLOSED = "F", "fermé"
+
+    siret = models.CharField("SIRET", max_length=14, primary_key=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name="entreprise",
+        on_delete=models.CASCADE,
+        related_name="establishments",
+        db_column="siren",
+    )
+    nic = models.CharField("NIC", max_length=5)
+    diffusion = models.CharField("statut de diffusion", max_length=1, choices=Diffusion.choices, default="O")
+    is_head_office = models.BooleanField("siège", default=False)
+    state = models.CharField("état administratif", max_length=1, choices=State.choices, db_index=True)
+    state_since = models.DateField("état depuis le (début de période)", null=True, blank=True)
+    closed_on = models.DateField("fermé le", null=True, blank=True)
+    created_on = models.DateField("date de création", null=True, blank=True, db_index=True)
+    naf = models.CharField("activité principale (APE)", max_length=6, blank=True, db_index=True)
+    naf_nomenclature = models.CharField("nomenclature de l'activité", max_length=8, blank=True)
+    crafts_naf = models.CharField("activité au répertoire des métiers", max_length=6, blank=True)
+    headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True, db_index=True)
+    headcount_year = models.PositiveSmallIntegerField("année de la tranche d'effectif", null=True, blank=True)
+    employer = models.CharField("caractère employeur (O/N)", max_length=1, blank=True)
+    signboard = models.CharField("enseigne", max_length=150, blank=True)
+    usual_name = models.CharField("dénomination usuelle", max_length=100, blank=True)
+    # Address (first address only; INSEE's secondary address lines are not kept).
+    address_complement = models.CharField("complément d'adresse", max_length=38, blank=True)
+    street_number = models.CharField("numéro de voie", max_length=10, blank=True)
+    street_number_suffix = models.CharField("indice de répétition", max_length=5, blank=True)
+    street_type = models.CharField("type de voie", max_length=4, blank=True)
+    street_name = models.CharField("libellé de voie", max_length=100, blank=True)
+    postcode = models.CharField("code postal", max_length=5, blank=True)
+    commune_label = models.CharField("libellé de la commune", max_length=100, blank=True)
+    special_distribution = models.CharField("distribution spéciale", max_length=26, blank=True)
+    cedex_code = models.CharField("code cedex", max_length=9, blank=True)
+    cedex_label = models.CharField("libellé cedex", max_length=100, blank=True)
+    foreign_country_code = models.CharField("code pays (étranger)", max_length=5, blank=True)
+    foreign_country_label = models.CharField("pays (étranger)", max_length=100, blank=True)
+    address_id = models.CharField("identifiant d'adresse (BAN)", max_length=40, blank=True)
+    commune_code = models.CharField("code commune INSEE", max_length=5, blank=True, db_index=True)
+    departement_code = models.CharField("code département", max_length=3, blank=True, db_index=True)
+    # Set when the code is a commune of the loaded geography (a foreign or unknown code leaves it empty).
+    commune = models.ForeignKey(
+        "territories.Commune",
+        verbose_name="commune",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="establishments",
+        db_constraint=False,
+    )
+    # Lambert-93 (EPSG:2154) as in the stock file / geolocated stock, and WGS84.
+    lambert_x = models.FloatField("abscisse Lambert-93", null=True, blank=True)
+    lambert_y = models.FloatField("ordonnée Lambert-93", null=True, blank=True)
+    latitude = models.FloatField("latitude", null=True, blank=True)
+    longitude = models.FloatField("longitude", null=True, blank=True)
+    geolocation_quality = models.CharField("qualité de la géolocalisation", max_length=20, blank=True)
+    periods_count = models.PositiveSmallIntegerField("nombre de périodes", null=True, blank=True)
+    registry_processed_at = models.DateTimeField("dernier traitement SIRENE", null=True, blank=True)
+    last_import = models.ForeignKey(
+        RegistryImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField("importé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    class Meta:
+        verbose_name = "établissement"
+        ordering = ["siret"]
+        indexes = [
+            models.Index(fields=["departement_code", "naf"]),
+            models.Index(fields=["commune", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.siret} — {self.commune_label}"
+
+    @property
+    def is_protected(self) -> bool:
+        return self.diffusion != Diffusion.DIFFUSIBLE
+
+
+class RegistryChange(models.Model):
+    """A change of a company or an establishment seen when a newer SIRENE vintage was imported.
+
+    Closures and headcount-band drops become fragility signals; creations and other changes feed the
+    project reviews (« établissements créés ou fermés depuis la dernière revue »).
+    """
+
+    class Kind(models.TextChoices):
+        CREATION = "creation", "apparition dans le répertoire"
+        CLOSURE = "closure", "fermeture"
+        REOPENING = "reopening", "réouverture"
+        HEADCOUNT = "headcount", "changement de tranche d'effectif"
+        NAF = "naf", "changement d'activité principale"
+        COMMUNE = "commune", "transfert (changement de commune)"
+        CESSATION = "cessation", "cessation de l'entreprise"
+
+    run = models.ForeignKey(RegistryImport, on_delete=models.CASCADE, related_name="changes")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="registry_changes", db_column="siren"
+    )
+    establishment = models.ForeignKey(
+        Establishment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="registry_changes",
+        db_column="siret",
+    )
+    kind = models.CharField("nature", max_length=20, choices=Kind.choices, db_index=True)
+    old_value = models.CharField("ancienne valeur", max_length=20, blank=True)
+    new_value = models.CharField("nouvelle valeur", max_length=20, blank=True)
+    effective_on = models.DateField("date d'effet", null=True, blank=True)
+    detected_at = models.DateTimeField("détecté le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "changement au répertoire"
+        verbose_name_plural = "changements au répertoire"
+        ordering = ["-detected_at", "-id"]
+        indexes = [models.Index(fields=["kind", "effective_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.establishment_id or self.company_id}"
