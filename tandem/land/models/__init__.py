@@ -1,0 +1,21 @@
+from tandem.land.models.extensions import EXTENSIONS, SiteSelectionExtensions
+from tandem.land.models.friches import Friche
+from tandem.land.models.inventory import Etablissement, InventoryObject, Pole, Site, Terrain
+from tandem.land.models.labels import LabelDecision
+from tandem.land.models.vintages import ImportRun, RecordVersion, Standard, Vintage
+
+__all__ = [
+    "EXTENSIONS",
+    "Etablissement",
+    "Friche",
+    "ImportRun",
+    "InventoryObject",
+    "LabelDecision",
+    "Pole",
+    "RecordVersion",
+    "SiteSelectionExtensions",
+    "Site",
+    "Standard",
+    "Terrain",
+    "Vintage",
+]
