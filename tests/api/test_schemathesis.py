@@ -1,0 +1,40 @@
+"""Property-based API test: schemathesis generates requests from /api/v1/openapi.json; no server error."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+
+from config.wsgi import application
+from tandem.organizations.models import Role
+from tests.factories import epci_org, make_member
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture
+def keep_test_connection():
+    """As Django's test client does: requests must not close the connection holding the test transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def auth_header(db, keep_test_connection):
+    org = epci_org("246700488")
+    user = make_member(org, Role.ADMIN)
+    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_has_no_server_error(case, auth_header):
+    response = case.call(headers=auth_header)
+    assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:500])
+    case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])
