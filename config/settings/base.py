@@ -139,6 +139,8 @@ TANDEM_TILE_URL = os.environ.get(
     "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
 )
 TANDEM_TILE_ATTRIBUTION = os.environ.get("TANDEM_TILE_ATTRIBUTION", "© IGN Plan IGN")
+# AGPL-3.0 section 13: users of the network service can get its source.
+TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

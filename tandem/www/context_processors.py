@@ -15,6 +15,7 @@ def tandem(request):
         "tandem_demo": settings.TANDEM_DEMO,
         "tile_url": settings.TANDEM_TILE_URL,
         "tile_attribution": settings.TANDEM_TILE_ATTRIBUTION,
+        "source_url": settings.TANDEM_SOURCE_URL,
         "my_organizations": memberships,
         "current_organization": current,
     }
