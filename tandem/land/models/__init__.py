@@ -1,3 +1,4 @@
+from tandem.land.models.consumption import NafConsumption
 from tandem.land.models.extensions import EXTENSIONS, SiteSelectionExtensions
 from tandem.land.models.friches import Friche
 from tandem.land.models.inventory import Etablissement, InventoryObject, Pole, Site, Terrain
@@ -11,6 +12,7 @@ __all__ = [
     "ImportRun",
     "InventoryObject",
     "LabelDecision",
+    "NafConsumption",
     "Pole",
     "RecordVersion",
     "SiteSelectionExtensions",
