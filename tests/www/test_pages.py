@@ -1,0 +1,60 @@
+import pytest
+
+from tandem.organizations.models import Role
+from tests.factories import epci_org, make_member, region_org
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_french(client):
+    response = client.get("/connexion/")
+    assert response.status_code == 200
+    assert "Connexion à Tandem" in response.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_epci_home_shows_its_perimeter_and_figures(client):
+    org = epci_org("246700488")
+    client.force_login(make_member(org, Role.LECTEUR))
+    response = client.get("/")
+    assert response.context["figures"]["communes"] == 33
+    assert response.context["figures"]["epcis"] == 1
+    layers = response.context["layers"]
+    assert len(layers["communes"]["features"]) == 33
+    assert [f["properties"]["siren"] for f in layers["epcis"]["features"]] == ["246700488"]
+
+
+def test_region_home_draws_epci_boundaries_only(client):
+    client.force_login(make_member(region_org("44"), Role.LECTEUR))
+    response = client.get("/")
+    assert response.context["figures"]["communes"] == 5_115
+    assert response.context["figures"]["departements"] == 10
+    layers = response.context["layers"]
+    assert layers["communes"]["features"] == []  # too many to draw: EPCI boundaries instead
+    assert len(layers["epcis"]["features"]) == 150
+    assert "seules les limites des EPCI" in response.content.decode()
+
+
+def test_territory_pages(client):
+    client.force_login(make_member(epci_org("200066009"), Role.LECTEUR))
+    epci = client.get("/territoires/epci/246700488/")
+    assert epci.status_code == 200 and "Eurométropole de Strasbourg" in epci.content.decode()
+    assert len(epci.context["communes"]) == 33
+    commune = client.get("/territoires/communes/67482/")
+    assert "Strasbourg" in commune.content.decode() and commune.context["commune"].zone_emploi_id
+    search = client.get("/territoires/", {"q": "Strasbourg"})
+    assert any(c.code == "67482" for c in search.context["communes"])
+    assert client.get("/territoires/epci/000000000/").status_code == 404
+
+
+def test_switching_organisation_only_to_ones_own(client):
+    strasbourg, mulhouse, other = epci_org("246700488"), epci_org("200066009"), epci_org("200041630")
+    user = make_member(strasbourg)
+    from tandem.organizations.services import membership_set
+
+    membership_set(organization=mulhouse, user=user, role=Role.LECTEUR)
+    client.force_login(user)
+    client.post("/organisation/choisir/", {"organization": mulhouse.pk})
+    assert client.get("/").context["organization"] == mulhouse
+    client.post("/organisation/choisir/", {"organization": other.pk})
+    assert client.get("/").context["organization"] == mulhouse
