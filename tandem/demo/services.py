@@ -134,7 +134,12 @@ def demo_generate(*, seed: int = 1, scale: str = "demo", region_code: str = "44"
         slug="agence-investissement-demo",
         commune_codes=list(region_org.communes.values_list("pk", flat=True)),
     )
-    operateur = _org(name="Opérateur public (démo)", kind=Organization.Kind.OPERATEUR, slug="operateur-demo")
+    operateur = _org(
+        name="Opérateur public (démo)",
+        kind=Organization.Kind.OPERATEUR,
+        slug="operateur-demo",
+        commune_codes=list(region_org.communes.values_list("pk", flat=True)),
+    )
     if not Delegation.objects.filter(delegator=first_epci, delegate=agence).exists():
         Delegation.objects.create(delegator=first_epci, delegate=agence, scope=Delegation.Scope.WRITE)
     result.organizations = Organization.objects.filter(is_demo=True).count()
