@@ -1,0 +1,394 @@
+"""Writes on the follow-up of companies: référents and handovers, co-advisors and experts, contacts,
+exchanges, needs, reminders and projects. Every write goes through the permission layer and is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tandem.companies.models import (
+    Company,
+    CompanyAdvisor,
+    CompanyProject,
+    Contact,
+    Exchange,
+    Need,
+    Reminder,
+)
+from tandem.companies.perms import can_hand_over_referent
+from tandem.core.audit import audit_record
+from tandem.core.errors import UserError
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Membership, Organization, Visibility
+from tandem.organizations.perms import Actor, can_change, can_create
+
+
+def company_commune_for(company: Company, owner: Organization | None = None) -> str | None:
+    """Where a follow-up object about `company` is placed: an establishment in the owner's perimeter if there
+    is one (active first), otherwise the head office, otherwise any establishment."""
+    establishments = company.establishments.exclude(commune_id=None).order_by(
+        "state", "-is_head_office", "siret"
+    )
+    if owner is not None:
+        inside = (
+            establishments.filter(commune__organizations=owner).values_list("commune_id", flat=True).first()
+        )
+        if inside:
+            return inside
+    head = establishments.filter(is_head_office=True).values_list("commune_id", flat=True).first()
+    return head or establishments.values_list("commune_id", flat=True).first()
+
+
+def _user_of(actor: Actor):
+    return actor.user if getattr(actor.user, "pk", None) else None
+
+
+def _create(
+    actor: Actor, model, *, owner: Organization, company: Company, commune_id=None, shared_with=(), **fields
+):
+    commune_id = commune_id or company_commune_for(company, owner)
+    if not can_create(actor, model, owner=owner, commune_code=commune_id):
+        raise UserError(
+            f"Vous ne pouvez pas enregistrer « {model._meta.verbose_name} » pour {owner} sur ce territoire."
+        )
+    obj = model.objects.create(
+        owner=owner, company=company, commune_id=commune_id, created_by=_user_of(actor), **fields
+    )
+    if shared_with:
+        obj.shared_with.set(shared_with)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=obj, details={"siren": company.pk})
+    return obj
+
+
+def _require_change(actor: Actor, obj) -> None:
+    if not can_change(actor, obj):
+        raise UserError("Vous ne pouvez pas modifier cet élément.")
+
+
+# --- référents, co-advisors, experts --------------------------------------------------------------------------
+
+
+def current_referent(company: Company) -> CompanyAdvisor | None:
+    return (
+        CompanyAdvisor.objects.filter(company=company, role=CompanyAdvisor.Role.REFERENT, ended_on=None)
+        .select_related("user", "organization")
+        .first()
+    )
+
+
+@transaction.atomic
+def advisor_assign(
+    *,
+    actor: Actor,
+    company: Company,
+    user,
+    organization: Organization,
+    role: str = CompanyAdvisor.Role.REFERENT,
+    started_on: date | None = None,
+    expertise: str = "",
+    handover_note: str = "",
+) -> CompanyAdvisor:
+    """Name a person (a member of `organization`) référent, co-advisor or expert of `company`.
+
+    Naming a référent hands the company over: the current référent's assignment ends the same day with the
+    reason given, so the dated history of référents is kept. The database guarantees one current référent.
+    """
+    started_on = started_on or timezone.localdate()
+    if role not in CompanyAdvisor.Role.values:
+        raise UserError(f"Rôle inconnu : « {role} ».")
+    if not Membership.objects.filter(user=user, organization=organization).exists():
+        raise UserError(f"{user} n'est pas membre de {organization}.")
+    # Serialise concurrent handovers of the same company.
+    Company.objects.select_for_update().filter(pk=company.pk).first()
+    if role == CompanyAdvisor.Role.REFERENT:
+        current = current_referent(company)
+        if current is not None and current.user_id == user.pk and current.organization_id == organization.pk:
+            raise UserError(f"{user} est déjà le référent de cette entreprise.")
+        if current is not None:
+            if not can_hand_over_referent(actor, current):
+                raise UserError(
+                    f"Cette entreprise a déjà un référent ({current.user}, {current.organization}) : seule son "
+                    "organisation ou la Région peut organiser la passation."
+                )
+            if started_on < current.started_on:
+                raise UserError("La passation ne peut pas précéder la prise de fonction du référent actuel.")
+            current.ended_on = started_on
+            current.handover_note = handover_note or "passation"
+            current.save(update_fields=["ended_on", "handover_note", "updated_at"])
+            audit_record(
+                actor=actor, action=AuditEvent.Action.UPDATE, obj=current, details={"handover": True}
+            )
+    try:
+        with transaction.atomic():
+            return _create(
+                actor,
+                CompanyAdvisor,
+                owner=organization,
+                company=company,
+                # Who follows a company is known to the whole network: that is the point of a référent.
+                visibility=Visibility.NETWORK,
+                user=user,
+                organization=organization,
+                role=role,
+                expertise=expertise,
+                started_on=started_on,
+            )
+    except IntegrityError as exc:
+        raise UserError(
+            "Un autre référent vient d'être nommé pour cette entreprise ; rechargez la page."
+        ) from exc
+
+
+def advisor_end(
+    *, actor: Actor, advisor: CompanyAdvisor, ended_on: date | None = None, note: str = ""
+) -> CompanyAdvisor:
+    """End a co-advisor's or an expert's assignment (a référent is replaced with `advisor_assign`)."""
+    _require_change(actor, advisor)
+    if advisor.role == CompanyAdvisor.Role.REFERENT:
+        raise UserError("Un référent ne s'arrête pas seul : nommez son successeur (passation).")
+    advisor.ended_on = ended_on or timezone.localdate()
+    advisor.handover_note = note
+    advisor.save(update_fields=["ended_on", "handover_note", "updated_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=advisor)
+    return advisor
+
+
+# --- contacts ------------------------------------------------------------------------------------------------
+
+
+def contact_create(
+    *,
+    actor: Actor,
+    owner: Organization,
+    company: Company,
+    full_name: str,
+    purpose: str,
+    source: str,
+    job_title: str = "",
+    email: str = "",
+    phone: str = "",
+    visibility: str = Visibility.PRIVATE,
+) -> Contact:
+    """Record a person at the company, with why the data is kept (purpose) and where it comes from."""
+    if not purpose.strip():
+        raise UserError("Indiquez la finalité : pourquoi ce contact est-il conservé ?")
+    return _create(
+        actor,
+        Contact,
+        owner=owner,
+        company=company,
+        visibility=visibility,
+        full_name=full_name,
+        purpose=purpose,
+        source=source,
+        job_title=job_title,
+        email=email,
+        phone=phone,
+    )
+
+
+def contact_delete(*, actor: Actor, contact: Contact, reason: str = "demande de la personne") -> None:
+    """Delete a contact for real (right to erasure). The audit log keeps that it happened, not who it was."""
+    _require_change(actor, contact)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DELETE,
+        obj=contact,  # its text is « contact n° … de <SIREN> »: no personal data
+        details={"siren": contact.company_id, "reason": reason},
+    )
+    contact.delete()
+
+
+# --- exchanges -----------------------------------------------------------------------------------------------
+
+
+def exchange_create(
+    *,
+    actor: Actor,
+    owner: Organization,
+    company: Company,
+    kind: str,
+    happened_on: date,
+    topic: str,
+    notes: str = "",
+    visibility: str = Visibility.PRIVATE,
+    shared_with=(),
+) -> Exchange:
+    """Log a meeting, call, visit or e-mail. Notes are private to `owner` unless shared."""
+    if happened_on > timezone.localdate():
+        raise UserError("La date d'un échange ne peut pas être dans le futur.")
+    return _create(
+        actor,
+        Exchange,
+        owner=owner,
+        company=company,
+        visibility=visibility,
+        shared_with=shared_with,
+        kind=kind,
+        happened_on=happened_on,
+        topic=topic,
+        notes=notes,
+        author=_user_of(actor),
+    )
+
+
+# --- needs and reminders ---------------------------------------------------------------------------------------
+
+
+def need_create(
+    *,
+    actor: Actor,
+    owner: Organization,
+    company: Company,
+    topic: str,
+    title: str,
+    description: str = "",
+    assignee=None,
+    due_on: date | None = None,
+    visibility: str = Visibility.PRIVATE,
+) -> Need:
+    """Record a need of the company, with the advisor responsible and a due date."""
+    return _create(
+        actor,
+        Need,
+        owner=owner,
+        company=company,
+        visibility=visibility,
+        topic=topic,
+        title=title,
+        description=description,
+        assignee=assignee,
+        due_on=due_on,
+    )
+
+
+def need_status_set(*, actor: Actor, need: Need, status: str, on: date | None = None) -> Need:
+    """Move a need to `status`; closing it dates it."""
+    _require_change(actor, need)
+    if status not in Need.Status.values:
+        raise UserError(f"Statut inconnu : « {status} ».")
+    need.status = status
+    need.closed_on = None if status in Need.OPEN_STATUSES else (on or timezone.localdate())
+    need.save(update_fields=["status", "closed_on", "updated_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=need, details={"status": status})
+    return need
+
+
+def reminder_create(
+    *,
+    actor: Actor,
+    owner: Organization,
+    company: Company,
+    assignee,
+    remind_on: date,
+    text: str,
+    need: Need | None = None,
+) -> Reminder:
+    """A dated reminder for an advisor (always private to the owner organisation)."""
+    return _create(
+        actor,
+        Reminder,
+        owner=owner,
+        company=company,
+        visibility=Visibility.PRIVATE,
+        assignee=assignee,
+        remind_on=remind_on,
+        text=text,
+        need=need,
+    )
+
+
+def reminder_done(*, actor: Actor, reminder: Reminder) -> Reminder:
+    _require_change(actor, reminder)
+    reminder.done_at = timezone.now()
+    reminder.save(update_fields=["done_at", "updated_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=reminder)
+    return reminder
+
+
+# --- projects --------------------------------------------------------------------------------------------------
+
+
+def project_create(
+    *,
+    actor: Actor,
+    owner: Organization,
+    company: Company,
+    kind: str,
+    title: str,
+    description: str = "",
+    amount_eur=None,
+    jobs: int | None = None,
+    surface_needed_m2: int | None = None,
+    expected_on: date | None = None,
+    visibility: str = Visibility.PRIVATE,
+) -> CompanyProject:
+    """Record a project of the company (investment, extension, recruitment, land or premises need)."""
+    if kind in CompanyProject.LAND_KINDS and not surface_needed_m2:
+        raise UserError("Un besoin de foncier ou de locaux indique la surface recherchée (m²).")
+    return _create(
+        actor,
+        CompanyProject,
+        owner=owner,
+        company=company,
+        visibility=visibility,
+        kind=kind,
+        title=title,
+        description=description,
+        amount_eur=amount_eur,
+        jobs=jobs,
+        surface_needed_m2=surface_needed_m2,
+        expected_on=expected_on,
+    )
+
+
+def project_answer(
+    *, actor: Actor, project: CompanyProject, answer: str, on: date | None = None
+) -> CompanyProject:
+    """Record the answer given to a project (e.g. the sites proposed for a land need)."""
+    _require_change(actor, project)
+    if not answer.strip():
+        raise UserError("La réponse est vide.")
+    project.answer = answer
+    project.answered_on = on or timezone.localdate()
+    project.status = CompanyProject.Status.ANSWERED
+    project.save(update_fields=["answer", "answered_on", "status", "updated_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=project, details={"answered": True})
+    return project
+
+
+def project_land_search_open(*, actor: Actor, project: CompanyProject):
+    """HOOK — open a search on the land inventory for a land or premises need, with the site matching engine
+    of `tandem.prospects` (issue « prospects »).
+
+    Not wired yet: the engine (`tandem.prospects.matching`) and the service that runs it on the land inventory
+    were not available when the follow-up was built. Until then this raises a clear `UserError`; wiring it
+    means: build the requirements from `project.surface_needed_m2` and `project.commune`, run the prospects
+    service, store its reference in `project.land_search_ref` and audit.
+    """
+    _require_change(actor, project)
+    if project.kind not in CompanyProject.LAND_KINDS:
+        raise UserError("Seul un besoin de foncier ou de locaux ouvre une recherche foncière.")
+    try:
+        from tandem.prospects import services as prospect_services  # noqa: F401
+    except ImportError as exc:
+        raise UserError(
+            "La recherche foncière (moteur de rapprochement des prospects) n'est pas encore disponible."
+        ) from exc
+    search = getattr(prospect_services, "land_search_for_need", None)
+    if search is None:
+        raise UserError(
+            "La recherche foncière (moteur de rapprochement des prospects) n'est pas encore disponible."
+        )
+    reference = search(actor=actor, surface_m2=project.surface_needed_m2, commune_code=project.commune_id)
+    project.land_search_ref = str(reference)[:80]
+    project.save(update_fields=["land_search_ref", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=project,
+        details={"land_search": project.land_search_ref},
+    )
+    return reference

@@ -1,0 +1,97 @@
+"""Permission rules specific to company follow-up, built on the foundation's layer
+(`tandem.organizations.perms`), never around it. Each is a small named function, tested directly."""
+
+from __future__ import annotations
+
+from tandem.organizations.models import ROLE_RANK, Organization, Role
+from tandem.organizations.perms import Actor, can_change, scope_queryset
+
+
+def is_contributor(actor: Actor) -> bool:
+    """Contributor (or more) in at least one organisation."""
+    return actor.is_platform_admin or any(
+        ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR] for role in actor.roles.values()
+    )
+
+
+def can_see_exchange_existence(actor: Actor) -> bool:
+    """Whether `actor` may know that an organisation met a company, when and on what topic.
+
+    This is the one thing the shared timeline tells every member of the network: it is what lets them
+    coordinate. The notes stay governed by `scope_queryset` (private to the writer's organisation unless
+    shared); anonymous users and people without any organisation learn nothing.
+    """
+    return actor.is_platform_admin or (actor.is_authenticated and bool(actor.org_ids))
+
+
+def can_hand_over_referent(actor: Actor, current) -> bool:
+    """Who may replace the current référent of a company: whoever may change that assignment (its
+    organisation, or a delegate with write rights), and contributors of the Région, which coordinates the
+    network of référents."""
+    if current is None:
+        return is_contributor(actor)
+    if can_change(actor, current):
+        return True
+    return any(
+        actor.kinds.get(org_id) == Organization.Kind.REGION
+        and ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]
+        for org_id, role in actor.roles.items()
+    )
+
+
+def can_handle_signal(actor: Actor, signal) -> bool:
+    """May `actor` acknowledge, act on or dismiss `signal`?
+
+    Advisor signals follow the ordinary rule (`can_change`). Alerts raised from open data (BODACC, SIRENE,
+    a model) belong to the network: a contributor handles those placed in a perimeter their organisation
+    covers (its communes, or a delegation with write rights), and the Région's contributors handle them all.
+    """
+    if not scope_queryset(actor, type(signal).objects.filter(pk=signal.pk)).exists():
+        return False
+    if can_change(actor, signal):
+        return True
+    if signal.source == signal.Source.ADVISOR:
+        return False
+    for org_id, role in actor.roles.items():
+        if ROLE_RANK[role] < ROLE_RANK[Role.CONTRIBUTEUR]:
+            continue
+        if actor.kinds.get(org_id) == Organization.Kind.REGION:
+            return True
+        if signal.commune_id and Organization.objects.filter(pk=org_id, communes=signal.commune_id).exists():
+            return True
+    for grant in actor.grants:
+        if not grant.can_write or not signal.commune_id:
+            continue
+        if grant.commune_codes:
+            if signal.commune_id in grant.commune_codes:
+                return True
+        elif Organization.objects.filter(pk=grant.delegator_id, communes=signal.commune_id).exists():
+            return True
+    return False
+
+
+def can_manage_providers(actor: Actor) -> bool:
+    """The register of solution providers is kept by the Région (contributors) and platform administrators."""
+    return actor.is_platform_admin or any(
+        actor.kinds.get(org_id) == Organization.Kind.REGION
+        and ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]
+        for org_id, role in actor.roles.items()
+    )
+
+
+def actor_commune_codes(actor: Actor):
+    """The communes of the perimeters the actor works in: their organisations' and their delegations'.
+    None means no restriction (platform administrators and Région members see the whole registry)."""
+    from tandem.territories.models import Commune
+
+    if actor.is_platform_admin or actor.is_region_member:
+        return None
+    codes = set(Commune.objects.filter(organizations__in=actor.org_ids).values_list("pk", flat=True))
+    for grant in actor.grants:
+        if grant.commune_codes:
+            codes |= grant.commune_codes
+        else:
+            codes |= set(
+                Commune.objects.filter(organizations=grant.delegator_id).values_list("pk", flat=True)
+            )
+    return codes
