@@ -1,0 +1,361 @@
+"""Reads of the land inventory, always through the permission layer.
+
+Every queryset here starts from `scope_queryset(actor, …)`: what an actor may not see is absent from lists,
+counts, indicators, maps and downloads alike. Personal fields are removed by `terrain_public_values`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from tandem.core.geo import feature, feature_collection
+from tandem.land import availability as av
+from tandem.land import indicators as ind
+from tandem.land.models import Etablissement, Friche, LabelDecision, NafConsumption, Site, Terrain, Vintage
+from tandem.land.perms import can_see_personal_fields
+from tandem.land.readiness import readiness_for_site, readiness_for_terrain
+from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.territories.models import Departement, Epci, Perimeter, Region
+
+LEVELS = ("site", "epci", "departement", "region", "perimeter")
+NEARBY_FRICHES_KM = 5.0
+
+
+def sites_visible(actor: Actor) -> QuerySet[Site]:
+    return scope_queryset(actor, Site.objects.all())
+
+
+def terrains_visible(actor: Actor) -> QuerySet[Terrain]:
+    return scope_queryset(actor, Terrain.objects.all())
+
+
+def etablissements_visible(actor: Actor) -> QuerySet[Etablissement]:
+    return scope_queryset(actor, Etablissement.objects.all())
+
+
+def friches_visible(actor: Actor) -> QuerySet[Friche]:
+    return scope_queryset(actor, Friche.objects.all())
+
+
+@dataclass(frozen=True)
+class Territory:
+    """The territory an indicator is computed for; `commune_q(prefix)` filters objects placed in it."""
+
+    level: str
+    key: str
+    name: str
+    commune_codes: tuple[str, ...] | None = None  # for custom perimeters
+
+    def commune_q(self, prefix: str = "") -> Q:
+        if self.level == "epci":
+            return Q(**{f"{prefix}commune__epci_id": self.key})
+        if self.level == "departement":
+            return Q(**{f"{prefix}commune__departement_id": self.key})
+        if self.level == "region":
+            return Q(**{f"{prefix}commune__region_id": self.key})
+        return Q(**{f"{prefix}commune_id__in": self.commune_codes or ()})
+
+
+def territory_resolve(actor: Actor, *, level: str, key: str) -> Territory:
+    """The named territory (official geography is public; a custom perimeter must be visible) or 404."""
+    if level == "epci":
+        epci = Epci.objects.filter(pk=key).only("name").first()
+        if epci:
+            return Territory(level, key, epci.name)
+    elif level == "departement":
+        dep = Departement.objects.filter(pk=key).only("name").first()
+        if dep:
+            return Territory(level, key, dep.name)
+    elif level == "region":
+        region = Region.objects.filter(pk=key).only("name").first()
+        if region:
+            return Territory(level, key, region.name)
+    elif level == "perimeter" and str(key).isdigit():
+        perimeter = get_visible_or_404(actor, Perimeter.objects.all(), pk=int(key))
+        codes = tuple(perimeter.communes.values_list("pk", flat=True))
+        return Territory(level, str(perimeter.pk), perimeter.name, codes)
+    raise Http404
+
+
+def territory_indicators(actor: Actor, territory: Territory, *, today: dt.date | None = None) -> dict:
+    """All indicators of a territory over what `actor` may see."""
+    terrains = terrains_visible(actor).filter(territory.commune_q())
+    figures = ind.terrain_figures(terrains, today=today)
+    sites = ind.site_figures(sites_visible(actor).filter(territory.commune_q()))
+    jobs = ind.establishment_figures(
+        etablissements_visible(actor).filter(territory.commune_q()), usable_ha=figures["usable_ha"]
+    )
+    friches = ind.friche_figures(friches_visible(actor).filter(territory.commune_q()))
+    naf = NafConsumption.objects.filter(
+        **(
+            {"commune_id__in": territory.commune_codes or ()}
+            if territory.level == "perimeter"
+            else {
+                {
+                    "epci": "commune__epci_id",
+                    "departement": "commune__departement_id",
+                    "region": "commune__region_id",
+                }[territory.level]: territory.key
+            }
+        )
+    )
+    return {
+        "territory": {"level": territory.level, "key": territory.key, "name": territory.name},
+        "sites": sites,
+        "terrains": figures,
+        "availability": ind.surface_breakdown(figures),
+        "establishments": jobs,
+        "friches": friches,
+        "consumption_by_year": ind.land_consumption_by_year(terrains),
+        "naf": ind.naf_trajectory(naf),
+    }
+
+
+def site_indicators(actor: Actor, site: Site, *, today: dt.date | None = None) -> dict:
+    """Indicators of one (visible) site."""
+    terrains = terrains_visible(actor).filter(site_eco=site)
+    figures = ind.terrain_figures(terrains, today=today)
+    return {
+        "sites": {
+            "sites": 1,
+            "gross_ha": site.site_surf_brute,
+            "usable_declared_ha": site.site_surf_utile,
+        },
+        "terrains": figures,
+        "availability": ind.surface_breakdown(figures),
+        "establishments": ind.establishment_figures(
+            etablissements_visible(actor).filter(terrain_eco__site_eco=site), usable_ha=figures["usable_ha"]
+        ),
+        "friches": ind.friche_figures(friches_visible(actor).filter(site_eco=site)),
+        "consumption_by_year": ind.land_consumption_by_year(terrains),
+    }
+
+
+def regional_dashboard(actor: Actor, *, region_code: str, today: dt.date | None = None) -> dict:
+    """Available land by EPCI and by département of a region: a few GROUP BY queries."""
+    territory = Territory("region", region_code, "")
+    terrains = terrains_visible(actor).filter(territory.commune_q())
+    sites = sites_visible(actor).filter(territory.commune_q())
+    etabs = etablissements_visible(actor).filter(territory.commune_q())
+    total = ind.terrain_figures(terrains, today=today)
+    groups = {}
+    for level, key, model in (
+        ("epci", "commune__epci_id", Epci),
+        ("departement", "commune__departement_id", Departement),
+    ):
+        by_terrain = ind.terrain_figures_by(terrains, key, today=today)
+        by_site = ind.site_figures_by(sites, key)
+        by_etab = ind.establishment_figures_by(etabs, key)
+        names = dict(model.objects.filter(pk__in=[k for k in by_terrain if k]).values_list("pk", "name"))
+        rows = []
+        for code, figures in by_terrain.items():
+            if code is None:
+                continue
+            site = by_site.get(code, {})
+            etab = by_etab.get(code, {})
+            rows.append(
+                {
+                    "code": code,
+                    "name": names.get(code, code),
+                    **figures,
+                    "sites": site.get("sites", 0),
+                    "gross_ha": site.get("gross_ha", 0.0),
+                    "establishments": etab.get("establishments", 0),
+                    "jobs": etab.get("jobs", 0),
+                }
+            )
+        rows.sort(key=lambda r: (-r["now_ha"], r["name"]))
+        groups[level] = rows
+    return {"total": total, "availability": ind.surface_breakdown(total), **groups}
+
+
+# --- Lists, sheets and map layers ------------------------------------------------------------------------
+
+
+def site_list(
+    actor: Actor,
+    *,
+    epci: str | None = None,
+    vocation: str | None = None,
+    state: str | None = None,
+    min_available_ha: float | None = None,
+    label: str | None = None,
+    cle_en_main: bool | None = None,
+    min_readiness: int | None = None,
+    q: str | None = None,
+    today: dt.date | None = None,
+) -> list[Site]:
+    """Visible sites matching the filters, each with `available_ha`, `short_ha`, `readiness` attributes.
+
+    Availability filters run in SQL; readiness (a pure function of the extensions) is computed for the
+    filtered page of sites only.
+    """
+    terrains = terrains_visible(actor)
+    sites = sites_visible(actor).select_related("commune")
+    if epci:
+        sites = sites.filter(Q(site_epci_siren=epci) | Q(commune__epci_id=epci))
+    if vocation:
+        sites = sites.filter(site_vocadomi=vocation)
+    if state:
+        sites = sites.filter(site_etat=state)
+    if label:
+        sites = sites.filter(tdm_labels__contains=[label])
+    if q:
+        sites = sites.filter(
+            Q(site_nom__icontains=q) | Q(site_id__icontains=q) | Q(site_comm_nom__icontains=q)
+        )
+    if cle_en_main is not None:
+        turnkey = terrains.filter(site_eco=OuterRef("pk"), terr_cle_en_main=True)
+        sites = sites.filter(Exists(turnkey)) if cle_en_main else sites.exclude(Exists(turnkey))
+
+    def surface_of(key):
+        per_site = (
+            terrains.filter(site_eco=OuterRef("pk"))
+            .annotate(avail=av.availability_case(today=today), surf=av.surface_ha())
+            .filter(avail=key)
+            .order_by()
+            .values("site_eco")
+            .annotate(total=Sum("surf"))
+            .values("total")
+        )
+        return Coalesce(Subquery(per_site, output_field=FloatField()), 0.0)
+
+    sites = sites.annotate(available_ha=surface_of(av.NOW), short_ha=surface_of(av.SHORT))
+    if min_available_ha is not None:
+        sites = sites.filter(available_ha__gte=min_available_ha)
+    result = list(sites.order_by("site_nom", "pk"))
+    for site in result:
+        site.readiness = readiness_for_site(site, today=today)
+    if min_readiness is not None:
+        result = [s for s in result if s.readiness.score >= min_readiness]
+    return result
+
+
+def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
+    """A visible site's sheet: the site, its terrains (classified, personal fields only for the owner),
+    establishments, nearby friches, readiness and blocks, label decisions, and the history of vintages."""
+    site = get_visible_or_404(actor, Site.objects.select_related("commune", "owner", "pole_eco"), pk=pk)
+    terrains = list(terrains_visible(actor).filter(site_eco=site).order_by("terr_id"))
+    personal = can_see_personal_fields(actor, site)
+    for terrain in terrains:
+        terrain.availability = av.classify(terrain, today=today)
+        terrain.availability_label = av.CLASSES[terrain.availability]
+        terrain.readiness = readiness_for_terrain(terrain, site, today=today)
+        terrain.show_personal = personal and can_see_personal_fields(actor, terrain)
+    etabs = list(
+        etablissements_visible(actor).filter(terrain_eco__site_eco=site).order_by("etab_nom", "siret")
+    )
+    # The history of a visible site is visible: its vintages are those of its producing organisation.
+    history = (
+        Vintage.objects.filter(
+            owner_id=site.owner_id, versions__table="site-eco", versions__record_key=site.site_id
+        )
+        .distinct()
+        .order_by("-number")
+    )
+    return {
+        "site": site,
+        "terrains": terrains,
+        "etablissements": etabs,
+        "friches_nearby": friches_near(actor, site),
+        "readiness": readiness_for_site(site, today=today),
+        "indicators": site_indicators(actor, site, today=today),
+        "label_decisions": list(
+            LabelDecision.objects.filter(site=site).select_related("proposed_by_org", "decided_by_org")
+        ),
+        "history": list(history[:50]),
+        "show_personal": personal,
+    }
+
+
+def friches_near(actor: Actor, site: Site, *, km: float = NEARBY_FRICHES_KM) -> list[Friche]:
+    """Visible friches inside the site, or whose point lies within `km` of the site's bounding box."""
+    friches = friches_visible(actor)
+    inside = Q(site_eco=site) | Q(terrain_eco__site_eco=site)
+    if site.bbox_west is None:
+        return list(friches.filter(inside).order_by("site_nom")[:50])
+    dlat = km / 111.0
+    dlon = km / 73.0  # ~cos(49°) × 111 km: Grand Est latitudes
+    near = Q(
+        centroid_lat__gte=site.bbox_south - dlat,
+        centroid_lat__lte=site.bbox_north + dlat,
+        centroid_lon__gte=site.bbox_west - dlon,
+        centroid_lon__lte=site.bbox_east + dlon,
+    )
+    return list(friches.filter(inside | near).order_by("site_nom")[:50])
+
+
+MAX_FEATURES = 5000
+
+
+def map_layers(
+    actor: Actor, *, sites: QuerySet[Site] | None = None, territory: Territory | None = None, today=None
+) -> dict:
+    """GeoJSON layers `sites`, `terrains` and `friches` for the map, terrains coloured by availability.
+
+    Popups only carry public fields (never the personal ones)."""
+    site_qs = sites if sites is not None else sites_visible(actor)
+    terrain_qs = terrains_visible(actor).filter(site_eco__in=site_qs.values("pk"))
+    friche_qs = friches_visible(actor)
+    if territory is not None:
+        site_qs = site_qs.filter(territory.commune_q())
+        terrain_qs = terrain_qs.filter(territory.commune_q())
+        friche_qs = friche_qs.filter(territory.commune_q())
+    site_features = [
+        feature(
+            s["geometry"],
+            {"nom": s["site_nom"], "code": s["site_id"], "id": s["pk"], "vocation": s["site_vocadomi"]},
+        )
+        for s in site_qs.values("pk", "site_nom", "site_id", "site_vocadomi", "geometry")[:MAX_FEATURES]
+    ]
+    terrain_features = [
+        feature(
+            t["geometry"],
+            {
+                "nom": t["terr_id"],
+                "site": t["site_eco_id"],
+                "disponibilite": t["avail"],
+                "libelle": av.CLASSES[t["avail"]],
+                "couleur": av.COLOURS[t["avail"]],
+                "surface_ha": round(t["surf"] or 0, 2),
+            },
+        )
+        for t in terrain_qs.annotate(avail=av.availability_case(today=today), surf=av.surface_ha()).values(
+            "terr_id", "site_eco_id", "geometry", "avail", "surf"
+        )[:MAX_FEATURES]
+    ]
+    friche_features = [
+        feature(
+            f["geometry"],
+            {"nom": f["site_nom"], "code": f["site_id"], "statut": f["site_statut"], "type": f["site_type"]},
+        )
+        for f in friche_qs.values("site_nom", "site_id", "site_statut", "site_type", "geometry")[
+            :MAX_FEATURES
+        ]
+    ]
+    return {
+        "sites": feature_collection(site_features),
+        "terrains": feature_collection(terrain_features),
+        "friches": feature_collection(friche_features),
+    }
+
+
+def terrain_public_values(actor: Actor, terrain: Terrain) -> dict:
+    """A terrain's standard columns for display or API, without the personal fields unless allowed."""
+    hidden = set() if can_see_personal_fields(actor, terrain) else set(Terrain.PERSONAL_FIELDS)
+    return {
+        f.name: getattr(terrain, f.attname)
+        for f in Terrain._meta.concrete_fields
+        if f.name not in hidden and f.name != "geometry"
+    }
+
+
+def epci_choices(actor: Actor) -> list[tuple[str, str]]:
+    """EPCI that have at least one visible site (for the list's filter)."""
+    sirens = sites_visible(actor).values_list("site_epci_siren", flat=True).distinct()
+    return list(Epci.objects.filter(pk__in=list(sirens)).order_by("name").values_list("pk", "name"))
