@@ -1,0 +1,221 @@
+"""Reads for the follow-up: the company list of an actor's perimeter, a company's file and its timeline
+across organisations. Every SharedObject passes through `scope_queryset`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from tandem.companies.models import (
+    Company,
+    CompanyAdvisor,
+    CompanyProject,
+    Contact,
+    Establishment,
+    Exchange,
+    Need,
+    ParcoursJourney,
+    ParcoursStep,
+    RegistryChange,
+    Reminder,
+    Signal,
+)
+from tandem.companies.perms import actor_commune_codes, can_see_exchange_existence
+from tandem.organizations.perms import Actor, scope_queryset
+
+
+def establishments_for(
+    actor: Actor, *, q: str = "", naf: str = "", state: str = "A", whole_registry=False
+) -> QuerySet:
+    """Establishments listed for `actor`: those of their perimeter (an EPCI sees its own, an agency what its
+    delegations cover; the Région the whole registry), filtered by name, SIREN/SIRET, commune or NAF."""
+    qs = Establishment.objects.select_related("company")
+    codes = None if whole_registry else actor_commune_codes(actor)
+    if codes is not None:
+        qs = qs.filter(commune_id__in=codes)
+    if state:
+        qs = qs.filter(state=state)
+    if naf:
+        qs = qs.filter(naf__startswith=naf.upper())
+    q = (q or "").strip()
+    if q:
+        digits = q.replace(" ", "")
+        if digits.isdigit():
+            qs = qs.filter(siret__startswith=digits)
+        else:
+            qs = qs.filter(
+                Q(company__name__icontains=q)
+                | Q(company__usual_name__icontains=q)
+                | Q(signboard__icontains=q, diffusion="O")
+                | Q(commune_label__icontains=q)
+            )
+    referents = CompanyAdvisor.objects.filter(
+        company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None
+    )
+    return qs.annotate(has_referent=Exists(referents)).order_by("company__name", "siret")
+
+
+def company_advisors(actor: Actor, company: Company) -> QuerySet:
+    return (
+        scope_queryset(actor, CompanyAdvisor.objects.filter(company=company))
+        .select_related("user", "organization")
+        .order_by("ended_on", "role", "-started_on")
+    )
+
+
+def company_referent(actor: Actor, company: Company) -> CompanyAdvisor | None:
+    return company_advisors(actor, company).filter(role=CompanyAdvisor.Role.REFERENT, ended_on=None).first()
+
+
+def company_followup(actor: Actor, company: Company) -> dict:
+    """Everything `actor` may see of a company's follow-up, for its page."""
+    journey = scope_queryset(actor, ParcoursJourney.objects.filter(company=company)).first()
+    return {
+        "advisors": company_advisors(actor, company),
+        "referent": company_referent(actor, company),
+        "contacts": scope_queryset(actor, Contact.objects.filter(company=company)).select_related("owner"),
+        "needs": scope_queryset(actor, Need.objects.filter(company=company)).select_related(
+            "owner", "assignee"
+        ),
+        "reminders": scope_queryset(
+            actor, Reminder.objects.filter(company=company, done_at=None)
+        ).select_related("assignee"),
+        "projects": scope_queryset(actor, CompanyProject.objects.filter(company=company)).select_related(
+            "owner"
+        ),
+        "journey": journey,
+        "steps": journey.steps.select_related("provider").order_by("step") if journey else [],
+        "signals": scope_queryset(actor, Signal.objects.filter(company=company)).select_related("owner"),
+        "establishments": company.establishments.order_by("state", "-is_head_office", "siret"),
+    }
+
+
+@dataclass
+class TimelineEvent:
+    on: date
+    kind: str  # exchange, advisor, need, project, parcours, signal, registry
+    title: str
+    organization: str = ""
+    detail: str = ""  # only what the actor may read (never another organisation's private notes)
+    private: bool = False  # true when the actor sees that it happened, not its content
+
+
+def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
+    """One timeline per company across organisations, newest first.
+
+    Exchanges of other organisations that `actor` may not read appear as « Échange avec <organisation> le
+    <date> » with their topic, never with their notes (see `can_see_exchange_existence`)."""
+    events: list[TimelineEvent] = []
+    readable = set(
+        scope_queryset(actor, Exchange.objects.filter(company=company)).values_list("pk", flat=True)
+    )
+    exchanges = Exchange.objects.filter(company=company).select_related("owner", "author")
+    if not can_see_exchange_existence(actor):
+        exchanges = exchanges.filter(pk__in=readable)
+    for ex in exchanges:
+        when = f"{ex.happened_on:%d/%m/%Y}"
+        if ex.pk in readable:
+            author = f" ({ex.author.get_full_name() or ex.author.username})" if ex.author else ""
+            events.append(
+                TimelineEvent(
+                    ex.happened_on,
+                    "exchange",
+                    f"{ex.get_kind_display().capitalize()} avec {ex.owner.name}{author} le {when} : {ex.topic}",
+                    ex.owner.name,
+                    ex.notes,
+                )
+            )
+        else:
+            events.append(
+                TimelineEvent(
+                    ex.happened_on,
+                    "exchange",
+                    f"Échange avec {ex.owner.name} le {when} : {ex.topic}",
+                    ex.owner.name,
+                    "",
+                    private=True,
+                )
+            )
+    for adv in company_advisors(actor, company):
+        person = adv.user.get_full_name() or adv.user.username
+        events.append(
+            TimelineEvent(
+                adv.started_on,
+                "advisor",
+                f"{person} ({adv.organization.name}) devient {adv.get_role_display()}",
+                adv.organization.name,
+            )
+        )
+        if adv.ended_on:
+            events.append(
+                TimelineEvent(
+                    adv.ended_on,
+                    "advisor",
+                    f"Fin du rôle de {adv.get_role_display()} de {person}",
+                    adv.organization.name,
+                    adv.handover_note,
+                )
+            )
+    for need in scope_queryset(actor, Need.objects.filter(company=company)).select_related("owner"):
+        events.append(
+            TimelineEvent(
+                need.created_at.date(),
+                "need",
+                f"Besoin : {need.title} ({need.get_status_display()})",
+                need.owner.name,
+                need.description,
+            )
+        )
+    for project in scope_queryset(actor, CompanyProject.objects.filter(company=company)).select_related(
+        "owner"
+    ):
+        events.append(
+            TimelineEvent(
+                project.created_at.date(),
+                "project",
+                f"Projet : {project.title} ({project.get_kind_display()})",
+                project.owner.name,
+                project.description,
+            )
+        )
+    journeys = scope_queryset(actor, ParcoursJourney.objects.filter(company=company))
+    for step in ParcoursStep.objects.filter(journey__in=journeys).select_related("journey__owner"):
+        events.append(
+            TimelineEvent(
+                step.started_on,
+                "parcours",
+                f"Parcours de Transformation : {step.get_step_display()}",
+                step.journey.owner.name,
+            )
+        )
+    for signal in scope_queryset(actor, Signal.objects.filter(company=company)).select_related("owner"):
+        events.append(
+            TimelineEvent(
+                signal.observed_on,
+                "signal",
+                f"Signal : {signal.get_category_display()} — source : {signal.get_source_display()}",
+                signal.owner.name,
+                signal.description,
+            )
+        )
+    for change in RegistryChange.objects.filter(company=company, effective_on__isnull=False):
+        events.append(
+            TimelineEvent(
+                change.effective_on,
+                "registry",
+                f"Répertoire SIRENE : {change.get_kind_display()}"
+                + (f" ({change.establishment_id})" if change.establishment_id else ""),
+                "INSEE",
+            )
+        )
+    events.sort(key=lambda e: e.on, reverse=True)
+    return events
+
+
+def reminders_due(actor: Actor, *, on: date) -> QuerySet:
+    """The actor's own reminders due on or before `on`, not done."""
+    return scope_queryset(
+        actor, Reminder.objects.filter(assignee=actor.user, done_at=None, remind_on__lte=on)
+    )
