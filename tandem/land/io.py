@@ -1,0 +1,288 @@
+"""Reading and writing CNIG files: CSV (`;` or `,`, UTF-8 or Latin-1), GeoJSON, GeoPackage in the CNIG
+template layout and zipped Shapefile. Pure: no Django.
+
+Every table is read as text (a pandas DataFrame of strings, "" when empty), whatever the format, so one
+validation engine handles them all; spatial formats also give their geometries (shapely) and CRS.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from tandem.core.errors import Problem
+
+# GeoPackage layer names of the CNIG template, and the standard's table names.
+LAYER_TABLES = {"pole_eco": "pole-eco", "site_eco": "site-eco", "terrain_eco": "terrain-eco"}
+LAYER_TABLES["etablissement"] = "etablissement"
+TABLE_LAYERS = {table: layer for layer, table in LAYER_TABLES.items()}
+# The standard column holding each table's geometry.
+GEOMETRY_COLUMN = {
+    "pole-eco": "pole_geompoint",
+    "site-eco": "site_geomsurf",
+    "terrain-eco": "terr_geomsurf",
+    "etablissement": "etab_geompoint",
+    "friches": "geomsurf",
+}
+
+
+@dataclass
+class RawTable:
+    """One table as read from a file: text columns, line numbers, and geometries for spatial formats."""
+
+    source: str  # file name, with the layer for multi-layer files
+    frame: pd.DataFrame  # every cell a str, "" when empty
+    lines: np.ndarray  # line (CSV) or feature number of each row, as shown to the user
+    format: str  # csv, geojson, gpkg, shapefile
+    table: str | None = None  # standard table, guessed from the layer name or the columns
+    geometries: np.ndarray | None = None  # shapely geometries of spatial formats
+    crs: str | None = None  # e.g. "EPSG:2154" for spatial formats
+    encoding: str = ""
+    delimiter: str = ""
+    sha256: str = ""
+    problems: list[Problem] = field(default_factory=list)  # structural problems (bad field counts)
+
+
+def read_files(paths: list[Path], *, display_names: dict[Path, str] | None = None) -> list[RawTable]:
+    """Read every table of every file. Raises ValueError (French message) for an unreadable file."""
+    tables: list[RawTable] = []
+    for path in paths:
+        path = Path(path)
+        name = (display_names or {}).get(path, path.name)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".txt"):
+            read = [read_csv(path, name)]
+        elif suffix in (".geojson", ".json"):
+            read = [read_geojson(path, name)]
+        elif suffix == ".gpkg":
+            read = read_ogr(path, name, "gpkg")
+        elif suffix == ".zip":
+            read = read_ogr(path, name, "shapefile")
+        elif suffix == ".shp":
+            read = read_ogr(path, name, "shapefile")
+        else:
+            raise ValueError(
+                f"{name} : format non reconnu (attendu : .csv, .geojson, .gpkg, ou .zip contenant un Shapefile)"
+            )
+        for table in read:
+            table.sha256 = digest
+        tables.extend(read)
+    return tables
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) when it decodes, else Windows-1252 (the Latin-1 of spreadsheets)."""
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "Latin-1 (Windows-1252)"
+
+
+def sniff_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
+    return max(counts, key=counts.get)
+
+
+def read_csv(path: Path, name: str) -> RawTable:
+    text, encoding = decode(Path(path).read_bytes())
+    delimiter = sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+        problems: list[Problem] = []
+        lines = np.arange(2, len(frame) + 2)
+    except pd.errors.ParserError:
+        frame, lines, problems = _read_csv_row_by_row(text, delimiter, name)
+    frame.columns = [str(c) for c in frame.columns]
+    return RawTable(
+        source=name,
+        frame=frame,
+        lines=lines,
+        format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        problems=problems,
+    )
+
+
+def _read_csv_row_by_row(text: str, delimiter: str, name: str):
+    """Slow path for files whose rows do not all have the header's number of fields: report each such row
+    (an unquoted separator inside a value shifts every following column) and keep it out."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader)
+    rows, lines, problems = [], [], []
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    None,
+                    f"{len(row)} champs au lieu de {len(header)} : un séparateur « {delimiter} » non protégé "
+                    "par des guillemets décale les colonnes ; ligne écartée",
+                    delimiter.join(row)[:120],
+                )
+            )
+            continue
+        rows.append(row)
+        lines.append(number)
+    return pd.DataFrame(rows, columns=header, dtype=str), np.asarray(lines, dtype=int), problems
+
+
+def read_geojson(path: Path, name: str) -> RawTable:
+    text, encoding = decode(Path(path).read_bytes())
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{name} : GeoJSON illisible ({exc.msg}, ligne {exc.lineno})") from exc
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise ValueError(f"{name} : ce GeoJSON n'est pas une FeatureCollection")
+    crs = "EPSG:4326"
+    crs_name = str(((data.get("crs") or {}).get("properties") or {}).get("name", ""))
+    if crs_name.endswith("2154"):
+        crs = "EPSG:2154"
+    records = [{k: _to_text(v) for k, v in (f.get("properties") or {}).items()} for f in features]
+    frame = pd.DataFrame.from_records(records).fillna("") if records else pd.DataFrame()
+    geometries = np.array(
+        [
+            shapely.from_geojson(json.dumps(f["geometry"]), on_invalid="ignore")
+            if f.get("geometry")
+            else None
+            for f in features
+        ],
+        dtype=object,
+    )
+    return RawTable(
+        source=name,
+        frame=frame,
+        lines=np.arange(1, len(frame) + 1),
+        format="geojson",
+        geometries=geometries,
+        crs=crs,
+        encoding=encoding,
+    )
+
+
+def read_ogr(path: Path, name: str, fmt: str) -> list[RawTable]:
+    import pyogrio
+
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    try:
+        layers = pyogrio.list_layers(source)
+    except Exception as exc:  # GDAL raises its own error types for unreadable files
+        raise ValueError(f"{name} : fichier illisible ({exc})") from exc
+    tables = []
+    for layer, geometry_type in layers:
+        if geometry_type is None and layer == "layer_styles":
+            continue  # QGIS forms and styles shipped with the CNIG template
+        meta, _fids, wkb, field_data = pyogrio.raw.read(source, layer=layer)
+        columns = {
+            column: [_to_text(v) for v in values]
+            for column, values in zip(meta["fields"], field_data, strict=True)
+        }
+        frame = pd.DataFrame(columns, dtype=str)
+        geometries = shapely.from_wkb(wkb) if wkb is not None else None
+        tables.append(
+            RawTable(
+                source=f"{name} (couche {layer})" if len(layers) > 1 else name,
+                frame=frame,
+                lines=np.arange(1, len(frame) + 1),
+                format=fmt,
+                table=LAYER_TABLES.get(layer),
+                geometries=geometries,
+                crs=meta.get("crs"),
+                encoding=meta.get("encoding") or "",
+            )
+        )
+    return tables
+
+
+def _to_text(value) -> str:
+    """Spatial formats give typed values: write them the way the CSV layout does."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else format_number(value)
+    if isinstance(value, (np.floating,)):
+        return "" if np.isnan(value) else format_number(float(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "oui" if value else "non"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, np.datetime64):
+        return "" if np.isnat(value) else str(value)[:10]
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()[:10]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def format_number(value: float) -> str:
+    """The canonical text of a number: integers without decimals, others in their shortest exact form."""
+    if value == math.floor(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    """CNIG CSV layout: UTF-8, `,`-separated, quoted where needed (geometries)."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_geojson(path: Path, columns: list[str], rows: list[dict], geometries: list[dict | None]) -> None:
+    features = [
+        {"type": "Feature", "geometry": geometry, "properties": {c: row.get(c, "") for c in columns}}
+        for row, geometry in zip(rows, geometries, strict=True)
+    ]
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"type": "FeatureCollection", "features": features}, handle, ensure_ascii=False)
+
+
+def write_gpkg(
+    path: Path, layer: str, columns: list[str], rows: list[dict], geometries, geometry_type: str, crs: str
+) -> None:
+    """One layer of a GeoPackage (text attributes, geometry in `crs`)."""
+    import pyogrio
+
+    wkb = shapely.to_wkb(np.asarray(geometries, dtype=object)) if len(rows) else np.array([], dtype=object)
+    field_data = [np.array([row.get(c, "") for row in rows], dtype=object) for c in columns]
+    pyogrio.raw.write(
+        str(path),
+        wkb,
+        field_data,
+        columns,
+        layer=layer,
+        driver="GPKG",
+        geometry_type=geometry_type,
+        crs=crs,
+        append=Path(path).exists(),
+    )

@@ -1,0 +1,71 @@
+"""tandem import_land FILE… [--epci SIREN] [--dry-run] [--skip-invalid] [--set COLUMN=VALUE] [--rejects FILE]"""
+
+from pathlib import Path
+
+from tandem.core.commands import TandemCommand
+from tandem.core.errors import UserError
+from tandem.land.services import land_import
+from tandem.organizations.perms import Actor
+
+
+class Command(TandemCommand):
+    help = (
+        "Importe un inventaire CNIG Sites économiques (les quatre tables) ou un fichier CNIG Friches "
+        "(CSV, GeoJSON, GeoPackage, Shapefile zippé). Tout ou rien, sauf --skip-invalid."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path)
+        parser.add_argument("--epci", help="SIREN de l'EPCI producteur (Sites économiques)")
+        parser.add_argument("--dry-run", action="store_true", help="valider et comparer sans rien écrire")
+        parser.add_argument(
+            "--skip-invalid", action="store_true", help="écrire les lignes valides, rejeter les autres"
+        )
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="COLONNE=VALEUR",
+            help="remplir une colonne pour tout le fichier (enregistré dans la provenance)",
+        )
+        parser.add_argument(
+            "--rejects",
+            type=Path,
+            help="fichier CSV des lignes rejetées (défaut : rejets.csv à côté du 1er fichier)",
+        )
+
+    def handle(self, *args, **options):
+        sets = {}
+        for item in options["set"]:
+            column, sep, value = item.partition("=")
+            if not sep or not column.strip():
+                raise UserError(f"--set attend COLONNE=VALEUR (reçu : « {item} »)")
+            sets[column.strip()] = value.strip()
+        for path in options["files"]:
+            if not path.exists():
+                raise UserError(f"Fichier introuvable : {path}")
+        report = land_import(
+            paths=options["files"],
+            actor=Actor.system_actor(),
+            epci_siren=options["epci"],
+            dry_run=options["dry_run"],
+            skip_invalid=options["skip_invalid"],
+            sets=sets,
+        )
+        for problem in report.warnings:
+            self.stderr.write(f"avertissement : {problem}")
+        if report.rejects_csv and options["skip_invalid"]:
+            target = options["rejects"] or options["files"][0].with_name("rejets.csv")
+            target.write_text(report.rejects_csv, encoding="utf-8")
+            self.stdout.write(f"Lignes rejetées et motifs : {target}")
+        if report.run.status == report.run.Status.REFUSED:
+            raise UserError(
+                f"Import refusé : {len(report.errors)} erreur(s), rien n'a été écrit.", report.errors
+            )
+        self.stdout.write(report.summary())
+        if options["dry_run"]:
+            self.stdout.write("Simulation : rien n'a été écrit.")
+        elif not report.changed:
+            self.stdout.write("Données identiques à celles enregistrées : rien n'a changé.")
+        for vintage in report.vintages:
+            self.stdout.write(f"Nouveau millésime : {vintage}")

@@ -1,0 +1,854 @@
+"""Writes of the land observatory: importing CNIG inventories and friches (with vintages and history)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from django.db import connection, models, transaction
+from django.db.models import Max
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from tandem.core.audit import audit_record
+from tandem.core.errors import Problem
+from tandem.core.geo import geometry_columns_many
+from tandem.core.models import AuditEvent
+from tandem.land.io import read_files
+from tandem.land.models import ImportRun, RecordVersion, Standard, Vintage
+from tandem.land.records import (
+    GEOMETRY_KEY,
+    MODELS,
+    POINT_FIELDS,
+    POINT_KEY,
+    canonical_from_db,
+    copy_text,
+    db_value,
+    link_column,
+    point_text,
+    value_columns,
+)
+from tandem.land.standard import FRICHES
+from tandem.land.validation import PRIMARY_KEY, ValidatedTable, Validation, cascade_rejections, validate
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import Actor, can_create
+from tandem.organizations.services import organization_create
+from tandem.territories.models import Commune, Epci
+
+ProgressCallback = Callable[[int, str], None]
+WRITE_ORDER = ["pole-eco", "site-eco", "terrain-eco", "etablissement", FRICHES]
+POINT_TOLERANCE_DEG = 0.002  # ~200 m: the communes' boundaries are simplified
+
+
+@dataclass
+class CommuneInfo:
+    name: str
+    epci_siren: str | None
+    is_current: bool
+
+
+class DbReferential:
+    """The commune/EPCI referential and the stored identifiers, as validation needs them."""
+
+    def __init__(self):
+        self.communes = {
+            code: CommuneInfo(name, epci, current)
+            for code, name, epci, current in Commune.objects.values_list(
+                "code", "name", "epci_id", "is_current"
+            )
+        }
+        self.epcis = dict(Epci.objects.values_list("siren", "name"))
+
+    def existing_ids(self, table: str) -> set[str]:
+        model = MODELS[table]
+        key = "siret" if table == "etablissement" else PRIMARY_KEY[table]
+        return set(model.objects.values_list(key, flat=True))
+
+    def outside_communes(self, codes: np.ndarray, points: np.ndarray) -> dict[int, tuple[str, str]]:
+        present = np.array([p is not None and c in self.communes for c, p in zip(codes, points, strict=True)])
+        if not present.any():
+            return {}
+        wanted = sorted({codes[i] for i in np.flatnonzero(present)})
+        shapes = {
+            code: shapely.from_geojson(text)
+            for code, text in Commune.objects.filter(pk__in=wanted, geometry__isnull=False)
+            .annotate(text=Cast("geometry", models.TextField()))
+            .values_list("code", "text")
+        }
+        rows = [i for i in np.flatnonzero(present) if codes[i] in shapes]
+        if not rows:
+            return {}
+        areas = np.array([shapes[codes[i]] for i in rows], dtype=object)
+        pts = np.array([points[i] for i in rows], dtype=object)
+        inside = shapely.dwithin(areas, pts, POINT_TOLERANCE_DEG)
+        outside = {}
+        for i, point in zip(np.array(rows)[~inside], pts[~inside], strict=True):
+            outside[int(i)] = self.locate(point)
+        return outside
+
+    def locate(self, point) -> tuple[str, str]:
+        x, y = shapely.get_x(point), shapely.get_y(point)
+        candidates = (
+            Commune.objects.filter(
+                is_current=True, bbox_west__lte=x, bbox_east__gte=x, bbox_south__lte=y, bbox_north__gte=y
+            )
+            .annotate(text=Cast("geometry", models.TextField()))
+            .values_list("code", "name", "text")
+        )
+        for code, name, text in candidates:
+            if text and shapely.contains(shapely.from_geojson(text), point):
+                return code, name
+        return "", ""
+
+
+@dataclass
+class ImportReport:
+    """What an import did or would do: every problem, counts per table, vintages, rejects."""
+
+    run: ImportRun
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    vintages: list[Vintage] = field(default_factory=list)
+    rejects_csv: str = ""
+    migration: list[str] = field(default_factory=list)
+    written: bool = False
+    changed: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    def summary(self) -> str:
+        lines = []
+        for table, c in self.counts.items():
+            lines.append(
+                f"{table} : {c.get('read', 0)} ligne(s) lue(s), {c.get('rejected', 0)} rejetée(s), "
+                f"{c.get('added', 0)} ajoutée(s), {c.get('changed', 0)} modifiée(s), "
+                f"{c.get('removed', 0)} supprimée(s), {c.get('unchanged', 0)} inchangée(s)"
+            )
+        lines += self.migration
+        lines.append(f"{len(self.errors)} erreur(s), {len(self.warnings)} avertissement(s)")
+        return "\n".join(lines)
+
+
+def land_import(
+    *,
+    paths: list[Path],
+    actor: Actor,
+    epci_siren: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    sets: dict[str, str] | None = None,
+    progress: ProgressCallback | None = None,
+    run: ImportRun | None = None,
+    display_names: dict[Path, str] | None = None,
+) -> ImportReport:
+    """Validate every row of CNIG files (Sites économiques tables or a Friches file), then write them in one
+    transaction: all or nothing, unless `skip_invalid` (valid rows written, the others in `rejects_csv`).
+
+    A file identical to what is stored changes nothing; otherwise each producing organisation whose data
+    changed gets a new vintage with a field-by-field diff and per-record history. Errors are returned in the
+    report (never raised) so the command line and the web page show them the same way.
+    """
+    sets = dict(sets or {})
+    run = run or ImportRun()
+    run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
+    run.dry_run, run.skip_invalid = dry_run, skip_invalid
+    run.created_by = run.created_by or (actor.user if getattr(actor.user, "pk", None) else None)
+    run.actor_org_id = run.actor_org_id or actor.current_org_id
+    run.options = {"set": sets, "epci": epci_siren}
+    run.save()
+    report = ImportReport(run=run)
+
+    def step(percent: int, label: str) -> None:
+        run.progress_percent, run.progress_label = percent, label
+        ImportRun.objects.filter(pk=run.pk).update(progress_percent=percent, progress_label=label)
+        if progress:
+            progress(percent, label)
+
+    try:
+        step(5, "lecture des fichiers")
+        try:
+            raws = read_files([Path(p) for p in paths], display_names=display_names)
+        except ValueError as exc:
+            report.problems.append(Problem(str(exc).split(" : ")[0], None, None, str(exc)))
+            return _finish(report, ImportRun.Status.REFUSED)
+        run.files = [
+            {
+                "name": r.source,
+                "sha256": r.sha256,
+                "format": r.format,
+                "encoding": r.encoding,
+                "delimiter": r.delimiter,
+                "rows": len(r.frame),
+            }
+            for r in raws
+        ]
+        if epci_siren and not Epci.objects.filter(pk=epci_siren).exists():
+            report.problems.append(Problem("--epci", None, None, "SIREN d'EPCI inconnu", epci_siren))
+            return _finish(report, ImportRun.Status.REFUSED)
+        step(15, "validation des lignes")
+        validation = validate(raws, referential=DbReferential(), sets=sets, epci_siren=epci_siren)
+        run.standard = Standard.FRICHES if validation.kind == "friches" else Standard.SITES_ECONOMIQUES
+        if skip_invalid:
+            cascade_rejections(validation.tables)
+        step(50, "contrôle des droits et des propriétaires")
+        owners = _owners(validation, epci_siren, actor, report)
+        report.problems[:0] = validation.problems
+        report.migration = validation.migration
+        report.rejects_csv = _rejects_csv(validation)
+        for table in validation.tables.values():
+            report.counts[table.table] = {"read": len(table), "rejected": int(table.invalid.sum())}
+        blocking = (
+            report.errors
+            if not skip_invalid
+            else [p for p in report.errors if p.line is None and _is_global(p)]
+        )
+        if blocking:
+            return _finish(report, ImportRun.Status.REFUSED)
+        step(65, "comparaison avec les données enregistrées")
+        plan = _plan(validation, owners)
+        for table, changes in plan.items():
+            report.counts[table].update({k: len(v) for k, v in changes.items() if k != "rows"})
+        report.changed = any(
+            changes["added"] or changes["changed"] or changes["removed"] for changes in plan.values()
+        )
+        if dry_run or not report.changed:
+            return _finish(report, ImportRun.Status.DONE if report.changed else ImportRun.Status.UNCHANGED)
+        step(80, "écriture")
+        with transaction.atomic():
+            report.vintages = _write(validation, plan, owners, actor, run, sets)
+            report.written = True
+        return _finish(report, ImportRun.Status.DONE)
+    except Exception:
+        run.status, run.finished_at = ImportRun.Status.FAILED, timezone.now()
+        run.save()
+        raise
+
+
+GLOBAL_PROBLEMS = ("table non reconnue", "la table ", "un import contient", "colonne en double")
+
+
+def _is_global(problem: Problem) -> bool:
+    """Problems that no row-skipping can fix (unknown table, a table given twice, an unused --set)."""
+    return problem.file in ("--set", "--epci") or problem.message.startswith(GLOBAL_PROBLEMS)
+
+
+def _finish(report: ImportReport, status: str) -> ImportReport:
+    run = report.run
+    run.status, run.finished_at = status, timezone.now()
+    run.progress_percent, run.progress_label = 100, dict(ImportRun.Status.choices)[status]
+    run.counts = report.counts
+    run.problems = [
+        {
+            "file": p.file,
+            "line": p.line,
+            "field": p.field,
+            "message": p.message,
+            "value": p.value,
+            "level": p.level,
+        }
+        for p in report.problems
+    ]
+    run.errors_count, run.warnings_count = len(report.errors), len(report.warnings)
+    run.rejects_csv = report.rejects_csv
+    if report.vintages:
+        run.vintage = report.vintages[0]
+    run.save()
+    return report
+
+
+# --- owners and permissions ----------------------------------------------------------------------------------
+
+
+def epci_organization(siren: str) -> tuple[Organization, bool]:
+    """The organisation of an EPCI (created, from the official geography, when it does not exist yet)."""
+    org = Organization.objects.filter(epci_id=siren, kind=Organization.Kind.EPCI).first()
+    if org:
+        return org, False
+    epci = Epci.objects.get(pk=siren)
+    return organization_create(
+        name=epci.name, kind=Organization.Kind.EPCI, slug=f"epci-{siren}", epci=epci
+    ), True
+
+
+def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportReport) -> dict[str, np.ndarray]:
+    """The owning organisation of each row, per table (-1 where unknown), after the permission check."""
+    tables = validation.tables
+    referential_epci = dict(Commune.objects.values_list("code", "epci_id"))
+    sirens: dict[str, np.ndarray] = {}
+    if validation.kind == "friches":
+        if FRICHES in tables and "comm_insee" in tables[FRICHES].values:
+            codes = tables[FRICHES].values["comm_insee"]
+            sirens[FRICHES] = codes.map(referential_epci).fillna("").to_numpy(dtype=object)
+    else:
+        site_sirens = {}
+        if "site-eco" in tables:
+            site = tables["site-eco"].values
+            own = np.full(len(site), epci_siren or "", dtype=object)
+            if not epci_siren and "site_epci_siren" in site:
+                own = site["site_epci_siren"].to_numpy(dtype=object)
+            sirens["site-eco"] = own
+            if "site_id" in site:
+                site_sirens = dict(zip(site["site_id"], own, strict=True))
+        stored_site_sirens = _stored_sirens("site-eco")
+        lookup = {**stored_site_sirens, **site_sirens}
+        if "terrain-eco" in tables and "site_id" in tables["terrain-eco"].values:
+            terr = tables["terrain-eco"].values
+            sirens["terrain-eco"] = (
+                terr["site_id"].map(lookup).fillna(epci_siren or "").to_numpy(dtype=object)
+            )
+            terrain_sirens = (
+                dict(zip(terr["terr_id"], sirens["terrain-eco"], strict=True)) if "terr_id" in terr else {}
+            )
+        else:
+            terrain_sirens = {}
+        terrain_lookup = {**_stored_sirens("terrain-eco"), **terrain_sirens}
+        if "etablissement" in tables and "terr_id" in tables["etablissement"].values:
+            first = tables["etablissement"].values["terr_id"].str.split("|").str[0].str.strip()
+            sirens["etablissement"] = (
+                first.map(terrain_lookup).fillna(epci_siren or "").to_numpy(dtype=object)
+            )
+        if "pole-eco" in tables and "pole_id" in tables["pole-eco"].values:
+            pole_sirens = {}
+            if "site-eco" in tables and "pole_id" in tables["site-eco"].values:
+                for pole_id, siren in zip(
+                    tables["site-eco"].values["pole_id"], sirens["site-eco"], strict=True
+                ):
+                    pole_sirens.setdefault(pole_id, siren)
+            poles = tables["pole-eco"].values["pole_id"]
+            sirens["pole-eco"] = poles.map(pole_sirens).fillna(epci_siren or "").to_numpy(dtype=object)
+    organizations: dict[str, Organization] = {}
+    created = []
+    for siren in sorted({s for values in sirens.values() for s in values if s}):
+        if siren in validation_epcis():
+            organizations[siren], new = epci_organization(siren)
+            if new:
+                created.append(organizations[siren].name)
+    for name in created:
+        report.problems.append(
+            Problem(
+                "import", None, None, f"organisation créée pour l'EPCI producteur : {name}", level="warning"
+            )
+        )
+    owners = {}
+    commune_columns = {"site-eco": "site_comm_insee", "etablissement": "comm_insee", FRICHES: "comm_insee"}
+    for table_name, values in sirens.items():
+        table = tables[table_name]
+        owner_ids = np.array(
+            [organizations[s].pk if s in organizations else -1 for s in values], dtype=np.int64
+        )
+        missing = np.flatnonzero((owner_ids == -1) & ~table.invalid)
+        for i in missing:
+            _reject(table, i, None, "propriétaire introuvable : l'EPCI de la ligne est inconnu")
+        communes = table.values.get(commune_columns.get(table_name, ""), pd.Series([None] * len(table)))
+        model = MODELS[table_name]
+        checked: dict[tuple, bool] = {}
+        for i in np.flatnonzero(~table.invalid):
+            key = (owner_ids[i], communes.iat[i] or None)
+            if key not in checked:
+                org = next(o for o in organizations.values() if o.pk == owner_ids[i])
+                checked[key] = can_create(actor, model, owner=org, commune_code=key[1])
+            if not checked[key]:
+                _reject(
+                    table,
+                    i,
+                    None,
+                    f"vous n'avez pas le droit d'écrire pour {organizations_by_pk(organizations)[owner_ids[i]]}"
+                    + (f" dans la commune {key[1]}" if key[1] else ""),
+                )
+        owners[table_name] = owner_ids
+    report.problems.extend(p for t in tables.values() for p in getattr(t, "_late_problems", []))
+    return owners
+
+
+def validation_epcis() -> set[str]:
+    return set(Epci.objects.values_list("siren", flat=True))
+
+
+def organizations_by_pk(organizations: dict[str, Organization]) -> dict[int, str]:
+    return {o.pk: o.name for o in organizations.values()}
+
+
+def _reject(table: ValidatedTable, i: int, column, message: str) -> None:
+    problem = Problem(table.source, int(table.lines[i]), column, message)
+    table.invalid[i] = True
+    table.row_problems.setdefault(int(i), []).append(problem)
+    if not hasattr(table, "_late_problems"):
+        table._late_problems = []
+    table._late_problems.append(problem)
+
+
+def _stored_sirens(table: str) -> dict[str, str]:
+    model = MODELS[table]
+    key = PRIMARY_KEY[table]
+    return dict(model.objects.values_list(key, "owner__epci_id"))
+
+
+# --- diff ----------------------------------------------------------------------------------------------------
+
+
+def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, list[dict]]:
+    """Canonical records of the valid rows, with their geometry columns."""
+    valid = ~table.invalid
+    values = table.values[valid].reset_index(drop=True)
+    geometries = np.asarray(table.geometries, dtype=object)[valid] if table.geometries is not None else None
+    if table.table == FRICHES:
+        surfaces = geometries
+        points = np.asarray(table.points, dtype=object)[valid]
+        geometries = np.where(shapely.is_missing(surfaces), points, surfaces)
+    geo = (
+        geometry_columns_many(list(geometries))
+        if geometries is not None
+        else [{} for _ in range(len(values))]
+    )
+    return values, geo
+
+
+def _plan(validation: Validation, owners: dict[str, np.ndarray]) -> dict[str, dict]:
+    plan = {}
+    for name in WRITE_ORDER:
+        table = validation.tables.get(name)
+        if table is None:
+            continue
+        key = PRIMARY_KEY[name]
+        values, geo = _incoming(table)
+        owner_ids = owners[name][~table.invalid]
+        columns = [c for c, _ in value_columns(name)]
+        for column in columns:
+            if column not in values:
+                values[column] = ""
+        link = link_column(name) if name in ("site-eco", "terrain-eco") else None
+        if link and link not in values:
+            values[link] = ""
+        points = None
+        if name in POINT_FIELDS:
+            pts = np.asarray(table.points, dtype=object)[~table.invalid] if table.points is not None else None
+            points = (
+                [point_text(shapely.get_x(p), shapely.get_y(p)) if p is not None else "" for p in pts]
+                if pts is not None
+                else [""] * len(values)
+            )
+        scope_owners = sorted({int(o) for o in owners[name] if o >= 0})
+        model = MODELS[name]
+        existing = (
+            canonical_from_db(name, model.objects.filter(owner_id__in=scope_owners)) if scope_owners else {}
+        )
+        all_ids = set(table.values[key]) if key in table.values else set()
+        ids = values[key].tolist() if key in values else []
+        rows = {"values": values, "geo": geo, "owners": owner_ids, "points": points, "ids": ids}
+        added, changed, unchanged = [], {}, []
+        if existing:
+            compare = [*columns, *([link] if link else [])]
+            records = values[compare].to_dict("records")
+            for i, record in enumerate(records):
+                record[GEOMETRY_KEY] = geo[i].get("geometry_digest", "") or ""
+                if points is not None:
+                    record[POINT_KEY] = points[i]
+                old = existing.get(ids[i])
+                if old is None:
+                    added.append(i)
+                    continue
+                diff = {k: [old.get(k, ""), v] for k, v in record.items() if old.get(k, "") != v}
+                if diff:
+                    changed[i] = diff
+                else:
+                    unchanged.append(i)
+        else:
+            added = list(range(len(values)))
+        removed = {rid: rec for rid, rec in existing.items() if rid not in all_ids}
+        plan[name] = {
+            "added": added,
+            "changed": changed,
+            "removed": removed,
+            "unchanged": unchanged,
+            "rows": rows,
+            "existing": existing,
+        }
+    return plan
+
+
+# --- write ---------------------------------------------------------------------------------------------------
+
+
+def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list[Vintage]:
+    standard = Standard.FRICHES if validation.kind == "friches" else Standard.SITES_ECONOMIQUES
+    touched: dict[int, dict] = {}
+    for name, changes in plan.items():
+        rows = changes["rows"]
+        for i in changes["added"]:
+            touched.setdefault(int(rows["owners"][i]), {}).setdefault(
+                name, {"added": 0, "changed": 0, "removed": 0}
+            )["added"] += 1
+        for i in changes["changed"]:
+            touched.setdefault(int(rows["owners"][i]), {}).setdefault(
+                name, {"added": 0, "changed": 0, "removed": 0}
+            )["changed"] += 1
+        for record in changes["removed"].values():
+            touched.setdefault(record["__owner"], {}).setdefault(
+                name, {"added": 0, "changed": 0, "removed": 0}
+            )["removed"] += 1
+    vintages: dict[int, Vintage] = {}
+    orgs = Organization.objects.in_bulk(list(touched))
+    for owner_id, counts in sorted(touched.items()):
+        org = orgs[owner_id]
+        scope = f"{standard}:{org.epci_id or org.slug}"
+        number = (Vintage.objects.filter(scope=scope).aggregate(n=Max("number"))["n"] or 0) + 1
+        vintages[owner_id] = Vintage.objects.create(
+            standard=standard,
+            scope=scope,
+            number=number,
+            epci_id=org.epci_id,
+            owner=org,
+            created_by=run.created_by,
+            files=run.files,
+            provenance={
+                "set": sets,
+                "formats": sorted({f["format"] for f in run.files}),
+                "encodings": sorted({f["encoding"] for f in run.files if f["encoding"]}),
+                "standard_version": sorted({t.version for t in validation.tables.values() if t.version})
+                or ["1.0.1"],
+                "migration": validation.migration,
+                "import_run": run.pk,
+            },
+            content_digest=_digest(run.files),
+            diff=_diff_summary(plan, owner_id),
+            counts=counts,
+        )
+    # Children first for removals, parents first for insertions (their ids are needed by the links).
+    for name in reversed(WRITE_ORDER):
+        if name in plan and plan[name]["removed"]:
+            MODELS[name].objects.filter(pk__in=[r["__pk"] for r in plan[name]["removed"].values()]).delete()
+    context = _commune_context(validation)
+    versions = []
+    for name in WRITE_ORDER:
+        if name not in plan:
+            continue
+        _insert(name, plan[name], vintages, context)
+        _update(name, plan[name], vintages, context)
+        versions += _versions(name, plan[name], vintages)
+    _copy(
+        RecordVersion,
+        pd.DataFrame(versions, columns=["vintage_id", "table", "record_key", "action", "data", "changes"]),
+    )
+    for vintage in vintages.values():
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.IMPORT,
+            obj=vintage,
+            details={"import_run": run.pk, "counts": vintage.counts, "files": [f["name"] for f in run.files]},
+        )
+    return list(vintages.values())
+
+
+def _commune_context(validation: Validation) -> dict:
+    """Communes of terrains and poles come from their site: the file's, else the stored one."""
+    site_commune = dict(MODELS["site-eco"].objects.values_list("site_id", "commune_id"))
+    pole_commune: dict[str, str] = {}
+    for pole_id, commune in (
+        MODELS["site-eco"]
+        .objects.filter(pole_eco__isnull=False)
+        .values_list("pole_eco__pole_id", "commune_id")
+    ):
+        pole_commune.setdefault(pole_id, commune)
+    sites = validation.tables.get("site-eco")
+    if sites is not None and {"site_id", "site_comm_insee"} <= set(sites.values.columns):
+        valid = sites.values[~sites.invalid]
+        site_commune.update(zip(valid["site_id"], valid["site_comm_insee"], strict=True))
+        if "pole_id" in valid:
+            for pole_id, commune in zip(valid["pole_id"], valid["site_comm_insee"], strict=True):
+                pole_commune.setdefault(pole_id, commune)
+    return {"site_commune": site_commune, "pole_commune": pole_commune}
+
+
+def _digest(files) -> str:
+    import hashlib
+
+    return hashlib.sha256("".join(sorted(f["sha256"] for f in files)).encode()).hexdigest()
+
+
+MAX_DIFF_IDS = 500
+
+
+def _diff_summary(plan, owner_id: int) -> dict:
+    """Readable diff per table: identifiers added and removed, changed fields per identifier (capped; the
+    complete history is in RecordVersion)."""
+    summary = {}
+    for name, changes in plan.items():
+        rows = changes["rows"]
+        mine = rows["owners"] == owner_id
+        added = [rows["ids"][i] for i in changes["added"] if mine[i]]
+        changed = {rows["ids"][i]: diff for i, diff in changes["changed"].items() if mine[i]}
+        removed = sorted(k for k, r in changes["removed"].items() if r["__owner"] == owner_id)
+        if not (added or changed or removed):
+            continue
+        summary[name] = {
+            "added_count": len(added),
+            "changed_count": len(changed),
+            "removed_count": len(removed),
+            "added": added[:MAX_DIFF_IDS],
+            "removed": removed[:MAX_DIFF_IDS],
+            "changed": {k: _readable(v) for k, v in list(changed.items())[:MAX_DIFF_IDS]},
+        }
+    return summary
+
+
+def _readable(diff: dict) -> dict:
+    names = {GEOMETRY_KEY: "géométrie", POINT_KEY: "point"}
+    return {names.get(k, k): (["…", "modifiée"] if k == GEOMETRY_KEY else v) for k, v in diff.items()}
+
+
+def _parent_pks(name: str, values: pd.DataFrame, owners) -> pd.Series | None:
+    """Primary keys of the parents (pole, site, first terrain), among the import's owners."""
+    scope = {int(o) for o in owners}
+    if name == "site-eco":
+        mapping = dict(MODELS["pole-eco"].objects.filter(owner_id__in=scope).values_list("pole_id", "pk"))
+        return values["pole_id"].map(mapping)
+    if name == "terrain-eco":
+        mapping = dict(MODELS["site-eco"].objects.filter(owner_id__in=scope).values_list("site_id", "pk"))
+        return values["site_id"].map(mapping)
+    if name == "etablissement":
+        mapping = dict(MODELS["terrain-eco"].objects.filter(owner_id__in=scope).values_list("terr_id", "pk"))
+        return values["terr_id"].str.split("|").str[0].str.strip().map(mapping)
+    return None
+
+
+def _communes(name: str, values: pd.DataFrame, context: dict) -> pd.Series:
+    """The commune of each row: declared (sites, établissements, friches) or its site's (terrains, poles)."""
+    if name == "site-eco":
+        return values["site_comm_insee"]
+    if name in ("etablissement", FRICHES):
+        return values["comm_insee"]
+    if name == "terrain-eco":
+        return values["site_id"].map(context["site_commune"])
+    return values["pole_id"].map(context["pole_commune"])
+
+
+def _frame(name: str, rows: dict, index: list[int], vintages, context: dict) -> pd.DataFrame:
+    """Model columns (attnames) of the rows at `index`, as COPY text."""
+    model = MODELS[name]
+    values = rows["values"].iloc[index].reset_index(drop=True)
+    out = pd.DataFrame(index=values.index)
+    for column, field_name in value_columns(name):
+        out[model._meta.get_field(field_name).attname] = copy_text(
+            model._meta.get_field(field_name), values[column]
+        )
+    geo = [rows["geo"][i] for i in index]
+    for column in (
+        "geometry",
+        "centroid_lat",
+        "centroid_lon",
+        "bbox_west",
+        "bbox_south",
+        "bbox_east",
+        "bbox_north",
+        "area_ha",
+        "geometry_digest",
+    ):
+        out[column] = [
+            g.get(column) if g.get(column) is not None else (None if column != "geometry_digest" else "")
+            for g in geo
+        ]
+    if rows["points"] is not None:
+        lon_field, lat_field = POINT_FIELDS[name]
+        texts = [rows["points"][i] for i in index]
+        out[lon_field] = [t.split(" ")[0] if t else None for t in texts]
+        out[lat_field] = [t.split(" ")[1] if t else None for t in texts]
+    owners = rows["owners"][index]
+    out["owner_id"] = owners
+    out["commune_id"] = (
+        _communes(name, values, context).where(lambda s: s.notna() & (s != ""), None).to_numpy()
+    )
+    out["last_vintage_id"] = [vintages[int(o)].pk if int(o) in vintages else None for o in owners]
+    parents = _parent_pks(name, values, owners)
+    if parents is not None:
+        attname = {
+            "site-eco": "pole_eco_id",
+            "terrain-eco": "site_eco_id",
+            "etablissement": "terrain_eco_id",
+        }[name]
+        out[attname] = parents.astype("Int64").astype(object).where(parents.notna(), None).to_numpy()
+    if name == FRICHES:
+        out["site_eco_id"], out["terrain_eco_id"] = _friches_links(geo)
+    return out
+
+
+def _friches_links(geo: list[dict]):
+    """The ZAE (site) and terrain each friche lies in, by its inner point."""
+    from tandem.land.models import Site, Terrain
+
+    site_ids, terrain_ids = [], []
+    for g in geo:
+        lat, lon = g.get("centroid_lat"), g.get("centroid_lon")
+        found = [None, None]
+        if lat is not None:
+            point = shapely.points(lon, lat)
+            for k, model in enumerate((Site, Terrain)):
+                for pk, text in (
+                    model.objects.filter(
+                        bbox_west__lte=lon, bbox_east__gte=lon, bbox_south__lte=lat, bbox_north__gte=lat
+                    )
+                    .annotate(text=Cast("geometry", models.TextField()))
+                    .values_list("pk", "text")
+                ):
+                    if text and shapely.contains(shapely.from_geojson(text), point):
+                        found[k] = pk
+                        break
+        site_ids.append(found[0])
+        terrain_ids.append(found[1])
+    return site_ids, terrain_ids
+
+
+def _insert(name: str, changes: dict, vintages, context) -> None:
+    if not changes["added"]:
+        return
+    _copy(MODELS[name], _frame(name, changes["rows"], changes["added"], vintages, context))
+
+
+def _update(name: str, changes: dict, vintages, context) -> None:
+    if not changes["changed"]:
+        return
+    model = MODELS[name]
+    index = list(changes["changed"])
+    frame = _frame(name, changes["rows"], index, vintages, context)
+    pks = [changes["existing"][changes["rows"]["ids"][i]]["__pk"] for i in index]
+    fields = [f for f in model._meta.concrete_fields if f.attname in frame.columns and not f.primary_key]
+    objects = []
+    for pk, record in zip(pks, frame.to_dict("records"), strict=True):
+        obj = model(pk=pk)
+        for f in fields:
+            value = record[f.attname]
+            setattr(obj, f.attname, _python(f, value))
+        obj.updated_at = timezone.now()
+        objects.append(obj)
+    model.objects.bulk_update(objects, [f.name for f in fields] + ["updated_at"], batch_size=1000)
+
+
+def _python(field: models.Field, value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(field, models.JSONField):
+        return json.loads(value) if isinstance(value, str) else value
+    if isinstance(field, models.BooleanField):
+        return value in ("t", True)
+    if isinstance(field, models.ForeignKey):
+        return int(value)
+    if isinstance(field, (models.FloatField,)):
+        return float(value)
+    if isinstance(field, models.IntegerField):
+        return int(float(value))
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        return db_value(field, value)
+    return value
+
+
+def _versions(name: str, changes: dict, vintages) -> list[tuple]:
+    rows = changes["rows"]
+    out = []
+    for i in changes["added"]:
+        out.append((vintages[int(rows["owners"][i])].pk, name, rows["ids"][i], "added", "{}", "{}"))
+    for i, diff in changes["changed"].items():
+        out.append(
+            (
+                vintages[int(rows["owners"][i])].pk,
+                name,
+                rows["ids"][i],
+                "changed",
+                "{}",
+                json.dumps(diff, ensure_ascii=False),
+            )
+        )
+    for record_id, record in changes["removed"].items():
+        vintage = _vintage_for_removed(vintages, record)
+        data = {k: v for k, v in record.items() if not k.startswith("__")}
+        out.append((vintage.pk, name, record_id, "removed", json.dumps(data, ensure_ascii=False), "{}"))
+    return out
+
+
+def _vintage_for_removed(vintages, record) -> Vintage:
+    return vintages[record["__owner"]]
+
+
+def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
+    """Insert rows with PostgreSQL COPY; fields not given get their Django default (timestamps: now)."""
+    if frame.empty:
+        return
+    now = timezone.now().isoformat()
+    columns = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if f.attname in frame.columns:
+            columns.append(f.attname)
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            frame[f.attname] = now
+        elif f.has_default():
+            default = f.get_default()
+            frame[f.attname] = (
+                json.dumps(default)
+                if isinstance(f, models.JSONField)
+                else ({True: "t", False: "f"}.get(default, default) if isinstance(default, bool) else default)
+            )
+        elif f.null:
+            continue
+        else:
+            frame[f.attname] = ""
+        columns.append(f.attname)
+    buffer = io.StringIO()
+    frame[columns].to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
+    sql = (
+        f"COPY {connection.ops.quote_name(model._meta.db_table)} "
+        f"({', '.join(connection.ops.quote_name(c) for c in columns)}) "
+        "FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    )
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql) as copy:
+            copy.write(buffer.getvalue())
+
+
+# --- rejects ---------------------------------------------------------------------------------------------------
+
+
+def _rejects_csv(validation: Validation) -> str:
+    """Every rejected row with its reasons, in its original columns (one CSV for the whole import)."""
+    rows, columns = [], ["fichier", "ligne", "table", "motifs"]
+    for problem in validation.unreadable:
+        rows.append({"fichier": problem.file, "ligne": problem.line, "table": "", "motifs": str(problem)})
+    for table in validation.tables.values():
+        for i in np.flatnonzero(table.invalid):
+            reasons = " ; ".join(
+                f"{p.field or 'ligne'} : {p.message}" + (f" (« {p.value} »)" if p.value else "")
+                for p in table.row_problems.get(int(i), [])
+            )
+            row = {
+                "fichier": table.source,
+                "ligne": int(table.lines[i]),
+                "table": table.table,
+                "motifs": reasons,
+            }
+            if table.raw is not None:
+                raw = table.raw.iloc[i].to_dict()
+                for k in raw:
+                    if k not in columns:
+                        columns.append(k)
+                row.update(raw)
+            rows.append(row)
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", delimiter=";")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
