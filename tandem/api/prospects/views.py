@@ -1,0 +1,204 @@
+"""Prospects and matching endpoints: thin, through the prospects' selectors, services and permission rules."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tandem.api.base import ActorMixin
+from tandem.api.prospects import serializers as s
+from tandem.core.errors import UserError
+from tandem.organizations.models import Organization
+from tandem.prospects import selectors, services
+from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, SEVESO_LEVELS, MatchingInputError, Requirements
+from tandem.prospects.models import Prospect
+
+
+def _denied(exc: UserError):
+    if exc.message.startswith("Vous ne pouvez pas"):
+        raise PermissionDenied(exc.message) from exc
+    raise exc
+
+
+def _matching_response(ranking, limit: int, include_excluded: bool) -> dict:
+    return {
+        "count": ranking.count(include_excluded),
+        "results": ranking.results(limit=limit, include_excluded=include_excluded),
+        "stability": ranking.stability,
+        "weights": {k: float(w) for k, w in zip(CRITERIA, ranking.weights, strict=True)},
+    }
+
+
+class MatchingView(ActorMixin, APIView):
+    """Stateless matching: requirements in, the explained ranking of the candidates the caller may see out."""
+
+    @extend_schema(request=s.MatchingRequestSerializer, responses=s.MatchingResponseSerializer)
+    def post(self, request):
+        serializer = s.MatchingRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            requirements = Requirements(
+                surface_min_ha=data["surface_min_ha"],
+                surface_ideal_ha=data["surface_ideal_ha"],
+                extension_margin_ha=data["extension_margin_ha"],
+                power_mw=data["power_mw"],
+                water_m3h=data["water_m3h"],
+                rail_required=data["rail_required"],
+                waterway_required=data["waterway_required"],
+                max_motorway_km=data["max_motorway_km"],
+                icpe_regime=ICPE_LEVELS.index(data["icpe_regime"]),
+                seveso=SEVESO_LEVELS.index(data["seveso"]),
+                needed_by=data["needed_by"],
+                naf=data["naf"],
+                epcis=tuple(data["epcis"]),
+                excluded_epcis=tuple(data["excluded_epcis"]),
+                weights=data["weights"],
+            )
+            ranking = selectors.matching_run(
+                actor=self.actor, requirements=requirements, region=data["region"]
+            )
+        except MatchingInputError as exc:
+            raise UserError(str(exc)) from exc
+        return Response(_matching_response(ranking, data["limit"], data["include_excluded"]))
+
+
+class PipelineView(ActorMixin, APIView):
+    @extend_schema(responses=s.PipelineSerializer)
+    def get(self, request):
+        return Response(selectors.prospect_pipeline(actor=self.actor))
+
+
+class ProspectViewSet(
+    ActorMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Confidential: only the task force sees a prospect; anyone else gets 404. Every read is audited."""
+
+    queryset = Prospect.objects.none()
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.ProspectUpdateSerializer
+        return s.ProspectSerializer
+
+    def get_queryset(self):
+        return selectors.prospect_list(actor=self.actor).prefetch_related(
+            "members", "shared_with", "preferred_epcis", "excluded_epcis"
+        )
+
+    def get_object(self):
+        try:
+            pk = int(self.kwargs["pk"])
+        except (TypeError, ValueError) as exc:
+            raise Http404 from exc
+        return selectors.prospect_get(actor=self.actor, pk=pk, purpose=self.action)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        preferred = data.pop("preferred_epcis", [])
+        excluded = data.pop("excluded_epcis", [])
+        owner = data.pop("owner")
+        try:
+            serializer.instance = services.prospect_create(
+                actor=self.actor, owner=owner, preferred_epcis=preferred, excluded_epcis=excluded, **data
+            )
+        except UserError as exc:
+            _denied(exc)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        preferred = data.pop("preferred_epcis", None)
+        excluded = data.pop("excluded_epcis", None)
+        prospect = serializer.instance
+        try:
+            services.prospect_update(actor=self.actor, prospect=prospect, **data)
+        except UserError as exc:
+            _denied(exc)
+        if preferred is not None:
+            prospect.preferred_epcis.set(preferred)
+        if excluded is not None:
+            prospect.excluded_epcis.set(excluded)
+
+    @extend_schema(request=s.ShareSerializer, responses=s.ProspectSerializer)
+    @action(detail=True, methods=["post"])
+    def share(self, request, pk=None):
+        prospect = self.get_object()
+        serializer = s.ShareSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organizations = list(Organization.objects.filter(pk__in=data["organizations"]))
+        if len(organizations) != len(set(data["organizations"])):
+            raise UserError("Organisation inconnue dans « organizations ».")
+        try:
+            services.prospect_share(
+                actor=self.actor,
+                prospect=prospect,
+                organizations=organizations,
+                members=services.users_by_username(data["members"]),
+            )
+        except UserError as exc:
+            _denied(exc)
+        return Response(s.ProspectSerializer(prospect).data)
+
+    @extend_schema(request=s.StatusSerializer, responses=s.StatusChangeSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def status(self, request, pk=None):
+        prospect = self.get_object()
+        if request.method == "POST":
+            serializer = s.StatusSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            try:
+                services.prospect_set_status(actor=self.actor, prospect=prospect, **serializer.validated_data)
+            except UserError as exc:
+                _denied(exc)
+        return Response(s.StatusChangeSerializer(prospect.status_changes.all(), many=True).data)
+
+    @extend_schema(request=None, responses=s.MatchingResponseSerializer)
+    @action(detail=True, methods=["get"])
+    def matching(self, request, pk=None):
+        prospect = self.get_object()
+        requirements = services.requirements_of(
+            prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
+        )
+        region = None if requirements.epcis else prospect.owner.region_id or "44"
+        ranking = selectors.matching_run(actor=self.actor, requirements=requirements, region=region)
+        return Response(_matching_response(ranking, 20, False))
+
+    @extend_schema(request=s.ProposalSerializer, responses=s.ProposalSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def proposals(self, request, pk=None):
+        prospect = self.get_object()
+        if request.method == "POST":
+            serializer = s.ProposalSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            try:
+                services.proposal_create(actor=self.actor, prospect=prospect, **data)
+            except UserError as exc:
+                _denied(exc)
+        return Response(s.ProposalSerializer(selectors.proposals_of(prospect), many=True).data)
+
+    @extend_schema(request=s.ShortlistSerializer, responses=s.ProposalSerializer)
+    @action(detail=True, methods=["post"], url_path=r"proposals/(?P<proposal_id>\d+)/shortlist")
+    def shortlist(self, request, pk=None, proposal_id=None):
+        prospect = self.get_object()
+        proposal = prospect.proposals.filter(pk=proposal_id).first()
+        if proposal is None:
+            raise Http404
+        serializer = s.ShortlistSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.proposal_shortlist(
+                actor=self.actor, proposal=proposal, shortlisted=serializer.validated_data["shortlisted"]
+            )
+        except UserError as exc:
+            _denied(exc)
+        return Response(s.ProposalSerializer(proposal).data, status=status.HTTP_200_OK)

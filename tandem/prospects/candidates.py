@@ -1,0 +1,498 @@
+"""Adapter from the land inventory to the matching engine's columns, restricted to what the caller may see.
+
+Candidates: available terrains (not sold, reserved or occupied), sites offering commercialisable surface
+without any terrain recorded, and friches not yet reconverted nor attached to a terrain. A terrain's `tdm_*`
+value overrides its site's (SQL `COALESCE`).
+
+Loading 100,000 terrains takes a second, so the arrays are cached in the process: all rows once per state of
+the land tables (a fingerprint of counts and last modification dates, checked with one query per call), and
+the visible positions once per visibility scope (organisations, roles, delegations) and state.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import shapely
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Coalesce, NullIf
+
+from tandem.core.geo import to_lambert93
+from tandem.land.models import Friche, Site, Terrain
+from tandem.organizations.perms import Actor, scope_queryset
+from tandem.prospects.matching import (
+    ICPE_LEVELS,
+    KIND_FRICHE,
+    KIND_SITE,
+    KIND_TERRAIN,
+    SEVESO_LEVELS,
+    Candidates,
+)
+
+# Two terrains of one site are adjacent when their parcels are within this distance (Lambert-93): cadastral
+# outlines digitised separately rarely touch exactly, and a few metres never hide a road between them.
+ADJACENCY_TOLERANCE_M = 5.0
+# The availability classes of the land inventory (tandem/land/availability.py): terrains « occupé ou vendu »,
+# « réservé » or « non mobilisable » are no candidates; the others are, with their availability date.
+UNAVAILABLE_STAGES = (
+    "vendu, commercialisation achevée",
+    "réservé par option de réservation",
+    "réservé par une délibération de l'EPCI",
+    "non commercialisable",
+)
+NOT_FOR_SALE_USAGES = (
+    "voirie ou infrastructure",
+    "parkings, stationnement",
+    "zone de retournement poids-lourds",
+    "autres équipements publics",
+    "bassin d'orage ou de rétention",
+    "espace vert",
+    "zone de service partagée entre entreprises",
+)
+SERVICED_STAGES = ("viabilisé non aménagé", "viabilisé et aménagé")
+STUDIES = (
+    "tdm_study_fauna_flora_on",
+    "tdm_study_wetlands_on",
+    "tdm_study_archaeology_on",
+    "tdm_study_soil_pollution_on",
+    "tdm_study_geotechnics_on",
+)
+LAND_MODELS = {KIND_TERRAIN: Terrain, KIND_SITE: Site, KIND_FRICHE: Friche}
+
+
+def available_terrains():
+    return (
+        Terrain.objects.exclude(terr_stade_comm__in=UNAVAILABLE_STAGES)
+        .exclude(terr_etat_occup="occupé")
+        .exclude(terr_utile=False)
+        .exclude(terr_stade_amngt="non aménageable")
+        .exclude(terr_usage__in=NOT_FOR_SALE_USAGES)
+        .exclude(site_eco__site_etat="déclassé")
+    )
+
+
+@dataclass
+class Bundle:
+    """Every candidate row of the inventory, before visibility."""
+
+    candidates: Candidates
+    region: np.ndarray  # region code of the commune, per row
+    owner_id: np.ndarray
+    personal_shared: np.ndarray
+    raw_price: np.ndarray  # personal field: masked per scope
+
+
+def _c(name: str, *site_fallbacks: str, prefix: str = "site_eco__"):
+    return Coalesce(name, *(f"{prefix}{s}" for s in site_fallbacks))
+
+
+def _readiness(rows_studies: list[tuple], stages: list[str], today: date) -> np.ndarray:
+    """Share of the five preliminary studies done (70 %) and servicing finished (30 %)."""
+    done = np.array([sum(1 for d in studies if d is not None and d <= today) for studies in rows_studies])
+    serviced = np.array([s in SERVICED_STAGES for s in stages], dtype=np.float64)
+    return 0.7 * done / len(STUDIES) + 0.3 * serviced if len(done) else np.empty(0)
+
+
+def _levels(values, levels) -> list[int]:
+    index = {v: i for i, v in enumerate(levels)}
+    return [index.get(v, -1) for v in values]
+
+
+def _power(values, ons, today: date):
+    """A power available only from a future date is a planned reinforcement; today's is then unknown."""
+    now, later, later_on = [], [], []
+    for value, on in zip(values, ons, strict=True):
+        if on is not None and on > today:
+            now.append(np.nan)
+            later.append(np.nan if value is None else value)
+            later_on.append(on)
+        else:
+            now.append(np.nan if value is None else value)
+            later.append(np.nan)
+            later_on.append(None)
+    return now, later, later_on
+
+
+def _num(values):
+    return [np.nan if v is None else v for v in values]
+
+
+def _terrain_columns(today: date) -> tuple[dict, dict]:
+    fields = _terrain_fields()
+    qs = available_terrains().order_by("pk").annotate(**{f"m_{k}": v for k, v in fields.items()})
+    rows = list(qs.values_list(*(f"m_{k}" for k in fields)))
+    cols = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {k: () for k in fields}
+    power_now, power_later, power_later_on = _power(cols["power_mw"], cols["power_on"], today)
+    columns = {
+        "id": cols["pk"],
+        "kind": [KIND_TERRAIN] * len(rows),
+        "name": [f"{t} ({s})" for t, s in zip(cols["terr_id"], cols["site_nom"], strict=True)],
+        "epci": [e or "" for e in cols["epci"]],
+        "site_id": cols["site_id"],
+        "surface_ha": _num(cols["surface_ha"]),
+        "available_on": cols["available_on"],
+        "power_mw": power_now,
+        "power_reinforced_mw": power_later,
+        "power_reinforced_on": power_later_on,
+        "water_m3h": _num(cols["water_m3h"]),
+        "rail": [bool(v) for v in cols["rail"]],
+        "waterway": [bool(v) for v in cols["waterway"]],
+        "motorway_km": _num(cols["motorway_km"]),
+        "icpe_max": _levels(cols["icpe"], ICPE_LEVELS),
+        "seveso_max": _levels(cols["seveso"], SEVESO_LEVELS),
+        "readiness": _readiness(list(zip(*(cols[s] for s in STUDIES), strict=True)), cols["stage"], today),
+        "permit_months": _num(cols["permit"]),
+        "is_friche": [
+            bool(f) or o == "friche" for f, o in zip(cols["has_friche"], cols["occupation"], strict=True)
+        ],
+        "is_farmland": [
+            u == "espace agricole" or p == "A" for u, p in zip(cols["usage"], cols["plu"], strict=True)
+        ],
+        "zone_emploi": [z or "" for z in cols["zone_emploi"]],
+    }
+    extra = {
+        "region": [r or "" for r in cols["region"]],
+        "owner_id": cols["owner_id"],
+        "personal_shared": cols["personal_shared"],
+        "raw_price": _num(cols["price"]),
+    }
+    return columns, extra
+
+
+def _terrain_fields() -> dict:
+    return {
+        "pk": F("pk"),
+        "terr_id": F("terr_id"),
+        "site_nom": F("site_eco__site_nom"),
+        "epci": Coalesce("commune__epci_id", "site_eco__site_epci_siren"),
+        "site_id": F("site_eco_id"),
+        "surface_ha": Coalesce("terr_surf_brute", "area_ha"),
+        "available_on": _c("tdm_available_on", "tdm_available_on"),
+        "stage": F("terr_stade_amngt"),
+        "power_mw": _c("tdm_power_mw", "tdm_power_mw"),
+        "power_on": _c("tdm_power_available_on", "tdm_power_available_on"),
+        "water_m3h": _c("tdm_water_m3h", "tdm_water_m3h"),
+        "rail": _c("tdm_rail_siding", "tdm_rail_siding", "reseau_fret_ferroviaire"),
+        "waterway": Coalesce("site_eco__reseau_fluvial", "site_eco__site_voca_portuaire"),
+        "motorway_km": _c("tdm_motorway_junction_km", "tdm_motorway_junction_km", "autoroute_echang_dist"),
+        "icpe": Coalesce(NullIf("tdm_icpe_max_regime", Value("")), "site_eco__tdm_icpe_max_regime"),
+        "seveso": Coalesce(NullIf("tdm_seveso_max", Value("")), "site_eco__tdm_seveso_max"),
+        "price": F("terr_m2_prix"),
+        "permit": _c("tdm_permit_months", "tdm_permit_months"),
+        "occupation": F("terr_etat_occup"),
+        "usage": F("terr_usage"),
+        "plu": Coalesce(NullIf("tdm_plu_zone_type", Value("")), "site_eco__tdm_plu_zone_type"),
+        "zone_emploi": F("commune__zone_emploi_id"),
+        "region": F("commune__region_id"),
+        "owner_id": F("owner_id"),
+        "personal_shared": F("personal_shared"),
+        "has_friche": Exists(Friche.objects.filter(terrain_eco=OuterRef("pk"))),
+        **{s: _c(s, s) for s in STUDIES},
+    }
+
+
+def _site_columns(today: date) -> tuple[dict, dict]:
+    """Sites offering commercialisable surface with no terrain recorded (the offer is known only globally)."""
+    qs = (
+        Site.objects.filter(site_surf_comm_dispo__gt=0)
+        .exclude(site_etat="déclassé")
+        .exclude(Exists(Terrain.objects.filter(site_eco=OuterRef("pk"))))
+        .order_by("pk")
+    )
+    fields = [
+        "pk",
+        "site_nom",
+        "site_epci_siren",
+        "site_surf_comm_dispo",
+        "tdm_available_on",
+        "tdm_power_mw",
+        "tdm_power_available_on",
+        "tdm_water_m3h",
+        "tdm_rail_siding",
+        "reseau_fret_ferroviaire",
+        "reseau_fluvial",
+        "site_voca_portuaire",
+        "tdm_motorway_junction_km",
+        "autoroute_echang_dist",
+        "tdm_icpe_max_regime",
+        "tdm_seveso_max",
+        "tdm_permit_months",
+        "tdm_plu_zone_type",
+        "commune__zone_emploi_id",
+        "commune__region_id",
+        "owner_id",
+        *STUDIES,
+    ]
+    rows = list(qs.values_list(*fields))
+    cols = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {k: () for k in fields}
+    power_now, power_later, power_later_on = _power(
+        cols["tdm_power_mw"], cols["tdm_power_available_on"], today
+    )
+    n = len(rows)
+    columns = {
+        "id": cols["pk"],
+        "kind": [KIND_SITE] * n,
+        "name": list(cols["site_nom"]),
+        "epci": list(cols["site_epci_siren"]),
+        "site_id": cols["pk"],
+        "surface_ha": _num(cols["site_surf_comm_dispo"]),
+        "available_on": cols["tdm_available_on"],
+        "power_mw": power_now,
+        "power_reinforced_mw": power_later,
+        "power_reinforced_on": power_later_on,
+        "water_m3h": _num(cols["tdm_water_m3h"]),
+        "rail": [
+            bool(a if a is not None else b)
+            for a, b in zip(cols["tdm_rail_siding"], cols["reseau_fret_ferroviaire"], strict=True)
+        ],
+        "waterway": [
+            bool(a or b) for a, b in zip(cols["reseau_fluvial"], cols["site_voca_portuaire"], strict=True)
+        ],
+        "motorway_km": _num(
+            [
+                a if a is not None else b
+                for a, b in zip(cols["tdm_motorway_junction_km"], cols["autoroute_echang_dist"], strict=True)
+            ]
+        ),
+        "icpe_max": _levels(cols["tdm_icpe_max_regime"], ICPE_LEVELS),
+        "seveso_max": _levels(cols["tdm_seveso_max"], SEVESO_LEVELS),
+        "readiness": _readiness(list(zip(*(cols[s] for s in STUDIES), strict=True)), ["inconnu"] * n, today),
+        "permit_months": _num(cols["tdm_permit_months"]),
+        "is_farmland": [p == "A" for p in cols["tdm_plu_zone_type"]],
+        "zone_emploi": [z or "" for z in cols["commune__zone_emploi_id"]],
+    }
+    extra = {
+        "region": [r or "" for r in cols["commune__region_id"]],
+        "owner_id": cols["owner_id"],
+        "personal_shared": [False] * n,
+        "raw_price": [np.nan] * n,
+    }
+    return columns, extra
+
+
+def _friche_columns(today: date) -> tuple[dict, dict]:
+    """Friches not reconverted and not recorded as a terrain (those count through their terrain)."""
+    qs = (
+        Friche.objects.filter(terrain_eco__isnull=True)
+        .exclude(site_statut="friche reconvertie")
+        .order_by("pk")
+    )
+    fields = [
+        "pk",
+        "site_nom",
+        "commune__epci_id",
+        "unite_fonciere_surface",
+        "area_ha",
+        "site_eco__tdm_power_mw",
+        "site_eco__tdm_motorway_junction_km",
+        "site_eco__reseau_fret_ferroviaire",
+        "urba_zone_type",
+        "commune__zone_emploi_id",
+        "commune__region_id",
+        "owner_id",
+        "site_eco_id",
+    ]
+    rows = list(qs.values_list(*fields))
+    cols = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {k: () for k in fields}
+    n = len(rows)
+    columns = {
+        "id": cols["pk"],
+        "kind": [KIND_FRICHE] * n,
+        "name": list(cols["site_nom"]),
+        "epci": [e or "" for e in cols["commune__epci_id"]],
+        "site_id": [-1 if s is None else s for s in cols["site_eco_id"]],
+        "surface_ha": [
+            s / 10_000 if s else (np.nan if a is None else a)
+            for s, a in zip(cols["unite_fonciere_surface"], cols["area_ha"], strict=True)
+        ],
+        "power_mw": _num(cols["site_eco__tdm_power_mw"]),
+        "rail": [bool(v) for v in cols["site_eco__reseau_fret_ferroviaire"]],
+        "motorway_km": _num(cols["site_eco__tdm_motorway_junction_km"]),
+        "is_friche": [True] * n,
+        "is_farmland": [z == "A" for z in cols["urba_zone_type"]],
+        "zone_emploi": [z or "" for z in cols["commune__zone_emploi_id"]],
+    }
+    extra = {
+        "region": [r or "" for r in cols["commune__region_id"]],
+        "owner_id": cols["owner_id"],
+        "personal_shared": [False] * n,
+        "raw_price": [np.nan] * n,
+    }
+    return columns, extra
+
+
+def terrain_adjacency(terrain_ids: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Pairs of terrains of the same site whose parcels lie within ADJACENCY_TOLERANCE_M of each other.
+
+    Bounding boxes (stored columns) select the pairs worth a look; shapely measures them in Lambert-93.
+    """
+    qs = Terrain.objects.exclude(bbox_west__isnull=True)
+    if terrain_ids is not None:
+        qs = qs.filter(pk__in=[int(i) for i in terrain_ids])
+    rows = list(
+        qs.order_by("site_eco_id", "pk").values_list(
+            "pk", "site_eco_id", "bbox_west", "bbox_south", "bbox_east", "bbox_north"
+        )
+    )
+    if len(rows) < 2:
+        return []
+    arr = np.array([r[2:] for r in rows], dtype=np.float64)
+    ids = np.array([r[0] for r in rows])
+    sites = np.array([r[1] for r in rows])
+    # 5 m is about 0.00005° of latitude and 0.00007° of longitude in France: a generous box margin.
+    margin = np.array([-1e-4, -1e-4, 1e-4, 1e-4])
+    boxes = arr + margin
+    pairs = []
+    starts = np.flatnonzero(np.r_[True, sites[1:] != sites[:-1]])
+    ends = np.r_[starts[1:], len(sites)]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if b - a < 2:
+            continue
+        bx = boxes[a:b]
+        overlap = (
+            (bx[:, None, 0] <= bx[None, :, 2])
+            & (bx[None, :, 0] <= bx[:, None, 2])
+            & (bx[:, None, 1] <= bx[None, :, 3])
+            & (bx[None, :, 1] <= bx[:, None, 3])
+        )
+        i, j = np.nonzero(np.triu(overlap, k=1))
+        pairs.extend(zip((ids[a:b][i]).tolist(), (ids[a:b][j]).tolist(), strict=True))
+    if not pairs:
+        return []
+    needed = sorted({p for pair in pairs for p in pair})
+    shapes = {}
+    for pk, geometry in (
+        Terrain.objects.filter(pk__in=needed).values_list("pk", "geometry").iterator(chunk_size=2000)
+    ):
+        if geometry:
+            shapes[pk] = to_lambert93(shapely.from_geojson(json.dumps(geometry)))
+    return [
+        (a, b)
+        for a, b in pairs
+        if a in shapes and b in shapes and shapes[a].distance(shapes[b]) <= ADJACENCY_TOLERANCE_M
+    ]
+
+
+def build_bundle(today: date) -> Bundle:
+    """Every candidate of the inventory as columns (no visibility applied yet)."""
+    parts = [_terrain_columns(today), _site_columns(today), _friche_columns(today)]
+    candidates = Candidates.from_columns({"id": []})
+    for columns, _ in parts:
+        if len(columns["id"]):
+            candidates = candidates.concat(Candidates.from_columns(columns))
+    candidates.members = None
+    if (candidates.kind == KIND_TERRAIN).sum() > 1:
+        candidates.adjacency = np.asarray(terrain_adjacency(), dtype=np.int64).reshape(-1, 2)
+
+    def column(name, dtype):
+        return np.concatenate([np.asarray(extra[name], dtype=dtype) for _, extra in parts])
+
+    return Bundle(
+        candidates=candidates,
+        region=column("region", object),
+        owner_id=column("owner_id", np.int64),
+        personal_shared=column("personal_shared", bool),
+        raw_price=column("raw_price", np.float64),
+    )
+
+
+def _scope_key(actor: Actor) -> tuple:
+    """What visibility depends on (see `perms.visible_q`): two actors with the same key see the same rows."""
+    return (
+        actor.is_platform_admin,
+        actor.is_region_member,
+        tuple(sorted(actor.roles)),
+        tuple(sorted((g.delegator_id, tuple(sorted(g.commune_codes))) for g in actor.grants)),
+    )
+
+
+def land_fingerprint() -> tuple:
+    """Changes whenever a land row is added, removed, saved or re-shared (one query)."""
+    parts = []
+    for model in (Terrain, Site, Friche):
+        table = model._meta.db_table
+        through = model.shared_with.through._meta.db_table
+        # Table names come from the models, never from input.
+        parts.append(
+            f"(SELECT count(*) FROM {table}), (SELECT max(updated_at) FROM {table}), "  # noqa: S608
+            f"(SELECT count(*) FROM {through}), (SELECT max(id) FROM {through})"  # noqa: S608
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone())
+
+
+class _Cache:
+    """Process-local: the whole bundle per land state and day, visible positions per scope (LRU)."""
+
+    def __init__(self, scopes: int = 64):
+        self.lock = threading.Lock()
+        self.bundle_key = None
+        self.bundle: Bundle | None = None
+        self.scopes: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.max_scopes = scopes
+
+    def clear(self) -> None:
+        with self.lock:
+            self.bundle_key, self.bundle = None, None
+            self.scopes.clear()
+
+
+CACHE = _Cache()
+
+
+def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
+    c = bundle.candidates
+    positions = []
+    for kind, model in LAND_MODELS.items():
+        rows = np.flatnonzero(c.kind == kind)
+        if not len(rows):
+            continue
+        visible = np.fromiter(
+            scope_queryset(actor, model.objects.all()).values_list("pk", flat=True), dtype=np.int64
+        )
+        positions.append(rows[np.isin(c.id[rows], visible)])
+    return np.sort(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
+
+
+def visible_candidates(actor: Actor, *, today: date, region: str | None = None) -> Candidates:
+    """The candidates `actor` may see, as engine columns; only in `region` (code) when given."""
+    key = (land_fingerprint(), today)
+    with CACHE.lock:
+        if CACHE.bundle_key != key:
+            CACHE.bundle, CACHE.bundle_key = None, None
+            CACHE.scopes.clear()
+        bundle = CACHE.bundle
+    if bundle is None:
+        bundle = build_bundle(today)
+        with CACHE.lock:
+            CACHE.bundle, CACHE.bundle_key = bundle, key
+    scope = _scope_key(actor)
+    with CACHE.lock:
+        positions = CACHE.scopes.get(scope)
+        if positions is not None:
+            CACHE.scopes.move_to_end(scope)
+    if positions is None:
+        positions = _visible_positions(actor, bundle)
+        with CACHE.lock:
+            CACHE.scopes[scope] = positions
+            while len(CACHE.scopes) > CACHE.max_scopes:
+                CACHE.scopes.popitem(last=False)
+    if region:
+        positions = positions[bundle.region[positions] == region]
+    candidates = bundle.candidates.take(positions)
+    # The price is the standard's personal field: only the owner organisation, or if it shares it.
+    own = set(actor.org_ids)
+    price_visible = (
+        actor.is_platform_admin
+        | bundle.personal_shared[positions]
+        | np.isin(bundle.owner_id[positions], list(own))
+    )
+    candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
+    return candidates

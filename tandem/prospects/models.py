@@ -1,0 +1,174 @@
+"""Investor prospects: confidential project requests, their task force, the EPCIs' proposals and the shortlist.
+
+A prospect is a confidential `SharedObject`: only the named members of its task force see it (the permission
+layer filters on `members`), and every read is audited.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from tandem.core.models import TimeStampedModel
+from tandem.organizations.models import SharedObject
+
+ICPE_REGIMES = ["aucun", "déclaration", "enregistrement", "autorisation"]
+SEVESO_LEVELS = ["non Seveso", "Seveso seuil bas", "Seveso seuil haut"]
+
+
+class Prospect(SharedObject):
+    """An investor's project, known by its code name only."""
+
+    CONFIDENTIAL = True
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "reçu"
+        SHARED = "shared", "partagé avec les territoires"
+        PROPOSALS = "proposals", "propositions reçues"
+        SHORTLISTED = "shortlisted", "liste restreinte établie"
+        ANSWERED = "answered", "réponse envoyée"
+        VISIT = "visit", "visite"
+        WON = "won", "gagné"
+        LOST = "lost", "perdu"
+        ABANDONED = "abandoned", "abandonné"
+
+    class Premises(models.TextChoices):
+        LAND = "terrain", "terrain"
+        BUILDING = "batiment", "bâtiment"
+        EITHER = "indifferent", "terrain ou bâtiment"
+
+    code_name = models.CharField("nom de code", max_length=80)
+    naf = models.CharField("code NAF du secteur", max_length=6, blank=True, help_text="ex. 24.10Z")
+    activity = models.TextField("activité", blank=True)
+    status = models.CharField("statut", max_length=12, choices=Status.choices, default=Status.RECEIVED)
+
+    # Land and buildings
+    surface_min_ha = models.FloatField("surface minimale (ha)")
+    surface_ideal_ha = models.FloatField("surface idéale (ha)", null=True, blank=True)
+    single_piece = models.BooleanField("d'un seul tenant", default=True)
+    extension_margin_ha = models.FloatField("réserve d'extension (ha)", default=0)
+    premises = models.CharField(
+        "terrain ou bâtiment", max_length=12, choices=Premises.choices, default="terrain"
+    )
+    # Networks
+    power_mw = models.FloatField("puissance électrique (MW)", default=0)
+    gas = models.BooleanField("gaz naturel", default=False)
+    water_m3h = models.FloatField("eau (m³/h)", default=0)
+    water_m3d = models.FloatField("eau (m³/jour)", default=0)
+    wastewater_m3d = models.FloatField("eaux usées (m³/jour)", default=0)
+    # Access
+    rail_required = models.BooleanField("embranchement ferré nécessaire", default=False)
+    waterway_required = models.BooleanField("voie d'eau nécessaire", default=False)
+    port_required = models.BooleanField("port nécessaire", default=False)
+    max_motorway_km = models.FloatField("distance maximale à un échangeur (km)", null=True, blank=True)
+    max_station_km = models.FloatField("distance maximale à une gare (km)", null=True, blank=True)
+    max_airport_km = models.FloatField("distance maximale à un aéroport (km)", null=True, blank=True)
+    # Regulation and operation
+    icpe_regime = models.PositiveSmallIntegerField(
+        "régime ICPE du projet", choices=list(enumerate(ICPE_REGIMES)), default=0
+    )
+    seveso = models.PositiveSmallIntegerField(
+        "statut Seveso", choices=list(enumerate(SEVESO_LEVELS)), default=0
+    )
+    continuous_operation = models.BooleanField("fonctionnement en continu", default=False)
+    # Value for the territory
+    jobs_at_start = models.PositiveIntegerField("emplois au démarrage", null=True, blank=True)
+    jobs_at_three_years = models.PositiveIntegerField("emplois à trois ans", null=True, blank=True)
+    investment_eur = models.DecimalField(
+        "investissement (€)", max_digits=14, decimal_places=0, null=True, blank=True
+    )
+    # Calendar
+    decision_on = models.DateField("date de décision", null=True, blank=True)
+    works_start_on = models.DateField("début des travaux", null=True, blank=True)
+    production_start_on = models.DateField("début de production", null=True, blank=True)
+    # Territories
+    preferred_epcis = models.ManyToManyField(
+        "territories.Epci", verbose_name="territoires souhaités", blank=True, related_name="+"
+    )
+    excluded_epcis = models.ManyToManyField(
+        "territories.Epci", verbose_name="territoires exclus", blank=True, related_name="+"
+    )
+    # Origin
+    origin = models.CharField("origine (apporteur)", max_length=200, blank=True)
+    is_relocation = models.BooleanField("relocalisation", default=False)
+    plan_500 = models.BooleanField("Plan 500 relocalisations", default=False)
+    weights = models.JSONField("pondérations propres au projet", default=dict, blank=True)
+
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="task force", blank=True, related_name="prospects"
+    )
+
+    class Meta:
+        verbose_name = "prospect"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.code_name
+
+
+class StatusChange(models.Model):
+    """The prospect's status history, with who changed it and why."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField("statut", max_length=12, choices=Prospect.Status.choices)
+    at = models.DateTimeField("le", auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.TextField("commentaire", blank=True)
+
+    class Meta:
+        verbose_name = "changement de statut"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.prospect} : {self.get_status_display()}"
+
+
+class Proposal(TimeStampedModel):
+    """A candidate proposed by a territory for a prospect (from the ranked list or its own)."""
+
+    class Kind(models.TextChoices):
+        TERRAIN = "terrain", "terrain"
+        SITE = "site", "site"
+        FRICHE = "friche", "friche"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="proposals")
+    organization = models.ForeignKey(
+        "organizations.Organization", verbose_name="proposé par", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField("type", max_length=10, choices=Kind.choices)
+    terrain = models.ForeignKey(
+        "land.Terrain", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey("land.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    friche = models.ForeignKey(
+        "land.Friche", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField("commentaire", blank=True)
+    conditions = models.TextField("conditions", blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shortlisted = models.BooleanField("retenu dans la liste restreinte", default=False)
+    shortlisted_at = models.DateTimeField(null=True, blank=True)
+    shortlisted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "proposition"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="terrain", terrain__isnull=False, site__isnull=True, friche__isnull=True)
+                    | models.Q(kind="site", site__isnull=False, terrain__isnull=True, friche__isnull=True)
+                    | models.Q(kind="friche", friche__isnull=False, terrain__isnull=True, site__isnull=True)
+                ),
+                name="prospects_proposal_one_candidate",
+            ),
+        ]
+
+    @property
+    def candidate(self):
+        return self.terrain or self.site or self.friche
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.candidate} pour {self.prospect}"

@@ -1,0 +1,43 @@
+"""Prospect-specific permission rules, on top of the foundation's layer (`tandem.organizations.perms`).
+
+Seeing a prospect = being a named member of its task force (`visible_q` on a CONFIDENTIAL model). These small
+functions say who, among those members, may change it, share it, propose candidates or shortlist them.
+"""
+
+from __future__ import annotations
+
+from tandem.organizations.models import ROLE_RANK, Organization, Role
+from tandem.organizations.perms import Actor, scope_queryset
+
+
+def is_task_force_member(actor: Actor, prospect) -> bool:
+    return scope_queryset(actor, type(prospect).objects.filter(pk=prospect.pk)).exists()
+
+
+def can_create_prospect(actor: Actor, owner: Organization) -> bool:
+    """Contributors of the agencies (investment, development) and of the Région record prospects."""
+    if not actor.is_authenticated:
+        return False
+    if owner.kind not in (
+        Organization.Kind.AGENCE_INVESTISSEMENT,
+        Organization.Kind.AGENCE,
+        Organization.Kind.REGION,
+    ):
+        return False
+    return actor.is_platform_admin or actor.rank_in(owner.pk) >= ROLE_RANK[Role.CONTRIBUTEUR]
+
+
+def can_manage_prospect(actor: Actor, prospect) -> bool:
+    """Change, share, shortlist, generate the answer: task-force members who contribute to the owner."""
+    if not is_task_force_member(actor, prospect):
+        return False
+    return actor.system or actor.rank_in(prospect.owner_id) >= ROLE_RANK[Role.CONTRIBUTEUR]
+
+
+def can_propose(actor: Actor, prospect, organization: Organization) -> bool:
+    """A task-force member who contributes to an organisation the prospect is shared with (or its owner)."""
+    if not is_task_force_member(actor, prospect):
+        return False
+    if actor.rank_in(organization.pk) < ROLE_RANK[Role.CONTRIBUTEUR] and not actor.system:
+        return False
+    return organization.pk == prospect.owner_id or prospect.shared_with.filter(pk=organization.pk).exists()

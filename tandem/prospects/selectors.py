@@ -1,0 +1,98 @@
+"""Reads on prospects. Every read of a prospect (a confidential object) is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from tandem.core.audit import audit_record
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.prospects.candidates import visible_candidates
+from tandem.prospects.matching import Ranking, Requirements, match
+from tandem.prospects.models import Proposal, Prospect
+
+# Territory cells of the pipeline with fewer prospects than this are merged: a count of one would reveal one.
+PIPELINE_MIN_CELL = 3
+
+
+def prospect_list(*, actor: Actor, audit: bool = True) -> QuerySet[Prospect]:
+    """The prospects whose task force includes `actor` (audited as one read listing their ids)."""
+    prospects = scope_queryset(actor, Prospect.objects.select_related("owner"))
+    if audit:
+        ids = list(prospects.values_list("pk", flat=True))
+        if ids:
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.READ,
+                object_type="prospects.prospect",
+                details={"list": ids},
+            )
+    return prospects
+
+
+def prospect_get(*, actor: Actor, pk, purpose: str = "consultation") -> Prospect:
+    """One prospect, or 404 for anyone outside its task force; the read is audited."""
+    prospect = get_visible_or_404(actor, Prospect.objects.select_related("owner"), pk=pk)
+    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=prospect, details={"purpose": purpose})
+    return prospect
+
+
+def proposals_of(prospect: Prospect) -> QuerySet[Proposal]:
+    return prospect.proposals.select_related(
+        "organization", "terrain__site_eco", "site", "friche", "proposed_by"
+    ).order_by("created_at", "id")
+
+
+def matching_run(
+    *,
+    actor: Actor,
+    requirements: Requirements,
+    region: str | None = None,
+    today: date | None = None,
+    stability_draws: int = 50,
+) -> Ranking:
+    """Rank the candidates `actor` may see (and only those) for `requirements`."""
+    today = today or timezone.localdate()
+    candidates = visible_candidates(actor, today=today, region=region)
+    return match(candidates, requirements, today=today, stability_draws=stability_draws)
+
+
+def prospect_pipeline(*, actor: Actor) -> dict:
+    """Counts of all prospects by status, Plan 500 and département wanted — aggregates only, never a name.
+
+    For the Région's and the agencies' members; territory cells under PIPELINE_MIN_CELL are merged into
+    « autres » so that no single prospect can be singled out.
+    """
+    allowed = actor.is_platform_admin or any(
+        kind in (Organization.Kind.REGION, Organization.Kind.AGENCE_INVESTISSEMENT, Organization.Kind.AGENCE)
+        for kind in actor.kinds.values()
+    )
+    if not allowed:
+        return {"total": None, "by_status": {}, "plan_500": None, "by_departement": {}}
+    everything = Prospect.objects.all()
+    by_status = dict(everything.values_list("status").annotate(n=Count("pk")).order_by())
+    departements = (
+        everything.values_list("preferred_epcis__communes__departement_id")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    by_departement, others = {}, 0
+    for code, n in departements:
+        if code is None:
+            continue
+        if n < PIPELINE_MIN_CELL:
+            others += n
+        else:
+            by_departement[code] = n
+    if others:
+        by_departement["autres"] = others
+    return {
+        "total": everything.count(),
+        "by_status": {s: by_status.get(s, 0) for s in Prospect.Status.values},
+        "plan_500": everything.filter(plan_500=True).count(),
+        "by_departement": by_departement,
+    }

@@ -1,0 +1,169 @@
+"""POST /api/v1/matching/ through HTTP: the explained ranking, and never a candidate the caller may not see."""
+
+from datetime import date, timedelta
+
+import pytest
+from rest_framework.test import APIClient
+
+from tandem.organizations.models import Organization, Role, Visibility
+from tandem.prospects.candidates import CACHE
+from tests.factories import epci_org, make_member, region_org
+from tests.prospects.builders import make_site, make_terrain
+
+MULHOUSE, STRASBOURG = "200066009", "246700488"
+URL = "/api/v1/matching/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    CACHE.clear()
+    yield
+    CACHE.clear()
+
+
+@pytest.fixture
+def land():
+    mulhouse, strasbourg = epci_org(MULHOUSE), epci_org(STRASBOURG)
+    zae = make_site(
+        mulhouse, "68224", tdm_power_mw=20, tdm_motorway_junction_km=3.5, reseau_fret_ferroviaire=True
+    )
+    small = make_terrain(zae, 2.5, cell=(0, 0))
+    big = make_terrain(zae, 12, cell=(5, 5), tdm_permit_months=6)
+    waiting = make_terrain(
+        zae,
+        8,
+        cell=(9, 9),
+        tdm_power_mw=12,  # from that date only (a planned reinforcement)
+        tdm_power_available_on=date.today() + timedelta(days=200),
+    )
+    hidden_site = make_site(strasbourg, "67482", tdm_power_mw=50)
+    hidden = make_terrain(hidden_site, 40)
+    shared_with_region = make_terrain(hidden_site, 30, visibility=Visibility.REGION)
+    return {
+        "mulhouse": mulhouse,
+        "strasbourg": strasbourg,
+        "small": small,
+        "big": big,
+        "waiting": waiting,
+        "hidden": hidden,
+        "regional": shared_with_region,
+    }
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def post(user, **body):
+    body = {"surface_min_ha": 3, "region": "44"} | body
+    return client_for(user).post(URL, body, format="json")
+
+
+def test_ranking_is_explained_and_limited_to_what_the_caller_sees(land):
+    user = make_member(land["mulhouse"], Role.LECTEUR)
+    response = post(
+        user,
+        power_mw=10,
+        rail_required=True,
+        max_motorway_km=10,
+        needed_by=str(date.today() + timedelta(days=400)),
+        include_excluded=True,
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    by_id = {r["id"]: r for r in body["results"]}
+    assert set(by_id) == {f"terrain:{land[k].pk}" for k in ("small", "big", "waiting")}
+    assert body["count"] == 3
+    assert by_id[f"terrain:{land['big'].pk}"]["status"] == "eligible"
+    assert by_id[f"terrain:{land['small'].pk}"]["reasons"] == ["surface disponible 2,5 ha < 3 ha demandés"]
+    waiting = by_id[f"terrain:{land['waiting'].pk}"]
+    assert waiting["status"] == "conditional"
+    assert waiting["available_on"] == str(date.today() + timedelta(days=200))
+    for result in body["results"]:
+        assert result["epci"] == MULHOUSE
+        assert sum(result["contributions"].values()) == pytest.approx(result["score"])
+    assert body["results"][0]["id"] == f"terrain:{land['big'].pk}"
+    assert body["stability"]["draws"] == 50
+
+
+def test_no_candidate_the_caller_may_not_see_ever_comes_back(land):
+    for user, expected in (
+        (make_member(land["mulhouse"], Role.LECTEUR), {"small", "big", "waiting"}),
+        (make_member(land["strasbourg"], Role.LECTEUR), {"hidden", "regional"}),
+        (make_member(region_org(), Role.LECTEUR), {"regional"}),
+        (make_member(Organization.objects.create(name="Autre", slug="autre", kind="operateur")), set()),
+    ):
+        body = post(user, surface_min_ha=0.1, include_excluded=True, limit=500).json()
+        assert {r["id"] for r in body["results"]} == {f"terrain:{land[k].pk}" for k in expected}, user
+
+
+def test_epci_filter_and_weights(land):
+    user = make_member(land["strasbourg"], Role.LECTEUR)
+    body = post(user, region=None, epcis=[STRASBOURG], weights={"surface": 0, "foncier_agricole": 1}).json()
+    assert body["weights"]["surface"] == 0
+    assert {r["id"] for r in body["results"]} == {
+        f"terrain:{land['hidden'].pk}",
+        f"terrain:{land['regional'].pk}",
+    }
+
+
+def test_two_adjacent_three_hectare_terrains_are_combined_from_their_geometries(land):
+    site = make_site(land["mulhouse"], "68224")
+    a = make_terrain(site, 3, cell=(20, 0))
+    b = make_terrain(site, 3, cell=(21, 0))  # shares an edge with a
+    make_terrain(site, 3, cell=(23, 0))  # same site, 170 m away: not adjacent
+    user = make_member(land["mulhouse"], Role.LECTEUR)
+    body = post(user, surface_min_ha=5, epcis=[MULHOUSE], region=None).json()
+    combos = [r for r in body["results"] if r["kind"] == "combinaison"]
+    assert [(c["id"], c["members"], c["surface_ha"]) for c in combos] == [
+        (f"combinaison:{a.pk}+{b.pk}", [a.pk, b.pk], 6)
+    ]
+
+
+def test_a_new_terrain_shows_up_at_once(land):
+    user = make_member(land["mulhouse"], Role.LECTEUR)
+    before = post(user).json()["count"]
+    make_terrain(land["big"].site_eco, 7)
+    assert post(user).json()["count"] == before + 1
+
+
+def test_price_is_used_only_where_the_caller_may_read_it(land):
+    make_terrain(land["big"].site_eco, 20, terr_m2_prix=10)
+    owner = make_member(land["mulhouse"], Role.LECTEUR)
+    region_reader = make_member(region_org(), Role.LECTEUR)
+    land["mulhouse"]  # noqa: B018
+    priced = [r for r in post(owner, surface_min_ha=15).json()["results"]]
+    assert priced[0]["contributions"]["prix"] > 0.04  # 10 €/m² is worth 1 × 0.08
+    from tandem.land.models import Terrain
+
+    Terrain.objects.filter(terr_m2_prix=10).update(visibility=Visibility.REGION)
+    CACHE.clear()
+    seen = post(region_reader, surface_min_ha=15).json()["results"]
+    assert seen and seen[0]["contributions"]["prix"] == pytest.approx(0.04)  # unknown: neutral 0.5 × 0.08
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"surface_min_ha": 3}, "Indiquez une région"),
+        ({"surface_min_ha": -1, "region": "44"}, "surface_min_ha"),
+        ({"surface_min_ha": 3, "region": "44", "weights": {"vue": 1}}, "Critères inconnus"),
+        ({"surface_min_ha": 3, "region": "44", "surface_ideal_ha": 1}, "surface idéale"),
+    ],
+)
+def test_bad_requests_answer_400_in_french(land, body, message):
+    user = make_member(land["mulhouse"], Role.LECTEUR)
+    response = client_for(user).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_anonymous_callers_are_refused():
+    assert APIClient().post(URL, {"surface_min_ha": 3, "region": "44"}, format="json").status_code in (
+        401,
+        403,
+    )
