@@ -117,7 +117,7 @@ def demo_generate(*, seed: int = 1, scale: str = "demo", region_code: str = "44"
     ]
     first_epci = epci_orgs[0]
     agence = _org(
-        name="Agence de développement économique du Nord (démo)",
+        name="Agence de développement économique (démo)",
         kind=Organization.Kind.AGENCE,
         slug="agence-demo",
         commune_codes=list(first_epci.communes.values_list("pk", flat=True)),
