@@ -122,7 +122,13 @@ class Company(models.Model):
     periods_count = models.PositiveSmallIntegerField("nombre de périodes", null=True, blank=True)
     registry_processed_at = models.DateTimeField("dernier traitement SIRENE", null=True, blank=True)
     last_import = models.ForeignKey(
-        RegistryImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        RegistryImport,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     imported_at = models.DateTimeField("importé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
@@ -161,24 +167,27 @@ class Establishment(models.Model):
         CLOSED = "F", "fermé"
 
     siret = models.CharField("SIRET", max_length=14, primary_key=True)
+    # No database constraint: the importer creates the company of every establishment in the same
+    # transaction, and a per-row foreign-key check would slow bulk loads of millions of rows.
     company = models.ForeignKey(
         Company,
         verbose_name="entreprise",
         on_delete=models.CASCADE,
         related_name="establishments",
         db_column="siren",
+        db_constraint=False,
     )
     nic = models.CharField("NIC", max_length=5)
     diffusion = models.CharField("statut de diffusion", max_length=1, choices=Diffusion.choices, default="O")
     is_head_office = models.BooleanField("siège", default=False)
-    state = models.CharField("état administratif", max_length=1, choices=State.choices, db_index=True)
+    state = models.CharField("état administratif", max_length=1, choices=State.choices)
     state_since = models.DateField("état depuis le (début de période)", null=True, blank=True)
     closed_on = models.DateField("fermé le", null=True, blank=True)
-    created_on = models.DateField("date de création", null=True, blank=True, db_index=True)
-    naf = models.CharField("activité principale (APE)", max_length=6, blank=True, db_index=True)
+    created_on = models.DateField("date de création", null=True, blank=True)
+    naf = models.CharField("activité principale (APE)", max_length=6, blank=True)
     naf_nomenclature = models.CharField("nomenclature de l'activité", max_length=8, blank=True)
     crafts_naf = models.CharField("activité au répertoire des métiers", max_length=6, blank=True)
-    headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True, db_index=True)
+    headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True)
     headcount_year = models.PositiveSmallIntegerField("année de la tranche d'effectif", null=True, blank=True)
     employer = models.CharField("caractère employeur (O/N)", max_length=1, blank=True)
     signboard = models.CharField("enseigne", max_length=150, blank=True)
@@ -197,8 +206,8 @@ class Establishment(models.Model):
     foreign_country_code = models.CharField("code pays (étranger)", max_length=5, blank=True)
     foreign_country_label = models.CharField("pays (étranger)", max_length=100, blank=True)
     address_id = models.CharField("identifiant d'adresse (BAN)", max_length=40, blank=True)
-    commune_code = models.CharField("code commune INSEE", max_length=5, blank=True, db_index=True)
-    departement_code = models.CharField("code département", max_length=3, blank=True, db_index=True)
+    commune_code = models.CharField("code commune INSEE", max_length=5, blank=True)
+    departement_code = models.CharField("code département", max_length=3, blank=True)
     # Set when the code is a commune of the loaded geography (a foreign or unknown code leaves it empty).
     commune = models.ForeignKey(
         "territories.Commune",
@@ -208,6 +217,7 @@ class Establishment(models.Model):
         on_delete=models.SET_NULL,
         related_name="establishments",
         db_constraint=False,
+        db_index=False,  # the (commune, state) index serves
     )
     # Lambert-93 (EPSG:2154) as in the stock file / geolocated stock, and WGS84.
     lambert_x = models.FloatField("abscisse Lambert-93", null=True, blank=True)
@@ -218,7 +228,13 @@ class Establishment(models.Model):
     periods_count = models.PositiveSmallIntegerField("nombre de périodes", null=True, blank=True)
     registry_processed_at = models.DateTimeField("dernier traitement SIRENE", null=True, blank=True)
     last_import = models.ForeignKey(
-        RegistryImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        RegistryImport,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     imported_at = models.DateTimeField("importé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
