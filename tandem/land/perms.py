@@ -1,8 +1,9 @@
-"""Land-specific permission rules, built on the foundation's permission layer (`tandem.organizations.perms`).
+"""Land-specific permission rules, on top of the permission layer (tandem.organizations.perms).
 
 Visibility and writes of inventory objects go through `scope_queryset` / `can_change` like everything else;
-these small functions add what only the land domain knows: who sees the standard's personal fields, who
-proposes a zone for a label and who decides.
+these small functions add what only the land domain knows: who sees the standard's personal fields (used by
+the importer/exporter and by the pages and API), who proposes a zone for a label and who decides, who reads an
+import's report.
 """
 
 from __future__ import annotations
@@ -11,12 +12,23 @@ from tandem.organizations.models import ROLE_RANK, Organization, Role
 from tandem.organizations.perms import Actor, can_change
 
 
+def personal_fields_visible(actor: Actor, *, owner_id: int, personal_shared: bool) -> bool:
+    """The standard's personal fields (buyer, sale price; a friche owner's name) never leave the owning
+    organisation unless it shares them explicitly. The command line (system actor) acts for the owner."""
+    return actor.system or personal_shared or owner_id in actor.org_ids
+
+
+def hide_personal(actor: Actor, obj) -> dict:
+    """`obj`'s personal fields as the actor may see them: their value, or None when hidden."""
+    visible = personal_fields_visible(actor, owner_id=obj.owner_id, personal_shared=obj.personal_shared)
+    return {name: (getattr(obj, name) if visible else None) for name in obj.PERSONAL_FIELDS}
+
+
 def can_see_personal_fields(actor: Actor, obj) -> bool:
-    """The standard's personal fields (`terr_acquereur`, `terr_vente_montant`, `terr_m2_prix`, a friche owner's
-    name) stay inside the owning organisation unless it shares them (`personal_shared`)."""
-    if actor.is_platform_admin:
-        return True
-    return obj.owner_id in actor.org_ids or bool(getattr(obj, "personal_shared", False))
+    """`personal_fields_visible` for one inventory object (pages, API, popups)."""
+    return personal_fields_visible(
+        actor, owner_id=obj.owner_id, personal_shared=bool(getattr(obj, "personal_shared", False))
+    )
 
 
 def can_propose_label(actor: Actor, site) -> bool:
@@ -36,3 +48,20 @@ def region_decider_org_ids(actor: Actor) -> set[int]:
 def can_decide_label(actor: Actor) -> bool:
     """Only the Région's contributors and administrators label (or refuse) a zone."""
     return bool(region_decider_org_ids(actor))
+
+
+def can_view_import_run(actor: Actor, run) -> bool:
+    """An import's report is for the person who ran it and the organisations it was run for or from."""
+    if actor.is_platform_admin:
+        return True
+    user_id = getattr(actor.user, "pk", None)
+    return bool(
+        (user_id and run.created_by_id == user_id)
+        or (run.actor_org_id and run.actor_org_id in actor.org_ids)
+        or (run.owner_id and run.owner_id in actor.org_ids)
+    )
+
+
+def can_set_inventory_visibility(actor: Actor, owner: Organization) -> bool:
+    """Only the producing organisation (contributors and above) decides who sees its inventory."""
+    return actor.is_platform_admin or actor.rank_in(owner.pk) >= ROLE_RANK[Role.CONTRIBUTEUR]

@@ -1,13 +1,15 @@
-"""Reads of the land inventory, always through the permission layer.
+"""Reads of the land observatory: the inventory through the permission layer (lists, sheets, indicators, map
+layers), vintages and record history, places for the generator.
 
-Every queryset here starts from `scope_queryset(actor, …)`: what an actor may not see is absent from lists,
-counts, indicators, maps and downloads alike. Personal fields are removed by `terrain_public_values`.
+Every inventory queryset here starts from `scope_queryset(actor, …)`: what an actor may not see is absent from
+lists, counts, indicators, maps and downloads alike. Personal fields are removed by `terrain_public_values`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -16,11 +18,23 @@ from django.http import Http404
 from tandem.core.geo import feature, feature_collection
 from tandem.land import availability as av
 from tandem.land import indicators as ind
-from tandem.land.models import Etablissement, Friche, LabelDecision, NafConsumption, Site, Terrain, Vintage
+from tandem.land.models import (
+    Etablissement,
+    Friche,
+    LabelDecision,
+    NafConsumption,
+    RecordVersion,
+    Site,
+    Terrain,
+    Vintage,
+)
 from tandem.land.perms import can_see_personal_fields
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
-from tandem.territories.models import Departement, Epci, Perimeter, Region
+from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
+
+if TYPE_CHECKING:
+    from tandem.land.generate import CommunePlace
 
 LEVELS = ("site", "epci", "departement", "region", "perimeter")
 NEARBY_FRICHES_KM = 5.0
@@ -359,3 +373,59 @@ def epci_choices(actor: Actor) -> list[tuple[str, str]]:
     """EPCI that have at least one visible site (for the list's filter)."""
     sirens = sites_visible(actor).values_list("site_epci_siren", flat=True).distinct()
     return list(Epci.objects.filter(pk__in=list(sirens)).order_by("name").values_list("pk", "name"))
+
+
+# --- Vintages, history, generator places -----------------------------------------------------------------
+
+
+def vintage_list(*, scope: str | None = None, owner_ids: set[int] | None = None) -> QuerySet[Vintage]:
+    """Vintages, newest first; restrict to a scope (« sites_economiques:<SIREN> ») or to owners."""
+    qs = Vintage.objects.select_related("epci", "owner")
+    if scope:
+        qs = qs.filter(scope=scope)
+    if owner_ids is not None:
+        qs = qs.filter(owner_id__in=owner_ids)
+    return qs.order_by("-created_at", "-number")
+
+
+def record_history(*, table: str, record_key: str, owner_id: int) -> QuerySet[RecordVersion]:
+    """What each vintage of `owner_id` did to one record (added, changed field by field, removed), oldest
+    first. The caller has already checked that the record (or its owner's data) is visible."""
+    return (
+        RecordVersion.objects.filter(table=table, record_key=record_key, vintage__owner_id=owner_id)
+        .select_related("vintage")
+        .order_by("vintage__created_at", "vintage__number")
+    )
+
+
+def vintage_diff_lines(vintage: Vintage) -> list[str]:
+    """The vintage's diff in French, one line per added / removed / changed record and field."""
+    lines = []
+    for table, diff in vintage.diff.items():
+        lines.append(
+            f"{table} : {diff['added_count']} ajout(s), {diff['changed_count']} modification(s), "
+            f"{diff['removed_count']} suppression(s)"
+        )
+        lines += [f"  + {key}" for key in diff["added"]]
+        lines += [f"  - {key}" for key in diff["removed"]]
+        for key, fields in diff["changed"].items():
+            for name, (old, new) in fields.items():
+                lines.append(f"  ~ {key} : {name} « {old} » → « {new} »")
+    return lines
+
+
+def commune_places(*, epci_sirens: list[str] | None = None, region: str | None = None) -> list[CommunePlace]:
+    """Real communes (with a point inside each) for the inventory generator, in code order."""
+    from tandem.land.generate import CommunePlace  # the generator is pure; imported lazily
+
+    qs = Commune.objects.filter(is_current=True, epci__isnull=False, centroid_lat__isnull=False)
+    if epci_sirens:
+        qs = qs.filter(epci_id__in=epci_sirens)
+    if region:
+        qs = qs.filter(region_id=region)
+    return [
+        CommunePlace(code, name, siren, epci_name, lon, lat)
+        for code, name, siren, epci_name, lon, lat in qs.order_by("code").values_list(
+            "code", "name", "epci_id", "epci__name", "centroid_lon", "centroid_lat"
+        )
+    ]
