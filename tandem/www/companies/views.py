@@ -1,0 +1,623 @@
+"""Company pages (/entreprises/): list, company file with its timeline and follow-up forms, signals, Parcours
+indicators and providers, project reviews, exports. Views are thin: rules live in tandem.companies."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from tandem.companies import exports
+from tandem.companies.followup import (
+    advisor_assign,
+    contact_create,
+    contact_delete,
+    exchange_create,
+    need_create,
+    need_status_set,
+    project_answer,
+    project_create,
+    project_land_search_open,
+)
+from tandem.companies.fragility import signal_create
+from tandem.companies.models import (
+    Company,
+    CompanyProject,
+    Contact,
+    Need,
+    ParcoursJourney,
+    ProjectReview,
+    ReviewAction,
+    Signal,
+    SolutionProvider,
+)
+from tandem.companies.nomenclatures import headcount_label, naf_label
+from tandem.companies.parcours import parcours_indicators, parcours_step_move, provider_create
+from tandem.companies.perms import can_handle_signal, can_manage_providers, is_contributor
+from tandem.companies.reviews import (
+    review_action_add,
+    review_action_done,
+    review_agenda_rebuild,
+    review_create,
+    review_decision_add,
+    review_minutes_set,
+)
+from tandem.companies.selectors_followup import company_followup, company_timeline, establishments_for
+from tandem.companies.signals_workflow import signal_acknowledge, signal_act, signal_dismiss
+from tandem.core.audit import audit_record
+from tandem.core.errors import UserError
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Membership
+from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
+from tandem.territories.models import Perimeter
+from tandem.www.companies import forms
+
+FORMATS = {"csv", "xlsx"}
+
+
+def _company(siren: str) -> Company:
+    # The registry is public reference data: every signed-in user may open a company's file; what is shown
+    # of its follow-up goes through the permission layer.
+    return get_object_or_404(Company, pk=siren)
+
+
+def _owner_kwargs(request) -> dict:
+    return {"owners": writable_owners(request.actor), "current_org_id": request.actor.current_org_id}
+
+
+def _export(request, *, headers, rows, name: str, fmt: str, object_type: str, count: int) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type=object_type,
+        details={"format": fmt, "count": count},
+    )
+    if fmt == "csv":
+        response = HttpResponse(exports.to_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            exports.to_xlsx(headers, rows, title=name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+# --- list and company file ------------------------------------------------------------------------------------
+
+
+def _list_queryset(request):
+    return establishments_for(
+        request.actor,
+        q=request.GET.get("q", ""),
+        naf=request.GET.get("naf", "").strip(),
+        state="" if request.GET.get("fermes") else "A",
+        whole_registry=bool(request.GET.get("tout")),
+    )
+
+
+@login_required
+def company_list(request):
+    establishments = _list_queryset(request)
+    page = Paginator(establishments, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "www/companies/list.html",
+        {
+            "page": page,
+            "q": request.GET.get("q", ""),
+            "naf": request.GET.get("naf", ""),
+            "tout": bool(request.GET.get("tout")),
+            "fermes": bool(request.GET.get("fermes")),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def company_export(request, fmt: str):
+    establishments = _list_queryset(request)
+    return _export(
+        request,
+        headers=exports.ESTABLISHMENT_HEADERS,
+        rows=exports.establishment_rows(establishments),
+        name="etablissements",
+        fmt=fmt,
+        object_type="companies.establishment",
+        count=establishments.count(),
+    )
+
+
+@login_required
+def company_detail(request, siren: str):
+    company = _company(siren)
+    actor = request.actor
+    followup = company_followup(actor, company)
+    journey = followup["journey"]
+    owner_kwargs = _owner_kwargs(request)
+    people = get_user_model().objects.filter(memberships__organization__in=owner_kwargs["owners"]).distinct()
+    context = {
+        "company": company,
+        "naf_label": naf_label(company.naf),
+        "headcount_label": headcount_label(company.headcount_band),
+        "timeline": company_timeline(actor, company),
+        "can_write": is_contributor(actor) and owner_kwargs["owners"].exists(),
+        "exchange_form": forms.ExchangeForm(**owner_kwargs, initial={"happened_on": timezone.localdate()}),
+        "need_form": forms.NeedForm(**owner_kwargs),
+        "project_form": forms.ProjectForm(**owner_kwargs),
+        "contact_form": forms.ContactForm(**owner_kwargs),
+        "signal_form": forms.SignalForm(**owner_kwargs, initial={"observed_on": timezone.localdate()}),
+        "advisor_form": forms.AdvisorForm(**owner_kwargs, people=people),
+        "parcours_form": forms.ParcoursMoveForm(
+            **owner_kwargs,
+            current_step=journey.current_step if journey else None,
+            initial={"on": timezone.localdate()},
+        ),
+        "can_change_journey": journey is None or can_change(actor, journey),
+        "handle_form": forms.SignalHandleForm(),
+        "handleable": _handleable(actor, followup["signals"]),
+        "need_statuses": Need.Status.choices,
+        **{f"{name}_action": reverse(f"www:companies:{name}_add", args=[siren]) for name in ACTION_FORMS},
+        "parcours_action": reverse("www:companies:parcours_move", args=[siren]),
+        **followup,
+    }
+    return render(request, "www/companies/detail.html", context)
+
+
+ACTION_FORMS = ("advisor", "exchange", "need", "project", "contact", "signal")
+
+
+def _handleable(actor, signals) -> set[int]:
+    """The open signals `actor` may acknowledge, act on or dismiss."""
+    return {
+        s.pk
+        for s in signals
+        if s.status in (Signal.Status.NEW, Signal.Status.ACKNOWLEDGED) and can_handle_signal(actor, s)
+    }
+
+
+def _done(request, company, message):
+    messages.success(request, message)
+    return redirect("www:companies:detail", siren=company.pk)
+
+
+def _fail(request, company, exc_or_form):
+    if isinstance(exc_or_form, UserError):
+        messages.error(request, exc_or_form.message)
+    else:
+        errors = "; ".join(f"{k} : {' '.join(v)}" for k, v in exc_or_form.errors.items())
+        messages.error(request, f"Formulaire incomplet — {errors}")
+    return redirect("www:companies:detail", siren=company.pk)
+
+
+@require_POST
+@login_required
+def become_referent(request, siren: str):
+    """The signed-in advisor becomes the company's référent, for their current organisation."""
+    company = _company(siren)
+    actor = request.actor
+    org = writable_owners(actor).filter(pk=actor.current_org_id).first()
+    if org is None or not Membership.objects.filter(user=request.user, organization=org).exists():
+        messages.error(request, "Choisissez une organisation dont vous êtes contributeur.")
+        return redirect("www:companies:detail", siren=siren)
+    try:
+        advisor_assign(
+            actor=actor,
+            company=company,
+            user=request.user,
+            organization=org,
+            handover_note=request.POST.get("handover_note", ""),
+        )
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Vous êtes désormais le référent de cette entreprise.")
+
+
+@require_POST
+@login_required
+def advisor_add(request, siren: str):
+    company = _company(siren)
+    owners = writable_owners(request.actor)
+    people = get_user_model().objects.filter(memberships__organization__in=owners).distinct()
+    form = forms.AdvisorForm(request.POST, owners=owners, people=people)
+    if not form.is_valid():
+        return _fail(request, company, form)
+    data = form.cleaned_data
+    try:
+        advisor_assign(
+            actor=request.actor,
+            company=company,
+            user=data["user"],
+            organization=data["owner"],
+            role=data["role"],
+            expertise=data["expertise"],
+            handover_note=data["handover_note"],
+        )
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Conseiller ajouté.")
+
+
+def _simple_create(request, siren, form_class, service, message, **extra):
+    company = _company(siren)
+    form = form_class(request.POST, owners=writable_owners(request.actor))
+    if not form.is_valid():
+        return _fail(request, company, form)
+    try:
+        service(actor=request.actor, company=company, **form.cleaned_data, **extra)
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, message)
+
+
+@require_POST
+@login_required
+def exchange_add(request, siren: str):
+    return _simple_create(request, siren, forms.ExchangeForm, exchange_create, "Échange enregistré.")
+
+
+@require_POST
+@login_required
+def need_add(request, siren: str):
+    return _simple_create(
+        request, siren, forms.NeedForm, need_create, "Besoin enregistré.", assignee=request.user
+    )
+
+
+@require_POST
+@login_required
+def project_add(request, siren: str):
+    return _simple_create(request, siren, forms.ProjectForm, project_create, "Projet enregistré.")
+
+
+@require_POST
+@login_required
+def contact_add(request, siren: str):
+    return _simple_create(request, siren, forms.ContactForm, contact_create, "Contact enregistré.")
+
+
+@require_POST
+@login_required
+def signal_add(request, siren: str):
+    return _simple_create(request, siren, forms.SignalForm, signal_create, "Signal enregistré.")
+
+
+@require_POST
+@login_required
+def need_status(request, siren: str, pk: int):
+    company = _company(siren)
+    need = get_visible_or_404(request.actor, Need.objects.filter(company=company), pk=pk)
+    form = forms.NeedStatusForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, company, form)
+    try:
+        need_status_set(actor=request.actor, need=need, status=form.cleaned_data["status"])
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Besoin mis à jour.")
+
+
+@require_POST
+@login_required
+def project_answer_view(request, siren: str, pk: int):
+    company = _company(siren)
+    project = get_visible_or_404(request.actor, CompanyProject.objects.filter(company=company), pk=pk)
+    form = forms.ProjectAnswerForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, company, form)
+    try:
+        project_answer(actor=request.actor, project=project, answer=form.cleaned_data["answer"])
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Réponse enregistrée.")
+
+
+@require_POST
+@login_required
+def project_land_search(request, siren: str, pk: int):
+    company = _company(siren)
+    project = get_visible_or_404(request.actor, CompanyProject.objects.filter(company=company), pk=pk)
+    try:
+        project_land_search_open(actor=request.actor, project=project)
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Recherche foncière ouverte.")
+
+
+@require_POST
+@login_required
+def contact_remove(request, siren: str, pk: int):
+    company = _company(siren)
+    contact = get_visible_or_404(request.actor, Contact.objects.filter(company=company), pk=pk)
+    try:
+        contact_delete(
+            actor=request.actor,
+            contact=contact,
+            reason=request.POST.get("reason") or "demande de la personne",
+        )
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Contact supprimé définitivement.")
+
+
+@require_POST
+@login_required
+def parcours_move(request, siren: str):
+    company = _company(siren)
+    journey = scope_queryset(request.actor, ParcoursJourney.objects.filter(company=company)).first()
+    form = forms.ParcoursMoveForm(
+        request.POST,
+        owners=writable_owners(request.actor),
+        current_step=journey.current_step if journey else None,
+    )
+    if not form.is_valid():
+        return _fail(request, company, form)
+    data = form.cleaned_data
+    try:
+        parcours_step_move(
+            actor=request.actor,
+            company=company,
+            owner=data["owner"],
+            step=data["step"],
+            on=data["on"],
+            provider=data["provider"],
+            aid_granted=data["aid_granted"],
+            aid_label=data["aid_label"],
+            aid_amount_eur=data["aid_amount_eur"],
+        )
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Parcours de Transformation mis à jour.")
+
+
+# --- signals --------------------------------------------------------------------------------------------------
+
+
+@login_required
+def signal_list(request):
+    signals = scope_queryset(request.actor, Signal.objects.select_related("company", "owner", "commune"))
+    status = request.GET.get("statut", "ouverts")
+    if status == "ouverts":
+        signals = signals.filter(status__in=(Signal.Status.NEW, Signal.Status.ACKNOWLEDGED))
+    page = Paginator(signals.order_by("-observed_on", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "www/companies/signals.html",
+        {
+            "page": page,
+            "statut": status,
+            "handle_form": forms.SignalHandleForm(),
+            "handleable": _handleable(request.actor, page),
+        },
+    )
+
+
+@require_POST
+@login_required
+def signal_handle(request, pk: int):
+    signal = get_visible_or_404(request.actor, Signal.objects.all(), pk=pk)
+    form = forms.SignalHandleForm(request.POST)
+    back = request.POST.get("next") or ""
+    target = back if back.startswith("/entreprises/") else f"/entreprises/{signal.company_id}/"
+    if not form.is_valid():
+        messages.error(request, "Décision invalide.")
+        return redirect(target)
+    data = form.cleaned_data
+    try:
+        if data["decision"] == "acknowledge":
+            signal_acknowledge(actor=request.actor, signal=signal, note=data["note"])
+        elif data["decision"] == "act":
+            signal_act(actor=request.actor, signal=signal, action=data["action"], note=data["note"])
+        else:
+            signal_dismiss(actor=request.actor, signal=signal, reason=data["reason"], note=data["note"])
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Signal mis à jour.")
+    return redirect(target)
+
+
+# --- Parcours de Transformation -----------------------------------------------------------------------------
+
+
+@login_required
+def parcours_page(request):
+    return render(
+        request,
+        "www/companies/parcours.html",
+        {
+            "ind": parcours_indicators(actor=request.actor),
+            "providers_count": SolutionProvider.objects.count(),
+        },
+    )
+
+
+@login_required
+def parcours_export(request, fmt: str):
+    journeys = scope_queryset(request.actor, ParcoursJourney.objects.all())
+    return _export(
+        request,
+        headers=exports.JOURNEY_HEADERS,
+        rows=exports.journey_rows(journeys),
+        name="parcours-transformation",
+        fmt=fmt,
+        object_type="companies.parcoursjourney",
+        count=journeys.count(),
+    )
+
+
+@login_required
+def provider_list(request):
+    form = forms.ProviderForm(request.POST or None)
+    can_manage = can_manage_providers(request.actor)
+    if request.method == "POST" and can_manage and form.is_valid():
+        try:
+            provider_create(actor=request.actor, **form.cleaned_data)
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Offreur de solutions référencé.")
+            return redirect("www:companies:providers")
+    domain = request.GET.get("reseau", "")
+    providers = SolutionProvider.objects.filter(is_active=True)
+    if domain:
+        providers = providers.filter(domain=domain)
+    return render(
+        request,
+        "www/companies/providers.html",
+        {"providers": providers, "form": form, "can_manage": can_manage, "reseau": domain},
+    )
+
+
+# --- project reviews ------------------------------------------------------------------------------------------
+
+
+def _review_areas(request):
+    actor = request.actor
+    areas = [
+        (f"org:{o.pk}", f"Territoire de {o.name}")
+        for o in writable_owners(actor).exclude(communes=None).distinct()
+    ]
+    areas += [
+        (f"perimeter:{p.pk}", f"Périmètre : {p.name}")
+        for p in scope_queryset(actor, Perimeter.objects.all()).order_by("name")[:200]
+    ]
+    return areas
+
+
+@login_required
+def review_list(request):
+    reviews = scope_queryset(
+        request.actor, ProjectReview.objects.select_related("owner", "area_perimeter", "area_organization")
+    )
+    form = forms.ReviewForm(
+        request.POST or None,
+        **_owner_kwargs(request),
+        areas=_review_areas(request),
+        initial={"held_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kind, _, pk = data["area"].partition(":")
+        perimeter = Perimeter.objects.filter(pk=pk).first() if kind == "perimeter" else None
+        organization = writable_owners(request.actor).filter(pk=pk).first() if kind == "org" else None
+        try:
+            review = review_create(
+                actor=request.actor,
+                owner=data["owner"],
+                held_on=data["held_on"],
+                title=data["title"],
+                perimeter=perimeter,
+                organization=organization,
+                stall_days=data["stall_days"],
+                shared_with=data["shared_with"],
+            )
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Revue préparée : l'ordre du jour a été construit.")
+            return redirect("www:companies:review_detail", pk=review.pk)
+    return render(request, "www/companies/reviews.html", {"reviews": reviews, "form": form})
+
+
+def _review(request, pk):
+    return get_visible_or_404(
+        request.actor,
+        ProjectReview.objects.select_related("owner", "area_perimeter", "area_organization", "previous"),
+        pk=pk,
+    )
+
+
+@login_required
+def review_detail(request, pk: int):
+    review = _review(request, pk)
+    agenda = review.agenda.select_related("company")
+    return render(
+        request,
+        "www/companies/review_detail.html",
+        {
+            "review": review,
+            "agenda": agenda,
+            "decisions": review.decisions.select_related("company"),
+            "actions": review.actions.select_related("company", "assignee", "assignee_organization"),
+            "can_change": can_change(request.actor, review),
+            "minutes_form": forms.MinutesForm(initial={"minutes": review.minutes}),
+            "decision_form": forms.DecisionForm(),
+            "action_form": forms.ActionForm(),
+        },
+    )
+
+
+def _company_or_none(siren: str):
+    siren = (siren or "").strip()
+    return Company.objects.filter(pk=siren).first() if siren else None
+
+
+@require_POST
+@login_required
+def review_update(request, pk: int, what: str):
+    review = _review(request, pk)
+    try:
+        if what == "compte-rendu":
+            form = forms.MinutesForm(request.POST)
+            if form.is_valid():
+                review_minutes_set(actor=request.actor, review=review, minutes=form.cleaned_data["minutes"])
+        elif what == "decision":
+            form = forms.DecisionForm(request.POST)
+            if form.is_valid():
+                review_decision_add(
+                    actor=request.actor,
+                    review=review,
+                    text=form.cleaned_data["text"],
+                    company=_company_or_none(form.cleaned_data["company"]),
+                )
+        elif what == "action":
+            form = forms.ActionForm(request.POST)
+            if form.is_valid():
+                review_action_add(
+                    actor=request.actor,
+                    review=review,
+                    text=form.cleaned_data["text"],
+                    company=_company_or_none(form.cleaned_data["company"]),
+                    assignee_organization=form.cleaned_data["assignee_organization"],
+                    due_on=form.cleaned_data["due_on"],
+                )
+        elif what == "ordre-du-jour":
+            form = None
+            review_agenda_rebuild(actor=request.actor, review=review)
+        elif what.startswith("action-faite-"):
+            form = None
+            action = get_object_or_404(ReviewAction, review=review, pk=what.removeprefix("action-faite-"))
+            review_action_done(actor=request.actor, action=action, on=timezone.localdate())
+        else:
+            raise Http404
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        if form is not None and not form.is_valid():
+            messages.error(request, "Formulaire incomplet.")
+        else:
+            messages.success(request, "Revue mise à jour.")
+    return redirect("www:companies:review_detail", pk=review.pk)
+
+
+@login_required
+def review_export(request, pk: int, fmt: str):
+    review = _review(request, pk)
+    return _export(
+        request,
+        headers=exports.AGENDA_HEADERS,
+        rows=exports.agenda_rows(review),
+        name=f"revue-{review.pk}-ordre-du-jour",
+        fmt=fmt,
+        object_type="companies.projectreview",
+        count=review.agenda.count(),
+    )
