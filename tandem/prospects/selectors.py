@@ -11,6 +11,7 @@ from tandem.core.audit import audit_record
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import visible_candidates
 from tandem.prospects.matching import Ranking, Requirements, match
 from tandem.prospects.models import Proposal, Prospect
@@ -37,7 +38,7 @@ def prospect_list(*, actor: Actor, audit: bool = True) -> QuerySet[Prospect]:
 def prospect_get(*, actor: Actor, pk, purpose: str = "consultation") -> Prospect:
     """One prospect, or 404 for anyone outside its task force; the read is audited."""
     prospect = get_visible_or_404(actor, Prospect.objects.select_related("owner"), pk=pk)
-    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=prospect, details={"purpose": purpose})
+    audit_confidential(actor=actor, action=AuditEvent.Action.READ, obj=prospect, details={"purpose": purpose})
     return prospect
 
 

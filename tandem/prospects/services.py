@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import Friche, Site, Terrain
 from tandem.organizations.models import Membership, Organization, Visibility
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects import perms
+from tandem.prospects.audit import audit_confidential
 from tandem.prospects.matching import MatchingInputError, Requirements
 from tandem.prospects.models import Proposal, Prospect, StatusChange
 
@@ -134,7 +134,7 @@ def prospect_create(
     prospect.preferred_epcis.set(preferred_epcis)
     prospect.excluded_epcis.set(excluded_epcis)
     StatusChange.objects.create(prospect=prospect, status=prospect.status, by=_user(actor))
-    audit_record(
+    audit_confidential(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         obj=prospect,
@@ -153,7 +153,7 @@ def prospect_update(*, actor: Actor, prospect: Prospect, **fields) -> Prospect:
         setattr(prospect, name, value)
     requirements_of(prospect)
     prospect.save()
-    audit_record(
+    audit_confidential(
         actor=actor, action=AuditEvent.Action.UPDATE, obj=prospect, details={"fields": sorted(fields)}
     )
     return prospect
@@ -174,7 +174,7 @@ def prospect_share(*, actor: Actor, prospect: Prospect, organizations, members) 
     prospect.members.add(*members)
     if prospect.status == Prospect.Status.RECEIVED:
         _set_status(actor, prospect, Prospect.Status.SHARED, "partage avec les territoires")
-    audit_record(
+    audit_confidential(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         obj=prospect,
@@ -205,7 +205,7 @@ def prospect_set_status(*, actor: Actor, prospect: Prospect, status: str, commen
     if status not in Prospect.Status.values:
         raise UserError(f"Statut inconnu : « {status} ».")
     _set_status(actor, prospect, status, comment)
-    audit_record(
+    audit_confidential(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         obj=prospect,
@@ -249,7 +249,7 @@ def proposal_create(
     )
     if prospect.status in PROPOSALS_OPEN:
         _set_status(actor, prospect, Prospect.Status.PROPOSALS, f"proposition de {organization}")
-    audit_record(
+    audit_confidential(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         obj=proposal,
@@ -270,7 +270,7 @@ def proposal_shortlist(*, actor: Actor, proposal: Proposal, shortlisted: bool = 
     proposal.save()
     if shortlisted and prospect.status in (*PROPOSALS_OPEN, Prospect.Status.PROPOSALS):
         _set_status(actor, prospect, Prospect.Status.SHORTLISTED, "liste restreinte")
-    audit_record(
+    audit_confidential(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         obj=proposal,

@@ -6,106 +6,401 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('land', '0002_nafconsumption'),
-        ('organizations', '0002_initial'),
-        ('territories', '0001_initial'),
+        ("land", "0002_nafconsumption"),
+        ("organizations", "0002_initial"),
+        ("territories", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Prospect',
+            name="Prospect",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('visibility', models.CharField(choices=[('private', 'organisation propriétaire'), ('shared', 'organisations désignées'), ('region', 'partagé avec la Région'), ('network', 'tout le réseau')], default='private', max_length=10, verbose_name='visibilité')),
-                ('code_name', models.CharField(max_length=80, verbose_name='nom de code')),
-                ('naf', models.CharField(blank=True, help_text='ex. 24.10Z', max_length=6, verbose_name='code NAF du secteur')),
-                ('activity', models.TextField(blank=True, verbose_name='activité')),
-                ('status', models.CharField(choices=[('received', 'reçu'), ('shared', 'partagé avec les territoires'), ('proposals', 'propositions reçues'), ('shortlisted', 'liste restreinte établie'), ('answered', 'réponse envoyée'), ('visit', 'visite'), ('won', 'gagné'), ('lost', 'perdu'), ('abandoned', 'abandonné')], default='received', max_length=12, verbose_name='statut')),
-                ('surface_min_ha', models.FloatField(verbose_name='surface minimale (ha)')),
-                ('surface_ideal_ha', models.FloatField(blank=True, null=True, verbose_name='surface idéale (ha)')),
-                ('single_piece', models.BooleanField(default=True, verbose_name="d'un seul tenant")),
-                ('extension_margin_ha', models.FloatField(default=0, verbose_name="réserve d'extension (ha)")),
-                ('premises', models.CharField(choices=[('terrain', 'terrain'), ('batiment', 'bâtiment'), ('indifferent', 'terrain ou bâtiment')], default='terrain', max_length=12, verbose_name='terrain ou bâtiment')),
-                ('power_mw', models.FloatField(default=0, verbose_name='puissance électrique (MW)')),
-                ('gas', models.BooleanField(default=False, verbose_name='gaz naturel')),
-                ('water_m3h', models.FloatField(default=0, verbose_name='eau (m³/h)')),
-                ('water_m3d', models.FloatField(default=0, verbose_name='eau (m³/jour)')),
-                ('wastewater_m3d', models.FloatField(default=0, verbose_name='eaux usées (m³/jour)')),
-                ('rail_required', models.BooleanField(default=False, verbose_name='embranchement ferré nécessaire')),
-                ('waterway_required', models.BooleanField(default=False, verbose_name="voie d'eau nécessaire")),
-                ('port_required', models.BooleanField(default=False, verbose_name='port nécessaire')),
-                ('max_motorway_km', models.FloatField(blank=True, null=True, verbose_name='distance maximale à un échangeur (km)')),
-                ('max_station_km', models.FloatField(blank=True, null=True, verbose_name='distance maximale à une gare (km)')),
-                ('max_airport_km', models.FloatField(blank=True, null=True, verbose_name='distance maximale à un aéroport (km)')),
-                ('icpe_regime', models.PositiveSmallIntegerField(choices=[(0, 'aucun'), (1, 'déclaration'), (2, 'enregistrement'), (3, 'autorisation')], default=0, verbose_name='régime ICPE du projet')),
-                ('seveso', models.PositiveSmallIntegerField(choices=[(0, 'non Seveso'), (1, 'Seveso seuil bas'), (2, 'Seveso seuil haut')], default=0, verbose_name='statut Seveso')),
-                ('continuous_operation', models.BooleanField(default=False, verbose_name='fonctionnement en continu')),
-                ('jobs_at_start', models.PositiveIntegerField(blank=True, null=True, verbose_name='emplois au démarrage')),
-                ('jobs_at_three_years', models.PositiveIntegerField(blank=True, null=True, verbose_name='emplois à trois ans')),
-                ('investment_eur', models.DecimalField(blank=True, decimal_places=0, max_digits=14, null=True, verbose_name='investissement (€)')),
-                ('decision_on', models.DateField(blank=True, null=True, verbose_name='date de décision')),
-                ('works_start_on', models.DateField(blank=True, null=True, verbose_name='début des travaux')),
-                ('production_start_on', models.DateField(blank=True, null=True, verbose_name='début de production')),
-                ('origin', models.CharField(blank=True, max_length=200, verbose_name='origine (apporteur)')),
-                ('is_relocation', models.BooleanField(default=False, verbose_name='relocalisation')),
-                ('plan_500', models.BooleanField(default=False, verbose_name='Plan 500 relocalisations')),
-                ('weights', models.JSONField(blank=True, default=dict, verbose_name='pondérations propres au projet')),
-                ('excluded_epcis', models.ManyToManyField(blank=True, related_name='+', to='territories.epci', verbose_name='territoires exclus')),
-                ('members', models.ManyToManyField(blank=True, related_name='prospects', to=settings.AUTH_USER_MODEL, verbose_name='task force')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='organisation propriétaire')),
-                ('preferred_epcis', models.ManyToManyField(blank=True, related_name='+', to='territories.epci', verbose_name='territoires souhaités')),
-                ('shared_with', models.ManyToManyField(blank=True, related_name='+', to='organizations.organization', verbose_name='partagé avec')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifié le")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("private", "organisation propriétaire"),
+                            ("shared", "organisations désignées"),
+                            ("region", "partagé avec la Région"),
+                            ("network", "tout le réseau"),
+                        ],
+                        default="private",
+                        max_length=10,
+                        verbose_name="visibilité",
+                    ),
+                ),
+                ("code_name", models.CharField(max_length=80, verbose_name="nom de code")),
+                (
+                    "naf",
+                    models.CharField(
+                        blank=True, help_text="ex. 24.10Z", max_length=6, verbose_name="code NAF du secteur"
+                    ),
+                ),
+                ("activity", models.TextField(blank=True, verbose_name="activité")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "reçu"),
+                            ("shared", "partagé avec les territoires"),
+                            ("proposals", "propositions reçues"),
+                            ("shortlisted", "liste restreinte établie"),
+                            ("answered", "réponse envoyée"),
+                            ("visit", "visite"),
+                            ("won", "gagné"),
+                            ("lost", "perdu"),
+                            ("abandoned", "abandonné"),
+                        ],
+                        default="received",
+                        max_length=12,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("surface_min_ha", models.FloatField(verbose_name="surface minimale (ha)")),
+                (
+                    "surface_ideal_ha",
+                    models.FloatField(blank=True, null=True, verbose_name="surface idéale (ha)"),
+                ),
+                ("single_piece", models.BooleanField(default=True, verbose_name="d'un seul tenant")),
+                (
+                    "extension_margin_ha",
+                    models.FloatField(default=0, verbose_name="réserve d'extension (ha)"),
+                ),
+                (
+                    "premises",
+                    models.CharField(
+                        choices=[
+                            ("terrain", "terrain"),
+                            ("batiment", "bâtiment"),
+                            ("indifferent", "terrain ou bâtiment"),
+                        ],
+                        default="terrain",
+                        max_length=12,
+                        verbose_name="terrain ou bâtiment",
+                    ),
+                ),
+                ("power_mw", models.FloatField(default=0, verbose_name="puissance électrique (MW)")),
+                ("gas", models.BooleanField(default=False, verbose_name="gaz naturel")),
+                ("water_m3h", models.FloatField(default=0, verbose_name="eau (m³/h)")),
+                ("water_m3d", models.FloatField(default=0, verbose_name="eau (m³/jour)")),
+                ("wastewater_m3d", models.FloatField(default=0, verbose_name="eaux usées (m³/jour)")),
+                (
+                    "rail_required",
+                    models.BooleanField(default=False, verbose_name="embranchement ferré nécessaire"),
+                ),
+                (
+                    "waterway_required",
+                    models.BooleanField(default=False, verbose_name="voie d'eau nécessaire"),
+                ),
+                ("port_required", models.BooleanField(default=False, verbose_name="port nécessaire")),
+                (
+                    "max_motorway_km",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="distance maximale à un échangeur (km)"
+                    ),
+                ),
+                (
+                    "max_station_km",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="distance maximale à une gare (km)"
+                    ),
+                ),
+                (
+                    "max_airport_km",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="distance maximale à un aéroport (km)"
+                    ),
+                ),
+                (
+                    "icpe_regime",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "aucun"),
+                            (1, "déclaration"),
+                            (2, "enregistrement"),
+                            (3, "autorisation"),
+                        ],
+                        default=0,
+                        verbose_name="régime ICPE du projet",
+                    ),
+                ),
+                (
+                    "seveso",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "non Seveso"), (1, "Seveso seuil bas"), (2, "Seveso seuil haut")],
+                        default=0,
+                        verbose_name="statut Seveso",
+                    ),
+                ),
+                (
+                    "continuous_operation",
+                    models.BooleanField(default=False, verbose_name="fonctionnement en continu"),
+                ),
+                (
+                    "jobs_at_start",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="emplois au démarrage"),
+                ),
+                (
+                    "jobs_at_three_years",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="emplois à trois ans"),
+                ),
+                (
+                    "investment_eur",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=0,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="investissement (€)",
+                    ),
+                ),
+                ("decision_on", models.DateField(blank=True, null=True, verbose_name="date de décision")),
+                ("works_start_on", models.DateField(blank=True, null=True, verbose_name="début des travaux")),
+                (
+                    "production_start_on",
+                    models.DateField(blank=True, null=True, verbose_name="début de production"),
+                ),
+                ("origin", models.CharField(blank=True, max_length=200, verbose_name="origine (apporteur)")),
+                ("is_relocation", models.BooleanField(default=False, verbose_name="relocalisation")),
+                ("plan_500", models.BooleanField(default=False, verbose_name="Plan 500 relocalisations")),
+                (
+                    "weights",
+                    models.JSONField(blank=True, default=dict, verbose_name="pondérations propres au projet"),
+                ),
+                (
+                    "excluded_epcis",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="territories.epci", verbose_name="territoires exclus"
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="prospects",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="task force",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation propriétaire",
+                    ),
+                ),
+                (
+                    "preferred_epcis",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="territories.epci",
+                        verbose_name="territoires souhaités",
+                    ),
+                ),
+                (
+                    "shared_with",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="partagé avec",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'prospect',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "prospect",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('received', 'reçu'), ('shared', 'partagé avec les territoires'), ('proposals', 'propositions reçues'), ('shortlisted', 'liste restreinte établie'), ('answered', 'réponse envoyée'), ('visit', 'visite'), ('won', 'gagné'), ('lost', 'perdu'), ('abandoned', 'abandonné')], max_length=12, verbose_name='statut')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='le')),
-                ('comment', models.TextField(blank=True, verbose_name='commentaire')),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('prospect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='prospects.prospect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "reçu"),
+                            ("shared", "partagé avec les territoires"),
+                            ("proposals", "propositions reçues"),
+                            ("shortlisted", "liste restreinte établie"),
+                            ("answered", "réponse envoyée"),
+                            ("visit", "visite"),
+                            ("won", "gagné"),
+                            ("lost", "perdu"),
+                            ("abandoned", "abandonné"),
+                        ],
+                        max_length=12,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="le")),
+                ("comment", models.TextField(blank=True, verbose_name="commentaire")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="prospects.prospect",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'changement de statut',
-                'ordering': ['at', 'id'],
+                "verbose_name": "changement de statut",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('kind', models.CharField(choices=[('terrain', 'terrain'), ('site', 'site'), ('friche', 'friche')], max_length=10, verbose_name='type')),
-                ('comment', models.TextField(blank=True, verbose_name='commentaire')),
-                ('conditions', models.TextField(blank=True, verbose_name='conditions')),
-                ('shortlisted', models.BooleanField(default=False, verbose_name='retenu dans la liste restreinte')),
-                ('shortlisted_at', models.DateTimeField(blank=True, null=True)),
-                ('friche', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='land.friche')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='proposé par')),
-                ('proposed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('shortlisted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='land.site')),
-                ('terrain', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='land.terrain')),
-                ('prospect', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='prospects.prospect')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifié le")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("terrain", "terrain"), ("site", "site"), ("friche", "friche")],
+                        max_length=10,
+                        verbose_name="type",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="commentaire")),
+                ("conditions", models.TextField(blank=True, verbose_name="conditions")),
+                (
+                    "shortlisted",
+                    models.BooleanField(default=False, verbose_name="retenu dans la liste restreinte"),
+                ),
+                ("shortlisted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "friche",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="land.friche",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="proposé par",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "shortlisted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="land.site",
+                    ),
+                ),
+                (
+                    "terrain",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="land.terrain",
+                    ),
+                ),
+                (
+                    "prospect",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proposals",
+                        to="prospects.prospect",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proposition',
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('friche__isnull', True), ('kind', 'terrain'), ('site__isnull', True), ('terrain__isnull', False)), models.Q(('friche__isnull', True), ('kind', 'site'), ('site__isnull', False), ('terrain__isnull', True)), models.Q(('friche__isnull', False), ('kind', 'friche'), ('site__isnull', True), ('terrain__isnull', True)), _connector='OR'), name='prospects_proposal_one_candidate')],
+                "verbose_name": "proposition",
+                "ordering": ["created_at", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("friche__isnull", True),
+                                ("kind", "terrain"),
+                                ("site__isnull", True),
+                                ("terrain__isnull", False),
+                            ),
+                            models.Q(
+                                ("friche__isnull", True),
+                                ("kind", "site"),
+                                ("site__isnull", False),
+                                ("terrain__isnull", True),
+                            ),
+                            models.Q(
+                                ("friche__isnull", False),
+                                ("kind", "friche"),
+                                ("site__isnull", True),
+                                ("terrain__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="prospects_proposal_one_candidate",
+                    )
+                ],
             },
         ),
     ]
