@@ -1,0 +1,87 @@
+"""CSV and XLSX exports go through the permission layer, hide protected fields and are audited."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from tandem.companies.parcours import parcours_step_move
+from tandem.core.models import AuditEvent
+from tandem.organizations.perms import Actor
+from tests.companies.followup_builders import make_company, make_establishment
+from tests.factories import PASSWORD, communes_of, epci_org, make_member, region_org
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ctx():
+    sxb = epci_org("246700488")
+    mul = epci_org("200066009")
+    region = region_org()
+    rhin = make_company("67482", name="ATELIERS FICTIFS DU RHIN")
+    protected = make_establishment(rhin, "67482", nic="00037")
+    protected.diffusion = "P"
+    protected.street_name = "RUE PROTEGEE"
+    protected.save()
+    make_company(communes_of("200066009")[0], name="USINE FICTIVE DE MULHOUSE")
+    return {
+        "sxb": sxb,
+        "mul": mul,
+        "sxb_user": make_member(sxb),
+        "mul_user": make_member(mul),
+        "region_user": make_member(region),
+        "rhin": rhin,
+    }
+
+
+def _csv(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+
+
+def test_establishment_csv_is_limited_to_the_perimeter_and_hides_protected_fields(client, ctx):
+    client.login(username=ctx["sxb_user"].username, password=PASSWORD)
+    rows = _csv(client.get("/entreprises/export.csv"))
+    assert rows[0][:3] == ["siret", "siren", "denomination"]
+    body = rows[1:]
+    assert sorted(r[0] for r in body) == [ctx["rhin"].siren + "00011", ctx["rhin"].siren + "00037"]
+    protected = next(r for r in body if r[0].endswith("00037"))
+    assert protected[9] == "" and "RUE PROTEGEE" not in str(rows)
+    open_row = next(r for r in body if r[0].endswith("00011"))
+    assert open_row[9] == "RUE DE L'EXEMPLE"
+    event = AuditEvent.objects.get(action="export", object_type="companies.establishment")
+    assert event.details == {"format": "csv", "count": 2}
+
+
+def test_establishment_xlsx_for_the_region_covers_both_epcis(client, ctx):
+    client.login(username=ctx["region_user"].username, password=PASSWORD)
+    response = client.get("/entreprises/export.xlsx?q=FICTI")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    names = sorted({row[2] for row in sheet.iter_rows(min_row=2, values_only=True)})
+    assert names == ["ATELIERS FICTIFS DU RHIN", "USINE FICTIVE DE MULHOUSE"]
+    assert client.get("/entreprises/export.pdf").status_code == 404
+
+
+def test_parcours_export_lists_only_visible_journeys(client, ctx):
+    journey = parcours_step_move(
+        actor=Actor.for_user(ctx["sxb_user"]),
+        company=ctx["rhin"],
+        step="1_sensibilisation",
+        owner=ctx["sxb"],
+        on=date(2025, 4, 1),
+    )
+    client.login(username=ctx["region_user"].username, password=PASSWORD)
+    rows = _csv(client.get("/entreprises/parcours/export.csv"))
+    assert [r[0] for r in rows[1:]] == [ctx["rhin"].siren]
+    assert rows[1][2:5] == ["2025-04-01", "sensibilisation", "en cours"]
+    journey.visibility = "private"
+    journey.save()
+    assert len(_csv(client.get("/entreprises/parcours/export.csv"))) == 1
+    client.logout()
+    client.login(username=ctx["mul_user"].username, password=PASSWORD)
+    assert len(_csv(client.get("/entreprises/parcours/export.csv"))) == 1
