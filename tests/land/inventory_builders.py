@@ -116,3 +116,91 @@ def make_friche(owner, commune_code: str, **fields) -> Friche:
     friche.set_geometry(shapely.Point(commune.centroid_lon or 7.0, commune.centroid_lat or 48.0))
     friche.save()
     return friche
+
+
+def _polygon_text(lon: float, lat: float, side: float) -> str:
+    import json
+
+    ring = [[lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]]
+    return json.dumps({"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]})
+
+
+def write_inventory_files(directory, epci_siren: str, terrains: list[dict], *, sites: int = 1) -> list:
+    """Write a small, fictitious CNIG Sites économiques inventory (pole-eco, site-eco, terrain-eco CSV) of an
+    EPCI: `sites` zones in its first communes; `terrains` are the planted TERRAIN-ECO values (surface in ha,
+    stages…), spread over the sites in turn. Returns the three paths."""
+    import csv
+    from pathlib import Path
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    communes = list(
+        Commune.objects.filter(epci_id=epci_siren, is_current=True, centroid_lat__isnull=False)
+        .select_related("epci")
+        .order_by("code")[:sites]
+    )
+    pole = {
+        "pole_id": f"{epci_siren}_P1",
+        "pole_nom": "Pôle fictif de test",
+        "pole_vocadomi": "industrielle",
+        "pole_identif_date": "2024-01-15",
+        "pole_surface": "60",
+        "pole_geompoint": f"{communes[0].centroid_lon:.6f}, {communes[0].centroid_lat:.6f}",
+    }
+    site_rows, terrain_rows = [], []
+    for i, commune in enumerate(communes, start=1):
+        lon, lat = commune.centroid_lon - 0.002, commune.centroid_lat - 0.002
+        site_rows.append(
+            {
+                "site_id": f"{commune.code}_ZAE{i}",
+                "pole_id": pole["pole_id"],
+                "site_nom": f"ZAE fictive {commune.name}",
+                "site_type": "zone d'activité économique",
+                "site_vocadomi": "industrielle",
+                "site_etat": "existant et actif",
+                "site_surf_brute": "30",
+                "site_surf_utile": "25",
+                "site_identif_date": "2024-01-15",
+                "site_actu_date": "2025-06-30",
+                "site_evol_urba": "extension urbaine",
+                "site_epci_nom": commune.epci.name,
+                "site_epci_siren": epci_siren,
+                "site_comm_nom": commune.name,
+                "site_comm_insee": commune.code,
+                "site_moa_type": "epci",
+                "site_geomsurf": _polygon_text(lon, lat, 0.004),
+            }
+        )
+    for j, planted in enumerate(terrains, start=1):
+        site = site_rows[(j - 1) % len(site_rows)]
+        commune = communes[(j - 1) % len(communes)]
+        lon, lat = (
+            commune.centroid_lon - 0.0015 + 0.0006 * (j // len(site_rows) % 4),
+            commune.centroid_lat - 0.0015,
+        )
+        row = {
+            "terr_id": f"{site['site_id']}_T{j}",
+            "site_id": site["site_id"],
+            "terr_surf_brute": "1",
+            "terr_utile": "oui",
+            "terr_identif_date": "2024-01-15",
+            "terr_actu_date": "2025-06-30",
+            "terr_maitrise_fonc": "structure intercommunale",
+            "terr_stade_amngt": "viabilisé et aménagé",
+            "terr_stade_comm": "en vente",
+            "terr_etat_occup": "inoccupé",
+            "terr_usage": "bâti productif",
+            "terr_geomsurf": _polygon_text(lon, lat, 0.0005),
+        }
+        row.update(planted)
+        terrain_rows.append(row)
+    paths = []
+    for name, rows in (("pole-eco", [pole]), ("site-eco", site_rows), ("terrain-eco", terrain_rows)):
+        path = directory / f"{name}.csv"
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, delimiter=";", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        paths.append(path)
+    return paths

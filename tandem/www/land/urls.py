@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tandem.www.land import views
 
 app_name = "land"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.site_list, name="site_list"),
+    path("carte/", views.land_map, name="map"),
+    path("tableau-de-bord/", views.dashboard, name="dashboard"),
+    path("indicateurs/<str:level>/<str:key>/", views.territory_indicators, name="indicators"),
+    path("sites/<int:pk>/", views.site_detail, name="site_detail"),
+    path("sites/<int:pk>/label/", views.label_propose_view, name="label_propose"),
+    path("terrains/<int:pk>/modifier/", views.terrain_edit, name="terrain_edit"),
+    path("labels/", views.label_list, name="labels"),
+    path("labels/<int:pk>/decision/", views.label_decide_view, name="label_decide"),
+    path("import/", views.import_start, name="import"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/etat.json", views.import_status, name="import_status"),
+    path("import/<int:pk>/rejets.csv", views.import_rejects, name="import_rejects"),
+    path("export/sites.csv", views.download_sites_csv, name="download_sites_csv"),
+    path("export/<str:layer>.geojson", views.download_geojson, name="download_geojson"),
+]

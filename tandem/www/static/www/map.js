@@ -16,19 +16,49 @@
   var bounds = L.latLngBounds([]);
   var styles = {
     communes: { color: "#6a6af4", weight: 1, fillOpacity: 0.08 },
-    epcis: { color: "#000091", weight: 3, fillOpacity: 0.05 }
+    epcis: { color: "#000091", weight: 3, fillOpacity: 0.05 },
+    sites: { color: "#000091", weight: 2, fillOpacity: 0.03 },
+    terrains: { color: "#333333", weight: 1, fillOpacity: 0.6 },
+    friches: { color: "#ce0500", weight: 2, fillOpacity: 0.3 }
   };
+  // Land layers carry their colour (availability of a terrain, available land of an EPCI) in `couleur`.
+  function style(name) {
+    return function (feature) {
+      var base = styles[name] || {};
+      var colour = feature && feature.properties && feature.properties.couleur;
+      if (!colour) { return base; }
+      var s = {};
+      Object.keys(base).forEach(function (k) { s[k] = base[k]; });
+      s.fillColor = colour;
+      s.fillOpacity = name === "epcis" ? 0.55 : 0.7;
+      return s;
+    };
+  }
   function popup(feature) {
     var p = feature.properties || {};
     var text = (p.nom || "") + (p.code ? " (" + p.code + ")" : "") + (p.siren ? " — SIREN " + p.siren : "");
+    if (p.libelle) { text += " — " + p.libelle; }
+    if (p.surface_ha !== undefined) { text += " — " + p.surface_ha + " ha"; }
+    if (p.statut) { text += " — " + p.statut; }
+    if (p.disponible_ha !== undefined) { text += " — " + p.disponible_ha + " ha disponibles"; }
     var div = document.createElement("div");
     div.textContent = text;
+    if (p.lien) {
+      var a = document.createElement("a");
+      a.href = p.lien;
+      a.textContent = " Fiche";
+      div.appendChild(a);
+    }
     return div;
   }
-  ["communes", "epcis"].forEach(function (name) {
+  ["communes", "epcis", "sites", "terrains", "friches"].forEach(function (name) {
     var data = layers[name];
     if (!data || !data.features || !data.features.length) { return; }
-    var layer = L.geoJSON(data, { style: styles[name], onEachFeature: function (f, l) { l.bindPopup(popup(f)); } });
+    var layer = L.geoJSON(data, {
+      style: style(name),
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, style(name)(f)); },
+      onEachFeature: function (f, l) { l.bindPopup(popup(f)); }
+    });
     layer.eachLayer(function (l) { if (l.getElement) { l.options.className = "layer-" + name; } });
     layer.addTo(map);
     el.dataset[name + "Count"] = String(data.features.length);

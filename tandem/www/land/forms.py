@@ -1,0 +1,131 @@
+from django import forms
+
+from tandem.land.labels import LABEL_NAMES
+from tandem.land.models import LabelDecision
+from tandem.land.standard import column
+from tandem.organizations.models import Visibility
+
+
+def _enum(table: str, name: str) -> list[tuple[str, str]]:
+    return [("", "tous"), *[(v, v) for v in column(table, name).get("enum", [])]]
+
+
+class SiteFilterForm(forms.Form):
+    q = forms.CharField(label="Nom ou identifiant", required=False)
+    epci = forms.ChoiceField(label="EPCI", required=False)
+    vocation = forms.ChoiceField(label="Vocation", required=False, choices=_enum("site-eco", "site_vocadomi"))
+    etat = forms.ChoiceField(label="État", required=False, choices=_enum("site-eco", "site_etat"))
+    min_available_ha = forms.FloatField(label="Disponible immédiatement ≥ (ha)", required=False, min_value=0)
+    label = forms.ChoiceField(
+        label="Label", required=False, choices=[("", "tous"), *[(v, v) for v in LABEL_NAMES.values()]]
+    )
+    cle_en_main = forms.ChoiceField(
+        label="Clé en main", required=False, choices=[("", "indifférent"), ("oui", "oui"), ("non", "non")]
+    )
+    min_readiness = forms.IntegerField(
+        label="Maturité ≥ (sur 100)", required=False, min_value=0, max_value=100
+    )
+
+    def __init__(self, *args, epci_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["epci"].choices = [("", "tous"), *epci_choices]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
+class LandImportForm(forms.Form):
+    files = MultipleFileField(
+        label="Fichiers",
+        help_text="Sites économiques : les tables pole-eco, site-eco, terrain-eco, etablissement (CSV, GeoJSON, "
+        "GeoPackage ou Shapefile zippé) ; ou un fichier Friches.",
+    )
+    epci = forms.ChoiceField(
+        label="EPCI producteur (Sites économiques)",
+        required=False,
+        help_text="Un fichier Friches est placé d'après ses communes.",
+    )
+    sets = forms.CharField(
+        label="Compléter des colonnes pour tout le fichier",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "source_nom=DDT des Ardennes"}),
+        help_text="Une ligne COLONNE=VALEUR par colonne manquante (équivalent de --set).",
+    )
+    visibility = forms.ChoiceField(
+        label="Visibilité de l'inventaire",
+        choices=Visibility.choices,
+        initial=Visibility.REGION,
+        help_text="Partager avec la Région permet l'agrégation régionale (observatoire, labels).",
+    )
+    skip_invalid = forms.BooleanField(label="Écarter les lignes invalides (--skip-invalid)", required=False)
+    dry_run = forms.BooleanField(label="Simulation : valider sans rien écrire (--dry-run)", required=False)
+
+    def __init__(self, *args, epci_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["epci"].choices = [("", "—"), *epci_choices]
+
+    def clean_sets(self):
+        sets = {}
+        for number, line in enumerate((self.cleaned_data["sets"] or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            if "=" not in line:
+                raise forms.ValidationError(f"Ligne {number} : forme COLONNE=VALEUR attendue (« {line} »).")
+            name, value = line.split("=", 1)
+            sets[name.strip()] = value.strip()
+        return sets
+
+
+class LabelProposalForm(forms.Form):
+    label = forms.ChoiceField(label="Label", choices=LabelDecision.Label.choices)
+    proposal_text = forms.CharField(label="Argumentaire", widget=forms.Textarea(attrs={"rows": 3}))
+    sector_priorities = forms.CharField(
+        label="Filières prioritaires", required=False, help_text="Séparées par des virgules."
+    )
+
+
+class LabelDecisionForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label="Décision",
+        choices=[("oui", "labelliser"), ("non", "refuser")],
+        coerce=lambda v: v == "oui",
+        widget=forms.RadioSelect,
+    )
+    decision_text = forms.CharField(label="Texte de la décision", widget=forms.Textarea(attrs={"rows": 3}))
+    valid_until = forms.DateField(
+        label="Label valable jusqu'au", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sector_priorities = forms.CharField(
+        label="Filières prioritaires", required=False, help_text="Séparées par des virgules."
+    )
+
+
+def terrain_form_class(columns: list[dict]) -> type[forms.Form]:
+    """A form with one text (or list) field per editable TERRAIN-ECO column; validation is the importer's."""
+    fields = {}
+    for spec in columns:
+        name = spec["name"]
+        label = f"{spec.get('title') or name} ({name})"
+        enum = spec.get("enum")
+        if enum:
+            # A text field drawn as a list: out-of-list values reach the importer's validation, which
+            # reports them (and normalises harmless variants) exactly as for a file.
+            fields[name] = forms.CharField(
+                label=label, required=False, widget=forms.Select(choices=[("", "—"), *[(v, v) for v in enum]])
+            )
+        else:
+            fields[name] = forms.CharField(label=label, required=False)
+    return type("TerrainForm", (forms.Form,), fields)

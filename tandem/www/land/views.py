@@ -1,0 +1,548 @@
+"""Land observatory pages (/foncier/): thin views over tandem.land selectors and services."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import close_old_connections, connection
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from tandem.core.audit import audit_record
+from tandem.core.errors import UserError
+from tandem.core.geo import feature, feature_collection
+from tandem.core.models import AuditEvent
+from tandem.land import availability as av
+from tandem.land import selectors as sel
+from tandem.land.editing import editable_columns, terrain_record, terrain_update
+from tandem.land.labels import label_decide, label_propose
+from tandem.land.models import ImportRun, LabelDecision, Site, Terrain
+from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
+from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
+from tandem.land.services import land_import
+from tandem.land.sharing import inventory_visibility_set
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import Actor, can_change, get_visible_or_404, writable_owners
+from tandem.territories.models import Epci
+from tandem.www.land.forms import (
+    LabelDecisionForm,
+    LabelProposalForm,
+    LandImportForm,
+    SiteFilterForm,
+    terrain_form_class,
+)
+
+# Imports run in a background thread so the page can poll their progress; tests of the views (whose
+# transaction the thread could not see) run them inline.
+IMPORT_IN_BACKGROUND = True
+DEFAULT_REGION = "44"
+
+
+def _actor(request) -> Actor:
+    """A plain Actor (the request's is lazy) that can travel to a background thread."""
+    return Actor.for_user(request.user, request.actor.current_org_id)
+
+
+def _region_code(request) -> str:
+    code = request.GET.get("region")
+    if code:
+        return code
+    org = Organization.objects.filter(pk=request.actor.current_org_id).only("region_id").first()
+    return (org.region_id if org and org.region_id else None) or DEFAULT_REGION
+
+
+def _filters(request):
+    form = SiteFilterForm(request.GET or None, epci_choices=sel.epci_choices(request.actor))
+    data = form.cleaned_data if form.is_valid() else {}
+    cle = data.get("cle_en_main")
+    return form, {
+        "q": data.get("q") or None,
+        "epci": data.get("epci") or None,
+        "vocation": data.get("vocation") or None,
+        "state": data.get("etat") or None,
+        "min_available_ha": data.get("min_available_ha"),
+        "label": data.get("label") or None,
+        "cle_en_main": None if not cle else cle == "oui",
+        "min_readiness": data.get("min_readiness"),
+    }
+
+
+@login_required
+def site_list(request):
+    form, filters = _filters(request)
+    sites = sel.site_list(request.actor, **filters)
+    page = Paginator(sites, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "www/land/site_list.html",
+        {
+            "form": form,
+            "page": page,
+            "count": len(sites),
+            "total_available_ha": round(sum(s.available_ha for s in sites), 2),
+            "query": query.urlencode(),
+            "can_import": writable_owners(request.actor).exists(),
+            "classes": av.CLASSES,
+        },
+    )
+
+
+@login_required
+def land_map(request):
+    form, filters = _filters(request)
+    sites = sel.site_list(request.actor, **filters)
+    layers = sel.map_layers(request.actor, sites=Site.objects.filter(pk__in=[s.pk for s in sites]))
+    return render(
+        request,
+        "www/land/map.html",
+        {"form": form, "layers": layers, "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES]},
+    )
+
+
+@login_required
+def site_detail(request, pk):
+    context = sel.site_detail(request.actor, pk)
+    site = context["site"]
+    context.update(
+        {
+            "layers": sel.map_layers(request.actor, sites=Site.objects.filter(pk=site.pk)),
+            "can_edit": can_change(request.actor, site),
+            "can_propose": can_propose_label(request.actor, site),
+            "can_decide": can_decide_label(request.actor),
+            "proposal_form": LabelProposalForm(),
+            "decision_form": LabelDecisionForm(),
+            "site_fields": _fields(site, exclude={"geometry"}),
+            "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
+            + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],
+            "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],
+        }
+    )
+    return render(request, "www/land/site_detail.html", context)
+
+
+def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
+    rows = []
+    for f in obj._meta.concrete_fields:
+        if (
+            f.name in exclude
+            or f.name in ("id", "geometry_digest")
+            or f.name.startswith(("bbox_", "centroid_"))
+        ):
+            continue
+        value = getattr(obj, f.attname)
+        if value in (None, "", []):
+            continue
+        rows.append((f"{f.verbose_name} ({f.name})", value))
+    return rows
+
+
+@login_required
+def terrain_edit(request, pk):
+    terrain = get_visible_or_404(request.actor, Terrain.objects.select_related("site_eco"), pk=pk)
+    if not can_change(request.actor, terrain):
+        return HttpResponse("Vous ne pouvez pas modifier ce terrain.", status=403)
+    columns = editable_columns(request.actor, terrain)
+    Form = terrain_form_class(columns)  # noqa: N806
+    record = terrain_record(terrain)
+    form = Form(request.POST or None, initial={c["name"]: record.get(c["name"], "") for c in columns})
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if (v or "") != record.get(k, "")}
+        try:
+            _, warnings = terrain_update(actor=request.actor, terrain=terrain, changes=changes)
+        except UserError as exc:
+            problems = exc.problems or [exc.message]
+            form.add_error(None, exc.message)
+        else:
+            for warning in warnings:
+                messages.warning(request, str(warning))
+            messages.success(request, f"Terrain {terrain.terr_id} modifié.")
+            return redirect("www:land:site_detail", pk=terrain.site_eco_id)
+    return render(
+        request, "www/land/terrain_form.html", {"form": form, "terrain": terrain, "problems": problems}
+    )
+
+
+# --- Import ----------------------------------------------------------------------------------------------
+
+
+def _epci_choices(actor: Actor) -> list[tuple[str, str]]:
+    owners = writable_owners(actor).filter(kind=Organization.Kind.EPCI, epci__isnull=False)
+    return list(Epci.objects.filter(organization__in=owners).order_by("name").values_list("pk", "name"))
+
+
+def _run_import(run_id: int, actor: Actor, folder: str, options: dict) -> None:
+    run = ImportRun.objects.get(pk=run_id)
+    try:
+        paths = sorted(Path(folder).iterdir())
+        report = land_import(
+            paths=paths,
+            actor=actor,
+            epci_siren=options["epci"] or None,
+            dry_run=options["dry_run"],
+            skip_invalid=options["skip_invalid"],
+            sets=options["sets"],
+            run=run,
+        )
+        if report.written:
+            for owner_id in {v.owner_id for v in report.vintages if v.owner_id}:
+                owner = Organization.objects.get(pk=owner_id)
+                try:
+                    inventory_visibility_set(actor=actor, owner=owner, visibility=options["visibility"])
+                except UserError:
+                    pass  # a delegate keeps the owner's choice of visibility
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.IMPORT,
+            obj=run,
+            details={"status": run.status, "files": [f.get("name") for f in run.files]},
+        )
+    except Exception as exc:  # noqa: BLE001 — a background job must leave a readable state, never hang
+        ImportRun.objects.filter(pk=run_id).update(
+            status=ImportRun.Status.FAILED,
+            progress_percent=100,
+            progress_label=f"échec technique : {exc}"[:200],
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if IMPORT_IN_BACKGROUND:
+            connection.close()
+
+
+@login_required
+def import_start(request):
+    actor = request.actor
+    if not writable_owners(actor).exists():
+        return HttpResponse("Vous ne pouvez pas importer de données foncières.", status=403)
+    form = LandImportForm(request.POST or None, request.FILES or None, epci_choices=_epci_choices(actor))
+    if request.method == "POST" and form.is_valid():
+        folder = tempfile.mkdtemp(prefix="tandem-land-import-")
+        for upload in form.cleaned_data["files"]:
+            name = Path(upload.name).name
+            with open(Path(folder) / name, "wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+        run = ImportRun.objects.create(
+            created_by=request.user,
+            actor_org_id=actor.current_org_id,
+            epci_id=form.cleaned_data["epci"] or None,
+            progress_label="en attente",
+        )
+        options = {k: form.cleaned_data[k] for k in ("epci", "dry_run", "skip_invalid", "sets", "visibility")}
+        if IMPORT_IN_BACKGROUND:
+            threading.Thread(
+                target=_thread_main, args=(run.pk, _actor(request), folder, options), daemon=True
+            ).start()
+        else:
+            _run_import(run.pk, _actor(request), folder, options)
+        return redirect("www:land:import_detail", pk=run.pk)
+    runs = [r for r in ImportRun.objects.order_by("-created_at")[:100] if can_view_import_run(actor, r)][:20]
+    return render(request, "www/land/import.html", {"form": form, "runs": runs})
+
+
+def _thread_main(*args):
+    close_old_connections()
+    _run_import(*args)
+
+
+def _visible_run(request, pk) -> ImportRun:
+    run = get_object_or_404(ImportRun, pk=pk)
+    if not can_view_import_run(request.actor, run):
+        raise Http404
+    return run
+
+
+FINISHED = {
+    ImportRun.Status.DONE,
+    ImportRun.Status.UNCHANGED,
+    ImportRun.Status.REFUSED,
+    ImportRun.Status.FAILED,
+}
+
+
+@login_required
+def import_detail(request, pk):
+    run = _visible_run(request, pk)
+    problems = run.problems or []
+    return render(
+        request,
+        "www/land/import_detail.html",
+        {
+            "run": run,
+            "finished": run.status in FINISHED,
+            "errors": [p for p in problems if p.get("level") == "error"][:500],
+            "warnings": [p for p in problems if p.get("level") == "warning"][:500],
+        },
+    )
+
+
+@login_required
+def import_status(request, pk):
+    run = _visible_run(request, pk)
+    return JsonResponse(
+        {
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "percent": run.progress_percent,
+            "label": run.progress_label,
+            "finished": run.status in FINISHED,
+            "errors": run.errors_count,
+            "warnings": run.warnings_count,
+        }
+    )
+
+
+@login_required
+def import_rejects(request, pk):
+    run = _visible_run(request, pk)
+    if not run.rejects_csv:
+        raise Http404
+    response = HttpResponse(run.rejects_csv, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rejets-import-{run.pk}.csv"'
+    return response
+
+
+# --- Labels ----------------------------------------------------------------------------------------------
+
+
+def _sectors(text: str) -> list[str]:
+    return [s.strip() for s in (text or "").split(",") if s.strip()]
+
+
+@require_POST
+@login_required
+def label_propose_view(request, pk):
+    site = get_visible_or_404(request.actor, Site.objects.all(), pk=pk)
+    form = LabelProposalForm(request.POST)
+    if form.is_valid():
+        try:
+            label_propose(
+                actor=request.actor,
+                site=site,
+                label=form.cleaned_data["label"],
+                proposal_text=form.cleaned_data["proposal_text"],
+                sector_priorities=_sectors(form.cleaned_data["sector_priorities"]),
+            )
+        except UserError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Proposition transmise à la Région.")
+    else:
+        messages.error(request, "Proposition incomplète : l'argumentaire est obligatoire.")
+    return redirect("www:land:site_detail", pk=site.pk)
+
+
+@require_POST
+@login_required
+def label_decide_view(request, pk):
+    decision = get_object_or_404(LabelDecision, pk=pk)
+    site = get_visible_or_404(request.actor, Site.objects.all(), pk=decision.site_id)
+    form = LabelDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            label_decide(
+                actor=request.actor,
+                decision=decision,
+                accept=form.cleaned_data["accept"],
+                decision_text=form.cleaned_data["decision_text"],
+                valid_until=form.cleaned_data["valid_until"],
+                sector_priorities=_sectors(form.cleaned_data["sector_priorities"]) or None,
+            )
+        except UserError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Décision enregistrée.")
+    else:
+        messages.error(request, "Décision incomplète : choisissez et motivez la décision.")
+    return redirect("www:land:site_detail", pk=site.pk)
+
+
+@login_required
+def label_list(request):
+    visible = sel.sites_visible(request.actor).values("pk")
+    decisions = LabelDecision.objects.filter(site__in=visible).select_related("site", "proposed_by_org")
+    return render(
+        request,
+        "www/land/labels.html",
+        {
+            "pending": decisions.filter(status=LabelDecision.Status.PROPOSED),
+            "decided": decisions.exclude(status=LabelDecision.Status.PROPOSED)[:100],
+            "can_decide": can_decide_label(request.actor),
+        },
+    )
+
+
+# --- Dashboard and indicators ----------------------------------------------------------------------------
+
+CHART_WIDTH = 520
+
+
+def _chart(rows: list[dict]) -> dict:
+    """Geometry of a horizontal stacked bar chart (now / short / medium term), drawn as inline SVG."""
+    keys = [av.NOW, av.SHORT, av.MEDIUM]
+    top = max((sum(r[f"{k}_ha"] for k in keys) for r in rows), default=0) or 1
+    bars = []
+    for i, row in enumerate(rows[:25]):
+        x = 0.0
+        parts = []
+        for k in keys:
+            width = CHART_WIDTH * row[f"{k}_ha"] / top
+            parts.append(
+                {
+                    "x": round(x, 1),
+                    "width": round(width, 1),
+                    "colour": av.COLOURS[k],
+                    "ha": row[f"{k}_ha"],
+                    "label": av.CLASSES[k],
+                }
+            )
+            x += width
+        bars.append(
+            {
+                "y": i * 22,
+                "name": row["name"],
+                "parts": parts,
+                "total": round(sum(row[f"{k}_ha"] for k in keys), 2),
+            }
+        )
+    return {
+        "bars": bars,
+        "height": len(bars) * 22 + 4,
+        "width": CHART_WIDTH,
+        "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in keys],
+    }
+
+
+@login_required
+def dashboard(request):
+    region_code = _region_code(request)
+    board = sel.regional_dashboard(request.actor, region_code=region_code)
+    epcis = Epci.objects.filter(pk__in=[r["code"] for r in board["epci"]])
+    available = {r["code"]: r["now_ha"] for r in board["epci"]}
+    top = max(available.values(), default=0) or 1
+    epci_features = [
+        feature(
+            e.geometry,
+            {
+                "nom": e.name,
+                "siren": e.pk,
+                "disponible_ha": available.get(e.pk, 0),
+                "couleur": _shade(available.get(e.pk, 0) / top),
+            },
+        )
+        for e in epcis
+    ]
+    layers = {"epcis": feature_collection(epci_features)}
+    layers.update(sel.map_layers(request.actor, territory=sel.Territory("region", region_code, "")))
+    return render(
+        request,
+        "www/land/dashboard.html",
+        {
+            "board": board,
+            "region_code": region_code,
+            "chart": _chart(board["epci"]),
+            "chart_dep": _chart(board["departement"]),
+            "layers": layers,
+            "classes": av.CLASSES,
+        },
+    )
+
+
+def _shade(ratio: float) -> str:
+    """A green ramp from pale (little available land) to dark (the most)."""
+    ratio = max(0.0, min(1.0, ratio))
+    light, dark = (0xE6, 0xF4, 0xEA), (0x18, 0x75, 0x3C)
+    return "#" + "".join(f"{round(a + (b - a) * ratio):02x}" for a, b in zip(light, dark, strict=True))
+
+
+@login_required
+def territory_indicators(request, level, key):
+    if level not in ("epci", "departement", "region", "perimeter"):
+        raise Http404
+    territory = sel.territory_resolve(request.actor, level=level, key=key)
+    return render(
+        request,
+        "www/land/indicators.html",
+        {
+            "territory": territory,
+            "ind": sel.territory_indicators(request.actor, territory),
+            "layers": sel.map_layers(request.actor, territory=territory),
+            "classes": av.CLASSES,
+        },
+    )
+
+
+# --- Downloads -------------------------------------------------------------------------------------------
+
+SITE_COLUMNS = [
+    "site_id",
+    "site_nom",
+    "site_type",
+    "site_vocadomi",
+    "site_etat",
+    "site_surf_brute",
+    "site_surf_utile",
+    "site_epci_siren",
+    "site_epci_nom",
+    "site_comm_insee",
+    "site_comm_nom",
+]
+
+
+@login_required
+def download_sites_csv(request):
+    _, filters = _filters(request)
+    sites = sel.site_list(request.actor, **filters)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(
+        [*SITE_COLUMNS, "disponible_immediatement_ha", "mobilisable_court_terme_ha", "maturite", "tdm_labels"]
+    )
+    for s in sites:
+        writer.writerow(
+            [
+                *(("" if getattr(s, c) is None else getattr(s, c)) for c in SITE_COLUMNS),
+                round(s.available_ha, 2),
+                round(s.short_ha, 2),
+                s.readiness.score,
+                "|".join(s.tdm_labels or []),
+            ]
+        )
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="land.site",
+        details={"format": "csv", "count": len(sites)},
+    )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sites-economiques.csv"'
+    return response
+
+
+@login_required
+def download_geojson(request, layer):
+    if layer not in ("sites", "terrains", "friches"):
+        raise Http404
+    _, filters = _filters(request)
+    sites = sel.site_list(request.actor, **filters)
+    layers = sel.map_layers(request.actor, sites=Site.objects.filter(pk__in=[s.pk for s in sites]))
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type=f"land.{layer}",
+        details={"format": "geojson", "count": len(layers[layer]["features"])},
+    )
+    response = JsonResponse(layers[layer])
+    response["Content-Disposition"] = f'attachment; filename="{layer}.geojson"'
+    return response

@@ -1,0 +1,215 @@
+"""The /foncier/ pages through Django's test client: lists and filters, the site sheet, personal fields,
+terrain editing with the importer's validation, the import page and its report, labels, dashboard, downloads."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.urls import reverse
+
+from tandem.core.models import AuditEvent
+from tandem.land.models import ImportRun, LabelDecision, Site, Terrain
+from tandem.organizations.models import Role, Visibility
+from tandem.www.land import views as land_views
+from tests.conftest import shared_file
+from tests.factories import communes_of, epci_org, make_member, make_user, region_org
+from tests.land.inventory_builders import make_site, make_terrain, write_inventory_files
+
+pytestmark = pytest.mark.django_db
+STRASBOURG, MULHOUSE = "246700488", "200066009"
+
+
+@pytest.fixture
+def world():
+    stras, mulh, region = epci_org(STRASBOURG), epci_org(MULHOUSE), region_org()
+    c = communes_of(STRASBOURG)
+    site = make_site(
+        stras,
+        c[0],
+        site_nom="ZAE du Port Fictif",
+        visibility=Visibility.REGION,
+        site_identif_date=dt.date(2024, 1, 1),
+        site_actu_date=dt.date(2024, 1, 1),
+    )
+    sold = make_terrain(
+        site,
+        3.0,
+        terr_stade_comm="vendu, commercialisation achevée",
+        terr_acquereur="Société Acquéreuse Fictive",
+        terr_vente_montant=450000.0,
+        terr_identif_date=dt.date(2024, 1, 1),
+        terr_actu_date=dt.date(2024, 1, 1),
+    )
+    free = make_terrain(site, 5.0, terr_identif_date=dt.date(2024, 1, 1), terr_actu_date=dt.date(2024, 1, 1))
+    small = make_site(
+        stras,
+        c[1],
+        site_nom="Petite zone artisanale",
+        site_vocadomi="artisanale",
+        visibility=Visibility.REGION,
+    )
+    make_terrain(small, 0.5)
+    hidden = make_site(mulh, communes_of(MULHOUSE)[0], site_nom="Zone privée de Mulhouse")
+    make_terrain(hidden, 9.0)
+    return {
+        "stras": stras,
+        "mulh": mulh,
+        "region": region,
+        "site": site,
+        "sold": sold,
+        "free": free,
+        "hidden": hidden,
+        "contrib": make_member(stras, Role.CONTRIBUTEUR),
+        "reader": make_member(stras, Role.LECTEUR),
+        "region_user": make_member(region, Role.CONTRIBUTEUR),
+        "mulh_user": make_member(mulh, Role.ADMIN),
+    }
+
+
+def test_list_filters_and_permissions(client, world):
+    client.force_login(world["region_user"])
+    page = client.get(reverse("www:land:site_list")).content.decode()
+    assert "ZAE du Port Fictif" in page and "Petite zone artisanale" in page
+    assert "Zone privée de Mulhouse" not in page
+    # Figures are shown the French way.
+    assert 'data-figure="sites-count">2<' in page and 'data-figure="available-ha">5,5<' in page
+    filtered = client.get(reverse("www:land:site_list"), {"vocation": "artisanale"}).content.decode()
+    assert "Petite zone artisanale" in filtered and "ZAE du Port Fictif" not in filtered
+    available = client.get(reverse("www:land:site_list"), {"min_available_ha": "2"}).content.decode()
+    assert "ZAE du Port Fictif" in available and "Petite zone artisanale" not in available
+    csv_text = client.get(reverse("www:land:download_sites_csv")).content.decode()
+    assert csv_text.count("\n") == 3 and "Zone privée" not in csv_text
+    geo = json.loads(client.get(reverse("www:land:download_geojson", args=["terrains"])).content)
+    assert len(geo["features"]) == 3
+    assert all("acquereur" not in json.dumps(f["properties"]) for f in geo["features"])
+    assert AuditEvent.objects.filter(action="export", object_type="land.site").count() == 1
+
+
+def test_site_sheet_hides_personal_fields_outside_the_owner_and_404s_for_others(client, world):
+    url = reverse("www:land:site_detail", args=[world["site"].pk])
+    client.force_login(world["contrib"])
+    owner_page = client.get(url).content.decode()
+    assert "Société Acquéreuse Fictive" in owner_page and "450000" in owner_page
+    assert "Maturité et verrous" in owner_page and "Modifier" in owner_page
+    client.force_login(world["region_user"])
+    region_page = client.get(url).content.decode()
+    assert "ZAE du Port Fictif" in region_page and "Société Acquéreuse Fictive" not in region_page
+    assert "450000" not in region_page
+    client.force_login(world["mulh_user"])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("www:land:site_detail", args=[world["hidden"].pk])).status_code == 200
+
+
+def test_terrain_edit_uses_the_importer_validation(client, world):
+    free = world["free"]
+    url = reverse("www:land:terrain_edit", args=[free.pk])
+    client.force_login(world["reader"])
+    assert client.get(url).status_code == 403
+    client.force_login(world["mulh_user"])
+    assert client.get(url).status_code == 404
+    client.force_login(world["contrib"])
+    form = client.get(url)
+    assert form.status_code == 200
+    data = {k: v for k, v in form.context["form"].initial.items()}
+    bad = client.post(url, {**data, "terr_surf_brute": "cinq", "terr_stade_comm": "bradé"})
+    text = bad.content.decode()
+    assert "champ « terr_surf_brute » : nombre attendu (valeur : « cinq »)" in text
+    assert "champ « terr_stade_comm » : valeur hors de la liste du standard" in text
+    free.refresh_from_db()
+    assert free.terr_surf_brute == 5.0 and free.terr_stade_comm == "en vente"
+    ok = client.post(url, {**data, "terr_stade_comm": "Réservé par option de réservation "}, follow=True)
+    assert ok.redirect_chain[-1][0] == reverse("www:land:site_detail", args=[free.site_eco_id])
+    free.refresh_from_db()
+    assert free.terr_stade_comm == "réservé par option de réservation"
+    assert free.terr_actu_date == dt.date.today()
+    assert "valeur normalisée" in ok.content.decode()
+    event = AuditEvent.objects.get(action="update", object_type="land.terrain", object_id=str(free.pk))
+    assert event.details["changes"]["terr_stade_comm"] == ["en vente", "réservé par option de réservation"]
+
+
+def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_path, monkeypatch):
+    monkeypatch.setattr(land_views, "IMPORT_IN_BACKGROUND", False)
+    paths = write_inventory_files(
+        tmp_path,
+        STRASBOURG,
+        [{"terr_surf_brute": "4"}, {"terr_surf_brute": "2", "terr_etat_occup": "occupé"}],
+    )
+    client.force_login(world["contrib"])
+    files = [open(p, "rb") for p in paths]  # noqa: SIM115
+    try:
+        response = client.post(
+            reverse("www:land:import"),
+            {"files": files, "epci": STRASBOURG, "visibility": Visibility.REGION, "sets": ""},
+        )
+    finally:
+        for f in files:
+            f.close()
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and response.url == reverse("www:land:import_detail", args=[run.pk])
+    assert run.status == ImportRun.Status.DONE, run.problems
+    report = client.get(response.url).content.decode()
+    assert 'id="import-report"' in report and 'data-table="terrain-eco"' in report
+    status = client.get(reverse("www:land:import_status", args=[run.pk])).json()
+    assert status["finished"] and status["percent"] == 100
+    imported = Terrain.objects.filter(site_eco__site_id__endswith="_ZAE1")
+    assert imported.count() == 2 and set(imported.values_list("visibility", flat=True)) == {Visibility.REGION}
+    # The Region now counts the new 4 ha on its dashboard.
+    client.force_login(world["region_user"])
+    board = client.get(reverse("www:land:dashboard")).content.decode()
+    # The file is the EPCI's whole inventory: its zones absent from the file are removed in the new vintage,
+    # so the Region now counts exactly the file's 4 ha for sale (the 2 ha terrain is occupied).
+    assert 'data-figure="region-available-ha">4,0 ha<' in board
+    # Another EPCI's user cannot read this import's report.
+    client.force_login(world["mulh_user"])
+    assert client.get(reverse("www:land:import_detail", args=[run.pk])).status_code == 404
+
+
+def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client, world, monkeypatch):
+    monkeypatch.setattr(land_views, "IMPORT_IN_BACKGROUND", False)
+    admin = make_user(superuser=True)
+    client.force_login(admin)
+    with open(shared_file("real/land/ddt08_ardennes_friches.csv"), "rb") as handle:
+        response = client.post(
+            reverse("www:land:import"), {"files": [handle], "visibility": Visibility.REGION}
+        )
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.REFUSED
+    page = client.get(response.url).content.decode()
+    for column in ("site_identif_date", "site_actu_date", "urba_zaer", "source_nom"):
+        assert column in page
+    assert not Site.objects.filter(owner=world["stras"], site_nom__startswith="Friche").exists()
+
+
+def test_label_workflow_from_the_site_sheet(client, world):
+    site = world["site"]
+    client.force_login(world["contrib"])
+    client.post(
+        reverse("www:land:label_propose", args=[site.pk]),
+        {"label": "starest", "proposal_text": "Zone prête", "sector_priorities": "batteries, hydrogène"},
+    )
+    decision = LabelDecision.objects.get()
+    client.force_login(world["region_user"])
+    assert "Zone prête" in client.get(reverse("www:land:labels")).content.decode()
+    client.post(
+        reverse("www:land:label_decide", args=[decision.pk]),
+        {"accept": "oui", "decision_text": "Accordé en commission permanente", "valid_until": "2029-12-31"},
+    )
+    site.refresh_from_db()
+    assert site.tdm_labels == ["STAR'EST"] and site.tdm_sector_priorities == ["batteries", "hydrogène"]
+    listed = client.get(reverse("www:land:site_list"), {"label": "STAR'EST"}).content.decode()
+    assert "ZAE du Port Fictif" in listed and "Petite zone artisanale" not in listed
+
+
+def test_dashboard_and_indicator_pages(client, world):
+    client.force_login(world["region_user"])
+    board = client.get(reverse("www:land:dashboard"))
+    text = board.content.decode()
+    assert 'data-figure="region-available-ha">5,5 ha<' in text
+    assert "<svg" in text and f'data-code="{STRASBOURG}"' in text and f'data-code="{MULHOUSE}"' not in text
+    layers = board.context["layers"]
+    assert len(layers["terrains"]["features"]) == 3 and len(layers["epcis"]["features"]) == 1
+    page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()
+    assert 'data-figure="available-ha">5,5 ha<' in page
+    assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
+    map_page = client.get(reverse("www:land:map"))
+    assert len(map_page.context["layers"]["sites"]["features"]) == 2
