@@ -167,3 +167,9 @@ def demo_generate(*, seed: int = 1, scale: str = "demo", region_code: str = "44"
     for extension in DEMO_EXTENSIONS:
         result.extensions[extension.__name__] = extension(rng=rng, organizations=epci_orgs, scale=scale)
     return result
+
+
+# Domain extensions, imported here (not at the top) because they build on the names defined above.
+from tandem.companies.demo import companies_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(companies_demo)
