@@ -54,7 +54,7 @@ GEOLOCALISATION_COLUMNS = (
 
 NOT_DIFFUSED = "[ND]"  # INSEE's placeholder for a protected value
 
-BAND_RE = "^(" + "|".join(sorted(HEADCOUNT_BANDS)) + ")?$"
+BANDS = tuple(HEADCOUNT_BANDS)
 DATE_RE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 DATETIME_RE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?$"
 NUMBER_RE = r"^-?\d{1,9}(\.\d+)?$"
@@ -64,8 +64,9 @@ NUMBER_RE = r"^-?\d{1,9}(\.\d+)?$"
 class Field:
     """How one target field is read: from `source` (a column name), by `kind`, with an optional rule.
 
-    kinds: text (max length `arg`), code (regular expression `arg`), date, datetime, year, int, bool (« true »
-    / « false »), number. `required`: the value may not be empty. `protected`: blanked unless diffusible.
+    kinds: text (max length `arg`), digits (exactly `arg` digits), choice (one of `arg`), commune (INSEE
+    code), date (AAAA-MM-JJ), datetime, year, int, bool (« true » / « false »), number.
+    `required`: the value may not be empty. `protected`: blanked unless diffusible.
     """
 
     target: str
@@ -77,20 +78,22 @@ class Field:
     message: str = ""
 
 
+_ON = ("O", "N")
+_ON_MESSAGE = "valeur attendue : O ou N"
+_DIFFUSION = ("O", "P", "N")
+_DIFFUSION_MESSAGE = "statut attendu : O, P ou N"
+
 ETABLISSEMENT_FIELDS = (
-    Field("siret", "siret", "code", r"^\d{14}$", True, message="le SIRET doit compter 14 chiffres"),
-    Field("siren", "siren", "code", r"^\d{9}$", True, message="le SIREN doit compter 9 chiffres"),
-    Field("nic", "nic", "code", r"^\d{5}$", True, message="le NIC doit compter 5 chiffres"),
+    Field("siret", "siret", "digits", 14, True, message="le SIRET doit compter 14 chiffres"),
+    Field("siren", "siren", "digits", 9, True, message="le SIREN doit compter 9 chiffres"),
+    Field("nic", "nic", "digits", 5, True, message="le NIC doit compter 5 chiffres"),
     Field(
-        "diffusion",
-        "statutDiffusionEtablissement",
-        "code",
-        "^[OPN]$",
-        True,
-        message="statut attendu : O, P ou N",
+        "diffusion", "statutDiffusionEtablissement", "choice", _DIFFUSION, True, message=_DIFFUSION_MESSAGE
     ),
     Field("is_head_office", "etablissementSiege", "bool", required=True),
-    Field("state", "etatAdministratifEtablissement", "code", "^[AF]$", True, message="état attendu : A ou F"),
+    Field(
+        "state", "etatAdministratifEtablissement", "choice", ("A", "F"), True, message="état attendu : A ou F"
+    ),
     Field("state_since", "dateDebut", "date"),
     Field("created_on", "dateCreationEtablissement", "date"),
     Field("naf", "activitePrincipaleEtablissement", "text", 6),
@@ -99,14 +102,12 @@ ETABLISSEMENT_FIELDS = (
     Field(
         "headcount_band",
         "trancheEffectifsEtablissement",
-        "code",
-        BAND_RE,
+        "choice",
+        BANDS,
         message="tranche d'effectif inconnue",
     ),
     Field("headcount_year", "anneeEffectifsEtablissement", "year"),
-    Field(
-        "employer", "caractereEmployeurEtablissement", "code", "^[ON]?$", message="valeur attendue : O ou N"
-    ),
+    Field("employer", "caractereEmployeurEtablissement", "choice", _ON, message=_ON_MESSAGE),
     Field("signboard1", "enseigne1Etablissement", "text", 50, protected=True),
     Field("signboard2", "enseigne2Etablissement", "text", 50, protected=True),
     Field("signboard3", "enseigne3Etablissement", "text", 50, protected=True),
@@ -127,8 +128,7 @@ ETABLISSEMENT_FIELDS = (
     Field(
         "commune_code",
         "codeCommuneEtablissement",
-        "code",
-        r"^([0-9][0-9AB][0-9]{3})?$",
+        "commune",
         message="code commune INSEE attendu (5 caractères)",
     ),
     Field("lambert_x", "coordonneeLambertAbscisseEtablissement", "number", protected=True),
@@ -148,19 +148,12 @@ ETABLISSEMENT_REQUIRED_COLUMNS = (
 )
 
 UNITE_LEGALE_FIELDS = (
-    Field("siren", "siren", "code", r"^\d{9}$", True, message="le SIREN doit compter 9 chiffres"),
-    Field(
-        "diffusion",
-        "statutDiffusionUniteLegale",
-        "code",
-        "^[OPN]$",
-        True,
-        message="statut attendu : O, P ou N",
-    ),
+    Field("siren", "siren", "digits", 9, True, message="le SIREN doit compter 9 chiffres"),
+    Field("diffusion", "statutDiffusionUniteLegale", "choice", _DIFFUSION, True, message=_DIFFUSION_MESSAGE),
     Field("purged", "unitePurgeeUniteLegale", "bool"),
     Field("created_on", "dateCreationUniteLegale", "date"),
     Field("acronym", "sigleUniteLegale", "text", 20),
-    Field("sex", "sexeUniteLegale", "code", "^[MF]?$", protected=True, message="valeur attendue : M ou F"),
+    Field("sex", "sexeUniteLegale", "choice", ("M", "F"), protected=True, message="valeur attendue : M ou F"),
     Field("first_name1", "prenom1UniteLegale", "text", 20, protected=True),
     Field("first_name", "prenomUsuelUniteLegale", "text", 20, protected=True),
     Field("pseudonym", "pseudonymeUniteLegale", "text", 100, protected=True),
@@ -168,8 +161,8 @@ UNITE_LEGALE_FIELDS = (
     Field(
         "headcount_band",
         "trancheEffectifsUniteLegale",
-        "code",
-        BAND_RE,
+        "choice",
+        BANDS,
         message="tranche d'effectif inconnue",
     ),
     Field("headcount_year", "anneeEffectifsUniteLegale", "year"),
@@ -178,46 +171,36 @@ UNITE_LEGALE_FIELDS = (
     Field(
         "company_category",
         "categorieEntreprise",
-        "code",
-        "^(PME|ETI|GE)?$",
+        "choice",
+        ("PME", "ETI", "GE"),
         message="catégorie attendue : PME, ETI ou GE",
     ),
     Field("company_category_year", "anneeCategorieEntreprise", "year"),
     Field("state_since", "dateDebut", "date"),
-    Field("state", "etatAdministratifUniteLegale", "code", "^[AC]$", True, message="état attendu : A ou C"),
+    Field(
+        "state", "etatAdministratifUniteLegale", "choice", ("A", "C"), True, message="état attendu : A ou C"
+    ),
     Field("last_name", "nomUniteLegale", "text", 100, protected=True),
     Field("usage_name", "nomUsageUniteLegale", "text", 100, protected=True),
     Field("name", "denominationUniteLegale", "text", 120),
     Field("usual_name", "denominationUsuelle1UniteLegale", "text", 70),
     Field(
-        "legal_category",
-        "categorieJuridiqueUniteLegale",
-        "code",
-        r"^(\d{4})?$",
-        message="code à 4 chiffres attendu",
+        "legal_category", "categorieJuridiqueUniteLegale", "digits", 4, message="code à 4 chiffres attendu"
     ),
     Field("naf", "activitePrincipaleUniteLegale", "text", 6),
     Field("naf_nomenclature", "nomenclatureActivitePrincipaleUniteLegale", "text", 8),
-    Field(
-        "head_office_nic",
-        "nicSiegeUniteLegale",
-        "code",
-        r"^(\d{5})?$",
-        message="le NIC doit compter 5 chiffres",
-    ),
-    Field(
-        "ess", "economieSocialeSolidaireUniteLegale", "code", "^[ON]?$", message="valeur attendue : O ou N"
-    ),
-    Field("employer", "caractereEmployeurUniteLegale", "code", "^[ON]?$", message="valeur attendue : O ou N"),
+    Field("head_office_nic", "nicSiegeUniteLegale", "digits", 5, message="le NIC doit compter 5 chiffres"),
+    Field("ess", "economieSocialeSolidaireUniteLegale", "choice", _ON, message=_ON_MESSAGE),
+    Field("employer", "caractereEmployeurUniteLegale", "choice", _ON, message=_ON_MESSAGE),
 )
 UNITE_LEGALE_REQUIRED_COLUMNS = ("siren", "statutDiffusionUniteLegale", "etatAdministratifUniteLegale")
 
 GEOLOCALISATION_FIELDS = (
-    Field("siret", "siret", "code", r"^\d{14}$", True, message="le SIRET doit compter 14 chiffres"),
+    Field("siret", "siret", "digits", 14, True, message="le SIRET doit compter 14 chiffres"),
     Field("lambert_x", "x", "number"),
     Field("lambert_y", "y", "number"),
     Field("geolocation_quality", "qualite_xy", "text", 20),
-    Field("epsg", "epsg", "code", r"^(\d{4,5})?$", message="code EPSG attendu"),
+    Field("epsg", "epsg", "text", 6),
     Field("latitude", "y_latitude", "number"),
     Field("longitude", "x_longitude", "number"),
 )

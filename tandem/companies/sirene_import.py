@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
 from tandem.companies import sirene_format as fmt
@@ -117,7 +118,29 @@ def _chunks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
             line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
+_ND = fmt.NOT_DIFFUSED
+_SQL_TYPES = {
+    "date": "date",
+    "datetime": "timestamptz",
+    "year": "int",
+    "int": "int",
+    "bool": "boolean",
+    "number": "float8",
+}
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 class _Importer:
+    """One file, chunk by chunk. Each chunk is validated, filtered and upserted by one SQL statement.
+
+    Two variants of that statement: the fast one checks values with cheap tests and casts them directly; if a
+    cast fails or a SIRET appears twice in the chunk, PostgreSQL aborts it and the chunk is redone with the
+    safe one (strict checks guarding every cast, duplicates resolved: the last row wins).
+    """
+
     def __init__(self, *, path: Path, kind: str, header: list[str], delimiter: str, departements, run):
         self.path, self.kind, self.header, self.delimiter = path, kind, header, delimiter
         self.departements = sorted(departements) if departements else None
@@ -128,126 +151,156 @@ class _Importer:
         self.rows_read = 0
         self.counts = {"in_territory": 0, "created": 0, "updated": 0, "changes": 0}
         self.latest_processed = None
+        self.header_bytes = 0
+        self.status_column = {
+            "etablissement": "statutDiffusionEtablissement",
+            "unite_legale": "statutDiffusionUniteLegale",
+        }.get(kind)
 
     # --- SQL building ------------------------------------------------------------------------------------
-    def _src(self, name: str) -> str:
-        # Columns the file does not have read as empty (optional columns of older or newer releases).
-        return f"coalesce(r.\"{name}\", '')" if name in self.header else "''"
+    def _col(self, name: str) -> str:
+        # Only names from sirene_format (code constants) reach SQL this way; file headers go through
+        # psycopg's identifier quoting (see `execute`).
+        return f'r."{name}"'
 
-    def _rule(self, f: fmt.Field) -> tuple[str, str, str]:
-        """(value expression, validity expression, French message) for one field, NULL-safe."""
-        if f.source not in self.header:
-            # An optional column this release does not have: a constant (PostgreSQL would fold casts of '').
-            if f.kind in ("text", "code", "bool"):
-                return ("''" if f.kind != "bool" else "false"), "true", ""
-            return f"null::{self._sql_type(f)}", "true", ""
-        v = self._src(f.source)
-        nd = f"nullif({v}, '{fmt.NOT_DIFFUSED}')"
+    def _checks(self, f: fmt.Field) -> tuple[str, str]:
+        """(cheap check, strict check) of one field, on the raw text (never NULL: FORCE_NOT_NULL)."""
+        v = self._col(f.source)
+        digits = "'0123456789'"
         if f.kind == "text":
-            return f"coalesce({nd}, '')", f"length({v}) <= {f.arg}", f"texte de plus de {f.arg} caractères"
-        if f.kind == "code":
-            ok = f"{v} ~ '{f.arg}'"
+            cheap = strict = f"length({v}) <= {f.arg}"
+        elif f.kind == "digits":
+            cheap = strict = f"(length({v}) = {f.arg} and ltrim({v}, {digits}) = '')"
+        elif f.kind == "choice":
+            cheap = strict = f"{v} in ({', '.join(_quote(c) for c in f.arg)})"
+        elif f.kind == "commune":
+            cheap = strict = f"(length({v}) = 5 and ltrim({v}, '0123456789AB') = '')"
+        elif f.kind == "date":
+            cheap = f"{v} like '____-__-__'"
+            strict = (
+                f"({v} ~ '{fmt.DATE_RE}' and substr({v}, 9, 2)::int <= extract(day from "
+                f"make_date(substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day'))"
+            )
+        elif f.kind == "datetime":
+            cheap = f"{v} like '____-__-__T__:__:__%%'"
+            strict = (
+                f"({v} ~ '{fmt.DATETIME_RE}' and substr({v}, 9, 2)::int <= extract(day from "
+                f"make_date(substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day'))"
+            )
+        elif f.kind == "year":
+            cheap = strict = f"(length({v}) = 4 and ltrim({v}, {digits}) = '')"
+        elif f.kind == "int":
+            cheap = strict = f"(length({v}) <= 4 and ltrim({v}, {digits}) = '')"
+        elif f.kind == "bool":
+            cheap = strict = f"{v} in ('true', 'false')"
+        elif f.kind == "number":
+            cheap = f"ltrim({v}, '0123456789.-') = ''"
+            strict = f"{v} ~ '{fmt.NUMBER_RE}'"
+        else:
+            raise ValueError(f.kind)
+        if f.kind not in ("text", "bool"):
+            empty = f"{v} = ''" if not f.protected else f"{v} in ('', '{_ND}')"
             if not f.required:
-                ok = f"({v} = '' or {v} = '{fmt.NOT_DIFFUSED}' or {ok})"
-            return f"coalesce({nd}, '')", ok, f.message or "valeur invalide"
-        if f.kind == "date":
-            ok = (
-                f"({v} = '' or ({v} ~ '{fmt.DATE_RE}' and substr({v}, 9, 2)::int <= extract(day from "
-                f"make_date(substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day')))"
-            )
-            return f"case when {v} <> '' then {v}::date end", ok, "date AAAA-MM-JJ attendue"
-        if f.kind == "datetime":
-            ok = f"({v} = '' or {v} ~ '{fmt.DATETIME_RE}')"
-            return (
-                f"case when {v} <> '' then {v}::timestamp at time zone 'Europe/Paris' end",
-                ok,
-                "date et heure attendues",
-            )
-        if f.kind in ("year", "int"):
-            pattern = r"^\d{4}$" if f.kind == "year" else r"^\d{1,4}$"
-            return (
-                f"case when {v} <> '' then {v}::int end",
-                f"({v} = '' or {v} ~ '{pattern}')",
-                "nombre entier attendu",
-            )
-        if f.kind == "bool":
-            ok = f"{v} in ('true', 'false')" if f.required else f"{v} in ('', 'true', 'false')"
-            return f"({v} = 'true')", ok, "valeur attendue : true ou false"
-        if f.kind == "number":
-            ok = f"({v} in ('', '{fmt.NOT_DIFFUSED}') or {v} ~ '{fmt.NUMBER_RE}')"
-            return f"case when {v} ~ '{fmt.NUMBER_RE}' then {v}::float8 end", ok, "nombre attendu"
-        raise ValueError(f.kind)
+                cheap, strict = f"({empty} or {cheap})", f"({empty} or {strict})"
+        elif f.kind == "bool" and not f.required:
+            cheap = strict = f"{v} in ('', 'true', 'false')"
+        return cheap, strict
 
-    def _rules(self):
-        rules = []
+    def _value(self, f: fmt.Field, *, safe: bool) -> str:
+        if f.source not in self.header:
+            # An optional column this release does not have.
+            return {"text": "''", "digits": "''", "choice": "''", "commune": "''", "bool": "false"}.get(
+                f.kind, f"null::{_SQL_TYPES.get(f.kind)}"
+            )
+        v = self._col(f.source)
+        nd = f"case when {v} = '{_ND}' then '' else {v} end" if f.protected else v
+        blank = "''"
+        if f.kind in ("text", "digits", "choice", "commune"):
+            value = nd
+        elif f.kind == "bool":
+            value, blank = f"({v} = 'true')", "false"
+        else:
+            blank = "null"
+            cast = {
+                "date": f"nullif({v}, '')::date",
+                "datetime": f"(nullif({v}, '')::timestamp at time zone 'Europe/Paris')",
+                "year": f"nullif({v}, '')::int",
+                "int": f"nullif({v}, '')::int",
+                "number": f"nullif(nullif({v}, ''), '{_ND}')::float8",
+            }[f.kind]
+            value = f"case when {self._checks(f)[1]} then {cast} end" if safe else cast
+        if f.protected and self.status_column in self.header:
+            value = f"case when {self._col(self.status_column)} = 'O' then {value} else {blank} end"
+        return value
+
+    def _row_ok(self, *, safe: bool) -> str:
+        parts = []
         for f in self.fields:
-            value, ok, message = self._rule(f)
-            if f.required and f.source in self.header:
-                ok = f"({ok} and {self._src(f.source)} <> '')"
-            rules.append((f, value, ok, message))
-        return rules
+            if f.source in self.header:
+                cheap, strict = self._checks(f)
+                parts.append(f"({cheap} and {strict})" if safe and strict != cheap else cheap)
+        if self.kind == "etablissement":
+            parts.append(f"{self._col('siret')} = {self._col('siren')} || {self._col('nic')}")
+        return " and ".join(parts) or "true"
 
     def _territory_filter(self) -> str:
         if self.kind == "etablissement":
             if not self.departements:
                 return "true"
-            cc = self._src("codeCommuneEtablissement")
-            dep = f"case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end"
-            return f"{dep} = any(%(deps)s)"
-        # Legal units and coordinates have no location: keep those of the territory's establishments.
+            cc = self._col("codeCommuneEtablissement")
+            return f"(case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end) = any(%(deps)s)"
         if self.kind == "unite_legale" and not self.departements:
             return "true"
+        # Legal units and coordinates have no location: keep those of the territory's establishments.
         table, key = (
             ("companies_company", "siren")
             if self.kind == "unite_legale"
             else ("companies_establishment", "siret")
         )
-        return f'exists (select 1 from {table} t where t.{key} = r."{key}")'  # noqa: S608 (identifiers from code constants)
+        return f"exists (select 1 from {table} t where t.{key} = {self._col(key)})"  # noqa: S608 (identifiers from code constants)
+
+    def _new_rows_sql(self, *, safe: bool) -> str:
+        """The chunk's rows of the territory, transformed, with `_ok` telling whether they are valid."""
+        columns = [f"{self._value(f, safe=safe)} as {f.target}" for f in self.fields]
+        columns += [f"{self._row_ok(safe=safe)} as _ok", "r._line as _line"]
+        join = ""
+        if self.kind == "etablissement":
+            cc = self._col("codeCommuneEtablissement")
+            columns += [
+                f"(case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end) as _departement",
+                "c.code as _commune",
+            ]
+            join = f"left join territories_commune c on c.code = {cc}"
+        return f"select {', '.join(columns)} from sirene_raw r {join} where {self._territory_filter()}"  # noqa: S608 (identifiers from code constants)
 
     # --- the run --------------------------------------------------------------------------------------
     def execute(self) -> None:
         with connection.cursor() as cursor:
             self.cursor = cursor
-            self._create_tables()
+            cursor.execute(
+                "drop table if exists sirene_raw; drop sequence if exists sirene_line;"
+                "create temporary sequence sirene_line"
+            )
+            # Header names come from the file: quoted by psycopg, never pasted into SQL.
+            cols = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(name)) for name in self.header)
+            raw = sql.SQL(
+                "create temporary table sirene_raw ({}, _line bigint default nextval('sirene_line'))"
+            )
+            cursor.execute(raw.format(cols).as_string(cursor.connection))
             for first_line, data in _chunks(self.path, self.header_bytes):
                 self._load_chunk(first_line, data)
                 self._process_chunk()
-            cursor.execute("drop table if exists sirene_raw; drop table if exists sirene_stage")
-
-    def _create_tables(self) -> None:
-        # Header names come from the file: quoted by psycopg, never pasted into SQL.
-        cols = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(name)) for name in self.header)
-        rules = self._rules()
-        stage_cols = ", ".join(f"{f.target} {self._sql_type(f)}" for f, *_ in rules)
-        self.cursor.execute(
-            "drop table if exists sirene_raw; drop table if exists sirene_stage; drop sequence if exists sirene_line;"
-            "create temporary sequence sirene_line"
-        )
-        raw = sql.SQL("create temporary table sirene_raw ({}, _line bigint default nextval('sirene_line'))")
-        self.cursor.execute(raw.format(cols).as_string(self.cursor.connection))
-        self.cursor.execute(
-            f"create temporary table sirene_stage ({stage_cols}, _bad text[], _raw jsonb, _line bigint,"
-            " _departement text, _commune text, _latitude float8, _longitude float8)"
-        )
-
-    @staticmethod
-    def _sql_type(f: fmt.Field) -> str:
-        return {
-            "date": "date",
-            "datetime": "timestamptz",
-            "year": "int",
-            "int": "int",
-            "bool": "boolean",
-            "number": "float8",
-        }.get(f.kind, "text")
+            cursor.execute("drop table if exists sirene_raw; drop sequence if exists sirene_line")
 
     def _copy_sql(self, with_line: bool):
         cols = [sql.Identifier(name) for name in self.header]
+        names = sql.SQL(", ").join(cols)
         if with_line:
             cols.append(sql.Identifier("_line"))
-        return sql.SQL("copy sirene_raw ({}) from stdin (format csv, delimiter {})").format(
-            sql.SQL(", ").join(cols), sql.Literal(self.delimiter)
-        )
+        # FORCE_NOT_NULL: empty fields read as '' (not NULL), so checks need no coalesce.
+        return sql.SQL(
+            "copy sirene_raw ({}) from stdin (format csv, delimiter {}, force_not_null ({}))"
+        ).format(sql.SQL(", ").join(cols), sql.Literal(self.delimiter), names)
 
     def _load_chunk(self, first_line: int, data: bytes) -> None:
         cursor = self.cursor
@@ -305,99 +358,73 @@ class _Importer:
             self.problems.append(Problem(self.path.name, line, field_name, message, value))
 
     def _process_chunk(self) -> None:
-        cursor = self.cursor
-        rules = self._rules()
-        bad = (
-            "array_remove(array["
-            + ", ".join(f"case when not ({ok}) then '{f.source}' end" for f, _v, ok, _m in rules)
-            + "]::text[], null)"
-        )
-        values = []
-        for f, value, ok, _m in rules:
-            expr = (
-                f"case when {ok} then {value} end"
-                if f.kind not in ("text", "code")
-                else f"case when {ok} then {value} else '' end"
-            )
-            if f.protected and self.kind != "geolocalisation":
-                status = self._src(
-                    "statutDiffusionEtablissement"
-                    if self.kind == "etablissement"
-                    else "statutDiffusionUniteLegale"
-                )
-                expr = (
-                    f"case when {status} = 'O' then {expr} end"
-                    if f.kind not in ("text", "code")
-                    else f"case when {status} = 'O' then {expr} else '' end"
-                )
-            values.append(expr)
-        extra = "null, null, null, null"
-        if self.kind == "etablissement":
-            cc = self._src("codeCommuneEtablissement")
-            extra = f"case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end, c.code, null, null"
-        join = (
-            'left join territories_commune c on c.code = r."codeCommuneEtablissement"'
-            if self.kind == "etablissement"
-            else ""
-        )
-        cursor.execute(
-            f"insert into sirene_stage select {', '.join(values)}, b.bad,"  # noqa: S608 (identifiers from code constants)
-            f" case when cardinality(b.bad) > 0 then to_jsonb(r) end, r._line, {extra}"
-            f" from sirene_raw r {join} cross join lateral (select {bad} as bad) b"
-            f" where {self._territory_filter()}",
-            {"deps": self.departements},
-        )
-        cursor.execute(
-            "select _line, _bad, _raw from sirene_stage where cardinality(_bad) > 0 order by _line"
-        )
-        for line, bad_fields, raw in cursor.fetchall():
-            self.rejected += 1
-            for name in bad_fields:
-                rule = next(r for r in rules if r[0].source == name)
-                self._problem(line, name, rule[3], (raw or {}).get(name) if name in (raw or {}) else "")
-        cursor.execute("delete from sirene_stage where cardinality(_bad) > 0")
-        cursor.execute(
-            "select count(*), max(registry_processed_at) from sirene_stage"
-            if self.kind != "geolocalisation"
-            else "select count(*), null from sirene_stage"
-        )
-        in_territory, latest = cursor.fetchone()
-        self.counts["in_territory"] += in_territory
-        if latest and (self.latest_processed is None or latest > self.latest_processed):
-            self.latest_processed = latest
-        getattr(self, f"_upsert_{self.kind}")()
-        cursor.execute("truncate sirene_raw; truncate sirene_stage")
-
-    def _count_upsert(self, statement: str, params=None) -> None:
-        self.cursor.execute(
-            f"with up as ({statement} returning (xmax = 0) as inserted)"  # noqa: S608 (identifiers from code constants)
-            " select count(*) filter (where inserted), count(*) filter (where not inserted) from up",
-            params,
-        )
-        created, updated = self.cursor.fetchone()
+        try:
+            with transaction.atomic():
+                counts = self._run_statement(safe=False)
+        except DatabaseError:
+            # A value the cheap checks let through did not cast, or a SIRET appears twice: redo safely.
+            counts = self._run_statement(safe=True)
+        in_territory, bad, created, updated, changes, latest = counts
+        self.counts["in_territory"] += in_territory - bad
         self.counts["created"] += created
         self.counts["updated"] += updated
+        self.counts["changes"] += changes
+        if latest and (self.latest_processed is None or latest > self.latest_processed):
+            self.latest_processed = latest
+        if bad:
+            self._report_bad_rows()
+        self.cursor.execute("truncate sirene_raw")
 
-    def _record_changes(self, statement: str) -> None:
-        self.cursor.execute(statement, {"run": self.run.pk})
-        self.counts["changes"] += self.cursor.rowcount
-
-    def _upsert_etablissement(self) -> None:
-        lat, lon = _lambert_sql("s.lambert_x", "s.lambert_y")
-        # Coordinates: those of the file when it has them (géo-SIRENE), else computed from Lambert-93
-        # (metropolitan France only: overseas départements use local projections).
+    def _report_bad_rows(self) -> None:
+        """Name the line and the field of each invalid row of the chunk (they were not imported)."""
+        checks = []
+        for f in self.fields:
+            if f.source in self.header:
+                cheap, strict = self._checks(f)
+                checks.append((f, f"({cheap} and {strict})"))
+        flags = ", ".join(f"case when not {ok} then {_quote(f.source)} end" for f, ok in checks)
         self.cursor.execute(
-            f"update sirene_stage s set latitude = {lat}, longitude = {lon} where s.latitude is null"  # noqa: S608 (identifiers from code constants)
-            " and s.lambert_x is not null and s.lambert_y is not null and s._departement not like '97%%'"
-            " and s._departement not like '98%%' and s.lambert_y < 12655612"
+            f"select r._line, array_remove(array[{flags}]::text[], null), to_jsonb(r) from sirene_raw r"  # noqa: S608 (identifiers from code constants)
+            f" where {self._territory_filter()} and not ({self._row_ok(safe=True)}) order by r._line",
+            {"deps": self.departements},
         )
-        self.cursor.execute(
-            "insert into companies_company (siren, legal_unit_loaded, diffusion, purged, name, acronym, usual_name,"
-            " last_name, usage_name, first_name, pseudonym, sex, legal_category, naf, naf_nomenclature,"
-            " headcount_band, company_category, state, head_office_nic, ess, employer, association_id,"
-            " imported_at, updated_at)"
-            " select distinct siren, false, 'O', false, '', '', '', '', '', '', '', '', '', '', '', '', '', '',"
-            " '', '', '', '', now(), now() from sirene_stage on conflict (siren) do nothing"
+        messages = {f.source: f.message or _DEFAULT_MESSAGES[f.kind](f) for f in self.fields}
+        for line, names, raw in self.cursor.fetchall():
+            raw = json.loads(raw) if isinstance(raw, str) else raw  # Django reads jsonb as text
+            self.rejected += 1
+            if not names:  # only the SIRET = SIREN + NIC rule is broken
+                self._problem(line, "siret", "le SIRET doit être le SIREN suivi du NIC", raw.get("siret"))
+            for name in names:
+                self._problem(line, name, messages[name], raw.get(name))
+
+    def _run_statement(self, *, safe: bool):
+        statement = getattr(self, f"_statement_{self.kind}")(safe=safe)
+        self.cursor.execute(statement, {"run": self.run.pk, "deps": self.departements})
+        return self.cursor.fetchone()
+
+    def _upsert(
+        self, *, table: str, key: str, columns: list[str], compared: list[str], select: str, safe: bool
+    ) -> str:
+        source = (
+            f"(select distinct on ({key}) * from new where _ok order by {key}, _line desc) n"  # noqa: S608 (identifiers from code constants)
+            if safe
+            else "new n"
+        )
+        where = "" if safe else " where n._ok"
+        sets = ", ".join(f"{c} = excluded.{c}" for c in compared)
+        distinct = " or ".join(f"t.{c} is distinct from excluded.{c}" for c in compared)
+        return (
+            f"insert into {table} as t ({', '.join(columns)}, last_import_id, imported_at, updated_at)"  # noqa: S608 (identifiers from code constants)
+            f" select {select}, %(run)s, now(), now() from {source}{where}"
+            f" on conflict ({key}) do update set {sets}, last_import_id = excluded.last_import_id,"
+            f" updated_at = excluded.updated_at where {distinct}"
+        )
+
+    def _statement_etablissement(self, *, safe: bool) -> str:
+        lat, lon = _lambert_sql("n.lambert_x", "n.lambert_y")
+        metropolitan = (
+            "n.lambert_x > 0 and n.lambert_y > 0 and n.lambert_y < 12655612"
+            " and n._departement not in ('971', '972', '973', '974', '975', '976', '977', '978', '986', '987', '988')"
         )
         compared = [
             "siren", "nic", "diffusion", "is_head_office", "state", "state_since", "closed_on", "created_on", "naf",
@@ -408,49 +435,58 @@ class _Importer:
             "commune_id", "lambert_x", "lambert_y", "latitude", "longitude", "periods_count",
             "registry_processed_at",
         ]  # fmt: skip
-        select = {
-            "siret": "s.siret",
-            "closed_on": "case when s.state = 'F' then s.state_since end",
-            "signboard": "concat_ws(' ', nullif(s.signboard1, ''), nullif(s.signboard2, ''), nullif(s.signboard3, ''))",
-            "departement_code": "coalesce(s._departement, '')",
-            "commune_id": "s._commune",
-            "geolocation_quality": "''",
+        special = {
+            "closed_on": "case when n.state = 'F' then n.state_since end",
+            "signboard": "concat_ws(' ', nullif(n.signboard1, ''), nullif(n.signboard2, ''), nullif(n.signboard3, ''))",
+            "departement_code": "n._departement",
+            "commune_id": "n._commune",
+            # Coordinates: those of the file (géo-SIRENE), else computed from Lambert-93 in metropolitan
+            # France (overseas, INSEE uses local projections).
+            "latitude": f"coalesce(n.latitude, case when {metropolitan} then {lat} end)",
+            "longitude": f"coalesce(n.longitude, case when {metropolitan} then {lon} end)",
         }
+        special["geolocation_quality"] = "''"  # set by the geolocated stock only
         columns = ["siret", *compared, "geolocation_quality"]
-        exprs = [select.get(col, f"s.{col}") for col in columns]
-        new = "select distinct on (s.siret) " + ", ".join(
-            f"{e} as {c}" for e, c in zip(exprs, columns, strict=True)
+        select = ", ".join(special.get(c, f"n.{c}") for c in columns)
+        upsert = self._upsert(
+            table="companies_establishment",
+            key="siret",
+            columns=columns,
+            compared=compared,
+            select=select,
+            safe=safe,
         )
-        new += " from sirene_stage s order by s.siret, s._line desc"
-        self.cursor.execute(f"create temporary table sirene_new as {new}")
-        # What changed since the registry's current state (the previous vintage), before overwriting it.
-        self._record_changes(
-            "insert into companies_registrychange (run_id, siren, siret, kind, old_value, new_value, effective_on,"
-            " detected_at)"
-            " select %(run)s, n.siren, n.siret, k.kind, k.old, k.new, k.effective_on, now()"
-            " from sirene_new n join companies_establishment e on e.siret = n.siret"
+        # The RETURNING sub-query reads the table as it was before this statement: the previous vintage.
+        return (
+            f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
+            " companies as (insert into companies_company (siren, legal_unit_loaded, diffusion, purged, name,"
+            " acronym, usual_name, last_name, usage_name, first_name, pseudonym, sex, legal_category, naf,"
+            " naf_nomenclature, headcount_band, company_category, state, head_office_nic, ess, employer,"
+            " association_id, imported_at, updated_at)"
+            " select distinct siren, false, 'O', false, '', '', '', '', '', '', '', '', '', '', '', '', '', '',"
+            " '', '', '', '', now(), now() from new where _ok on conflict (siren) do nothing),"
+            f" up as ({upsert} returning t.siret, t.siren, t.state, t.headcount_band, t.naf, t.commune_code,"
+            " t.closed_on, t.state_since, t.registry_processed_at, (t.xmax = 0) as inserted,"
+            " case when t.xmax <> 0 then (select array[o.state, o.headcount_band, o.naf, o.commune_code]"
+            " from companies_establishment o where o.siret = t.siret) end as old),"
+            " changes as (insert into companies_registrychange (run_id, siren, siret, kind, old_value, new_value,"
+            " effective_on, detected_at)"
+            " select %(run)s, u.siren, u.siret, k.kind, k.old, k.new, k.effective_on, now() from up u"
             " cross join lateral (values"
-            "  ('closure', e.state, n.state, n.closed_on, e.state = 'A' and n.state = 'F'),"
-            "  ('reopening', e.state, n.state, n.state_since, e.state = 'F' and n.state = 'A'),"
-            "  ('headcount', e.headcount_band, n.headcount_band, null::date,"
-            "   e.headcount_band <> n.headcount_band and e.headcount_band <> '' and n.headcount_band <> ''),"
-            "  ('naf', e.naf, n.naf, n.state_since, e.naf <> n.naf and e.naf <> '' and n.naf <> ''),"
-            "  ('commune', e.commune_code, n.commune_code, n.state_since,"
-            "   e.commune_code <> n.commune_code and e.commune_code <> '' and n.commune_code <> '')"
-            " ) as k(kind, old, new, effective_on, happened) where k.happened"
+            "  ('closure', u.old[1], u.state, u.closed_on, u.old[1] = 'A' and u.state = 'F'),"
+            "  ('reopening', u.old[1], u.state, u.state_since, u.old[1] = 'F' and u.state = 'A'),"
+            "  ('headcount', u.old[2], u.headcount_band, null::date,"
+            "   u.old[2] <> u.headcount_band and u.old[2] <> '' and u.headcount_band <> ''),"
+            "  ('naf', u.old[3], u.naf, u.state_since, u.old[3] <> u.naf and u.old[3] <> '' and u.naf <> ''),"
+            "  ('commune', u.old[4], u.commune_code, u.state_since,"
+            "   u.old[4] <> u.commune_code and u.old[4] <> '' and u.commune_code <> '')"
+            " ) as k(kind, old, new, effective_on, happened) where not u.inserted and k.happened returning 1)"
+            " select (select count(*) from new), (select count(*) from new where not _ok),"
+            " (select count(*) from up where inserted), (select count(*) from up where not inserted),"
+            " (select count(*) from changes), (select max(registry_processed_at) from new)"
         )
-        sets = ", ".join(f"{c} = excluded.{c}" for c in compared)
-        distinct = " or ".join(f"t.{c} is distinct from excluded.{c}" for c in compared)
-        self._count_upsert(
-            f"insert into companies_establishment as t ({', '.join(columns)}, last_import_id, imported_at, updated_at)"  # noqa: S608 (identifiers from code constants)
-            f" select n.*, %(run)s, now(), now() from sirene_new n"
-            f" on conflict (siret) do update set {sets}, last_import_id = excluded.last_import_id,"
-            f" updated_at = excluded.updated_at where {distinct}",
-            {"run": self.run.pk},
-        )
-        self.cursor.execute("drop table sirene_new")
 
-    def _upsert_unite_legale(self) -> None:
+    def _statement_unite_legale(self, *, safe: bool) -> str:
         compared = [
             "diffusion", "purged", "name", "acronym", "usual_name", "last_name", "usage_name", "first_name",
             "pseudonym", "sex", "legal_category", "naf", "naf_nomenclature", "headcount_band", "headcount_year",
@@ -458,58 +494,72 @@ class _Importer:
             "head_office_nic", "ess", "employer", "association_id", "periods_count", "registry_processed_at",
             "legal_unit_loaded",
         ]  # fmt: skip
-        select = {
-            "first_name": "coalesce(nullif(s.first_name, ''), s.first_name1)",
-            "ceased_on": "case when s.state = 'C' then s.state_since end",
+        special = {
+            "first_name": "coalesce(nullif(n.first_name, ''), n.first_name1)",
+            "ceased_on": "case when n.state = 'C' then n.state_since end",
             "legal_unit_loaded": "true",
         }
         columns = ["siren", *compared]
-        exprs = [select.get(col, f"s.{col}") for col in columns]
-        new = "select distinct on (s.siren) " + ", ".join(
-            f"{e} as {c}" for e, c in zip(exprs, columns, strict=True)
+        select = ", ".join(special.get(c, f"n.{c}") for c in columns)
+        upsert = self._upsert(
+            table="companies_company",
+            key="siren",
+            columns=columns,
+            compared=compared,
+            select=select,
+            safe=safe,
         )
-        new += " from sirene_stage s order by s.siren, s._line desc"
-        self.cursor.execute(f"create temporary table sirene_new as {new}")
-        self._record_changes(
-            "insert into companies_registrychange (run_id, siren, siret, kind, old_value, new_value, effective_on,"
-            " detected_at)"
-            " select %(run)s, n.siren, null, k.kind, k.old, k.new, k.effective_on, now()"
-            " from sirene_new n join companies_company e on e.siren = n.siren and e.legal_unit_loaded"
+        return (
+            f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
+            f" up as ({upsert} returning t.siren, t.state, t.headcount_band, t.ceased_on, (t.xmax = 0) as inserted,"
+            " case when t.xmax <> 0 then (select array[o.state, o.headcount_band, o.legal_unit_loaded::text]"
+            " from companies_company o where o.siren = t.siren) end as old),"
+            " changes as (insert into companies_registrychange (run_id, siren, siret, kind, old_value, new_value,"
+            " effective_on, detected_at)"
+            " select %(run)s, u.siren, null, k.kind, k.old, k.new, k.effective_on, now() from up u"
             " cross join lateral (values"
-            "  ('cessation', e.state, n.state, n.ceased_on, e.state = 'A' and n.state = 'C'),"
-            "  ('headcount', e.headcount_band, n.headcount_band, null::date,"
-            "   e.headcount_band <> n.headcount_band and e.headcount_band <> '' and n.headcount_band <> '')"
-            " ) as k(kind, old, new, effective_on, happened) where k.happened"
+            "  ('cessation', u.old[1], u.state, u.ceased_on, u.old[1] = 'A' and u.state = 'C'),"
+            "  ('headcount', u.old[2], u.headcount_band, null::date,"
+            "   u.old[2] <> u.headcount_band and u.old[2] <> '' and u.headcount_band <> '')"
+            " ) as k(kind, old, new, effective_on, happened)"
+            " where not u.inserted and u.old[3] = 'true' and k.happened returning 1)"
+            " select (select count(*) from new), (select count(*) from new where not _ok),"
+            " (select count(*) from up where inserted), (select count(*) from up where not inserted),"
+            " (select count(*) from changes), (select max(registry_processed_at) from new)"
         )
-        sets = ", ".join(f"{c} = excluded.{c}" for c in compared)
-        distinct = " or ".join(f"t.{c} is distinct from excluded.{c}" for c in compared)
-        self._count_upsert(
-            f"insert into companies_company as t ({', '.join(columns)}, last_import_id, imported_at, updated_at)"  # noqa: S608 (identifiers from code constants)
-            f" select n.*, %(run)s, now(), now() from sirene_new n"
-            f" on conflict (siren) do update set {sets}, last_import_id = excluded.last_import_id,"
-            f" updated_at = excluded.updated_at where {distinct}",
-            {"run": self.run.pk},
-        )
-        self.cursor.execute("drop table sirene_new")
 
-    def _upsert_geolocalisation(self) -> None:
+    def _statement_geolocalisation(self, *, safe: bool) -> str:
         lat, lon = _lambert_sql("s.lambert_x", "s.lambert_y")
-        self.cursor.execute(
-            f"update sirene_stage s set latitude = {lat}, longitude = {lon} where s.latitude is null"  # noqa: S608 (identifiers from code constants)
-            " and s.epsg = '2154' and s.lambert_x is not null and s.lambert_y is not null"
-        )
         # Only diffusible establishments carry coordinates (see PROTECTED_ESTABLISHMENT_FIELDS).
-        self.cursor.execute(
-            "update companies_establishment t set lambert_x = s.lambert_x, lambert_y = s.lambert_y,"
+        return (
+            f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
+            " s as (select siret, lambert_x, lambert_y, geolocation_quality,"
+            f" coalesce(latitude, case when epsg = '2154' and lambert_y < 12655612 then {lat} end) as latitude,"
+            f" coalesce(longitude, case when epsg = '2154' and lambert_y < 12655612 then {lon} end) as longitude"
+            " from (select distinct on (siret) * from new where _ok order by siret, _line desc) s),"
+            " up as (update companies_establishment t set lambert_x = s.lambert_x, lambert_y = s.lambert_y,"
             " latitude = s.latitude, longitude = s.longitude, geolocation_quality = s.geolocation_quality,"
-            " last_import_id = %(run)s, updated_at = now()"
-            " from (select distinct on (siret) * from sirene_stage order by siret, _line desc) s"
-            " where t.siret = s.siret and t.diffusion = 'O' and ((t.lambert_x, t.lambert_y, t.latitude, t.longitude,"
-            " t.geolocation_quality) is distinct from (s.lambert_x, s.lambert_y, s.latitude, s.longitude,"
-            " s.geolocation_quality))",
-            {"run": self.run.pk},
+            " last_import_id = %(run)s, updated_at = now() from s"
+            " where t.siret = s.siret and t.diffusion = 'O' and ((t.lambert_x, t.lambert_y, t.latitude,"
+            " t.longitude, t.geolocation_quality) is distinct from (s.lambert_x, s.lambert_y, s.latitude,"
+            " s.longitude, s.geolocation_quality)) returning 1)"
+            " select (select count(*) from new), (select count(*) from new where not _ok), 0,"
+            " (select count(*) from up), 0, null::timestamptz"
         )
-        self.counts["updated"] += self.cursor.rowcount
+
+
+_DEFAULT_MESSAGES = {
+    "text": lambda f: f"texte de plus de {f.arg} caractères",
+    "digits": lambda f: f"{f.arg} chiffres attendus",
+    "choice": lambda f: "valeur attendue : " + ", ".join(f.arg),
+    "commune": lambda f: "code commune INSEE attendu (5 caractères)",
+    "date": lambda f: "date AAAA-MM-JJ attendue",
+    "datetime": lambda f: "date et heure AAAA-MM-JJTHH:MM:SS attendues",
+    "year": lambda f: "année à 4 chiffres attendue",
+    "int": lambda f: "nombre entier attendu",
+    "bool": lambda f: "valeur attendue : true ou false",
+    "number": lambda f: "nombre attendu",
+}
 
 
 def territory_departements(departements: list[str] | None) -> list[str] | None:
@@ -577,6 +627,7 @@ def sirene_import(
         )
         importer.header_bytes = header_bytes
         importer.execute()
+        importer.problems.sort(key=lambda p: p.line or 0)
         counts = importer.counts
         run.rows_read = importer.rows_read
         run.rows_in_territory = counts["in_territory"]

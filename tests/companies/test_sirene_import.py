@@ -10,6 +10,7 @@ from tandem.companies.sirene_format import ETABLISSEMENT_COLUMNS, UNITE_LEGALE_C
 from tandem.companies.sirene_import import sirene_import
 from tandem.organizations.perms import Actor
 from tests.conftest import shared_file
+from tests.factories import region_org
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +108,201 @@ def test_real_stock_unite_legale_sample_after_establishments():
         == sum(r["etatAdministratifUniteLegale"] == "C" for r in rows)
         == 392
     )
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def rewrite(relative, tmp_path, *, changes=None, columns=None, extra_lines=(), name="stock.csv"):
+    """A copy of a real sample with some values changed (by SIRET or SIREN), columns reordered or added."""
+    rows = raw_rows(relative)
+    key = "siret" if "siret" in rows[0] else "siren"
+    for row in rows:
+        row.update((changes or {}).get(row[key], {}))
+    columns = columns or list(rows[0].keys())
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    with path.open("ab") as handle:
+        for line in extra_lines:
+            handle.write(line)
+    return path
+
+
+def snapshot():
+    return list(Establishment.objects.order_by("siret").values_list(*ESTABLISHMENT_DATA))
+
+
+ESTABLISHMENT_DATA = [
+    f.attname
+    for f in Establishment._meta.concrete_fields
+    if f.attname not in ("imported_at", "updated_at", "last_import_id")
+]
+
+
+# --- layout, territory, protected fields --------------------------------------------------------------------
+
+
+def test_extra_and_reordered_columns_still_import(tmp_path):
+    original = sirene_import(path=shared_file(ETAB), actor=SYSTEM).run
+    expected = snapshot()
+    Establishment.objects.all().delete()
+    Company.objects.all().delete()
+    # Newer INSEE releases add columns (e.g. the NAF 2025 code); columns are matched by name.
+    rows = raw_rows(ETAB)
+    columns = ["activitePrincipaleNAF25Etablissement", *reversed(list(rows[0].keys()))]
+    changes = {r["siret"]: {"activitePrincipaleNAF25Etablissement": "25.11Y"} for r in rows}
+    path = rewrite(ETAB, tmp_path, changes=changes, columns=columns)
+    run = sirene_import(path=path, actor=SYSTEM).run
+    assert (run.created, run.rows_rejected) == (original.created, 0) == (299, 0)
+    assert snapshot() == expected
+
+
+def test_territory_filter_keeps_the_given_departements():
+    run = sirene_import(path=shared_file(ETAB), actor=SYSTEM, departements=["51", "54"]).run
+    expected = [r["siret"] for r in raw_rows(ETAB) if r["codeCommuneEtablissement"][:2] in ("51", "54")]
+    assert (run.rows_read, run.rows_in_territory, run.created) == (299, 2, 2)
+    assert sorted(Establishment.objects.values_list("siret", flat=True)) == sorted(expected)
+    # Legal units are then kept only for the companies of those establishments.
+    ul = sirene_import(path=shared_file(UL), actor=SYSTEM, departements=["51", "54"]).run
+    sirens = {s[:9] for s in expected}
+    assert ul.rows_in_territory == sum(r["siren"] in sirens for r in raw_rows(UL))
+    assert Company.objects.count() == len(sirens)
+
+
+def test_territory_defaults_to_the_region_organisations():
+    region_org("44")  # Grand Est: 08, 10, 51, 52, 54, 55, 57, 67, 68, 88
+    run = sirene_import(path=shared_file(ETAB), actor=SYSTEM).run
+    assert run.departements == ["08", "10", "51", "52", "54", "55", "57", "67", "68", "88"]
+    assert run.created == 2
+
+
+def test_protected_fields_of_partially_diffusible_establishments_are_not_kept(tmp_path):
+    siret = "00552017600016"
+    changes = {siret: {"statutDiffusionEtablissement": "P", "coordonneeLambertAbscisseEtablissement": "652000.5",
+                       "coordonneeLambertOrdonneeEtablissement": "6862000.5", "enseigne1Etablissement": "M. DUPONT"}}  # fmt: skip
+    sirene_import(path=rewrite(ETAB, tmp_path, changes=changes), actor=SYSTEM)
+    hidden = Establishment.objects.get(siret=siret)
+    assert hidden.diffusion == "P"
+    assert (hidden.street_name, hidden.signboard, hidden.lambert_x, hidden.latitude) == ("", "", None, None)
+    raw = next(r for r in raw_rows(ETAB) if r["siret"] == siret)
+    assert raw["libelleVoieEtablissement"] != ""
+    # The commune, postcode and activity stay public.
+    assert (hidden.commune_code, hidden.postcode, hidden.naf) == (
+        "80308",
+        raw["codePostalEtablissement"],
+        raw["activitePrincipaleEtablissement"],
+    )
+    public = Establishment.objects.get(siret="00552017600032")
+    assert public.street_name != ""
+
+
+def test_lambert_93_coordinates_are_converted_like_pyproj(tmp_path):
+    from pyproj import Transformer
+
+    points = {"00552017600016": (652469.0, 6862035.0), "00552017600032": (1050000.0, 6840000.0),
+              "00542012000015": (175000.0, 6780000.0)}  # fmt: skip
+    changes = {
+        s: {
+            "coordonneeLambertAbscisseEtablissement": str(x),
+            "coordonneeLambertOrdonneeEtablissement": str(y),
+        }
+        for s, (x, y) in points.items()
+    }
+    sirene_import(path=rewrite(ETAB, tmp_path, changes=changes), actor=SYSTEM)
+    to_wgs84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
+    for siret, (x, y) in points.items():
+        lon, lat = to_wgs84.transform(x, y)
+        row = Establishment.objects.get(siret=siret)
+        assert abs(row.latitude - lat) < 1e-7 and abs(row.longitude - lon) < 1e-7, siret
+    assert Establishment.objects.filter(latitude__isnull=False).count() == 3
+
+
+# --- vintages: changes, closures, signals -------------------------------------------------------------------
+
+
+def test_a_changed_row_updates_and_a_closure_is_dated(tmp_path):
+    from tandem.companies.fragility import registry_signals_create
+    from tandem.companies.models import Signal
+
+    sirene_import(path=shared_file(ETAB), actor=SYSTEM)
+    changes = {
+        # An employer establishment (20-49 employees) closes on 31 March 2026.
+        "00552017600016": {"etatAdministratifEtablissement": "F", "dateDebut": "2026-03-31"},
+        # Another one drops from 20-49 to 6-9 employees.
+        "00552017600032": {"trancheEffectifsEtablissement": "03"},
+        # A non-employer establishment closes: recorded, but no alert.
+        "00552007700016": {"etatAdministratifEtablissement": "F", "dateDebut": "2026-02-01"},
+        # A change of activity.
+        "00542012000015": {"activitePrincipaleEtablissement": "25.11Z"},
+    }
+    run = sirene_import(path=rewrite(ETAB, tmp_path, changes=changes), actor=SYSTEM).run
+    assert (run.created, run.updated, run.unchanged, run.rows_rejected) == (0, 4, 295, 0)
+    closed = Establishment.objects.get(siret="00552017600016")
+    assert (closed.state, str(closed.closed_on), str(closed.state_since)) == ("F", "2026-03-31", "2026-03-31")
+    assert Establishment.objects.get(siret="00552017600032").headcount_band == "03"
+    recorded = sorted(
+        RegistryChange.objects.filter(run=run).values_list(
+            "establishment_id", "kind", "old_value", "new_value"
+        )
+    )
+    old_naf = next(r for r in raw_rows(ETAB) if r["siret"] == "00542012000015")[
+        "activitePrincipaleEtablissement"
+    ]
+    assert recorded == [
+        ("00542012000015", "naf", old_naf, "25.11Z"),
+        ("00552007700016", "closure", "A", "F"),
+        ("00552017600016", "closure", "A", "F"),
+        ("00552017600032", "headcount", "12", "03"),
+    ]
+    assert str(RegistryChange.objects.get(establishment_id="00552017600016").effective_on) == "2026-03-31"
+
+    region_org("44")
+    signals = registry_signals_create(run=run)
+    assert sorted((s.establishment_id, s.source, str(s.observed_on)) for s in signals) == [
+        ("00552017600016", Signal.Source.SIRENE_CLOSURE, "2026-03-31"),
+        ("00552017600032", Signal.Source.HEADCOUNT_DROP, str(run.vintage)),
+    ]
+    drop = next(s for s in signals if s.source == Signal.Source.HEADCOUNT_DROP)
+    assert "20 à 49 salariés" in drop.description and "6 à 9 salariés" in drop.description
+    assert all(s.visibility == "network" and s.owner.kind == "region" for s in signals)
+    # Signals are idempotent: creating them again adds nothing.
+    assert registry_signals_create(run=run) == []
+    assert Signal.objects.count() == 2
+
+
+# --- malformed input ----------------------------------------------------------------------------------------
+
+
+def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_path):
+    rows = raw_rows(ETAB)
+    changes = {
+        rows[9]["siret"]: {"dateCreationEtablissement": "2021-02-30"},  # line 11: not a date
+        rows[19]["siret"]: {"trancheEffectifsEtablissement": "99"},  # line 21: unknown band
+        rows[29]["siret"]: {"nic": "1234"},  # line 31: 4-digit NIC
+    }
+    header_width = len(rows[0])
+    extra = [
+        ("000000001,00001," + ",".join([""] * (header_width - 3)) + "\n").encode(),  # line 301: 52 fields
+        b"\xff\xfe broken bytes\n",  # line 302: not UTF-8
+    ]
+    path = rewrite(ETAB, tmp_path, changes=changes, extra_lines=extra)
+    result = sirene_import(path=path, actor=SYSTEM)
+    run = result.run
+    where = sorted((p.line, p.field or "") for p in result.problems)
+    assert where == [
+        (11, "dateCreationEtablissement"),
+        (21, "trancheEffectifsEtablissement"),
+        (31, "nic"),
+        (301, ""),
+        (302, ""),
+    ]
+    assert "stock.csv, ligne 11, champ « dateCreationEtablissement » : date AAAA-MM-JJ attendue" in str(
+        next(p for p in result.problems if p.line == 11)
+    )
+    assert (run.rows_read, run.rows_rejected, run.created) == (301, 5, 296)
+    bad = {rows[i]["siret"] for i in (9, 19, 29)}
+    assert set(Establishment.objects.values_list("siret", flat=True)) == {r["siret"] for r in rows} - bad
+    assert run.problems[0]["line"] == 11
