@@ -1,0 +1,81 @@
+"""Generated SIRENE stock files: INSEE's exact layout, deterministic, importable like the real ones."""
+
+import csv
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from tandem.companies.generate import (
+    GeneratedCommune,
+    luhn_complete,
+    write_stock_etablissement,
+    write_stock_unite_legale,
+)
+from tandem.companies.models import Company, Establishment
+from tandem.companies.nomenclatures import naf_codes, naf_label
+from tandem.companies.sirene_format import ETABLISSEMENT_COLUMNS, UNITE_LEGALE_COLUMNS, departement_of
+from tandem.territories.models import Commune
+from tests.conftest import shared_file
+
+pytestmark = pytest.mark.django_db
+
+
+def header(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return tuple(next(csv.reader(handle)))
+
+
+def alsace_communes():
+    rows = Commune.objects.filter(is_current=True).order_by("code")
+    picked = [*rows.filter(departement_id="67")[:200], *rows.filter(departement_id="68")[:200]]
+    return [GeneratedCommune(c.code, c.name, (c.postal_codes or [""])[0]) for c in picked]
+
+
+def test_generated_files_have_the_official_layout_and_are_deterministic(tmp_path):
+    communes = alsace_communes()
+    write_stock_etablissement(tmp_path / "e1.csv", rows=500, communes=communes, seed=7)
+    write_stock_etablissement(tmp_path / "e2.csv", rows=500, communes=communes, seed=7)
+    write_stock_unite_legale(tmp_path / "u.csv", rows=500, seed=7)
+    assert (
+        header(tmp_path / "e1.csv")
+        == ETABLISSEMENT_COLUMNS
+        == header(shared_file("real/sirene/stock_etablissement_format_sample_2024.csv"))
+    )
+    assert (
+        header(tmp_path / "u.csv")
+        == UNITE_LEGALE_COLUMNS
+        == header(shared_file("real/sirene/stock_unite_legale_format_sample_2024_personnes_morales.csv"))
+    )
+    assert (tmp_path / "e1.csv").read_bytes() == (tmp_path / "e2.csv").read_bytes()
+    with open(tmp_path / "e1.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 500
+    assert all(len(r) == 53 for r in rows)
+    assert all(luhn_complete(r["siret"][:13]) == r["siret"] for r in rows)  # valid SIRET keys
+    assert all(r["activitePrincipaleEtablissement"] in set(naf_codes()) | {"46.69B", "70.10Z"} for r in rows)
+    assert {r["codeCommuneEtablissement"] for r in rows} <= {c.code for c in communes}
+
+
+def test_import_sirene_command_on_generated_files(tmp_path, capsys):
+    communes = alsace_communes()
+    etab, ul = tmp_path / "StockEtablissement.csv", tmp_path / "StockUniteLegale.csv"
+    companies = write_stock_etablissement(etab, rows=3000, communes=communes, seed=11)
+    write_stock_unite_legale(ul, rows=3000, seed=11)
+    # Legal units given first: the command imports establishments first anyway.
+    call_command("import_sirene", str(ul), str(etab), "--departements", "67")
+    out = capsys.readouterr().out
+    with open(etab, encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if departement_of(r["codeCommuneEtablissement"]) == "67"]
+    assert f"StockEtablissement.csv : 3000 lignes lues, {len(rows)} du territoire, {len(rows)} créées" in out
+    assert Establishment.objects.count() == len(rows)
+    assert Counter(Establishment.objects.values_list("naf", flat=True)) == Counter(
+        r["activitePrincipaleEtablissement"] for r in rows
+    )
+    assert Counter(Establishment.objects.values_list("headcount_band", flat=True)) == Counter(
+        r["trancheEffectifsEtablissement"] for r in rows
+    )
+    sirens = {r["siren"] for r in rows}
+    assert Company.objects.filter(legal_unit_loaded=True).count() == len(sirens) < companies
+    assert Company.objects.filter(name__startswith="ENTREPRISE FICTIVE").exists()
+    assert naf_label("25.11Z") == "Fabrication de structures métalliques et de parties de structures"
