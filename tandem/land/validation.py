@@ -449,13 +449,14 @@ class _TableChecker:
         ok = series.isin(enum).to_numpy() | ~present
         if ok.all():
             return series
-        keys = {value.casefold(): value for value in enum}
+        keys = dict(zip(_key(pd.Series(enum, dtype=str)), enum, strict=True))
         candidates = series[~ok]
         normalised = _key(candidates).map(keys)
         fixable = normalised.notna().to_numpy()
         if fixable.any():
             originals, targets = candidates[fixable], normalised[fixable]
-            apostrophe = originals.str.contains(APOSTROPHES, regex=True).to_numpy()
+            straight = originals.str.replace(APOSTROPHES, "'", regex=True)
+            apostrophe = (straight == targets.str.replace(APOSTROPHES, "'", regex=True)).to_numpy()
             reasons = np.where(apostrophe, "apostrophe typographique", "variante de casse ou d'espaces")
             rows = np.flatnonzero(~ok)[fixable]
             for reason in ("apostrophe typographique", "variante de casse ou d'espaces"):
@@ -546,7 +547,7 @@ class _TableChecker:
             values = [v for v, _ in _enum_values(enum)]
             parts = series.where(present, "").str.split("|")
             items = parts.explode().str.strip()
-            keys = {v.casefold(): v for v in values}
+            keys = dict(zip(_key(pd.Series(values, dtype=str)), values, strict=True))
             mapped = _key(items).map(keys)
             bad_items = items[(items != "") & mapped.isna()]
             if len(bad_items):
