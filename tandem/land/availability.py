@@ -5,8 +5,9 @@ counted in the usable surface (`terr_utile` is not « non »):
 
 1. « occupé ou vendu » — `terr_etat_occup` = occupé, or `terr_stade_comm` = vendu, commercialisation achevée;
 2. « réservé » — `terr_stade_comm` = réservé (option ou délibération de l'EPCI);
-3. « non mobilisable » — `terr_stade_amngt` = non aménageable, `terr_stade_comm` = non commercialisable, or a
-   usage that is not for sale (voirie, parkings, bassins, espaces verts, équipements publics…);
+3. « non mobilisable » — `terr_stade_amngt` = non aménageable, `terr_stade_comm` = non commercialisable, an
+   infrastructure usage (voirie, parkings, bassins, équipements publics, services partagés), or a green space
+   (`espace vert`) that is not on sale;
 4. « disponible immédiatement » — en vente, viabilisé (aménagé or not), inoccupé or vacant, and no
    `tdm_available_on` date in the future;
 5. « mobilisable à court terme » (within two years) — held by a public owner or a developer (commune, EPCI,
@@ -62,9 +63,11 @@ NOT_FOR_SALE_USAGES = [
     "zone de retournement poids-lourds",
     "autres équipements publics",
     "bassin d'orage ou de rétention",
-    "espace vert",
     "zone de service partagée entre entreprises",
 ]
+# A landscaped area of the zone is not for sale, but a lot on sale may still be grass today.
+GREEN = "espace vert"
+ON_SALE = [FOR_SALE, "en vente avec contraintes"]
 PUBLIC_CONTROL = [
     "Etat",
     "région",
@@ -111,7 +114,8 @@ def availability_case(*, today: dt.date | None = None, prefix: str = "") -> Case
         When(
             q(terr_stade_amngt="non aménageable")
             | q(terr_stade_comm="non commercialisable")
-            | q(terr_usage__in=NOT_FOR_SALE_USAGES),
+            | q(terr_usage__in=NOT_FOR_SALE_USAGES)
+            | (q(terr_usage=GREEN) & ~q(terr_stade_comm__in=ON_SALE)),
             then=Value(EXCLUDED),
         ),
         When(ready & ~later, then=Value(NOW)),
@@ -139,6 +143,7 @@ def classify(terrain, *, today: dt.date | None = None) -> str:
         terrain.terr_stade_amngt == "non aménageable"
         or terrain.terr_stade_comm == "non commercialisable"
         or terrain.terr_usage in NOT_FOR_SALE_USAGES
+        or (terrain.terr_usage == GREEN and terrain.terr_stade_comm not in ON_SALE)
     ):
         return EXCLUDED
     available_on = terrain.tdm_available_on

@@ -59,6 +59,7 @@ def inventory():
         ),
         "reserved": make_terrain(site, 1.5, terr_stade_comm="réservé par option de réservation"),
         "road": make_terrain(site, 0.5, terr_usage="voirie ou infrastructure"),
+        "green": make_terrain(other, 0.25, terr_usage="espace vert", terr_stade_comm="non commercialisé"),
         "not_counted": make_terrain(site, 2.0, terr_utile=False),
         "vacant": make_terrain(other, 1.0, terr_etat_occup="vacant"),
         "friche": make_terrain(
@@ -97,6 +98,7 @@ def test_each_planted_terrain_gets_its_class_in_sql_and_in_python(inventory):
         "occupied_old": av.TAKEN,
         "reserved": av.RESERVED,
         "road": av.EXCLUDED,
+        "green": av.EXCLUDED,
         "not_counted": av.EXCLUDED,
     }
     ids = {t.pk: name for name, t in inventory["t"].items()}
@@ -109,6 +111,8 @@ def test_each_planted_terrain_gets_its_class_in_sql_and_in_python(inventory):
     assert {name: av.classify(t, today=TODAY) for name, t in inventory["t"].items()} == expected
     # After its availability date, the "later" terrain is available now; beyond two years, medium term.
     assert av.classify(inventory["t"]["later"], today=TODAY + dt.timedelta(days=201)) == av.NOW
+    # A lot on sale that is grass today is available; the zone's landscaped areas are not.
+    assert av.classify(make_terrain(inventory["site"], 1.0, terr_usage="espace vert"), today=TODAY) == av.NOW
     far = make_terrain(inventory["site"], 1.0, tdm_available_on=TODAY + dt.timedelta(days=3 * 365))
     assert av.classify(far, today=TODAY) == av.MEDIUM
 
@@ -117,15 +121,15 @@ def test_epci_indicators_of_the_owner(inventory):
     actor = Actor.for_user(make_member(inventory["stras"]))
     figures = territory_indicators(actor, territory_resolve(actor, level="epci", key=STRASBOURG), today=TODAY)
     terrains = figures["terrains"]
-    assert terrains["terrains"] == 12
+    assert terrains["terrains"] == 13
     assert terrains["now_ha"] == 6.0  # 5 + 1 (vacant)
     assert terrains["available_ha"] == 6.0
     assert terrains["short_ha"] == 9.5  # 3 + 4 + 2.5
     assert terrains["medium_ha"] == 6.0
     assert terrains["taken_ha"] == 3.75
     assert terrains["reserved_ha"] == 1.5
-    assert terrains["excluded_ha"] == 2.5  # road 0.5 + not counted 2
-    assert terrains["usable_ha"] == 27.25  # all but the terrain « terr_utile = non »
+    assert terrains["excluded_ha"] == 2.75  # road 0.5 + green space 0.25 + not counted 2
+    assert terrains["usable_ha"] == 27.5  # all but the terrain « terr_utile = non »
     assert terrains["mobilisable_ha"] == 21.5
     # Built units: occupied ×2, vacant, friche → 2 vacant of 4.
     assert terrains["vacancy_rate"] == 0.5
