@@ -173,3 +173,6 @@ def demo_generate(*, seed: int = 1, scale: str = "demo", region_code: str = "44"
 from tandem.companies.demo import companies_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(companies_demo)
+from tandem.land.demo import land_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(land_demo)
