@@ -80,13 +80,13 @@ def geography_load(*, geography: Geography, dry_run: bool = False) -> LoadSummar
             _upsert(
                 Epci,
                 {
-                    e.siren: {
-                        "name": e.name,
-                        "kind": e.kind,
-                        "financing": e.financing,
-                        "population": e.population,
-                        "is_current": True,
-                    }
+                    e.siren: _provided(
+                        name=e.name,
+                        kind=e.kind,
+                        financing=e.financing,
+                        population=e.population,
+                        is_current=True,
+                    )
                     for e in geography.epcis
                 },
                 summary,
@@ -95,17 +95,17 @@ def geography_load(*, geography: Geography, dry_run: bool = False) -> LoadSummar
             )
         communes = {}
         for row in geography.communes:
-            values = {
-                "name": row.name,
-                "siren": row.siren,
-                "departement_id": row.departement,
-                "region_id": row.region,
-                "population": row.population,
-                "postal_codes": row.postal_codes,
-                "is_current": True,
-                "merged_into_id": None,
-                "cog_year": geography.cog_year,
-            }
+            values = _provided(
+                name=row.name,
+                siren=row.siren,
+                departement_id=row.departement,
+                region_id=row.region,
+                population=row.population,
+                postal_codes=row.postal_codes,
+                is_current=True,
+                merged_into_id=None,
+                cog_year=geography.cog_year,
+            )
             if geography.epcis:
                 values["epci_id"] = commune_epci.get(row.code)
             if geography.commune_zone_emploi:
@@ -150,6 +150,12 @@ def geography_load(*, geography: Geography, dry_run: bool = False) -> LoadSummar
         if dry_run:
             transaction.set_rollback(True)
     return summary
+
+
+def _provided(**values) -> dict:
+    """The values a source provides; None means absent from it, and the stored value is kept.
+    (`merged_into_id` is the exception: a current commune is merged into nothing.)"""
+    return {k: v for k, v in values.items() if v is not None or k == "merged_into_id"}
 
 
 def _commune_epci(geography: Geography, report: Report) -> dict[str, str]:

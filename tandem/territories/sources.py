@@ -34,23 +34,27 @@ EPCI_KINDS = {"CC", "CA", "CU", "METRO", "MET69"}
 
 @dataclass
 class CommuneRow:
+    """One current commune. None means "not in this source": the stored value is kept."""
+
     code: str
     name: str
     departement: str
     region: str
-    siren: str = ""
-    population: int = 0
-    postal_codes: list[str] = field(default_factory=list)
+    siren: str | None = None
+    population: int | None = None
+    postal_codes: list[str] | None = None
     former_codes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class EpciRow:
+    """One EPCI and its member communes. None means "not in this source": the stored value is kept."""
+
     siren: str
     name: str
     kind: str
-    financing: str = ""
-    population: int = 0
+    financing: str | None = None
+    population: int | None = None
     members: list[str] = field(default_factory=list)
 
 
@@ -290,10 +294,15 @@ def read_cog_csv(
             name=_require(report, communes.name, line, row, name_col),
             departement=_require(report, communes.name, line, row, dep_col),
             region=_require(report, communes.name, line, row, reg_col),
-            siren=(row.get("siren_commune") or "").strip(),
-            population=_int(report, communes.name, line, "population", (row.get("population") or "").strip()),
-            postal_codes=[c for c in (row.get("codes_postaux") or "").split("|") if c],
         )
+        if "siren_commune" in headers:
+            item.siren = (row.get("siren_commune") or "").strip()
+        if "population" in headers:
+            item.population = _int(
+                report, communes.name, line, "population", (row.get("population") or "").strip()
+            )
+        if "codes_postaux" in headers:
+            item.postal_codes = [c for c in (row.get("codes_postaux") or "").split("|") if c]
         _check_commune(report, communes.name, line, item, geo)
         geo.communes.append(item)
         siren = (row.get("epci_siren") or "").strip()
@@ -334,6 +343,8 @@ def read_epci_members_csv(path: Path, report: Report) -> list[EpciRow]:
         ("commune_code_insee", "insee", "CODGEO"),
     )
     dgcl_kinds = {"CC": "CC", "CA": "CA", "CU": "CU", "METRO": "METRO", "MET69": "MET69", "ME": "METRO"}
+    financing_col = next((c for c in ("mode_financ", "mode_financement") if c in headers), None)
+    population_col = next((c for c in ("total_pop_tot", "population_totale") if c in headers), None)
     epcis: dict[str, EpciRow] = {}
     for line, row in rows:
         siren = _require(report, path.name, line, row, siren_col, SIREN)
@@ -342,6 +353,12 @@ def read_epci_members_csv(path: Path, report: Report) -> list[EpciRow]:
         item = epcis.get(siren)
         if item is None:
             item = epcis[siren] = EpciRow(siren=siren, name=(row.get(name_col) or "").strip(), kind=kind)
+            if financing_col:
+                item.financing = (row.get(financing_col) or "").strip()
+            if population_col:
+                item.population = _int(
+                    report, path.name, line, population_col, (row.get(population_col) or "").strip()
+                )
             _check_epci(report, path.name, line, item)
         if member:
             item.members.append(member)
