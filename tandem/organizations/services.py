@@ -64,11 +64,31 @@ def organization_create(
     return org
 
 
-def membership_set(*, organization: Organization, user, role: str) -> Membership:
-    membership, _ = Membership.objects.update_or_create(
+def membership_set(*, organization: Organization, user, role: str, actor: Actor | None = None) -> Membership:
+    """Add `user` to `organization` with `role` (or change the role). With an actor, only the organisation's
+    administrators may do it, and it is audited."""
+    if actor is not None and not actor.is_org_admin(organization.pk):
+        raise UserError("Seul un administrateur de l'organisation gère ses membres.")
+    if role not in Role.values:
+        raise UserError(f"Rôle inconnu « {role} ».")
+    membership, created = Membership.objects.update_or_create(
         user=user, organization=organization, defaults={"role": role}
     )
+    if actor is not None:
+        action = AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE
+        audit_record(actor=actor, action=action, obj=membership, details={"role": role})
     return membership
+
+
+def membership_remove(*, actor: Actor, membership: Membership) -> None:
+    """Remove a member; an organisation always keeps at least one administrator."""
+    if not actor.is_org_admin(membership.organization_id):
+        raise UserError("Seul un administrateur de l'organisation gère ses membres.")
+    admins = Membership.objects.filter(organization_id=membership.organization_id, role=Role.ADMIN)
+    if membership.role == Role.ADMIN and admins.count() == 1:
+        raise UserError("L'organisation doit garder au moins un administrateur.")
+    audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=membership)
+    membership.delete()
 
 
 @transaction.atomic
@@ -117,4 +137,11 @@ def delegation_revoke(*, actor: Actor, delegation: Delegation) -> Delegation:
     return delegation
 
 
-__all__ = ["Role", "organization_create", "membership_set", "delegation_create", "delegation_revoke"]
+__all__ = [
+    "Role",
+    "organization_create",
+    "membership_set",
+    "membership_remove",
+    "delegation_create",
+    "delegation_revoke",
+]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("delegations/", organizations.delegation_list, name="delegation_list"),
     path("delegations/<int:pk>/revoquer/", organizations.delegation_revoke_view, name="delegation_revoke"),
     path("journal/", organizations.audit_log, name="audit_log"),
+    path("organisation/membres/", organizations.member_list, name="member_list"),
     path("foncier/", include("tandem.www.land.urls")),
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),

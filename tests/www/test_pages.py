@@ -58,3 +58,37 @@ def test_switching_organisation_only_to_ones_own(client):
     assert client.get("/").context["organization"] == mulhouse
     client.post("/organisation/choisir/", {"organization": other.pk})
     assert client.get("/").context["organization"] == mulhouse
+
+
+def test_organisation_admin_manages_members(client):
+    from tandem.core.models import AuditEvent
+    from tandem.organizations.models import Membership
+    from tests.factories import make_user
+
+    org = epci_org("246700488")
+    admin = make_member(org, Role.ADMIN)
+    newcomer = make_user("nouvelle.recrue")
+    client.force_login(admin)
+    client.post("/organisation/membres/", {"username": "Nouvelle.Recrue", "role": Role.CONTRIBUTEUR})
+    membership = Membership.objects.get(user=newcomer, organization=org)
+    assert membership.role == Role.CONTRIBUTEUR
+    assert AuditEvent.objects.filter(object_type="organizations.membership", action="create").exists()
+    client.post("/organisation/membres/", {"remove": membership.pk})
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    # The last administrator cannot be removed.
+    own = Membership.objects.get(user=admin)
+    response = client.post("/organisation/membres/", {"remove": own.pk}, follow=True)
+    assert "au moins un administrateur" in response.content.decode()
+    assert Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_members_page_is_read_only_for_contributors(client):
+    from tandem.organizations.models import Membership
+    from tests.factories import make_user
+
+    org = epci_org("246700488")
+    client.force_login(make_member(org, Role.CONTRIBUTEUR))
+    make_user("quelquun")
+    client.post("/organisation/membres/", {"username": "quelquun", "role": Role.ADMIN})
+    assert not Membership.objects.filter(user__username="quelquun").exists()
+    assert "Ajouter un membre" not in client.get("/organisation/membres/").content.decode()

@@ -8,9 +8,16 @@ from django.views.decorators.http import require_POST
 
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import Delegation, Organization
+from django.contrib.auth import get_user_model
+
+from tandem.organizations.models import Delegation, Membership, Organization, Role
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
-from tandem.organizations.services import delegation_create, delegation_revoke
+from tandem.organizations.services import (
+    delegation_create,
+    delegation_revoke,
+    membership_remove,
+    membership_set,
+)
 from tandem.www.forms import DelegationForm, split_codes
 
 
@@ -79,4 +86,47 @@ def audit_log(request):
         request,
         "www/organizations/audit.html",
         {"events": Paginator(events, 50).get_page(request.GET.get("page")), "q": q},
+    )
+
+
+@login_required
+def member_list(request):
+    """Members of the current organisation; its administrators add, change and remove them."""
+    actor = request.actor
+    org = Organization.objects.filter(pk=actor.current_org_id).first()
+    if org is None:
+        raise Http404
+    is_admin = actor.is_org_admin(org.pk)
+    if request.method == "POST" and is_admin:
+        try:
+            if request.POST.get("remove"):
+                membership = Membership.objects.filter(organization=org, pk=request.POST["remove"]).first()
+                if membership is None:
+                    raise Http404
+                membership_remove(actor=actor, membership=membership)
+                messages.success(request, "Membre retiré.")
+            else:
+                user = (
+                    get_user_model()
+                    .objects.filter(
+                        username__iexact=(request.POST.get("username") or "").strip(), is_active=True
+                    )
+                    .first()
+                )
+                if user is None:
+                    raise UserError("Aucun compte actif avec cet identifiant.")
+                membership_set(organization=org, user=user, role=request.POST.get("role", ""), actor=actor)
+                messages.success(request, f"{user} : rôle enregistré.")
+        except UserError as exc:
+            messages.error(request, exc.message)
+        return redirect("www:member_list")
+    members = (
+        Membership.objects.filter(organization=org)
+        .select_related("user")
+        .order_by("user__last_name", "user__username")
+    )
+    return render(
+        request,
+        "www/organizations/members.html",
+        {"organization": org, "members": members, "is_admin": is_admin, "roles": Role.choices},
     )
