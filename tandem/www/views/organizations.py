@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -8,8 +9,6 @@ from django.views.decorators.http import require_POST
 
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
-from django.contrib.auth import get_user_model
-
 from tandem.organizations.models import Delegation, Membership, Organization, Role
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
 from tandem.organizations.services import (
