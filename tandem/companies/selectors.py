@@ -1,0 +1,94 @@
+"""Reads of the SIRENE registry, under the permission layer.
+
+Registry data is public (INSEE, Licence Ouverte), but each organisation works in its perimeter: lists show an
+EPCI its communes, an agency what its delegations cover, the Région and platform administrators the whole
+registry (`tandem.companies.perms.actor_commune_codes`). Protected fields of non-diffusible establishments
+are never exposed (`public_establishment_fields`).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from tandem.companies.models import (
+    PROTECTED_COMPANY_FIELDS,
+    PROTECTED_ESTABLISHMENT_FIELDS,
+    Company,
+    Establishment,
+)
+from tandem.companies.perms import actor_commune_codes
+from tandem.organizations.perms import Actor
+
+
+def registry_establishments(
+    actor: Actor,
+    *,
+    departement: str | None = None,
+    commune: str | None = None,
+    epci: str | None = None,
+    naf: str | None = None,
+    siren: str | None = None,
+    etat: str | None = None,
+    q: str | None = None,
+) -> QuerySet:
+    """Establishments of `actor`'s perimeter, filtered (all filters optional, combined with AND).
+
+    `naf` is a sub-class code (« 25.11Z ») or a prefix (« 25.1 »); `q` searches names, signboards (public
+    ones only), SIRET and commune labels.
+    """
+    if not actor.is_authenticated or not (actor.org_ids or actor.is_platform_admin):
+        return Establishment.objects.none()
+    qs = Establishment.objects.select_related("company")
+    codes = actor_commune_codes(actor)
+    if codes is not None:
+        qs = qs.filter(commune_id__in=codes)
+    if departement:
+        qs = qs.filter(departement_code=departement)
+    if commune:
+        qs = qs.filter(commune_id=commune)
+    if epci:
+        qs = qs.filter(commune__epci_id=epci)
+    if naf:
+        naf = naf.strip().upper()
+        qs = qs.filter(naf=naf) if len(naf) == 6 else qs.filter(naf__startswith=naf)
+    if siren:
+        qs = qs.filter(company_id=siren)
+    if etat:
+        qs = qs.filter(state=etat)
+    q = (q or "").strip()
+    if q:
+        digits = q.replace(" ", "")
+        if digits.isdigit():
+            qs = qs.filter(siret__startswith=digits)
+        else:
+            qs = qs.filter(
+                Q(company__name__icontains=q)
+                | Q(company__usual_name__icontains=q)
+                | Q(signboard__icontains=q, diffusion="O")
+                | Q(usual_name__icontains=q, diffusion="O")
+                | Q(commune_label__icontains=q)
+            )
+    return qs.order_by("siret")
+
+
+def registry_company(actor: Actor, siren: str) -> Company:
+    """A company of the registry with its establishments (public data: every member of the network may
+    look a company up), or 404."""
+    if not actor.is_authenticated or not (actor.org_ids or actor.is_platform_admin):
+        raise Http404
+    try:
+        return Company.objects.prefetch_related("establishments").get(siren=siren)
+    except Company.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def public_establishment_fields(establishment: Establishment) -> set[str]:
+    """The fields that may be shown for this establishment (INSEE's diffusion rules)."""
+    names = {f.attname for f in Establishment._meta.concrete_fields}
+    return names - set(PROTECTED_ESTABLISHMENT_FIELDS) if establishment.is_protected else names
+
+
+def public_company_fields(company: Company) -> set[str]:
+    names = {f.attname for f in Company._meta.concrete_fields}
+    return names - set(PROTECTED_COMPANY_FIELDS) if company.is_protected else names
