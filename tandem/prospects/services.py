@@ -9,11 +9,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import Friche, Site, Terrain
 from tandem.organizations.models import Membership, Organization, Visibility
-from tandem.organizations.perms import Actor, scope_queryset
+from tandem.organizations.perms import Actor, can_share, scope_queryset
 from tandem.prospects import perms
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.matching import MatchingInputError, Requirements
@@ -247,6 +248,15 @@ def proposal_create(
         proposed_by=_user(actor),
         **{kind: candidate},
     )
+    # Proposing shares the candidate with the prospect's owner, so that the task force can build the answer.
+    if can_share(actor, candidate) and not candidate.shared_with.filter(pk=prospect.owner_id).exists():
+        candidate.shared_with.add(prospect.owner)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=candidate,
+            details={"shared_with_added": prospect.owner.name, "reason": "proposition à un prospect"},
+        )
     if prospect.status in PROPOSALS_OPEN:
         _set_status(actor, prospect, Prospect.Status.PROPOSALS, f"proposition de {organization}")
     audit_confidential(

@@ -115,7 +115,9 @@ class Candidates:
         for name, (dtype, fill) in COLUMNS.items():
             if name in columns:
                 values = columns[name]
-                if dtype == "datetime64[D]":
+                if dtype == "datetime64[D]" and not (
+                    isinstance(values, np.ndarray) and np.issubdtype(values.dtype, np.datetime64)
+                ):
                     values = [_to_day(v) for v in values]
                 arrays[name] = np.asarray(values, dtype=dtype)
             else:

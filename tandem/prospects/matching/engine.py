@@ -139,6 +139,10 @@ def stage1(
     )
 
 
+def _concat_stage1(a: Stage1, b: Stage1) -> Stage1:
+    return Stage1(**{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in Stage1.__dataclass_fields__})
+
+
 def value_matrix(
     c: Candidates, req: Requirements, s1: Stage1, today: np.datetime64, t: cr.Thresholds
 ) -> np.ndarray:
@@ -201,7 +205,10 @@ def combination_groups(
         if x != y:
             neighbours.setdefault(x, set()).add(y)
             neighbours.setdefault(y, set()).add(x)
-    surface = c.surface_ha
+    nodes = np.fromiter(neighbours, dtype=np.int64, count=len(neighbours))
+    surface = dict(
+        zip(nodes.tolist(), c.surface_ha[nodes].tolist(), strict=True)
+    )  # Python floats: fast loops
     groups, seen = [], set()
     for start in sorted(neighbours):
         if start in seen:
@@ -215,14 +222,14 @@ def combination_groups(
         seen |= component
         best = None
         for first in sorted(component):
-            chosen, union = {first}, float(surface[first])
+            chosen, union = {first}, surface[first]
             while union < min_ha and len(chosen) < MAX_COMBINATION_MEMBERS:
                 frontier = {m for x in chosen for m in neighbours[x]} - chosen
                 if not frontier:
                     break
-                nxt = max(frontier, key=lambda m: (float(surface[m]), -m))
+                nxt = max(frontier, key=lambda m: (surface[m], -m))
                 chosen.add(nxt)
-                union += float(surface[nxt])
+                union += surface[nxt]
             if union >= min_ha:
                 rank = (abs(union - ideal_ha), len(chosen), tuple(sorted(chosen)))
                 if best is None or rank < best:
@@ -235,64 +242,64 @@ def combination_groups(
 def combine(c: Candidates, groups: list[tuple[int, ...]]) -> Candidates:
     """One candidate per group: summed surface, the most favourable connection (power, water, rail) of the
     union, the most constraining rules and dates (latest availability, lowest ICPE/Seveso admitted, longest
-    permit), surface-weighted price and readiness."""
-    rows = []
-    for group in groups:
-        g = list(group)
-        s = c.surface_ha[g]
-        best_reinforcement = g[int(np.nanargmax(np.nan_to_num(c.power_reinforced_mw[g], nan=-1.0)))]
-        rows.append(
-            {
-                "id": int(min(c.id[g])),
-                "kind": KIND_COMBINATION,
-                "name": "Combinaison : " + " + ".join(str(c.name[i]) for i in g),
-                "epci": c.epci[g[0]],
-                "site_id": int(c.site_id[g[0]]),
-                "surface_ha": float(s.sum()),
-                "available_on": _latest(c.available_on[g]),
-                "viabilised_on": _latest(c.viabilised_on[g]),
-                "power_mw": _nanmax(c.power_mw[g]),
-                "power_reinforced_mw": c.power_reinforced_mw[best_reinforcement],
-                "power_reinforced_on": c.power_reinforced_on[best_reinforcement],
-                "water_m3h": _nanmax(c.water_m3h[g]),
-                "rail": bool(c.rail[g].any()),
-                "waterway": bool(c.waterway[g].any()),
-                "motorway_km": _nanmin(c.motorway_km[g]),
-                "icpe_max": int(c.icpe_max[g].min()),
-                "seveso_max": int(c.seveso_max[g].min()),
-                "price_eur_m2": _weighted(c.price_eur_m2[g], s),
-                "readiness": _weighted(c.readiness[g], s),
-                "permit_months": _nanmax(c.permit_months[g]),
-                "is_friche": bool(c.is_friche[g].all()),
-                "is_farmland": bool(c.is_farmland[g].any()),
-                "zone_emploi": c.zone_emploi[g[0]],
-                "labour_pool": c.labour_pool[g[0]],
-                "recruitment_difficulty": c.recruitment_difficulty[g[0]],
-            }
-        )
-    members = [tuple(int(c.id[i]) for i in g) for g in groups]
-    eco = {k: [float(np.mean(v[list(g)])) for g in groups] for k, v in c.ecosystem.items()}
-    return Candidates.from_records(rows, ecosystem=eco, members=members)
+    permit), surface-weighted price and readiness. Vectorised with `ufunc.reduceat` over the members."""
+    lengths = np.array([len(g) for g in groups])
+    members = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    first = members[starts]
+    s = c.surface_ha[members]
 
+    def fmax(values):
+        return np.fmax.reduceat(values[members], starts)
 
-def _latest(days: np.ndarray):
-    value = days.view("i8").max()
-    return NAT if value == _NAT_I8 else np.datetime64(int(value), "D")
+    def latest(days):
+        return np.maximum.reduceat(days[members].view("i8"), starts).view("datetime64[D]")
 
+    def weighted(values):
+        v = values[members]
+        known = ~np.isnan(v)
+        weight = np.add.reduceat(np.where(known, s, 0.0), starts)
+        total = np.add.reduceat(np.where(known, v * s, 0.0), starts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), np.nan)
 
-def _nanmax(values: np.ndarray) -> float:
-    return float("nan") if np.isnan(values).all() else float(np.nanmax(values))
-
-
-def _nanmin(values: np.ndarray) -> float:
-    return float("nan") if np.isnan(values).all() else float(np.nanmin(values))
-
-
-def _weighted(values: np.ndarray, weights: np.ndarray) -> float:
-    known = ~np.isnan(values)
-    if not known.any() or weights[known].sum() <= 0:
-        return float("nan")
-    return float(np.average(values[known], weights=weights[known]))
+    # The reinforcement of the member promising the most power, with its date.
+    reinforced = np.nan_to_num(c.power_reinforced_mw[members], nan=-1.0)
+    best = np.maximum.reduceat(reinforced, starts)
+    group_of = np.repeat(np.arange(len(groups)), lengths)
+    position = np.where(reinforced == best[group_of], np.arange(len(members)), len(members))
+    chosen = members[np.minimum.reduceat(position, starts)]
+    columns = {
+        "id": np.minimum.reduceat(c.id[members], starts),
+        "kind": np.full(len(groups), KIND_COMBINATION),
+        "name": ["Combinaison : " + " + ".join(str(c.name[i]) for i in g) for g in groups],
+        "epci": c.epci[first],
+        "site_id": c.site_id[first],
+        "surface_ha": np.add.reduceat(s, starts),
+        "available_on": latest(c.available_on),
+        "viabilised_on": latest(c.viabilised_on),
+        "power_mw": fmax(c.power_mw),
+        "power_reinforced_mw": c.power_reinforced_mw[chosen],
+        "power_reinforced_on": c.power_reinforced_on[chosen],
+        "water_m3h": fmax(c.water_m3h),
+        "rail": np.maximum.reduceat(c.rail[members].astype(np.int8), starts).astype(bool),
+        "waterway": np.maximum.reduceat(c.waterway[members].astype(np.int8), starts).astype(bool),
+        "motorway_km": np.fmin.reduceat(c.motorway_km[members], starts),
+        "icpe_max": np.minimum.reduceat(c.icpe_max[members], starts),
+        "seveso_max": np.minimum.reduceat(c.seveso_max[members], starts),
+        "price_eur_m2": weighted(c.price_eur_m2),
+        "readiness": weighted(c.readiness),
+        "permit_months": fmax(c.permit_months),
+        "is_friche": np.minimum.reduceat(c.is_friche[members].astype(np.int8), starts).astype(bool),
+        "is_farmland": np.maximum.reduceat(c.is_farmland[members].astype(np.int8), starts).astype(bool),
+        "zone_emploi": c.zone_emploi[first],
+        "labour_pool": c.labour_pool[first],
+        "recruitment_difficulty": c.recruitment_difficulty[first],
+    }
+    eco = {k: np.add.reduceat(v[members], starts) / lengths for k, v in c.ecosystem.items()}
+    return Candidates.from_columns(
+        columns, ecosystem=eco, members=[tuple(int(c.id[i]) for i in g) for g in groups]
+    )
 
 
 # --- the whole match ------------------------------------------------------------------------------------------
@@ -325,7 +332,7 @@ class Ranking:
         for part in parts:
             if remaining is not None and remaining <= 0:
                 break
-            out.append(_best(part, self.score, remaining))
+            out.append(_best(part, self.score[part], remaining))
             if remaining is not None:
                 remaining -= len(out[-1])
         return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
@@ -356,8 +363,9 @@ class Ranking:
         }
 
 
-def _best(positions: np.ndarray, score: np.ndarray, limit: int | None) -> np.ndarray:
-    key = np.round(score[positions], 9)
+def _best(positions: np.ndarray, scores: np.ndarray, limit: int | None) -> np.ndarray:
+    """`positions` (scores aligned with them) best first, ties broken by position; the first `limit` only."""
+    key = np.round(scores, 9)
     if limit is not None and len(positions) > limit:
         cut = np.partition(-key, limit - 1)[limit - 1]
         keep = -key <= cut  # every tie of the last place, so the final sort is exact
@@ -386,8 +394,9 @@ def match(
     usable = ~s1.fail[:, others].any(axis=1)
     groups = combination_groups(c, usable, requirements.surface_min_ha, requirements.ideal_ha)
     if groups:
-        c = c.concat(combine(c, groups))
-        s1 = stage1(c, requirements, today, thresholds)
+        combos = combine(c, groups)
+        c = c.concat(combos)
+        s1 = _concat_stage1(s1, stage1(combos, requirements, today, thresholds))
     values = value_matrix(c, requirements, s1, today, thresholds)
     normalised = weights / weights.sum()
     contributions = values * normalised
@@ -405,7 +414,7 @@ def stability_of(
     report = {"draws": draws, "perturbation": STABILITY_PERTURBATION, "seed": seed, "top": []}
     if not len(ranked) or draws <= 0:
         return report | {"top5_changed": 0.0, "top5_order_changed": 0.0, "first_changed": 0.0}
-    baseline = _best(ranked, score, top)
+    baseline = _best(ranked, score[ranked], top)
     # A perturbed score stays within [s × 0.8/1.2, s × 1.2/0.8]: rows that cannot reach the top five are dropped.
     floor = score[baseline[-1]] * (1 - STABILITY_PERTURBATION) ** 2 / (1 + STABILITY_PERTURBATION) ** 2
     pool = ranked[score[ranked] >= floor - 1e-12]
@@ -413,13 +422,16 @@ def stability_of(
     factors = rng.uniform(1 - STABILITY_PERTURBATION, 1 + STABILITY_PERTURBATION, size=(draws, len(weights)))
     perturbed = weights * factors
     perturbed /= perturbed.sum(axis=1, keepdims=True)
-    scores = values[pool] @ perturbed.T  # (pool, draws)
+    scores = np.round(values[pool] @ perturbed.T, 9)  # (pool, draws), rounded as in `_best`
+    k = min(top, len(pool))
+    # The k-th best score of each draw; rows at or above it are the draw's top (ties included), sorted exactly.
+    kth = -np.partition(-scores, k - 1, axis=0)[k - 1]
+    in_top = scores >= kth
     set_changed = order_changed = first_changed = 0
     base_list = baseline.tolist()
     for d in range(draws):
-        full = np.zeros(len(score))
-        full[pool] = scores[:, d]
-        got = _best(pool, full, top).tolist()
+        rows = np.flatnonzero(in_top[:, d])
+        got = pool[rows][np.lexsort((pool[rows], -scores[rows, d]))][:top].tolist()
         set_changed += set(got) != set(base_list)
         order_changed += got != base_list
         first_changed += got[0] != base_list[0]
@@ -523,3 +535,46 @@ def conditions_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[
         if verify[C[name]]:
             add(name, text)
     return out
+
+
+# --- compliance matrix --------------------------------------------------------------------------------------
+
+MET, CONDITIONAL_MET, TO_CHECK, NOT_MET, NOT_REQUIRED = "met", "conditional", "to_check", "not_met", "none"
+
+
+def required_constraints(req: Requirements) -> list[str]:
+    """The constraints a prospect actually sets, in CONSTRAINTS order (availability always counts)."""
+    asked = {
+        "territoire": bool(req.excluded_epcis),
+        "surface": True,
+        "puissance": req.power_mw > 0,
+        "eau": req.water_m3h > 0,
+        "fer": req.rail_required,
+        "voie_eau": req.waterway_required,
+        "autoroute": req.max_motorway_km is not None,
+        "icpe": req.icpe_regime > 0,
+        "seveso": req.seveso > 0,
+        "disponibilite": True,
+        "viabilisation": True,
+    }
+    return [name for name in CONSTRAINTS if asked[name]]
+
+
+def compliance(c: Candidates, req: Requirements, *, today: date) -> list[dict[str, tuple[str, str | None]]]:
+    """Per candidate, per required constraint: met / conditional (with its date) / to check / not met."""
+    s1 = stage1(c, req, np.datetime64(today, "D"))
+    rows = []
+    for i in range(len(c)):
+        row = {}
+        for name in required_constraints(req):
+            j = C[name]
+            if s1.fail[i, j]:
+                row[name] = (NOT_MET, None)
+            elif not np.isnat(s1.cond_on[i, j]):
+                row[name] = (CONDITIONAL_MET, iso(s1.cond_on[i, j]))
+            elif s1.verify[i, j]:
+                row[name] = (TO_CHECK, None)
+            else:
+                row[name] = (MET, None)
+        rows.append(row)
+    return rows

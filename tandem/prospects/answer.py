@@ -1,0 +1,254 @@
+"""The answer file sent to the investor: compliance matrix, one sheet per shortlisted site, local ecosystem,
+labour market. Rendered as HTML (template `prospects/answer.html`) and as PDF with WeasyPrint.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q
+from django.template.loader import render_to_string
+from pyproj import Transformer
+
+from tandem.land.models import Friche, Site, Terrain
+from tandem.land.perms import can_see_personal_fields
+from tandem.organizations.perms import Actor, scope_queryset
+from tandem.prospects.candidates import visible_candidates
+from tandem.prospects.matching import ICPE_LEVELS, KIND_NAMES, SEVESO_LEVELS, Requirements
+from tandem.prospects.matching.engine import (
+    CONDITIONAL_MET,
+    MET,
+    NOT_MET,
+    TO_CHECK,
+    compliance,
+    required_constraints,
+)
+from tandem.prospects.matching.text import fr_date, fr_num
+from tandem.prospects.models import Prospect
+
+ECOSYSTEM_RADIUS_KM = 30
+STATE_LABELS = {
+    MET: "respecté",
+    CONDITIONAL_MET: "sous condition",
+    TO_CHECK: "à vérifier",
+    NOT_MET: "non respecté",
+}
+STUDY_LABELS = {
+    "tdm_study_fauna_flora_on": "inventaire faune-flore 4 saisons",
+    "tdm_study_wetlands_on": "délimitation des zones humides",
+    "tdm_study_archaeology_on": "diagnostic d'archéologie préventive",
+    "tdm_study_soil_pollution_on": "diagnostic de pollution des sols",
+    "tdm_study_geotechnics_on": "étude géotechnique",
+}
+
+
+def constraint_labels(req: Requirements) -> dict[str, str]:
+    needed = fr_date(req.needed_by) if req.needed_by else "—"
+    return {
+        "territoire": "territoire non exclu",
+        "surface": f"surface ≥ {fr_num(req.surface_min_ha)} ha d'un seul tenant",
+        "puissance": f"puissance électrique ≥ {fr_num(req.power_mw)} MW",
+        "eau": f"eau de process ≥ {fr_num(req.water_m3h)} m³/h",
+        "fer": "embranchement ferré",
+        "voie_eau": "accès à la voie d'eau",
+        "autoroute": f"échangeur autoroutier à ≤ {fr_num(req.max_motorway_km or 0)} km",
+        "icpe": f"régime ICPE « {ICPE_LEVELS[req.icpe_regime]} » admis",
+        "seveso": f"{SEVESO_LEVELS[req.seveso]} admis",
+        "disponibilite": f"disponible au plus tard le {needed}",
+        "viabilisation": f"viabilisé au plus tard le {needed}",
+    }
+
+
+def _model_of(kind: str):
+    return {"terrain": Terrain, "site": Site, "friche": Friche}[kind]
+
+
+def _svg_outline(geometry: dict | None, size: int = 220) -> str:
+    """The outline of a parcel as inline SVG (WeasyPrint draws it; no tile server needed)."""
+    if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        return ""
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    transformer = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    rings = [[transformer.transform(x, y) for x, y in polygon[0]] for polygon in polygons]
+    xs = [x for ring in rings for x, _ in ring]
+    ys = [y for ring in rings for _, y in ring]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
+    scale = (size - 20) / span
+    paths = []
+    for ring in rings:
+        points = " ".join(
+            f"{10 + (x - min(xs)) * scale:.1f},{size - 10 - (y - min(ys)) * scale:.1f}" for x, y in ring
+        )
+        paths.append(f'<polygon points="{points}" fill="#dbe8ff" stroke="#000091" stroke-width="2"/>')
+    scale_m = round(span / 2, -1) or span / 2
+    bar = scale_m * scale
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size + 20}" '
+        f'viewBox="0 0 {size} {size + 20}" role="img" aria-label="Contour de la parcelle">'
+        + "".join(paths)
+        + f'<line x1="10" y1="{size + 10}" x2="{10 + bar:.1f}" y2="{size + 10}" stroke="#000" stroke-width="2"/>'
+        + f'<text x="{14 + bar:.1f}" y="{size + 14}" font-size="10">{fr_num(scale_m, 0)} m</text></svg>'
+    )
+
+
+def ecosystem_near(*, lon: float | None, lat: float | None, naf: str, radius_km: float = ECOSYSTEM_RADIUS_KM):
+    """Active establishments of the prospect's NAF division within `radius_km` (SIRENE registry), or None when
+    the registry holds no establishment at all."""
+    from tandem.companies.models import Establishment
+
+    if not Establishment.objects.exists():
+        return None
+    if lon is None or lat is None or not naf:
+        return {"count": 0, "names": []}
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(lon, lat)
+    r = radius_km * 1000
+    division = naf.replace(".", "")[:2]
+    qs = Establishment.objects.filter(
+        state="A",
+        lambert_x__range=(x - r, x + r),
+        lambert_y__range=(y - r, y + r),
+    ).filter(Q(naf__startswith=division))
+    rows = [
+        (name, (ex - x) ** 2 + (ey - y) ** 2, diffusion)
+        for name, ex, ey, diffusion in qs.values_list("usual_name", "lambert_x", "lambert_y", "diffusion")
+    ]
+    inside = [row for row in rows if row[1] <= r * r]
+    names = [n for n, _, d in sorted(inside, key=lambda row: row[1]) if n and d == "O"][:10]
+    return {"count": len(inside), "names": names}
+
+
+def _sheet(actor: Actor, proposal, today: date) -> dict:
+    obj = proposal.candidate
+    site = obj.site_eco if isinstance(obj, Terrain) else obj if isinstance(obj, Site) else obj.site_eco
+    ext = obj if isinstance(obj, Terrain | Site) else site
+
+    def pick(name):
+        value = getattr(obj, name, None) if isinstance(obj, Terrain | Site) else None
+        if value in (None, "", []) and site is not None:
+            value = getattr(site, name, None)
+        return value
+
+    studies = [(label, getattr(ext, f, None) if ext else None) for f, label in STUDY_LABELS.items()]
+    permit_months = pick("tdm_permit_months")
+    price = getattr(obj, "terr_m2_prix", None) if isinstance(obj, Terrain) else None
+    if price is not None and not can_see_personal_fields(actor, obj):
+        price = None
+    surface = (
+        obj.terr_surf_brute
+        if isinstance(obj, Terrain)
+        else obj.site_surf_comm_dispo
+        if isinstance(obj, Site)
+        else (obj.unite_fonciere_surface / 10_000 if obj.unite_fonciere_surface else obj.area_ha)
+    )
+    return {
+        "proposal": proposal,
+        "title": str(obj) if not isinstance(obj, Terrain) else f"{obj.terr_id} — {site.site_nom}",
+        "kind": proposal.get_kind_display(),
+        "commune": getattr(obj.commune, "name", ""),
+        "epci": site.site_epci_nom if site else "",
+        "svg": _svg_outline(obj.geometry),
+        "surface_ha": surface,
+        "site_surface_ha": site.site_surf_brute if site else None,
+        "land_control": getattr(obj, "terr_maitrise_fonc", ""),
+        "sale_stage": getattr(obj, "terr_stade_comm", ""),
+        "price_eur_m2": price,
+        "plu": " ".join(v for v in (pick("tdm_plu_zone_type"), pick("tdm_plu_zone")) if v),
+        "power_mw": pick("tdm_power_mw"),
+        "power_on": pick("tdm_power_available_on"),
+        "gas": pick("tdm_gas"),
+        "water_m3h": pick("tdm_water_m3h"),
+        "wastewater_m3d": pick("tdm_wastewater_m3d"),
+        "icpe_max": pick("tdm_icpe_max_regime"),
+        "seveso_max": pick("tdm_seveso_max"),
+        "rail": pick("tdm_rail_siding")
+        if pick("tdm_rail_siding") is not None
+        else getattr(site, "reseau_fret_ferroviaire", None),
+        "motorway_km": pick("tdm_motorway_junction_km") or getattr(site, "autoroute_echang_dist", None),
+        "motorway_name": getattr(site, "autoroute_nom", ""),
+        "station": (getattr(site, "gare_nom", ""), getattr(site, "gare_dist", None)),
+        "airport": (getattr(site, "aeroport_nom", ""), getattr(site, "aeroport_dist", None)),
+        "port": (getattr(site, "port_nom", ""), getattr(site, "port_dist", None)),
+        "studies": studies,
+        "permit_months": permit_months,
+        "appeals_cleared_on": pick("tdm_appeals_cleared_on"),
+        "available_on": pick("tdm_available_on"),
+        "stage": getattr(obj, "terr_stade_amngt", ""),
+        "contacts": [
+            c
+            for c in (
+                ("gestionnaire", getattr(site, "site_moa_nom", "")),
+                ("aménageur", getattr(site, "site_moa_amngt", "")),
+                ("vendeur", getattr(site, "site_moa_comm", "")),
+                ("territoire qui propose", str(proposal.organization)),
+            )
+            if c[1]
+        ],
+        "ecosystem": None,
+        "lon": obj.centroid_lon,
+        "lat": obj.centroid_lat,
+    }
+
+
+def answer_context(*, actor: Actor, prospect: Prospect, requirements: Requirements, today: date) -> dict:
+    """Everything the answer file shows, for the shortlisted proposals `actor` may see."""
+    proposals = [
+        p
+        for p in prospect.proposals.filter(shortlisted=True).select_related(
+            "organization",
+            "terrain__site_eco",
+            "terrain__commune",
+            "site__commune",
+            "friche__commune",
+            "friche__site_eco",
+        )
+        if scope_queryset(actor, _model_of(p.kind).objects.filter(pk=p.candidate.pk)).exists()
+    ]
+    candidates = visible_candidates(actor, today=today)
+    position = {
+        (KIND_NAMES[int(k)], int(i)): n
+        for n, (k, i) in enumerate(zip(candidates.kind, candidates.id, strict=True))
+    }
+    rows = [position.get((p.kind, p.candidate.pk)) for p in proposals]
+    present = [r for r in rows if r is not None]
+    matrix = compliance(candidates.take(present), requirements, today=today) if present else []
+    by_row = dict(zip(present, matrix, strict=True))
+    labels = constraint_labels(requirements)
+    constraints = required_constraints(requirements)
+    sheets = []
+    for proposal, row in zip(proposals, rows, strict=True):
+        sheet = _sheet(actor, proposal, today)
+        cells = []
+        for name in constraints:
+            if row is None:
+                cells.append({"state": "unavailable", "label": "n'est plus disponible", "date": None})
+            else:
+                state, on = by_row[row][name]
+                cells.append(
+                    {"state": state, "label": STATE_LABELS[state], "date": fr_date(on) if on else None}
+                )
+        sheet["cells"] = cells
+        sheet["ecosystem"] = ecosystem_near(lon=sheet["lon"], lat=sheet["lat"], naf=prospect.naf)
+        sheets.append(sheet)
+    matrix = [
+        {"label": labels[name], "cells": [sheet["cells"][k] for sheet in sheets]}
+        for k, name in enumerate(constraints)
+    ]
+    return {
+        "prospect": prospect,
+        "requirements": requirements,
+        "matrix": matrix,
+        "sheets": sheets,
+        "today": today,
+        "radius_km": ECOSYSTEM_RADIUS_KM,
+        "labour_market": None,  # BMO not loaded in this instance yet: said so in the file
+    }
+
+
+def answer_html(context: dict) -> str:
+    return render_to_string("prospects/answer.html", context)
+
+
+def answer_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf()

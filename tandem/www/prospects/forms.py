@@ -1,0 +1,114 @@
+from django import forms
+
+from tandem.organizations.models import Organization
+from tandem.prospects.models import Proposal, Prospect
+from tandem.territories.models import Epci
+from tandem.www.forms import split_codes
+
+
+class ProspectForm(forms.ModelForm):
+    owner = forms.ModelChoiceField(
+        label="Organisation (porteuse du dossier)", queryset=Organization.objects.none()
+    )
+    preferred_epcis_codes = forms.CharField(
+        label="Territoires souhaités (SIREN d'EPCI)",
+        required=False,
+        help_text="séparés par des espaces ou des virgules",
+    )
+
+    class Meta:
+        model = Prospect
+        fields = [
+            "owner",
+            "code_name",
+            "naf",
+            "activity",
+            "surface_min_ha",
+            "surface_ideal_ha",
+            "extension_margin_ha",
+            "premises",
+            "power_mw",
+            "gas",
+            "water_m3h",
+            "water_m3d",
+            "wastewater_m3d",
+            "rail_required",
+            "waterway_required",
+            "port_required",
+            "max_motorway_km",
+            "max_station_km",
+            "max_airport_km",
+            "icpe_regime",
+            "seveso",
+            "continuous_operation",
+            "jobs_at_start",
+            "jobs_at_three_years",
+            "investment_eur",
+            "decision_on",
+            "works_start_on",
+            "production_start_on",
+            "origin",
+            "is_relocation",
+            "plan_500",
+        ]
+        widgets = {
+            "activity": forms.Textarea(attrs={"rows": 2}),
+            "decision_on": forms.DateInput(attrs={"type": "date"}),
+            "works_start_on": forms.DateInput(attrs={"type": "date"}),
+            "production_start_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners if owners is not None else Organization.objects.none()
+
+    def clean_preferred_epcis_codes(self):
+        codes = split_codes(self.cleaned_data["preferred_epcis_codes"])
+        epcis = list(Epci.objects.filter(pk__in=codes))
+        missing = set(codes) - {e.pk for e in epcis}
+        if missing:
+            raise forms.ValidationError(f"EPCI inconnus : {', '.join(sorted(missing))}")
+        return epcis
+
+
+class ShareForm(forms.Form):
+    organizations = forms.ModelMultipleChoiceField(
+        label="Organisations (EPCI, agences)",
+        queryset=Organization.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    members = forms.CharField(
+        label="Personnes ajoutées à la task force",
+        help_text="identifiants, séparés par des espaces ou des virgules ; chacune doit appartenir à une organisation cochée",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organizations"].queryset = Organization.objects.filter(
+            kind__in=[Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION]
+        ).order_by("name")
+
+    def clean_members(self):
+        names = split_codes(self.cleaned_data["members"])
+        if not names:
+            raise forms.ValidationError("Désignez au moins une personne.")
+        return names
+
+
+class ProposalForm(forms.Form):
+    organization = forms.ModelChoiceField(label="Au nom de", queryset=Organization.objects.none())
+    kind = forms.ChoiceField(label="Type", choices=Proposal.Kind.choices)
+    object_id = forms.IntegerField(label="Identifiant", min_value=1)
+    comment = forms.CharField(label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    conditions = forms.CharField(label="Conditions", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = (
+            organizations if organizations is not None else Organization.objects.none()
+        )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="Nouveau statut", choices=Prospect.Status.choices)
+    comment = forms.CharField(label="Commentaire", required=False, max_length=2000)

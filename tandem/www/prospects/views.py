@@ -1,0 +1,227 @@
+"""Prospect pages: thin views over the prospects' selectors, services and permission rules."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from tandem.core.errors import UserError
+from tandem.core.geo import feature, feature_collection
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import ROLE_RANK, Organization, Role
+from tandem.organizations.perms import scope_queryset
+from tandem.prospects import perms, selectors, services
+from tandem.prospects.answer import answer_context, answer_html, answer_pdf
+from tandem.prospects.audit import audit_confidential
+from tandem.prospects.candidates import LAND_MODELS
+from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
+from tandem.www.prospects.forms import ProposalForm, ProspectForm, ShareForm, StatusForm
+
+
+def _creatable_owners(actor):
+    orgs = (
+        Organization.objects.filter(pk__in=actor.org_ids)
+        if not actor.is_platform_admin
+        else Organization.objects
+    )
+    return orgs.filter(pk__in=[o.pk for o in orgs.all() if perms.can_create_prospect(actor, o)]).order_by(
+        "name"
+    )
+
+
+def _proposing_orgs(actor, prospect):
+    ids = {prospect.owner_id, *prospect.shared_with.values_list("pk", flat=True)}
+    mine = {o for o, r in actor.roles.items() if ROLE_RANK[r] >= ROLE_RANK[Role.CONTRIBUTEUR]}
+    return Organization.objects.filter(pk__in=ids & mine).order_by("name")
+
+
+@login_required
+def prospect_list(request):
+    prospects = selectors.prospect_list(actor=request.actor)
+    return render(
+        request,
+        "www/prospects/list.html",
+        {
+            "prospects": prospects,
+            "pipeline": selectors.prospect_pipeline(actor=request.actor),
+            "status_labels": dict(services.Prospect.Status.choices),
+            "can_create": _creatable_owners(request.actor).exists(),
+        },
+    )
+
+
+@login_required
+def prospect_create_view(request):
+    owners = _creatable_owners(request.actor)
+    form = ProspectForm(request.POST or None, owners=owners)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        preferred = data.pop("preferred_epcis_codes")
+        owner = data.pop("owner")
+        try:
+            prospect = services.prospect_create(
+                actor=request.actor, owner=owner, preferred_epcis=preferred, **data
+            )
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Prospect « {prospect.code_name} » enregistré (confidentiel).")
+            return redirect("www:prospects:detail", pk=prospect.pk)
+    return render(request, "www/prospects/form.html", {"form": form})
+
+
+def _result_layer(actor, results) -> dict:
+    """Map layer of the ranked candidates: only rows the actor may see (they come from the visible arrays)."""
+    features = []
+    for kind_index, model in LAND_MODELS.items():
+        kind = KIND_NAMES[kind_index]
+        ids = {r["object_id"]: r for r in results if r["kind"] == kind}
+        for pk, lon, lat in scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list(
+            "pk", "centroid_lon", "centroid_lat"
+        ):
+            if lon is not None:
+                r = ids[pk]
+                features.append(
+                    feature(
+                        {"type": "Point", "coordinates": [lon, lat]},
+                        {"nom": r["name"], "note": round(r["score"], 3), "statut": r["status"]},
+                    )
+                )
+    return {"Sites classés": feature_collection(features)}
+
+
+@login_required
+def prospect_detail(request, pk):
+    actor = request.actor
+    prospect = selectors.prospect_get(actor=actor, pk=pk)
+    requirements = services.requirements_of(
+        prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
+    )
+    region = None if requirements.epcis else (prospect.owner.region_id or "44")
+    ranking = selectors.matching_run(actor=actor, requirements=requirements, region=region)
+    results = ranking.results(limit=20)
+    proposing = _proposing_orgs(actor, prospect)
+    proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
+    for r in results:
+        r["proposed"] = (r["kind"], r["object_id"]) in proposed
+        r["contribution_rows"] = [(CRITERIA_LABELS[k], v) for k, v in r["contributions"].items() if v > 0]
+    return render(
+        request,
+        "www/prospects/detail.html",
+        {
+            "prospect": prospect,
+            "results": results,
+            "count": ranking.count(),
+            "stability": ranking.stability,
+            "proposals": selectors.proposals_of(prospect),
+            "history": prospect.status_changes.select_related("by"),
+            "members": prospect.members.order_by("username"),
+            "can_manage": perms.can_manage_prospect(actor, prospect),
+            "proposing_orgs": proposing,
+            "proposal_form": ProposalForm(organizations=proposing),
+            "status_form": StatusForm(initial={"status": prospect.status}),
+            "layers": _result_layer(actor, results),
+        },
+    )
+
+
+@login_required
+def prospect_share_view(request, pk):
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="partage")
+    form = ShareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.prospect_share(
+                actor=request.actor,
+                prospect=prospect,
+                organizations=form.cleaned_data["organizations"],
+                members=services.users_by_username(form.cleaned_data["members"]),
+            )
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Prospect partagé ; les personnes désignées rejoignent la task force.")
+            return redirect("www:prospects:detail", pk=prospect.pk)
+    return render(request, "www/prospects/share.html", {"prospect": prospect, "form": form})
+
+
+@login_required
+@require_POST
+def proposal_create_view(request, pk):
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="proposition")
+    form = ProposalForm(request.POST, organizations=_proposing_orgs(request.actor, prospect))
+    if form.is_valid():
+        try:
+            services.proposal_create(actor=request.actor, prospect=prospect, **form.cleaned_data)
+        except UserError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Proposition enregistrée.")
+    else:
+        messages.error(
+            request, "Proposition invalide : " + "; ".join(e for errs in form.errors.values() for e in errs)
+        )
+    return redirect("www:prospects:detail", pk=prospect.pk)
+
+
+@login_required
+@require_POST
+def proposal_shortlist_view(request, pk, proposal_pk):
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="liste restreinte")
+    proposal = get_object_or_404(prospect.proposals, pk=proposal_pk)
+    try:
+        services.proposal_shortlist(
+            actor=request.actor, proposal=proposal, shortlisted=request.POST.get("shortlisted") != "0"
+        )
+    except UserError as exc:
+        messages.error(request, exc.message)
+    return redirect("www:prospects:detail", pk=prospect.pk)
+
+
+@login_required
+@require_POST
+def prospect_status_view(request, pk):
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="statut")
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.prospect_set_status(actor=request.actor, prospect=prospect, **form.cleaned_data)
+        except UserError as exc:
+            messages.error(request, exc.message)
+    return redirect("www:prospects:detail", pk=prospect.pk)
+
+
+def _answer(request, pk, fmt: str):
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose=f"dossier de réponse ({fmt})")
+    if not perms.can_manage_prospect(request.actor, prospect):
+        messages.error(request, "Vous ne pouvez pas générer le dossier de réponse de ce prospect.")
+        return None, redirect("www:prospects:detail", pk=prospect.pk)
+    today = timezone.localdate()
+    context = answer_context(
+        actor=request.actor, prospect=prospect, requirements=services.requirements_of(prospect), today=today
+    )
+    audit_confidential(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        obj=prospect,
+        details={"format": fmt, "sites": len(context["sheets"])},
+    )
+    return answer_html(context), None
+
+
+@login_required
+def prospect_answer_html(request, pk):
+    html, redirection = _answer(request, pk, "html")
+    return redirection or HttpResponse(html)
+
+
+@login_required
+def prospect_answer_pdf(request, pk):
+    html, redirection = _answer(request, pk, "pdf")
+    if redirection:
+        return redirection
+    response = HttpResponse(answer_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="dossier-reponse-{pk}.pdf"'
+    return response
