@@ -1,6 +1,7 @@
 """The SIRENE importer on INSEE's real stock samples and on generated files in the official layout."""
 
 import csv
+import io
 from collections import Counter
 
 import pytest
@@ -306,3 +307,63 @@ def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_
     bad = {rows[i]["siret"] for i in (9, 19, 29)}
     assert set(Establishment.objects.values_list("siret", flat=True)) == {r["siret"] for r in rows} - bad
     assert run.problems[0]["line"] == 11
+
+
+def test_a_siret_twice_in_a_file_keeps_its_last_row(tmp_path):
+    rows = raw_rows(ETAB)
+    row = dict(next(r for r in rows if r["siret"] == "00552017600016"))
+    row.update(etatAdministratifEtablissement="F", dateDebut="2026-04-30")
+    duplicate = io.StringIO()
+    csv.writer(duplicate, lineterminator="\n").writerow(row.values())
+    path = rewrite(ETAB, tmp_path, extra_lines=[duplicate.getvalue().encode()])
+    run = sirene_import(path=path, actor=SYSTEM).run
+    assert (run.rows_read, run.created, run.rows_rejected) == (300, 299, 0)
+    assert str(Establishment.objects.get(siret="00552017600016").closed_on) == "2026-04-30"
+
+
+def test_geolocated_stock_sets_coordinates_of_diffusible_establishments(tmp_path):
+    sirene_import(path=shared_file(ETAB), actor=SYSTEM)
+    path = tmp_path / "GeolocalisationEtablissement_Sirene_pour_etudes_statistiques_utf8.csv"
+    path.write_text(
+        "siret;x;y;qualite_xy;epsg;plg_qp;plg_iris;plg_zus;plg_qva;plg_code_commune;distance_precision;"
+        "qualite_qp;qualite_iris;qualite_zus;qualite_qva;y_latitude;x_longitude\n"
+        "00552017600016;652469.0;6862035.0;11;2154;;;;;80308;;;;;;;\n"
+        "00552017600032;651000.0;6860000.0;22;2154;;;;;80190;;;;;;49.91;2.30\n"
+        "99999999999999;651000.0;6860000.0;22;2154;;;;;80190;;;;;;49.91;2.30\n",
+        encoding="utf-8",
+    )
+    run = sirene_import(path=path, actor=SYSTEM).run
+    assert (run.kind, run.rows_read, run.rows_in_territory, run.updated) == ("geolocalisation", 3, 2, 2)
+    first = Establishment.objects.get(siret="00552017600016")
+    assert (first.lambert_x, first.geolocation_quality) == (652469.0, "11")
+    assert 48.85 < first.latitude < 48.86 and 2.34 < first.longitude < 2.36  # central Paris
+    second = Establishment.objects.get(siret="00552017600032")
+    assert (second.latitude, second.longitude) == (49.91, 2.30)
+    assert sirene_import(path=path, actor=SYSTEM).run.updated == 0
+
+
+def test_protected_identity_of_a_natural_person(tmp_path):
+    siren = raw_rows(UL)[0]["siren"]
+    changes = {siren: {"categorieJuridiqueUniteLegale": "1000", "statutDiffusionUniteLegale": "P",
+                       "nomUniteLegale": "DUPONT", "prenom1UniteLegale": "JEANNE", "sexeUniteLegale": "F",
+                       "denominationUniteLegale": ""}}  # fmt: skip
+    sirene_import(path=rewrite(UL, tmp_path, changes=changes), actor=SYSTEM)
+    company = Company.objects.get(siren=siren)
+    assert (company.last_name, company.first_name, company.sex, company.diffusion) == ("", "", "", "P")
+    assert company.display_name == "[non diffusible]"
+
+
+def test_a_company_cessation_between_two_vintages(tmp_path):
+    rows = raw_rows(UL)
+    active = next(r for r in rows if r["etatAdministratifUniteLegale"] == "A")
+    sirene_import(path=shared_file(UL), actor=SYSTEM)
+    changes = {active["siren"]: {"etatAdministratifUniteLegale": "C", "dateDebut": "2026-05-31"}}
+    run = sirene_import(path=rewrite(UL, tmp_path, changes=changes), actor=SYSTEM).run
+    assert (run.updated, run.changes_recorded) == (1, 1)
+    change = RegistryChange.objects.get(run=run)
+    assert (change.company_id, change.kind, str(change.effective_on)) == (
+        active["siren"],
+        "cessation",
+        "2026-05-31",
+    )
+    assert str(Company.objects.get(siren=active["siren"]).ceased_on) == "2026-05-31"
