@@ -79,3 +79,31 @@ def test_import_sirene_command_on_generated_files(tmp_path, capsys):
     assert Company.objects.filter(legal_unit_loaded=True).count() == len(sirens) < companies
     assert Company.objects.filter(name__startswith="ENTREPRISE FICTIVE").exists()
     assert naf_label("25.11Z") == "Fabrication de structures métalliques et de parties de structures"
+
+
+def test_import_sirene_command_creates_signals_for_a_newer_vintage(tmp_path, capsys):
+    from tandem.companies.models import Signal
+    from tests.factories import region_org
+
+    region_org("44")
+    communes = alsace_communes()
+    first, second = tmp_path / "v1.csv", tmp_path / "v2.csv"
+    write_stock_etablissement(first, rows=400, communes=communes, seed=5, closed_share=0)
+    with open(first, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    employers = [r for r in rows if r["trancheEffectifsEtablissement"] in ("11", "12", "21")][:3]
+    assert len(employers) == 3
+    for row in employers:
+        row.update(etatAdministratifEtablissement="F", dateDebut="2026-09-30")
+    with open(second, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=ETABLISSEMENT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    call_command("import_sirene", str(first))
+    call_command("import_sirene", str(second))
+    out = capsys.readouterr().out
+    assert f"v2.csv : 400 lignes lues, 400 du territoire, 0 créées, {len(employers)} modifiées" in out
+    assert f"{len(employers)} signaux" in out
+    assert sorted(Signal.objects.values_list("establishment_id", flat=True)) == sorted(
+        r["siret"] for r in employers
+    )

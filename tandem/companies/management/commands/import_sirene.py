@@ -6,6 +6,7 @@ from tandem.companies.fragility import registry_signals_create
 from tandem.companies.sirene_format import detect_kind
 from tandem.companies.sirene_import import read_header, sirene_import
 from tandem.core.commands import TandemCommand
+from tandem.core.errors import UserError
 from tandem.organizations.perms import Actor
 
 ORDER = {"etablissement": 0, "unite_legale": 1, "geolocalisation": 2}
@@ -37,7 +38,12 @@ class Command(TandemCommand):
             result = sirene_import(path=path, actor=actor, departements=deps)
             run = result.run
             if not sans_signaux:
-                signals = registry_signals_create(run=run)
+                try:
+                    signals = registry_signals_create(run=run)
+                except UserError as exc:
+                    # The registry is imported; only the alerts wait for a Région organisation to own them.
+                    self.stderr.write(f"Aucun signal créé : {exc}")
+                    signals = []
                 run.signals_created = len(signals)
                 run.save(update_fields=["signals_created"])
             self.stdout.write(
