@@ -277,6 +277,9 @@ class _Importer:
     def execute(self) -> None:
         with connection.cursor() as cursor:
             self.cursor = cursor
+            # A chunk's transformed rows (tens of MB) stay in memory rather than spilling to temporary files;
+            # SET LOCAL ends with the import's transaction.
+            cursor.execute("set local work_mem = '256MB'")
             cursor.execute(
                 "drop table if exists sirene_raw; drop sequence if exists sirene_line;"
                 "create temporary sequence sirene_line"
