@@ -1,0 +1,84 @@
+"""The land observatory in a real browser: an EPCI contributor imports its inventory from the web page, follows
+the progress and reads the report, changes a terrain's sale stage from the site sheet; the Région's dashboard
+then shows the new available surface."""
+
+import pytest
+
+from tandem.land.models import ImportRun, Terrain
+from tandem.organizations.models import Role
+from tests.conftest import browser_login
+from tests.factories import PASSWORD, epci_org, make_member, region_org
+from tests.land.inventory_builders import write_inventory_files
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+STRASBOURG = "246700488"
+
+
+def test_import_edit_and_regional_dashboard(page, grand_est_geography, tmp_path):
+    strasbourg = epci_org(STRASBOURG)
+    region = region_org()
+    make_member(strasbourg, Role.CONTRIBUTEUR, username="agent.foncier")
+    make_member(region, Role.CONTRIBUTEUR, username="agent.region")
+    paths = write_inventory_files(
+        tmp_path / "inventaire",
+        STRASBOURG,
+        [
+            {"terr_surf_brute": "4"},  # for sale, serviced, free: available now
+            # Serviced, held by the EPCI, not yet on sale: short term until it is put on sale.
+            {"terr_surf_brute": "2.5", "terr_stade_comm": "non commercialisé"},
+            {
+                "terr_surf_brute": "3",
+                "terr_etat_occup": "occupé",
+                "terr_stade_comm": "vendu, commercialisation achevée",
+            },
+        ],
+    )
+
+    browser_login(page, "agent.foncier", PASSWORD)
+    page.click("nav.main-nav >> text=Foncier")
+    page.click("text=Importer")
+    page.set_input_files("#id_files", [str(p) for p in paths])
+    page.select_option("#id_epci", STRASBOURG)
+    page.click("#import-form button[type=submit]")
+    page.wait_for_url("**/foncier/import/*/")
+    # The progress bar is on the page while the import runs in the background, then the report replaces it.
+    assert page.locator("#import-progress").count() == 1
+    page.wait_for_selector("#import-report", timeout=60_000)
+    assert page.locator("#import-progress").get_attribute("value") == "100"
+    assert page.locator("#import-run").get_attribute("data-status") == "done"
+    assert (
+        page.locator('#import-counts tr[data-table="terrain-eco"] td[data-count="added"]').inner_text() == "3"
+    )
+    assert page.locator('[data-figure="errors"]').inner_text() == "0"
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.DONE and run.counts["site-eco"]["added"] == 1
+
+    page.click("text=Voir l'inventaire")
+    assert page.locator('[data-figure="available-ha"]').inner_text() == "4,0"
+    page.click("table >> a >> nth=0")
+    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "4,0 ha"
+    page.wait_for_selector("#map[data-ready=true]")
+    assert page.locator("#map").get_attribute("data-terrains-count") == "3"
+    terrain = Terrain.objects.get(terr_stade_comm="non commercialisé")
+    row = page.locator(f'tr[data-terrain="{terrain.terr_id}"]')
+    assert (
+        row.locator('[data-field="availability"]').inner_text()
+        == "mobilisable à court terme (moins de 2 ans)"
+    )
+    row.locator("text=Modifier").click()
+    page.select_option("#id_terr_stade_comm", "en vente")
+    page.click("form.card button[type=submit]")
+    page.wait_for_url(f"**/foncier/sites/{terrain.site_eco_id}/")
+    assert row.locator('[data-field="terr_stade_comm"]').inner_text() == "en vente"
+    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "6,5 ha"
+    page.click("text=Se déconnecter")
+
+    browser_login(page, "agent.region", PASSWORD)
+    page.goto("/foncier/tableau-de-bord/")
+    assert page.locator('[data-figure="region-available-ha"]').inner_text() == "6,5 ha"
+    assert (
+        page.locator(f'#board-epci tr[data-code="{STRASBOURG}"] [data-field="now_ha"]').inner_text() == "6,5"
+    )
+    page.wait_for_selector("#map[data-ready=true]")
+    assert page.locator("#map").get_attribute("data-epcis-count") == "1"
+    assert page.locator("svg.chart rect").count() >= 1
