@@ -64,6 +64,8 @@ FORMATS = {"csv", "xlsx"}
 def _company(siren: str) -> Company:
     # The registry is public reference data: every signed-in user may open a company's file; what is shown
     # of its follow-up goes through the permission layer.
+    if not (len(siren) == 9 and siren.isascii() and siren.isdigit()):
+        raise Http404
     return get_object_or_404(Company, pk=siren)
 
 
