@@ -86,7 +86,7 @@ def company_followup(actor: Actor, company: Company) -> dict:
             "owner"
         ),
         "journey": journey,
-        "steps": journey.steps.select_related("provider").order_by("step") if journey else [],
+        "steps": list(journey.steps.select_related("provider").order_by("step")) if journey else [],
         "signals": scope_queryset(actor, Signal.objects.filter(company=company)).select_related("owner"),
         "establishments": company.establishments.order_by("state", "-is_head_office", "siret"),
     }

@@ -12,8 +12,11 @@ from tandem.companies.models import (
     Exchange,
     Need,
     ParcoursJourney,
+    ParcoursStep,
     ProjectReview,
+    Reminder,
     Signal,
+    SolutionProvider,
 )
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Visibility
@@ -238,3 +241,45 @@ def test_parcours_and_provider_pages(client, ctx):
     assert "Cabinet fictif" in html and "!!MISSING" not in html
     html = client.get("/entreprises/parcours/").content.decode()
     assert 'data-figure="parcours-total">0<' in html and "!!MISSING" not in html
+
+
+def test_reminders_co_advisors_step_aid_and_closing_the_parcours(client, ctx):
+    siren = ctx["company"].siren
+    provider = SolutionProvider.objects.create(name="Cabinet fictif", domain="industrie")
+    login(client, ctx["sxb_user"])
+    client.post(
+        f"/entreprises/{siren}/rappels/",
+        {"owner": ctx["sxb"].pk, "remind_on": "2026-03-01", "text": "Relancer"},
+    )
+    reminder = Reminder.objects.get()
+    assert reminder.assignee == ctx["sxb_user"] and reminder.visibility == "private"
+    client.post(f"/entreprises/{siren}/rappels/{reminder.pk}/fait/")
+    reminder.refresh_from_db()
+    assert reminder.done_at is not None
+    expert = make_member(ctx["sxb"], username="expert.sxb")
+    client.post(
+        f"/entreprises/{siren}/conseillers/",
+        {"owner": ctx["sxb"].pk, "user": expert.pk, "role": "expert", "expertise": "énergie"},
+    )
+    advisor = CompanyAdvisor.objects.get(role="expert")
+    client.post(f"/entreprises/{siren}/conseillers/{advisor.pk}/fin/", {"note": "mission terminée"})
+    advisor.refresh_from_db()
+    assert advisor.ended_on == timezone.localdate()
+    client.post(
+        f"/entreprises/{siren}/parcours/",
+        {"owner": ctx["sxb"].pk, "step": "1_sensibilisation", "on": "2026-01-05"},
+    )
+    step = ParcoursStep.objects.get()
+    html = client.get(f"/entreprises/{siren}/").content.decode()
+    assert f'id="step{step.pk}_provider"' in html and "!!MISSING" not in html
+    client.post(
+        f"/entreprises/{siren}/parcours/etapes/{step.pk}/",
+        {"provider": provider.pk, "aid_granted": "on", "aid_label": "Diagnostic", "aid_amount_eur": "8000"},
+    )
+    step.refresh_from_db()
+    assert step.provider == provider and step.aid_granted and step.aid_amount_eur == 8000
+    client.post(f"/entreprises/{siren}/parcours/cloture/", {"status": "abandoned"})
+    journey = ParcoursJourney.objects.get()
+    assert journey.status == "abandoned"
+    step.refresh_from_db()
+    assert step.status == "abandoned"

@@ -74,6 +74,24 @@ class NeedStatusForm(forms.Form):
     status = forms.ChoiceField(label="Statut", choices=Need.Status.choices)
 
 
+class ReminderForm(OwnerForm):
+    remind_on = forms.DateField(label="Date du rappel", widget=DATE)
+    text = forms.CharField(label="Rappel", max_length=255)
+
+
+class StepAidForm(forms.Form):
+    provider = forms.ModelChoiceField(
+        label="Opérateur (offreur de solutions)",
+        queryset=SolutionProvider.objects.filter(is_active=True),
+        required=False,
+    )
+    aid_granted = forms.BooleanField(label="Aide accordée", required=False)
+    aid_label = forms.CharField(label="Dispositif d'aide", max_length=150, required=False)
+    aid_amount_eur = forms.DecimalField(
+        label="Montant (€)", required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+
+
 class ProjectForm(OwnerForm, VisibilityMixin):
     kind = forms.ChoiceField(label="Nature", choices=CompanyProject.Kind.choices)
     title = forms.CharField(label="Intitulé", max_length=200)

@@ -33,4 +33,9 @@ urlpatterns = [
     path("<str:siren>/contacts/<int:pk>/supprimer/", views.contact_remove, name="contact_delete"),
     path("<str:siren>/parcours/", views.parcours_move, name="parcours_move"),
     path("<str:siren>/signaux/", views.signal_add, name="signal_add"),
+    path("<str:siren>/rappels/", views.reminder_add, name="reminder_add"),
+    path("<str:siren>/rappels/<int:pk>/fait/", views.reminder_close, name="reminder_done"),
+    path("<str:siren>/conseillers/<int:pk>/fin/", views.advisor_stop, name="advisor_end"),
+    path("<str:siren>/parcours/etapes/<int:pk>/", views.parcours_step_aid, name="parcours_step_aid"),
+    path("<str:siren>/parcours/cloture/", views.parcours_end, name="parcours_close"),
 ]

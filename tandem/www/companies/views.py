@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from tandem.companies import exports
 from tandem.companies.followup import (
     advisor_assign,
+    advisor_end,
     contact_create,
     contact_delete,
     exchange_create,
@@ -24,21 +25,32 @@ from tandem.companies.followup import (
     project_answer,
     project_create,
     project_land_search_open,
+    reminder_create,
+    reminder_done,
 )
 from tandem.companies.fragility import signal_create
 from tandem.companies.models import (
     Company,
+    CompanyAdvisor,
     CompanyProject,
     Contact,
     Need,
     ParcoursJourney,
+    ParcoursStep,
     ProjectReview,
+    Reminder,
     ReviewAction,
     Signal,
     SolutionProvider,
 )
 from tandem.companies.nomenclatures import headcount_label, naf_label
-from tandem.companies.parcours import parcours_indicators, parcours_step_move, provider_create
+from tandem.companies.parcours import (
+    parcours_close,
+    parcours_indicators,
+    parcours_step_move,
+    parcours_step_update,
+    provider_create,
+)
 from tandem.companies.perms import can_handle_signal, can_manage_providers, is_contributor
 from tandem.companies.reviews import (
     review_action_add,
@@ -146,20 +158,36 @@ def company_detail(request, siren: str):
     journey = followup["journey"]
     owner_kwargs = _owner_kwargs(request)
     people = get_user_model().objects.filter(memberships__organization__in=owner_kwargs["owners"]).distinct()
+    # One form per step, with its own ids, filled with what is recorded.
+    for step in followup["steps"]:
+        step.aid_form = forms.StepAidForm(
+            auto_id=f"step{step.pk}_%s",
+            initial={
+                "provider": step.provider_id,
+                "aid_granted": step.aid_granted,
+                "aid_label": step.aid_label,
+                "aid_amount_eur": step.aid_amount_eur,
+            },
+        )
     context = {
         "company": company,
         "naf_label": naf_label(company.naf),
         "headcount_label": headcount_label(company.headcount_band),
         "timeline": company_timeline(actor, company),
         "can_write": is_contributor(actor) and owner_kwargs["owners"].exists(),
-        "exchange_form": forms.ExchangeForm(**owner_kwargs, initial={"happened_on": timezone.localdate()}),
-        "need_form": forms.NeedForm(**owner_kwargs),
-        "project_form": forms.ProjectForm(**owner_kwargs),
-        "contact_form": forms.ContactForm(**owner_kwargs),
-        "signal_form": forms.SignalForm(**owner_kwargs, initial={"observed_on": timezone.localdate()}),
-        "advisor_form": forms.AdvisorForm(**owner_kwargs, people=people),
+        "exchange_form": forms.ExchangeForm(
+            **owner_kwargs, auto_id="exchange_%s", initial={"happened_on": timezone.localdate()}
+        ),
+        "need_form": forms.NeedForm(**owner_kwargs, auto_id="need_%s"),
+        "project_form": forms.ProjectForm(**owner_kwargs, auto_id="project_%s"),
+        "contact_form": forms.ContactForm(**owner_kwargs, auto_id="contact_%s"),
+        "signal_form": forms.SignalForm(
+            **owner_kwargs, auto_id="signal_%s", initial={"observed_on": timezone.localdate()}
+        ),
+        "advisor_form": forms.AdvisorForm(**owner_kwargs, auto_id="advisor_%s", people=people),
         "parcours_form": forms.ParcoursMoveForm(
             **owner_kwargs,
+            auto_id="parcours_%s",
             current_step=journey.current_step if journey else None,
             initial={"on": timezone.localdate()},
         ),
@@ -167,6 +195,11 @@ def company_detail(request, siren: str):
         "handle_form": forms.SignalHandleForm(),
         "handleable": _handleable(actor, followup["signals"]),
         "need_statuses": Need.Status.choices,
+        "reminder_form": forms.ReminderForm(**owner_kwargs, auto_id="reminder_%s"),
+        "journey_statuses": [
+            (ParcoursJourney.Status.COMPLETED, "terminé"),
+            (ParcoursJourney.Status.ABANDONED, "abandonné"),
+        ],
         **{f"{name}_action": reverse(f"www:companies:{name}_add", args=[siren]) for name in ACTION_FORMS},
         "parcours_action": reverse("www:companies:parcours_move", args=[siren]),
         **followup,
@@ -174,7 +207,7 @@ def company_detail(request, siren: str):
     return render(request, "www/companies/detail.html", context)
 
 
-ACTION_FORMS = ("advisor", "exchange", "need", "project", "contact", "signal")
+ACTION_FORMS = ("advisor", "exchange", "need", "project", "contact", "signal", "reminder")
 
 
 def _handleable(actor, signals) -> set[int]:
@@ -290,6 +323,68 @@ def contact_add(request, siren: str):
 @login_required
 def signal_add(request, siren: str):
     return _simple_create(request, siren, forms.SignalForm, signal_create, "Signal enregistré.")
+
+
+@require_POST
+@login_required
+def reminder_add(request, siren: str):
+    return _simple_create(
+        request, siren, forms.ReminderForm, reminder_create, "Rappel enregistré.", assignee=request.user
+    )
+
+
+@require_POST
+@login_required
+def reminder_close(request, siren: str, pk: int):
+    company = _company(siren)
+    reminder = get_visible_or_404(request.actor, Reminder.objects.filter(company=company), pk=pk)
+    try:
+        reminder_done(actor=request.actor, reminder=reminder)
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Rappel marqué comme fait.")
+
+
+@require_POST
+@login_required
+def advisor_stop(request, siren: str, pk: int):
+    company = _company(siren)
+    advisor = get_visible_or_404(request.actor, CompanyAdvisor.objects.filter(company=company), pk=pk)
+    try:
+        advisor_end(actor=request.actor, advisor=advisor, note=request.POST.get("note", ""))
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Fin de mission enregistrée.")
+
+
+@require_POST
+@login_required
+def parcours_step_aid(request, siren: str, pk: int):
+    company = _company(siren)
+    journeys = scope_queryset(request.actor, ParcoursJourney.objects.filter(company=company))
+    step = get_object_or_404(ParcoursStep, journey__in=journeys, pk=pk)
+    form = forms.StepAidForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, company, form)
+    try:
+        parcours_step_update(actor=request.actor, step=step, **form.cleaned_data)
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Étape mise à jour.")
+
+
+@require_POST
+@login_required
+def parcours_end(request, siren: str):
+    company = _company(siren)
+    journey = get_visible_or_404(
+        request.actor, ParcoursJourney.objects.filter(company=company), company=company
+    )
+    try:
+        parcours_close(actor=request.actor, journey=journey, status=request.POST.get("status", ""))
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, "Parcours clos.")
 
 
 @require_POST
