@@ -253,7 +253,9 @@ def test_reminders_co_advisors_step_aid_and_closing_the_parcours(client, ctx):
     )
     reminder = Reminder.objects.get()
     assert reminder.assignee == ctx["sxb_user"] and reminder.visibility == "private"
+    assert "Relancer" in client.get("/entreprises/").content.decode()
     client.post(f"/entreprises/{siren}/rappels/{reminder.pk}/fait/")
+    assert "Relancer" not in client.get("/entreprises/").content.decode()
     reminder.refresh_from_db()
     assert reminder.done_at is not None
     expert = make_member(ctx["sxb"], username="expert.sxb")

@@ -3,6 +3,8 @@ indicators and providers, project reviews, exports. Views are thin: rules live i
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -60,7 +62,12 @@ from tandem.companies.reviews import (
     review_decision_add,
     review_minutes_set,
 )
-from tandem.companies.selectors_followup import company_followup, company_timeline, establishments_for
+from tandem.companies.selectors_followup import (
+    company_followup,
+    company_timeline,
+    establishments_for,
+    reminders_due,
+)
 from tandem.companies.signals_workflow import signal_acknowledge, signal_act, signal_dismiss
 from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
@@ -132,6 +139,10 @@ def company_list(request):
             "tout": bool(request.GET.get("tout")),
             "fermes": bool(request.GET.get("fermes")),
             "query": request.GET.urlencode(),
+            # The signed-in advisor's reminders due within a week.
+            "reminders": reminders_due(
+                request.actor, on=timezone.localdate() + timedelta(days=7)
+            ).select_related("company"),
         },
     )
 
