@@ -72,8 +72,8 @@ def main() -> None:
     started = time.perf_counter()
     run = sirene_import(path=path, actor=actor, departements=departements).run
     import_s = time.perf_counter() - started
-    assert run.created == ROWS == Establishment.objects.count(), (run.created, ROWS)
     print(f"import Tandem : {import_s:.1f} s, {run.created} créés, {run.rows_rejected} rejetés", flush=True)
+    assert run.created == ROWS == Establishment.objects.count(), (run.created, ROWS, run.problems[:3])
 
     started = time.perf_counter()
     again = sirene_import(path=path, actor=actor, departements=departements).run

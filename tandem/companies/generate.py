@@ -1,6 +1,6 @@
 """Generate SIRENE stock files (StockEtablissement, StockUniteLegale) in INSEE's exact layout, at any size.
 
-Deterministic for a given seed; clearly fictitious companies (« ENTREPRISE FICTIVE … », SIREN starting with 99
+Deterministic for a given seed; clearly fictitious companies (« ENTREPRISE FICTIVE … », SIREN starting with 99 (98… past a million)
 that pass the Luhn check), real NAF rév. 2 codes and real commune codes (given by the caller, so that the
 files fall inside the instance's territory). Pure Python: usable from tests, benchmarks and the demo.
 """
@@ -69,7 +69,8 @@ def _companies(rows: int, seed: int) -> Iterator[_Company]:
         count = min(rng.choice((1, 1, 1, 1, 2, 2, 3, 5)), rows - produced)
         index += 1
         yield _Company(
-            siren=luhn_complete(f"99{index:06d}"),
+            # 99xxxxxx, then 98xxxxxx past a million companies…: always 8 digits before the key.
+            siren=luhn_complete(f"{99 - index // 1_000_000}{index % 1_000_000:06d}"),
             index=index,
             establishments=count,
             naf=rng.choice(codes),
