@@ -38,6 +38,14 @@ if TYPE_CHECKING:
 
 LEVELS = ("site", "epci", "departement", "region", "perimeter")
 NEARBY_FRICHES_KM = 5.0
+PROVEN = "pollution avérée"
+SUSPECTED = "pollution supposée"
+
+
+def worst_pollution(values) -> str | None:
+    """The most constraining soil pollution among friches (proven, then suspected), for the readiness score."""
+    values = set(values)
+    return PROVEN if PROVEN in values else (SUSPECTED if SUSPECTED in values else None)
 
 
 def sites_visible(actor: Actor) -> QuerySet[Site]:
@@ -242,9 +250,15 @@ def site_list(
     sites = sites.annotate(available_ha=surface_of(av.NOW), short_ha=surface_of(av.SHORT))
     if min_available_ha is not None:
         sites = sites.filter(available_ha__gte=min_available_ha)
+    friches = friches_visible(actor)
+    sites = sites.annotate(
+        polluted=Exists(friches.filter(Q(site_eco=OuterRef("pk")), sol_pollution_existe=PROVEN)),
+        suspected=Exists(friches.filter(Q(site_eco=OuterRef("pk")), sol_pollution_existe=SUSPECTED)),
+    )
     result = list(sites.order_by("site_nom", "pk"))
     for site in result:
-        site.readiness = readiness_for_site(site, today=today)
+        pollution = PROVEN if site.polluted else (SUSPECTED if site.suspected else None)
+        site.readiness = readiness_for_site(site, today=today, soil_pollution=pollution)
     if min_readiness is not None:
         result = [s for s in result if s.readiness.score >= min_readiness]
     return result
@@ -256,33 +270,46 @@ def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
     site = get_visible_or_404(actor, Site.objects.select_related("commune", "owner", "pole_eco"), pk=pk)
     terrains = list(terrains_visible(actor).filter(site_eco=site).order_by("terr_id"))
     personal = can_see_personal_fields(actor, site)
+    linked = list(
+        friches_visible(actor)
+        .filter(Q(site_eco=site) | Q(terrain_eco__site_eco=site))
+        .values_list("terrain_eco_id", "sol_pollution_existe")
+    )
+    site_pollution = worst_pollution(p for _, p in linked)
     for terrain in terrains:
         terrain.availability = av.classify(terrain, today=today)
         terrain.availability_label = av.CLASSES[terrain.availability]
-        terrain.readiness = readiness_for_terrain(terrain, site, today=today)
+        own = worst_pollution(p for t, p in linked if t == terrain.pk)
+        terrain.readiness = readiness_for_terrain(
+            terrain, site, today=today, soil_pollution=own or site_pollution
+        )
         terrain.show_personal = personal and can_see_personal_fields(actor, terrain)
     etabs = list(
         etablissements_visible(actor).filter(terrain_eco__site_eco=site).order_by("etab_nom", "siret")
     )
-    # The history of a visible site is visible: its vintages are those of its producing organisation.
+    # The history of a visible site is visible: what each vintage of its producing organisation did to the site
+    # and to its terrains (added, changed field by field, removed), newest first.
     history = (
-        Vintage.objects.filter(
-            owner_id=site.owner_id, versions__table="site-eco", versions__record_key=site.site_id
+        RecordVersion.objects.filter(vintage__owner_id=site.owner_id)
+        .filter(
+            Q(table="site-eco", record_key=site.site_id)
+            | Q(table="terrain-eco", record_key__in=[t.terr_id for t in terrains])
         )
-        .distinct()
-        .order_by("-number")
+        .select_related("vintage")
+        .order_by("-vintage__created_at", "-vintage__number", "table", "record_key")
     )
     return {
         "site": site,
         "terrains": terrains,
         "etablissements": etabs,
         "friches_nearby": friches_near(actor, site),
-        "readiness": readiness_for_site(site, today=today),
+        "readiness": readiness_for_site(site, today=today, soil_pollution=site_pollution),
         "indicators": site_indicators(actor, site, today=today),
         "label_decisions": list(
             LabelDecision.objects.filter(site=site).select_related("proposed_by_org", "decided_by_org")
         ),
-        "history": list(history[:50]),
+        "history": list(history[:200]),
+        "personal_fields": Terrain.PERSONAL_FIELDS,
         "show_personal": personal,
     }
 

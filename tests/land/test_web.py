@@ -163,6 +163,24 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     client.force_login(world["mulh_user"])
     assert client.get(reverse("www:land:import_detail", args=[run.pk])).status_code == 404
 
+    # A newer file: a new vintage, and the site sheet shows what changed, field by field.
+    paths = write_inventory_files(
+        tmp_path / "v2",
+        STRASBOURG,
+        [{"terr_surf_brute": "5"}, {"terr_surf_brute": "2", "terr_etat_occup": "occupé"}],
+    )
+    client.force_login(world["contrib"])
+    files = [open(p, "rb") for p in paths]  # noqa: SIM115
+    try:
+        client.post(reverse("www:land:import"), {"files": files, "epci": STRASBOURG, "visibility": "region"})
+    finally:
+        for f in files:
+            f.close()
+    site = Site.objects.get(site_id__endswith="_ZAE1")
+    sheet = client.get(reverse("www:land:site_detail", args=[site.pk])).content.decode()
+    assert "terr_surf_brute : « 4 » → « 5 »" in sheet
+    assert "n° 2" in sheet
+
 
 def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client, world, monkeypatch):
     monkeypatch.setattr(land_views, "IMPORT_IN_BACKGROUND", False)
@@ -213,3 +231,24 @@ def test_dashboard_and_indicator_pages(client, world):
     assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
     map_page = client.get(reverse("www:land:map"))
     assert len(map_page.context["layers"]["sites"]["features"]) == 2
+
+
+def test_site_readiness_counts_the_pollution_of_its_friches(client, world):
+    from tandem.land.selectors import site_list
+    from tandem.organizations.perms import Actor
+    from tests.land.inventory_builders import make_friche
+
+    actor = Actor.for_user(world["contrib"])
+    before = {s.pk: s.readiness.score for s in site_list(actor)}[world["site"].pk]
+    make_friche(
+        world["stras"],
+        world["site"].commune_id,
+        site_eco=world["site"],
+        sol_pollution_existe="pollution avérée",
+    )
+    after = {s.pk: s.readiness for s in site_list(actor)}[world["site"].pk]
+    assert after.score == before - 15
+    assert any(b.category == "pollution" and b.lifts_on is None for b in after.blocks)
+    client.force_login(world["contrib"])
+    sheet = client.get(reverse("www:land:site_detail", args=[world["site"].pk])).content.decode()
+    assert "dépollution à réaliser (pollution avérée)" in sheet

@@ -89,7 +89,25 @@ class SiteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 "indicators": detail["indicators"],
                 "friches_nearby": [f.pk for f in detail["friches_nearby"]],
                 "label_decisions": s.LabelDecisionSerializer(detail["label_decisions"], many=True).data,
-                "history": [{"number": v.number, "created_at": v.created_at} for v in detail["history"]],
+                "history": [
+                    {
+                        "vintage": v.vintage.number,
+                        "created_at": v.vintage.created_at,
+                        "table": v.table,
+                        "record_key": v.record_key,
+                        "action": v.action,
+                        # Personal fields' values stay with the owner; others only learn that they changed.
+                        "changes": {
+                            k: (
+                                c
+                                if detail["show_personal"] or k not in Terrain.PERSONAL_FIELDS
+                                else "modifié"
+                            )
+                            for k, c in v.changes.items()
+                        },
+                    }
+                    for v in detail["history"]
+                ],
             }
         )
 
