@@ -359,36 +359,34 @@ def project_answer(
     return project
 
 
-def project_land_search_open(*, actor: Actor, project: CompanyProject):
-    """HOOK — open a search on the land inventory for a land or premises need, with the site matching engine
-    of `tandem.prospects` (issue « prospects »).
+def project_land_search_open(*, actor: Actor, project: CompanyProject, limit: int = 10) -> list[dict]:
+    """Open a search on the land inventory for a land or premises need, with the site matching engine of
+    `tandem.prospects` (docs/matching.md): the surface sought becomes the minimum surface and the company's
+    NAF code selects its ecosystem. Only candidates `actor` may see are ranked. Returns the explained rows,
+    best first; the project keeps the date and size of the last search."""
+    # Imported here: the prospects app builds on the registry, so companies must not import it at load time.
+    from tandem.prospects.matching import MatchingInputError, Requirements
+    from tandem.prospects.selectors import matching_results
 
-    Not wired yet: the engine (`tandem.prospects.matching`) and the service that runs it on the land inventory
-    were not available when the follow-up was built. Until then this raises a clear `UserError`; wiring it
-    means: build the requirements from `project.surface_needed_m2` and `project.commune`, run the prospects
-    service, store its reference in `project.land_search_ref` and audit.
-    """
     _require_change(actor, project)
     if project.kind not in CompanyProject.LAND_KINDS:
         raise UserError("Seul un besoin de foncier ou de locaux ouvre une recherche foncière.")
+    if not project.surface_needed_m2:
+        raise UserError("Indiquez la surface recherchée (m²) avant de lancer une recherche foncière.")
     try:
-        from tandem.prospects import services as prospect_services  # noqa: F401
-    except ImportError as exc:
-        raise UserError(
-            "La recherche foncière (moteur de rapprochement des prospects) n'est pas encore disponible."
-        ) from exc
-    search = getattr(prospect_services, "land_search_for_need", None)
-    if search is None:
-        raise UserError(
-            "La recherche foncière (moteur de rapprochement des prospects) n'est pas encore disponible."
+        requirements = Requirements(
+            surface_min_ha=project.surface_needed_m2 / 10_000, naf=project.company.naf
         )
-    reference = search(actor=actor, surface_m2=project.surface_needed_m2, commune_code=project.commune_id)
-    project.land_search_ref = str(reference)[:80]
+        _ranking, results = matching_results(actor=actor, requirements=requirements, limit=limit)
+    except MatchingInputError as exc:
+        raise UserError(str(exc)) from exc
+    today = timezone.localdate()
+    project.land_search_ref = f"{today:%d/%m/%Y} : {len(results)} site(s) proposé(s)"[:80]
     project.save(update_fields=["land_search_ref", "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         obj=project,
-        details={"land_search": project.land_search_ref},
+        details={"land_search": len(results), "surface_m2": project.surface_needed_m2},
     )
-    return reference
+    return results

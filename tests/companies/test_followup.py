@@ -17,7 +17,6 @@ from tandem.companies.followup import (
     need_status_set,
     project_answer,
     project_create,
-    project_land_search_open,
 )
 from tandem.companies.models import CompanyAdvisor, Contact, Exchange
 from tandem.companies.perms import can_hand_over_referent, can_see_exchange_existence
@@ -274,8 +273,6 @@ def test_land_need_requires_a_surface_and_can_be_answered(world):
         title="Terrain de 2 ha",
         surface_needed_m2=20_000,
     )
-    with pytest.raises(UserError, match="recherche foncière"):
-        project_land_search_open(actor=a, project=project)
     project_answer(actor=a, project=project, answer="Trois terrains proposés en ZAE")
     project.refresh_from_db()
     assert project.status == "answered" and project.answered_on == date.today()

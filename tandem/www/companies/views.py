@@ -431,13 +431,18 @@ def project_answer_view(request, siren: str, pk: int):
 @require_POST
 @login_required
 def project_land_search(request, siren: str, pk: int):
+    """Run the site matching engine for a land or premises need and show the ranked, explained sites."""
     company = _company(siren)
     project = get_visible_or_404(request.actor, CompanyProject.objects.filter(company=company), pk=pk)
     try:
-        project_land_search_open(actor=request.actor, project=project)
+        results = project_land_search_open(actor=request.actor, project=project)
     except UserError as exc:
         return _fail(request, company, exc)
-    return _done(request, company, "Recherche foncière ouverte.")
+    return render(
+        request,
+        "www/companies/land_search.html",
+        {"company": company, "project": project, "results": results},
+    )
 
 
 @require_POST
