@@ -252,3 +252,24 @@ def test_site_readiness_counts_the_pollution_of_its_friches(client, world):
     client.force_login(world["contrib"])
     sheet = client.get(reverse("www:land:site_detail", args=[world["site"].pk])).content.decode()
     assert "dépollution à réaliser (pollution avérée)" in sheet
+
+
+def test_cnig_download_in_the_standard_layout_without_personal_fields(client, world):
+    import csv
+    import io
+    import zipfile
+
+    client.force_login(world["region_user"])
+    response = client.get(reverse("www:land:download_cnig"), {"format": "csv", "epci": STRASBOURG})
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert {"site-eco.csv", "terrain-eco.csv", "pole-eco.csv", "etablissement.csv"} <= set(archive.namelist())
+    text = archive.read("terrain-eco.csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=text.split("\n")[0][len("terr_id")]))
+    assert len(rows) == 3 and "Société Acquéreuse Fictive" not in text
+    assert client.get(reverse("www:land:download_cnig"), {"format": "exe"}).status_code == 404
+    client.force_login(world["contrib"])
+    owner = zipfile.ZipFile(
+        io.BytesIO(client.get(reverse("www:land:download_cnig"), {"epci": STRASBOURG}).content)
+    )
+    assert "Société Acquéreuse Fictive" in owner.read("terrain-eco.csv").decode("utf-8-sig")

@@ -19,5 +19,6 @@ urlpatterns = [
     path("import/<int:pk>/etat.json", views.import_status, name="import_status"),
     path("import/<int:pk>/rejets.csv", views.import_rejects, name="import_rejects"),
     path("export/sites.csv", views.download_sites_csv, name="download_sites_csv"),
+    path("export/cnig/", views.download_cnig, name="download_cnig"),
     path("export/<str:layer>.geojson", views.download_geojson, name="download_geojson"),
 ]

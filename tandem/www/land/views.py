@@ -546,3 +546,38 @@ def download_geojson(request, layer):
     response = JsonResponse(layers[layer])
     response["Content-Disposition"] = f'attachment; filename="{layer}.geojson"'
     return response
+
+
+@login_required
+def download_cnig(request):
+    """The inventory in the exact CNIG layouts (one file per table, zipped), through land A's exporter: only what
+    the user may see, personal fields only for their owner. `strict=1` leaves the `tdm_*` extensions out."""
+    import zipfile
+
+    from tandem.land.exports import land_export
+
+    fmt = request.GET.get("format", "csv")
+    epci = request.GET.get("epci") or None
+    region = None if epci else (request.GET.get("region") or _region_code(request))
+    if fmt not in ("csv", "geojson", "gpkg") or (epci and not epci.isdigit()) or (region and len(region) > 3):
+        raise Http404
+    strict = request.GET.get("strict") == "1"
+    with tempfile.TemporaryDirectory(prefix="tandem-land-export-") as tmp:
+        paths = land_export(
+            actor=_actor(request),
+            fmt=fmt,
+            output_dir=Path(tmp),
+            epci_siren=epci,
+            region_code=region,
+            strict=strict,
+        )
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, path.name)
+    scope = f"epci-{epci}" if epci else f"region-{region}"
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="inventaire-{scope}-{fmt}{"-cnig-strict" if strict else ""}.zip"'
+    )
+    return response
