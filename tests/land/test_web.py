@@ -229,6 +229,19 @@ def test_dashboard_and_indicator_pages(client, world):
     page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()
     assert 'data-figure="available-ha">5,5 ha<' in page
     assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
+    from tandem.organizations.perms import Actor
+    from tandem.territories.perimeters import perimeter_create
+
+    perimeter = perimeter_create(
+        actor=Actor.for_user(world["region_user"]),
+        owner=world["region"],
+        name="Bande rhénane",
+        members=communes_of(STRASBOURG)[:1],
+    )
+    board = client.get(reverse("www:land:dashboard")).content.decode()
+    assert reverse("www:land:indicators", args=["perimeter", perimeter.pk]) in board
+    page = client.get(reverse("www:land:indicators", args=["perimeter", perimeter.pk])).content.decode()
+    assert 'data-figure="available-ha">5,0 ha<' in page
     map_page = client.get(reverse("www:land:map"))
     assert len(map_page.context["layers"]["sites"]["features"]) == 2
 

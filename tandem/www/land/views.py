@@ -31,8 +31,8 @@ from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
 from tandem.land.services import land_import
 from tandem.land.sharing import inventory_visibility_set
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import Actor, can_change, get_visible_or_404, writable_owners
-from tandem.territories.models import Epci
+from tandem.organizations.perms import Actor, can_change, get_visible_or_404, scope_queryset, writable_owners
+from tandem.territories.models import Epci, Perimeter
 from tandem.www.land.forms import (
     LabelDecisionForm,
     LabelProposalForm,
@@ -455,6 +455,7 @@ def dashboard(request):
             "chart_dep": _chart(board["departement"]),
             "layers": layers,
             "classes": av.CLASSES,
+            "perimeters": scope_queryset(request.actor, Perimeter.objects.order_by("name"))[:50],
         },
     )
 
