@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import shapely
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce, NullIf
 from pyproj import Transformer
@@ -432,6 +433,12 @@ def land_fingerprint() -> tuple:
         return tuple(cursor.fetchone())
 
 
+# The fingerprint query scans the land tables (~50 ms at 100,000 terrains): it runs at most once a second per
+# process, and at once after a land write in this process (signals). Answers stay exact about visibility
+# whatever the cache holds: `selectors.matching_results` checks every returned row against the permission layer.
+FINGERPRINT_TTL_S = 1.0
+
+
 class _Cache:
     """Process-local: the whole bundle per land state and day, visible positions per scope (LRU)."""
 
@@ -441,14 +448,34 @@ class _Cache:
         self.bundle: Bundle | None = None
         self.scopes: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.max_scopes = scopes
+        self.fingerprint = None
+        self.checked_at = -np.inf
 
     def clear(self) -> None:
         with self.lock:
             self.bundle_key, self.bundle = None, None
             self.scopes.clear()
+            self.fingerprint, self.checked_at = None, -np.inf
+
+    def mark_dirty(self, **_kwargs) -> None:
+        """Signal receiver: a land row changed in this process; check the fingerprint on the next call."""
+        self.checked_at = -np.inf
+
+    def current_fingerprint(self) -> tuple:
+        now = time.monotonic()
+        if self.fingerprint is None or now - self.checked_at > FINGERPRINT_TTL_S:
+            self.fingerprint, self.checked_at = land_fingerprint(), now
+        return self.fingerprint
 
 
 CACHE = _Cache()
+
+
+def land_changed(**_kwargs) -> None:
+    """Receiver of land writes: check the fingerprint on the next call, now (this transaction) and once
+    committed (what other threads then read)."""
+    CACHE.mark_dirty()
+    transaction.on_commit(CACHE.mark_dirty)
 
 
 def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
@@ -467,7 +494,7 @@ def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
 
 def visible_candidates(actor: Actor, *, today: date, region: str | None = None) -> Candidates:
     """The candidates `actor` may see, as engine columns; only in `region` (code) when given."""
-    key = (land_fingerprint(), today)
+    key = (CACHE.current_fingerprint(), today)
     with CACHE.lock:
         if CACHE.bundle_key != key:
             CACHE.bundle, CACHE.bundle_key = None, None

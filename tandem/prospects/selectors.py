@@ -12,8 +12,8 @@ from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
 from tandem.prospects.audit import audit_confidential
-from tandem.prospects.candidates import visible_candidates
-from tandem.prospects.matching import Ranking, Requirements, match
+from tandem.prospects.candidates import CACHE, LAND_MODELS, visible_candidates
+from tandem.prospects.matching import KIND_NAMES, Ranking, Requirements, match
 from tandem.prospects.models import Proposal, Prospect
 
 # Territory cells of the pipeline with fewer prospects than this are merged: a count of one would reveal one.
@@ -60,6 +60,41 @@ def matching_run(
     today = today or timezone.localdate()
     candidates = visible_candidates(actor, today=today, region=region)
     return match(candidates, requirements, today=today, stability_draws=stability_draws)
+
+
+def _invisible_rows(actor: Actor, results: list[dict]) -> bool:
+    """Whether any returned row (or member of a combination) is not visible to `actor` right now."""
+    wanted: dict[str, set[int]] = {}
+    for r in results:
+        if r["kind"] == "combinaison":
+            wanted.setdefault("terrain", set()).update(r["members"])
+        else:
+            wanted.setdefault(r["kind"], set()).add(r["object_id"])
+    for kind, ids in wanted.items():
+        model = LAND_MODELS[KIND_NAMES.index(kind)]
+        if scope_queryset(actor, model.objects.filter(pk__in=ids)).count() != len(ids):
+            return True
+    return False
+
+
+def matching_results(
+    *,
+    actor: Actor,
+    requirements: Requirements,
+    region: str | None = None,
+    limit: int = 20,
+    include_excluded: bool = False,
+    today: date | None = None,
+) -> tuple[Ranking, list[dict]]:
+    """The ranking and its explained first `limit` rows, every row checked against the permission layer
+    (the candidate arrays are cached; a row that has just become invisible forces a fresh computation)."""
+    ranking = matching_run(actor=actor, requirements=requirements, region=region, today=today)
+    results = ranking.results(limit=limit, include_excluded=include_excluded)
+    if _invisible_rows(actor, results):
+        CACHE.clear()
+        ranking = matching_run(actor=actor, requirements=requirements, region=region, today=today)
+        results = ranking.results(limit=limit, include_excluded=include_excluded)
+    return ranking, results
 
 
 def prospect_pipeline(*, actor: Actor) -> dict:

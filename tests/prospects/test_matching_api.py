@@ -167,3 +167,15 @@ def test_anonymous_callers_are_refused():
         401,
         403,
     )
+
+
+def test_a_row_made_invisible_behind_the_cache_is_never_returned(land):
+    from tandem.land.models import Terrain
+
+    reader = make_member(region_org(), Role.LECTEUR)
+    regional = f"terrain:{land['regional'].pk}"
+    assert [r["id"] for r in post(reader, include_excluded=True).json()["results"]] == [regional]
+    # A bulk update sends no signal and leaves the fingerprint as it was: the cached arrays still hold the row.
+    Terrain.objects.filter(pk=land["regional"].pk).update(visibility=Visibility.PRIVATE)
+    body = post(reader, include_excluded=True).json()
+    assert body["results"] == [] and body["count"] == 0

@@ -23,10 +23,10 @@ def _denied(exc: UserError):
     raise exc
 
 
-def _matching_response(ranking, limit: int, include_excluded: bool) -> dict:
+def _matching_response(ranking, results: list[dict], include_excluded: bool) -> dict:
     return {
         "count": ranking.count(include_excluded),
-        "results": ranking.results(limit=limit, include_excluded=include_excluded),
+        "results": results,
         "stability": ranking.stability,
         "weights": {k: float(w) for k, w in zip(CRITERIA, ranking.weights, strict=True)},
     }
@@ -58,12 +58,16 @@ class MatchingView(ActorMixin, APIView):
                 excluded_epcis=tuple(data["excluded_epcis"]),
                 weights=data["weights"],
             )
-            ranking = selectors.matching_run(
-                actor=self.actor, requirements=requirements, region=data["region"]
+            ranking, results = selectors.matching_results(
+                actor=self.actor,
+                requirements=requirements,
+                region=data["region"],
+                limit=data["limit"],
+                include_excluded=data["include_excluded"],
             )
         except MatchingInputError as exc:
             raise UserError(str(exc)) from exc
-        return Response(_matching_response(ranking, data["limit"], data["include_excluded"]))
+        return Response(_matching_response(ranking, results, data["include_excluded"]))
 
 
 class PipelineView(ActorMixin, APIView):
@@ -169,8 +173,10 @@ class ProspectViewSet(
             prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
         )
         region = None if requirements.epcis else prospect.owner.region_id or "44"
-        ranking = selectors.matching_run(actor=self.actor, requirements=requirements, region=region)
-        return Response(_matching_response(ranking, 20, False))
+        ranking, results = selectors.matching_results(
+            actor=self.actor, requirements=requirements, region=region
+        )
+        return Response(_matching_response(ranking, results, False))
 
     @extend_schema(request=s.ProposalSerializer, responses=s.ProposalSerializer(many=True))
     @action(detail=True, methods=["get", "post"])

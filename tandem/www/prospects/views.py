@@ -100,8 +100,7 @@ def prospect_detail(request, pk):
         prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
     )
     region = None if requirements.epcis else (prospect.owner.region_id or "44")
-    ranking = selectors.matching_run(actor=actor, requirements=requirements, region=region)
-    results = ranking.results(limit=20)
+    ranking, results = selectors.matching_results(actor=actor, requirements=requirements, region=region)
     proposing = _proposing_orgs(actor, prospect)
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
     for r in results:
