@@ -88,6 +88,8 @@ def db_value(field: models.Field, text: str):
 def copy_text(field: models.Field, texts: pd.Series) -> pd.Series:
     """Canonical text -> the text PostgreSQL's COPY reads for this field (None for NULL)."""
     if isinstance(field, models.JSONField):
+        if not any(texts.tolist()):
+            return pd.Series("[]", index=texts.index, dtype=object)
         return texts.map(lambda t: json.dumps([p for p in t.split("|") if p], ensure_ascii=False))
     if isinstance(field, models.BooleanField):
         return texts.map({"oui": "t", "non": "f"})

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import Problem
-from tandem.core.geo import geometry_columns_many
 from tandem.core.models import AuditEvent
 from tandem.land.io import read_files
 from tandem.land.models import ImportRun, RecordVersion, Standard, Vintage
@@ -331,8 +330,9 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
             sirens["pole-eco"] = poles.map(pole_sirens).fillna(epci_siren or "").to_numpy(dtype=object)
     organizations: dict[str, Organization] = {}
     created = []
+    known_epcis = set(Epci.objects.values_list("siren", flat=True))
     for siren in sorted({s for values in sirens.values() for s in values if s}):
-        if siren in validation_epcis():
+        if siren in known_epcis:
             organizations[siren], new = epci_organization(siren)
             if new:
                 created.append(organizations[siren].name)
@@ -355,11 +355,12 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
         communes = table.values.get(commune_columns.get(table_name, ""), pd.Series([None] * len(table)))
         model = MODELS[table_name]
         checked: dict[tuple, bool] = {}
+        by_pk = {o.pk: o for o in organizations.values()}
+        commune_codes = communes.to_numpy(dtype=object)
         for i in np.flatnonzero(~table.invalid):
-            key = (owner_ids[i], communes.iat[i] or None)
+            key = (owner_ids[i], commune_codes[i] or None)
             if key not in checked:
-                org = next(o for o in organizations.values() if o.pk == owner_ids[i])
-                checked[key] = can_create(actor, model, owner=org, commune_code=key[1])
+                checked[key] = can_create(actor, model, owner=by_pk[owner_ids[i]], commune_code=key[1])
             if not checked[key]:
                 _reject(
                     table,
@@ -371,10 +372,6 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
         owners[table_name] = owner_ids
     report.problems.extend(p for t in tables.values() for p in getattr(t, "_late_problems", []))
     return owners
-
-
-def validation_epcis() -> set[str]:
-    return set(Epci.objects.values_list("siren", flat=True))
 
 
 def organizations_by_pk(organizations: dict[str, Organization]) -> dict[int, str]:
@@ -421,8 +418,67 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, list[dict]]:
     )
     geometries[single] = shapely.get_geometry(geometries[single], 0)
     geometries[present] = shapely.normalize(geometries[present])
-    geo = geometry_columns_many(list(geometries))
-    return values, geo
+    return values, land_geometry_columns(geometries)
+
+
+def land_geometry_columns(geometries: np.ndarray, grid: float = 1e-5) -> list[dict]:
+    """The `GeometryFields` columns of many geometries, vectorised (the core helper's per-geometry
+    `set_precision` dominates national imports): coordinates rounded to the 1e-5° grid (~1 m), `make_valid`
+    only where rounding broke validity, inner point, bbox, Lambert-93 area, GeoJSON text and its digest."""
+    import hashlib
+
+    out = [dict.fromkeys(GEOMETRY_FIELDS, None) | {"geometry_digest": ""} for _ in range(len(geometries))]
+    present = ~shapely.is_missing(geometries)
+    present[present] = ~shapely.is_empty(geometries[present])
+    if not present.any():
+        return out
+    decimals = int(round(-np.log10(grid)))
+    geo = shapely.transform(geometries[present], lambda xy: np.round(xy, decimals))
+    invalid = ~shapely.is_valid(geo)
+    if invalid.any():
+        geo[invalid] = shapely.normalize(shapely.make_valid(geo[invalid]))
+    centroids = shapely.centroid(geo)
+    inside = (shapely.get_type_id(geo) == 0) | shapely.contains_properly(geo, centroids)
+    points = np.where(inside, centroids, shapely.point_on_surface(geo))
+    bounds = shapely.bounds(geo)
+    xs, ys = np.round(shapely.get_x(points), 6), np.round(shapely.get_y(points), 6)
+    areas = shapely.area(
+        shapely.transform(geo, lambda xy: np.column_stack(_to_l93().transform(xy[:, 0], xy[:, 1])))
+    )
+    texts = shapely.to_geojson(geo)
+    for k, i in enumerate(np.flatnonzero(present)):
+        west, south, east, north = bounds[k]
+        out[i] = {
+            "geometry": texts[k],
+            "geometry_digest": hashlib.sha1(texts[k].encode(), usedforsecurity=False).hexdigest(),
+            "centroid_lat": float(ys[k]),
+            "centroid_lon": float(xs[k]),
+            "bbox_west": float(west),
+            "bbox_south": float(south),
+            "bbox_east": float(east),
+            "bbox_north": float(north),
+            "area_ha": round(float(areas[k]) / 10_000, 2),
+        }
+    return out
+
+
+GEOMETRY_FIELDS = (
+    "geometry",
+    "centroid_lat",
+    "centroid_lon",
+    "bbox_west",
+    "bbox_south",
+    "bbox_east",
+    "bbox_north",
+    "area_ha",
+    "geometry_digest",
+)
+
+
+def _to_l93():
+    from tandem.core.geo import _to_lambert93
+
+    return _to_lambert93()
 
 
 def _plan(validation: Validation, owners: dict[str, np.ndarray]) -> dict[str, dict]:
@@ -493,48 +549,47 @@ def _plan(validation: Validation, owners: dict[str, np.ndarray]) -> dict[str, di
 
 def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list[Vintage]:
     standard = Standard.FRICHES if validation.kind == "friches" else Standard.SITES_ECONOMIQUES
-    touched: dict[int, dict] = {}
-    for name, changes in plan.items():
-        rows = changes["rows"]
-        for i in changes["added"]:
-            touched.setdefault(int(rows["owners"][i]), {}).setdefault(
-                name, {"added": 0, "changed": 0, "removed": 0}
-            )["added"] += 1
-        for i in changes["changed"]:
-            touched.setdefault(int(rows["owners"][i]), {}).setdefault(
-                name, {"added": 0, "changed": 0, "removed": 0}
-            )["changed"] += 1
-        for record in changes["removed"].values():
-            touched.setdefault(record["__owner"], {}).setdefault(
-                name, {"added": 0, "changed": 0, "removed": 0}
-            )["removed"] += 1
-    vintages: dict[int, Vintage] = {}
-    orgs = Organization.objects.in_bulk(list(touched))
-    for owner_id, counts in sorted(touched.items()):
-        org = orgs[owner_id]
-        scope = f"{standard}:{org.epci_id or org.slug}"
-        number = (Vintage.objects.filter(scope=scope).aggregate(n=Max("number"))["n"] or 0) + 1
-        vintages[owner_id] = Vintage.objects.create(
-            standard=standard,
-            scope=scope,
-            number=number,
-            epci_id=org.epci_id,
-            owner=org,
-            created_by=run.created_by,
-            files=run.files,
-            provenance={
-                "set": sets,
-                "formats": sorted({f["format"] for f in run.files}),
-                "encodings": sorted({f["encoding"] for f in run.files if f["encoding"]}),
-                "standard_version": sorted({t.version for t in validation.tables.values() if t.version})
-                or ["1.0.1"],
-                "migration": validation.migration,
-                "import_run": run.pk,
-            },
-            content_digest=_digest(run.files),
-            diff=_diff_summary(plan, owner_id),
-            counts=counts,
-        )
+    groups = _group_by_owner(plan)
+    touched = sorted({owner for table in groups.values() for kind in table.values() for owner in kind})
+    orgs = Organization.objects.in_bulk(touched)
+    scopes = {owner: f"{standard}:{orgs[owner].epci_id or orgs[owner].slug}" for owner in touched}
+    last = dict(
+        Vintage.objects.filter(scope__in=scopes.values())
+        .values("scope")
+        .annotate(n=Max("number"))
+        .values_list("scope", "n")
+    )
+    provenance = {
+        "set": sets,
+        "formats": sorted({f["format"] for f in run.files}),
+        "encodings": sorted({f["encoding"] for f in run.files if f["encoding"]}),
+        "standard_version": sorted({t.version for t in validation.tables.values() if t.version}) or ["1.0.1"],
+        "migration": validation.migration,
+        "import_run": run.pk,
+    }
+    created = Vintage.objects.bulk_create(
+        [
+            Vintage(
+                standard=standard,
+                scope=scopes[owner],
+                number=last.get(scopes[owner], 0) + 1,
+                epci_id=orgs[owner].epci_id,
+                owner=orgs[owner],
+                created_by=run.created_by,
+                files=run.files,
+                provenance=provenance,
+                content_digest=_digest(run.files),
+                diff=_diff_summary(groups, owner),
+                counts={
+                    name: {kind: len(table[kind].get(owner, ())) for kind in ("added", "changed", "removed")}
+                    for name, table in groups.items()
+                    if any(owner in table[kind] for kind in table)
+                },
+            )
+            for owner in touched
+        ]
+    )
+    vintages = {v.owner_id: v for v in created}
     # Children first for removals, parents first for insertions (their ids are needed by the links).
     for name in reversed(WRITE_ORDER):
         if name in plan and plan[name]["removed"]:
@@ -551,14 +606,38 @@ def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list
         RecordVersion,
         pd.DataFrame(versions, columns=["vintage_id", "table", "record_key", "action", "data", "changes"]),
     )
-    for vintage in vintages.values():
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.IMPORT,
-            obj=vintage,
-            details={"import_run": run.pk, "counts": vintage.counts, "files": [f["name"] for f in run.files]},
-        )
-    return list(vintages.values())
+    # One audit event for the whole import (it may create a vintage for each of hundreds of EPCI).
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.IMPORT,
+        obj=run,
+        details={
+            "files": [f["name"] for f in run.files],
+            "vintages": [v.pk for v in created],
+            "counts": {
+                name: {k: len(v) for k, v in plan[name].items() if k in ("added", "changed", "removed")}
+                for name in plan
+            },
+        },
+    )
+    return created
+
+
+def _group_by_owner(plan) -> dict[str, dict[str, dict[int, list]]]:
+    """Per table: the identifiers added / changed (with their diff) / removed, grouped by owner."""
+    groups = {}
+    for name, changes in plan.items():
+        rows = changes["rows"]
+        owners, ids = rows["owners"], rows["ids"]
+        table = {"added": {}, "changed": {}, "removed": {}}
+        for i in changes["added"]:
+            table["added"].setdefault(int(owners[i]), []).append(ids[i])
+        for i, diff in changes["changed"].items():
+            table["changed"].setdefault(int(owners[i]), []).append((ids[i], diff))
+        for record_id, record in changes["removed"].items():
+            table["removed"].setdefault(record["__owner"], []).append(record_id)
+        groups[name] = table
+    return groups
 
 
 def _commune_context(validation: Validation) -> dict:
@@ -590,16 +669,14 @@ def _digest(files) -> str:
 MAX_DIFF_IDS = 500
 
 
-def _diff_summary(plan, owner_id: int) -> dict:
+def _diff_summary(groups, owner_id: int) -> dict:
     """Readable diff per table: identifiers added and removed, changed fields per identifier (capped; the
     complete history is in RecordVersion)."""
     summary = {}
-    for name, changes in plan.items():
-        rows = changes["rows"]
-        mine = rows["owners"] == owner_id
-        added = [rows["ids"][i] for i in changes["added"] if mine[i]]
-        changed = {rows["ids"][i]: diff for i, diff in changes["changed"].items() if mine[i]}
-        removed = sorted(k for k, r in changes["removed"].items() if r["__owner"] == owner_id)
+    for name, table in groups.items():
+        added = table["added"].get(owner_id, [])
+        changed = table["changed"].get(owner_id, [])
+        removed = sorted(table["removed"].get(owner_id, []))
         if not (added or changed or removed):
             continue
         summary[name] = {
@@ -608,7 +685,7 @@ def _diff_summary(plan, owner_id: int) -> dict:
             "removed_count": len(removed),
             "added": added[:MAX_DIFF_IDS],
             "removed": removed[:MAX_DIFF_IDS],
-            "changed": {k: _readable(v) for k, v in list(changed.items())[:MAX_DIFF_IDS]},
+            "changed": {key: _readable(diff) for key, diff in changed[:MAX_DIFF_IDS]},
         }
     return summary
 
