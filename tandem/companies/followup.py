@@ -57,6 +57,7 @@ def _create(
         owner=owner, company=company, commune_id=commune_id, created_by=_user_of(actor), **fields
     )
     if shared_with:
+        # Designated organisations read it whatever the visibility level.
         obj.shared_with.set(shared_with)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=obj, details={"siren": company.pk})
     return obj
@@ -170,6 +171,7 @@ def contact_create(
     email: str = "",
     phone: str = "",
     visibility: str = Visibility.PRIVATE,
+    shared_with=(),
 ) -> Contact:
     """Record a person at the company, with why the data is kept (purpose) and where it comes from."""
     if not purpose.strip():
@@ -180,6 +182,7 @@ def contact_create(
         owner=owner,
         company=company,
         visibility=visibility,
+        shared_with=shared_with,
         full_name=full_name,
         purpose=purpose,
         source=source,
@@ -248,6 +251,7 @@ def need_create(
     assignee=None,
     due_on: date | None = None,
     visibility: str = Visibility.PRIVATE,
+    shared_with=(),
 ) -> Need:
     """Record a need of the company, with the advisor responsible and a due date."""
     return _create(
@@ -256,6 +260,7 @@ def need_create(
         owner=owner,
         company=company,
         visibility=visibility,
+        shared_with=shared_with,
         topic=topic,
         title=title,
         description=description,
@@ -324,6 +329,7 @@ def project_create(
     surface_needed_m2: int | None = None,
     expected_on: date | None = None,
     visibility: str = Visibility.PRIVATE,
+    shared_with=(),
 ) -> CompanyProject:
     """Record a project of the company (investment, extension, recruitment, land or premises need)."""
     if kind in CompanyProject.LAND_KINDS and not surface_needed_m2:
@@ -334,6 +340,7 @@ def project_create(
         owner=owner,
         company=company,
         visibility=visibility,
+        shared_with=shared_with,
         kind=kind,
         title=title,
         description=description,

@@ -186,6 +186,13 @@ def test_list_shows_the_epci_perimeter_and_signals_can_be_handled(client, ctx):
     assert "!!MISSING" not in html
     signals = client.get("/entreprises/signaux/").content.decode()
     assert "Redressement judiciaire" in signals and "BODACC (procédure collective)" in signals
+    # Mulhouse sees the network's signal only when it asks for the whole network.
+    client.logout()
+    login(client, ctx["mul_user"])
+    assert "Redressement judiciaire" not in client.get("/entreprises/signaux/").content.decode()
+    assert "Redressement judiciaire" in client.get("/entreprises/signaux/?tout=1").content.decode()
+    client.logout()
+    login(client, ctx["sxb_user"])
     client.post(f"/entreprises/signaux/{signal.pk}/traiter/", {"decision": "act", "action": "buyer_search"})
     signal.refresh_from_db()
     assert signal.status == "acted" and signal.action == "buyer_search"
@@ -285,3 +292,30 @@ def test_reminders_co_advisors_step_aid_and_closing_the_parcours(client, ctx):
     assert journey.status == "abandoned"
     step.refresh_from_db()
     assert step.status == "abandoned"
+
+
+def test_an_exchange_shared_with_a_designated_organisation_shows_its_notes_there(client, ctx):
+    login(client, ctx["sxb_user"])
+    client.post(
+        f"/entreprises/{ctx['company'].siren}/echanges/",
+        {
+            "owner": ctx["sxb"].pk,
+            "visibility": "shared",
+            "shared_with": [ctx["mul"].pk],
+            "kind": "meeting",
+            "happened_on": "2026-02-02",
+            "topic": "Sous-traitance",
+            "notes": "Cherche un sous-traitant à Mulhouse",
+        },
+    )
+    assert list(Exchange.objects.get().shared_with.all()) == [ctx["mul"]]
+    client.logout()
+    login(client, ctx["mul_user"])
+    assert (
+        "Cherche un sous-traitant à Mulhouse"
+        in client.get(f"/entreprises/{ctx['company'].siren}/").content.decode()
+    )
+    client.logout()
+    login(client, ctx["region_user"])
+    html = client.get(f"/entreprises/{ctx['company'].siren}/").content.decode()
+    assert "Cherche un sous-traitant" not in html and f"Échange avec {ctx['sxb'].name} le 02/02/2026" in html

@@ -40,6 +40,15 @@ class VisibilityMixin(forms.Form):
     )
 
 
+class SharingMixin(VisibilityMixin):
+    shared_with = forms.ModelMultipleChoiceField(
+        label="Partager avec (organisations désignées)",
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+        help_text="Ces organisations liront aussi les notes, quelle que soit la visibilité choisie.",
+    )
+
+
 class AdvisorForm(OwnerForm):
     user = forms.ModelChoiceField(label="Personne", queryset=get_user_model().objects.none())
     role = forms.ChoiceField(label="Rôle", choices=CompanyAdvisor.Role.choices)
@@ -54,14 +63,14 @@ class AdvisorForm(OwnerForm):
         self.fields["owner"].label = "Organisation de la personne"
 
 
-class ExchangeForm(OwnerForm, VisibilityMixin):
+class ExchangeForm(OwnerForm, SharingMixin):
     kind = forms.ChoiceField(label="Type", choices=Exchange.Kind.choices)
     happened_on = forms.DateField(label="Date", widget=DATE)
     topic = forms.CharField(label="Sujet", max_length=200)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class NeedForm(OwnerForm, VisibilityMixin):
+class NeedForm(OwnerForm, SharingMixin):
     topic = forms.ChoiceField(label="Thème", choices=Need.Topic.choices)
     title = forms.CharField(label="Intitulé", max_length=200)
     description = forms.CharField(
@@ -92,7 +101,7 @@ class StepAidForm(forms.Form):
     )
 
 
-class ProjectForm(OwnerForm, VisibilityMixin):
+class ProjectForm(OwnerForm, SharingMixin):
     kind = forms.ChoiceField(label="Nature", choices=CompanyProject.Kind.choices)
     title = forms.CharField(label="Intitulé", max_length=200)
     description = forms.CharField(
@@ -110,7 +119,7 @@ class ProjectAnswerForm(forms.Form):
     answer = forms.CharField(label="Réponse apportée", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ContactForm(OwnerForm, VisibilityMixin):
+class ContactForm(OwnerForm, SharingMixin):
     full_name = forms.CharField(label="Nom et prénom", max_length=150)
     job_title = forms.CharField(label="Fonction", max_length=150, required=False)
     email = forms.EmailField(label="Courriel", required=False)

@@ -53,7 +53,12 @@ from tandem.companies.parcours import (
     parcours_step_update,
     provider_create,
 )
-from tandem.companies.perms import can_handle_signal, can_manage_providers, is_contributor
+from tandem.companies.perms import (
+    actor_commune_codes,
+    can_handle_signal,
+    can_manage_providers,
+    is_contributor,
+)
 from tandem.companies.reviews import (
     review_action_add,
     review_action_done,
@@ -497,6 +502,11 @@ def parcours_move(request, siren: str):
 @login_required
 def signal_list(request):
     signals = scope_queryset(request.actor, Signal.objects.select_related("company", "owner", "commune"))
+    # By default, the signals of one's own territory (perimeter and delegations), as for the company list.
+    whole_network = bool(request.GET.get("tout"))
+    codes = None if whole_network else actor_commune_codes(request.actor)
+    if codes is not None:
+        signals = signals.filter(commune_id__in=codes)
     status = request.GET.get("statut", "ouverts")
     if status == "ouverts":
         signals = signals.filter(status__in=(Signal.Status.NEW, Signal.Status.ACKNOWLEDGED))
@@ -507,6 +517,7 @@ def signal_list(request):
         {
             "page": page,
             "statut": status,
+            "tout": whole_network,
             "handle_form": forms.SignalHandleForm(),
             "handleable": _handleable(request.actor, page),
         },
