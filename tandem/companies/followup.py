@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tandem.companies.models import (
@@ -27,18 +28,19 @@ from tandem.organizations.perms import Actor, can_change, can_create
 
 def company_commune_for(company: Company, owner: Organization | None = None) -> str | None:
     """Where a follow-up object about `company` is placed: an establishment in the owner's perimeter if there
-    is one (active first), otherwise the head office, otherwise any establishment."""
-    establishments = company.establishments.exclude(commune_id=None).order_by(
-        "state", "-is_head_office", "siret"
+    is one (active first), otherwise the head office, otherwise any establishment. One query."""
+    perimeter = Organization.communes.through.objects.filter(
+        organization_id=owner.pk if owner is not None else None, commune_id=OuterRef("commune_id")
     )
-    if owner is not None:
-        inside = (
-            establishments.filter(commune__organizations=owner).values_list("commune_id", flat=True).first()
-        )
-        if inside:
-            return inside
-    head = establishments.filter(is_head_office=True).values_list("commune_id", flat=True).first()
-    return head or establishments.values_list("commune_id", flat=True).first()
+    rows = list(
+        company.establishments.exclude(commune_id=None)
+        .annotate(inside=Exists(perimeter))
+        .order_by("state", "-is_head_office", "siret")
+        .values_list("commune_id", "is_head_office", "inside")
+    )
+    inside = [commune_id for commune_id, _head, is_inside in rows if is_inside]
+    heads = [commune_id for commune_id, is_head, _inside in rows if is_head]
+    return (inside or heads or [row[0] for row in rows] or [None])[0]
 
 
 def _user_of(actor: Actor):
