@@ -367,3 +367,22 @@ def test_a_company_cessation_between_two_vintages(tmp_path):
         "2026-05-31",
     )
     assert str(Company.objects.get(siren=active["siren"]).ceased_on) == "2026-05-31"
+
+
+def test_a_first_load_rebuilds_the_indexes_it_deferred():
+    from django.db import connection
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select tablename, indexdef from pg_indexes where tablename in"
+                " ('companies_establishment', 'companies_company') order by 1, 2"
+            )
+            return cursor.fetchall()
+
+    before = indexes()
+    assert len(before) >= 8
+    sirene_import(path=shared_file(ETAB), actor=SYSTEM)  # empty tables: indexes dropped, then rebuilt
+    assert indexes() == before
+    sirene_import(path=shared_file(UL), actor=SYSTEM)  # companies already there: nothing dropped
+    assert indexes() == before
