@@ -64,6 +64,7 @@ class DbReferential:
             )
         }
         self.epcis = dict(Epci.objects.values_list("siren", "name"))
+        self._shapes: dict = {}  # commune code -> shapely geometry, loaded on demand
 
     def existing_ids(self, table: str) -> set[str]:
         model = MODELS[table]
@@ -74,13 +75,16 @@ class DbReferential:
         present = np.array([p is not None and c in self.communes for c, p in zip(codes, points, strict=True)])
         if not present.any():
             return {}
-        wanted = sorted({codes[i] for i in np.flatnonzero(present)})
-        shapes = {
-            code: shapely.from_geojson(text)
-            for code, text in Commune.objects.filter(pk__in=wanted, geometry__isnull=False)
-            .annotate(text=Cast("geometry", models.TextField()))
-            .values_list("code", "text")
-        }
+        wanted = sorted({codes[i] for i in np.flatnonzero(present)} - set(self._shapes))
+        if wanted:
+            loaded = list(
+                Commune.objects.filter(pk__in=wanted, geometry__isnull=False)
+                .annotate(text=Cast("geometry", models.TextField()))
+                .values_list("code", "text")
+            )
+            parsed = shapely.from_geojson([text for _, text in loaded])
+            self._shapes.update(zip([code for code, _ in loaded], parsed, strict=True))
+        shapes = self._shapes
         rows = [i for i in np.flatnonzero(present) if codes[i] in shapes]
         if not rows:
             return {}
@@ -396,7 +400,7 @@ def _stored_sirens(table: str) -> dict[str, str]:
 # --- diff ----------------------------------------------------------------------------------------------------
 
 
-def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, list[dict]]:
+def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Canonical records of the valid rows, with their geometry columns."""
     valid = ~table.invalid
     values = table.values[valid].reset_index(drop=True)
@@ -406,7 +410,7 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, list[dict]]:
         points = np.asarray(table.points, dtype=object)[valid]
         geometries = np.where(shapely.is_missing(surfaces), points, surfaces)
     if geometries is None:
-        return values, [{} for _ in range(len(values))]
+        return values, land_geometry_columns(np.full(len(values), None, dtype=object))
     # Normalised first: snapping alone may start a ring at another vertex on each pass, and the digest that
     # tells an unchanged geometry must be the same after import → export → import.
     # A one-part multi-geometry (the GeoPackage template's MultiPolygon sites) is its single part.
@@ -421,17 +425,19 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, list[dict]]:
     return values, land_geometry_columns(geometries)
 
 
-def land_geometry_columns(geometries: np.ndarray, grid: float = 1e-5) -> list[dict]:
+def land_geometry_columns(geometries: np.ndarray, grid: float = 1e-5) -> pd.DataFrame:
     """The `GeometryFields` columns of many geometries, vectorised (the core helper's per-geometry
     `set_precision` dominates national imports): coordinates rounded to the 1e-5° grid (~1 m), `make_valid`
     only where rounding broke validity, inner point, bbox, Lambert-93 area, GeoJSON text and its digest."""
     import hashlib
 
-    out = [dict.fromkeys(GEOMETRY_FIELDS, None) | {"geometry_digest": ""} for _ in range(len(geometries))]
+    n = len(geometries)
+    out = {name: np.full(n, None, dtype=object) for name in GEOMETRY_FIELDS}
+    out["geometry_digest"][:] = ""
     present = ~shapely.is_missing(geometries)
     present[present] = ~shapely.is_empty(geometries[present])
     if not present.any():
-        return out
+        return pd.DataFrame(out)
     decimals = int(round(-np.log10(grid)))
     geo = shapely.transform(geometries[present], lambda xy: np.round(xy, decimals))
     invalid = ~shapely.is_valid(geo)
@@ -446,20 +452,15 @@ def land_geometry_columns(geometries: np.ndarray, grid: float = 1e-5) -> list[di
         shapely.transform(geo, lambda xy: np.column_stack(_to_l93().transform(xy[:, 0], xy[:, 1])))
     )
     texts = shapely.to_geojson(geo)
-    for k, i in enumerate(np.flatnonzero(present)):
-        west, south, east, north = bounds[k]
-        out[i] = {
-            "geometry": texts[k],
-            "geometry_digest": hashlib.sha1(texts[k].encode(), usedforsecurity=False).hexdigest(),
-            "centroid_lat": float(ys[k]),
-            "centroid_lon": float(xs[k]),
-            "bbox_west": float(west),
-            "bbox_south": float(south),
-            "bbox_east": float(east),
-            "bbox_north": float(north),
-            "area_ha": round(float(areas[k]) / 10_000, 2),
-        }
-    return out
+    out["geometry"][present] = texts
+    out["geometry_digest"][present] = [
+        hashlib.sha1(t.encode(), usedforsecurity=False).hexdigest() for t in texts
+    ]
+    out["centroid_lat"][present], out["centroid_lon"][present] = ys, xs
+    for k, name in enumerate(("bbox_west", "bbox_south", "bbox_east", "bbox_north")):
+        out[name][present] = bounds[:, k]
+    out["area_ha"][present] = np.round(areas / 10_000, 2)
+    return pd.DataFrame(out)
 
 
 GEOMETRY_FIELDS = (
@@ -517,8 +518,9 @@ def _plan(validation: Validation, owners: dict[str, np.ndarray]) -> dict[str, di
         if existing:
             compare = [*columns, *([link] if link else [])]
             records = values[compare].to_dict("records")
+            digests = geo["geometry_digest"].tolist()
             for i, record in enumerate(records):
-                record[GEOMETRY_KEY] = geo[i].get("geometry_digest", "") or ""
+                record[GEOMETRY_KEY] = digests[i] or ""
                 if points is not None:
                     record[POINT_KEY] = points[i]
                 old = existing.get(ids[i])
@@ -730,22 +732,9 @@ def _frame(name: str, rows: dict, index: list[int], vintages, context: dict) -> 
         out[model._meta.get_field(field_name).attname] = copy_text(
             model._meta.get_field(field_name), values[column]
         )
-    geo = [rows["geo"][i] for i in index]
-    for column in (
-        "geometry",
-        "centroid_lat",
-        "centroid_lon",
-        "bbox_west",
-        "bbox_south",
-        "bbox_east",
-        "bbox_north",
-        "area_ha",
-        "geometry_digest",
-    ):
-        out[column] = [
-            g.get(column) if g.get(column) is not None else (None if column != "geometry_digest" else "")
-            for g in geo
-        ]
+    geo = rows["geo"].iloc[index].reset_index(drop=True)
+    for column in GEOMETRY_FIELDS:
+        out[column] = geo[column].to_numpy(dtype=object)
     if rows["points"] is not None:
         lon_field, lat_field = POINT_FIELDS[name]
         texts = [rows["points"][i] for i in index]
@@ -770,13 +759,12 @@ def _frame(name: str, rows: dict, index: list[int], vintages, context: dict) -> 
     return out
 
 
-def _friches_links(geo: list[dict]):
+def _friches_links(geo: pd.DataFrame):
     """The ZAE (site) and terrain each friche lies in, by its inner point."""
     from tandem.land.models import Site, Terrain
 
     site_ids, terrain_ids = [], []
-    for g in geo:
-        lat, lon = g.get("centroid_lat"), g.get("centroid_lon")
+    for lat, lon in zip(geo["centroid_lat"], geo["centroid_lon"], strict=True):
         found = [None, None]
         if lat is not None:
             point = shapely.points(lon, lat)
@@ -892,16 +880,37 @@ def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
         else:
             frame[f.attname] = ""
         columns.append(f.attname)
-    buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
+    n = len(frame)
+    texts = [_copy_column(frame[column].tolist(), n) for column in columns]
+    data = "".join("\t".join(row) + "\n" for row in zip(*texts, strict=True))
     sql = (
         f"COPY {connection.ops.quote_name(model._meta.db_table)} "
-        f"({', '.join(connection.ops.quote_name(c) for c in columns)}) "
-        "FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        f"({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"
     )
     with connection.cursor() as cursor:
         with cursor.cursor.copy(sql) as copy:
-            copy.write(buffer.getvalue())
+            copy.write(data)
+
+
+_NULL = "\\N"
+_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _copy_column(values: list, n: int) -> list[str]:
+    """One column in COPY's text format: NULL as \\N, backslash, tab and line breaks escaped. Written column
+    by column (with fast paths) because a row-by-row CSV writer dominated national imports."""
+    if all(v is None for v in values):
+        return [_NULL] * n
+    texts = [_NULL if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+    joined = "\x00".join(t for t in texts if t is not _NULL)
+    if any(c in joined for c in _SPECIAL):
+        texts = [
+            t
+            if t == _NULL
+            else t.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+            for t in texts
+        ]
+    return texts
 
 
 # --- rejects ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ The commune and EPCI referential comes in through a small `Referential` protocol
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -195,7 +194,10 @@ def validate(
     return Validation(tables=tables, problems=problems, kind=kind, migration=migration, unreadable=unreadable)
 
 
-_EDGE_SPACES = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+# A value starting or ending with a space, as seen in a column joined with NUL separators.
+_EDGE_MARKS = [f"{sep}{space}" for space in " \t\xa0\r\n" for sep in "\x00"] + [
+    f"{space}\x00" for space in " \t\xa0\r\n"
+]
 
 
 def _key(series: pd.Series) -> pd.Series:
@@ -396,7 +398,12 @@ class _TableChecker:
 
     def strip(self, series: pd.Series, name: str) -> pd.Series:
         # One regular expression over the whole column joined is much faster than stripping every cell.
-        if not _EDGE_SPACES.search("\x00".join(series.tolist())):
+        joined = "\x00".join(series.tolist())
+        if (
+            not any(edge in joined for edge in _EDGE_MARKS)
+            and not joined[:1].isspace()
+            and not joined[-1:].isspace()
+        ):
             return series
         stripped = series.str.strip()
         changed = (stripped != series).to_numpy()
@@ -855,14 +862,14 @@ def _check_sites_territory(tables, referential: Referential, epci_siren: str | N
                     sirens[other].tolist(),
                 )
         if commune_column in table.values:
-            codes = table.values[commune_column]
+            code_list, siren_list = table.values[commune_column].tolist(), sirens.tolist()
+            communes, epcis = referential.communes, referential.epcis
             rows = [
                 i
-                for i in range(len(table))
-                if codes.iat[i] in referential.communes
-                and sirens.iat[i] in referential.epcis
-                and referential.communes[codes.iat[i]].epci_siren not in (None, sirens.iat[i])
+                for i, (code, siren) in enumerate(zip(code_list, siren_list, strict=True))
+                if code in communes and siren in epcis and communes[code].epci_siren not in (None, siren)
             ]
+            codes = table.values[commune_column]
             if rows:
                 problems += _problem(
                     table,
