@@ -307,21 +307,24 @@ class _Importer:
         Building an index once over millions of rows is several times cheaper than updating it row by row.
         The primary key stays (the upsert needs it). DDL is transactional: a failed import restores them.
         """
-        table = {"etablissement": "companies_establishment", "unite_legale": "companies_company"}.get(
-            self.kind
-        )
-        if table is None:
-            return []
-        self.cursor.execute(f"select not exists (select 1 from {table})")  # noqa: S608 (constant table name)
-        if not self.cursor.fetchone()[0]:
+        tables = {
+            "etablissement": ["companies_establishment", "companies_company"],
+            "unite_legale": ["companies_company"],
+        }.get(self.kind, [])
+        empty = []
+        for table in tables:
+            self.cursor.execute(f"select not exists (select 1 from {table})")  # noqa: S608 (constant table name)
+            if self.cursor.fetchone()[0]:
+                empty.append(table)
+        if not empty:
             return []
         # Index DDL is refused while foreign-key checks are pending on the table: run those checks now.
         self.cursor.execute("set constraints all immediate; set constraints all deferred")
         self.cursor.execute(
             "select i.indexname, i.indexdef from pg_indexes i where i.schemaname = current_schema()"
-            " and i.tablename = %s and i.indexname not in (select c.conname from pg_constraint c"
-            " where c.conrelid = %s::regclass)",
-            [table, table],
+            " and i.tablename = any(%s) and i.indexname not in (select c.conname from pg_constraint c"
+            " where c.conrelid::regclass::text = any(%s))",
+            [empty, empty],
         )
         indexes = self.cursor.fetchall()
         for name, _definition in indexes:
