@@ -54,7 +54,12 @@ def establishments_for(
     referents = CompanyAdvisor.objects.filter(
         company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None
     )
-    return qs.annotate(has_referent=Exists(referents)).order_by("company__name", "siret")
+    qs = qs.annotate(has_referent=Exists(referents))
+    if codes is None and not q and not naf:
+        # The whole registry (hundreds of thousands of rows for a region): page through the primary key rather
+        # than sorting every row by name on each page.
+        return qs.order_by("siret")
+    return qs.order_by("company__name", "siret")
 
 
 def company_advisors(actor: Actor, company: Company) -> QuerySet:
