@@ -91,6 +91,10 @@ def _svg_outline(geometry: dict | None, size: int = 220) -> str:
     )
 
 
+def lambert93_xy(lon: float, lat: float) -> tuple[float, float]:
+    return Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(lon, lat)
+
+
 def ecosystem_near(*, lon: float | None, lat: float | None, naf: str, radius_km: float = ECOSYSTEM_RADIUS_KM):
     """Active establishments of the prospect's NAF division within `radius_km` (SIRENE registry), or None when
     the registry holds no establishment at all."""
@@ -100,7 +104,7 @@ def ecosystem_near(*, lon: float | None, lat: float | None, naf: str, radius_km:
         return None
     if lon is None or lat is None or not naf:
         return {"count": 0, "names": []}
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(lon, lat)
+    x, y = lambert93_xy(lon, lat)
     r = radius_km * 1000
     division = naf.replace(".", "")[:2]
     qs = Establishment.objects.filter(

@@ -75,6 +75,16 @@ class Prospect(SharedObject):
     investment_eur = models.DecimalField(
         "investissement (€)", max_digits=14, decimal_places=0, null=True, blank=True
     )
+    public_aid_eur = models.DecimalField(
+        "aides publiques prévues (€)", max_digits=14, decimal_places=0, null=True, blank=True
+    )
+    upstream_naf = models.JSONField(
+        "codes NAF des fournisseurs (amont)", default=list, blank=True, help_text='ex. ["24.10Z", "25"]'
+    )
+    downstream_naf = models.JSONField("codes NAF des clients (aval)", default=list, blank=True)
+    skills = models.JSONField(
+        "métiers recherchés (codes ROME ou familles BMO)", default=list, blank=True, help_text='ex. ["H2913"]'
+    )
     # Calendar
     decision_on = models.DateField("date de décision", null=True, blank=True)
     works_start_on = models.DateField("début des travaux", null=True, blank=True)
@@ -172,3 +182,27 @@ class Proposal(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.candidate} pour {self.prospect}"
+
+
+class Decision(models.Model):
+    """A collective decision on a prospect (who, when, what, why), kept as it was taken."""
+
+    class Outcome(models.TextChoices):
+        SUPPORT = "support", "soutenir le projet"
+        CONDITIONAL = "conditional", "soutenir sous conditions"
+        POSTPONE = "postpone", "ajourner"
+        DECLINE = "decline", "ne pas soutenir"
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField("décision", max_length=12, choices=Outcome.choices)
+    reason = models.TextField("motifs")
+    value_snapshot = models.JSONField("valeur du projet au moment de la décision", default=dict)
+    at = models.DateTimeField("le", auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "décision"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.at:%d/%m/%Y})"

@@ -54,6 +54,10 @@ EDITABLE_FIELDS = (
     "is_relocation",
     "plan_500",
     "weights",
+    "public_aid_eur",
+    "upstream_naf",
+    "downstream_naf",
+    "skills",
 )
 CANDIDATE_MODELS = {"terrain": Terrain, "site": Site, "friche": Friche}
 PROPOSALS_OPEN = (Prospect.Status.RECEIVED, Prospect.Status.SHARED)

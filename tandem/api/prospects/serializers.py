@@ -5,7 +5,7 @@ import math
 from rest_framework import serializers
 
 from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, KIND_NAMES, SEVESO_LEVELS, STATUS_NAMES
-from tandem.prospects.models import Proposal, Prospect, StatusChange
+from tandem.prospects.models import Decision, Proposal, Prospect, StatusChange
 from tandem.territories.models import Epci
 
 
@@ -112,7 +112,15 @@ class MatchingResponseSerializer(serializers.Serializer):
     weights = serializers.DictField(child=serializers.FloatField())
 
 
+class CodeListField(serializers.ListField):
+    child = serializers.RegexField(r"^[0-9A-Z.]{1,8}$")
+
+
 class ProspectSerializer(serializers.ModelSerializer):
+    upstream_naf = CodeListField(required=False, max_length=50)
+    downstream_naf = CodeListField(required=False, max_length=50)
+    skills = CodeListField(required=False, max_length=50)
+    weights = serializers.DictField(child=FiniteFloatField(min_value=0, max_value=1000), required=False)
     preferred_epcis = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Epci.objects.all(), required=False
     )
@@ -162,6 +170,10 @@ class ProspectSerializer(serializers.ModelSerializer):
             "is_relocation",
             "plan_500",
             "weights",
+            "public_aid_eur",
+            "upstream_naf",
+            "downstream_naf",
+            "skills",
             "members",
             "shared_with",
             "created_at",
@@ -230,3 +242,25 @@ class PipelineSerializer(serializers.Serializer):
     by_status = serializers.DictField(child=serializers.IntegerField())
     plan_500 = serializers.IntegerField(allow_null=True)
     by_departement = serializers.DictField(child=serializers.IntegerField())
+
+
+class FigureSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    computation = serializers.CharField()
+
+
+class ValueSerializer(serializers.Serializer):
+    surface_ha = serializers.FloatField()
+    figures = FigureSerializer(many=True)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    proposal = serializers.IntegerField(required=False, allow_null=True, write_only=True, min_value=1)
+
+    class Meta:
+        model = Decision
+        fields = ["id", "outcome", "reason", "proposal", "value_snapshot", "at", "by"]
+        read_only_fields = ["value_snapshot", "at", "by"]

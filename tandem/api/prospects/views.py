@@ -1,7 +1,7 @@
 """Prospects and matching endpoints: thin, through the prospects' selectors, services and permission rules."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -14,7 +14,8 @@ from tandem.core.errors import UserError
 from tandem.organizations.models import Organization
 from tandem.prospects import selectors, services
 from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, SEVESO_LEVELS, MatchingInputError, Requirements
-from tandem.prospects.models import Prospect
+from tandem.prospects.models import Proposal, Prospect
+from tandem.prospects.value import decision_record, project_value
 
 
 def _denied(exc: UserError):
@@ -177,6 +178,44 @@ class ProspectViewSet(
             actor=self.actor, requirements=requirements, region=region
         )
         return Response(_matching_response(ranking, results, False))
+
+    def _proposal_param(self, prospect, value):
+        if value in (None, ""):
+            return None
+        try:
+            return prospect.proposals.get(pk=int(value))
+        except (ValueError, TypeError, Proposal.DoesNotExist) as exc:
+            raise Http404 from exc
+
+    @extend_schema(
+        parameters=[OpenApiParameter("proposal", int, description="proposition (site retenu) à évaluer")],
+        responses=s.ValueSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def value(self, request, pk=None):
+        prospect = self.get_object()
+        proposal = self._proposal_param(prospect, request.query_params.get("proposal"))
+        return Response(project_value(actor=self.actor, prospect=prospect, proposal=proposal))
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.DecisionSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def decisions(self, request, pk=None):
+        prospect = self.get_object()
+        if request.method == "POST":
+            serializer = s.DecisionSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            try:
+                decision_record(
+                    actor=self.actor,
+                    prospect=prospect,
+                    outcome=data["outcome"],
+                    reason=data["reason"],
+                    proposal=self._proposal_param(prospect, data.get("proposal")),
+                )
+            except UserError as exc:
+                _denied(exc)
+        return Response(s.DecisionSerializer(prospect.decisions.select_related("by"), many=True).data)
 
     @extend_schema(request=s.ProposalSerializer, responses=s.ProposalSerializer(many=True))
     @action(detail=True, methods=["get", "post"])

@@ -1,7 +1,7 @@
 from django import forms
 
 from tandem.organizations.models import Organization
-from tandem.prospects.models import Proposal, Prospect
+from tandem.prospects.models import Decision, Proposal, Prospect
 from tandem.territories.models import Epci
 from tandem.www.forms import split_codes
 
@@ -50,6 +50,7 @@ class ProspectForm(forms.ModelForm):
             "origin",
             "is_relocation",
             "plan_500",
+            "public_aid_eur",
         ]
         widgets = {
             "activity": forms.Textarea(attrs={"rows": 2}),
@@ -58,9 +59,22 @@ class ProspectForm(forms.ModelForm):
             "production_start_on": forms.DateInput(attrs={"type": "date"}),
         }
 
+    upstream_naf = forms.CharField(label="Codes NAF des fournisseurs (amont)", required=False)
+    downstream_naf = forms.CharField(label="Codes NAF des clients (aval)", required=False)
+    skills = forms.CharField(label="Métiers recherchés (codes ROME)", required=False)
+
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners if owners is not None else Organization.objects.none()
+
+    def clean_upstream_naf(self):
+        return split_codes(self.cleaned_data["upstream_naf"])
+
+    def clean_downstream_naf(self):
+        return split_codes(self.cleaned_data["downstream_naf"])
+
+    def clean_skills(self):
+        return split_codes(self.cleaned_data["skills"])
 
     def clean_preferred_epcis_codes(self):
         codes = split_codes(self.cleaned_data["preferred_epcis_codes"])
@@ -112,3 +126,8 @@ class ProposalForm(forms.Form):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label="Nouveau statut", choices=Prospect.Status.choices)
     comment = forms.CharField(label="Commentaire", required=False, max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label="Décision", choices=Decision.Outcome.choices)
+    reason = forms.CharField(label="Motifs", widget=forms.Textarea(attrs={"rows": 2}))

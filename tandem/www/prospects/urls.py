@@ -16,6 +16,7 @@ urlpatterns = [
         name="shortlist",
     ),
     path("<int:pk>/statut/", views.prospect_status_view, name="status"),
+    path("<int:pk>/decisions/", views.decision_create_view, name="decide"),
     path("<int:pk>/reponse/", views.prospect_answer_html, name="answer"),
     path("<int:pk>/reponse.pdf", views.prospect_answer_pdf, name="answer_pdf"),
 ]

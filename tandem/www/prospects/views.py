@@ -17,7 +17,8 @@ from tandem.prospects.answer import answer_context, answer_html, answer_pdf
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
-from tandem.www.prospects.forms import ProposalForm, ProspectForm, ShareForm, StatusForm
+from tandem.prospects.value import decision_record, project_value
+from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
 
 
 def _creatable_owners(actor):
@@ -102,6 +103,8 @@ def prospect_detail(request, pk):
     region = None if requirements.epcis else (prospect.owner.region_id or "44")
     ranking, results = selectors.matching_results(actor=actor, requirements=requirements, region=region)
     proposing = _proposing_orgs(actor, prospect)
+    # The value is computed on the first shortlisted site (else the first proposal, else the request).
+    valued = prospect.proposals.filter(shortlisted=True).first() or prospect.proposals.first()
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
     for r in results:
         r["proposed"] = (r["kind"], r["object_id"]) in proposed
@@ -122,6 +125,10 @@ def prospect_detail(request, pk):
             "proposal_form": ProposalForm(organizations=proposing),
             "status_form": StatusForm(initial={"status": prospect.status}),
             "layers": _result_layer(actor, results),
+            "value": project_value(actor=actor, prospect=prospect, proposal=valued),
+            "valued": valued,
+            "decisions": prospect.decisions.select_related("by"),
+            "decision_form": DecisionForm(),
         },
     )
 
@@ -189,6 +196,24 @@ def prospect_status_view(request, pk):
             services.prospect_set_status(actor=request.actor, prospect=prospect, **form.cleaned_data)
         except UserError as exc:
             messages.error(request, exc.message)
+    return redirect("www:prospects:detail", pk=prospect.pk)
+
+
+@login_required
+@require_POST
+def decision_create_view(request, pk):
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="décision")
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        valued = prospect.proposals.filter(shortlisted=True).first() or prospect.proposals.first()
+        try:
+            decision_record(actor=request.actor, prospect=prospect, proposal=valued, **form.cleaned_data)
+        except UserError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Décision enregistrée.")
+    else:
+        messages.error(request, "Décision incomplète : la décision et ses motifs sont obligatoires.")
     return redirect("www:prospects:detail", pk=prospect.pk)
 
 
