@@ -85,3 +85,73 @@ def test_ddt08_imported_whole_with_set_and_apostrophes_normalised_as_warnings():
     again = run([DDT08], sets=SETS)
     assert again.run.status == ImportRun.Status.UNCHANGED and not again.written
     assert Vintage.objects.filter(standard="friches").count() == 8
+
+
+def test_dry_run_reports_without_writing_and_progress_is_reported():
+    steps = []
+    report = run([DDT08], sets=SETS, dry_run=True, progress=lambda percent, label: steps.append(percent))
+    assert report.errors == [] and report.counts["friches"]["added"] == 164
+    assert steps == sorted(steps) and steps[0] == 5 and steps[-1] == 65
+    assert ImportRun.objects.get(pk=report.run.pk).progress_percent == 100
+    assert not Friche.objects.exists() and not Vintage.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_friches_round_trip_import_export_import_gives_identical_records(fmt, tmp_path):
+    from tandem.land.exports import land_export
+
+    run([DDT08], sets=SETS)
+    before = {
+        f.site_id: (f.site_type, f.proprio_nom, f.geompoint_lon, f.geometry_digest)
+        for f in Friche.objects.all()
+    }
+    paths = land_export(
+        actor=Actor.system_actor(), fmt=fmt, output_dir=tmp_path, region_code="44", tables=("friches",)
+    )
+    assert [p.name for p in paths] == [f"friches.{fmt}"]
+    again = run(paths)
+    assert again.errors == [], [str(p) for p in again.errors[:5]]
+    assert again.run.status == ImportRun.Status.UNCHANGED and again.counts["friches"]["unchanged"] == 164
+    after = {
+        f.site_id: (f.site_type, f.proprio_nom, f.geompoint_lon, f.geometry_digest)
+        for f in Friche.objects.all()
+    }
+    assert after == before
+
+
+def test_latin1_semicolon_file_is_detected(tmp_path):
+    text = shared_file(DDT08).read_text(encoding="utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    path = tmp_path / "friches_latin1.csv"
+    with open(path, "w", encoding="cp1252", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+    report = run([path], sets=SETS)
+    assert report.errors == [] and Friche.objects.count() == 164
+    assert (
+        report.run.files[0]["encoding"] == "Latin-1 (Windows-1252)"
+        and report.run.files[0]["delimiter"] == ";"
+    )
+    assert Friche.objects.get(site_id="08008_01").site_nom == "Délaissé ferroviaire d’Amagne-Lucquy"
+
+
+def test_export_land_command_writes_one_file_per_table(tmp_path):
+    from django.core.management import call_command
+
+    run([DDT08], sets=SETS)
+    call_command(
+        "export_land",
+        "--region",
+        "44",
+        "--format",
+        "csv",
+        "--output",
+        str(tmp_path),
+        "--strict",
+        stdout=open(tmp_path / "out.txt", "w"),
+    )  # noqa: SIM115
+    names = sorted(p.name for p in tmp_path.glob("*.csv"))
+    assert names == ["etablissement.csv", "friches.csv", "pole-eco.csv", "site-eco.csv", "terrain-eco.csv"]
+    with open(tmp_path / "friches.csv", encoding="utf-8", newline="") as handle:
+        exported = list(csv.DictReader(handle))
+    assert len(exported) == 164 and list(exported[0])[:3] == ["site_id", "site_nom", "site_type"]
+    assert len(list(exported[0])) == 51  # exactly the 51 columns of CNIG Friches 1.0.6
