@@ -92,7 +92,7 @@ def company_followup(actor: Actor, company: Company) -> dict:
         ),
         "journey": journey,
         "steps": list(journey.steps.select_related("provider").order_by("step")) if journey else [],
-        "signals": scope_queryset(actor, Signal.objects.filter(company=company)).select_related("owner"),
+        "signals": scope_queryset(actor, Signal.objects.filter(company=company)).select_related("owner", "company"),
         "establishments": company.establishments.order_by("state", "-is_head_office", "siret"),
     }
 

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from tandem.companies.followup import exchange_create
+from tandem.companies.followup import exchange_create, need_create
 from tandem.companies.models import (
     CompanyAdvisor,
     Contact,
@@ -319,3 +319,47 @@ def test_an_exchange_shared_with_a_designated_organisation_shows_its_notes_there
     login(client, ctx["region_user"])
     html = client.get(f"/entreprises/{ctx['company'].siren}/").content.decode()
     assert "Cherche un sous-traitant" not in html and f"Échange avec {ctx['sxb'].name} le 02/02/2026" in html
+
+
+def test_company_page_queries_do_not_grow_with_its_history(client, ctx):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a = Actor.for_user(ctx["sxb_user"])
+    company = ctx["company"]
+
+    def add_history(day):
+        exchange_create(
+            actor=a,
+            owner=ctx["sxb"],
+            company=company,
+            kind="call",
+            happened_on=date(2026, 1, day),
+            topic="Point",
+        )
+        need_create(
+            actor=a, owner=ctx["sxb"], company=company, topic="export", title=f"Besoin {day}", assignee=a.user
+        )
+        Signal.objects.create(
+            owner=ctx["sxb"],
+            visibility=Visibility.NETWORK,
+            company=company,
+            commune_id="67482",
+            source="advisor",
+            category="financing",
+            observed_on=date(2026, 1, day),
+        )
+
+    add_history(1)
+    login(client, ctx["sxb_user"])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/entreprises/{company.siren}/").status_code == 200
+        return len(queries)
+
+    before = count()
+    for day in range(2, 8):
+        add_history(day)
+    # Only the per-signal permission check (whether one may handle it) grows, by a bounded amount per signal.
+    assert count() <= before + 6 * 3
