@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tandem.companies.followup import exchange_create, need_create
@@ -322,9 +324,6 @@ def test_an_exchange_shared_with_a_designated_organisation_shows_its_notes_there
 
 
 def test_company_page_queries_do_not_grow_with_its_history(client, ctx):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     a = Actor.for_user(ctx["sxb_user"])
     company = ctx["company"]
 
