@@ -755,7 +755,10 @@ def _frame(name: str, rows: dict, index: list[int], vintages, context: dict) -> 
         }[name]
         out[attname] = parents.astype("Int64").astype(object).where(parents.notna(), None).to_numpy()
     if name == FRICHES:
-        out["site_eco_id"], out["terrain_eco_id"] = _friches_links(geo)
+        site_ids, terrain_ids = _friches_links(geo)
+        # Object arrays: a list of ints and None would become floats (« 412.0 ») in a DataFrame.
+        out["site_eco_id"] = np.array(site_ids, dtype=object)
+        out["terrain_eco_id"] = np.array(terrain_ids, dtype=object)
     return out
 
 

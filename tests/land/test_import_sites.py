@@ -216,3 +216,39 @@ def test_a_contributor_of_another_epci_may_not_import_this_inventory(inventory_d
     assert report.run.status == ImportRun.Status.REFUSED
     assert any("pas le droit d'écrire" in p.message for p in report.errors)
     assert counts() == (0, 0, 0, 0)
+
+
+def test_a_friche_is_linked_to_the_site_and_terrain_it_lies_in(inventory_dir, tmp_path):
+    from tandem.land.models import Friche
+    from tests.land.test_import_friches import SETS
+
+    land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
+    terrain = Terrain.objects.select_related("site_eco").order_by("terr_id")[4]
+    path = tmp_path / "friches.csv"
+    write_rows(
+        path,
+        [
+            {
+                "site_id": f"{terrain.commune_id}_99",
+                "site_nom": "[fictif] Ancienne scierie",
+                "site_type": "friche industrielle",
+                "comm_nom": terrain.site_eco.site_comm_nom,
+                "comm_insee": terrain.commune_id,
+                "geompoint": f"POINT ({terrain.centroid_lon} {terrain.centroid_lat})",
+            },
+            {
+                "site_id": "08105_98",
+                "site_nom": "[fictif] Hors zone",
+                "site_type": "friche commerciale",
+                "comm_nom": "Charleville-Mézières",
+                "comm_insee": "08105",
+                "geompoint": "POINT (4.6 49.6)",
+            },
+        ],
+    )
+    report = land_import(paths=[path], actor=SYSTEM, sets=SETS)
+    assert report.errors == [], [str(p) for p in report.errors]
+    inside = Friche.objects.get(site_id=f"{terrain.commune_id}_99")
+    assert (inside.site_eco_id, inside.terrain_eco_id) == (terrain.site_eco_id, terrain.pk)
+    outside = Friche.objects.get(site_id="08105_98")
+    assert outside.site_eco_id is None and outside.terrain_eco_id is None
