@@ -8,7 +8,9 @@ handful of queries. Surfaces are in hectares (the standard's unit), NAF consumpt
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -53,6 +55,14 @@ TRAJECTORY_YEARS = range(2021, 2031)
 
 def _round(value, digits=2):
     return round(float(value or 0), digits)
+
+
+def label_q(label: str, prefix: str = "") -> Q:
+    """Sites carrying `label` in their `tdm_labels` list (JSON containment on PostgreSQL; the SQLite demo
+    database, which lacks it, matches the label in the stored JSON text)."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{prefix}tdm_labels__contains": [label]})
+    return Q(**{f"{prefix}tdm_labels__icontains": json.dumps(label)[1:-1]})
 
 
 def jobs_expression():
@@ -118,7 +128,7 @@ def site_figures(sites: QuerySet[Site]) -> dict:
         sites=Count("pk"),
         gross_ha=Coalesce(Sum("site_surf_brute"), 0.0),
         usable_declared_ha=Coalesce(Sum("site_surf_utile"), 0.0),
-        labelled_starest=Count("pk", filter=Q(tdm_labels__contains=["STAR'EST"])),
+        labelled_starest=Count("pk", filter=label_q("STAR'EST")),
     )
     row["gross_ha"] = _round(row["gross_ha"])
     row["usable_declared_ha"] = _round(row["usable_declared_ha"])

@@ -226,7 +226,7 @@ def site_list(
     if state:
         sites = sites.filter(site_etat=state)
     if label:
-        sites = sites.filter(tdm_labels__contains=[label])
+        sites = sites.filter(ind.label_q(label))
     if q:
         sites = sites.filter(
             Q(site_nom__icontains=q) | Q(site_id__icontains=q) | Q(site_comm_nom__icontains=q)
