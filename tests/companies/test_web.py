@@ -362,3 +362,35 @@ def test_company_page_queries_do_not_grow_with_its_history(client, ctx):
         add_history(day)
     # Only the per-signal permission check (whether one may handle it) grows, by a bounded amount per signal.
     assert count() <= before + 6 * 3
+
+
+def test_the_region_prepares_a_review_of_an_epci_territory_with_what_it_may_see(client, ctx):
+    late = make_company(communes_of("246700488")[2], name="BESOIN PARTAGE EN RETARD")
+    hidden = make_company(communes_of("246700488")[3], name="BESOIN PRIVE EN RETARD")
+    a = Actor.for_user(ctx["sxb_user"])
+    past = timezone.localdate() - timedelta(days=2)
+    need_create(
+        actor=a,
+        owner=ctx["sxb"],
+        company=late,
+        topic="export",
+        title="Salon",
+        due_on=past,
+        visibility="region",
+    )
+    need_create(actor=a, owner=ctx["sxb"], company=hidden, topic="export", title="Salon", due_on=past)
+    login(client, ctx["region_user"])
+    form = client.get("/entreprises/revues/").content.decode()
+    assert f'value="org:{ctx["sxb"].pk}"' in form
+    client.post(
+        "/entreprises/revues/",
+        {
+            "owner": ctx["region"].pk,
+            "held_on": timezone.localdate().isoformat(),
+            "area": f"org:{ctx['sxb'].pk}",
+            "stall_days": 120,
+        },
+    )
+    review = ProjectReview.objects.get()
+    assert review.area_organization == ctx["sxb"] and review.owner == ctx["region"]
+    assert [(i.rule, i.company_id) for i in review.agenda.all()] == [("need_past_due", late.siren)]

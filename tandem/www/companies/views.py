@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -77,7 +78,7 @@ from tandem.companies.signals_workflow import signal_acknowledge, signal_act, si
 from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import Membership
+from tandem.organizations.models import Membership, Organization
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.territories.models import Perimeter
 from tandem.www.companies import forms
@@ -604,12 +605,17 @@ def provider_list(request):
 # --- project reviews ------------------------------------------------------------------------------------------
 
 
+def _area_organizations(actor):
+    """Organisations whose territory a review may cover: one's own (and delegators), every EPCI and every Maison
+    de Région. The agenda itself only ever holds what the person preparing it may see."""
+    own = writable_owners(actor).values("pk")
+    kinds = [Organization.Kind.EPCI, Organization.Kind.MAISON_REGION]
+    return Organization.objects.filter(Q(pk__in=own) | Q(kind__in=kinds)).exclude(communes=None).distinct()
+
+
 def _review_areas(request):
     actor = request.actor
-    areas = [
-        (f"org:{o.pk}", f"Territoire de {o.name}")
-        for o in writable_owners(actor).exclude(communes=None).distinct()
-    ]
+    areas = [(f"org:{o.pk}", f"Territoire de {o.name}") for o in _area_organizations(actor).order_by("name")]
     areas += [
         (f"perimeter:{p.pk}", f"Périmètre : {p.name}")
         for p in scope_queryset(actor, Perimeter.objects.all()).order_by("name")[:200]
@@ -632,7 +638,7 @@ def review_list(request):
         data = form.cleaned_data
         kind, _, pk = data["area"].partition(":")
         perimeter = Perimeter.objects.filter(pk=pk).first() if kind == "perimeter" else None
-        organization = writable_owners(request.actor).filter(pk=pk).first() if kind == "org" else None
+        organization = _area_organizations(request.actor).filter(pk=pk).first() if kind == "org" else None
         try:
             review = review_create(
                 actor=request.actor,
