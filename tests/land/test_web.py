@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tandem.core.models import AuditEvent
-from tandem.land.models import ImportRun, LabelDecision, Site, Terrain
+from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
 from tandem.organizations.models import Role, Visibility
 from tandem.www.land import views as land_views
 from tests.conftest import shared_file
@@ -195,7 +195,25 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
     page = client.get(response.url).content.decode()
     for column in ("site_identif_date", "site_actu_date", "urba_zaer", "source_nom"):
         assert column in page
-    assert not Site.objects.filter(owner=world["stras"], site_nom__startswith="Friche").exists()
+    assert not Friche.objects.exists()
+    # The same form with the four columns filled for the whole file (« --set »): imported, with warnings.
+    sets = (
+        "site_identif_date=2025-12-15\nsite_actu_date=2025-12-15\nurba_zaer=inconnu\n"
+        "source_nom=DDT des Ardennes, observatoire des friches"
+    )
+    with open(shared_file("real/land/ddt08_ardennes_friches.csv"), "rb") as handle:
+        response = client.post(
+            reverse("www:land:import"), {"files": [handle], "visibility": Visibility.REGION, "sets": sets}
+        )
+    run = ImportRun.objects.latest("pk")
+    assert run.status == ImportRun.Status.DONE and run.options["set"]["urba_zaer"] == "inconnu"
+    assert Friche.objects.count() == 164
+    page = client.get(response.url).content.decode()
+    assert 'id="import-warnings"' in page and "’" in page
+    # The Région (friches shared with it) counts them in the Ardennes.
+    client.force_login(world["region_user"])
+    ardennes = client.get(reverse("www:land:indicators", args=["departement", "08"])).content.decode()
+    assert "164 friche(s)" in ardennes
 
 
 def test_label_workflow_from_the_site_sheet(client, world):
