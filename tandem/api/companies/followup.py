@@ -42,7 +42,9 @@ class ExchangeReadSerializer(serializers.ModelSerializer):
 
 class ExchangeCreateSerializer(serializers.Serializer):
     company = serializers.CharField(max_length=9, help_text="SIREN")
-    owner = serializers.IntegerField(help_text="organisation au nom de laquelle l'échange est consigné")
+    owner = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="organisation au nom de laquelle l'échange est consigné"
+    )
     kind = serializers.ChoiceField(choices=Exchange.Kind.choices)
     happened_on = serializers.DateField()
     topic = serializers.CharField(max_length=200)
