@@ -128,7 +128,10 @@ def main() -> None:
         "target_rows_per_s": 100_000,
         "target_ratio_to_copy": 3,
         "import_max_rss_mb": round(import_rss_mb),
-        "note": "pandas measured on a slice of the same file (first pandas_rows_measured rows)",
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
+        "note": "pandas measured on a slice of the same file (first pandas_rows_measured rows); the machine is "
+        "shared, see load_average_1m_at_end",
     }
     print(json.dumps(figures))
 
