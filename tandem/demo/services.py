@@ -176,3 +176,6 @@ DEMO_EXTENSIONS.append(companies_demo)
 from tandem.land.demo import land_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(land_demo)
+from tandem.prospects.demo import prospects_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(prospects_demo)
