@@ -11,6 +11,7 @@ the visible positions once per visibility scope (organisations, roles, delegatio
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -371,12 +372,20 @@ def terrain_adjacency() -> list[tuple[int, int]]:
     if not len(left):
         return []
     needed = np.unique(np.concatenate([left, right]))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, geometry::text FROM {table} WHERE id = ANY(%s) AND geometry IS NOT NULL",  # noqa: S608
-            [needed.tolist()],
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, geometry::text FROM {table} WHERE id = ANY(%s) AND geometry IS NOT NULL",  # noqa: S608
+                [needed.tolist()],
+            )
+            found = cursor.fetchall()
+    else:  # the embedded SQLite of `make demo`: small inventories, the ORM is fine
+        rows = (
+            Terrain.objects.filter(pk__in=needed.tolist())
+            .exclude(geometry=None)
+            .values_list("pk", "geometry")
         )
-        found = cursor.fetchall()
+        found = [(pk, json.dumps(g)) for pk, g in rows]
     if not found:
         return []
     # One vectorised parse and one projection call for all the geometries (per-geometry calls are 50× slower).
