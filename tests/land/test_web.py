@@ -232,6 +232,18 @@ def test_label_workflow_from_the_site_sheet(client, world):
     )
     site.refresh_from_db()
     assert site.tdm_labels == ["STAR'EST"] and site.tdm_sector_priorities == ["batteries", "hydrogène"]
+    client.force_login(world["contrib"])
+    client.post(
+        reverse("www:land:site_sectors", args=[site.pk]), {"sector_priorities": "batteries, chimie verte"}
+    )
+    site.refresh_from_db()
+    assert site.tdm_sector_priorities == ["batteries", "chimie verte"]
+    client.force_login(world["mulh_user"])
+    assert (
+        client.post(reverse("www:land:site_sectors", args=[site.pk]), {"sector_priorities": "x"}).status_code
+        == 404
+    )
+    client.force_login(world["region_user"])
     listed = client.get(reverse("www:land:site_list"), {"label": "STAR'EST"}).content.decode()
     assert "ZAE du Port Fictif" in listed and "Petite zone artisanale" not in listed
 

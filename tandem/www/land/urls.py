@@ -11,6 +11,7 @@ urlpatterns = [
     path("indicateurs/<str:level>/<str:key>/", views.territory_indicators, name="indicators"),
     path("sites/<int:pk>/", views.site_detail, name="site_detail"),
     path("sites/<int:pk>/label/", views.label_propose_view, name="label_propose"),
+    path("sites/<int:pk>/filieres/", views.site_sectors_view, name="site_sectors"),
     path("terrains/<int:pk>/modifier/", views.terrain_edit, name="terrain_edit"),
     path("labels/", views.label_list, name="labels"),
     path("labels/<int:pk>/decision/", views.label_decide_view, name="label_decide"),

@@ -24,7 +24,7 @@ from tandem.core.models import AuditEvent
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import editable_columns, terrain_record, terrain_update
-from tandem.land.labels import label_decide, label_propose
+from tandem.land.labels import label_decide, label_propose, site_sector_priorities_set
 from tandem.land.models import ImportRun, LabelDecision, Site, Terrain
 from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
@@ -365,6 +365,21 @@ def label_decide_view(request, pk):
             messages.success(request, "Décision enregistrée.")
     else:
         messages.error(request, "Décision incomplète : choisissez et motivez la décision.")
+    return redirect("www:land:site_detail", pk=site.pk)
+
+
+@require_POST
+@login_required
+def site_sectors_view(request, pk):
+    site = get_visible_or_404(request.actor, Site.objects.all(), pk=pk)
+    try:
+        site_sector_priorities_set(
+            actor=request.actor, site=site, sectors=_sectors(request.POST.get("sector_priorities", ""))
+        )
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Filières prioritaires enregistrées.")
     return redirect("www:land:site_detail", pk=site.pk)
 
 
