@@ -2,7 +2,8 @@
 side with `frictionless validate` of the same files against the strict schemas.
 
 Generates (tandem.land.generate, deterministic, clearly fictitious « [fictif] », standard-conforming) 30,000
-sites, 150,000 terrains, 60,000 établissements and their 6,000 poles, in real communes of every EPCI of France,
+sites, 150,000 terrains, 60,000 établissements and their poles (about 5 sites each, never across two EPCI), in
+real communes of every EPCI of France,
 writes the four CNIG CSV files, then measures:
 - `total_s`: `land_import` (the service behind `tandem import_land`) — reading, validation of every cell
   against the strict schemas (types, required, enumerations, patterns, identifiers), the links between tables,

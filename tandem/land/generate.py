@@ -85,6 +85,8 @@ def generate_inventory(
     """Rows (standard column -> text) of the four tables. Sites are spread over `communes` in order, several
     per commune when there are fewer communes than sites; terrains split their site in strips."""
     rng = random.Random(seed)
+    # EPCI by EPCI, so that the sites of a pole (consecutive sites) belong to one EPCI.
+    communes = sorted(communes, key=lambda p: (p.epci_siren, p.code))
     tables: dict[str, list[dict]] = {t: [] for t in SITES_ECONOMIQUES}
     per_commune: dict[str, int] = {}
     pole_rows: dict[str, dict] = {}
