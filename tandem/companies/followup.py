@@ -23,7 +23,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization, Visibility
-from tandem.organizations.perms import Actor, can_change, can_create
+from tandem.organizations.perms import Actor, can_change, can_create, can_share
 
 
 def company_commune_for(company: Company, owner: Organization | None = None) -> str | None:
@@ -237,6 +237,45 @@ def exchange_create(
         notes=notes,
         author=_user_of(actor),
     )
+
+
+def exchange_update(
+    *,
+    actor: Actor,
+    exchange: Exchange,
+    topic: str | None = None,
+    notes: str | None = None,
+    visibility: str | None = None,
+    shared_with=None,
+) -> Exchange:
+    """Correct an exchange, or share its notes later (only its organisation decides who reads them)."""
+    _require_change(actor, exchange)
+    changed = []
+    if topic is not None and topic != exchange.topic:
+        if not topic.strip():
+            raise UserError("Le sujet est vide.")
+        exchange.topic, changed = topic, [*changed, "topic"]
+    if notes is not None and notes != exchange.notes:
+        exchange.notes, changed = notes, [*changed, "notes"]
+    sharing = visibility is not None and visibility != exchange.visibility
+    new_shared = None if shared_with is None else {o.pk for o in shared_with}
+    if new_shared is not None and new_shared != set(exchange.shared_with.values_list("pk", flat=True)):
+        sharing = True
+    if sharing and not can_share(actor, exchange):
+        raise UserError("Seule l'organisation qui a consigné l'échange décide avec qui il est partagé.")
+    if visibility is not None and visibility != exchange.visibility:
+        if visibility not in Visibility.values:
+            raise UserError(f"Visibilité inconnue : « {visibility} ».")
+        exchange.visibility, changed = visibility, [*changed, "visibility"]
+    if changed:
+        exchange.save(update_fields=[*changed, "updated_at"])
+    if new_shared is not None and sharing:
+        exchange.shared_with.set(shared_with)
+        changed.append("shared_with")
+    if changed:
+        # Field names only: the notes themselves stay out of the audit log.
+        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=exchange, details={"fields": changed})
+    return exchange
 
 
 # --- needs and reminders ---------------------------------------------------------------------------------------

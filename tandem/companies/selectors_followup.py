@@ -92,7 +92,9 @@ def company_followup(actor: Actor, company: Company) -> dict:
         ),
         "journey": journey,
         "steps": list(journey.steps.select_related("provider").order_by("step")) if journey else [],
-        "signals": scope_queryset(actor, Signal.objects.filter(company=company)).select_related("owner", "company"),
+        "signals": scope_queryset(actor, Signal.objects.filter(company=company)).select_related(
+            "owner", "company"
+        ),
         "establishments": company.establishments.order_by("state", "-is_head_office", "siret"),
     }
 
@@ -105,6 +107,7 @@ class TimelineEvent:
     organization: str = ""
     detail: str = ""  # only what the actor may read (never another organisation's private notes)
     private: bool = False  # true when the actor sees that it happened, not its content
+    exchange_id: int | None = None  # set on the exchanges the actor may read (for editing and sharing)
 
 
 def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
@@ -130,6 +133,7 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
                     f"{ex.get_kind_display().capitalize()} avec {ex.owner.name}{author} le {when} : {ex.topic}",
                     ex.owner.name,
                     ex.notes,
+                    exchange_id=ex.pk,
                 )
             )
         else:

@@ -13,6 +13,7 @@ from tandem.companies.followup import (
     contact_delete,
     current_referent,
     exchange_create,
+    exchange_update,
     need_create,
     need_status_set,
     project_answer,
@@ -293,3 +294,25 @@ def test_epci_lists_the_establishments_of_its_perimeter_only(world):
     assert [e.siret for e in establishments_for(actor(world["sxb_user"]), q=world["company"].siren)] == [
         world["company"].siren + "00011"
     ]
+
+
+def test_exchange_shared_later_by_its_organisation_only(world):
+    ex = exchange_create(
+        actor=actor(world["sxb_user"]),
+        owner=world["strasbourg"],
+        company=world["company"],
+        kind="meeting",
+        happened_on=date(2026, 1, 6),
+        topic="Export",
+        notes="Vise l'Allemagne",
+    )
+    # The agency may correct it through its delegation, but not decide who reads it.
+    exchange_update(actor=actor(world["agence_user"]), exchange=ex, topic="Export vers l'Allemagne")
+    with pytest.raises(UserError, match="décide"):
+        exchange_update(actor=actor(world["agence_user"]), exchange=ex, visibility=Visibility.NETWORK)
+    with pytest.raises(UserError):
+        exchange_update(actor=actor(world["mul_user"]), exchange=ex, notes="x")
+    exchange_update(actor=actor(world["sxb_user"]), exchange=ex, shared_with=[world["mulhouse"]])
+    assert scope_queryset(actor(world["mul_user"]), Exchange.objects.all()).get() == ex
+    event = AuditEvent.objects.filter(object_type="companies.exchange", action="update").first()
+    assert event.details == {"fields": ["shared_with"]} and "Allemagne" not in str(event.details)

@@ -394,3 +394,28 @@ def test_the_region_prepares_a_review_of_an_epci_territory_with_what_it_may_see(
     review = ProjectReview.objects.get()
     assert review.area_organization == ctx["sxb"] and review.owner == ctx["region"]
     assert [(i.rule, i.company_id) for i in review.agenda.all()] == [("need_past_due", late.siren)]
+
+
+def test_exchange_edit_page_shares_notes_later(client, ctx):
+    ex = exchange_create(
+        actor=Actor.for_user(ctx["sxb_user"]),
+        owner=ctx["sxb"],
+        company=ctx["company"],
+        kind="call",
+        happened_on=date(2026, 1, 6),
+        topic="Export",
+        notes=PRIVATE_NOTE,
+    )
+    url = f"/entreprises/{ctx['company'].siren}/echanges/{ex.pk}/"
+    login(client, ctx["mul_user"])
+    assert client.get(url).status_code == 404
+    client.logout()
+    login(client, ctx["sxb_user"])
+    assert url in client.get(f"/entreprises/{ctx['company'].siren}/").content.decode()
+    page = client.get(url).content.decode()
+    assert "Export" in page and "!!MISSING" not in page
+    response = client.post(url, {"topic": "Export", "notes": PRIVATE_NOTE, "visibility": "region"})
+    assert response.status_code == 302
+    client.logout()
+    login(client, ctx["region_user"])
+    assert PRIVATE_NOTE in client.get(f"/entreprises/{ctx['company'].siren}/").content.decode()

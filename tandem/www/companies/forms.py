@@ -70,6 +70,11 @@ class ExchangeForm(OwnerForm, SharingMixin):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class ExchangeEditForm(SharingMixin):
+    topic = forms.CharField(label="Sujet", max_length=200)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class NeedForm(OwnerForm, SharingMixin):
     topic = forms.ChoiceField(label="Thème", choices=Need.Topic.choices)
     title = forms.CharField(label="Intitulé", max_length=200)

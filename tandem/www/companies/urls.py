@@ -20,6 +20,7 @@ urlpatterns = [
     path("<str:siren>/referent/", views.become_referent, name="become_referent"),
     path("<str:siren>/conseillers/", views.advisor_add, name="advisor_add"),
     path("<str:siren>/echanges/", views.exchange_add, name="exchange_add"),
+    path("<str:siren>/echanges/<int:pk>/", views.exchange_edit, name="exchange_edit"),
     path("<str:siren>/besoins/", views.need_add, name="need_add"),
     path("<str:siren>/besoins/<int:pk>/statut/", views.need_status, name="need_status"),
     path("<str:siren>/projets/", views.project_add, name="project_add"),

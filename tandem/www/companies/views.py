@@ -23,6 +23,7 @@ from tandem.companies.followup import (
     contact_create,
     contact_delete,
     exchange_create,
+    exchange_update,
     need_create,
     need_status_set,
     project_answer,
@@ -37,6 +38,7 @@ from tandem.companies.models import (
     CompanyAdvisor,
     CompanyProject,
     Contact,
+    Exchange,
     Need,
     ParcoursJourney,
     ParcoursStep,
@@ -314,6 +316,33 @@ def _simple_create(request, siren, form_class, service, message, **extra):
 @login_required
 def exchange_add(request, siren: str):
     return _simple_create(request, siren, forms.ExchangeForm, exchange_create, "Échange enregistré.")
+
+
+@login_required
+def exchange_edit(request, siren: str, pk: int):
+    company = _company(siren)
+    exchange = get_visible_or_404(request.actor, Exchange.objects.filter(company=company), pk=pk)
+    if not can_change(request.actor, exchange):
+        raise Http404
+    initial = {
+        "topic": exchange.topic,
+        "notes": exchange.notes,
+        "visibility": exchange.visibility,
+        "shared_with": list(exchange.shared_with.all()),
+    }
+    form = forms.ExchangeEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exchange_update(actor=request.actor, exchange=exchange, **form.cleaned_data)
+        except UserError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, company, "Échange modifié.")
+    return render(
+        request,
+        "www/companies/exchange_form.html",
+        {"company": company, "exchange": exchange, "form": form},
+    )
 
 
 @require_POST
