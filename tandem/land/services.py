@@ -374,7 +374,7 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
                     + (f" dans la commune {key[1]}" if key[1] else ""),
                 )
         owners[table_name] = owner_ids
-    report.problems.extend(p for t in tables.values() for p in getattr(t, "_late_problems", []))
+    report.problems.extend(p for t in tables.values() for p in t.late_problems)
     return owners
 
 
@@ -386,9 +386,7 @@ def _reject(table: ValidatedTable, i: int, column, message: str) -> None:
     problem = Problem(table.source, int(table.lines[i]), column, message)
     table.invalid[i] = True
     table.row_problems.setdefault(int(i), []).append(problem)
-    if not hasattr(table, "_late_problems"):
-        table._late_problems = []
-    table._late_problems.append(problem)
+    table.late_problems.append(problem)
 
 
 def _stored_sirens(table: str) -> dict[str, str]:

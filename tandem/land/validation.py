@@ -68,6 +68,7 @@ class ValidatedTable:
     invalid: np.ndarray | None = None  # bool per row
     row_problems: dict[int, list[Problem]] = field(default_factory=dict)
     raw: pd.DataFrame | None = None  # the row as read (for the rejects file)
+    late_problems: list[Problem] = field(default_factory=list)  # found after validation (owners, rights)
     version: str = ""
 
     def __len__(self) -> int:
@@ -105,9 +106,8 @@ def guess_table(raw: RawTable) -> str | None:
     names = {c.strip().lower() for c in raw.frame.columns}
     if "siret" in names:
         return "etablissement"
-    if "terr_id" in names and "terr_surf_brute" in names | {"terr_surf_brute"} and "siret" not in names:
-        if "terr_stade_comm" in names or "terr_surf_brute" in names or "site_id" in names:
-            return "terrain-eco"
+    if "terr_id" in names and names & {"terr_stade_comm", "terr_surf_brute", "site_id"}:
+        return "terrain-eco"
     if "pole_id" in names and "pole_nom" in names:
         return "pole-eco"
     site_eco_marks = {"site_vocadomi", "site_etat", "site_epci_siren", "site_surf_brute", "site_geomsurf"}
@@ -597,9 +597,19 @@ class _TableChecker:
                 is_point = shapely.get_type_id(layer) == 0
                 points = np.where(is_point & shapely.is_missing(points), layer, points)
                 surfaces = np.where(~is_point & shapely.is_missing(surfaces), layer, surfaces)
-            required = shapely.is_missing(points)
-            if required.any() and "geompoint" in out:
-                pass  # the missing value was already reported as required
+            no_point = shapely.is_missing(points) & ~shapely.is_missing(surfaces)
+            if no_point.any():
+                self.cell(
+                    no_point,
+                    "geompoint",
+                    "point absent : point intérieur de la surface utilisé",
+                    level="warning",
+                )
+                points = np.where(
+                    no_point, shapely.point_on_surface(np.where(no_point, surfaces, None)), points
+                )
+            if spatial and (nothing := shapely.is_missing(points)).any():
+                self.cell(nothing, "geompoint", "géométrie manquante (ni point ni surface)")
             return surfaces, points
         if spatial:
             geometries = self._layer_geometries()
