@@ -71,6 +71,34 @@ def journey_rows(journeys) -> Iterable[list]:
         ]
 
 
+NEED_HEADERS = [
+    "siren",
+    "denomination",
+    "theme",
+    "intitule",
+    "statut",
+    "responsable",
+    "echeance",
+    "commune",
+    "organisation",
+]
+
+
+def need_rows(needs) -> Iterable[list]:
+    for n in needs.select_related("company", "owner", "assignee", "commune"):
+        yield [
+            n.company_id,
+            n.company.display_name,
+            n.get_topic_display(),
+            n.title,
+            n.get_status_display(),
+            (n.assignee.get_full_name() or n.assignee.username) if n.assignee else "",
+            n.due_on.isoformat() if n.due_on else "",
+            n.commune.name if n.commune else "",
+            n.owner.name,
+        ]
+
+
 AGENDA_HEADERS = ["rubrique", "siren", "denomination", "objet", "date"]
 
 
@@ -104,9 +132,11 @@ __all__ = [
     "AGENDA_HEADERS",
     "ESTABLISHMENT_HEADERS",
     "JOURNEY_HEADERS",
+    "NEED_HEADERS",
     "agenda_rows",
     "establishment_rows",
     "journey_rows",
+    "need_rows",
     "to_csv",
     "to_xlsx",
 ]

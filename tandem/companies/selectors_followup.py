@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from tandem.companies.models import (
     Company,
@@ -228,3 +229,17 @@ def reminders_due(actor: Actor, *, on: date) -> QuerySet:
     return scope_queryset(
         actor, Reminder.objects.filter(assignee=actor.user, done_at=None, remind_on__lte=on)
     )
+
+
+def needs_for(actor: Actor, *, status: str = "ouverts", whole_network: bool = False) -> QuerySet:
+    """Needs `actor` may see, in their territory unless `whole_network`; open ones (« ouverts »), overdue ones
+    (« en retard ») or all (« tous »); soonest due first."""
+    needs = scope_queryset(actor, Need.objects.select_related("company", "owner", "assignee"))
+    codes = None if whole_network else actor_commune_codes(actor)
+    if codes is not None:
+        needs = needs.filter(commune_id__in=codes)
+    if status in ("ouverts", "en-retard"):
+        needs = needs.filter(status__in=Need.OPEN_STATUSES)
+    if status == "en-retard":
+        needs = needs.filter(due_on__lt=timezone.localdate())
+    return needs.order_by(F("due_on").asc(nulls_last=True), "pk")

@@ -2,11 +2,13 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from tandem.companies.followup import need_create
 from tandem.companies.parcours import parcours_step_move
 from tandem.core.models import AuditEvent
 from tandem.organizations.perms import Actor
@@ -85,3 +87,35 @@ def test_parcours_export_lists_only_visible_journeys(client, ctx):
     client.logout()
     client.login(username=ctx["mul_user"].username, password=PASSWORD)
     assert len(_csv(client.get("/entreprises/parcours/export.csv"))) == 1
+
+
+def test_needs_page_and_export_follow_the_territory_and_the_status(client, ctx):
+    a = Actor.for_user(ctx["sxb_user"])
+    late = need_create(
+        actor=a,
+        owner=ctx["sxb"],
+        company=ctx["rhin"],
+        topic="financing",
+        title="Prêt en retard",
+        due_on=timezone.localdate() - timedelta(days=3),
+        visibility="network",
+    )
+    need_create(
+        actor=a,
+        owner=ctx["sxb"],
+        company=ctx["rhin"],
+        topic="export",
+        title="Salon à venir",
+        due_on=timezone.localdate() + timedelta(days=30),
+    )
+    client.login(username=ctx["sxb_user"].username, password=PASSWORD)
+    html = client.get("/entreprises/besoins/?statut=en-retard").content.decode()
+    assert f'data-need="{late.pk}"' in html and "Salon à venir" not in html and "en retard" in html
+    assert "!!MISSING" not in html
+    rows = _csv(client.get("/entreprises/besoins/export.csv"))
+    assert [r[3] for r in rows[1:]] == ["Prêt en retard", "Salon à venir"]
+    client.logout()
+    client.login(username=ctx["mul_user"].username, password=PASSWORD)
+    assert len(_csv(client.get("/entreprises/besoins/export.csv"))) == 1
+    rows = _csv(client.get("/entreprises/besoins/export.csv?tout=1"))
+    assert [r[3] for r in rows[1:]] == ["Prêt en retard"]  # shared with the network; the other stays private

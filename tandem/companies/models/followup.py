@@ -10,6 +10,7 @@ organisation unless shared; the timeline still shows other organisations' exchan
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from tandem.companies.models.registry import Company
 from tandem.organizations.models import Organization, SharedObject
@@ -185,6 +186,14 @@ class Need(CompanyFollowUp):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.company_id})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status in self.OPEN_STATUSES
+            and self.due_on is not None
+            and self.due_on < timezone.localdate()
+        )
 
 
 class Reminder(CompanyFollowUp):

@@ -74,6 +74,7 @@ from tandem.companies.selectors_followup import (
     company_followup,
     company_timeline,
     establishments_for,
+    needs_for,
     reminders_due,
 )
 from tandem.companies.signals_workflow import signal_acknowledge, signal_act, signal_dismiss
@@ -524,6 +525,46 @@ def parcours_move(request, siren: str):
     except UserError as exc:
         return _fail(request, company, exc)
     return _done(request, company, "Parcours de Transformation mis à jour.")
+
+
+# --- needs across companies -----------------------------------------------------------------------------------
+
+
+def _needs(request):
+    return needs_for(
+        request.actor,
+        status=request.GET.get("statut", "ouverts"),
+        whole_network=bool(request.GET.get("tout")),
+    )
+
+
+@login_required
+def need_list(request):
+    page = Paginator(_needs(request), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "www/companies/needs.html",
+        {
+            "page": page,
+            "statut": request.GET.get("statut", "ouverts"),
+            "tout": bool(request.GET.get("tout")),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def need_export(request, fmt: str):
+    needs = _needs(request)
+    return _export(
+        request,
+        headers=exports.NEED_HEADERS,
+        rows=exports.need_rows(needs),
+        name="besoins",
+        fmt=fmt,
+        object_type="companies.need",
+        count=needs.count(),
+    )
 
 
 # --- signals --------------------------------------------------------------------------------------------------
