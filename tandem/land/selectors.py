@@ -335,14 +335,19 @@ MAX_FEATURES = 5000
 
 
 def map_layers(
-    actor: Actor, *, sites: QuerySet[Site] | None = None, territory: Territory | None = None, today=None
+    actor: Actor,
+    *,
+    sites: QuerySet[Site] | None = None,
+    territory: Territory | None = None,
+    friches: QuerySet[Friche] | None = None,
+    today=None,
 ) -> dict:
     """GeoJSON layers `sites`, `terrains` and `friches` for the map, terrains coloured by availability.
 
     Popups only carry public fields (never the personal ones)."""
     site_qs = sites if sites is not None else sites_visible(actor)
     terrain_qs = terrains_visible(actor).filter(site_eco__in=site_qs.values("pk"))
-    friche_qs = friches_visible(actor)
+    friche_qs = friches_visible(actor) if friches is None else scope_queryset(actor, friches)
     if territory is not None:
         site_qs = site_qs.filter(territory.commune_q())
         terrain_qs = terrain_qs.filter(territory.commune_q())

@@ -3,6 +3,7 @@ terrain editing with the importer's validation, the import page and its report, 
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -254,6 +255,8 @@ def test_dashboard_and_indicator_pages(client, world):
     text = board.content.decode()
     assert 'data-figure="region-available-ha">5,5 ha<' in text
     assert "<svg" in text and f'data-code="{STRASBOURG}"' in text and f'data-code="{MULHOUSE}"' not in text
+    # SVG coordinates are plain numbers (not French-formatted), so the bars are drawn.
+    assert re.search(r'<rect x="0(\.0)?" y="2" width="\d+(\.\d+)?" height="16" fill="#18753c">', text)
     layers = board.context["layers"]
     assert len(layers["terrains"]["features"]) == 3 and len(layers["epcis"]["features"]) == 1
     page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()

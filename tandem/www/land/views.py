@@ -25,7 +25,7 @@ from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import editable_columns, terrain_record, terrain_update
 from tandem.land.labels import label_decide, label_propose, site_sector_priorities_set
-from tandem.land.models import ImportRun, LabelDecision, Site, Terrain
+from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
 from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
 from tandem.land.services import land_import
@@ -116,7 +116,11 @@ def site_detail(request, pk):
     site = context["site"]
     context.update(
         {
-            "layers": sel.map_layers(request.actor, sites=Site.objects.filter(pk=site.pk)),
+            "layers": sel.map_layers(
+                request.actor,
+                sites=Site.objects.filter(pk=site.pk),
+                friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
+            ),
             "can_edit": can_change(request.actor, site),
             "can_propose": can_propose_label(request.actor, site),
             "can_decide": can_decide_label(request.actor),
@@ -140,9 +144,15 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
             or f.name.startswith(("bbox_", "centroid_"))
         ):
             continue
-        value = getattr(obj, f.attname)
+        value = getattr(obj, f.name if f.is_relation else f.attname)
         if value in (None, "", []):
             continue
+        if isinstance(value, bool):
+            value = "oui" if value else "non"
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif f.choices:
+            value = getattr(obj, f"get_{f.name}_display")()
         rows.append((f"{f.verbose_name} ({f.name})", value))
     return rows
 

@@ -56,7 +56,11 @@
     if (!data || !data.features || !data.features.length) { return; }
     var layer = L.geoJSON(data, {
       style: style(name),
-      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, style(name)(f)); },
+      pointToLayer: function (f, latlng) {
+        var s = style(name)(f);
+        s.radius = 5;
+        return L.circleMarker(latlng, s);
+      },
       onEachFeature: function (f, l) { l.bindPopup(popup(f)); }
     });
     layer.eachLayer(function (l) { if (l.getElement) { l.options.className = "layer-" + name; } });
