@@ -444,6 +444,28 @@ class _TableChecker:
                 self.cell(bad, name, "année attendue (AAAA)", series[bad].tolist())
         elif kind == "date":
             series = self.check_date(series, name, present)
+        if "minimum" in spec or "maximum" in spec:
+            numbers = pd.to_numeric(series.where(present, None), errors="coerce").to_numpy(dtype=float)
+            low, high = spec.get("minimum", -np.inf), spec.get("maximum", np.inf)
+            bad = present & np.isfinite(numbers) & ((numbers < low) | (numbers > high))
+            if bad.any():
+                self.cell(
+                    bad, name, f"valeur hors des bornes du standard [{low} ; {high}]", series[bad].tolist()
+                )
+        if "minLength" in spec or "maxLength" in spec:
+            lengths = series.str.len().to_numpy()
+            bad = present & ((lengths < spec.get("minLength", 0)) | (lengths > spec.get("maxLength", np.inf)))
+            if bad.any():
+                self.cell(bad, name, "longueur hors des bornes du standard", series[bad].tolist())
+        if spec.get("unique"):
+            duplicated = present & series.duplicated(keep="first").to_numpy()
+            if duplicated.any():
+                self.cell(
+                    duplicated,
+                    name,
+                    "valeur en double (unicité exigée par le standard)",
+                    series[duplicated].tolist(),
+                )
         if spec.get("pattern"):
             matches = series.str.fullmatch(spec["pattern"]).fillna(False).to_numpy(dtype=bool)
             bad = present & ~matches

@@ -82,3 +82,28 @@ def test_extensions_are_model_fields_of_sites_and_terrains_and_documented():
         assert f"`{name}`" in doc, name
     declared = {f.name for f in land.SiteSelectionExtensions._meta.get_fields()}
     assert declared == {name for name, *_ in land.EXTENSIONS}
+
+
+def test_generic_constraints_of_a_schema_are_enforced():
+    """min/max, lengths and uniqueness: none of the CNIG tables uses them today, a future version may."""
+    import numpy as np
+    import pandas as pd
+
+    from tandem.land.io import RawTable
+    from tandem.land.validation import _TableChecker
+
+    raw = RawTable(
+        source="t.csv",
+        frame=pd.DataFrame({"v": ["5", "-1", "5", "abcdef"]}),
+        lines=np.arange(2, 6),
+        format="csv",
+    )
+    checker = _TableChecker(raw, "pole-eco", {}, set(), referential=None)
+    spec = {"name": "v", "type": "string", "minimum": 0, "maxLength": 3, "unique": True}
+    checker.check_column(raw.frame["v"], spec)
+    found = sorted((p.line, p.message) for p in checker.problems)
+    assert found == [
+        (3, "valeur hors des bornes du standard [0 ; inf]"),
+        (4, "valeur en double (unicité exigée par le standard)"),
+        (5, "longueur hors des bornes du standard"),
+    ]
