@@ -34,6 +34,7 @@ from tandem.core.errors import Problem, UserError
 from tandem.core.models import AuditEvent
 
 CHUNK_BYTES = 16 * 1024 * 1024
+MAX_LINES_IN_A_FIELD = 100
 MAX_PROBLEMS_KEPT = 1000
 SIRENE_SOURCE = "INSEE, base SIRENE des entreprises et de leurs établissements (stock)"
 SIRENE_LICENCE = "Licence Ouverte / Etalab 2.0"
@@ -109,11 +110,15 @@ def _chunks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
                 return
             if not data.endswith(b"\n"):
                 data += handle.readline()
-            while data.count(b'"') % 2:  # a quoted field spans lines: keep reading to its end
+            extra = 0
+            # A quoted field spans lines: keep reading to its end, but not forever (a stray quote would
+            # otherwise pull the rest of the file into memory; that chunk then goes row by row).
+            while data.count(b'"') % 2 and extra < MAX_LINES_IN_A_FIELD:
                 more = handle.readline()
                 if not more:
                     break
                 data += more
+                extra += 1
             yield line, data
             line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
@@ -379,11 +384,16 @@ class _Importer:
             numbers.append(number)
         out = io.StringIO()
         writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
-        reader = csv.reader(good_lines, delimiter=self.delimiter)
         expected = len(self.header)
-        for row in reader:
+        # Here each physical line is one row, so that a stray quote costs its own line only (INSEE's files
+        # have no line breaks inside fields).
+        for text, number in zip(good_lines, numbers, strict=True):
             self.rows_read += 1
-            number = numbers[min(reader.line_num, len(numbers)) - 1]
+            try:
+                row = next(csv.reader([text.rstrip("\r\n")], delimiter=self.delimiter, strict=True))
+            except csv.Error:
+                self._problem(number, None, "guillemets mal placés (structure de ligne invalide)")
+                continue
             if len(row) != expected:
                 self._problem(
                     number, None, f"{len(row)} champs au lieu de {expected} (structure de ligne invalide)"

@@ -288,6 +288,7 @@ def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_
     extra = [
         ("000000001,00001," + ",".join([""] * (header_width - 3)) + "\n").encode(),  # line 301: 52 fields
         b"\xff\xfe broken bytes\n",  # line 302: not UTF-8
+        ('000000002,"00002,' + ",".join([""] * (header_width - 2)) + "\n").encode(),  # line 303: stray quote
     ]
     path = rewrite(ETAB, tmp_path, changes=changes, extra_lines=extra)
     result = sirene_import(path=path, actor=SYSTEM)
@@ -299,11 +300,12 @@ def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_
         (31, "nic"),
         (301, ""),
         (302, ""),
+        (303, ""),
     ]
     assert "stock.csv, ligne 11, champ « dateCreationEtablissement » : date AAAA-MM-JJ attendue" in str(
         next(p for p in result.problems if p.line == 11)
     )
-    assert (run.rows_read, run.rows_rejected, run.created) == (301, 5, 296)
+    assert (run.rows_read, run.rows_rejected, run.created) == (302, 6, 296)
     bad = {rows[i]["siret"] for i in (9, 19, 29)}
     assert set(Establishment.objects.values_list("siret", flat=True)) == {r["siret"] for r in rows} - bad
     assert run.problems[0]["line"] == 11
