@@ -13,8 +13,9 @@ from decimal import Decimal
 from django.db import transaction
 
 from tandem.companies.followup import advisor_assign, exchange_create, need_create, project_create
-from tandem.companies.models import Company, Establishment, Signal, SolutionProvider
+from tandem.companies.models import Company, Establishment, ProjectReview, Signal, SolutionProvider
 from tandem.companies.parcours import parcours_step_move
+from tandem.companies.reviews import review_create
 from tandem.organizations.models import Membership, Organization, Role, Visibility
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
@@ -70,7 +71,7 @@ def companies_demo(*, rng: random.Random, organizations: list[Organization], sca
         )[0]
         for domain, name, services in PROVIDERS
     ]
-    created = {"companies": 0, "establishments": 0, "exchanges": 0, "journeys": 0, "signals": 0}
+    created = {"companies": 0, "establishments": 0, "exchanges": 0, "journeys": 0, "signals": 0, "reviews": 0}
     per_epci = COMPANIES_PER_EPCI.get(scale, 1)
     for index, org in enumerate(organizations):
         communes = list(
@@ -215,4 +216,16 @@ def companies_demo(*, rng: random.Random, organizations: list[Organization], sca
                     created_by=advisor,
                 )
                 created["signals"] += 1
+    # One prepared project review per demo EPCI, its agenda built from the data above.
+    if scale == "demo":
+        for org in organizations:
+            if not ProjectReview.objects.filter(owner=org, area_organization=org).exists():
+                review_create(
+                    actor=system,
+                    owner=org,
+                    organization=org,
+                    held_on=today,
+                    title=f"Revue de projets (démo) — {org.name}",
+                )
+                created["reviews"] += 1
     return created

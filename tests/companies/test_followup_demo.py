@@ -9,6 +9,7 @@ from tandem.companies.models import (
     Establishment,
     Exchange,
     ParcoursJourney,
+    ProjectReview,
     SolutionProvider,
 )
 from tandem.companies.nomenclatures import naf_label
@@ -31,6 +32,15 @@ def test_demo_companies_are_fictitious_real_naf_and_idempotent():
     assert Exchange.objects.count() == created["exchanges"] > 0
     assert ParcoursJourney.objects.count() == created["journeys"] > 20
     assert SolutionProvider.objects.filter(is_demo=True).count() == 5
+    assert created["reviews"] == 4
+    assert ProjectReview.objects.filter(agenda__isnull=False).distinct().count() == 4
     again = demo_generate(scale="demo").extensions["companies_demo"]
-    assert again == {"companies": 0, "establishments": 0, "exchanges": 0, "journeys": 0, "signals": 0}
+    assert again == {
+        "companies": 0,
+        "establishments": 0,
+        "exchanges": 0,
+        "journeys": 0,
+        "signals": 0,
+        "reviews": 0,
+    }
     assert Company.objects.count() == 120
