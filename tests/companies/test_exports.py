@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from tandem.companies.followup import need_create
 from tandem.companies.parcours import parcours_step_move
+from tandem.companies.reviews import review_create
 from tandem.core.models import AuditEvent
 from tandem.organizations.perms import Actor
 from tests.companies.followup_builders import make_company, make_establishment
@@ -119,3 +120,27 @@ def test_needs_page_and_export_follow_the_territory_and_the_status(client, ctx):
     assert len(_csv(client.get("/entreprises/besoins/export.csv"))) == 1
     rows = _csv(client.get("/entreprises/besoins/export.csv?tout=1"))
     assert [r[3] for r in rows[1:]] == ["Prêt en retard"]  # shared with the network; the other stays private
+
+
+def test_review_agenda_export(client, ctx):
+    a = Actor.for_user(ctx["sxb_user"])
+    need_create(
+        actor=a,
+        owner=ctx["sxb"],
+        company=ctx["rhin"],
+        topic="financing",
+        title="Prêt en retard",
+        due_on=timezone.localdate() - timedelta(days=3),
+    )
+    review = review_create(actor=a, owner=ctx["sxb"], organization=ctx["sxb"], held_on=timezone.localdate())
+    client.login(username=ctx["sxb_user"].username, password=PASSWORD)
+    rows = _csv(client.get(f"/entreprises/revues/{review.pk}/export.csv"))
+    assert rows[0] == ["rubrique", "siren", "denomination", "objet", "date"]
+    assert [(r[0], r[1]) for r in rows[1:]] == [("besoins en retard", ctx["rhin"].siren)]
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/entreprises/revues/{review.pk}/export.xlsx").content)
+    ).active
+    assert sheet.cell(row=2, column=2).value == ctx["rhin"].siren
+    client.logout()
+    client.login(username=ctx["mul_user"].username, password=PASSWORD)
+    assert client.get(f"/entreprises/revues/{review.pk}/export.csv").status_code == 404
