@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
 
 from openpyxl import Workbook
 
@@ -122,7 +124,10 @@ def to_xlsx(headers: list[str], rows: Iterable[list], *, title: str) -> bytes:
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(headers)
     for row in rows:
-        sheet.append([str(v) if v is not None and not isinstance(v, int | float | str) else v for v in row])
+        # Numbers, text and dates stay typed cells; anything else is written as text.
+        sheet.append(
+            [v if v is None or isinstance(v, int | float | str | Decimal | date) else str(v) for v in row]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
