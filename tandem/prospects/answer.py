@@ -14,6 +14,7 @@ from tandem.land.models import Friche, Site, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.candidates import visible_candidates
+from tandem.prospects.labour import basin_market
 from tandem.prospects.matching import ICPE_LEVELS, KIND_NAMES, SEVESO_LEVELS, Requirements
 from tandem.prospects.matching.engine import (
     CONDITIONAL_MET,
@@ -232,6 +233,7 @@ def answer_context(*, actor: Actor, prospect: Prospect, requirements: Requiremen
                 )
         sheet["cells"] = cells
         sheet["ecosystem"] = ecosystem_near(lon=sheet["lon"], lat=sheet["lat"], naf=prospect.naf)
+        sheet["labour"] = basin_market(proposal.candidate.commune_id, skills=prospect.skills)
         sheets.append(sheet)
     matrix = [
         {"label": labels[name], "cells": [sheet["cells"][k] for sheet in sheets]}
@@ -244,7 +246,6 @@ def answer_context(*, actor: Actor, prospect: Prospect, requirements: Requiremen
         "sheets": sheets,
         "today": today,
         "radius_km": ECOSYSTEM_RADIUS_KM,
-        "labour_market": None,  # BMO not loaded in this instance yet: said so in the file
     }
 
 

@@ -27,6 +27,7 @@ from pyproj import Transformer
 
 from tandem.land.models import Friche, Site, Terrain
 from tandem.organizations.perms import Actor, scope_queryset
+from tandem.prospects.labour import commune_labour
 from tandem.prospects.matching import (
     ICPE_LEVELS,
     KIND_FRICHE,
@@ -159,6 +160,7 @@ def _terrain_columns(today: date) -> tuple[dict, dict]:
     }
     extra = {
         "region": [r or "" for r in cols["region"]],
+        "commune": [c or "" for c in cols["commune"]],
         "owner_id": cols["owner_id"],
         "personal_shared": cols["personal_shared"],
         "raw_price": _num(cols["price"]),
@@ -191,6 +193,7 @@ def _terrain_fields() -> dict:
         "plu": Coalesce(NullIf("tdm_plu_zone_type", Value("")), "site_eco__tdm_plu_zone_type"),
         "zone_emploi": F("commune__zone_emploi_id"),
         "region": F("commune__region_id"),
+        "commune": F("commune_id"),
         "owner_id": F("owner_id"),
         "personal_shared": F("personal_shared"),
         "has_friche": Exists(Friche.objects.filter(terrain_eco=OuterRef("pk"))),
@@ -227,6 +230,7 @@ def _site_columns(today: date) -> tuple[dict, dict]:
         "tdm_plu_zone_type",
         "commune__zone_emploi_id",
         "commune__region_id",
+        "commune_id",
         "owner_id",
         *STUDIES,
     ]
@@ -270,6 +274,7 @@ def _site_columns(today: date) -> tuple[dict, dict]:
     }
     extra = {
         "region": [r or "" for r in cols["commune__region_id"]],
+        "commune": [c or "" for c in cols["commune_id"]],
         "owner_id": cols["owner_id"],
         "personal_shared": [False] * n,
         "raw_price": [np.nan] * n,
@@ -296,6 +301,7 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
         "urba_zone_type",
         "commune__zone_emploi_id",
         "commune__region_id",
+        "commune_id",
         "owner_id",
         "site_eco_id",
     ]
@@ -321,6 +327,7 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
     }
     extra = {
         "region": [r or "" for r in cols["commune__region_id"]],
+        "commune": [c or "" for c in cols["commune_id"]],
         "owner_id": cols["owner_id"],
         "personal_shared": [False] * n,
         "raw_price": [np.nan] * n,
@@ -418,6 +425,16 @@ def build_bundle(today: date) -> Bundle:
     def column(name, dtype):
         return np.concatenate([np.asarray(extra[name], dtype=dtype) for _, extra in parts])
 
+    # Labour market of each candidate's BMO basin, when the survey is loaded (tandem import_bmo).
+    communes = column("commune", object)
+    labour = commune_labour(set(communes.tolist()) - {""})
+    if labour:
+        figures = [labour.get(code, (np.nan, np.nan)) for code in communes.tolist()]
+        candidates.labour_pool = np.array([f[0] for f in figures], dtype=np.float64)
+        candidates.recruitment_difficulty = np.array(
+            [np.nan if f[1] is None else f[1] for f in figures], dtype=np.float64
+        )
+
     return Bundle(
         candidates=candidates,
         region=column("region", object),
@@ -448,6 +465,8 @@ def land_fingerprint() -> tuple:
             f"(SELECT count(*) FROM {table}), (SELECT max(updated_at) FROM {table}), "  # noqa: S608
             f"(SELECT count(*) FROM {through}), (SELECT max(id) FROM {through})"  # noqa: S608
         )
+    # The labour market figures come with the arrays too.
+    parts.append("(SELECT count(*) FROM prospects_bmojob), (SELECT sum(projects) FROM prospects_bmojob)")
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         return tuple(cursor.fetchone())

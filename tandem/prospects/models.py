@@ -83,7 +83,10 @@ class Prospect(SharedObject):
     )
     downstream_naf = models.JSONField("codes NAF des clients (aval)", default=list, blank=True)
     skills = models.JSONField(
-        "métiers recherchés (codes ROME ou familles BMO)", default=list, blank=True, help_text='ex. ["H2913"]'
+        "métiers recherchés (codes FAP 2021 de l'enquête BMO)",
+        default=list,
+        blank=True,
+        help_text="ex. H2Z90",
     )
     # Calendar
     decision_on = models.DateField("date de décision", null=True, blank=True)
@@ -206,3 +209,58 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} ({self.at:%d/%m/%Y})"
+
+
+class BmoBasin(models.Model):
+    """A France Travail employment basin of the BMO survey (« bassin d'emploi BMO »)."""
+
+    code = models.CharField("code", max_length=4, primary_key=True)
+    name = models.CharField("nom", max_length=100)
+
+    class Meta:
+        verbose_name = "bassin d'emploi BMO"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class BmoBasinCommune(models.Model):
+    """Which basin a commune belongs to (the seed includes some former communes: no foreign key)."""
+
+    commune_code = models.CharField("code INSEE de la commune", max_length=5, primary_key=True)
+    basin = models.ForeignKey(BmoBasin, on_delete=models.CASCADE, related_name="communes")
+
+    class Meta:
+        verbose_name = "commune d'un bassin BMO"
+
+    def __str__(self) -> str:
+        return f"{self.commune_code} → {self.basin_id}"
+
+
+class BmoJob(models.Model):
+    """Hiring projects for one occupation (FAP 2021) in one basin, one survey year. None = statistical secret."""
+
+    year = models.PositiveSmallIntegerField("année")
+    basin = models.ForeignKey(BmoBasin, on_delete=models.CASCADE, related_name="jobs")
+    # A basin may straddle two départements (Sélestat: Bas-Rhin and Haut-Rhin): one row per part.
+    departement = models.CharField("département", max_length=3)
+    job_code = models.CharField("code métier BMO (FAP 2021)", max_length=5)
+    job_name = models.CharField("métier", max_length=200)
+    family_code = models.CharField("famille de métiers", max_length=2)
+    family_label = models.CharField("libellé de la famille", max_length=100)
+    projects = models.PositiveIntegerField("projets de recrutement", null=True)
+    difficult = models.PositiveIntegerField("dont difficiles", null=True)
+    seasonal = models.PositiveIntegerField("dont saisonniers", null=True)
+
+    class Meta:
+        verbose_name = "besoin en main-d'œuvre"
+        ordering = ["year", "basin", "job_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "basin", "departement", "job_code"], name="prospects_bmo_job_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_name} — {self.basin_id} ({self.year})"

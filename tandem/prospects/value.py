@@ -21,6 +21,7 @@ from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects import perms
 from tandem.prospects.answer import ECOSYSTEM_RADIUS_KM, lambert93_xy
 from tandem.prospects.audit import audit_confidential
+from tandem.prospects.labour import basin_market
 from tandem.prospects.matching.text import fr_num
 from tandem.prospects.models import Decision, Proposal, Prospect
 
@@ -165,15 +166,45 @@ def project_value(*, actor: Actor, prospect: Prospect, proposal: Proposal | None
                 else "codes NAF amont/aval non renseignés, site non retenu ou registre non chargé",
             )
         )
-    figures.append(
-        _figure(
-            "skills",
-            "métiers recherchés face aux difficultés de recrutement",
-            None,
-            f"métiers : {', '.join(prospect.skills) or 'non renseignés'} ; enquête BMO non chargée sur "
-            "cette instance",
+    market = basin_market(getattr(place, "commune_id", None), skills=prospect.skills) if place else None
+    if market and market["skills"]:
+        known = [j for j in market["skills"] if j["difficult_share"] is not None]
+        share = (
+            sum(j["difficult_share"] * j["projects"] for j in known) / sum(j["projects"] for j in known)
+            if known
+            else None
         )
-    )
+        detail = " ; ".join(
+            f"{j['name']} : {j['projects']} projets"
+            + (
+                f", {fr_num(100 * j['difficult_share'], 0)} % difficiles"
+                if j["difficult_share"] is not None
+                else ""
+            )
+            for j in market["skills"]
+        )
+        figures.append(
+            _figure(
+                "skills",
+                "métiers recherchés : part des recrutements jugés difficiles (%)",
+                None if share is None else round(100 * share),
+                f"enquête BMO {market['year']}, bassin {market['basin']} : {detail}",
+            )
+        )
+    else:
+        figures.append(
+            _figure(
+                "skills",
+                "métiers recherchés : part des recrutements jugés difficiles (%)",
+                None,
+                f"métiers (codes FAP 2021) : {', '.join(prospect.skills) or 'non renseignés'} ; "
+                + (
+                    "site non retenu"
+                    if place is None
+                    else "enquête BMO non chargée pour ce bassin ou métiers absents"
+                ),
+            )
+        )
     farmland = brownfield = 0.0
     if place is not None:
         usage = getattr(place, "terr_usage", "")

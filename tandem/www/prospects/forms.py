@@ -61,7 +61,7 @@ class ProspectForm(forms.ModelForm):
 
     upstream_naf = forms.CharField(label="Codes NAF des fournisseurs (amont)", required=False)
     downstream_naf = forms.CharField(label="Codes NAF des clients (aval)", required=False)
-    skills = forms.CharField(label="Métiers recherchés (codes ROME)", required=False)
+    skills = forms.CharField(label="Métiers recherchés (codes FAP 2021 de l'enquête BMO)", required=False)
 
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,0 +1,233 @@
+"""The labour market from France Travail's BMO survey: import (every row validated, then one transaction,
+re-importing changes nothing) and the figures used by the matching, the answer file and the project value.
+
+`*` in the survey is statistical secret: kept as missing, never 0. The share of difficult recruitments of a
+basin is computed over the occupations where both the projects and the difficult ones are published.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from tandem.core.audit import audit_record
+from tandem.core.errors import Report
+from tandem.core.models import AuditEvent
+from tandem.prospects.models import BmoBasin, BmoBasinCommune, BmoJob
+
+BMO_COLUMNS = [
+    "annee",
+    "Code métier BMO",
+    "Nom métier BMO",
+    "Famille_met",
+    "Lbl_fam_met",
+    "BE24",
+    "NOMBE24",
+    "met",
+    "xmet",
+    "smet",
+]
+BASSIN_COLUMNS = ["code_commune_insee", "code_bassin_BMO", "lib_bassin_BMO"]
+JOB_CODE = re.compile(r"^[A-Z][0-9A-Z]{2}\d{2}$")  # FAP 2021: A0X40, QAX01…
+BASIN_CODE = re.compile(r"^\d{4}$")
+COMMUNE_CODE = re.compile(r"^\d[\dAB]\d{3}$")
+
+
+def _read(path: Path) -> tuple[list[str], list[dict]]:
+    raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
+    text = raw.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def _count(report: Report, name: str, line: int, field: str, value: str) -> int | None:
+    value = (value or "").strip()
+    if value == "*":
+        return None  # statistical secret
+    if not value.isdigit():
+        report.error(name, line, field, "nombre entier ou « * » (secret statistique) attendu", value)
+        return None
+    return int(value)
+
+
+@dataclass
+class BmoImportResult:
+    basins: int
+    communes: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+def bmo_import(*, actor, bmo_path: Path, bassins_path: Path) -> BmoImportResult:
+    """Import a BMO survey file (CSV, possibly .gz) and the commune → basin table."""
+    report = Report()
+    bmo_name, bassins_name = Path(bmo_path).name, Path(bassins_path).name
+    fields, rows = _read(Path(bmo_path))
+    missing = [c for c in BMO_COLUMNS if c not in fields]
+    if missing:
+        report.error(bmo_name, 1, None, f"colonnes manquantes : {', '.join(missing)}")
+        report.raise_if_errors("Fichier BMO invalide.")
+    basins: dict[str, str] = {}
+    jobs: dict[tuple[int, str, str, str], dict] = {}
+    for line, row in enumerate(rows, start=2):
+        year = (row["annee"] or "").strip()
+        if not (year.isdigit() and 2000 <= int(year) <= 2100):
+            report.error(bmo_name, line, "annee", "année invalide", year)
+            continue
+        basin, code = (row["BE24"] or "").strip(), (row["Code métier BMO"] or "").strip()
+        if not BASIN_CODE.match(basin):
+            report.error(bmo_name, line, "BE24", "code de bassin à 4 chiffres attendu", basin)
+        if not JOB_CODE.match(code):
+            report.error(bmo_name, line, "Code métier BMO", "code FAP 2021 attendu (ex. A0X40)", code)
+        values = {f: _count(report, bmo_name, line, f, row[f]) for f in ("met", "xmet", "smet")}
+        if values["met"] is not None and values["xmet"] is not None and values["xmet"] > values["met"]:
+            report.error(bmo_name, line, "xmet", "plus de projets difficiles que de projets", row["xmet"])
+        dep = (row["Dept"] or "").strip()
+        if not re.match(r"^(\d{2}|2[AB]|97\d)$", dep):
+            report.error(bmo_name, line, "Dept", "code de département attendu", dep)
+        key = (int(year), basin, dep, code)
+        if key in jobs:
+            report.error(
+                bmo_name,
+                line,
+                "Code métier BMO",
+                "métier en double pour ce bassin, ce département et cette année",
+                code,
+            )
+        basins[basin] = (row["NOMBE24"] or "").strip()
+        jobs[key] = {
+            "job_name": (row["Nom métier BMO"] or "").strip()[:200],
+            "family_code": (row["Famille_met"] or "").strip()[:2],
+            "family_label": (row["Lbl_fam_met"] or "").strip()[:100],
+            "projects": values["met"],
+            "difficult": values["xmet"],
+            "seasonal": values["smet"],
+        }
+    fields, rows = _read(Path(bassins_path))
+    missing = [c for c in BASSIN_COLUMNS if c not in fields]
+    if missing:
+        report.error(bassins_name, 1, None, f"colonnes manquantes : {', '.join(missing)}")
+        report.raise_if_errors("Table des bassins invalide.")
+    communes: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        commune, basin = (row["code_commune_insee"] or "").strip(), (row["code_bassin_BMO"] or "").strip()
+        if not COMMUNE_CODE.match(commune):
+            report.error(bassins_name, line, "code_commune_insee", "code INSEE de commune attendu", commune)
+        if not BASIN_CODE.match(basin):
+            report.error(bassins_name, line, "code_bassin_BMO", "code de bassin à 4 chiffres attendu", basin)
+        communes[commune] = basin
+        basins.setdefault(basin, (row["lib_bassin_BMO"] or "").strip())
+    report.raise_if_errors("Import BMO refusé : aucune ligne n'a été écrite.")
+    return _write(actor, basins, communes, jobs, bmo_name)
+
+
+@transaction.atomic
+def _write(actor, basins, communes, jobs, name) -> BmoImportResult:
+    existing_basins = dict(BmoBasin.objects.values_list("code", "name"))
+    BmoBasin.objects.bulk_create(
+        [BmoBasin(code=c, name=n) for c, n in basins.items() if c not in existing_basins], batch_size=1000
+    )
+    for code, label in basins.items():
+        if code in existing_basins and existing_basins[code] != label and label:
+            BmoBasin.objects.filter(code=code).update(name=label)
+    current = dict(BmoBasinCommune.objects.values_list("commune_code", "basin_id"))
+    BmoBasinCommune.objects.bulk_create(
+        [BmoBasinCommune(commune_code=c, basin_id=b) for c, b in communes.items() if c not in current],
+        batch_size=2000,
+    )
+    for commune, basin in communes.items():
+        if commune in current and current[commune] != basin:
+            BmoBasinCommune.objects.filter(commune_code=commune).update(basin_id=basin)
+    fields = ["job_name", "family_code", "family_label", "projects", "difficult", "seasonal"]
+    years = {key[0] for key in jobs}
+    before = {
+        (j.year, j.basin_id, j.departement, j.job_code): j
+        for j in BmoJob.objects.filter(year__in=years, basin_id__in=basins)
+    }
+    create, update, unchanged = [], [], 0
+    for (year, basin, dep, code), values in jobs.items():
+        job = before.get((year, basin, dep, code))
+        if job is None:
+            create.append(BmoJob(year=year, basin_id=basin, departement=dep, job_code=code, **values))
+        elif any(getattr(job, f) != values[f] for f in fields):
+            for f in fields:
+                setattr(job, f, values[f])
+            update.append(job)
+        else:
+            unchanged += 1
+    BmoJob.objects.bulk_create(create, batch_size=2000)
+    BmoJob.objects.bulk_update(update, fields, batch_size=2000)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.IMPORT,
+        object_type="prospects.bmojob",
+        details={"file": name, "created": len(create), "updated": len(update), "unchanged": unchanged},
+    )
+    return BmoImportResult(len(basins), len(communes), len(create), len(update), unchanged)
+
+
+def basin_figures(year: int | None = None) -> dict[str, dict]:
+    """Per basin: hiring projects (published ones), and the share judged difficult."""
+    jobs = BmoJob.objects.all()
+    if year is None:
+        year = jobs.order_by("-year").values_list("year", flat=True).first()
+    out: dict[str, dict] = {}
+    for basin, projects, difficult in jobs.filter(year=year).values_list("basin_id", "projects", "difficult"):
+        figures = out.setdefault(basin, {"projects": 0, "difficult": 0, "base": 0, "year": year})
+        if projects is not None:
+            figures["projects"] += projects
+            if difficult is not None:
+                figures["difficult"] += difficult
+                figures["base"] += projects
+    for figures in out.values():
+        figures["difficult_share"] = figures["difficult"] / figures["base"] if figures["base"] else None
+    return out
+
+
+def commune_labour(commune_codes) -> dict[str, tuple[float, float | None]]:
+    """Commune code -> (hiring projects in its basin, share difficult) for the communes of a BMO basin."""
+    figures = basin_figures()
+    mapping = BmoBasinCommune.objects.filter(commune_code__in=list(commune_codes)).values_list(
+        "commune_code", "basin_id"
+    )
+    return {
+        commune: (figures[basin]["projects"], figures[basin]["difficult_share"])
+        for commune, basin in mapping
+        if basin in figures
+    }
+
+
+def basin_market(commune_code: str | None, skills=(), top: int = 5) -> dict | None:
+    """The labour market of a commune's basin for the answer file: totals, top occupations, asked skills."""
+    link = BmoBasinCommune.objects.select_related("basin").filter(commune_code=commune_code).first()
+    if link is None:
+        return None
+    figures = basin_figures().get(link.basin_id)
+    if figures is None:
+        return None
+    jobs = BmoJob.objects.filter(basin_id=link.basin_id, year=figures["year"], projects__isnull=False)
+
+    def row(job):
+        share = job.difficult / job.projects if job.difficult is not None and job.projects else None
+        return {
+            "code": job.job_code,
+            "name": job.job_name,
+            "projects": job.projects,
+            "difficult_share": share,
+        }
+
+    return {
+        "basin": str(link.basin),
+        "year": figures["year"],
+        "projects": figures["projects"],
+        "difficult_share": figures["difficult_share"],
+        "top": [row(j) for j in jobs.order_by("-projects", "job_code")[:top]],
+        "skills": [row(j) for j in jobs.filter(job_code__in=list(skills)).order_by("job_code")],
+    }
