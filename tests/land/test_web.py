@@ -78,6 +78,23 @@ def test_list_filters_and_permissions(client, world):
     assert "Petite zone artisanale" in filtered and "ZAE du Port Fictif" not in filtered
     available = client.get(reverse("www:land:site_list"), {"min_available_ha": "2"}).content.decode()
     assert "ZAE du Port Fictif" in available and "Petite zone artisanale" not in available
+    # Readiness: the planted zones declare no extension, so they score 15/100 (no known pollution).
+    assert (
+        "ZAE du Port Fictif"
+        not in client.get(reverse("www:land:site_list"), {"min_readiness": 90}).content.decode()
+    )
+    assert (
+        "ZAE du Port Fictif"
+        in client.get(reverse("www:land:site_list"), {"min_readiness": 10}).content.decode()
+    )
+    world["free"].terr_cle_en_main = True
+    world["free"].save()
+    turnkey = client.get(reverse("www:land:site_list"), {"cle_en_main": "oui"}).content.decode()
+    assert "ZAE du Port Fictif" in turnkey and "Petite zone artisanale" not in turnkey
+    epci = client.get(
+        reverse("www:land:site_list"), {"epci": STRASBOURG, "etat": "existant et actif"}
+    ).content.decode()
+    assert 'data-figure="sites-count">2<' in epci
     csv_text = client.get(reverse("www:land:download_sites_csv")).content.decode()
     assert csv_text.count("\n") == 3 and "Zone privée" not in csv_text
     geo = json.loads(client.get(reverse("www:land:download_geojson", args=["terrains"])).content)
