@@ -157,6 +157,7 @@ class _Importer:
         self.counts = {"in_territory": 0, "created": 0, "updated": 0, "changes": 0}
         self.latest_processed = None
         self.header_bytes = 0
+        self.first_load = False  # the establishments table was empty when this import began
         self.status_column = {
             "etablissement": "statutDiffusionEtablissement",
             "unite_legale": "statutDiffusionUniteLegale",
@@ -321,6 +322,7 @@ class _Importer:
             self.cursor.execute(f"select not exists (select 1 from {table})")  # noqa: S608 (constant table name)
             if self.cursor.fetchone()[0]:
                 empty.append(table)
+        self.first_load = "companies_establishment" in empty
         if not empty:
             return []
         # Index DDL is refused while foreign-key checks are pending on the table: run those checks now.
@@ -507,8 +509,7 @@ class _Importer:
             select=select,
             safe=safe,
         )
-        # The RETURNING sub-query reads the table as it was before this statement: the previous vintage.
-        return (
+        companies = (
             f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
             " companies as (insert into companies_company (siren, legal_unit_loaded, diffusion, purged, name,"
             " acronym, usual_name, last_name, usage_name, first_name, pseudonym, sex, legal_category, naf,"
@@ -517,6 +518,19 @@ class _Importer:
             " select distinct siren, false, 'O', false, '', '', '', '', '', '', '', '', '', '', '', '', '', '',"
             " '', '', '', '', now(), now() from new where _ok and not exists (select 1 from companies_company o"
             " where o.siren = new.siren) on conflict (siren) do nothing),"
+        )
+        if self.first_load and not safe:
+            # First load into an empty table: nothing to compare, nothing changed; a plain insert. A SIRET
+            # already inserted by an earlier chunk makes it fail, and that chunk is redone by the upsert.
+            return (
+                f"{companies} up as (insert into companies_establishment ({', '.join(columns)}, last_import_id,"  # noqa: S608 (identifiers from code constants)
+                f" imported_at, updated_at) select {select}, %(run)s, now(), now() from new n where n._ok)"
+                " select (select count(*) from new), (select count(*) from new where not _ok),"
+                " (select count(*) from new where _ok), 0, 0, (select max(registry_processed_at) from new)"
+            )
+        # The RETURNING sub-query reads the table as it was before this statement: the previous vintage.
+        return (
+            f"{companies}"  # noqa: S608 (identifiers from code constants)
             f" up as ({upsert} returning t.siret, t.siren, t.state, t.headcount_band, t.naf, t.commune_code,"
             " t.closed_on, t.state_since, t.registry_processed_at, (t.xmax = 0) as inserted,"
             " case when t.xmax <> 0 then (select array[o.state, o.headcount_band, o.naf, o.commune_code]"

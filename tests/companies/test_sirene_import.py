@@ -277,7 +277,7 @@ def test_a_changed_row_updates_and_a_closure_is_dated(tmp_path):
 # --- malformed input ----------------------------------------------------------------------------------------
 
 
-def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_path):
+def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_path, chunks):
     rows = raw_rows(ETAB)
     changes = {
         rows[9]["siret"]: {"dateCreationEtablissement": "2021-02-30"},  # line 11: not a date
@@ -311,7 +311,14 @@ def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_
     assert run.problems[0]["line"] == 11
 
 
-def test_a_siret_twice_in_a_file_keeps_its_last_row(tmp_path):
+@pytest.fixture(params=["one chunk", "4 KB chunks"])
+def chunks(request, monkeypatch):
+    """Run a test with the file in one chunk, then cut into many small chunks (as a national file is)."""
+    if request.param == "4 KB chunks":
+        monkeypatch.setattr("tandem.companies.sirene_import.CHUNK_BYTES", 4096)
+
+
+def test_a_siret_twice_in_a_file_keeps_its_last_row(tmp_path, chunks):
     rows = raw_rows(ETAB)
     row = dict(next(r for r in rows if r["siret"] == "00552017600016"))
     row.update(etatAdministratifEtablissement="F", dateDebut="2026-04-30")
