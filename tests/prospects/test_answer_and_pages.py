@@ -127,3 +127,25 @@ def test_create_through_the_form(client):
     prospect = Prospect.objects.get(code_name="Projet Grue")
     assert list(prospect.preferred_epcis.values_list("pk", flat=True)) == ["200066009"]
     assert list(prospect.members.values_list("username", flat=True)) == ["createur"]
+
+
+def test_status_and_decision_through_the_pages(client, shortlisted):
+    prospect = shortlisted["prospect"]
+    client.force_login(shortlisted["lead"])
+    client.post(
+        f"/prospects/{prospect.pk}/statut/", {"statut-status": "visit", "statut-comment": "visite le 3"}
+    )
+    prospect.refresh_from_db()
+    assert prospect.status == "visit"
+    assert prospect.status_changes.last().comment == "visite le 3"
+    client.post(
+        f"/prospects/{prospect.pk}/decisions/", {"outcome": "conditional", "reason": "sous réserve du PLU"}
+    )
+    decision = prospect.decisions.get()
+    assert (decision.by, decision.reason) == (shortlisted["lead"], "sous réserve du PLU")
+    page = client.get(f"/prospects/{prospect.pk}/").content.decode()
+    assert "soutenir sous conditions" in page and "emplois par hectare consommé" in page
+    # The EPCI member of the task force may not decide.
+    client.force_login(shortlisted["dev"])
+    client.post(f"/prospects/{prospect.pk}/decisions/", {"outcome": "decline", "reason": "non"})
+    assert prospect.decisions.count() == 1

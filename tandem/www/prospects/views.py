@@ -123,7 +123,7 @@ def prospect_detail(request, pk):
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
             "proposal_form": ProposalForm(organizations=proposing),
-            "status_form": StatusForm(initial={"status": prospect.status}),
+            "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
             "layers": _result_layer(actor, results),
             "value": project_value(actor=actor, prospect=prospect, proposal=valued),
             "valued": valued,
@@ -190,7 +190,7 @@ def proposal_shortlist_view(request, pk, proposal_pk):
 @require_POST
 def prospect_status_view(request, pk):
     prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="statut")
-    form = StatusForm(request.POST)
+    form = StatusForm(request.POST, prefix="statut")
     if form.is_valid():
         try:
             services.prospect_set_status(actor=request.actor, prospect=prospect, **form.cleaned_data)
