@@ -437,7 +437,7 @@ def build_bundle(today: date) -> Bundle:
 
     return Bundle(
         candidates=candidates,
-        region=column("region", object),
+        region=column("region", "U3"),  # fixed width: the per-request region filter is vectorised
         owner_id=column("owner_id", np.int64),
         personal_shared=column("personal_shared", bool),
         raw_price=column("raw_price", np.float64),
