@@ -60,3 +60,10 @@ def test_openapi_schema_lists_geography_endpoints(client):
     assert schema["openapi"].startswith("3.")
     for path in ("/api/v1/communes/", "/api/v1/epcis/", "/api/v1/epcis/{siren}/", "/api/v1/perimeters/"):
         assert path in schema["paths"]
+
+
+def test_nul_byte_in_a_parameter_is_a_400_not_a_server_error(client_token):
+    response = client_token.get("/api/v1/communes/", {"q": "Stras\x00bourg"})
+    assert response.status_code == 400
+    assert "caractère nul" in response.content.decode()
+    assert client_token.get("/api/v1/perimeters/", {"q": "\x00"}).status_code == 400

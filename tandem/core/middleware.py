@@ -1,0 +1,19 @@
+from django.http import HttpResponseBadRequest
+
+
+class RejectNulBytesMiddleware:
+    """A NUL character cannot be stored nor compared by PostgreSQL (it raises instead of matching nothing):
+    a query string or form field carrying one is refused with a 400 in French before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for params in (request.GET, request.POST if request.content_type != "multipart/form-data" else {}):
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return HttpResponseBadRequest(
+                        "Requête invalide : un paramètre contient un caractère nul.",
+                        content_type="text/plain; charset=utf-8",
+                    )
+        return self.get_response(request)
