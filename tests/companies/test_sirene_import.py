@@ -395,3 +395,25 @@ def test_a_first_load_rebuilds_the_indexes_it_deferred():
     assert indexes() == before
     sirene_import(path=shared_file(UL), actor=SYSTEM)  # companies already there: nothing dropped
     assert indexes() == before
+
+
+def test_a_company_headcount_drop_signal_is_placed_at_its_head_office(tmp_path):
+    from tandem.companies.fragility import registry_signals_create
+
+    # 005520176: 50-99 employees; its establishment 00552017600016 (commune 80308) is made its head office.
+    sirene_import(path=shared_file(ETAB), actor=SYSTEM)
+    Establishment.objects.filter(siret="00552017600016").update(is_head_office=True)
+    sirene_import(path=shared_file(UL), actor=SYSTEM)
+    run = sirene_import(
+        path=rewrite(UL, tmp_path, changes={"005520176": {"trancheEffectifsUniteLegale": "11"}}), actor=SYSTEM
+    ).run
+    assert run.changes_recorded == 1
+    region_org("44")
+    [signal] = registry_signals_create(run=run)
+    assert (signal.company_id, signal.establishment_id, signal.source) == (
+        "005520176",
+        None,
+        "headcount_drop",
+    )
+    assert signal.commune_id == "80308"
+    assert "50 à 99 salariés" in signal.description and "10 à 19 salariés" in signal.description
