@@ -9,7 +9,11 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        for params in (request.GET, request.POST if request.content_type != "multipart/form-data" else {}):
+        # Multipart bodies (uploads) are left to the views: parsing them here would read every file early.
+        sources = (
+            [request.GET] if request.content_type == "multipart/form-data" else [request.GET, request.POST]
+        )
+        for params in sources:
             for key, values in params.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
                     return HttpResponseBadRequest(

@@ -67,3 +67,11 @@ def test_nul_byte_in_a_parameter_is_a_400_not_a_server_error(client_token):
     assert response.status_code == 400
     assert "caractère nul" in response.content.decode()
     assert client_token.get("/api/v1/perimeters/", {"q": "\x00"}).status_code == 400
+
+
+def test_nul_byte_in_a_form_field_is_a_400(client):
+    client.force_login(make_user())
+    response = client.post(
+        "/organisation/choisir/", "organization=1%00", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
