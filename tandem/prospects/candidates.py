@@ -88,6 +88,8 @@ class Bundle:
     owner_id: np.ndarray
     personal_shared: np.ndarray
     raw_price: np.ndarray  # personal field: masked per scope
+    x93: np.ndarray  # Lambert-93 position of each candidate (NaN: unknown), for the sector ecosystem
+    y93: np.ndarray
 
 
 def _c(name: str, *site_fallbacks: str, prefix: str = "site_eco__"):
@@ -161,6 +163,8 @@ def _terrain_columns(today: date) -> tuple[dict, dict]:
     extra = {
         "region": [r or "" for r in cols["region"]],
         "commune": [c or "" for c in cols["commune"]],
+        "lon": _num(cols["lon"]),
+        "lat": _num(cols["lat"]),
         "owner_id": cols["owner_id"],
         "personal_shared": cols["personal_shared"],
         "raw_price": _num(cols["price"]),
@@ -194,6 +198,8 @@ def _terrain_fields() -> dict:
         "zone_emploi": F("commune__zone_emploi_id"),
         "region": F("commune__region_id"),
         "commune": F("commune_id"),
+        "lon": Coalesce("centroid_lon", "site_eco__centroid_lon"),
+        "lat": Coalesce("centroid_lat", "site_eco__centroid_lat"),
         "owner_id": F("owner_id"),
         "personal_shared": F("personal_shared"),
         "has_friche": Exists(Friche.objects.filter(terrain_eco=OuterRef("pk"))),
@@ -231,6 +237,8 @@ def _site_columns(today: date) -> tuple[dict, dict]:
         "commune__zone_emploi_id",
         "commune__region_id",
         "commune_id",
+        "centroid_lon",
+        "centroid_lat",
         "owner_id",
         *STUDIES,
     ]
@@ -275,6 +283,8 @@ def _site_columns(today: date) -> tuple[dict, dict]:
     extra = {
         "region": [r or "" for r in cols["commune__region_id"]],
         "commune": [c or "" for c in cols["commune_id"]],
+        "lon": _num(cols["centroid_lon"]),
+        "lat": _num(cols["centroid_lat"]),
         "owner_id": cols["owner_id"],
         "personal_shared": [False] * n,
         "raw_price": [np.nan] * n,
@@ -302,6 +312,8 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
         "commune__zone_emploi_id",
         "commune__region_id",
         "commune_id",
+        "centroid_lon",
+        "centroid_lat",
         "owner_id",
         "site_eco_id",
     ]
@@ -328,6 +340,8 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
     extra = {
         "region": [r or "" for r in cols["commune__region_id"]],
         "commune": [c or "" for c in cols["commune_id"]],
+        "lon": _num(cols["centroid_lon"]),
+        "lat": _num(cols["centroid_lat"]),
         "owner_id": cols["owner_id"],
         "personal_shared": [False] * n,
         "raw_price": [np.nan] * n,
@@ -425,6 +439,10 @@ def build_bundle(today: date) -> Bundle:
     def column(name, dtype):
         return np.concatenate([np.asarray(extra[name], dtype=dtype) for _, extra in parts])
 
+    lon, lat = column("lon", np.float64), column("lat", np.float64)
+    x93, y93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(lon, lat)
+    x93, y93 = np.asarray(x93, dtype=np.float64), np.asarray(y93, dtype=np.float64)
+
     # Labour market of each candidate's BMO basin, when the survey is loaded (tandem import_bmo).
     communes = column("commune", object)
     labour = commune_labour(set(communes.tolist()) - {""})
@@ -441,6 +459,8 @@ def build_bundle(today: date) -> Bundle:
         owner_id=column("owner_id", np.int64),
         personal_shared=column("personal_shared", bool),
         raw_price=column("raw_price", np.float64),
+        x93=x93,
+        y93=y93,
     )
 
 
@@ -531,7 +551,76 @@ def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
     return np.sort(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
 
 
-def visible_candidates(actor: Actor, *, today: date, region: str | None = None) -> Candidates:
+# Sector ecosystem: establishments of the prospect's NAF division within ECOSYSTEM_RADIUS_KM, counted on a grid
+# of ECOSYSTEM_GRID_M cells (a circle of cells: exact to a cell's width), from the SIRENE registry.
+ECOSYSTEM_RADIUS_KM = 30
+ECOSYSTEM_GRID_M = 1000
+_ECOSYSTEM: OrderedDict[tuple, tuple | None] = OrderedDict()
+
+
+def _ecosystem_grid(division: str) -> tuple | None:
+    """Row-wise prefix sums of the establishments of `division` per grid cell, cached per registry state."""
+    from tandem.companies.models import Establishment, RegistryImport
+
+    stamp = (
+        division,
+        RegistryImport.objects.order_by("-id").values_list("id", flat=True).first(),
+        CACHE.bundle_key,
+    )
+    if stamp in _ECOSYSTEM:
+        return _ECOSYSTEM[stamp]
+    points = np.array(
+        list(
+            Establishment.objects.filter(naf__startswith=division, state="A", lambert_x__isnull=False)
+            .exclude(lambert_y=None)
+            .values_list("lambert_x", "lambert_y")
+        ),
+        dtype=np.float64,
+    ).reshape(-1, 2)
+    grid = None
+    if len(points):
+        origin = points.min(axis=0) - ECOSYSTEM_RADIUS_KM * 1000
+        cells = ((points - origin) // ECOSYSTEM_GRID_M).astype(np.int64)
+        shape = cells.max(axis=0) + int(ECOSYSTEM_RADIUS_KM * 1000 // ECOSYSTEM_GRID_M) + 2
+        counts = np.zeros((shape[1], shape[0]), dtype=np.int64)  # rows: y, columns: x
+        np.add.at(counts, (cells[:, 1], cells[:, 0]), 1)
+        prefix = np.zeros((shape[1], shape[0] + 1), dtype=np.int64)
+        np.cumsum(counts, axis=1, out=prefix[:, 1:])
+        grid = (origin, prefix)
+    _ECOSYSTEM[stamp] = grid
+    while len(_ECOSYSTEM) > 8:
+        _ECOSYSTEM.popitem(last=False)
+    return grid
+
+
+def ecosystem_counts(division: str, x93: np.ndarray, y93: np.ndarray) -> np.ndarray | None:
+    """Establishments of `division` within the radius of each position; None when the registry has none."""
+    if not division:
+        return None
+    grid = _ecosystem_grid(division)
+    if grid is None:
+        return None
+    origin, prefix = grid
+    height, width = prefix.shape[0], prefix.shape[1] - 1
+    known = np.isfinite(x93) & np.isfinite(y93)
+    cx = np.where(known, (np.nan_to_num(x93) - origin[0]) // ECOSYSTEM_GRID_M, -(10**9)).astype(np.int64)
+    cy = np.where(known, (np.nan_to_num(y93) - origin[1]) // ECOSYSTEM_GRID_M, -(10**9)).astype(np.int64)
+    radius = int(ECOSYSTEM_RADIUS_KM * 1000 // ECOSYSTEM_GRID_M)
+    total = np.zeros(len(x93), dtype=np.int64)
+    for dy in range(-radius, radius + 1):
+        half = int(np.floor(np.sqrt(radius * radius - dy * dy)))
+        row = cy + dy
+        inside = (row >= 0) & (row < height) & (cx + half >= 0) & (cx - half < width)
+        r = np.clip(row, 0, height - 1)
+        a = np.clip(cx - half, 0, width)
+        b = np.clip(cx + half + 1, 0, width)
+        total += np.where(inside, prefix[r, b] - prefix[r, a], 0)
+    return total.astype(np.float64)
+
+
+def visible_candidates(
+    actor: Actor, *, today: date, region: str | None = None, naf_division: str = ""
+) -> Candidates:
     """The candidates `actor` may see, as engine columns; only in `region` (code) when given."""
     key = (CACHE.current_fingerprint(), today)
     with CACHE.lock:
@@ -565,4 +654,7 @@ def visible_candidates(actor: Actor, *, today: date, region: str | None = None) 
         | np.isin(bundle.owner_id[positions], list(own))
     )
     candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
+    counts = ecosystem_counts(naf_division, bundle.x93[positions], bundle.y93[positions])
+    if counts is not None:
+        candidates.ecosystem = {naf_division: counts}
     return candidates

@@ -58,7 +58,7 @@ def matching_run(
 ) -> Ranking:
     """Rank the candidates `actor` may see (and only those) for `requirements`."""
     today = today or timezone.localdate()
-    candidates = visible_candidates(actor, today=today, region=region)
+    candidates = visible_candidates(actor, today=today, region=region, naf_division=requirements.naf_division)
     return match(candidates, requirements, today=today, stability_draws=stability_draws)
 
 

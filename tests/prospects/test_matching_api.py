@@ -1,5 +1,6 @@
 """POST /api/v1/matching/ through HTTP: the explained ranking, and never a candidate the caller may not see."""
 
+import math
 from datetime import date, timedelta
 
 import pytest
@@ -179,3 +180,27 @@ def test_a_row_made_invisible_behind_the_cache_is_never_returned(land):
     Terrain.objects.filter(pk=land["regional"].pk).update(visibility=Visibility.PRIVATE)
     body = post(reader, include_excluded=True).json()
     assert body["results"] == [] and body["count"] == 0
+
+
+def test_sector_ecosystem_counts_establishments_of_the_division_within_30_km(land):
+    from pyproj import Transformer
+
+    from tandem.companies.models import Establishment
+    from tests.companies.followup_builders import make_company, make_establishment
+
+    to_l93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    big = land["big"]
+    x, y = to_l93.transform(big.centroid_lon, big.centroid_lat)
+    # Nine steelworks 5 km away, one 45 km away, and a bakery next door (another division).
+    for k, (dx, naf) in enumerate([(5_000, "24.10Z")] * 9 + [(45_000, "24.10Z"), (100, "10.71C")]):
+        company = make_company("68224")
+        siret = make_establishment(company, "68224", nic=f"{k + 20:05d}", naf=naf).siret
+        Establishment.objects.filter(siret=siret).update(lambert_x=x + dx, lambert_y=y)
+    CACHE.clear()
+    user = make_member(land["mulhouse"], Role.LECTEUR)
+    steel = {r["id"]: r for r in post(user, naf="24.10Z", limit=50).json()["results"]}
+    other = {r["id"]: r for r in post(user, naf="62.01Z", limit=50).json()["results"]}
+    key = f"terrain:{big.pk}"
+    # log(1 + 9) / log(1 + 50) of the 6 % weight (docs/matching.md); nothing for a division absent here.
+    assert steel[key]["contributions"]["ecosysteme"] == pytest.approx(0.06 * math.log(10) / math.log(51))
+    assert other[key]["contributions"]["ecosysteme"] == 0
