@@ -8,9 +8,13 @@ real Grand Est communes (with Lambert-93 coordinates), then measures in one run:
 - `copy_rows_per_s`: `psql \\copy` of the same file into a plain 53-text-column table (no validation);
 - `pandas_rows_per_s`: pandas `read_csv` + `to_sql` on the first PANDAS_ROWS rows (default 200,000: the
   full file takes too long that way), into PostgreSQL through SQLAlchemy.
-Run: scripts/with-throwaway-postgres.sh .venv/bin/python bench/sirene_import.py — the last line is JSON.
+The three ways read the same generated file. The machine load (1-minute average) is reported before the
+import and at the end: on a shared machine, compare runs at similar load.
+Run: scripts/with-throwaway-postgres.sh .venv/bin/python bench/sirene_import.py [--rows N] — the last line is
+JSON.
 """
 
+import argparse
 import json
 import os
 import resource
@@ -24,7 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
 SHARED = Path(os.environ.get("TANDEM_SHARED", REPO.parent / "shared")) / "data"
-ROWS = int(os.environ.get("BENCH_ROWS", "2000000"))
+_ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+_ARGS.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "2000000")))
+ROWS = _ARGS.parse_args().rows
 PANDAS_ROWS = min(int(os.environ.get("PANDAS_ROWS", "200000")), ROWS)
 
 
@@ -69,6 +75,7 @@ def main() -> None:
     print(f"généré : {ROWS} lignes, {size_mb:.0f} Mo, {generate_s:.1f} s", flush=True)
 
     actor = Actor.system_actor()
+    load_at_start = os.getloadavg()[0]
     started = time.perf_counter()
     run = sirene_import(path=path, actor=actor, departements=departements).run
     import_s = time.perf_counter() - started
@@ -128,6 +135,7 @@ def main() -> None:
         "target_rows_per_s": 100_000,
         "target_ratio_to_copy": 3,
         "import_max_rss_mb": round(import_rss_mb),
+        "load_average_1m_at_start": round(load_at_start, 2),
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "cpu_count": os.cpu_count(),
         "note": "pandas measured on a slice of the same file (first pandas_rows_measured rows); the machine is "

@@ -57,11 +57,21 @@ _SERIES = (
 )
 
 
-def _lambert_sql(x: str, y: str) -> tuple[str, str]:
-    """SQL expressions (latitude, longitude) in degrees from Lambert-93 columns `x`, `y`."""
+def _conformal_latitude_sql(x: str, y: str) -> str:
+    """SQL expression of the conformal latitude (radians) from Lambert-93 columns `x`, `y`."""
     n, c, xs, ys = _L93["n"], _L93["c"], _L93["xs"], _L93["ys"]
     r = f"sqrt(power({x} - {xs}, 2) + power({y} - {ys}, 2))"
-    chi = f"(2 * atan(exp(-ln({r} / {c}) / {n})) - pi() / 2)"
+    return f"(2 * atan(exp(-ln({r} / {c}) / {n})) - pi() / 2)"
+
+
+def _lambert_sql(x: str, y: str, chi: str | None = None) -> tuple[str, str]:
+    """SQL expressions (latitude, longitude) in degrees from Lambert-93 columns `x`, `y`.
+
+    `chi`: a column already holding the conformal latitude. The latitude series uses it five times; computed
+    inline it would be evaluated five times per row (it was the single most expensive expression of the import).
+    """
+    n, xs, ys = _L93["n"], _L93["xs"], _L93["ys"]
+    chi = chi or _conformal_latitude_sql(x, y)
     lat = (
         f"degrees({chi} + "
         + " + ".join(f"{k!r} * sin({2 * (i + 1)} * {chi})" for i, k in enumerate(_SERIES))
@@ -255,6 +265,9 @@ class _Importer:
             if not self.departements:
                 return "true"
             cc = self._col("codeCommuneEtablissement")
+            if all(len(d) == 2 and d not in ("97", "98") for d in self.departements):
+                # No overseas département kept: the first two characters decide (same answer, cheaper).
+                return f"left({cc}, 2) = any(%(deps)s)"
             return f"(case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end) = any(%(deps)s)"
         if self.kind == "unite_legale" and not self.departements:
             return "true"
@@ -278,7 +291,18 @@ class _Importer:
                 "c.code as _commune",
             ]
             join = f"left join territories_commune c on c.code = {cc}"
-        return f"select {', '.join(columns)} from sirene_raw r {join} where {self._territory_filter()}"  # noqa: S608 (identifiers from code constants)
+        rows = f"select {', '.join(columns)} from sirene_raw r {join} where {self._territory_filter()}"  # noqa: S608 (identifiers from code constants)
+        if self.kind != "etablissement":
+            return rows
+        # The conformal latitude, once per row, where Lambert-93 applies (metropolitan France; overseas, INSEE
+        # uses local projections). The guard also keeps ln() away from non-positive values. OFFSET 0 keeps the
+        # inner query apart, so that each column expression is evaluated once.
+        chi = _conformal_latitude_sql("s.lambert_x", "s.lambert_y")
+        metropolitan = (
+            "s.lambert_x > 0 and s.lambert_y > 0 and s.lambert_y < 12655612"
+            " and s._departement not in ('971', '972', '973', '974', '975', '976', '977', '978', '986', '987', '988')"
+        )
+        return f"select s.*, case when {metropolitan} then {chi} end as _chi from ({rows} offset 0) s"  # noqa: S608 (identifiers from code constants)
 
     # --- the run --------------------------------------------------------------------------------------
     def execute(self) -> None:
@@ -287,6 +311,14 @@ class _Importer:
             # A chunk's transformed rows (tens of MB) stay in memory rather than spilling to temporary files;
             # SET LOCAL ends with the import's transaction.
             cursor.execute("set local work_mem = '256MB'")
+            # Rebuilding the deferred indexes sorts millions of keys: in memory rather than on disk.
+            cursor.execute("set local maintenance_work_mem = '512MB'")
+            # The staging table has no statistics (analysing each chunk would cost more than it saves): the
+            # planner then sorts a chunk to merge-join it with the communes, where a hash join is cheaper.
+            cursor.execute("set local enable_mergejoin = off")
+            # The staging table has no statistics (analysing each chunk would cost more than it saves): the
+            # planner then sorts a chunk to merge-join it with the communes, where a hash join is cheaper.
+            cursor.execute("set local enable_mergejoin = off")
             cursor.execute(
                 "drop table if exists sirene_raw; drop sequence if exists sirene_line;"
                 "create temporary sequence sirene_line"
@@ -474,11 +506,7 @@ class _Importer:
         )
 
     def _statement_etablissement(self, *, safe: bool) -> str:
-        lat, lon = _lambert_sql("n.lambert_x", "n.lambert_y")
-        metropolitan = (
-            "n.lambert_x > 0 and n.lambert_y > 0 and n.lambert_y < 12655612"
-            " and n._departement not in ('971', '972', '973', '974', '975', '976', '977', '978', '986', '987', '988')"
-        )
+        lat, lon = _lambert_sql("n.lambert_x", "n.lambert_y", chi="n._chi")
         compared = [
             "siren", "nic", "diffusion", "is_head_office", "state", "state_since", "closed_on", "created_on", "naf",
             "naf_nomenclature", "crafts_naf", "headcount_band", "headcount_year", "employer", "signboard",
@@ -495,8 +523,9 @@ class _Importer:
             "commune_id": "n._commune",
             # Coordinates: those of the file (géo-SIRENE), else computed from Lambert-93 in metropolitan
             # France (overseas, INSEE uses local projections).
-            "latitude": f"coalesce(n.latitude, case when {metropolitan} then {lat} end)",
-            "longitude": f"coalesce(n.longitude, case when {metropolitan} then {lon} end)",
+            # `_chi` is null outside metropolitan France (see `_new_rows_sql`).
+            "latitude": f"coalesce(n.latitude, case when n._chi is not null then {lat} end)",
+            "longitude": f"coalesce(n.longitude, case when n._chi is not null then {lon} end)",
         }
         special["geolocation_quality"] = "''"  # set by the geolocated stock only
         columns = ["siret", *compared, "geolocation_quality"]
@@ -511,17 +540,13 @@ class _Importer:
         )
         companies = (
             f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
-            " companies as (insert into companies_company (siren, legal_unit_loaded, diffusion, purged, name,"
-            " acronym, usual_name, last_name, usage_name, first_name, pseudonym, sex, legal_category, naf,"
-            " naf_nomenclature, headcount_band, company_category, state, head_office_nic, ess, employer,"
-            " association_id, imported_at, updated_at)"
-            " select distinct siren, false, 'O', false, '', '', '', '', '', '', '', '', '', '', '', '', '', '',"
-            " '', '', '', '', now(), now() from new where _ok and not exists (select 1 from companies_company o"
-            " where o.siren = new.siren) on conflict (siren) do nothing),"
+            f" companies as ({self._missing_companies_sql('(select siren from new where _ok)')}),"
         )
         if self.first_load and not safe:
             # First load into an empty table: nothing to compare, nothing changed; a plain insert. A SIRET
             # already inserted by an earlier chunk makes it fail, and that chunk is redone by the upsert.
+            # (Streaming the insert from the staging table instead of the materialised chunk was measured
+            # slower: the planner, without statistics on the staging table, then picks worse plans.)
             return (
                 f"{companies} up as (insert into companies_establishment ({', '.join(columns)}, last_import_id,"  # noqa: S608 (identifiers from code constants)
                 f" imported_at, updated_at) select {select}, %(run)s, now(), now() from new n where n._ok)"
@@ -550,6 +575,21 @@ class _Importer:
             " select (select count(*) from new), (select count(*) from new where not _ok),"
             " (select count(*) from up where inserted), (select count(*) from up where not inserted),"
             " (select count(*) from changes), (select max(registry_processed_at) from new)"
+        )
+
+    @staticmethod
+    def _missing_companies_sql(source: str) -> str:
+        """Create the company (SIREN) of each establishment of `source` that has none yet: legal units may come
+        later (or never, outside the territory). `collate "C"`: a byte-wise sort of the digits, several times
+        cheaper than the locale's."""
+        return (
+            "insert into companies_company (siren, legal_unit_loaded, diffusion, purged, name,"  # noqa: S608 (identifiers from code constants)
+            " acronym, usual_name, last_name, usage_name, first_name, pseudonym, sex, legal_category, naf,"
+            " naf_nomenclature, headcount_band, company_category, state, head_office_nic, ess, employer,"
+            " association_id, imported_at, updated_at)"
+            " select distinct s.siren collate \"C\", false, 'O', false, '', '', '', '', '', '', '', '', '', '',"
+            f" '', '', '', '', '', '', '', '', now(), now() from {source} s where not exists"
+            " (select 1 from companies_company o where o.siren = s.siren) on conflict (siren) do nothing"
         )
 
     def _statement_unite_legale(self, *, safe: bool) -> str:
