@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import Problem
 from tandem.core.models import AuditEvent
 from tandem.land.io import read_files
-from tandem.land.models import ImportRun, RecordVersion, Standard, Vintage
+from tandem.land.models import ImportRun, RecordVersion, Site, Standard, Vintage
 from tandem.land.records import (
     GEOMETRY_KEY,
     MODELS,
@@ -37,7 +38,7 @@ from tandem.land.records import (
 from tandem.land.standard import FRICHES
 from tandem.land.validation import PRIMARY_KEY, ValidatedTable, Validation, cascade_rejections, validate
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import Actor, can_create
+from tandem.organizations.perms import Actor, can_create, writable_q
 from tandem.organizations.services import organization_create
 from tandem.territories.models import Commune, Epci
 
@@ -221,7 +222,7 @@ def land_import(
         if blocking:
             return _finish(report, ImportRun.Status.REFUSED)
         step(65, "comparaison avec les données enregistrées")
-        plan = _plan(validation, owners)
+        plan = _plan(validation, owners, actor)
         for table, changes in plan.items():
             report.counts[table].update({k: len(v) for k, v in changes.items() if k != "rows"})
         report.changed = any(
@@ -357,6 +358,9 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
         for i in missing:
             _reject(table, i, None, "propriétaire introuvable : l'EPCI de la ligne est inconnu")
         communes = table.values.get(commune_columns.get(table_name, ""), pd.Series([None] * len(table)))
+        if table_name == "terrain-eco" and "site_id" in table.values:
+            # A terrain lies in its site's commune: delegations limited to some communes apply to it too.
+            communes = table.values["site_id"].map(_site_communes(tables))
         model = MODELS[table_name]
         checked: dict[tuple, bool] = {}
         by_pk = {o.pk: o for o in organizations.values()}
@@ -376,6 +380,15 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
         owners[table_name] = owner_ids
     report.problems.extend(p for t in tables.values() for p in t.late_problems)
     return owners
+
+
+def _site_communes(tables) -> dict[str, str]:
+    """site_id -> commune code, from the file's SITE-ECO table over what is stored."""
+    communes = dict(Site.objects.values_list("site_id", "commune_id"))
+    site = tables.get("site-eco")
+    if site is not None and {"site_id", "site_comm_insee"} <= set(site.values):
+        communes.update(zip(site.values["site_id"], site.values["site_comm_insee"], strict=True))
+    return communes
 
 
 def organizations_by_pk(organizations: dict[str, Organization]) -> dict[int, str]:
@@ -480,7 +493,7 @@ def _to_l93():
     return _to_lambert93()
 
 
-def _plan(validation: Validation, owners: dict[str, np.ndarray]) -> dict[str, dict]:
+def _plan(validation: Validation, owners: dict[str, np.ndarray], actor: Actor) -> dict[str, dict]:
     plan = {}
     for name in WRITE_ORDER:
         table = validation.tables.get(name)
@@ -532,7 +545,20 @@ def _plan(validation: Validation, owners: dict[str, np.ndarray]) -> dict[str, di
                     unchanged.append(i)
         else:
             added = list(range(len(values)))
-        removed = {rid: rec for rid, rec in existing.items() if rid not in all_ids}
+        # A record the file no longer lists is removed only where the actor may write: an agency whose
+        # delegation covers some communes never removes the EPCI's records elsewhere.
+        writable = (
+            set(
+                model.objects.filter(owner_id__in=scope_owners)
+                .filter(writable_q(actor, model))
+                .values_list("pk", flat=True)
+            )
+            if scope_owners
+            else set()
+        )
+        removed = {
+            rid: rec for rid, rec in existing.items() if rid not in all_ids and rec["__pk"] in writable
+        }
         plan[name] = {
             "added": added,
             "changed": changed,
@@ -883,6 +909,9 @@ def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
         columns.append(f.attname)
     n = len(frame)
     texts = [_copy_column(frame[column].tolist(), n) for column in columns]
+    if connection.vendor != "postgresql":
+        _insert_rows(model, columns, texts)
+        return
     data = "".join("\t".join(row) + "\n" for row in zip(*texts, strict=True))
     sql = (
         f"COPY {connection.ops.quote_name(model._meta.db_table)} "
@@ -895,6 +924,35 @@ def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
 
 _NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")
+_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _insert_rows(model: type[models.Model], columns: list[str], texts: list[list[str]]) -> None:
+    """The embedded SQLite database has no COPY: the same rows, read back from COPY's text format into Python
+    values, go through one executemany (slower, same result)."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    rows = []
+    for raw in zip(*texts, strict=True):
+        values = []
+        for column, text in zip(columns, raw, strict=True):
+            if text == _NULL:
+                values.append(None)
+                continue
+            text = re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), text)
+            field = fields[column]
+            if isinstance(field, models.JSONField):
+                value = json.loads(text)
+            elif isinstance(field, models.BooleanField):
+                value = text in ("t", "true", "True", "1")
+            else:
+                value = field.to_python(text)
+            values.append(field.get_db_prep_save(value, connection))
+        rows.append(values)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
 def _copy_column(values: list, n: int) -> list[str]:

@@ -126,6 +126,18 @@ def _delegation_q(actor: Actor, model, *, write: bool) -> Q:
     return q
 
 
+def writable_q(actor: Actor, model: type[Model]) -> Q:
+    """The filter of the objects of `model` that `actor` may change or delete: those of the organisations where
+    they contribute, and those covered by a delegation of scope « modification » (limited to its communes).
+    For bulk operations (an import that removes what a file no longer lists); single objects use `can_change`."""
+    if not actor.is_authenticated:
+        return Q(pk__in=[])
+    if actor.is_platform_admin:
+        return Q()
+    own = [org for org, role in actor.roles.items() if ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]]
+    return Q(owner_id__in=own) | _delegation_q(actor, model, write=True)
+
+
 def scope_queryset(actor: Actor, queryset: QuerySet) -> QuerySet:
     """Restrict any queryset of SharedObjects to what `actor` may see. The one entry point for reads."""
     return queryset.filter(visible_q(actor, queryset.model))
@@ -201,10 +213,32 @@ def can_manage_delegations(actor: Actor, delegator: Organization) -> bool:
 
 
 def audit_events_visible_q(actor: Actor) -> Q:
-    """Organisation administrators read their organisation's audit log; platform administrators all."""
-    if actor.is_platform_admin:
-        return Q()
-    return Q(organization_id__in=actor.admin_org_ids())
+    """Organisation administrators read their organisation's audit log; platform administrators all.
+
+    Events about a confidential object are shown only to those who may see the object itself (an event about
+    several of them, with no single object, only to its author): the log must not reveal that it exists."""
+    q = Q() if actor.is_platform_admin else Q(organization_id__in=actor.admin_org_ids())
+    own = Q(user=actor.user) if getattr(actor.user, "pk", None) else Q(pk__in=[])
+    for model, visible in _confidential_querysets(actor):
+        visible_ids = [str(pk) for pk in visible.values_list("pk", flat=True)]
+        q &= ~Q(object_type=model._meta.label_lower) | Q(object_id__in=visible_ids) | (Q(object_id="") & own)
+    return q
+
+
+def _confidential_querysets(actor: Actor):
+    """(model, what `actor` sees of it) for confidential models and for models whose objects belong to a
+    confidential one (`CONFIDENTIAL_PARENT`: the name of the foreign key to it, e.g. a prospect's proposals)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if getattr(model, "CONFIDENTIAL", False):
+            yield model, scope_queryset(actor, model.objects.all())
+        elif parent := getattr(model, "CONFIDENTIAL_PARENT", None):
+            parent_model = model._meta.get_field(parent).related_model
+            yield (
+                model,
+                model.objects.filter(**{f"{parent}__in": scope_queryset(actor, parent_model.objects.all())}),
+            )
 
 
 def memberships_visible_q(actor: Actor) -> Q:
