@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import shapely
-from django.db import connection
 
 from tandem.core.errors import UserError
 from tandem.land.labels import LABEL_NAMES
@@ -73,16 +72,12 @@ def land_demo(*, rng, organizations: list[Organization], scale: str) -> dict:
             row["tdm_labels"] = LABEL_NAMES[LabelDecision.Label.STAREST]
             row["tdm_sector_priorities"] = "batteries|hydrogène"
     system = Actor.system_actor()
-    if connection.vendor == "postgresql":
-        with tempfile.TemporaryDirectory(prefix="tandem-demo-land-") as tmp:
-            paths = write_inventory_csv(tables, Path(tmp))
-            report = land_import(paths=list(paths.values()), actor=system)
-        if report.errors:
-            raise UserError("Inventaire de démonstration invalide (générateur) :", report.errors[:20])
-        status = report.run.status
-    else:
-        # The importer writes with PostgreSQL's COPY; the SQLite demo database gets the same rows through the ORM.
-        status = _orm_load(tables)
+    with tempfile.TemporaryDirectory(prefix="tandem-demo-land-") as tmp:
+        paths = write_inventory_csv(tables, Path(tmp))
+        report = land_import(paths=list(paths.values()), actor=system)
+    if report.errors:
+        raise UserError("Inventaire de démonstration invalide (générateur) :", report.errors[:20])
+    status = report.run.status
     for org in epci_orgs:
         inventory_visibility_set(actor=system, owner=org, visibility=Visibility.REGION)
     friches = _friches(rng, epci_orgs, by_epci)
@@ -160,83 +155,3 @@ def _labels(epci_orgs) -> int:
             decision.save()
         made += 1
     return made
-
-
-def _orm_load(tables: dict[str, list[dict]]) -> str:
-    """Write generated rows (standard column → canonical text) without COPY, for a SQLite demo database."""
-    from tandem.land.models import Etablissement, Pole, Terrain
-    from tandem.land.records import db_value, value_columns
-    from tandem.land.services import epci_organization
-
-    if Site.objects.filter(site_id__in=[r["site_id"] for r in tables["site-eco"][:1]]).exists():
-        return "unchanged"
-    owners: dict[str, Organization] = {}
-
-    def owner(siren: str) -> Organization:
-        if siren not in owners:
-            owners[siren] = epci_organization(siren)[0]
-        return owners[siren]
-
-    def build(model, table: str, row: dict, **extra):
-        fields = {f.name: f for f in model._meta.concrete_fields}
-        values = {name: db_value(fields[name], row.get(column, "")) for column, name in value_columns(table)}
-        obj = model(**values, **extra)
-        return obj
-
-    def point(text: str):
-        lon, lat = (float(v) for v in text.split(","))
-        return shapely.Point(lon, lat)
-
-    site_owner = {r["site_id"]: r["site_epci_siren"] for r in tables["site-eco"]}
-    pole_owner = {}
-    for r in tables["site-eco"]:
-        pole_owner.setdefault(r["pole_id"], r["site_epci_siren"])
-    poles = {}
-    for row in tables["pole-eco"]:
-        pole = build(Pole, "pole-eco", row, owner=owner(pole_owner.get(row["pole_id"], "")))
-        pole.set_geometry(point(row["pole_geompoint"]))
-        pole.save()
-        poles[row["pole_id"]] = pole
-    sites = {}
-    for row in tables["site-eco"]:
-        site = build(
-            Site,
-            "site-eco",
-            row,
-            owner=owner(row["site_epci_siren"]),
-            commune_id=row["site_comm_insee"],
-            pole_eco=poles.get(row["pole_id"]),
-        )
-        site.set_geometry(shapely.from_geojson(row["site_geomsurf"]))
-        if row.get("site_geompoint"):
-            p = point(row["site_geompoint"])
-            site.site_geompoint_lon, site.site_geompoint_lat = p.x, p.y
-        site.save()
-        sites[row["site_id"]] = site
-    terrains = {}
-    for row in tables["terrain-eco"]:
-        site = sites[row["site_id"]]
-        terrain = build(
-            Terrain,
-            "terrain-eco",
-            row,
-            owner=owner(site_owner[row["site_id"]]),
-            commune_id=site.commune_id,
-            site_eco=site,
-        )
-        terrain.set_geometry(shapely.from_geojson(row["terr_geomsurf"]))
-        terrain.save()
-        terrains[row["terr_id"]] = terrain
-    for row in tables["etablissement"]:
-        terrain = terrains[row["terr_id"].split("|")[0].strip()]
-        etab = build(
-            Etablissement,
-            "etablissement",
-            row,
-            owner=terrain.owner,
-            commune_id=row["comm_insee"],
-            terrain_eco=terrain,
-        )
-        etab.set_geometry(shapely.from_geojson(row["etab_geompoint"]) if row.get("etab_geompoint") else None)
-        etab.save()
-    return "done"
