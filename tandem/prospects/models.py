@@ -120,6 +120,8 @@ class Prospect(SharedObject):
 class StatusChange(models.Model):
     """The prospect's status history, with who changed it and why."""
 
+    CONFIDENTIAL_PARENT = "prospect"  # audit events about it are shown only to the task force
+
     prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="status_changes")
     status = models.CharField("statut", max_length=12, choices=Prospect.Status.choices)
     at = models.DateTimeField("le", auto_now_add=True)
@@ -136,6 +138,8 @@ class StatusChange(models.Model):
 
 class Proposal(TimeStampedModel):
     """A candidate proposed by a territory for a prospect (from the ranked list or its own)."""
+
+    CONFIDENTIAL_PARENT = "prospect"  # audit events about it are shown only to the task force
 
     class Kind(models.TextChoices):
         TERRAIN = "terrain", "terrain"
@@ -189,6 +193,8 @@ class Proposal(TimeStampedModel):
 
 class Decision(models.Model):
     """A collective decision on a prospect (who, when, what, why), kept as it was taken."""
+
+    CONFIDENTIAL_PARENT = "prospect"  # audit events about it are shown only to the task force
 
     class Outcome(models.TextChoices):
         SUPPORT = "support", "soutenir le projet"
