@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_partial_delegation_removes_only_within_its_communes(inventory_dir):
-    land_import(paths=inventory_paths(inventory_dir), actor=Actor.system_actor(), epci_siren=ARDENNE_METROPOLE)
+    land_import(
+        paths=inventory_paths(inventory_dir), actor=Actor.system_actor(), epci_siren=ARDENNE_METROPOLE
+    )
     sites = read_rows(inventory_dir / "site-eco.csv")
     communes = sorted({s["site_comm_insee"] for s in sites})
     assert len(communes) >= 3
@@ -32,10 +34,18 @@ def test_partial_delegation_removes_only_within_its_communes(inventory_dir):
     terrains = [t for t in read_rows(inventory_dir / "terrain-eco.csv") if t["site_id"] in kept_ids]
     write_rows(inventory_dir / "terrain-eco.csv", terrains)
     kept_terrains = {t["terr_id"] for t in terrains}
-    etabs = [e for e in read_rows(inventory_dir / "etablissement.csv") if e["terr_id"].split("|")[0] in kept_terrains]
+    etabs = [
+        e
+        for e in read_rows(inventory_dir / "etablissement.csv")
+        if e["terr_id"].split("|")[0] in kept_terrains
+    ]
     if etabs:
         write_rows(inventory_dir / "etablissement.csv", etabs)
-    paths = [p for p in inventory_paths(inventory_dir) if "pole" not in p.name and (etabs or "etablissement" not in p.name)]
+    paths = [
+        p
+        for p in inventory_paths(inventory_dir)
+        if "pole" not in p.name and (etabs or "etablissement" not in p.name)
+    ]
 
     before_elsewhere = Site.objects.exclude(commune_id__in=delegated).count()
     report = land_import(paths=paths, actor=agent, epci_siren=ARDENNE_METROPOLE)
@@ -44,3 +54,22 @@ def test_partial_delegation_removes_only_within_its_communes(inventory_dir):
     assert before_elsewhere > 0
     assert Site.objects.exclude(commune_id__in=delegated).count() == before_elsewhere  # untouched elsewhere
     assert Terrain.objects.exclude(commune_id__in=delegated).exists()
+
+
+def test_rows_written_without_copy_are_the_same_records(inventory_dir, monkeypatch):
+    """The embedded SQLite path (executemany instead of COPY), run here on PostgreSQL: importing the same
+    files again through COPY finds every record unchanged."""
+    from django.db import connection
+
+    from tandem.land.models import ImportRun
+
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    first = land_import(
+        paths=inventory_paths(inventory_dir), actor=Actor.system_actor(), epci_siren=ARDENNE_METROPOLE
+    )
+    monkeypatch.undo()
+    assert first.errors == [] and Terrain.objects.count() == 18
+    again = land_import(
+        paths=inventory_paths(inventory_dir), actor=Actor.system_actor(), epci_siren=ARDENNE_METROPOLE
+    )
+    assert again.run.status == ImportRun.Status.UNCHANGED, again.counts
