@@ -161,6 +161,18 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Explicit names where several models have a `kind`, `status` or `action` field.
+    "ENUM_NAME_OVERRIDES": {
+        "EpciKindEnum": "tandem.territories.models.Epci.Kind",
+        "PerimeterKindEnum": "tandem.territories.models.Perimeter.Kind",
+        "OrganizationKindEnum": "tandem.organizations.models.Organization.Kind",
+        "VisibilityEnum": "tandem.organizations.models.Visibility",
+        "AuditActionEnum": "tandem.core.models.AuditEvent.Action",
+        "ProspectStatusEnum": "tandem.prospects.models.Prospect.Status",
+        "SignalStatusEnum": "tandem.companies.models.fragility.Signal.Status",
+        "SignalActionEnum": "tandem.companies.models.fragility.Signal.Action",
+        "SignalDismissalReasonEnum": "tandem.companies.models.fragility.Signal.DismissalReason",
+    },
 }
 
 LOGGING = {
