@@ -556,6 +556,13 @@ def _plan(validation: Validation, owners: dict[str, np.ndarray], actor: Actor) -
             if scope_owners
             else set()
         )
+        if name == FRICHES and "source_nom" in values:
+            # A friches file speaks for its source only: friches an EPCI recorded from another source stay.
+            writable &= set(
+                model.objects.filter(
+                    owner_id__in=scope_owners, source_nom__in=set(values["source_nom"])
+                ).values_list("pk", flat=True)
+            )
         removed = {
             rid: rec for rid, rec in existing.items() if rid not in all_ids and rec["__pk"] in writable
         }
