@@ -52,6 +52,8 @@ def constraint_labels(req: Requirements) -> dict[str, str]:
         "eau": f"eau de process ≥ {fr_num(req.water_m3h)} m³/h",
         "fer": "embranchement ferré",
         "voie_eau": "accès à la voie d'eau",
+        "gaz": "raccordement au gaz naturel",
+        "eaux_usees": f"traitement des eaux usées ≥ {fr_num(req.wastewater_m3d)} m³/j",
         "autoroute": f"échangeur autoroutier à ≤ {fr_num(req.max_motorway_km or 0)} km",
         "icpe": f"régime ICPE « {ICPE_LEVELS[req.icpe_regime]} » admis",
         "seveso": f"{SEVESO_LEVELS[req.seveso]} admis",

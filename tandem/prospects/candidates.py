@@ -145,6 +145,8 @@ def _terrain_columns(today: date) -> tuple[dict, dict]:
         "power_reinforced_mw": power_later,
         "power_reinforced_on": power_later_on,
         "water_m3h": _num(cols["water_m3h"]),
+        "gas": _num([None if g is None else float(g) for g in cols["gas"]]),
+        "wastewater_m3d": _num(cols["wastewater_m3d"]),
         "rail": [bool(v) for v in cols["rail"]],
         "waterway": [bool(v) for v in cols["waterway"]],
         "motorway_km": _num(cols["motorway_km"]),
@@ -185,6 +187,8 @@ def _terrain_fields() -> dict:
         "power_mw": _c("tdm_power_mw", "tdm_power_mw"),
         "power_on": _c("tdm_power_available_on", "tdm_power_available_on"),
         "water_m3h": _c("tdm_water_m3h", "tdm_water_m3h"),
+        "gas": _c("tdm_gas", "tdm_gas"),
+        "wastewater_m3d": _c("tdm_wastewater_m3d", "tdm_wastewater_m3d"),
         "rail": _c("tdm_rail_siding", "tdm_rail_siding", "reseau_fret_ferroviaire"),
         "waterway": Coalesce("site_eco__reseau_fluvial", "site_eco__site_voca_portuaire"),
         "motorway_km": _c("tdm_motorway_junction_km", "tdm_motorway_junction_km", "autoroute_echang_dist"),
@@ -224,6 +228,8 @@ def _site_columns(today: date) -> tuple[dict, dict]:
         "tdm_power_mw",
         "tdm_power_available_on",
         "tdm_water_m3h",
+        "tdm_gas",
+        "tdm_wastewater_m3d",
         "tdm_rail_siding",
         "reseau_fret_ferroviaire",
         "reseau_fluvial",
@@ -260,6 +266,8 @@ def _site_columns(today: date) -> tuple[dict, dict]:
         "power_reinforced_mw": power_later,
         "power_reinforced_on": power_later_on,
         "water_m3h": _num(cols["tdm_water_m3h"]),
+        "gas": _num([None if g is None else float(g) for g in cols["tdm_gas"]]),
+        "wastewater_m3d": _num(cols["tdm_wastewater_m3d"]),
         "rail": [
             bool(a if a is not None else b)
             for a, b in zip(cols["tdm_rail_siding"], cols["reseau_fret_ferroviaire"], strict=True)

@@ -70,7 +70,10 @@ def requirements_of(prospect: Prospect, **overrides) -> Requirements:
         "surface_ideal_ha": prospect.surface_ideal_ha,
         "extension_margin_ha": prospect.extension_margin_ha or 0,
         "power_mw": prospect.power_mw or 0,
-        "water_m3h": prospect.water_m3h or 0,
+        # A daily need is met by a continuous hourly flow of a 24th of it.
+        "water_m3h": max(prospect.water_m3h or 0, (prospect.water_m3d or 0) / 24),
+        "gas_required": prospect.gas,
+        "wastewater_m3d": prospect.wastewater_m3d or 0,
         "rail_required": prospect.rail_required,
         "waterway_required": prospect.waterway_required or prospect.port_required,
         "max_motorway_km": prospect.max_motorway_km,

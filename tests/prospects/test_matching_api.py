@@ -204,3 +204,27 @@ def test_sector_ecosystem_counts_establishments_of_the_division_within_30_km(lan
     # log(1 + 9) / log(1 + 50) of the 6 % weight (docs/matching.md); nothing for a division absent here.
     assert steel[key]["contributions"]["ecosysteme"] == pytest.approx(0.06 * math.log(10) / math.log(51))
     assert other[key]["contributions"]["ecosysteme"] == 0
+
+
+def test_gas_wastewater_and_daily_water_reach_the_engine_from_the_land_columns(land):
+    Terrain = type(land["big"])
+    Terrain.objects.filter(pk=land["big"].pk).update(tdm_gas=True, tdm_wastewater_m3d=500, tdm_water_m3h=10)
+    Terrain.objects.filter(pk=land["waiting"].pk).update(
+        tdm_gas=False, tdm_wastewater_m3d=500, tdm_water_m3h=10
+    )
+    CACHE.clear()
+    user = make_member(land["mulhouse"], Role.LECTEUR)
+    body = post(user, gas_required=True, wastewater_m3d=300, water_m3d=200, include_excluded=True).json()
+    results = {r["id"]: r for r in body["results"]}
+    assert results[f"terrain:{land['big'].pk}"]["status"] in ("eligible", "conditional")
+    assert not any(
+        c["criterion"] in ("gaz", "eaux_usees", "eau")
+        for c in results[f"terrain:{land['big'].pk}"]["conditions"]
+    )
+    waiting = results[f"terrain:{land['waiting'].pk}"]
+    assert waiting["status"] == "excluded"
+    assert "pas de raccordement au gaz naturel, demandé par le projet" in waiting["reasons"]
+    # 200 m³/day is a continuous 8,33 m³/h: met by 10 m³/h; 300 m³/day is 12,5 m³/h: not met.
+    body = post(user, water_m3d=300, include_excluded=True).json()
+    big = {r["id"]: r for r in body["results"]}[f"terrain:{land['big'].pk}"]
+    assert any(reason.startswith("débit d'eau disponible 10 m³/h < 12,5 m³/h") for reason in big["reasons"])

@@ -143,6 +143,26 @@ def test_every_hard_constraint_gives_its_french_reason():
     ]
 
 
+def test_gas_and_wastewater_are_hard_constraints_with_french_reasons():
+    candidates = Candidates.from_records(
+        [
+            terrain(1, 10, gas=0.0, wastewater_m3d=40),
+            terrain(2, 10, gas=1.0, wastewater_m3d=200),
+            terrain(3, 10),
+        ]
+    )
+    requirements = Requirements(surface_min_ha=3, gas_required=True, wastewater_m3d=150)
+    results = by_key(match(candidates, requirements, today=TODAY))
+    assert results["terrain:1"]["status"] == "excluded"
+    assert results["terrain:1"]["reasons"] == [
+        "pas de raccordement au gaz naturel, demandé par le projet",
+        "capacité de traitement des eaux usées 40 m³/j < 150 m³/j demandés",
+    ]
+    assert results["terrain:2"]["status"] == "eligible"
+    assert results["terrain:3"]["status"] == "conditional"
+    assert {c["criterion"] for c in results["terrain:3"]["conditions"]} == {"gaz", "eaux_usees"}
+
+
 def test_unknown_capacities_are_conditions_to_check():
     candidates = Candidates.from_records([terrain(1, 10)])
     (result,) = match(
@@ -277,6 +297,8 @@ def candidate_sets(draw):
                 ),
                 "available_on": draw(st.one_of(st.none(), st.dates(date(2025, 1, 1), date(2030, 1, 1)))),
                 "water_m3h": draw(maybe),
+                "gas": draw(st.sampled_from([float("nan"), 0.0, 1.0])),
+                "wastewater_m3d": draw(maybe),
                 "rail": draw(st.booleans()),
                 "motorway_km": draw(maybe),
                 "price_eur_m2": draw(maybe),
@@ -298,6 +320,8 @@ requirement_sets = st.builds(
     surface_min_ha=st.floats(min_value=0.5, max_value=50),
     power_mw=st.floats(0, 30),
     water_m3h=st.floats(0, 100),
+    gas_required=st.booleans(),
+    wastewater_m3d=st.floats(0, 500),
     rail_required=st.booleans(),
     max_motorway_km=st.one_of(st.none(), st.floats(1, 40)),
     icpe_regime=st.integers(0, 3),

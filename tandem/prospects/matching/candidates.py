@@ -36,6 +36,8 @@ COLUMNS: dict[str, tuple[object, object]] = {
     "power_reinforced_mw": (np.float64, np.nan),
     "power_reinforced_on": ("datetime64[D]", NAT),
     "water_m3h": (np.float64, np.nan),
+    "gas": (np.float64, np.nan),
+    "wastewater_m3d": (np.float64, np.nan),
     "rail": (np.bool_, False),
     "waterway": (np.bool_, False),
     "motorway_km": (np.float64, np.nan),
@@ -80,6 +82,8 @@ class Candidates:
     power_reinforced_mw: np.ndarray
     power_reinforced_on: np.ndarray
     water_m3h: np.ndarray
+    gas: np.ndarray  # 1 natural gas connected, 0 not, NaN unknown
+    wastewater_m3d: np.ndarray
     rail: np.ndarray
     waterway: np.ndarray
     motorway_km: np.ndarray

@@ -39,6 +39,8 @@ CONSTRAINTS = (
     "seveso",
     "disponibilite",
     "viabilisation",
+    "gaz",
+    "eaux_usees",
 )
 C = {name: i for i, name in enumerate(CONSTRAINTS)}
 _NAT_I8 = np.iinfo(np.int64).min  # NaT's integer view: the smallest int64, so max() ignores it
@@ -100,6 +102,14 @@ def stage1(
         unknown = np.isnan(c.water_m3h)
         fail[:, C["eau"]] = ~unknown & (c.water_m3h < req.water_m3h)
         verify[:, C["eau"]] = unknown
+    if req.gas_required:
+        unknown = np.isnan(c.gas)
+        fail[:, C["gaz"]] = ~unknown & (c.gas < 1)
+        verify[:, C["gaz"]] = unknown
+    if req.wastewater_m3d > 0:
+        unknown = np.isnan(c.wastewater_m3d)
+        fail[:, C["eaux_usees"]] = ~unknown & (c.wastewater_m3d < req.wastewater_m3d)
+        verify[:, C["eaux_usees"]] = unknown
     if req.rail_required:
         fail[:, C["fer"]] = ~c.rail
     if req.waterway_required:
@@ -282,6 +292,8 @@ def combine(c: Candidates, groups: list[tuple[int, ...]]) -> Candidates:
         "power_reinforced_mw": c.power_reinforced_mw[chosen],
         "power_reinforced_on": c.power_reinforced_on[chosen],
         "water_m3h": fmax(c.water_m3h),
+        "gas": fmax(c.gas),
+        "wastewater_m3d": fmax(c.wastewater_m3d),
         "rail": np.maximum.reduceat(c.rail[members].astype(np.int8), starts).astype(bool),
         "waterway": np.maximum.reduceat(c.waterway[members].astype(np.int8), starts).astype(bool),
         "motorway_km": np.fmin.reduceat(c.motorway_km[members], starts),
@@ -471,6 +483,13 @@ def reasons_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[str
         out.append(
             f"débit d'eau disponible {fr_num(c.water_m3h[i])} m³/h < {fr_num(req.water_m3h)} m³/h demandés"
         )
+    if failed[C["gaz"]]:
+        out.append("pas de raccordement au gaz naturel, demandé par le projet")
+    if failed[C["eaux_usees"]]:
+        out.append(
+            f"capacité de traitement des eaux usées {fr_num(c.wastewater_m3d[i])} m³/j < "
+            f"{fr_num(req.wastewater_m3d)} m³/j demandés"
+        )
     if failed[C["fer"]]:
         out.append("pas d'embranchement ferré, demandé par le projet")
     if failed[C["voie_eau"]]:
@@ -527,6 +546,8 @@ def conditions_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[
     checks = {
         "puissance": "puissance électrique disponible non renseignée : à vérifier",
         "eau": "débit d'eau disponible non renseigné : à vérifier",
+        "gaz": "raccordement au gaz naturel non renseigné : à vérifier",
+        "eaux_usees": "capacité de traitement des eaux usées non renseignée : à vérifier",
         "autoroute": "distance à l'échangeur autoroutier non renseignée : à vérifier",
         "icpe": "régime ICPE admis par la zone non renseigné : à vérifier",
         "seveso": "statut Seveso admis par la zone non renseigné : à vérifier",
@@ -556,6 +577,8 @@ def required_constraints(req: Requirements) -> list[str]:
         "seveso": req.seveso > 0,
         "disponibilite": True,
         "viabilisation": True,
+        "gaz": req.gas_required,
+        "eaux_usees": req.wastewater_m3d > 0,
     }
     return [name for name in CONSTRAINTS if asked[name]]
 

@@ -24,6 +24,8 @@ class Requirements:
     extension_margin_ha: float = 0.0
     power_mw: float = 0.0
     water_m3h: float = 0.0
+    gas_required: bool = False
+    wastewater_m3d: float = 0.0
     rail_required: bool = False
     waterway_required: bool = False
     max_motorway_km: float | None = None
@@ -42,7 +44,7 @@ class Requirements:
             raise MatchingInputError(
                 "La surface idéale (surface_ideal_ha) ne peut pas être inférieure à la surface minimale."
             )
-        for name in ("extension_margin_ha", "power_mw", "water_m3h"):
+        for name in ("extension_margin_ha", "power_mw", "water_m3h", "wastewater_m3d"):
             if getattr(self, name) < 0:
                 raise MatchingInputError(f"« {name} » ne peut pas être négatif.")
         if self.max_motorway_km is not None and self.max_motorway_km < 0:

@@ -103,6 +103,19 @@ def evaluate(row: pd.Series, req: Requirements, today: date, t: cr.Thresholds) -
             reasons.append(
                 f"débit d'eau disponible {fr_num(row.water_m3h)} m³/h < {fr_num(req.water_m3h)} m³/h demandés"
             )
+    if req.gas_required:
+        if _nan(row.gas):
+            verify = True
+        elif row.gas < 1:
+            reasons.append("pas de raccordement au gaz naturel, demandé par le projet")
+    if req.wastewater_m3d > 0:
+        if _nan(row.wastewater_m3d):
+            verify = True
+        elif row.wastewater_m3d < req.wastewater_m3d:
+            reasons.append(
+                f"capacité de traitement des eaux usées {fr_num(row.wastewater_m3d)} m³/j < "
+                f"{fr_num(req.wastewater_m3d)} m³/j demandés"
+            )
     if req.rail_required and not row.rail:
         reasons.append("pas d'embranchement ferré, demandé par le projet")
     if req.waterway_required and not row.waterway:
