@@ -2,6 +2,7 @@ from django import forms
 
 from tandem.organizations.models import Organization
 from tandem.prospects.models import Decision, Proposal, Prospect
+from tandem.prospects.services import EDITABLE_FIELDS
 from tandem.territories.models import Epci
 from tandem.www.forms import split_codes
 
@@ -20,37 +21,11 @@ class ProspectForm(forms.ModelForm):
         model = Prospect
         fields = [
             "owner",
-            "code_name",
-            "naf",
-            "activity",
-            "surface_min_ha",
-            "surface_ideal_ha",
-            "extension_margin_ha",
-            "premises",
-            "power_mw",
-            "gas",
-            "water_m3h",
-            "water_m3d",
-            "wastewater_m3d",
-            "rail_required",
-            "waterway_required",
-            "port_required",
-            "max_motorway_km",
-            "max_station_km",
-            "max_airport_km",
-            "icpe_regime",
-            "seveso",
-            "continuous_operation",
-            "jobs_at_start",
-            "jobs_at_three_years",
-            "investment_eur",
-            "decision_on",
-            "works_start_on",
-            "production_start_on",
-            "origin",
-            "is_relocation",
-            "plan_500",
-            "public_aid_eur",
+            *(
+                f
+                for f in EDITABLE_FIELDS
+                if f not in ("single_piece", "weights", "skills", "upstream_naf", "downstream_naf")
+            ),
         ]
         widgets = {
             "activity": forms.Textarea(attrs={"rows": 2}),
