@@ -121,7 +121,9 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             )
         )
     # The registry is public: every member of the review sees the same creations and closures.
-    created = Establishment.objects.filter(commune_id__in=communes, created_on__gt=since, created_on__lte=on)
+    created = Establishment.objects.filter(
+        commune_code__in=communes, created_on__gt=since, created_on__lte=on
+    )
     for est in created.order_by("created_on", "siret"):
         entries.append(
             AgendaEntry(
@@ -135,7 +137,7 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             )
         )
     closed = Establishment.objects.filter(
-        commune_id__in=communes, state=Establishment.State.CLOSED, closed_on__gt=since, closed_on__lte=on
+        commune_code__in=communes, state=Establishment.State.CLOSED, closed_on__gt=since, closed_on__lte=on
     )
     for est in closed.order_by("closed_on", "siret"):
         entries.append(

@@ -19,6 +19,7 @@ from tandem.companies.models import (
 )
 from tandem.companies.perms import actor_commune_codes
 from tandem.organizations.perms import Actor
+from tandem.territories.models import Commune
 
 
 def registry_establishments(
@@ -40,15 +41,17 @@ def registry_establishments(
     if not actor.is_authenticated or not (actor.org_ids or actor.is_platform_admin):
         return Establishment.objects.none()
     qs = Establishment.objects.select_related("company")
+    # Perimeters filter on the commune code of the file (indexed; equal to `commune_id` for a commune of the
+    # loaded geography).
     codes = actor_commune_codes(actor)
     if codes is not None:
-        qs = qs.filter(commune_id__in=codes)
+        qs = qs.filter(commune_code__in=codes)
     if departement:
         qs = qs.filter(departement_code=departement)
     if commune:
-        qs = qs.filter(commune_id=commune)
+        qs = qs.filter(commune_code=commune)
     if epci:
-        qs = qs.filter(commune__epci_id=epci)
+        qs = qs.filter(commune_code__in=Commune.objects.filter(epci_id=epci).values("code"))
     if naf:
         naf = naf.strip().upper()
         qs = qs.filter(naf=naf) if len(naf) == 6 else qs.filter(naf__startswith=naf)

@@ -1,10 +1,16 @@
-"""SIRENE stock import into PostgreSQL: stream the file through COPY, validate and transform in SQL, upsert.
+"""SIRENE stock import into PostgreSQL: rows checked outside the database, stored by binary COPY.
 
-Why this shape: the national stock has tens of millions of rows, so the file is never held in memory and
-PostgreSQL does the parsing (COPY of ~16 MB chunks into a temporary table whose columns are the file's own
-header, so columns are matched by name). Each chunk is then validated and filtered to the territory in one
-SQL pass, changes against the current registry are recorded, and rows are upserted with
-`INSERT … ON CONFLICT DO UPDATE … WHERE (something changed)`: re-importing the same file changes nothing.
+Why this shape: the national stock has tens of millions of rows, so the file is never held in memory: it is
+read in ~16 MB chunks of whole lines. Each chunk is parsed, filtered to the territory, checked and turned
+into registry rows column by column by Arrow's compute kernels (`sirene_rows`, matched to the header by
+column name), then sent to PostgreSQL in its binary COPY format. Preparing a chunk runs in a worker thread
+while the database stores the previous one, so the two cores work at the same time.
+
+- First load (both registry tables empty): rows go straight into the tables by COPY, the companies
+  (SIREN) of new establishments with them; secondary indexes are dropped first and rebuilt once at the end.
+- Otherwise: rows go by COPY into a temporary table, then one statement per chunk creates the missing
+  companies, records what changed against the current registry and upserts with
+  `INSERT … ON CONFLICT DO UPDATE … WHERE (something changed)`: re-importing the same file changes nothing.
 
 A malformed row (bad structure, bad encoding, a value breaking its rule) is skipped and reported with its
 line and field; every other row is imported. The national file cannot be all-or-nothing, so this is the
@@ -15,70 +21,48 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
-import json
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import psycopg
-from django.db import DatabaseError, connection, transaction
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import IntegrityError, connection, transaction
 from psycopg import sql
 
 from tandem.companies import sirene_format as fmt
+from tandem.companies import sirene_rows as rows_
 from tandem.companies.models import Company, Establishment, RegistryChange, RegistryImport
 from tandem.core.audit import audit_record
 from tandem.core.errors import Problem, UserError
 from tandem.core.models import AuditEvent
 
 CHUNK_BYTES = 16 * 1024 * 1024
+CHUNKS_AHEAD = 3  # chunks prepared in advance (memory: about 100 MB each)
 MAX_LINES_IN_A_FIELD = 100
 MAX_PROBLEMS_KEPT = 1000
 SIRENE_SOURCE = "INSEE, base SIRENE des entreprises et de leurs établissements (stock)"
 SIRENE_LICENCE = "Licence Ouverte / Etalab 2.0"
-
-# Lambert-93 (EPSG:2154, GRS80) to WGS84 in SQL: inverse Lambert conformal conic, then geodetic latitude from
-# the conformal latitude by its series (error < 1e-9 rad). Computing it in SQL keeps the import one pass.
-_L93 = {
-    "n": 0.7256077650532670,
-    "c": 11754255.426096,
-    "xs": 700000.0,
-    "ys": 12655612.049876,
-    "e": 0.0818191910428158,
+# Target table and key of each kind of file.
+TARGETS = {
+    "etablissement": ("companies_establishment", "siret"),
+    "unite_legale": ("companies_company", "siren"),
+    "geolocalisation": ("companies_establishment", "siret"),
 }
-_E2 = _L93["e"] ** 2
-_SERIES = (
-    _E2 / 2 + 5 * _E2**2 / 24 + _E2**3 / 12 + 13 * _E2**4 / 360,
-    7 * _E2**2 / 48 + 29 * _E2**3 / 240 + 811 * _E2**4 / 11520,
-    7 * _E2**3 / 120 + 81 * _E2**4 / 1120,
-    4279 * _E2**4 / 161280,
-)
-
-
-def _conformal_latitude_sql(x: str, y: str) -> str:
-    """SQL expression of the conformal latitude (radians) from Lambert-93 columns `x`, `y`."""
-    n, c, xs, ys = _L93["n"], _L93["c"], _L93["xs"], _L93["ys"]
-    r = f"sqrt(power({x} - {xs}, 2) + power({y} - {ys}, 2))"
-    return f"(2 * atan(exp(-ln({r} / {c}) / {n})) - pi() / 2)"
-
-
-def _lambert_sql(x: str, y: str, chi: str | None = None) -> tuple[str, str]:
-    """SQL expressions (latitude, longitude) in degrees from Lambert-93 columns `x`, `y`.
-
-    `chi`: a column already holding the conformal latitude. The latitude series uses it five times; computed
-    inline it would be evaluated five times per row (it was the single most expensive expression of the import).
-    """
-    n, xs, ys = _L93["n"], _L93["xs"], _L93["ys"]
-    chi = chi or _conformal_latitude_sql(x, y)
-    lat = (
-        f"degrees({chi} + "
-        + " + ".join(f"{k!r} * sin({2 * (i + 1)} * {chi})" for i, k in enumerate(_SERIES))
-        + ")"
-    )
-    lon = f"(3 + degrees(atan(({x} - {xs}) / ({ys} - {y})) / {n}))"
-    return lat, lon
+_PG_TYPES = {
+    pa.string(): "text",
+    pa.date32(): "date",
+    pa.int16(): "smallint",
+    pa.int64(): "bigint",
+    pa.float64(): "double precision",
+    pa.bool_(): "boolean",
+}
 
 
 @dataclass
@@ -133,232 +117,168 @@ def _chunks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
             line += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-_ND = fmt.NOT_DIFFUSED
-_SQL_TYPES = {
-    "date": "date",
-    "datetime": "timestamptz",
-    "year": "int",
-    "int": "int",
-    "bool": "boolean",
-    "number": "float8",
-}
+def _pg_type(kind: pa.DataType) -> str:
+    if pa.types.is_timestamp(kind):
+        return "timestamptz"
+    return _PG_TYPES[kind]
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+@dataclass
+class _Chunk:
+    """A chunk ready to store: checked rows, their binary COPY form, and what was wrong."""
+
+    prepared: rows_.Prepared
+    payload: list[bytes]
+    rows_read: int
+    problems: list[tuple[int, str | None, str, str | None]]  # (line, column, message, value)
+    rejected: int
+    latest: datetime | None = None  # the latest `dateDernierTraitement…` of the rows
+    companies: list[bytes] = field(default_factory=list)  # first load: the new companies, binary COPY form
 
 
 class _Importer:
-    """One file, chunk by chunk. Each chunk is validated, filtered and upserted by one SQL statement.
+    """One file, chunk by chunk: prepared in a worker thread (sirene_rows), stored by the calling thread."""
 
-    Two variants of that statement: the fast one checks values with cheap tests and casts them directly; if a
-    cast fails or a SIRET appears twice in the chunk, PostgreSQL aborts it and the chunk is redone with the
-    safe one (strict checks guarding every cast, duplicates resolved: the last row wins).
-    """
-
-    def __init__(self, *, path: Path, kind: str, header: list[str], delimiter: str, departements, run):
+    def __init__(
+        self,
+        *,
+        path: Path,
+        kind: str,
+        header: list[str],
+        delimiter: str,
+        header_bytes: int,
+        departements,
+        run,
+    ):
         self.path, self.kind, self.header, self.delimiter = path, kind, header, delimiter
+        self.header_bytes = header_bytes
         self.departements = sorted(departements) if departements else None
         self.run = run
-        self.fields, _ = fmt.KINDS[kind]
+        self.table, self.key = TARGETS[kind]
         self.problems: list[Problem] = []
         self.rejected = 0
         self.rows_read = 0
         self.counts = {"in_territory": 0, "created": 0, "updated": 0, "changes": 0}
         self.latest_processed = None
-        self.header_bytes = 0
-        self.first_load = False  # the establishments table was empty when this import began
-        self.status_column = {
-            "etablissement": "statutDiffusionEtablissement",
-            "unite_legale": "statutDiffusionUniteLegale",
-        }.get(kind)
-
-    # --- SQL building ------------------------------------------------------------------------------------
-    def _col(self, name: str) -> str:
-        # Only names from sirene_format (code constants) reach SQL this way; file headers go through
-        # psycopg's identifier quoting (see `execute`).
-        return f'r."{name}"'
-
-    def _checks(self, f: fmt.Field) -> tuple[str, str]:
-        """(cheap check, strict check) of one field, on the raw text (never NULL: FORCE_NOT_NULL)."""
-        v = self._col(f.source)
-        digits = "'0123456789'"
-        if f.kind == "text":
-            # octet_length is O(1); length (characters) is only computed for long UTF-8 values.
-            cheap = strict = f"(octet_length({v}) <= {f.arg} or length({v}) <= {f.arg})"
-        elif f.kind == "digits":
-            cheap = strict = f"(length({v}) = {f.arg} and ltrim({v}, {digits}) = '')"
-        elif f.kind == "choice":
-            cheap = strict = f"{v} in ({', '.join(_quote(c) for c in f.arg)})"
-        elif f.kind == "commune":
-            cheap = strict = f"(length({v}) = 5 and ltrim({v}, '0123456789AB') = '')"
-        elif f.kind == "date":
-            cheap = f"{v} like '____-__-__'"
-            strict = (
-                f"({v} ~ '{fmt.DATE_RE}' and substr({v}, 9, 2)::int <= extract(day from "
-                f"make_date(substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day'))"
-            )
-        elif f.kind == "datetime":
-            cheap = f"{v} like '____-__-__T__:__:__%%'"
-            strict = (
-                f"({v} ~ '{fmt.DATETIME_RE}' and substr({v}, 9, 2)::int <= extract(day from "
-                f"make_date(substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day'))"
-            )
-        elif f.kind == "year":
-            cheap = strict = f"(length({v}) = 4 and ltrim({v}, {digits}) = '')"
-        elif f.kind == "int":
-            cheap = strict = f"(length({v}) <= 4 and ltrim({v}, {digits}) = '')"
-        elif f.kind == "bool":
-            cheap = strict = f"{v} in ('true', 'false')"
-        elif f.kind == "number":
-            cheap = f"ltrim({v}, '0123456789.-') = ''"
-            strict = f"{v} ~ '{fmt.NUMBER_RE}'"
-        else:
-            raise ValueError(f.kind)
-        if f.kind not in ("text", "bool"):
-            empty = f"{v} = ''" if not f.protected else f"{v} in ('', '{_ND}')"
-            if not f.required:
-                cheap, strict = f"({empty} or {cheap})", f"({empty} or {strict})"
-        elif f.kind == "bool" and not f.required:
-            cheap = strict = f"{v} in ('', 'true', 'false')"
-        return cheap, strict
-
-    def _value(self, f: fmt.Field, *, safe: bool) -> str:
-        if f.source not in self.header:
-            # An optional column this release does not have.
-            return {"text": "''", "digits": "''", "choice": "''", "commune": "''", "bool": "false"}.get(
-                f.kind, f"null::{_SQL_TYPES.get(f.kind)}"
-            )
-        v = self._col(f.source)
-        nd = f"case when {v} = '{_ND}' then '' else {v} end" if f.protected else v
-        blank = "''"
-        if f.kind in ("text", "digits", "choice", "commune"):
-            value = nd
-        elif f.kind == "bool":
-            value, blank = f"({v} = 'true')", "false"
-        else:
-            blank = "null"
-            cast = {
-                "date": f"nullif({v}, '')::date",
-                "datetime": f"(nullif({v}, '')::timestamp at time zone 'Europe/Paris')",
-                "year": f"nullif({v}, '')::int",
-                "int": f"nullif({v}, '')::int",
-                "number": f"nullif(nullif({v}, ''), '{_ND}')::float8",
-            }[f.kind]
-            value = f"case when {self._checks(f)[1]} then {cast} end" if safe else cast
-        if f.protected and self.status_column in self.header:
-            value = f"case when {self._col(self.status_column)} = 'O' then {value} else {blank} end"
-        return value
-
-    def _row_ok(self, *, safe: bool) -> str:
-        parts = []
-        for f in self.fields:
-            if f.source in self.header:
-                cheap, strict = self._checks(f)
-                parts.append(f"({cheap} and {strict})" if safe and strict != cheap else cheap)
-        if self.kind == "etablissement":
-            parts.append(f"{self._col('siret')} = {self._col('siren')} || {self._col('nic')}")
-        return " and ".join(parts) or "true"
-
-    def _territory_filter(self) -> str:
-        if self.kind == "etablissement":
-            if not self.departements:
-                return "true"
-            cc = self._col("codeCommuneEtablissement")
-            if all(len(d) == 2 and d not in ("97", "98") for d in self.departements):
-                # No overseas département kept: the first two characters decide (same answer, cheaper).
-                return f"left({cc}, 2) = any(%(deps)s)"
-            return f"(case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end) = any(%(deps)s)"
-        if self.kind == "unite_legale" and not self.departements:
-            return "true"
-        # Legal units and coordinates have no location: keep those of the territory's establishments.
-        table, key = (
-            ("companies_company", "siren")
-            if self.kind == "unite_legale"
-            else ("companies_establishment", "siret")
-        )
-        return f"exists (select 1 from {table} t where t.{key} = {self._col(key)})"  # noqa: S608 (identifiers from code constants)
-
-    def _new_rows_sql(self, *, safe: bool) -> str:
-        """The chunk's rows of the territory, transformed, with `_ok` telling whether they are valid."""
-        columns = [f"{self._value(f, safe=safe)} as {f.target}" for f in self.fields]
-        columns += [f"{self._row_ok(safe=safe)} as _ok", "r._line as _line"]
-        join = ""
-        if self.kind == "etablissement":
-            cc = self._col("codeCommuneEtablissement")
-            columns += [
-                f"(case when left({cc}, 2) in ('97', '98') then left({cc}, 3) else left({cc}, 2) end) as _departement",
-                "c.code as _commune",
-            ]
-            join = f"left join territories_commune c on c.code = {cc}"
-        rows = f"select {', '.join(columns)} from sirene_raw r {join} where {self._territory_filter()}"  # noqa: S608 (identifiers from code constants)
-        if self.kind != "etablissement":
-            return rows
-        # The conformal latitude, once per row, where Lambert-93 applies (metropolitan France; overseas, INSEE
-        # uses local projections). The guard also keeps ln() away from non-positive values. OFFSET 0 keeps the
-        # inner query apart, so that each column expression is evaluated once.
-        chi = _conformal_latitude_sql("s.lambert_x", "s.lambert_y")
-        metropolitan = (
-            "s.lambert_x > 0 and s.lambert_y > 0 and s.lambert_y < 12655612"
-            " and s._departement not in ('971', '972', '973', '974', '975', '976', '977', '978', '986', '987', '988')"
-        )
-        return f"select s.*, case when {metropolitan} then {chi} end as _chi from ({rows} offset 0) s"  # noqa: S608 (identifiers from code constants)
+        self.first_load = False  # both registry tables were empty when this import began
+        self.primary_key: tuple[str, str] | None = None  # (name, definition), dropped during a first load
+        self.known_companies = np.array(
+            [], dtype=np.int64
+        )  # first load: SIREN created so far (worker thread)
+        self.staging_ready = False
+        self.now = datetime.now(UTC)
+        # The file's SHA-256, computed along the way (the worker hashes each chunk it prepares).
+        with path.open("rb") as handle:
+            self.digest = hashlib.sha256(handle.read(self.header_bytes))
 
     # --- the run --------------------------------------------------------------------------------------
     def execute(self) -> None:
         with connection.cursor() as cursor:
             self.cursor = cursor
-            # A chunk's transformed rows (tens of MB) stay in memory rather than spilling to temporary files;
-            # SET LOCAL ends with the import's transaction.
+            # A chunk's rows stay in memory rather than spilling to temporary files; rebuilding the deferred
+            # indexes sorts millions of keys, in memory too. SET LOCAL ends with the import's transaction.
             cursor.execute("set local work_mem = '256MB'")
-            # Rebuilding the deferred indexes sorts millions of keys: in memory rather than on disk.
             cursor.execute("set local maintenance_work_mem = '512MB'")
-            # The staging table has no statistics (analysing each chunk would cost more than it saves): the
-            # planner then sorts a chunk to merge-join it with the communes, where a hash join is cheaper.
-            cursor.execute("set local enable_mergejoin = off")
-            # The staging table has no statistics (analysing each chunk would cost more than it saves): the
-            # planner then sorts a chunk to merge-join it with the communes, where a hash join is cheaper.
-            cursor.execute("set local enable_mergejoin = off")
-            cursor.execute(
-                "drop table if exists sirene_raw; drop sequence if exists sirene_line;"
-                "create temporary sequence sirene_line"
+            restore = self._defer_indexes()
+            self.rules = rows_.Rules(
+                kind=self.kind,
+                header=self.header,
+                departements=self.departements,
+                known_keys=self._known_keys(),
+                communes=self._communes(),
             )
-            # Header names come from the file: quoted by psycopg, never pasted into SQL.
-            cols = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(name)) for name in self.header)
-            raw = sql.SQL(
-                "create temporary table sirene_raw ({}, _line bigint default nextval('sirene_line'))"
-            )
-            cursor.execute(raw.format(cols).as_string(cursor.connection))
-            deferred = self._defer_indexes()
-            for first_line, data in _chunks(self.path, self.header_bytes):
-                self._load_chunk(first_line, data)
-                self._process_chunk()
-            if deferred:
+            for chunk in self._prepared_chunks():
+                self._store(chunk)
+            if restore:
                 cursor.execute("set constraints all immediate; set constraints all deferred")
-            for definition in deferred:
-                cursor.execute(definition)
-            cursor.execute("drop table if exists sirene_raw; drop sequence if exists sirene_line")
+                # Two processes per index build: the client has finished, both cores are free.
+                cursor.execute("set local max_parallel_maintenance_workers = 1")
+                if self.first_load:
+                    self._restore_primary_key()
+                for statement in restore:
+                    cursor.execute(statement)
+            cursor.execute("drop table if exists sirene_new")
+
+    def _prepared_chunks(self) -> Iterator[_Chunk]:
+        """Chunks prepared ahead in a worker thread (Arrow and the binary encoder release the GIL): the next
+        chunks are checked while the database stores this one. A few chunks ahead, not one, so that neither
+        side waits for the other when one chunk is quicker to prepare than to store or the reverse."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sirene") as pool:
+            pending: deque = deque()
+            for first_line, data in _chunks(self.path, self.header_bytes):
+                pending.append(pool.submit(self._prepare_and_hash, first_line, data))
+                if len(pending) > CHUNKS_AHEAD:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+    def _known_keys(self) -> np.ndarray | None:
+        """Legal units and coordinates belong to the territory when their key is already in the registry:
+        those keys, as sorted integers (read by a binary COPY: 8 bytes a key)."""
+        if self.kind == "etablissement" or (self.kind == "unite_legale" and not self.departements):
+            return None
+        query = sql.SQL(
+            "copy (select {key}::bigint from {table} where {key} ~ '^[0-9]+$' order by 1) to stdout (format binary)"
+        ).format(key=sql.Identifier(self.key), table=sql.Identifier(self.table))
+        data = bytearray()
+        with self.cursor.connection.cursor().copy(query) as copy:
+            for block in copy:
+                data += block
+        # 19-byte header, then per row: field count (int16), length (int32), value (int64); 2-byte trailer.
+        body = np.frombuffer(bytes(data[19:-2]), dtype=np.dtype([("n", ">i2"), ("len", ">i4"), ("v", ">i8")]))
+        return body["v"].astype(np.int64)
+
+    def _communes(self) -> pa.Array | None:
+        if self.kind != "etablissement":
+            return None
+        self.cursor.execute("select code from territories_commune")
+        return pa.array([code for (code,) in self.cursor.fetchall()], pa.string())
 
     def _defer_indexes(self) -> list[str]:
-        """First load into an empty table: drop its secondary indexes and rebuild them at the end.
+        """First load into empty tables: drop their secondary indexes and rebuild them at the end; returns the
+        statements that restore them.
 
         Building an index once over millions of rows is several times cheaper than updating it row by row.
-        The primary key stays (the upsert needs it). DDL is transactional: a failed import restores them.
+        On a first load of establishments their primary key goes too (with the foreign keys that lean on it,
+        from tables that cannot hold a row for an establishment that does not exist yet): a SIRET twice in
+        the file is then resolved at the end (`_restore_primary_key`). DDL is transactional: a failed import
+        restores everything.
         """
         tables = {
             "etablissement": ["companies_establishment", "companies_company"],
             "unite_legale": ["companies_company"],
         }.get(self.kind, [])
+        if not tables:
+            return []
+        # No other import may write these tables until this one ends (a second one waits here).
+        self.cursor.execute(f"lock table {', '.join(tables)} in share row exclusive mode")
         empty = []
         for table in tables:
             self.cursor.execute(f"select not exists (select 1 from {table})")  # noqa: S608 (constant table name)
             if self.cursor.fetchone()[0]:
                 empty.append(table)
-        self.first_load = "companies_establishment" in empty
+        self.first_load = self.kind == "etablissement" and len(empty) == 2
         if not empty:
             return []
         # Index DDL is refused while foreign-key checks are pending on the table: run those checks now.
         self.cursor.execute("set constraints all immediate; set constraints all deferred")
+        restore = []
+        if self.first_load:
+            self.cursor.execute(
+                "select c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid) from pg_constraint c"
+                " where c.confrelid = 'companies_establishment'::regclass and c.contype = 'f'"
+            )
+            for name, table, definition in self.cursor.fetchall():
+                self._ddl("alter table {} drop constraint {}", table, name)
+                restore.append(self._ddl_sql("alter table {} add constraint {} ", table, name) + definition)
+            self.cursor.execute(
+                "select conname, pg_get_constraintdef(oid) from pg_constraint"
+                " where conrelid = 'companies_establishment'::regclass and contype = 'p'"
+            )
+            self.primary_key = self.cursor.fetchone()
+            self._ddl("alter table {} drop constraint {}", "companies_establishment", self.primary_key[0])
+            # Empty already; truncating gives it fresh storage, where rows are appended in file order.
+            self.cursor.execute("truncate companies_establishment")
         self.cursor.execute(
             "select i.indexname, i.indexdef from pg_indexes i where i.schemaname = current_schema()"
             " and i.tablename = any(%s) and i.indexname not in (select c.conname from pg_constraint c"
@@ -367,146 +287,205 @@ class _Importer:
         )
         indexes = self.cursor.fetchall()
         for name, _definition in indexes:
-            self.cursor.execute(
-                sql.SQL("drop index {}").format(sql.Identifier(name)).as_string(self.cursor.connection)
-            )
-        return [definition for _name, definition in indexes]
+            self._ddl("drop index {}", name)
+        # Indexes first, then the foreign keys (their check uses the primary key).
+        return [definition for _name, definition in indexes] + restore
 
-    def _copy_sql(self, with_line: bool):
-        cols = [sql.Identifier(name) for name in self.header]
-        names = sql.SQL(", ").join(cols)
-        if with_line:
-            cols.append(sql.Identifier("_line"))
-        # FORCE_NOT_NULL: empty fields read as '' (not NULL), so checks need no coalesce.
-        return sql.SQL(
-            "copy sirene_raw ({}) from stdin (format csv, delimiter {}, force_not_null ({}))"
-        ).format(sql.SQL(", ").join(cols), sql.Literal(self.delimiter), names)
+    def _ddl_sql(self, template: str, *names: str) -> str:
+        return sql.SQL(template).format(*map(sql.Identifier, names)).as_string(self.cursor.connection)
 
-    def _load_chunk(self, first_line: int, data: bytes) -> None:
-        cursor = self.cursor
-        cursor.execute("select setval('sirene_line', %s, false)", [first_line])
+    def _ddl(self, template: str, *names: str) -> None:
+        self.cursor.execute(self._ddl_sql(template, *names))
+
+    def _restore_primary_key(self) -> None:
+        """The establishments' primary key, back after a first load. A SIRET twice in the file (in two chunks:
+        within a chunk the last row was kept already) keeps its later row: rows were appended in file order
+        to a freshly truncated table, so the later row has the greater physical position (ctid)."""
+        name, definition = self.primary_key
+        add = self._ddl_sql("alter table {} add constraint {} ", "companies_establishment", name) + definition
         try:
             with transaction.atomic():
-                copy_cursor = cursor.connection.cursor()
-                with copy_cursor.copy(self._copy_sql(False)) as copy:
-                    copy.write(data)
-            self.rows_read += copy_cursor.rowcount
-        except (psycopg.Error, UnicodeError):
-            # COPY refuses a whole chunk for one bad row: redo this chunk row by row.
-            cursor.execute("truncate sirene_raw")
-            self._load_chunk_row_by_row(first_line, data)
+                self.cursor.execute(add)
+        except IntegrityError:
+            self.cursor.execute(
+                "delete from companies_establishment a using companies_establishment b"
+                " where a.siret = b.siret and a.ctid < b.ctid"
+            )
+            self.counts["created"] -= self.cursor.rowcount
+            self.cursor.execute(add)
 
-    def _load_chunk_row_by_row(self, first_line: int, data: bytes) -> None:
-        """The slow path for a chunk COPY refused: find the bad rows, report them, load the others."""
-        good_lines: list[str] = []
+    # --- preparing a chunk (worker thread: no database) ----------------------------------------------------
+    def _prepare_and_hash(self, first_line: int, data: bytes) -> _Chunk:
+        self.digest.update(data)  # chunks come in file order: the worker thread is the only one
+        return self._prepare(first_line, data)
+
+    def _prepare(self, first_line: int, data: bytes) -> _Chunk:
+        problems: list[tuple[int, str | None, str, str | None]] = []
+        table = rows_.parse_chunk(data, self.header, self.delimiter)
+        if table is not None:
+            lines = np.arange(first_line, first_line + table.num_rows, dtype=np.int64)
+            rows_read, rejected = table.num_rows, 0
+        else:
+            table, lines, rows_read, problems = self._split_row_by_row(first_line, data)
+            rejected = len(problems)
+        prepared = rows_.prepare(table, lines, self.rules)
+        stamp = pa.scalar(self.now, pa.timestamp("us", tz="UTC"))
+        n = prepared.rows.num_rows
+        rows = prepared.rows
+        if self.kind != "geolocalisation":
+            rows = rows.append_column("last_import_id", pa.repeat(pa.scalar(self.run.pk, pa.int64()), n))
+            rows = rows.append_column("imported_at", pa.repeat(stamp, n))
+            rows = rows.append_column("updated_at", pa.repeat(stamp, n))
+        prepared.rows = rows
+        problems += prepared.problems
+        chunk = _Chunk(
+            prepared, rows_.copy_binary(rows) if n else [], rows_read, problems, rejected + prepared.rejected
+        )
+        if n and "registry_processed_at" in rows.column_names:
+            chunk.latest = pc.max(rows.column("registry_processed_at")).as_py()
+        if n and self.first_load:
+            chunk.companies = self._new_companies(rows)
+        return chunk
+
+    def _new_companies(self, rows: pa.Table) -> list[bytes]:
+        """First load: the companies (SIREN) of the chunk's establishments not created by an earlier chunk,
+        known by their SIREN alone (the other columns take their database defaults)."""
+        sirens = np.unique(rows_.numeric_keys(rows.column("siren").combine_chunks(), 9))
+        new = sirens[~rows_.contains(self.known_companies, sirens)]
+        # Sorted runs merge in linear time (stable sort).
+        self.known_companies = np.sort(np.concatenate([self.known_companies, new]), kind="stable")
+        if not len(new):
+            return []
+        stamp = pa.repeat(pa.scalar(self.now, pa.timestamp("us", tz="UTC")), len(new))
+        siren = pc.utf8_lpad(pc.cast(pa.array(new), pa.string()), 9, "0")
+        return rows_.copy_binary(pa.table({"siren": siren, "imported_at": stamp, "updated_at": stamp}))
+
+    def _split_row_by_row(self, first_line: int, data: bytes):
+        """The slow path for a chunk Arrow refused: find the bad rows, report them, keep the others.
+
+        Here each physical line is one row, so that a stray quote costs its own line only (INSEE's files have
+        no line breaks inside fields)."""
+        problems = []
+        good: list[list[str]] = []
         numbers: list[int] = []
+        rows_read = 0
+        expected = len(self.header)
         for offset, raw in enumerate(data.splitlines(keepends=True)):
             number = first_line + offset
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                self.rows_read += 1
-                self._problem(number, None, "ligne illisible : le fichier doit être encodé en UTF-8")
+                rows_read += 1
+                problems.append(
+                    (number, None, "ligne illisible : le fichier doit être encodé en UTF-8", None)
+                )
                 continue
             if "\x00" in text:
-                self.rows_read += 1
-                self._problem(number, None, "caractère nul dans la ligne")
+                rows_read += 1
+                problems.append((number, None, "caractère nul dans la ligne", None))
                 continue
             if not text.strip():
                 continue  # a blank line is not a row
-            good_lines.append(text)
-            numbers.append(number)
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=self.delimiter, lineterminator="\n")
-        expected = len(self.header)
-        # Here each physical line is one row, so that a stray quote costs its own line only (INSEE's files
-        # have no line breaks inside fields).
-        for text, number in zip(good_lines, numbers, strict=True):
-            self.rows_read += 1
+            rows_read += 1
             try:
                 row = next(csv.reader([text.rstrip("\r\n")], delimiter=self.delimiter, strict=True))
             except csv.Error:
-                self._problem(number, None, "guillemets mal placés (structure de ligne invalide)")
+                problems.append((number, None, "guillemets mal placés (structure de ligne invalide)", None))
                 continue
             if len(row) != expected:
-                self._problem(
-                    number, None, f"{len(row)} champs au lieu de {expected} (structure de ligne invalide)"
+                problems.append(
+                    (
+                        number,
+                        None,
+                        f"{len(row)} champs au lieu de {expected} (structure de ligne invalide)",
+                        None,
+                    )
                 )
                 continue
-            writer.writerow([*row, number])
-        with self.cursor.connection.cursor().copy(self._copy_sql(True)) as copy:
-            copy.write(out.getvalue())
+            good.append(row)
+            numbers.append(number)
+        return (
+            rows_.table_from_rows(good, self.header),
+            np.array(numbers, dtype=np.int64),
+            rows_read,
+            problems,
+        )
 
-    def _problem(self, line: int, field_name: str | None, message: str, value=None) -> None:
-        self.rejected += field_name is None
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(Problem(self.path.name, line, field_name, message, value))
+    # --- storing a chunk (calling thread) ------------------------------------------------------------------
+    def _store(self, chunk: _Chunk) -> None:
+        prepared = chunk.prepared
+        self.rows_read += chunk.rows_read
+        self.rejected += chunk.rejected
+        self.counts["in_territory"] += prepared.in_territory - prepared.rejected
+        for line, column, message, value in chunk.problems:
+            if len(self.problems) < MAX_PROBLEMS_KEPT:
+                self.problems.append(Problem(self.path.name, line, column, message, value))
+        rows = prepared.rows
+        if not rows.num_rows:
+            return
+        if chunk.latest and (self.latest_processed is None or chunk.latest > self.latest_processed):
+            self.latest_processed = chunk.latest
+        if not (self.first_load and self._store_directly(chunk)):
+            self._store_through_staging(chunk)  # also creates the companies it lacks
 
-    def _process_chunk(self) -> None:
+    def _copy(self, table: str, columns: list[str], payload: list[bytes]) -> None:
+        statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self.cursor.connection.cursor().copy(statement) as copy:
+            for part in payload:
+                copy.write(part)
+
+    def _store_directly(self, chunk: _Chunk) -> bool:
+        """First load: COPY the establishments and their new companies into the tables themselves (a SIRET
+        twice in the file is resolved when the primary key comes back). False if a company was there already
+        (it cannot be, see `_new_companies`; if it were, that chunk would go the upsert way)."""
+        rows = chunk.prepared.rows
         try:
             with transaction.atomic():
-                counts = self._run_statement(safe=False)
-        except DatabaseError:
-            # A value the cheap checks let through did not cast, or a SIRET appears twice: redo safely.
-            counts = self._run_statement(safe=True)
-        in_territory, bad, created, updated, changes, latest = counts
-        self.counts["in_territory"] += in_territory - bad
+                self._copy(self.table, rows.column_names, chunk.payload)
+                if chunk.companies:
+                    self._copy("companies_company", ["siren", "imported_at", "updated_at"], chunk.companies)
+        except psycopg.errors.UniqueViolation:
+            return False
+        self.counts["created"] += rows.num_rows
+        return True
+
+    def _store_through_staging(self, chunk: _Chunk) -> None:
+        rows = chunk.prepared.rows
+        if not self.staging_ready:
+            columns = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_pg_type(f.type)))
+                for f in rows.schema
+            )
+            self.cursor.execute(
+                sql.SQL("drop table if exists sirene_new; create temporary table sirene_new ({})")
+                .format(columns)
+                .as_string(self.cursor.connection)
+            )
+            self.staging_ready = True
+        else:
+            self.cursor.execute("truncate sirene_new")
+        self._copy("sirene_new", rows.column_names, chunk.payload)
+        statement = getattr(self, f"_statement_{self.kind}")()
+        self.cursor.execute(statement, {"run": self.run.pk})
+        created, updated, changes = self.cursor.fetchone()
         self.counts["created"] += created
         self.counts["updated"] += updated
         self.counts["changes"] += changes
-        if latest and (self.latest_processed is None or latest > self.latest_processed):
-            self.latest_processed = latest
-        if bad:
-            self._report_bad_rows()
-        self.cursor.execute("truncate sirene_raw")
 
-    def _report_bad_rows(self) -> None:
-        """Name the line and the field of each invalid row of the chunk (they were not imported)."""
-        checks = []
-        for f in self.fields:
-            if f.source in self.header:
-                cheap, strict = self._checks(f)
-                checks.append((f, f"({cheap} and {strict})"))
-        flags = ", ".join(f"case when not {ok} then {_quote(f.source)} end" for f, ok in checks)
-        self.cursor.execute(
-            f"select r._line, array_remove(array[{flags}]::text[], null), to_jsonb(r) from sirene_raw r"  # noqa: S608 (identifiers from code constants)
-            f" where {self._territory_filter()} and not ({self._row_ok(safe=True)}) order by r._line",
-            {"deps": self.departements},
-        )
-        messages = {f.source: f.message or _DEFAULT_MESSAGES[f.kind](f) for f in self.fields}
-        for line, names, raw in self.cursor.fetchall():
-            raw = json.loads(raw) if isinstance(raw, str) else raw  # Django reads jsonb as text
-            self.rejected += 1
-            if not names:  # only the SIRET = SIREN + NIC rule is broken
-                self._problem(line, "siret", "le SIRET doit être le SIREN suivi du NIC", raw.get("siret"))
-            for name in names:
-                self._problem(line, name, messages[name], raw.get(name))
-
-    def _run_statement(self, *, safe: bool):
-        statement = getattr(self, f"_statement_{self.kind}")(safe=safe)
-        self.cursor.execute(statement, {"run": self.run.pk, "deps": self.departements})
-        return self.cursor.fetchone()
-
-    def _upsert(
-        self, *, table: str, key: str, columns: list[str], compared: list[str], select: str, safe: bool
-    ) -> str:
-        source = (
-            f"(select distinct on ({key}) * from new where _ok order by {key}, _line desc) n"  # noqa: S608 (identifiers from code constants)
-            if safe
-            else "new n"
-        )
-        where = "" if safe else " where n._ok"
+    # --- statements of the staging way ---------------------------------------------------------------------
+    def _upsert(self, *, columns: list[str], compared: list[str]) -> str:
         sets = ", ".join(f"{c} = excluded.{c}" for c in compared)
         distinct = " or ".join(f"t.{c} is distinct from excluded.{c}" for c in compared)
         return (
-            f"insert into {table} as t ({', '.join(columns)}, last_import_id, imported_at, updated_at)"  # noqa: S608 (identifiers from code constants)
-            f" select {select}, %(run)s, now(), now() from {source}{where}"
-            f" on conflict ({key}) do update set {sets}, last_import_id = excluded.last_import_id,"
+            f"insert into {self.table} as t ({', '.join(columns)}, last_import_id, imported_at, updated_at)"  # noqa: S608 (identifiers from code constants)
+            f" select {', '.join(f'n.{c}' for c in columns)}, %(run)s, now(), now() from sirene_new n"
+            f" on conflict ({self.key}) do update set {sets}, last_import_id = excluded.last_import_id,"
             f" updated_at = excluded.updated_at where {distinct}"
         )
 
-    def _statement_etablissement(self, *, safe: bool) -> str:
-        lat, lon = _lambert_sql("n.lambert_x", "n.lambert_y", chi="n._chi")
+    def _statement_etablissement(self) -> str:
         compared = [
             "siren", "nic", "diffusion", "is_head_office", "state", "state_since", "closed_on", "created_on", "naf",
             "naf_nomenclature", "crafts_naf", "headcount_band", "headcount_year", "employer", "signboard",
@@ -516,48 +495,12 @@ class _Importer:
             "commune_id", "lambert_x", "lambert_y", "latitude", "longitude", "periods_count",
             "registry_processed_at",
         ]  # fmt: skip
-        special = {
-            "closed_on": "case when n.state = 'F' then n.state_since end",
-            "signboard": "concat_ws(' ', nullif(n.signboard1, ''), nullif(n.signboard2, ''), nullif(n.signboard3, ''))",
-            "departement_code": "n._departement",
-            "commune_id": "n._commune",
-            # Coordinates: those of the file (géo-SIRENE), else computed from Lambert-93 in metropolitan
-            # France (overseas, INSEE uses local projections).
-            # `_chi` is null outside metropolitan France (see `_new_rows_sql`).
-            "latitude": f"coalesce(n.latitude, case when n._chi is not null then {lat} end)",
-            "longitude": f"coalesce(n.longitude, case when n._chi is not null then {lon} end)",
-        }
-        special["geolocation_quality"] = "''"  # set by the geolocated stock only
-        columns = ["siret", *compared, "geolocation_quality"]
-        select = ", ".join(special.get(c, f"n.{c}") for c in columns)
-        upsert = self._upsert(
-            table="companies_establishment",
-            key="siret",
-            columns=columns,
-            compared=compared,
-            select=select,
-            safe=safe,
-        )
-        companies = (
-            f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
-            f" companies as ({self._missing_companies_sql('(select siren from new where _ok)')}),"
-        )
-        if self.first_load and not safe:
-            # First load into an empty table: nothing to compare, nothing changed; a plain insert. A SIRET
-            # already inserted by an earlier chunk makes it fail, and that chunk is redone by the upsert.
-            # (Streaming the insert from the staging table instead of the materialised chunk was measured
-            # slower: the planner, without statistics on the staging table, then picks worse plans.)
-            return (
-                f"{companies} up as (insert into companies_establishment ({', '.join(columns)}, last_import_id,"  # noqa: S608 (identifiers from code constants)
-                f" imported_at, updated_at) select {select}, %(run)s, now(), now() from new n where n._ok)"
-                " select (select count(*) from new), (select count(*) from new where not _ok),"
-                " (select count(*) from new where _ok), 0, 0, (select max(registry_processed_at) from new)"
-            )
         # The RETURNING sub-query reads the table as it was before this statement: the previous vintage.
         return (
-            f"{companies}"  # noqa: S608 (identifiers from code constants)
-            f" up as ({upsert} returning t.siret, t.siren, t.state, t.headcount_band, t.naf, t.commune_code,"
-            " t.closed_on, t.state_since, t.registry_processed_at, (t.xmax = 0) as inserted,"
+            f"with companies as ({_MISSING_COMPANIES}),"  # noqa: S608 (identifiers from code constants)
+            f" up as ({self._upsert(columns=['siret', *compared, 'geolocation_quality'], compared=compared)}"
+            " returning t.siret, t.siren, t.state, t.headcount_band, t.naf, t.commune_code,"
+            " t.closed_on, t.state_since, (t.xmax = 0) as inserted,"
             " case when t.xmax <> 0 then (select array[o.state, o.headcount_band, o.naf, o.commune_code]"
             " from companies_establishment o where o.siret = t.siret) end as old),"
             " changes as (insert into companies_registrychange (run_id, siren, siret, kind, old_value, new_value,"
@@ -572,27 +515,11 @@ class _Importer:
             "  ('commune', u.old[4], u.commune_code, u.state_since,"
             "   u.old[4] <> u.commune_code and u.old[4] <> '' and u.commune_code <> '')"
             " ) as k(kind, old, new, effective_on, happened) where not u.inserted and k.happened returning 1)"
-            " select (select count(*) from new), (select count(*) from new where not _ok),"
-            " (select count(*) from up where inserted), (select count(*) from up where not inserted),"
-            " (select count(*) from changes), (select max(registry_processed_at) from new)"
+            " select (select count(*) from up where inserted), (select count(*) from up where not inserted),"
+            " (select count(*) from changes)"
         )
 
-    @staticmethod
-    def _missing_companies_sql(source: str) -> str:
-        """Create the company (SIREN) of each establishment of `source` that has none yet: legal units may come
-        later (or never, outside the territory). `collate "C"`: a byte-wise sort of the digits, several times
-        cheaper than the locale's."""
-        return (
-            "insert into companies_company (siren, legal_unit_loaded, diffusion, purged, name,"  # noqa: S608 (identifiers from code constants)
-            " acronym, usual_name, last_name, usage_name, first_name, pseudonym, sex, legal_category, naf,"
-            " naf_nomenclature, headcount_band, company_category, state, head_office_nic, ess, employer,"
-            " association_id, imported_at, updated_at)"
-            " select distinct s.siren collate \"C\", false, 'O', false, '', '', '', '', '', '', '', '', '', '',"
-            f" '', '', '', '', '', '', '', '', now(), now() from {source} s where not exists"
-            " (select 1 from companies_company o where o.siren = s.siren) on conflict (siren) do nothing"
-        )
-
-    def _statement_unite_legale(self, *, safe: bool) -> str:
+    def _statement_unite_legale(self) -> str:
         compared = [
             "diffusion", "purged", "name", "acronym", "usual_name", "last_name", "usage_name", "first_name",
             "pseudonym", "sex", "legal_category", "naf", "naf_nomenclature", "headcount_band", "headcount_year",
@@ -600,24 +527,9 @@ class _Importer:
             "head_office_nic", "ess", "employer", "association_id", "periods_count", "registry_processed_at",
             "legal_unit_loaded",
         ]  # fmt: skip
-        special = {
-            "first_name": "coalesce(nullif(n.first_name, ''), n.first_name1)",
-            "ceased_on": "case when n.state = 'C' then n.state_since end",
-            "legal_unit_loaded": "true",
-        }
-        columns = ["siren", *compared]
-        select = ", ".join(special.get(c, f"n.{c}") for c in columns)
-        upsert = self._upsert(
-            table="companies_company",
-            key="siren",
-            columns=columns,
-            compared=compared,
-            select=select,
-            safe=safe,
-        )
         return (
-            f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
-            f" up as ({upsert} returning t.siren, t.state, t.headcount_band, t.ceased_on, (t.xmax = 0) as inserted,"
+            f"with up as ({self._upsert(columns=['siren', *compared], compared=compared)}"  # noqa: S608 (identifiers from code constants)
+            " returning t.siren, t.state, t.headcount_band, t.ceased_on, (t.xmax = 0) as inserted,"
             " case when t.xmax <> 0 then (select array[o.state, o.headcount_band, o.legal_unit_loaded::text]"
             " from companies_company o where o.siren = t.siren) end as old),"
             " changes as (insert into companies_registrychange (run_id, siren, siret, kind, old_value, new_value,"
@@ -629,43 +541,30 @@ class _Importer:
             "   u.old[2] <> u.headcount_band and u.old[2] <> '' and u.headcount_band <> '')"
             " ) as k(kind, old, new, effective_on, happened)"
             " where not u.inserted and u.old[3] = 'true' and k.happened returning 1)"
-            " select (select count(*) from new), (select count(*) from new where not _ok),"
-            " (select count(*) from up where inserted), (select count(*) from up where not inserted),"
-            " (select count(*) from changes), (select max(registry_processed_at) from new)"
+            " select (select count(*) from up where inserted), (select count(*) from up where not inserted),"
+            " (select count(*) from changes)"
         )
 
-    def _statement_geolocalisation(self, *, safe: bool) -> str:
-        lat, lon = _lambert_sql("s.lambert_x", "s.lambert_y")
+    def _statement_geolocalisation(self) -> str:
         # Only diffusible establishments carry coordinates (see PROTECTED_ESTABLISHMENT_FIELDS).
         return (
-            f"with new as materialized ({self._new_rows_sql(safe=safe)}),"  # noqa: S608 (identifiers from code constants)
-            " s as (select siret, lambert_x, lambert_y, geolocation_quality,"
-            f" coalesce(latitude, case when epsg = '2154' and lambert_y < 12655612 then {lat} end) as latitude,"
-            f" coalesce(longitude, case when epsg = '2154' and lambert_y < 12655612 then {lon} end) as longitude"
-            " from (select distinct on (siret) * from new where _ok order by siret, _line desc) s),"
-            " up as (update companies_establishment t set lambert_x = s.lambert_x, lambert_y = s.lambert_y,"
+            "with up as (update companies_establishment t set lambert_x = s.lambert_x, lambert_y = s.lambert_y,"
             " latitude = s.latitude, longitude = s.longitude, geolocation_quality = s.geolocation_quality,"
-            " last_import_id = %(run)s, updated_at = now() from s"
+            " last_import_id = %(run)s, updated_at = now() from sirene_new s"
             " where t.siret = s.siret and t.diffusion = 'O' and ((t.lambert_x, t.lambert_y, t.latitude,"
             " t.longitude, t.geolocation_quality) is distinct from (s.lambert_x, s.lambert_y, s.latitude,"
             " s.longitude, s.geolocation_quality)) returning 1)"
-            " select (select count(*) from new), (select count(*) from new where not _ok), 0,"
-            " (select count(*) from up), 0, null::timestamptz"
+            " select 0, (select count(*) from up), 0"
         )
 
 
-_DEFAULT_MESSAGES = {
-    "text": lambda f: f"texte de plus de {f.arg} caractères",
-    "digits": lambda f: f"{f.arg} chiffres attendus",
-    "choice": lambda f: "valeur attendue : " + ", ".join(f.arg),
-    "commune": lambda f: "code commune INSEE attendu (5 caractères)",
-    "date": lambda f: "date AAAA-MM-JJ attendue",
-    "datetime": lambda f: "date et heure AAAA-MM-JJTHH:MM:SS attendues",
-    "year": lambda f: "année à 4 chiffres attendue",
-    "int": lambda f: "nombre entier attendu",
-    "bool": lambda f: "valeur attendue : true ou false",
-    "number": lambda f: "nombre attendu",
-}
+# Create the company (SIREN) of each staged establishment that has none yet: legal units may come later (or
+# never, outside the territory). The other columns take their database defaults.
+_MISSING_COMPANIES = (
+    "insert into companies_company (siren, imported_at, updated_at) select distinct s.siren, now(), now()"
+    " from sirene_new s where not exists (select 1 from companies_company o where o.siren = s.siren)"
+    " on conflict (siren) do nothing"
+)
 
 
 def territory_departements(departements: list[str] | None) -> list[str] | None:
@@ -721,7 +620,7 @@ def sirene_import(
         run = RegistryImport.objects.create(
             kind=kind,
             file_name=path.name,
-            file_sha256=file_sha256(path),
+            file_sha256="",  # computed while reading (below)
             file_size=path.stat().st_size,
             vintage=vintage,
             departements=deps or [],
@@ -729,10 +628,16 @@ def sirene_import(
             licence=SIRENE_LICENCE,
         )
         importer = _Importer(
-            path=path, kind=kind, header=header, delimiter=delimiter, departements=deps, run=run
+            path=path,
+            kind=kind,
+            header=header,
+            delimiter=delimiter,
+            header_bytes=header_bytes,
+            departements=deps,
+            run=run,
         )
-        importer.header_bytes = header_bytes
         importer.execute()
+        run.file_sha256 = importer.digest.hexdigest()
         importer.problems.sort(key=lambda p: p.line or 0)
         counts = importer.counts
         run.rows_read = importer.rows_read

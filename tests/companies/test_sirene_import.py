@@ -3,6 +3,7 @@
 import csv
 import io
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
@@ -74,9 +75,13 @@ def test_real_stock_etablissement_sample_imports_with_its_53_columns():
         "98727",
         "98727",
     )
-    # Companies exist for every SIREN (legal unit not yet loaded).
+    # INSEE's timestamps are French local time (2024-03-22T15:40:57 in Paris is 14:40:57 UTC).
+    assert closed.registry_processed_at.astimezone(UTC) == datetime(2024, 3, 22, 14, 40, 57, tzinfo=UTC)
+    # Companies exist for every SIREN (legal unit not yet loaded), with their defaults.
     assert Company.objects.count() == len({r["siren"] for r in rows})
     assert not Company.objects.filter(legal_unit_loaded=True).exists()
+    bare = Company.objects.get(siren="000325175")
+    assert (bare.name, bare.diffusion, bare.purged, bare.display_name) == ("", "O", False, "000325175")
 
 
 def test_reimporting_the_same_file_changes_nothing():
@@ -382,15 +387,22 @@ def test_a_first_load_rebuilds_the_indexes_it_deferred():
     from django.db import connection
 
     def indexes():
+        """Indexes of the two registry tables and the constraints that lean on them."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "select tablename, indexdef from pg_indexes where tablename in"
                 " ('companies_establishment', 'companies_company') order by 1, 2"
             )
-            return cursor.fetchall()
+            found = cursor.fetchall()
+            cursor.execute(
+                "select conname, conrelid::regclass::text, pg_get_constraintdef(oid) from pg_constraint"
+                " where confrelid in ('companies_establishment'::regclass, 'companies_company'::regclass)"
+                " or conrelid in ('companies_establishment'::regclass, 'companies_company'::regclass) order by 1"
+            )
+            return found + cursor.fetchall()
 
     before = indexes()
-    assert len(before) >= 8
+    assert len(before) >= 6 + 16  # 6 indexes; primary keys, checks and foreign keys
     sirene_import(path=shared_file(ETAB), actor=SYSTEM)  # empty tables: indexes dropped, then rebuilt
     assert indexes() == before
     sirene_import(path=shared_file(UL), actor=SYSTEM)  # companies already there: nothing dropped

@@ -44,6 +44,23 @@ PROTECTED_ESTABLISHMENT_FIELDS = (
 PROTECTED_COMPANY_FIELDS = ("last_name", "usage_name", "first_name", "pseudonym", "sex")
 
 
+class CodeField(models.CharField):
+    """A code (SIREN, SIRET, NAF…) compared byte by byte: `db_collation="C"` on PostgreSQL, where it is cheaper
+    to index than the database's libc collation and lets a plain btree index serve `LIKE 'prefix%'` (no
+    varchar_pattern_ops "_like" twin needed). SQLite has no collation named "C" (its default BINARY collation
+    already is byte order): the collation is emitted on PostgreSQL only. Foreign keys to such a primary key
+    inherit the collation (ForeignKey.db_parameters asks the target field)."""
+
+    def __init__(self, *args, db_collation="C", **kwargs):
+        super().__init__(*args, db_collation=db_collation, **kwargs)
+
+    def db_parameters(self, connection):
+        params = super().db_parameters(connection)
+        if connection.vendor != "postgresql":
+            params["collation"] = None
+        return params
+
+
 class RegistryImport(TimeStampedModel):
     """One run of an importer on one file: provenance, vintage and what it changed."""
 
@@ -85,40 +102,61 @@ class Company(models.Model):
     """A legal unit (unité légale) of the SIRENE registry, keyed by SIREN.
 
     A row may exist with only its SIREN when its establishments were imported before its legal unit
-    (`legal_unit_loaded` is then false).
+    (`legal_unit_loaded` is then false). Database defaults (`db_default`) let the SIRENE import create such
+    rows by giving the SIREN alone.
     """
 
     class State(models.TextChoices):
         ACTIVE = "A", "active"
         CEASED = "C", "cessée"
 
-    siren = models.CharField("SIREN", max_length=9, primary_key=True)
-    legal_unit_loaded = models.BooleanField("unité légale importée", default=False)
-    diffusion = models.CharField("statut de diffusion", max_length=1, choices=Diffusion.choices, default="O")
-    purged = models.BooleanField("unité purgée", default=False)
-    name = models.CharField("dénomination", max_length=120, blank=True)
-    acronym = models.CharField("sigle", max_length=20, blank=True)
-    usual_name = models.CharField("dénomination usuelle", max_length=70, blank=True)
-    last_name = models.CharField("nom (personne physique)", max_length=100, blank=True)
-    usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
-    first_name = models.CharField("prénom usuel", max_length=20, blank=True)
-    pseudonym = models.CharField("pseudonyme", max_length=100, blank=True)
-    sex = models.CharField("sexe", max_length=1, blank=True)
-    legal_category = models.CharField("catégorie juridique", max_length=4, blank=True, db_index=True)
-    naf = models.CharField("activité principale (APE)", max_length=6, blank=True, db_index=True)
-    naf_nomenclature = models.CharField("nomenclature de l'activité", max_length=8, blank=True)
-    headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True)
+    siren = CodeField("SIREN", max_length=9, primary_key=True)
+    legal_unit_loaded = models.BooleanField("unité légale importée", default=False, db_default=False)
+    diffusion = models.CharField(
+        "statut de diffusion", max_length=1, choices=Diffusion.choices, default="O", db_default="O"
+    )
+    purged = models.BooleanField("unité purgée", default=False, db_default=False)
+    name = models.CharField("dénomination", max_length=120, blank=True, default="", db_default="")
+    acronym = models.CharField("sigle", max_length=20, blank=True, default="", db_default="")
+    usual_name = models.CharField(
+        "dénomination usuelle", max_length=70, blank=True, default="", db_default=""
+    )
+    last_name = models.CharField(
+        "nom (personne physique)", max_length=100, blank=True, default="", db_default=""
+    )
+    usage_name = models.CharField("nom d'usage", max_length=100, blank=True, default="", db_default="")
+    first_name = models.CharField("prénom usuel", max_length=20, blank=True, default="", db_default="")
+    pseudonym = models.CharField("pseudonyme", max_length=100, blank=True, default="", db_default="")
+    sex = models.CharField("sexe", max_length=1, blank=True, default="", db_default="")
+    legal_category = models.CharField(
+        "catégorie juridique", max_length=4, blank=True, default="", db_default=""
+    )
+    naf = CodeField("activité principale (APE)", max_length=6, blank=True, default="", db_default="")
+    naf_nomenclature = models.CharField(
+        "nomenclature de l'activité", max_length=8, blank=True, default="", db_default=""
+    )
+    headcount_band = models.CharField(
+        "tranche d'effectif salarié", max_length=2, blank=True, default="", db_default=""
+    )
     headcount_year = models.PositiveSmallIntegerField("année de la tranche d'effectif", null=True, blank=True)
-    company_category = models.CharField("catégorie d'entreprise (PME, ETI, GE)", max_length=3, blank=True)
+    company_category = models.CharField(
+        "catégorie d'entreprise (PME, ETI, GE)", max_length=3, blank=True, default="", db_default=""
+    )
     company_category_year = models.PositiveSmallIntegerField("année de la catégorie", null=True, blank=True)
-    state = models.CharField("état administratif", max_length=1, choices=State.choices, blank=True)
+    state = models.CharField(
+        "état administratif", max_length=1, choices=State.choices, blank=True, default="", db_default=""
+    )
     state_since = models.DateField("état depuis le", null=True, blank=True)
     created_on = models.DateField("date de création", null=True, blank=True)
     ceased_on = models.DateField("date de cessation", null=True, blank=True)
-    head_office_nic = models.CharField("NIC du siège", max_length=5, blank=True)
-    ess = models.CharField("économie sociale et solidaire (O/N)", max_length=1, blank=True)
-    employer = models.CharField("caractère employeur (O/N)", max_length=1, blank=True)
-    association_id = models.CharField("numéro RNA", max_length=10, blank=True)
+    head_office_nic = models.CharField("NIC du siège", max_length=5, blank=True, default="", db_default="")
+    ess = models.CharField(
+        "économie sociale et solidaire (O/N)", max_length=1, blank=True, default="", db_default=""
+    )
+    employer = models.CharField(
+        "caractère employeur (O/N)", max_length=1, blank=True, default="", db_default=""
+    )
+    association_id = models.CharField("numéro RNA", max_length=10, blank=True, default="", db_default="")
     periods_count = models.PositiveSmallIntegerField("nombre de périodes", null=True, blank=True)
     registry_processed_at = models.DateTimeField("dernier traitement SIRENE", null=True, blank=True)
     last_import = models.ForeignKey(
@@ -136,6 +174,8 @@ class Company(models.Model):
     class Meta:
         verbose_name = "entreprise"
         ordering = ["siren"]
+        # A Meta index rather than db_index=True, which would add a useless "_like" twin on PostgreSQL.
+        indexes = [models.Index(fields=["naf"], name="companies_company_naf_idx")]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.siren})"
@@ -166,7 +206,7 @@ class Establishment(models.Model):
         ACTIVE = "A", "actif"
         CLOSED = "F", "fermé"
 
-    siret = models.CharField("SIRET", max_length=14, primary_key=True)
+    siret = CodeField("SIRET", max_length=14, primary_key=True)
     # No database constraint: the importer creates the company of every establishment in the same
     # transaction, and a per-row foreign-key check would slow bulk loads of millions of rows.
     company = models.ForeignKey(
@@ -176,6 +216,7 @@ class Establishment(models.Model):
         related_name="establishments",
         db_column="siren",
         db_constraint=False,
+        db_index=False,  # the Meta index serves, without a "_like" twin
     )
     nic = models.CharField("NIC", max_length=5)
     diffusion = models.CharField("statut de diffusion", max_length=1, choices=Diffusion.choices, default="O")
@@ -184,7 +225,7 @@ class Establishment(models.Model):
     state_since = models.DateField("état depuis le (début de période)", null=True, blank=True)
     closed_on = models.DateField("fermé le", null=True, blank=True)
     created_on = models.DateField("date de création", null=True, blank=True)
-    naf = models.CharField("activité principale (APE)", max_length=6, blank=True)
+    naf = CodeField("activité principale (APE)", max_length=6, blank=True)
     naf_nomenclature = models.CharField("nomenclature de l'activité", max_length=8, blank=True)
     crafts_naf = models.CharField("activité au répertoire des métiers", max_length=6, blank=True)
     headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True)
@@ -206,7 +247,8 @@ class Establishment(models.Model):
     foreign_country_code = models.CharField("code pays (étranger)", max_length=5, blank=True)
     foreign_country_label = models.CharField("pays (étranger)", max_length=100, blank=True)
     address_id = models.CharField("identifiant d'adresse (BAN)", max_length=40, blank=True)
-    commune_code = models.CharField("code commune INSEE", max_length=5, blank=True)
+    # The establishment's commune as in the file: perimeters filter on it (byte-ordered, see CodeField).
+    commune_code = CodeField("code commune INSEE", max_length=5, blank=True)
     departement_code = models.CharField("code département", max_length=3, blank=True)
     # Set when the code is a commune of the loaded geography (a foreign or unknown code leaves it empty).
     commune = models.ForeignKey(
@@ -217,7 +259,7 @@ class Establishment(models.Model):
         on_delete=models.SET_NULL,
         related_name="establishments",
         db_constraint=False,
-        db_index=False,  # the (commune, state) index serves
+        db_index=False,  # queries by commune use the commune_code index
     )
     # Lambert-93 (EPSG:2154) as in the stock file / geolocated stock, and WGS84.
     lambert_x = models.FloatField("abscisse Lambert-93", null=True, blank=True)
@@ -243,8 +285,10 @@ class Establishment(models.Model):
         verbose_name = "établissement"
         ordering = ["siret"]
         indexes = [
-            models.Index(fields=["departement_code", "naf"]),
-            models.Index(fields=["commune", "state"]),
+            models.Index(fields=["company"], name="companies_estab_siren_idx"),
+            models.Index(fields=["commune_code"], name="companies_estab_commune_idx"),
+            # "C" collation: serves `naf = …` and `naf LIKE '25.1%'`.
+            models.Index(fields=["naf"], name="companies_estab_naf_idx"),
         ]
 
     def __str__(self) -> str:
