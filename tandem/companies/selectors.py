@@ -47,7 +47,8 @@ def registry_establishments(
     if codes is not None:
         qs = qs.filter(commune_code__in=codes)
     if departement:
-        qs = qs.filter(departement_code=departement)
+        # The prefix lets the commune_code index serve (a département's communes share its code's start).
+        qs = qs.filter(departement_code=departement, commune_code__startswith=departement)
     if commune:
         qs = qs.filter(commune_code=commune)
     if epci:

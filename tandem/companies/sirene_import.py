@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -189,7 +190,7 @@ class _Importer:
             )
             for chunk in self._prepared_chunks():
                 self._store(chunk)
-            if restore:
+            if restore or self.primary_key:
                 cursor.execute("set constraints all immediate; set constraints all deferred")
                 # Two processes per index build: the client has finished, both cores are free.
                 cursor.execute("set local max_parallel_maintenance_workers = 1")
@@ -214,19 +215,17 @@ class _Importer:
 
     def _known_keys(self) -> np.ndarray | None:
         """Legal units and coordinates belong to the territory when their key is already in the registry:
-        those keys, as sorted integers (read by a binary COPY: 8 bytes a key)."""
+        those keys, as sorted integers (8 bytes a key; read as one comma-separated text parsed by numpy)."""
         if self.kind == "etablissement" or (self.kind == "unite_legale" and not self.departements):
             return None
-        query = sql.SQL(
-            "copy (select {key}::bigint from {table} where {key} ~ '^[0-9]+$' order by 1) to stdout (format binary)"
-        ).format(key=sql.Identifier(self.key), table=sql.Identifier(self.table))
-        data = bytearray()
-        with self.cursor.connection.cursor().copy(query) as copy:
-            for block in copy:
-                data += block
-        # 19-byte header, then per row: field count (int16), length (int32), value (int64); 2-byte trailer.
-        body = np.frombuffer(bytes(data[19:-2]), dtype=np.dtype([("n", ">i2"), ("len", ">i4"), ("v", ">i8")]))
-        return body["v"].astype(np.int64)
+        query = sql.SQL("select string_agg({key}, ',') from {table} where {key} ~ '^[0-9]+$'").format(
+            key=sql.Identifier(self.key), table=sql.Identifier(self.table)
+        )
+        self.cursor.execute(query.as_string(self.cursor.connection))
+        text = self.cursor.fetchone()[0]
+        keys = np.fromstring(text, dtype=np.int64, sep=",") if text else np.array([], dtype=np.int64)
+        keys.sort()
+        return keys
 
     def _communes(self) -> pa.Array | None:
         if self.kind != "etablissement":
@@ -277,7 +276,8 @@ class _Importer:
             )
             self.primary_key = self.cursor.fetchone()
             self._ddl("alter table {} drop constraint {}", "companies_establishment", self.primary_key[0])
-            # Empty already; truncating gives it fresh storage, where rows are appended in file order.
+            # Empty already, but truncating gives it fresh storage with no free space to reuse: COPY then
+            # appends every row in file order, which `_restore_primary_key` relies on. Keep it.
             self.cursor.execute("truncate companies_establishment")
         self.cursor.execute(
             "select i.indexname, i.indexdef from pg_indexes i where i.schemaname = current_schema()"
@@ -425,31 +425,46 @@ class _Importer:
             return
         if chunk.latest and (self.latest_processed is None or chunk.latest > self.latest_processed):
             self.latest_processed = chunk.latest
-        if not (self.first_load and self._store_directly(chunk)):
-            self._store_through_staging(chunk)  # also creates the companies it lacks
+        if self.first_load:
+            self._store_directly(chunk)
+        else:
+            self._store_through_staging(chunk)
 
-    def _copy(self, table: str, columns: list[str], payload: list[bytes]) -> None:
+    def _copy(
+        self, table: str, columns: list[str], payload: list[bytes], lines: np.ndarray | None = None
+    ) -> None:
+        """COPY checked rows. The checks mirror the columns' types and sizes, so the database should refuse
+        nothing; if it does, the import stops (one transaction: nothing is written) naming the row's line."""
         statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
         )
-        with self.cursor.connection.cursor().copy(statement) as copy:
-            for part in payload:
-                copy.write(part)
-
-    def _store_directly(self, chunk: _Chunk) -> bool:
-        """First load: COPY the establishments and their new companies into the tables themselves (a SIRET
-        twice in the file is resolved when the primary key comes back). False if a company was there already
-        (it cannot be, see `_new_companies`; if it were, that chunk would go the upsert way)."""
-        rows = chunk.prepared.rows
         try:
-            with transaction.atomic():
-                self._copy(self.table, rows.column_names, chunk.payload)
-                if chunk.companies:
-                    self._copy("companies_company", ["siren", "imported_at", "updated_at"], chunk.companies)
-        except psycopg.errors.UniqueViolation:
-            return False
+            with self.cursor.connection.cursor().copy(statement) as copy:
+                for part in payload:
+                    copy.write(part)
+        except psycopg.errors.DataError as exc:
+            where = re.search(r"line (\d+), column (\w+)", exc.diag.context or "")
+            line = int(lines[int(where[1]) - 1]) if where and lines is not None else None
+            column = where[2] if where else None
+            raise UserError(
+                str(
+                    Problem(
+                        self.path.name,
+                        line,
+                        column,
+                        f"valeur refusée par la base : {exc.diag.message_primary}",
+                    )
+                )
+            ) from exc
+
+    def _store_directly(self, chunk: _Chunk) -> None:
+        """First load: COPY the establishments and their new companies into the tables themselves (a SIRET
+        twice in the file is resolved when the primary key comes back, see `_restore_primary_key`)."""
+        rows = chunk.prepared.rows
+        self._copy(self.table, rows.column_names, chunk.payload, chunk.prepared.lines)
+        if chunk.companies:
+            self._copy("companies_company", ["siren", "imported_at", "updated_at"], chunk.companies)
         self.counts["created"] += rows.num_rows
-        return True
 
     def _store_through_staging(self, chunk: _Chunk) -> None:
         rows = chunk.prepared.rows
@@ -466,7 +481,7 @@ class _Importer:
             self.staging_ready = True
         else:
             self.cursor.execute("truncate sirene_new")
-        self._copy("sirene_new", rows.column_names, chunk.payload)
+        self._copy("sirene_new", rows.column_names, chunk.payload, chunk.prepared.lines)
         statement = getattr(self, f"_statement_{self.kind}")()
         self.cursor.execute(statement, {"run": self.run.pk})
         created, updated, changes = self.cursor.fetchone()

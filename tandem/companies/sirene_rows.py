@@ -172,26 +172,45 @@ def check_and_cast(f: fmt.Field, v: pa.Array) -> tuple[np.ndarray, pa.Array]:
         length = pc.binary_length(v)
         size = pc.equal(length, 4) if f.kind == "year" else pc.less_equal(length, 4)
         ok = _np(pc.and_(pc.ascii_is_decimal(v), size))
-    else:  # date, datetime, number: the value must convert
-        shape = np.ones(len(v), dtype=bool)
-        if f.kind == "datetime":  # INSEE writes 2024-03-22T15:40:57: not a bare date, not a space
-            shape = _np(pc.equal(pc.utf8_slice_codeunits(v, 10, 11), "T"))
+    else:  # date, datetime, number: the dictionary's shape, then a value that exists (2021-02-30 does not)
+        if f.kind == "number":
+            shape = _np(pc.match_substring_regex(v, fmt.NUMBER_RE))  # refuses 1e5, +5, .5, nan…
+        else:
+            # Arrow's date parser takes exactly AAAA-MM-JJ; its timestamp parser also takes a bare date, a
+            # space or no seconds, which INSEE never writes: AAAA-MM-JJTHH:MM:SS at least.
+            shape = ~_np(pc.starts_with(v, "0000"))  # the calendar has no year 0 (nor has PostgreSQL)
+            if f.kind == "datetime":
+                shape &= _np(
+                    pc.and_(
+                        pc.greater_equal(pc.binary_length(v), 19),
+                        pc.equal(pc.utf8_slice_codeunits(v, 10, 11), "T"),
+                    )
+                )
+        if f.kind == "datetime":  # fractions of a second beyond the microsecond are dropped
+            v = pc.utf8_slice_codeunits(v, 0, 26)
         candidates = pc.if_else(pa.array(empty | ~shape), pa.scalar(None, pa.string()), v)
         ok = shape & _castable(candidates, _TYPES[f.kind])
-        if f.kind == "number":
-            numbers = pc.cast(
-                pc.if_else(pa.array(ok), candidates, pa.scalar(None, pa.string())), pa.float64()
-            )
-            ok &= _np(pc.fill_null(pc.less(pc.abs(numbers), 1e9), True))  # also refuses nan and inf
-    if not f.required:
-        ok |= empty
+    ok = (ok | empty) if not f.required else (ok & ~empty)
     if f.kind in ("digits", "choice", "commune"):
         return ok, pc.if_else(pa.array(empty), "", v) if f.protected else v
     keep = ok & ~empty
     values = pc.cast(pc.if_else(pa.array(keep), v, pa.scalar(None, pa.string())), _TYPES[f.kind])
-    if f.kind == "datetime":  # INSEE's timestamps are French local time
-        values = pc.assume_timezone(values, PARIS, ambiguous="earliest", nonexistent="earliest")
+    if f.kind == "datetime":
+        values = paris_time(values)
     return ok, values
+
+
+def paris_time(local: pa.Array) -> pa.Array:
+    """INSEE's timestamps are French local times, read as PostgreSQL reads them (`AT TIME ZONE`): an hour
+    that happens twice in autumn is the later one (winter time); an hour that does not exist in spring (the
+    clock jumps from 2:00 to 3:00) is read with the winter offset."""
+    try:
+        return pc.assume_timezone(local, PARIS, ambiguous="latest", nonexistent="raise")
+    except pa.ArrowInvalid:
+        after = pc.assume_timezone(local, PARIS, ambiguous="latest", nonexistent="latest")
+        before = pc.assume_timezone(local, PARIS, ambiguous="latest", nonexistent="earliest")
+        winter = pc.cast(pc.assume_timezone(local, "+01:00"), after.type)
+        return pc.if_else(pc.equal(after, before), after, winter)
 
 
 # --- a chunk ------------------------------------------------------------------------------------------------

@@ -205,6 +205,33 @@ def test_protected_fields_of_partially_diffusible_establishments_are_not_kept(tm
     assert public.street_name != ""
 
 
+def test_a_value_the_database_refuses_stops_the_import_naming_its_line(tmp_path, monkeypatch):
+    """The checks mirror the columns, so this should not happen; if a rule and a column ever disagree, the
+    import stops in French (file, line, field) and writes nothing."""
+    from dataclasses import replace
+
+    from tandem.companies import sirene_format as fmt
+    from tandem.core.errors import UserError
+
+    fields, required = fmt.KINDS["etablissement"]
+    loose = tuple(replace(f, arg=60) if f.target == "naf" else f for f in fields)  # the column holds 6
+    monkeypatch.setitem(fmt.KINDS, "etablissement", (loose, required))
+    path = rewrite(
+        ETAB, tmp_path, changes={"00552017600016": {"activitePrincipaleEtablissement": "TROP.LONG"}}
+    )
+    line = 2 + [r["siret"] for r in raw_rows(ETAB)].index("00552017600016")
+    with pytest.raises(UserError) as error:
+        sirene_import(path=path, actor=SYSTEM)
+    assert f"stock.csv, ligne {line}, champ « naf » : valeur refusée par la base" in str(error.value)
+    assert not Establishment.objects.exists() and not Company.objects.exists()
+
+
+def test_three_full_signboards_fit(tmp_path):
+    signboards = {f"enseigne{i}Etablissement": str(i) * 50 for i in (1, 2, 3)}
+    sirene_import(path=rewrite(ETAB, tmp_path, changes={"00552017600016": signboards}), actor=SYSTEM)
+    assert Establishment.objects.get(siret="00552017600016").signboard == " ".join(signboards.values())
+
+
 def test_lambert_93_coordinates_are_converted_like_pyproj(tmp_path):
     from pyproj import Transformer
 

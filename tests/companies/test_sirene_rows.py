@@ -150,3 +150,32 @@ def test_every_field_kind_has_a_french_message():
     kinds = {f.kind for fields, _required in fmt.KINDS.values() for f in fields}
     assert kinds <= set(rows.MESSAGES)
     assert all(rows.message(f) for fields, _required in fmt.KINDS.values() for f in fields)
+
+
+def _field(target):
+    return next(f for f in fmt.ETABLISSEMENT_FIELDS if f.target == target)
+
+
+def test_values_must_have_the_dictionary_shape_and_exist():
+    date_ok, _ = rows.check_and_cast(
+        _field("created_on"), pa.array(["2024-02-29", "2023-02-29", "0000-01-01", ""])
+    )
+    assert date_ok.tolist() == [True, False, False, True]
+    stamps = ["2024-03-22T15:40:57", "2024-03-22T15:40", "2024-03-22 15:40:57", "2024-03-22T15:40:57.1234567"]
+    stamp_ok, values = rows.check_and_cast(_field("registry_processed_at"), pa.array(stamps))
+    assert stamp_ok.tolist() == [True, False, False, True]
+    assert values[3].as_py().astimezone(UTC) == datetime(2024, 3, 22, 14, 40, 57, 123456, tzinfo=UTC)
+    numbers = ["652469.0", "-12.5", "6.5e5", "+5", ".5", "nan", "1234567890", "[ND]", ""]
+    number_ok, _ = rows.check_and_cast(_field("lambert_x"), pa.array(numbers))
+    assert number_ok.tolist() == [True, True, False, False, False, False, False, True, True]
+
+
+def test_paris_times_around_the_clock_changes_are_read_as_postgresql_reads_them():
+    local = pa.array(["2024-10-27T02:30:00", "2024-03-31T02:30:00", "2024-07-14T12:00:00"])
+    utc = rows.paris_time(pa.compute.cast(local, pa.timestamp("us"))).cast(pa.timestamp("us", tz="UTC"))
+    # Autumn's repeated hour is the later (winter) one; spring's missing hour takes the winter offset.
+    assert [v.as_py().isoformat() for v in utc] == [
+        "2024-10-27T01:30:00+00:00",
+        "2024-03-31T01:30:00+00:00",
+        "2024-07-14T10:00:00+00:00",
+    ]

@@ -231,7 +231,8 @@ class Establishment(models.Model):
     headcount_band = models.CharField("tranche d'effectif salarié", max_length=2, blank=True)
     headcount_year = models.PositiveSmallIntegerField("année de la tranche d'effectif", null=True, blank=True)
     employer = models.CharField("caractère employeur (O/N)", max_length=1, blank=True)
-    signboard = models.CharField("enseigne", max_length=150, blank=True)
+    # INSEE's three signboards (50 characters each) joined by spaces.
+    signboard = models.CharField("enseigne", max_length=152, blank=True)
     usual_name = models.CharField("dénomination usuelle", max_length=100, blank=True)
     # Address (first address only; INSEE's secondary address lines are not kept).
     address_complement = models.CharField("complément d'adresse", max_length=38, blank=True)
