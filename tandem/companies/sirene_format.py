@@ -55,8 +55,6 @@ GEOLOCALISATION_COLUMNS = (
 NOT_DIFFUSED = "[ND]"  # INSEE's placeholder for a protected value
 
 BANDS = tuple(HEADCOUNT_BANDS)
-DATE_RE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
-DATETIME_RE = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?$"
 NUMBER_RE = r"^-?\d{1,9}(\.\d+)?$"
 
 
