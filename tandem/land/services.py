@@ -21,6 +21,7 @@ from django.utils import timezone
 from tandem.core.audit import audit_record
 from tandem.core.errors import Problem
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_cell
 from tandem.land.io import read_files
 from tandem.land.models import ImportRun, RecordVersion, Site, Standard, Vintage
 from tandem.land.records import (
@@ -1011,5 +1012,6 @@ def _rejects_csv(validation: Validation) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", delimiter=";")
     writer.writeheader()
-    writer.writerows(rows)
+    # The rejected values are the uploader's text: a spreadsheet must not run them as formulas.
+    writer.writerows({key: neutralise_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()

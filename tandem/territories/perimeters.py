@@ -15,6 +15,7 @@ from django.db import transaction
 from tandem.core.audit import audit_record
 from tandem.core.errors import Report, UserError
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_row
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, can_create
 from tandem.territories.models import Commune, Epci, Perimeter
@@ -269,7 +270,9 @@ def perimeters_export_csv(perimeters) -> str:
     writer.writerow(["code", "nom", "type", "commune_code_insee", "commune_nom"])
     for perimeter in perimeters.prefetch_related("communes"):
         for commune in perimeter.communes.all():
-            writer.writerow([perimeter.code, perimeter.name, perimeter.kind, commune.code, commune.name])
+            writer.writerow(
+                neutralise_row([perimeter.code, perimeter.name, perimeter.kind, commune.code, commune.name])
+            )
     return out.getvalue()
 
 

@@ -21,6 +21,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_row
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import editable_columns, terrain_record, terrain_update
@@ -537,13 +538,15 @@ def download_sites_csv(request):
     )
     for s in sites:
         writer.writerow(
-            [
-                *(("" if getattr(s, c) is None else getattr(s, c)) for c in SITE_COLUMNS),
-                round(s.available_ha, 2),
-                round(s.short_ha, 2),
-                s.readiness.score,
-                "|".join(s.tdm_labels or []),
-            ]
+            neutralise_row(
+                [
+                    *(("" if getattr(s, c) is None else getattr(s, c)) for c in SITE_COLUMNS),
+                    round(s.available_ha, 2),
+                    round(s.short_ha, 2),
+                    s.readiness.score,
+                    "|".join(s.tdm_labels or []),
+                ]
+            )
         )
     audit_record(
         actor=request.actor,
