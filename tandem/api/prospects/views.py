@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from tandem.api.base import ActorMixin
 from tandem.api.prospects import serializers as s
 from tandem.core.errors import UserError
+from tandem.core.ids import id_or_404
 from tandem.organizations.models import Organization
 from tandem.prospects import selectors, services
 from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, SEVESO_LEVELS, MatchingInputError, Requirements
@@ -185,8 +186,8 @@ class ProspectViewSet(
         if value in (None, ""):
             return None
         try:
-            return prospect.proposals.get(pk=int(value))
-        except (ValueError, TypeError, Proposal.DoesNotExist) as exc:
+            return prospect.proposals.get(pk=id_or_404(value))
+        except Proposal.DoesNotExist as exc:
             raise Http404 from exc
 
     @extend_schema(

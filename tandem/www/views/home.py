@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from tandem.core.ids import parse_id
 from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
 from tandem.territories.selectors import perimeter_layers, territory_figures
@@ -23,7 +25,11 @@ def home(request):
 @require_POST
 @login_required
 def switch_organization(request):
-    org_id = request.POST.get("organization")
-    if org_id and org_id.isdigit() and int(org_id) in request.actor.org_ids:
-        request.session[SESSION_KEY] = int(org_id)
+    org_id = parse_id(request.POST.get("organization"))
+    if org_id is None:
+        return HttpResponseBadRequest(
+            "Requête invalide : organisation inconnue.", content_type="text/plain; charset=utf-8"
+        )
+    if org_id in request.actor.org_ids:
+        request.session[SESSION_KEY] = org_id
     return redirect("www:home")

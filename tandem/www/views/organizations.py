@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tandem.core.errors import UserError
+from tandem.core.ids import id_or_404
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Membership, Organization, Role
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
@@ -99,7 +100,9 @@ def member_list(request):
     if request.method == "POST" and is_admin:
         try:
             if request.POST.get("remove"):
-                membership = Membership.objects.filter(organization=org, pk=request.POST["remove"]).first()
+                membership = Membership.objects.filter(
+                    organization=org, pk=id_or_404(request.POST["remove"])
+                ).first()
                 if membership is None:
                     raise Http404
                 membership_remove(actor=actor, membership=membership)
