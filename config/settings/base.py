@@ -1,6 +1,7 @@
 """Tandem settings. Every value comes from the environment; the README documents each variable."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "tandem.demo",
     "tandem.www",
     "tandem.api",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -81,11 +83,16 @@ MIDDLEWARE = [
     "tandem.organizations.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "tandem.accounts.backends.LoginThrottleBackend",  # django-axes: refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "www:login"
 LOGIN_REDIRECT_URL = "www:home"
 LOGOUT_REDIRECT_URL = "www:login"
@@ -181,6 +188,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Login throttling (django-axes, docs/security.md): after TANDEM_LOGIN_FAILURE_LIMIT failed logins for one
+# username, or from one address, logins are refused for TANDEM_LOGIN_LOCKOUT_MINUTES (each new failure
+# restarts the wait), the right password included. `tandem axes_reset_username NAME` lifts a lockout.
+AXES_FAILURE_LIMIT = int(os.environ.get("TANDEM_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TANDEM_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "tandem.accounts.backends.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "tandem.accounts.backends.client_ip"
+AXES_LOCKOUT_CALLABLE = "tandem.www.views.errors.login_locked"
+AXES_RESET_ON_SUCCESS = True
+# Reverse proxies in front of Tandem that append the client address to X-Forwarded-For (0: none).
+TANDEM_PROXY_COUNT = int(os.environ.get("TANDEM_PROXY_COUNT", "0"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TANDEM_DEMO)
