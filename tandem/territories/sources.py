@@ -410,23 +410,40 @@ CODE_PROPERTIES = ("INSEE_COM", "insee_com", "code_insee", "code", "CODE_INSEE",
 
 def read_boundaries_file(path: Path) -> tuple[dict[str, object], dict]:
     """Commune outlines from IGN ADMIN EXPRESS (GeoJSON, GeoPackage or zipped Shapefile), any CRS."""
-    import pyogrio
+    import dataclasses
+    import tempfile
+
     from pyproj import CRS, Transformer
+
+    from tandem.imports import spatial
+    from tandem.imports.limits import import_limits
 
     if not path.exists():
         raise UserError(f"{path} : fichier introuvable.")
-    target = f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
-    kwargs = {}
-    if path.suffix == ".gpkg":
-        layers = [name for name, _ in pyogrio.list_layers(target)]
-        layer = next(
-            (n for n in layers if n.lower() in ("commune", "communes")), layers[0] if layers else None
-        )
-        kwargs["layer"] = layer
-    try:
-        meta, _, geometry, fields = pyogrio.raw.read(target, **kwargs)
-    except Exception as exc:  # pyogrio raises several DataSource errors
-        raise UserError(f"{path.name} : fichier géographique illisible ou tronqué ({exc}).") from exc
+    suffix = path.suffix.lower()
+    fmt = {
+        ".zip": "shapefile",
+        ".shp": "shapefile",
+        ".gpkg": "gpkg",
+        ".geojson": "geojson",
+        ".json": "geojson",
+    }
+    if suffix not in fmt:
+        raise UserError(f"{path.name} : format non reconnu (attendu : .geojson, .gpkg, .zip ou .shp).")
+    from django.conf import settings
+
+    # An operator's official file from the command line, not an upload: only the file size limit differs.
+    operator_bytes = settings.TANDEM_GEOGRAPHY_MAX_FILE_BYTES
+    limits = dataclasses.replace(import_limits(), upload_bytes=operator_bytes, expanded_bytes=operator_bytes)
+    with tempfile.TemporaryDirectory(prefix="tandem-spatial-") as workdir:
+        source = spatial.prepare(path, path.name, fmt[suffix], Path(workdir), limits)
+        layer = None
+        if fmt[suffix] == "gpkg":
+            layers = [name for name, _ in spatial.list_layers(source, path.name)]
+            layer = next(
+                (n for n in layers if n.lower() in ("commune", "communes")), layers[0] if layers else None
+            )
+        meta, geometry, fields = spatial.read_layer(source, path.name, layer, limits)
     names = list(meta["fields"])
     column = next((c for c in CODE_PROPERTIES if c in names), None)
     if column is None:
