@@ -29,6 +29,7 @@ import sqlite3
 import threading
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -258,16 +259,22 @@ def extract_shapefile_zip(path: Path, name: str, workdir: Path, limits: ImportLi
         for suffix, entry in wanted.items():
             target = workdir / f"{stem}{suffix}"
             written = 0
-            with archive.open(entry) as source, open(target, "wb") as out:
-                while chunk := source.read(COPY_CHUNK):
-                    written += len(chunk)
-                    total += len(chunk)
-                    if written > entry.file_size or total > limits.expanded_bytes:
-                        raise UserError(
-                            f"{name} : l'archive se décompresse au-delà de sa taille déclarée ou de la limite "
-                            f"({size_text(limits.expanded_bytes)}) ; import arrêté"
-                        )
-                    out.write(chunk)
+            try:
+                with archive.open(entry) as source, open(target, "wb") as out:
+                    while chunk := source.read(COPY_CHUNK):
+                        written += len(chunk)
+                        total += len(chunk)
+                        if written > entry.file_size or total > limits.expanded_bytes:
+                            raise UserError(
+                                f"{name} : l'archive se décompresse au-delà de sa taille déclarée ou de la "
+                                f"limite ({size_text(limits.expanded_bytes)}) ; import arrêté"
+                            )
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                # Python stops at the declared size and checks the CRC: an archive that lies ends here.
+                raise UserError(
+                    f"{name} : archive zip corrompue ou incohérente (tailles ou sommes de contrôle) ; import arrêté"
+                ) from exc
     _require_parts(workdir, stem, name)
     return workdir / f"{stem}.shp"
 

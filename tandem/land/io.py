@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import math
 import tempfile
@@ -24,6 +23,7 @@ import shapely
 from tandem.core.errors import Problem, UserError
 from tandem.imports import spatial
 from tandem.imports.limits import ImportLimits, import_limits, size_text
+from tandem.imports.reader import decode, read_table
 from tandem.imports.spatial import check_name
 
 # GeoPackage layer names of the CNIG template, and the standard's table names.
@@ -105,84 +105,33 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) when it decodes, else Windows-1252 (the Latin-1 of spreadsheets)."""
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "Latin-1 (Windows-1252)"
-
-
-def sniff_delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
-    return max(counts, key=counts.get)
-
-
 def read_csv(path: Path, name: str, limits: ImportLimits | None = None) -> RawTable:
-    text, encoding = decode(Path(path).read_bytes())
-    delimiter = sniff_delimiter(text)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            engine="c",
-        )
-        problems: list[Problem] = []
-        lines = np.arange(2, len(frame) + 2)
-    except pd.errors.ParserError:
-        frame, lines, problems = _read_csv_row_by_row(text, delimiter, name)
-    frame.columns = [str(c) for c in frame.columns]
+    """A CNIG CSV through the shared reader (encoding, delimiter, physical line numbers, French refusals);
+    rows whose field count differs from the header's are reported and kept out."""
+    table = read_table(path, name, limits=limits or import_limits(), multiline=True)
+    frame = pd.DataFrame(table.rows, columns=table.header, dtype=str)
     return RawTable(
         source=name,
         frame=frame,
-        lines=lines,
+        lines=np.asarray(table.lines, dtype=int),
         format="csv",
-        encoding=encoding,
-        delimiter=delimiter,
-        problems=problems,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        problems=table.problems,
     )
 
 
-def _read_csv_row_by_row(text: str, delimiter: str, name: str):
-    """Slow path for files whose rows do not all have the header's number of fields: report each such row
-    (an unquoted separator inside a value shifts every following column) and keep it out."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader)
-    rows, lines, problems = [], [], []
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    None,
-                    f"{len(row)} champs au lieu de {len(header)} : un séparateur « {delimiter} » non protégé "
-                    "par des guillemets décale les colonnes ; ligne écartée",
-                    delimiter.join(row)[:120],
-                )
-            )
-            continue
-        rows.append(row)
-        lines.append(number)
-    return pd.DataFrame(rows, columns=header, dtype=str), np.asarray(lines, dtype=int), problems
-
-
 def read_geojson(path: Path, name: str, limits: ImportLimits | None = None) -> RawTable:
-    text, encoding = decode(Path(path).read_bytes())
+    text, encoding = decode(Path(path).read_bytes(), name)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{name} : GeoJSON illisible ({exc.msg}, ligne {exc.lineno})") from exc
+        raise UserError(f"{name} : GeoJSON illisible ({exc.msg}, ligne {exc.lineno})") from exc
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
-        raise ValueError(f"{name} : ce GeoJSON n'est pas une FeatureCollection")
+        raise UserError(f"{name} : ce GeoJSON n'est pas une FeatureCollection")
+    if len(features) > (limits or import_limits()).rows:
+        raise UserError(f"{name} : plus de {(limits or import_limits()).rows} entités (limite d'un import)")
     crs = "EPSG:4326"
     crs_name = str(((data.get("crs") or {}).get("properties") or {}).get("name", ""))
     if crs_name.endswith("2154"):
