@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "tandem.core",
+    "tandem.imports",
     "tandem.accounts",
     "tandem.territories",
     "tandem.organizations",
@@ -140,6 +141,22 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Import limits (docs/security-imports.md). Every import checks them with a French message; uploads are also
+# refused before they are read when the request announces a larger body.
+_MB = 1024 * 1024
+TANDEM_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("TANDEM_IMPORT_MAX_UPLOAD_MB", "50")) * _MB
+TANDEM_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("TANDEM_IMPORT_MAX_EXPANDED_MB", "500")) * _MB
+TANDEM_IMPORT_MAX_ZIP_ENTRIES = int(os.environ.get("TANDEM_IMPORT_MAX_ZIP_ENTRIES", "100"))
+TANDEM_IMPORT_MAX_ROWS = int(os.environ.get("TANDEM_IMPORT_MAX_ROWS", "500000"))
+TANDEM_IMPORT_MAX_FIELD_CHARS = int(os.environ.get("TANDEM_IMPORT_MAX_FIELD_CHARS", "1000000"))
+# Official boundaries an operator loads from the command line (`load_geography --boundaries`, ADMIN EXPRESS).
+TANDEM_GEOGRAPHY_MAX_FILE_BYTES = int(os.environ.get("TANDEM_GEOGRAPHY_MAX_FILE_MB", "8192")) * _MB
+# Django's own limits: form fields (files excluded) and number of files of one request; files over
+# FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file, never held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * _MB // 2)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * _MB // 2)))
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "20"))
 
 # Base map tiles: any XYZ/WMTS template usable by Leaflet. Maps stay usable without tiles.
 TANDEM_TILE_URL = os.environ.get(

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import Problem
+from tandem.core.errors import Problem, UserError
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_cell
 from tandem.land.io import read_files
@@ -186,8 +186,9 @@ def land_import(
         step(5, "lecture des fichiers")
         try:
             raws = read_files([Path(p) for p in paths], display_names=display_names)
-        except ValueError as exc:
-            report.problems.append(Problem(str(exc).split(" : ")[0], None, None, str(exc)))
+        except (ValueError, UserError) as exc:
+            message = exc.message if isinstance(exc, UserError) else str(exc)
+            report.problems.append(Problem(message.split(" : ")[0].split(", ")[0], None, None, message))
             return _finish(report, ImportRun.Status.REFUSED)
         run.files = [
             {

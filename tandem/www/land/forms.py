@@ -1,5 +1,10 @@
+from pathlib import Path
+
 from django import forms
 
+from tandem.core.errors import UserError
+from tandem.imports.limits import import_limits, size_text
+from tandem.imports.spatial import check_name
 from tandem.land.labels import LABEL_NAMES
 from tandem.land.models import LabelDecision
 from tandem.land.standard import column
@@ -76,6 +81,30 @@ class LandImportForm(forms.Form):
     def __init__(self, *args, epci_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["epci"].choices = [("", "—"), *epci_choices]
+
+    def clean_files(self):
+        """Each file and the whole upload within the upload limit; no name GDAL would read as a virtual path."""
+        files = self.cleaned_data["files"]
+        limits = import_limits()
+        for upload in files:
+            name = Path(upload.name or "").name
+            if name in ("", ".", ".."):
+                raise forms.ValidationError("Un fichier envoyé n'a pas de nom.")
+            try:
+                check_name(name)
+            except UserError as exc:
+                raise forms.ValidationError(exc.message) from exc
+            if upload.size > limits.upload_bytes:
+                raise forms.ValidationError(
+                    f"{name} : fichier trop volumineux ({size_text(upload.size)} ; "
+                    f"limite : {size_text(limits.upload_bytes)})."
+                )
+        total = sum(upload.size for upload in files)
+        if total > limits.upload_bytes:
+            raise forms.ValidationError(
+                f"Envoi trop volumineux : {size_text(total)} au total (limite : {size_text(limits.upload_bytes)})."
+            )
+        return files
 
     def clean_sets(self):
         sets = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import shutil
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
+from tandem.imports.limits import import_limits, size_text
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import editable_columns, terrain_record, terrain_update
@@ -44,7 +46,9 @@ from tandem.www.land.forms import (
 
 # Imports run in a background thread so the page can poll their progress; tests of the views (whose
 # transaction the thread could not see) run them inline.
+logger = logging.getLogger(__name__)
 IMPORT_IN_BACKGROUND = True
+UPLOAD_FORM_MARGIN_BYTES = 64 * 1024  # the form's other fields and the multipart boundaries
 DEFAULT_REGION = "44"
 
 
@@ -219,11 +223,13 @@ def _run_import(run_id: int, actor: Actor, folder: str, options: dict) -> None:
             obj=run,
             details={"status": run.status, "files": [f.get("name") for f in run.files]},
         )
-    except Exception as exc:  # noqa: BLE001 — a background job must leave a readable state, never hang
+    except Exception:  # noqa: BLE001 — a background job must leave a readable state, never hang
+        # The raw error (English, and possibly quoting the file) goes to the server log, not to the page.
+        logger.exception("land import %s failed", run_id)
         ImportRun.objects.filter(pk=run_id).update(
             status=ImportRun.Status.FAILED,
             progress_percent=100,
-            progress_label=f"échec technique : {exc}"[:200],
+            progress_label="échec technique : l'import n'a pas abouti, rien n'a été écrit",
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -236,6 +242,16 @@ def import_start(request):
     actor = request.actor
     if not writable_owners(actor).exists():
         return HttpResponse("Vous ne pouvez pas importer de données foncières.", status=403)
+    limits = import_limits()
+    announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.method == "POST" and announced > limits.upload_bytes + UPLOAD_FORM_MARGIN_BYTES:
+        # Refused before Django reads (and stores) the body.
+        return HttpResponse(
+            f"Envoi trop volumineux : {size_text(announced)} (limite : {size_text(limits.upload_bytes)}). "
+            "Découpez l'inventaire ou compressez le Shapefile en .zip.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
     form = LandImportForm(request.POST or None, request.FILES or None, epci_choices=_epci_choices(actor))
     if request.method == "POST" and form.is_valid():
         folder = tempfile.mkdtemp(prefix="tandem-land-import-")
