@@ -5,14 +5,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tandem.api import serializers as s
 from tandem.api.base import ActorMixin, ScopedViewSetMixin
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
@@ -145,37 +143,24 @@ class PerimeterViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = perimeter_create(
-                actor=self.actor,
-                owner=data["owner"],
-                name=data["name"],
-                members=data["members"],
-                kind=data.get("kind", Perimeter.Kind.AUTRE),
-                code=data.get("code", ""),
-                description=data.get("description", ""),
-                visibility=data.get("visibility", "private"),
-            )
-        except UserError as exc:
-            if not exc.message.startswith("Vous ne pouvez pas"):
-                raise
-            raise PermissionDenied(exc.message) from exc
+        serializer.instance = perimeter_create(
+            actor=self.actor,
+            owner=data["owner"],
+            name=data["name"],
+            members=data["members"],
+            kind=data.get("kind", Perimeter.Kind.AUTRE),
+            code=data.get("code", ""),
+            description=data.get("description", ""),
+            visibility=data.get("visibility", "private"),
+        )
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         members = data.pop("members", None)
-        try:
-            perimeter_update(actor=self.actor, perimeter=serializer.instance, members=members, **data)
-        except UserError as exc:
-            if not exc.message.startswith("Vous ne pouvez pas"):
-                raise
-            raise PermissionDenied(exc.message) from exc
+        perimeter_update(actor=self.actor, perimeter=serializer.instance, members=members, **data)
 
     def perform_destroy(self, instance):
-        try:
-            perimeter_delete(actor=self.actor, perimeter=instance)
-        except UserError as exc:
-            raise PermissionDenied(exc.message) from exc
+        perimeter_delete(actor=self.actor, perimeter=instance)
 
     @extend_schema(responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])

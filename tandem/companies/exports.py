@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
-from tandem.companies.models import ProjectReview
 from tandem.core.spreadsheet import neutralise_cell, neutralise_row
 
 ESTABLISHMENT_HEADERS = [
@@ -105,8 +104,9 @@ def need_rows(needs) -> Iterable[list]:
 AGENDA_HEADERS = ["rubrique", "siren", "denomination", "objet", "date"]
 
 
-def agenda_rows(review: ProjectReview) -> Iterable[list]:
-    for item in review.agenda.select_related("company"):
+def agenda_rows(lines) -> Iterable[list]:
+    """Rows of an agenda as one reader sees it (`tandem.companies.reviews.review_agenda_for`)."""
+    for item in lines:
         yield [item.get_rule_display(), item.company_id, item.company.display_name, item.label, item.on or ""]
 
 

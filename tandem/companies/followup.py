@@ -20,10 +20,10 @@ from tandem.companies.models import (
 )
 from tandem.companies.perms import can_hand_over_referent
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization, Visibility
-from tandem.organizations.perms import Actor, can_change, can_create, can_share
+from tandem.organizations.perms import Actor, can_change, can_create, can_share, sharing_requested
 
 
 def company_commune_for(company: Company, owner: Organization | None = None) -> str | None:
@@ -48,12 +48,32 @@ def _user_of(actor: Actor):
 
 
 def _create(
-    actor: Actor, model, *, owner: Organization, company: Company, commune_id=None, shared_with=(), **fields
+    actor: Actor,
+    model,
+    *,
+    owner: Organization,
+    company: Company,
+    commune_id=None,
+    shared_with=(),
+    fixed_visibility: bool = False,
+    **fields,
 ):
+    """Create a follow-up object. Its visibility and `shared_with` are the owner's decision (`can_share`),
+    unless the domain fixes the visibility (`fixed_visibility`: a référent is known to the network, a
+    Parcours to the Région)."""
     commune_id = commune_id or company_commune_for(company, owner)
     if not can_create(actor, model, owner=owner, commune_code=commune_id):
-        raise UserError(
+        raise NotAllowed(
             f"Vous ne pouvez pas enregistrer « {model._meta.verbose_name} » pour {owner} sur ce territoire."
+        )
+    if (
+        not fixed_visibility
+        and sharing_requested(fields.get("visibility"), shared_with)
+        and not can_share(actor, owner=owner)
+    ):
+        raise NotAllowed(
+            f"Seule l'organisation propriétaire ({owner}) décide avec qui « {model._meta.verbose_name} » est "
+            "partagé : enregistrez-le avec la visibilité « organisation propriétaire »."
         )
     obj = model.objects.create(
         owner=owner, company=company, commune_id=commune_id, created_by=_user_of(actor), **fields
@@ -67,7 +87,7 @@ def _create(
 
 def _require_change(actor: Actor, obj) -> None:
     if not can_change(actor, obj):
-        raise UserError("Vous ne pouvez pas modifier cet élément.")
+        raise NotAllowed("Vous ne pouvez pas modifier cet élément.")
 
 
 # --- référents, co-advisors, experts --------------------------------------------------------------------------
@@ -111,7 +131,7 @@ def advisor_assign(
             raise UserError(f"{user} est déjà le référent de cette entreprise.")
         if current is not None:
             if not can_hand_over_referent(actor, current):
-                raise UserError(
+                raise NotAllowed(
                     f"Cette entreprise a déjà un référent ({current.user}, {current.organization}) : seule son "
                     "organisation ou la Région peut organiser la passation."
                 )
@@ -132,6 +152,7 @@ def advisor_assign(
                 company=company,
                 # Who follows a company is known to the whole network: that is the point of a référent.
                 visibility=Visibility.NETWORK,
+                fixed_visibility=True,
                 user=user,
                 organization=organization,
                 role=role,
@@ -262,7 +283,7 @@ def exchange_update(
     if new_shared is not None and new_shared != set(exchange.shared_with.values_list("pk", flat=True)):
         sharing = True
     if sharing and not can_share(actor, exchange):
-        raise UserError("Seule l'organisation qui a consigné l'échange décide avec qui il est partagé.")
+        raise NotAllowed("Seule l'organisation qui a consigné l'échange décide avec qui il est partagé.")
     if visibility is not None and visibility != exchange.visibility:
         if visibility not in Visibility.values:
             raise UserError(f"Visibilité inconnue : « {visibility} ».")

@@ -27,12 +27,12 @@ from tandem.companies.models import (
 from tandem.companies.nomenclatures import EMPLOYER_BANDS, HEADCOUNT_BANDS, headcount_label, is_headcount_drop
 from tandem.companies.sirene_import import file_sha256
 from tandem.core.audit import audit_record
-from tandem.core.errors import Report, UserError
+from tandem.core.errors import NotAllowed, Report, UserError
 from tandem.core.models import AuditEvent
 from tandem.imports.limits import import_limits
 from tandem.imports.reader import read_table
 from tandem.organizations.models import Organization, Visibility
-from tandem.organizations.perms import can_create
+from tandem.organizations.perms import can_create, can_share, sharing_requested
 
 BODACC_SOURCE = "DILA, BODACC A — procédures collectives (via PlansDe/bodacc)"
 BODACC_LICENCE = "Licence Ouverte / Etalab 2.0"
@@ -333,7 +333,11 @@ def signal_create(
         establishment.commune_id if establishment else _head_office_communes([company.pk]).get(company.pk)
     )
     if not can_create(actor, Signal, owner=owner, commune_code=commune_id):
-        raise UserError("Vous ne pouvez pas enregistrer de signal pour cette organisation ou ce territoire.")
+        raise NotAllowed("Vous ne pouvez pas enregistrer de signal pour cette organisation ou ce territoire.")
+    if sharing_requested(visibility) and not can_share(actor, owner=owner):
+        raise NotAllowed(
+            f"Seule l'organisation propriétaire ({owner}) décide avec qui ce signal est partagé."
+        )
     signal = Signal.objects.create(
         owner=owner,
         visibility=visibility,

@@ -22,7 +22,7 @@ from tandem.companies.models import (
 )
 from tandem.companies.perms import can_manage_providers
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, scope_queryset
@@ -61,6 +61,7 @@ def parcours_step_move(
             owner=owner,
             company=company,
             visibility=Visibility.REGION,
+            fixed_visibility=True,
             entered_on=on,
             current_step=step,
         )
@@ -148,7 +149,7 @@ def provider_create(
 ) -> SolutionProvider:
     """Reference a solution provider in a Grand Est Transformation network (the Région's register)."""
     if not can_manage_providers(actor):
-        raise UserError("Seule la Région tient le registre des offreurs de solutions.")
+        raise NotAllowed("Seule la Région tient le registre des offreurs de solutions.")
     if SolutionProvider.objects.filter(name=name, domain=domain).exists():
         raise UserError(f"« {name} » est déjà référencé dans ce réseau.")
     provider = SolutionProvider.objects.create(

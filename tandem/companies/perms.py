@@ -15,11 +15,12 @@ def is_contributor(actor: Actor) -> bool:
 
 
 def can_see_exchange_existence(actor: Actor) -> bool:
-    """Whether `actor` may know that an organisation met a company, when and on what topic.
+    """Whether `actor` may know that an organisation met a company, and when.
 
     This is the one thing the shared timeline tells every member of the network: it is what lets them
-    coordinate. The notes stay governed by `scope_queryset` (private to the writer's organisation unless
-    shared); anonymous users and people without any organisation learn nothing.
+    coordinate. The subject and the notes stay governed by `scope_queryset` (private to the writer's
+    organisation unless shared: a subject such as « difficultés de trésorerie » is as sensitive as the notes);
+    anonymous users and people without any organisation learn nothing.
     """
     return actor.is_platform_admin or (actor.is_authenticated and bool(actor.org_ids))
 

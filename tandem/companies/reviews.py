@@ -10,10 +10,12 @@ from django.db import transaction
 
 from tandem.companies.models import (
     AgendaRule,
+    Company,
     CompanyProject,
     Establishment,
     Need,
     ParcoursJourney,
+    ParcoursStep,
     ProjectReview,
     ReviewAction,
     ReviewAgendaItem,
@@ -22,10 +24,17 @@ from tandem.companies.models import (
 )
 from tandem.companies.parcours import stalled_steps
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization, Visibility
-from tandem.organizations.perms import Actor, can_change, can_create, scope_queryset
+from tandem.organizations.perms import (
+    Actor,
+    can_change,
+    can_create,
+    can_share,
+    scope_queryset,
+    sharing_requested,
+)
 from tandem.territories.models import Commune, Perimeter
 
 # Without a previous review, « since the last review » means this many days before the review date.
@@ -53,6 +62,39 @@ def area_communes(*, perimeter: Perimeter | None = None, organization: Organizat
     raise UserError("Une revue porte sur un périmètre ou sur le territoire d'une organisation.")
 
 
+# --- agenda labels: built from the referenced object, for whoever reads it --------------------------------------
+
+
+def _need_label(need: Need) -> str:
+    return f"Besoin en retard : {need.title} ({need.get_topic_display()}), échéance {need.due_on:%d/%m/%Y}"
+
+
+def _signal_label(signal: Signal) -> str:
+    return (
+        f"Signal : {signal.get_category_display()} ({signal.get_source_display()}, "
+        f"{signal.observed_on:%d/%m/%Y})"
+    )
+
+
+def _step_label(step: ParcoursStep, on: date) -> str:
+    return f"Parcours : « {step.get_step_display()} » en cours depuis {(on - step.started_on).days} jours"
+
+
+def _project_label(project: CompanyProject) -> str:
+    return (
+        f"{project.get_kind_display().capitalize()} sans réponse : {project.title} "
+        f"({project.surface_needed_m2} m²)"
+    )
+
+
+def _created_label(est: Establishment) -> str:
+    return f"Établissement créé le {est.created_on:%d/%m/%Y} à {est.commune_label} ({est.siret})"
+
+
+def _closed_label(est: Establishment) -> str:
+    return f"Établissement fermé le {est.closed_on:%d/%m/%Y} à {est.commune_label} ({est.siret})"
+
+
 def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: int) -> list[AgendaEntry]:
     """The agenda of a review of the area `communes` held on `on`, from what `actor` may see:
     needs past due, open fragility signals, Parcours steps stalled for more than `stall_days` days, land or
@@ -66,7 +108,7 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             AgendaEntry(
                 AgendaRule.NEED_PAST_DUE,
                 need.company_id,
-                f"Besoin en retard : {need.title} ({need.get_topic_display()}), échéance {need.due_on:%d/%m/%Y}",
+                _need_label(need),
                 need.due_on,
                 "companies.need",
                 str(need.pk),
@@ -80,8 +122,7 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             AgendaEntry(
                 AgendaRule.SIGNAL_OPEN,
                 signal.company_id,
-                f"Signal : {signal.get_category_display()} ({signal.get_source_display()}, "
-                f"{signal.observed_on:%d/%m/%Y})",
+                _signal_label(signal),
                 signal.observed_on,
                 "companies.signal",
                 str(signal.pk),
@@ -90,12 +131,11 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
         )
     journeys = scope_queryset(actor, ParcoursJourney.objects.all()).filter(commune__in=communes)
     for step in stalled_steps(journeys=journeys, on=on, stall_days=stall_days).select_related("journey"):
-        days = (on - step.started_on).days
         entries.append(
             AgendaEntry(
                 AgendaRule.PARCOURS_STALLED,
                 step.journey.company_id,
-                f"Parcours : « {step.get_step_display()} » en cours depuis {days} jours",
+                _step_label(step, on),
                 step.started_on,
                 "companies.parcoursjourney",
                 str(step.journey_id),
@@ -113,8 +153,7 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             AgendaEntry(
                 AgendaRule.LAND_UNANSWERED,
                 project.company_id,
-                f"{project.get_kind_display().capitalize()} sans réponse : {project.title} "
-                f"({project.surface_needed_m2} m²)",
+                _project_label(project),
                 project.created_at.date(),
                 "companies.companyproject",
                 str(project.pk),
@@ -129,7 +168,7 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             AgendaEntry(
                 AgendaRule.ESTABLISHMENT_CREATED,
                 est.company_id,
-                f"Établissement créé le {est.created_on:%d/%m/%Y} à {est.commune_label} ({est.siret})",
+                _created_label(est),
                 est.created_on,
                 "companies.establishment",
                 est.siret,
@@ -144,7 +183,7 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             AgendaEntry(
                 AgendaRule.ESTABLISHMENT_CLOSED,
                 est.company_id,
-                f"Établissement fermé le {est.closed_on:%d/%m/%Y} à {est.commune_label} ({est.siret})",
+                _closed_label(est),
                 est.closed_on,
                 "companies.establishment",
                 est.siret,
@@ -152,6 +191,79 @@ def review_agenda(*, actor: Actor, communes, on: date, since: date, stall_days: 
             )
         )
     return entries
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    """One agenda item as a given reader sees it (the page, the API and the exports show these)."""
+
+    rule: str
+    company: Company
+    label: str
+    on: date | None
+
+    @property
+    def company_id(self) -> str:
+        return self.company.pk
+
+    def get_rule_display(self) -> str:
+        return AgendaRule(self.rule).label
+
+
+def _visible_objects(actor: Actor, items) -> dict[tuple[str, str], object]:
+    """The objects the agenda items refer to that `actor` may see now, keyed by (object type, id). Another
+    organisation's private follow-up is not visible, so its item is not shown. Unknown types: nothing."""
+    ids: dict[str, set[str]] = {}
+    for item in items:
+        ids.setdefault(item.object_type, set()).add(item.object_id)
+    found: dict[tuple[str, str], object] = {}
+    shared_models = {
+        "companies.need": Need,
+        "companies.signal": Signal,
+        "companies.companyproject": CompanyProject,
+        "companies.parcoursjourney": ParcoursJourney,
+    }
+    for object_type, type_ids in ids.items():
+        if object_type in shared_models:
+            pks = [int(i) for i in type_ids if i.isdigit()]
+            visible = scope_queryset(actor, shared_models[object_type].objects.all()).filter(pk__in=pks)
+            if object_type == "companies.parcoursjourney":
+                # A stalled journey is shown by its step in progress.
+                visible = ParcoursStep.objects.filter(
+                    journey__in=visible, status=ParcoursStep.Status.IN_PROGRESS
+                ).select_related("journey")
+                found.update({(object_type, str(step.journey_id)): step for step in visible})
+            else:
+                found.update({(object_type, str(obj.pk)): obj for obj in visible})
+        elif object_type == "companies.establishment":
+            # The registry is public: every reader sees the same creations and closures.
+            found.update(
+                {(object_type, e.siret): e for e in Establishment.objects.filter(siret__in=type_ids)}
+            )
+    return found
+
+
+def review_agenda_for(*, actor: Actor, review: ProjectReview) -> list[AgendaLine]:
+    """The review's agenda as `actor` sees it: each stored reference is checked against the permission layer
+    at read time and labelled from the live object. An item about an object `actor` may not see is left out,
+    so the page, the API and the exports never show another organisation's private follow-up."""
+    items = list(review.agenda.select_related("company"))
+    objects = _visible_objects(actor, items)
+    label_of = {
+        AgendaRule.NEED_PAST_DUE: _need_label,
+        AgendaRule.SIGNAL_OPEN: _signal_label,
+        AgendaRule.PARCOURS_STALLED: lambda step: _step_label(step, review.held_on),
+        AgendaRule.LAND_UNANSWERED: _project_label,
+        AgendaRule.ESTABLISHMENT_CREATED: lambda e: _created_label(e) if e.created_on else "",
+        AgendaRule.ESTABLISHMENT_CLOSED: lambda e: _closed_label(e) if e.closed_on else "",
+    }
+    lines = []
+    for item in items:
+        obj = objects.get((item.object_type, item.object_id))
+        label = label_of[item.rule](obj) if obj is not None and item.rule in label_of else ""
+        if label:
+            lines.append(AgendaLine(rule=item.rule, company=item.company, label=label, on=item.on))
+    return lines
 
 
 def previous_review(*, actor: Actor, perimeter=None, organization=None, before: date) -> ProjectReview | None:
@@ -174,11 +286,15 @@ def review_create(
     perimeter: Perimeter | None = None,
     organization: Organization | None = None,
     stall_days: int = 120,
-    visibility: str = Visibility.REGION,
+    visibility: str | None = None,
     shared_with=(),
 ) -> ProjectReview:
     """Prepare a review of an area on a date: its agenda is built from the data, and the unfinished actions of
-    the previous review of the same area are carried forward."""
+    the previous review of the same area are carried forward.
+
+    Who sees the review is the owner's decision (`can_share`). By default (`visibility=None`) the owner's own
+    members share it with the Région, which coordinates the reviews; a delegate preparing it for the owner
+    keeps it private to the owner. Either way each reader sees only the agenda items they may see."""
     if perimeter is None and organization is None:
         raise UserError(
             "Choisissez le périmètre de la revue (un périmètre ou le territoire d'une organisation)."
@@ -189,7 +305,14 @@ def review_create(
     ):
         raise UserError("Périmètre introuvable.")
     if not can_create(actor, ProjectReview, owner=owner):
-        raise UserError(f"Vous ne pouvez pas préparer de revue pour {owner}.")
+        raise NotAllowed(f"Vous ne pouvez pas préparer de revue pour {owner}.")
+    if visibility is None:
+        visibility = Visibility.REGION if can_share(actor, owner=owner) else Visibility.PRIVATE
+    if sharing_requested(visibility, shared_with) and not can_share(actor, owner=owner):
+        raise NotAllowed(
+            f"Seule l'organisation propriétaire ({owner}) décide avec qui la revue est partagée : "
+            "préparez-la sans organisation participante, elle restera visible de cette organisation."
+        )
     previous = previous_review(actor=actor, perimeter=perimeter, organization=organization, before=held_on)
     since = previous.held_on if previous else held_on - timedelta(days=DEFAULT_LOOKBACK_DAYS)
     area = perimeter or organization
@@ -231,6 +354,7 @@ def _agenda_store(actor: Actor, review: ProjectReview) -> None:
         actor=actor, communes=communes, on=review.held_on, since=review.since, stall_days=review.stall_days
     )
     review.agenda.all().delete()
+    # References only, never the labels: each reader sees the items they may see (`review_agenda_for`).
     ReviewAgendaItem.objects.bulk_create(
         [
             ReviewAgendaItem(
@@ -238,7 +362,6 @@ def _agenda_store(actor: Actor, review: ProjectReview) -> None:
                 rule=e.rule,
                 company_id=e.company_id,
                 establishment_id=e.establishment_id,
-                label=e.label[:255],
                 on=e.on,
                 object_type=e.object_type,
                 object_id=e.object_id,
@@ -261,7 +384,7 @@ def review_agenda_rebuild(*, actor: Actor, review: ProjectReview) -> ProjectRevi
 
 def _require(actor: Actor, review: ProjectReview) -> None:
     if not can_change(actor, review):
-        raise UserError("Vous ne pouvez pas modifier cette revue.")
+        raise NotAllowed("Vous ne pouvez pas modifier cette revue.")
 
 
 def review_minutes_set(*, actor: Actor, review: ProjectReview, minutes: str) -> ProjectReview:

@@ -115,7 +115,8 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
     """One timeline per company across organisations, newest first.
 
     Exchanges of other organisations that `actor` may not read appear as « Échange avec <organisation> le
-    <date> » with their topic, never with their notes (see `can_see_exchange_existence`)."""
+    <date> » only: their subject and notes follow the exchange's visibility, like any private object (see
+    `can_see_exchange_existence` and docs/permissions.md)."""
     events: list[TimelineEvent] = []
     readable = set(
         scope_queryset(actor, Exchange.objects.filter(company=company)).values_list("pk", flat=True)
@@ -142,7 +143,7 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
                 TimelineEvent(
                     ex.happened_on,
                     "exchange",
-                    f"Échange avec {ex.owner.name} le {when} : {ex.topic}",
+                    f"Échange avec {ex.owner.name} le {when}",
                     ex.owner.name,
                     "",
                     private=True,

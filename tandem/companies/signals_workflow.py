@@ -9,7 +9,7 @@ from django.utils import timezone
 from tandem.companies.models import Signal
 from tandem.companies.perms import can_handle_signal
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.perms import Actor
 
@@ -18,7 +18,7 @@ OPEN_STATUSES = (Signal.Status.NEW, Signal.Status.ACKNOWLEDGED)
 
 def _transition(actor: Actor, signal: Signal, *, status: str, note: str, **fields) -> Signal:
     if not can_handle_signal(actor, signal):
-        raise UserError("Vous ne pouvez pas traiter ce signal.")
+        raise NotAllowed("Vous ne pouvez pas traiter ce signal.")
     if signal.status not in OPEN_STATUSES:
         raise UserError(f"Ce signal est déjà traité (« {signal.get_status_display()} »).")
     signal.status = status

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
+
 
 @dataclass
 class Problem:
@@ -69,3 +71,17 @@ class Report:
     def raise_if_errors(self, message: str) -> None:
         if self.errors:
             raise UserError(message, self.errors)
+
+
+class NotAllowed(PermissionDenied):
+    """The object is visible but the action is not allowed (a write by a reader, a sharing decision by a
+    delegate…). The one exception for it: the web answers 403 with the French message (template `403.html`),
+    the API answers 403 with `{"detail": message}` (`tandem.api.exceptions`). What is not visible at all is a
+    404 (`Http404`), never this."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

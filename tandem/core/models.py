@@ -36,6 +36,16 @@ class AuditEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="audit_events",
     )
+    # The organisation that owns the object, when it is not the actor's: an agency's change to an EPCI's
+    # perimeter is in both journals.
+    owner_organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name="organisation propriétaire de l'objet",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_audit_events",
+    )
     action = models.CharField("action", max_length=10, choices=Action.choices)
     object_type = models.CharField("type d'objet", max_length=100)
     object_id = models.CharField("identifiant de l'objet", max_length=64, blank=True)
@@ -46,7 +56,10 @@ class AuditEvent(models.Model):
         verbose_name = "événement du journal d'audit"
         verbose_name_plural = "journal d'audit"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["organization", "-at"])]
+        indexes = [
+            models.Index(fields=["organization", "-at"]),
+            models.Index(fields=["owner_organization", "-at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()} {self.object_repr}"

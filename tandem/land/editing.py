@@ -15,7 +15,7 @@ import pandas as pd
 from django.db import transaction
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.io import RawTable
 from tandem.land.models import Terrain
@@ -67,7 +67,7 @@ def terrain_update(
     Raises `UserError` with the importer's problems (French, naming the column and value). Returns the terrain
     and the warnings (normalised variants)."""
     if not can_change(actor, terrain):
-        raise UserError("Vous ne pouvez pas modifier ce terrain.")
+        raise NotAllowed("Vous ne pouvez pas modifier ce terrain.")
     allowed = {c["name"] for c in editable_columns(actor, terrain)}
     unknown = set(changes) - allowed
     if unknown:

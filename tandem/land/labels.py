@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import LabelDecision, Site
 from tandem.land.models.labels import PENDING_PROPOSAL_MESSAGE
@@ -43,7 +43,9 @@ def label_propose(
     """The EPCI proposes `site` for `label`. A private site becomes visible to the Région, which must read
     the proposal to decide."""
     if not can_propose_label(actor, site):
-        raise UserError("Vous ne pouvez pas proposer ce site : seule l'intercommunalité qui le gère le peut.")
+        raise NotAllowed(
+            "Vous ne pouvez pas proposer ce site : seule l'intercommunalité qui le gère le peut."
+        )
     if label not in LABEL_NAMES:
         raise UserError(f"Label inconnu « {label} ».")
     # Concurrent proposals for one site queue on the site's row, so the next one sees the first one pending;
@@ -93,7 +95,7 @@ def label_decide(
 ) -> LabelDecision:
     """The Région labels the proposed site (`accept`) or refuses, with a written decision."""
     if not can_decide_label(actor):
-        raise UserError(
+        raise NotAllowed(
             "Vous ne pouvez pas décider : seule la Région (contributeurs, administrateurs) labellise."
         )
     decision = LabelDecision.objects.select_for_update().select_related("site").get(pk=decision.pk)
@@ -137,7 +139,7 @@ def label_decide(
 def label_withdraw(*, actor: Actor, decision: LabelDecision, reason: str) -> LabelDecision:
     """The Région withdraws a label it granted (the site loses it from `tdm_labels`)."""
     if not can_decide_label(actor):
-        raise UserError("Vous ne pouvez pas retirer un label : seule la Région le peut.")
+        raise NotAllowed("Vous ne pouvez pas retirer un label : seule la Région le peut.")
     if decision.status != LabelDecision.Status.LABELLED:
         raise UserError("Seul un label accordé peut être retiré.")
     decision.status = LabelDecision.Status.WITHDRAWN
@@ -153,7 +155,7 @@ def label_withdraw(*, actor: Actor, decision: LabelDecision, reason: str) -> Lab
 def site_sector_priorities_set(*, actor: Actor, site: Site, sectors: list[str]) -> Site:
     """Sector priorities of a zone, set by the EPCI that manages it."""
     if not can_propose_label(actor, site):
-        raise UserError("Vous ne pouvez pas modifier ce site.")
+        raise NotAllowed("Vous ne pouvez pas modifier ce site.")
     before = list(site.tdm_sector_priorities or [])
     site.tdm_sector_priorities = _clean_sectors(sectors)
     site.save(update_fields=["tdm_sector_priorities", "updated_at"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import Etablissement, Friche, Pole, Site, Terrain
 from tandem.land.perms import can_set_inventory_visibility
@@ -22,7 +22,7 @@ def inventory_visibility_set(*, actor: Actor, owner: Organization, visibility: s
     if visibility not in Visibility.values:
         raise UserError(f"Visibilité inconnue « {visibility} ».")
     if not can_set_inventory_visibility(actor, owner):
-        raise UserError("Vous ne pouvez pas changer la visibilité de cet inventaire.")
+        raise NotAllowed("Vous ne pouvez pas changer la visibilité de cet inventaire.")
     changed = 0
     for model in INVENTORY_MODELS:
         changed += (

@@ -99,9 +99,15 @@ def visible_q(actor: Actor, model: type[Model]) -> Q:
         return Q(pk__in=[])
     if model.CONFIDENTIAL:
         # Confidential objects: named members only, platform administrators included.
+        # A named member is admitted only while they still belong to the owner organisation or to an
+        # organisation the object is shared with: leaving the organisation ends the access.
         if actor.system:
             return Q()
-        return Q(pk__in=model.objects.filter(members=actor.user).values("pk"))
+        org_ids = actor.org_ids
+        named = model.objects.filter(members=actor.user)
+        return Q(pk__in=named.filter(owner_id__in=org_ids).values("pk")) | Q(
+            pk__in=named.filter(shared_with__in=org_ids).values("pk")
+        )
     if actor.is_platform_admin:
         return Q()
     org_ids = actor.org_ids
@@ -114,13 +120,18 @@ def visible_q(actor: Actor, model: type[Model]) -> Q:
 
 
 def _delegation_q(actor: Actor, model, *, write: bool) -> Q:
+    """The objects covered by the actor's delegations. A delegation limited to some communes covers only the
+    objects placed in one of them: objects that cannot be placed in a commune (models without `COMMUNE_FIELD`,
+    e.g. perimeters and project reviews, or an object without a commune) are outside it."""
     q = Q(pk__in=[])
     commune_field = _commune_field(model)
     for grant in actor.grants:
         if write and not grant.can_write:
             continue
         part = Q(owner_id=grant.delegator_id)
-        if grant.commune_codes and commune_field:
+        if grant.commune_codes:
+            if not commune_field:
+                continue
             part &= Q(**{f"{commune_field}__in": grant.commune_codes})
         q |= part
     return q
@@ -170,7 +181,8 @@ def can_create(
     commune_field = _commune_field(model)
     for grant in actor.grants:
         if grant.delegator_id == owner.pk and grant.can_write:
-            if not grant.commune_codes or not commune_field or commune_code in grant.commune_codes:
+            # A commune-limited delegation covers only what it can place in one of its communes.
+            if not grant.commune_codes or (commune_field and commune_code in grant.commune_codes):
                 return _in_owner_perimeter(owner, commune_code)
     return False
 
@@ -185,9 +197,17 @@ def can_change(actor: Actor, obj) -> bool:
     return can_create(actor, model, owner=obj.owner, commune_code=commune_code)
 
 
-def can_share(actor: Actor, obj) -> bool:
-    """Only the owner organisation (contributors and above) changes who an object is shared with."""
-    return actor.is_platform_admin or actor.rank_in(obj.owner_id) >= ROLE_RANK[Role.CONTRIBUTEUR]
+def can_share(actor: Actor, obj=None, *, owner: Organization | int | None = None) -> bool:
+    """Only the owner organisation (contributors and above) decides who sees an object: every change of
+    visibility or of `shared_with`, including at creation (a delegate creating an object for the EPCI keeps it
+    private to the EPCI). Pass the object, or its future `owner` before it exists."""
+    owner_id = getattr(owner, "pk", owner) if obj is None else obj.owner_id
+    return actor.is_platform_admin or actor.rank_in(owner_id) >= ROLE_RANK[Role.CONTRIBUTEUR]
+
+
+def sharing_requested(visibility: str | None, shared_with=()) -> bool:
+    """Whether creating an object with this visibility and these organisations is a sharing decision."""
+    return (visibility not in (None, Visibility.PRIVATE)) or bool(list(shared_with or ()))
 
 
 def writable_owners(actor: Actor) -> QuerySet:
@@ -213,11 +233,16 @@ def can_manage_delegations(actor: Actor, delegator: Organization) -> bool:
 
 
 def audit_events_visible_q(actor: Actor) -> Q:
-    """Organisation administrators read their organisation's audit log; platform administrators all.
+    """Organisation administrators read their organisation's audit log (what its members did, and what others
+    did to the objects it owns); platform administrators all.
 
     Events about a confidential object are shown only to those who may see the object itself (an event about
     several of them, with no single object, only to its author): the log must not reveal that it exists."""
-    q = Q() if actor.is_platform_admin else Q(organization_id__in=actor.admin_org_ids())
+    if actor.is_platform_admin:
+        q = Q()
+    else:
+        admin_orgs = actor.admin_org_ids()
+        q = Q(organization_id__in=admin_orgs) | Q(owner_organization_id__in=admin_orgs)
     own = Q(user=actor.user) if getattr(actor.user, "pk", None) else Q(pk__in=[])
     for model, visible in _confidential_querysets(actor):
         visible_ids = [str(pk) for pk in visible.values_list("pk", flat=True)]

@@ -41,3 +41,12 @@ def can_propose(actor: Actor, prospect, organization: Organization) -> bool:
     if actor.rank_in(organization.pk) < ROLE_RANK[Role.CONTRIBUTEUR] and not actor.system:
         return False
     return organization.pk == prospect.owner_id or prospect.shared_with.filter(pk=organization.pk).exists()
+
+
+def can_see_pipeline(actor: Actor) -> bool:
+    """The aggregated pipeline (counts only, under the small-count rule) is for the Région's and the agencies'
+    members and for platform administrators."""
+    return actor.is_platform_admin or any(
+        kind in (Organization.Kind.REGION, Organization.Kind.AGENCE_INVESTISSEMENT, Organization.Kind.AGENCE)
+        for kind in actor.kinds.values()
+    )

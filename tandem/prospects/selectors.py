@@ -8,16 +8,14 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from tandem.core.audit import audit_record
+from tandem.core.disclosure import protect_counts, protect_total
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.prospects import perms
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import CACHE, LAND_MODELS, visible_candidates
 from tandem.prospects.matching import KIND_NAMES, Ranking, Requirements, match
 from tandem.prospects.models import Proposal, Prospect
-
-# Territory cells of the pipeline with fewer prospects than this are merged: a count of one would reveal one.
-PIPELINE_MIN_CELL = 3
 
 
 def prospect_list(*, actor: Actor, audit: bool = True) -> QuerySet[Prospect]:
@@ -100,35 +98,25 @@ def matching_results(
 def prospect_pipeline(*, actor: Actor) -> dict:
     """Counts of all prospects by status, Plan 500 and département wanted — aggregates only, never a name.
 
-    For the Région's and the agencies' members; territory cells under PIPELINE_MIN_CELL are merged into
-    « autres » so that no single prospect can be singled out.
+    For the Région's and the agencies' members. Every cell goes through the one small-count rule
+    (`tandem.core.disclosure`): a cell under three is merged into « autres » or not shown, so that no single
+    prospect can be singled out.
     """
-    allowed = actor.is_platform_admin or any(
-        kind in (Organization.Kind.REGION, Organization.Kind.AGENCE_INVESTISSEMENT, Organization.Kind.AGENCE)
-        for kind in actor.kinds.values()
-    )
-    if not allowed:
+    if not perms.can_see_pipeline(actor):
         return {"total": None, "by_status": {}, "plan_500": None, "by_departement": {}}
     everything = Prospect.objects.all()
+    total = everything.count()
     by_status = dict(everything.values_list("status").annotate(n=Count("pk")).order_by())
+    plan_500 = everything.filter(plan_500=True).count()
     departements = (
         everything.values_list("preferred_epcis__communes__departement_id")
         .annotate(n=Count("pk", distinct=True))
         .order_by()
     )
-    by_departement, others = {}, 0
-    for code, n in departements:
-        if code is None:
-            continue
-        if n < PIPELINE_MIN_CELL:
-            others += n
-        else:
-            by_departement[code] = n
-    if others:
-        by_departement["autres"] = others
+    plan = protect_counts({"plan_500": plan_500, "hors_plan_500": total - plan_500})
     return {
-        "total": everything.count(),
-        "by_status": {s: by_status.get(s, 0) for s in Prospect.Status.values},
-        "plan_500": everything.filter(plan_500=True).count(),
-        "by_departement": by_departement,
+        "total": protect_total(total),
+        "by_status": protect_counts({s: by_status.get(s, 0) for s in Prospect.Status.values}),
+        "plan_500": plan.get("plan_500"),
+        "by_departement": protect_counts({code: n for code, n in departements if code is not None}),
     }

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import Friche, Site, Terrain
 from tandem.organizations.models import Membership, Organization, Visibility
@@ -128,7 +128,7 @@ def prospect_create(
 ) -> Prospect:
     """Record a prospect, confidential to its task force (the creator and `members` of the owner)."""
     if not perms.can_create_prospect(actor, owner):
-        raise UserError("Vous ne pouvez pas créer de prospect pour cette organisation.")
+        raise NotAllowed("Vous ne pouvez pas créer de prospect pour cette organisation.")
     _check_fields(fields)
     if not str(fields.get("code_name", "")).strip():
         raise UserError("Le nom de code est obligatoire.")
@@ -155,7 +155,7 @@ def prospect_create(
 def prospect_update(*, actor: Actor, prospect: Prospect, **fields) -> Prospect:
     """Change a prospect's requirements or figures."""
     if not perms.can_manage_prospect(actor, prospect):
-        raise UserError("Vous ne pouvez pas modifier ce prospect.")
+        raise NotAllowed("Vous ne pouvez pas modifier ce prospect.")
     _check_fields(fields)
     for name, value in fields.items():
         setattr(prospect, name, value)
@@ -171,7 +171,7 @@ def prospect_update(*, actor: Actor, prospect: Prospect, **fields) -> Prospect:
 def prospect_share(*, actor: Actor, prospect: Prospect, organizations, members) -> Prospect:
     """Share a prospect with territories: their organisations and the named people who join the task force."""
     if not perms.can_manage_prospect(actor, prospect):
-        raise UserError("Vous ne pouvez pas partager ce prospect.")
+        raise NotAllowed("Vous ne pouvez pas partager ce prospect.")
     organizations = list(organizations)
     if not organizations:
         raise UserError("Choisissez au moins une organisation avec laquelle partager le prospect.")
@@ -209,7 +209,7 @@ def _set_status(actor: Actor, prospect: Prospect, status: str, comment: str = ""
 def prospect_set_status(*, actor: Actor, prospect: Prospect, status: str, comment: str = "") -> Prospect:
     """Move a prospect along its pipeline; the history keeps who, when and why."""
     if not perms.can_manage_prospect(actor, prospect):
-        raise UserError("Vous ne pouvez pas changer le statut de ce prospect.")
+        raise NotAllowed("Vous ne pouvez pas changer le statut de ce prospect.")
     if status not in Prospect.Status.values:
         raise UserError(f"Statut inconnu : « {status} ».")
     _set_status(actor, prospect, status, comment)
@@ -235,7 +235,7 @@ def proposal_create(
 ) -> Proposal:
     """A territory proposes one of the terrains, sites or friches it may see for a prospect."""
     if not perms.can_propose(actor, prospect, organization):
-        raise UserError(
+        raise NotAllowed(
             "Vous ne pouvez pas proposer de candidat pour ce prospect au nom de cette organisation."
         )
     model = CANDIDATE_MODELS.get(kind)
@@ -256,13 +256,15 @@ def proposal_create(
         **{kind: candidate},
     )
     # Proposing shares the candidate with the prospect's owner, so that the task force can build the answer.
+    # The candidate's own event says what changed on it, never why: the prospect stays confidential (the
+    # reason is in the proposal's event, which only the task force reads).
     if can_share(actor, candidate) and not candidate.shared_with.filter(pk=prospect.owner_id).exists():
         candidate.shared_with.add(prospect.owner)
         audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             obj=candidate,
-            details={"shared_with_added": prospect.owner.name, "reason": "proposition à un prospect"},
+            details={"shared_with_added": prospect.owner.name},
         )
     if prospect.status in PROPOSALS_OPEN:
         _set_status(actor, prospect, Prospect.Status.PROPOSALS, f"proposition de {organization}")
@@ -280,7 +282,7 @@ def proposal_shortlist(*, actor: Actor, proposal: Proposal, shortlisted: bool = 
     """The task force keeps (or drops) a proposal in the shortlist."""
     prospect = proposal.prospect
     if not perms.can_manage_prospect(actor, prospect):
-        raise UserError("Vous ne pouvez pas établir la liste restreinte de ce prospect.")
+        raise NotAllowed("Vous ne pouvez pas établir la liste restreinte de ce prospect.")
     proposal.shortlisted = shortlisted
     proposal.shortlisted_at = timezone.now() if shortlisted else None
     proposal.shortlisted_by = _user(actor) if shortlisted else None

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from django.db import transaction
 from django.db.models import Q
 
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import Site
 from tandem.organizations.perms import Actor, scope_queryset
@@ -231,7 +231,7 @@ def decision_record(
 ) -> Decision:
     """Record a decision on a prospect with the value figures it was taken on."""
     if not perms.can_manage_prospect(actor, prospect):
-        raise UserError("Vous ne pouvez pas enregistrer de décision sur ce prospect.")
+        raise NotAllowed("Vous ne pouvez pas enregistrer de décision sur ce prospect.")
     if outcome not in Decision.Outcome.values:
         raise UserError(f"Décision inconnue : « {outcome} ».")
     if not reason.strip():

@@ -13,13 +13,13 @@ import shapely
 from django.db import transaction
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import Report, UserError
+from tandem.core.errors import NotAllowed, Report, UserError
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.limits import import_limits, size_text
 from tandem.imports.reader import decode, read_table
 from tandem.organizations.models import Organization, Visibility
-from tandem.organizations.perms import Actor, can_change, can_create
+from tandem.organizations.perms import Actor, can_change, can_create, can_share
 from tandem.territories.models import Commune, Epci, Perimeter
 
 SIREN_IN_TEXT = re.compile(r"\b(\d{9})\b")
@@ -65,7 +65,12 @@ def perimeter_create(
 ) -> Perimeter:
     """Create a perimeter from communes (INSEE code or SIREN) and/or EPCI (SIREN)."""
     if not can_create(actor, Perimeter, owner=owner):
-        raise UserError("Vous ne pouvez pas créer de périmètre pour cette organisation.")
+        raise NotAllowed("Vous ne pouvez pas créer de périmètre pour cette organisation.")
+    if visibility != Visibility.PRIVATE and not can_share(actor, owner=owner):
+        raise NotAllowed(
+            f"Seule l'organisation propriétaire ({owner}) décide avec qui ce périmètre est partagé : "
+            "créez-le avec la visibilité « organisation propriétaire »."
+        )
     if not name.strip():
         raise UserError("Le nom du périmètre est obligatoire.")
     codes, unknown = _expand_members(members)
@@ -92,7 +97,11 @@ def perimeter_update(
     *, actor: Actor, perimeter: Perimeter, members: list[str] | None = None, **values
 ) -> Perimeter:
     if not can_change(actor, perimeter):
-        raise UserError("Vous ne pouvez pas modifier ce périmètre.")
+        raise NotAllowed("Vous ne pouvez pas modifier ce périmètre.")
+    if values.get("visibility") not in (None, perimeter.visibility) and not can_share(actor, perimeter):
+        raise NotAllowed(
+            f"Seule l'organisation propriétaire ({perimeter.owner}) décide avec qui ce périmètre est partagé."
+        )
     changed = {}
     for name in ("name", "kind", "code", "description", "visibility"):
         if name in values and values[name] is not None and getattr(perimeter, name) != values[name]:
@@ -111,7 +120,7 @@ def perimeter_update(
 
 def perimeter_delete(*, actor: Actor, perimeter: Perimeter) -> None:
     if not can_change(actor, perimeter):
-        raise UserError("Vous ne pouvez pas supprimer ce périmètre.")
+        raise NotAllowed("Vous ne pouvez pas supprimer ce périmètre.")
     audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=perimeter)
     perimeter.delete()
 
@@ -220,7 +229,11 @@ def perimeters_import(
 ) -> PerimeterImportResult:
     """Import perimeters; the same file twice changes nothing. Members outside Tandem's geography are listed."""
     if not can_create(actor, Perimeter, owner=owner):
-        raise UserError("Vous ne pouvez pas importer de périmètres pour cette organisation.")
+        raise NotAllowed("Vous ne pouvez pas importer de périmètres pour cette organisation.")
+    if visibility != Visibility.PRIVATE and not can_share(actor, owner=owner):
+        raise NotAllowed(
+            f"Seule l'organisation propriétaire ({owner}) décide avec qui ses périmètres sont partagés."
+        )
     result = PerimeterImportResult()
     parsed = parse_perimeter_file(path)
     for item in parsed:

@@ -22,7 +22,7 @@ from tandem.companies.followup import (
 from tandem.companies.models import CompanyAdvisor, Contact, Exchange
 from tandem.companies.perms import can_hand_over_referent, can_see_exchange_existence
 from tandem.companies.selectors_followup import company_timeline, establishments_for
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization, Role, Visibility
 from tandem.organizations.perms import Actor, scope_queryset
@@ -110,7 +110,7 @@ def test_another_epci_cannot_take_over_but_the_region_can(world):
         organization=world["strasbourg"],
     )
     assert not can_hand_over_referent(actor(world["mul_user"]), current)
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         advisor_assign(
             actor=actor(world["mul_user"]),
             company=company,
@@ -144,7 +144,7 @@ def test_co_advisors_and_experts_end_but_a_referent_is_replaced(world):
 
 def test_reader_and_outsider_cannot_write(world):
     company = world["company"]
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         exchange_create(
             actor=actor(world["sxb_reader"]),
             owner=world["strasbourg"],
@@ -154,7 +154,7 @@ def test_reader_and_outsider_cannot_write(world):
             topic="Point trésorerie",
         )
     # Mulhouse cannot write in Strasbourg's perimeter on its own behalf.
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         need_create(
             actor=actor(world["mul_user"]),
             owner=world["mulhouse"],
@@ -199,7 +199,7 @@ def test_contact_deletion_is_real_and_audited_without_personal_data(world):
         purpose="interlocuteur pour le projet d'extension",
         source="meeting",
     )
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         contact_delete(actor=actor(world["mul_user"]), contact=contact)
     contact_delete(actor=a, contact=contact)
     assert not Contact.objects.exists()
@@ -235,7 +235,8 @@ def test_private_note_stays_private_but_the_exchange_shows_in_the_timeline(world
     assert can_see_exchange_existence(outsider)
     events = [e for e in company_timeline(outsider, world["company"]) if e.kind == "exchange"]
     assert len(events) == 1
-    assert events[0].title == f"Échange avec {world['strasbourg'].name} le 03/11/2025 : Projet d'extension"
+    # The subject is as private as the notes: others learn who met the company, and when.
+    assert events[0].title == f"Échange avec {world['strasbourg'].name} le 03/11/2025"
     assert events[0].detail == "" and events[0].private
     mine = [e for e in company_timeline(actor(world["sxb_user"]), world["company"]) if e.kind == "exchange"]
     assert mine[0].detail == "Marge en baisse, dirigeant inquiet" and not mine[0].private
@@ -308,9 +309,9 @@ def test_exchange_shared_later_by_its_organisation_only(world):
     )
     # The agency may correct it through its delegation, but not decide who reads it.
     exchange_update(actor=actor(world["agence_user"]), exchange=ex, topic="Export vers l'Allemagne")
-    with pytest.raises(UserError, match="décide"):
+    with pytest.raises(NotAllowed, match="décide"):
         exchange_update(actor=actor(world["agence_user"]), exchange=ex, visibility=Visibility.NETWORK)
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         exchange_update(actor=actor(world["mul_user"]), exchange=ex, notes="x")
     exchange_update(actor=actor(world["sxb_user"]), exchange=ex, shared_with=[world["mulhouse"]])
     assert scope_queryset(actor(world["mul_user"]), Exchange.objects.all()).get() == ex

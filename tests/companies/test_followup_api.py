@@ -39,7 +39,7 @@ def test_api_timeline_lists_and_decisions(client):
     api = _client(client, mul_user)
     events = api.get(f"/api/v1/companies/{company.siren}/timeline/").json()
     exchange = next(e for e in events if e["kind"] == "exchange")
-    assert exchange["title"] == f"Échange avec {sxb.name} le 08/01/2026 : Trésorerie"
+    assert exchange["title"] == f"Échange avec {sxb.name} le 08/01/2026"  # no subject: it is private too
     assert exchange["detail"] == "" and exchange["private"] is True
     assert api.get("/api/v1/exchanges/").json()["count"] == 0
     assert api.get("/api/v1/parcours-journeys/").json()["count"] == 0
@@ -55,7 +55,8 @@ def test_api_timeline_lists_and_decisions(client):
         },
         content_type="application/json",
     )
-    assert created.status_code == 400  # Mulhouse cannot write on Strasbourg's behalf
+    # Mulhouse cannot write on Strasbourg's behalf: refused by the permission layer (403), not bad input.
+    assert created.status_code == 403 and "Vous ne pouvez pas" in created.json()["detail"]
 
     api = _client(client, region_user)
     assert api.get("/api/v1/parcours-journeys/").json()["count"] == 1

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from tandem.companies.fragility import bodacc_import, proceeding_kind, signal_create
 from tandem.companies.models import BodaccAnnouncement, Company, Signal
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.organizations.perms import Actor, scope_queryset
 from tests.conftest import shared_file
 from tests.factories import epci_org, make_member, region_org
@@ -105,6 +105,6 @@ def test_advisor_signal_is_private_to_its_organisation_by_default():
     assert (signal.source, signal.commune_id, signal.created_by) == ("advisor", commune, author)
     assert scope_queryset(actor, Signal.objects.all()).count() == 1
     assert scope_queryset(Actor.for_user(make_member(other)), Signal.objects.all()).count() == 0
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         signal_create(actor=Actor.for_user(make_member(other)), owner=epci, company=company,
                       category="financing", observed_on="2026-01-05", description="x")  # fmt: skip

@@ -14,7 +14,7 @@ from tandem.companies.parcours import (
     parcours_step_update,
     provider_create,
 )
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.organizations.perms import Actor
 from tests.companies.followup_builders import make_company
 from tests.factories import communes_of, epci_org, make_member, region_org
@@ -58,12 +58,12 @@ def test_moving_through_the_steps_dates_each_one(setup):
 def test_another_epci_cannot_move_a_journey(setup):
     company = make_company("67482")
     parcours_step_move(actor=setup["sxb_actor"], company=company, step=S, owner=setup["sxb"])
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         parcours_step_move(actor=setup["mul_actor"], company=company, step=D)
 
 
 def test_aid_and_provider_register(setup):
-    with pytest.raises(UserError, match="Région"):
+    with pytest.raises(NotAllowed, match="Région"):
         provider_create(actor=setup["sxb_actor"], name="Cabinet fictif", domain="industrie")
     provider = provider_create(actor=setup["region_actor"], name="Cabinet fictif", domain="industrie")
     company = make_company("67482")

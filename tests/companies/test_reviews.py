@@ -17,7 +17,7 @@ from tandem.companies.reviews import (
     review_decision_add,
     review_minutes_set,
 )
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor
 from tandem.territories.perimeters import perimeter_create
@@ -170,7 +170,7 @@ def test_review_records_minutes_decisions_and_carries_unfinished_actions():
         actor=a, review=first, text="Envoyer la fiche aide", assignee_organization=sxb
     )
     review_action_done(actor=a, action=finished, on=date(2026, 3, 5))
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         review_minutes_set(actor=Actor.for_user(make_member(agence)), review=first, minutes="x")
 
     second = review_create(actor=a, owner=sxb, perimeter=perimeter, held_on=date(2026, 6, 1))

@@ -7,7 +7,7 @@ import pytest
 from tandem.companies.models import Signal
 from tandem.companies.perms import can_handle_signal
 from tandem.companies.signals_workflow import signal_acknowledge, signal_act, signal_dismiss
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Visibility
 from tandem.organizations.perms import Actor
@@ -48,7 +48,7 @@ def test_local_epci_acknowledges_then_acts(ctx):
     signal = ctx["signal"]
     assert can_handle_signal(ctx["sxb"], signal) and not can_handle_signal(ctx["mul"], signal)
     assert can_handle_signal(ctx["region"], signal)
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         signal_acknowledge(actor=ctx["mul"], signal=signal)
     signal_acknowledge(actor=ctx["sxb"], signal=signal, note="Dirigeant appelé")
     with pytest.raises(UserError, match="inconnue"):

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.labels import label_decide, label_propose, label_withdraw, site_sector_priorities_set
 from tandem.land.models import LabelDecision, Site
@@ -81,11 +81,11 @@ def test_epci_proposes_and_region_labels(actors):
 def test_only_the_right_people_propose_and_decide(actors):
     site = actors["site"]
     for who in ("epci_reader", "other_epci", "region_contrib"):
-        with pytest.raises(UserError, match="Vous ne pouvez pas proposer"):
+        with pytest.raises(NotAllowed, match="Vous ne pouvez pas proposer"):
             label_propose(actor=actors[who], site=site)
     proposal = label_propose(actor=actors["epci_contrib"], site=site)
     for who in ("epci_contrib", "region_reader", "other_epci"):
-        with pytest.raises(UserError, match="Vous ne pouvez pas décider"):
+        with pytest.raises(NotAllowed, match="Vous ne pouvez pas décider"):
             label_decide(actor=actors[who], decision=proposal, accept=True, decision_text="oui")
     with pytest.raises(UserError, match="texte de la décision est obligatoire"):
         label_decide(actor=actors["region_contrib"], decision=proposal, accept=False, decision_text="  ")
@@ -98,5 +98,5 @@ def test_only_the_right_people_propose_and_decide(actors):
     site_sector_priorities_set(actor=actors["epci_contrib"], site=site, sectors=["agroalimentaire"])
     site.refresh_from_db()
     assert site.tdm_sector_priorities == ["agroalimentaire"]
-    with pytest.raises(UserError):
+    with pytest.raises(NotAllowed):
         site_sector_priorities_set(actor=actors["other_epci"], site=site, sectors=["x"])

@@ -24,6 +24,7 @@ ORG_KINDS = [
     "epci_other",
     "agence_delegated",
     "agence_read_delegated",
+    "agence_partial",
     "agence_other",
     "maison_region",
     "agence_investissement",
@@ -35,7 +36,7 @@ ACTORS = [(kind, role) for kind in ORG_KINDS for role in ROLES] + [
     ("anonymous", None),
 ]
 VISIBILITIES = ["private", "shared", "region", "network"]
-ACTIONS = ["read", "list", "search", "export", "update", "delete"]
+ACTIONS = ["read", "list", "search", "export", "update", "share", "delete"]
 
 
 def expected(kind: str, role: str | None, visibility: str, action: str) -> int:
@@ -54,6 +55,11 @@ def expected(kind: str, role: str | None, visibility: str, action: str) -> int:
         return 404
     if action in ("read", "list", "search", "export"):
         return 200
+    if action == "share":
+        # Only the owner decides who sees its objects; a delegate may change them, not share them.
+        return 200 if kind == "epci_owner" and role in (Role.CONTRIBUTEUR, Role.ADMIN) else 403
+    # A delegation limited to some communes cannot place a perimeter in them: it covers none
+    # (agence_partial is absent from `sees` and from the writers).
     writes = (kind == "epci_owner" and role in (Role.CONTRIBUTEUR, Role.ADMIN)) or (
         kind == "agence_delegated" and role in (Role.CONTRIBUTEUR, Role.ADMIN)
     )
@@ -81,6 +87,7 @@ def world(django_db_setup, django_db_blocker):
             "epci_other": epci_org("200066009"),
             "agence_delegated": other_org(Organization.Kind.AGENCE),
             "agence_read_delegated": other_org(Organization.Kind.AGENCE),
+            "agence_partial": other_org(Organization.Kind.AGENCE),
             "agence_other": other_org(Organization.Kind.AGENCE),
             "maison_region": other_org(Organization.Kind.MAISON_REGION),
             "agence_investissement": other_org(Organization.Kind.AGENCE_INVESTISSEMENT),
@@ -90,6 +97,9 @@ def world(django_db_setup, django_db_blocker):
         Delegation.objects.create(
             delegator=orgs["epci_owner"], delegate=orgs["agence_read_delegated"], scope=Delegation.Scope.READ
         )
+        # A write delegation limited to two communes (which the perimeters include).
+        partial = Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_partial"])
+        partial.communes.set(communes_of("246700488")[:2])
         # An expired and a revoked delegation grant nothing.
         Delegation.objects.create(
             delegator=orgs["epci_owner"],
@@ -170,6 +180,12 @@ def _status(client: Client, perimeter: Perimeter, action: str) -> int:
         return _norm(geojson)
     if action == "update":
         return _norm(client.patch(api, {"description": "modifié"}, content_type="application/json"))
+    if action == "share":
+        before = perimeter.visibility
+        wanted = "network" if before != "network" else "region"
+        response = client.patch(api, {"visibility": wanted}, content_type="application/json")
+        Perimeter.objects.filter(pk=perimeter.pk).update(visibility=before)  # the world stays as it was
+        return _norm(response)
     return _norm(client.delete(api))
 
 
@@ -213,9 +229,9 @@ def test_matrix_delegations_and_audit(world, kind, role):
         return
     seen = {(d["delegator"], d["delegate"]) for d in delegations.json()["results"]}
     orgs = world["orgs"]
-    parties = {"epci_owner", "agence_delegated", "agence_read_delegated", "agence_other"}
+    parties = {"epci_owner", "agence_delegated", "agence_read_delegated", "agence_partial", "agence_other"}
     if kind == "platform_admin" or kind == "epci_owner":
-        assert len(seen) == 3
+        assert len(seen) == 4
     elif kind in parties:
         assert seen == {(orgs["epci_owner"].pk, orgs[kind].pk)}
     else:
@@ -240,6 +256,42 @@ def test_writes_are_audited_with_user_and_organisation(world):
     event = AuditEvent.objects.filter(object_id=str(perimeter.pk), action="update").latest("at")
     assert event.user == world["users"][("agence_delegated", Role.CONTRIBUTEUR)]
     assert event.organization == world["orgs"]["agence_delegated"]
+
+
+@pytest.mark.django_db
+def test_a_delegate_change_is_in_the_owner_journal(world):
+    """Events are filed under the owner's organisation too: the EPCI reads what its agency did to its objects."""
+    agent = world["users"][("agence_delegated", Role.CONTRIBUTEUR)]
+    perimeter = world["perimeters"]["private"]
+    response = _client(world, "agence_delegated", Role.CONTRIBUTEUR).patch(
+        f"/api/v1/perimeters/{perimeter.pk}/",
+        {"description": "par l'agence"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    owner_admin = _client(world, "epci_owner", Role.ADMIN)
+    events = owner_admin.get("/api/v1/audit/", {"page_size": 1000}).json()["results"]
+    assert any(
+        e["username"] == agent.username and e["object_id"] == str(perimeter.pk) and e["action"] == "update"
+        for e in events
+    )
+    assert agent.username in owner_admin.get("/journal/").content.decode()
+    # An unrelated organisation's administrator still reads nothing of it.
+    other = _client(world, "epci_other", Role.ADMIN).get("/api/v1/audit/", {"page_size": 1000}).json()
+    assert not any(e["username"] == agent.username for e in other["results"])
+
+
+@pytest.mark.django_db
+def test_commune_limited_delegation_creates_no_perimeter_for_the_epci(world):
+    client = _client(world, "agence_partial", Role.ADMIN)
+    payload = {
+        "name": "Périmètre de l'agence",
+        "owner": world["orgs"]["epci_owner"].pk,
+        "members": communes_of("246700488")[:1],  # even inside the delegated communes
+        "kind": "autre",
+    }
+    assert client.post("/api/v1/perimeters/", payload, content_type="application/json").status_code == 403
+    assert not Perimeter.objects.filter(name="Périmètre de l'agence").exists()
 
 
 @pytest.mark.django_db

@@ -135,11 +135,40 @@ def test_outside_the_task_force_the_prospect_does_not_exist(world):
 
 
 def test_pipeline_counts_without_revealing_a_prospect(world):
+    # One prospect: every cell would single it out (the total, its status, Plan 500, its département).
     body = client_for(world["colleague"]).get("/api/v1/prospects/pipeline/").json()
-    assert body["total"] == 1 and body["plan_500"] == 1 and body["by_status"]["received"] == 1
-    assert body["by_departement"] == {"autres": 1}  # one prospect in the Haut-Rhin: merged, not shown
+    assert body == {"total": None, "by_status": {}, "plan_500": None, "by_departement": {}}
+    page = APIClient()
+    page.force_login(world["colleague"])
+    html = page.get("/prospects/").content.decode()
+    assert "Moins de trois prospects au total" in html
     epci_view = client_for(world["epci_dev"]).get("/api/v1/prospects/pipeline/").json()
     assert epci_view["total"] is None
+
+    # Six prospects: 3 received, 2 shared, 1 won; one Plan 500; all wanted in the Haut-Rhin.
+    from tandem.organizations.perms import Actor
+    from tandem.prospects.services import prospect_create, prospect_set_status
+
+    lead = Actor.for_user(world["chargee"])
+    statuses = ["received", "received", "shared", "shared", "won"]
+    for n, status in enumerate(statuses):
+        prospect = prospect_create(
+            actor=lead,
+            owner=world["agency"],
+            code_name=f"Projet {n}",
+            surface_min_ha=2,
+            preferred_epcis=[MULHOUSE],
+        )
+        if status != "received":
+            prospect_set_status(actor=lead, prospect=prospect, status=status)
+    body = client_for(world["colleague"]).get("/api/v1/prospects/pipeline/").json()
+    assert body["total"] == 6
+    # « shared » (2) and « won » (1) are merged; no cell shows 1 or 2.
+    assert body["by_status"]["received"] == 3 and body["by_status"]["autres"] == 3
+    assert "shared" not in body["by_status"] and "won" not in body["by_status"]
+    assert all(n == 0 or n >= 3 for n in body["by_status"].values())
+    assert body["plan_500"] is None  # one Plan 500 prospect out of six: not shown
+    assert body["by_departement"] == {"68": 6}
 
 
 def test_workflow_share_propose_shortlist(world):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import include, path
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -16,10 +16,11 @@ from tandem.api.base import ActorMixin, ScopedViewSetMixin
 from tandem.companies.followup import exchange_create
 from tandem.companies.models import Company, Exchange, Need, ParcoursJourney, ProjectReview, Signal
 from tandem.companies.parcours import parcours_indicators
+from tandem.companies.reviews import review_agenda_for
 from tandem.companies.selectors_followup import company_timeline
 from tandem.companies.signals_workflow import signal_acknowledge, signal_act, signal_dismiss
-from tandem.organizations.models import Visibility
-from tandem.organizations.perms import get_visible_or_404, writable_owners
+from tandem.organizations.models import Organization, Visibility
+from tandem.organizations.perms import get_visible_or_404
 
 # --- serializers --------------------------------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ class ReviewActionSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
-    agenda = AgendaItemSerializer(many=True, read_only=True)
+    agenda = serializers.SerializerMethodField()
     actions = ReviewActionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -136,6 +137,12 @@ class ReviewSerializer(serializers.ModelSerializer):
             "actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AgendaItemSerializer(many=True))
+    def get_agenda(self, review) -> list:
+        """The agenda as the caller sees it: items about objects they may not see are left out."""
+        lines = review_agenda_for(actor=self.context["view"].actor, review=review)
+        return AgendaItemSerializer(lines, many=True).data
 
 
 class SignalDecisionSerializer(serializers.Serializer):
@@ -193,11 +200,11 @@ class ExchangeViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Read
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         company = Company.objects.filter(pk=data["company"]).first()
-        owner = writable_owners(self.actor).filter(pk=data["owner"]).first()
+        # An unknown company or organisation is bad input (400); a known organisation the caller may not
+        # write for is refused by the permission layer (403).
+        owner = Organization.objects.filter(pk=data["owner"]).first()
         if company is None or owner is None:
-            raise serializers.ValidationError(
-                {"detail": "Entreprise ou organisation introuvable (ou non autorisée)."}
-            )
+            raise serializers.ValidationError({"detail": "Entreprise ou organisation introuvable."})
         exchange = exchange_create(
             actor=self.actor,
             owner=owner,

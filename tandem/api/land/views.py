@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -49,12 +48,6 @@ def _site_filters(request) -> dict:
         "cle_en_main": data.get("cle_en_main"),
         "min_readiness": data.get("min_readiness"),
     }
-
-
-def _forbidden(exc: UserError):
-    if exc.message.startswith("Vous ne pouvez pas"):
-        raise PermissionDenied(exc.message) from exc
-    raise exc
 
 
 class SiteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -118,10 +111,7 @@ class SiteViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         site = self.get_object()
         data = s.LabelProposalSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            decision = label_propose(actor=self.actor, site=site, **data.validated_data)
-        except UserError as exc:
-            _forbidden(exc)
+        decision = label_propose(actor=self.actor, site=site, **data.validated_data)
         return Response(s.LabelDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
@@ -167,12 +157,7 @@ class TerrainViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadO
         terrain = self.get_object()
         data = s.TerrainUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            terrain, _ = terrain_update(
-                actor=self.actor, terrain=terrain, changes=data.validated_data["changes"]
-            )
-        except UserError as exc:
-            _forbidden(exc)
+        terrain, _ = terrain_update(actor=self.actor, terrain=terrain, changes=data.validated_data["changes"])
         return Response(self.get_serializer(terrain).data)
 
     @extend_schema(exclude=True)
@@ -208,10 +193,7 @@ class LabelDecisionViewSet(ActorMixin, viewsets.ReadOnlyModelViewSet):
         decision = self.get_object()
         data = s.LabelDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            decision = label_decide(actor=self.actor, decision=decision, **data.validated_data)
-        except UserError as exc:
-            _forbidden(exc)
+        decision = label_decide(actor=self.actor, decision=decision, **data.validated_data)
         return Response(s.LabelDecisionSerializer(decision).data)
 
 

@@ -4,7 +4,6 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,12 +16,6 @@ from tandem.prospects import selectors, services
 from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, SEVESO_LEVELS, MatchingInputError, Requirements
 from tandem.prospects.models import Proposal, Prospect
 from tandem.prospects.value import decision_record, project_value
-
-
-def _denied(exc: UserError):
-    if exc.message.startswith("Vous ne pouvez pas"):
-        raise PermissionDenied(exc.message) from exc
-    raise exc
 
 
 def _matching_response(ranking, results: list[dict], include_excluded: bool) -> dict:
@@ -114,22 +107,16 @@ class ProspectViewSet(
         preferred = data.pop("preferred_epcis", [])
         excluded = data.pop("excluded_epcis", [])
         owner = data.pop("owner")
-        try:
-            serializer.instance = services.prospect_create(
-                actor=self.actor, owner=owner, preferred_epcis=preferred, excluded_epcis=excluded, **data
-            )
-        except UserError as exc:
-            _denied(exc)
+        serializer.instance = services.prospect_create(
+            actor=self.actor, owner=owner, preferred_epcis=preferred, excluded_epcis=excluded, **data
+        )
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         preferred = data.pop("preferred_epcis", None)
         excluded = data.pop("excluded_epcis", None)
         prospect = serializer.instance
-        try:
-            services.prospect_update(actor=self.actor, prospect=prospect, **data)
-        except UserError as exc:
-            _denied(exc)
+        services.prospect_update(actor=self.actor, prospect=prospect, **data)
         if preferred is not None:
             prospect.preferred_epcis.set(preferred)
         if excluded is not None:
@@ -145,15 +132,12 @@ class ProspectViewSet(
         organizations = list(Organization.objects.filter(pk__in=data["organizations"]))
         if len(organizations) != len(set(data["organizations"])):
             raise UserError("Organisation inconnue dans « organizations ».")
-        try:
-            services.prospect_share(
-                actor=self.actor,
-                prospect=prospect,
-                organizations=organizations,
-                members=services.users_by_username(data["members"]),
-            )
-        except UserError as exc:
-            _denied(exc)
+        services.prospect_share(
+            actor=self.actor,
+            prospect=prospect,
+            organizations=organizations,
+            members=services.users_by_username(data["members"]),
+        )
         return Response(s.ProspectSerializer(prospect).data)
 
     @extend_schema(request=s.StatusSerializer, responses=s.StatusChangeSerializer(many=True))
@@ -163,10 +147,7 @@ class ProspectViewSet(
         if request.method == "POST":
             serializer = s.StatusSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            try:
-                services.prospect_set_status(actor=self.actor, prospect=prospect, **serializer.validated_data)
-            except UserError as exc:
-                _denied(exc)
+            services.prospect_set_status(actor=self.actor, prospect=prospect, **serializer.validated_data)
         return Response(s.StatusChangeSerializer(prospect.status_changes.all(), many=True).data)
 
     @extend_schema(request=None, responses=s.MatchingResponseSerializer)
@@ -208,16 +189,13 @@ class ProspectViewSet(
             serializer = s.DecisionSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            try:
-                decision_record(
-                    actor=self.actor,
-                    prospect=prospect,
-                    outcome=data["outcome"],
-                    reason=data["reason"],
-                    proposal=self._proposal_param(prospect, data.get("proposal")),
-                )
-            except UserError as exc:
-                _denied(exc)
+            decision_record(
+                actor=self.actor,
+                prospect=prospect,
+                outcome=data["outcome"],
+                reason=data["reason"],
+                proposal=self._proposal_param(prospect, data.get("proposal")),
+            )
         return Response(s.DecisionSerializer(prospect.decisions.select_related("by"), many=True).data)
 
     @extend_schema(request=s.ProposalSerializer, responses=s.ProposalSerializer(many=True))
@@ -228,10 +206,7 @@ class ProspectViewSet(
             serializer = s.ProposalSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            try:
-                services.proposal_create(actor=self.actor, prospect=prospect, **data)
-            except UserError as exc:
-                _denied(exc)
+            services.proposal_create(actor=self.actor, prospect=prospect, **data)
         return Response(s.ProposalSerializer(selectors.proposals_of(prospect), many=True).data)
 
     @extend_schema(request=s.ShortlistSerializer, responses=s.ProposalSerializer)
@@ -243,10 +218,7 @@ class ProspectViewSet(
             raise Http404
         serializer = s.ShortlistSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.proposal_shortlist(
-                actor=self.actor, proposal=proposal, shortlisted=serializer.validated_data["shortlisted"]
-            )
-        except UserError as exc:
-            _denied(exc)
+        services.proposal_shortlist(
+            actor=self.actor, proposal=proposal, shortlisted=serializer.validated_data["shortlisted"]
+        )
         return Response(s.ProposalSerializer(proposal).data, status=status.HTTP_200_OK)

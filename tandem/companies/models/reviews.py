@@ -76,7 +76,9 @@ class AgendaRule(models.TextChoices):
 
 
 class ReviewAgendaItem(models.Model):
-    """One line of the agenda, built from the data when the review was prepared (no private notes)."""
+    """One line of the agenda, selected from the data when the review was prepared: a reference to the object
+    (`object_type`, `object_id`), never a copy of its text. Its label is built when the agenda is read, for
+    that reader and from what they may see (`tandem.companies.reviews.review_agenda_for`)."""
 
     review = models.ForeignKey(ProjectReview, on_delete=models.CASCADE, related_name="agenda")
     rule = models.CharField("règle", max_length=30, choices=AgendaRule.choices)
@@ -84,7 +86,6 @@ class ReviewAgendaItem(models.Model):
     establishment = models.ForeignKey(
         Establishment, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
-    label = models.CharField("objet", max_length=255)
     on = models.DateField("date", null=True, blank=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=20, blank=True)
@@ -94,7 +95,7 @@ class ReviewAgendaItem(models.Model):
         ordering = ["review", "rule", "company_id", "id"]
 
     def __str__(self) -> str:
-        return self.label
+        return f"{self.get_rule_display()} : {self.object_type} {self.object_id}"
 
 
 class ReviewDecision(models.Model):

@@ -66,12 +66,22 @@ class AdvisorForm(OwnerForm):
 class ExchangeForm(OwnerForm, SharingMixin):
     kind = forms.ChoiceField(label="Type", choices=Exchange.Kind.choices)
     happened_on = forms.DateField(label="Date", widget=DATE)
-    topic = forms.CharField(label="Sujet", max_length=200)
+    topic = forms.CharField(
+        label="Sujet",
+        max_length=200,
+        help_text="Visible, comme les notes, des seules organisations avec lesquelles l'échange est partagé ; "
+        "les autres voient seulement « Échange avec votre organisation le … ».",
+    )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ExchangeEditForm(SharingMixin):
-    topic = forms.CharField(label="Sujet", max_length=200)
+    topic = forms.CharField(
+        label="Sujet",
+        max_length=200,
+        help_text="Visible, comme les notes, des seules organisations avec lesquelles l'échange est partagé ; "
+        "les autres voient seulement « Échange avec votre organisation le … ».",
+    )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -65,6 +65,7 @@ from tandem.companies.perms import (
 from tandem.companies.reviews import (
     review_action_add,
     review_action_done,
+    review_agenda_for,
     review_agenda_rebuild,
     review_create,
     review_decision_add,
@@ -739,7 +740,7 @@ def _review(request, pk):
 @login_required
 def review_detail(request, pk: int):
     review = _review(request, pk)
-    agenda = review.agenda.select_related("company")
+    agenda = review_agenda_for(actor=request.actor, review=review)
     return render(
         request,
         "www/companies/review_detail.html",
@@ -812,12 +813,13 @@ def review_update(request, pk: int, what: str):
 @login_required
 def review_export(request, pk: int, fmt: str):
     review = _review(request, pk)
+    lines = review_agenda_for(actor=request.actor, review=review)
     return _export(
         request,
         headers=exports.AGENDA_HEADERS,
-        rows=exports.agenda_rows(review),
+        rows=exports.agenda_rows(lines),
         name=f"revue-{review.pk}-ordre-du-jour",
         fmt=fmt,
         object_type="companies.projectreview",
-        count=review.agenda.count(),
+        count=len(lines),
     )

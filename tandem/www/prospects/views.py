@@ -47,6 +47,7 @@ def prospect_list(request):
         {
             "prospects": prospects,
             "pipeline": selectors.prospect_pipeline(actor=request.actor),
+            "pipeline_allowed": perms.can_see_pipeline(request.actor),
             "status_labels": dict(services.Prospect.Status.choices),
             "can_create": _creatable_owners(request.actor).exists(),
         },
