@@ -76,7 +76,9 @@ def test_application_imports_only_runtime_pinned_distributions():
 def test_the_check_catches_a_dev_only_import(tmp_path):
     """pytest is pinned in requirements-dev.lock only: an application module importing it must be refused."""
     module = tmp_path / "module.py"
-    module.write_text("import pytest\nfrom hypothesis import given\nfrom . import sibling\n", encoding="utf-8")
+    module.write_text(
+        "import pytest\nfrom hypothesis import given\nfrom . import sibling\n", encoding="utf-8"
+    )
     names = imported_top_levels(module)
     assert names == {"pytest", "hypothesis"}
     pins = runtime_pins()

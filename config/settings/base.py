@@ -36,9 +36,24 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 VAR_DIR = Path(os.environ.get("TANDEM_VAR_DIR", BASE_DIR / "var"))
+
+
+def default_database_url() -> str:
+    """DATABASE_URL, else the demo's private cluster (scripts/pg-cluster.sh keeps its port in var/pg/port)."""
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    port_file = VAR_DIR / "pg" / "port"
+    if port_file.exists():
+        return f"postgres://postgres@127.0.0.1:{port_file.read_text().strip()}/tandem"
+    raise ImproperlyConfigured(
+        "DATABASE_URL doit être défini (postgres://utilisateur:motdepasse@hôte:5432/tandem), "
+        "ou la base de démonstration créée par « make demo » (var/pg)."
+    )
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tandem.sqlite3'}"),
+        default_database_url(),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
