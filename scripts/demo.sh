@@ -55,6 +55,8 @@ fi
 # The web server (no autoreloader: one process to stop) and the job worker, stopped together.
 "$bin/python" -m tandem.manage runserver --noreload "$host:$port" &
 pids+=($!)
+"$bin/python" -m tandem.manage procrastinate worker --shutdown-graceful-timeout 5 &
+pids+=($!)
 echo "Tandem : http://$host:$port/ (Ctrl+C pour arrêter)"
 # Either process ending ends the demo (and stops the other and the cluster).
 wait -n "${pids[@]}"

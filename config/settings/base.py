@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "procrastinate.contrib.django",
     "tandem.core",
     "tandem.accounts",
     "tandem.territories",
@@ -145,7 +146,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files (imports waiting for the job worker, …) go through Django's storage: MEDIA_ROOT by default,
+# another backend through STORAGES["default"] in production.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# Background jobs: Procrastinate, in PostgreSQL (docs/adr/0001-background-jobs.md). Tasks live in each app's
+# tasks.py; the worker is `tandem procrastinate worker` (make demo starts one beside the web server).
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A job whose worker sent no heartbeat for this long is stalled (its worker died): retried or marked failed.
+TANDEM_JOBS_STALLED_SECONDS = int(os.environ.get("TANDEM_JOBS_STALLED_SECONDS", "60"))
+# Each import runs in a subprocess of the worker limited to this much address space (RLIMIT_AS).
+TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
