@@ -37,9 +37,24 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 VAR_DIR = Path(os.environ.get("TANDEM_VAR_DIR", BASE_DIR / "var"))
+
+
+def default_database_url() -> str:
+    """DATABASE_URL, else the demo's private cluster (scripts/pg-cluster.sh keeps its port in var/pg/port)."""
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    port_file = VAR_DIR / "pg" / "port"
+    if port_file.exists():
+        return f"postgres://postgres@127.0.0.1:{port_file.read_text().strip()}/tandem"
+    raise ImproperlyConfigured(
+        "DATABASE_URL doit être défini (postgres://utilisateur:motdepasse@hôte:5432/tandem), "
+        "ou la base de démonstration créée par « make demo » (var/pg)."
+    )
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tandem.sqlite3'}"),
+        default_database_url(),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
@@ -58,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "procrastinate.contrib.django",
     "tandem.core",
     "tandem.imports",
     "tandem.accounts",
@@ -138,7 +154,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files (imports waiting for the job worker, …) go through Django's storage: MEDIA_ROOT by default,
+# another backend through STORAGES["default"] in production.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# Background jobs: Procrastinate, in PostgreSQL (docs/adr/0001-background-jobs.md). Tasks live in each app's
+# tasks.py; the worker is `tandem procrastinate worker` (make demo starts one beside the web server).
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A job whose worker sent no heartbeat for this long is stalled (its worker died): retried or marked failed.
+TANDEM_JOBS_STALLED_SECONDS = int(os.environ.get("TANDEM_JOBS_STALLED_SECONDS", "60"))
+# Each import runs in a subprocess of the worker limited to this much address space (RLIMIT_AS).
+TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.db.models.functions import Cast
@@ -36,6 +39,7 @@ from tandem.land.records import (
     point_text,
     value_columns,
 )
+from tandem.land.sharing import inventory_visibility_set
 from tandem.land.standard import FRICHES
 from tandem.land.validation import PRIMARY_KEY, ValidatedTable, Validation, cascade_rejections, validate
 from tandem.organizations.models import Organization
@@ -172,7 +176,7 @@ def land_import(
     run.dry_run, run.skip_invalid = dry_run, skip_invalid
     run.created_by = run.created_by or (actor.user if getattr(actor.user, "pk", None) else None)
     run.actor_org_id = run.actor_org_id or actor.current_org_id
-    run.options = {"set": sets, "epci": epci_siren}
+    run.options = {**(run.options or {}), "set": sets, "epci": epci_siren}
     run.save()
     report = ImportReport(run=run)
 
@@ -1016,3 +1020,94 @@ def _rejects_csv(validation: Validation) -> str:
     # The rejected values are the uploader's text: a spreadsheet must not run them as formulas.
     writer.writerows({key: neutralise_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
+
+
+# --- web imports, run by the job worker (tandem/land/tasks.py) ---------------------------------------------------
+
+UPLOAD_DIR = "imports/land"
+
+
+def land_import_submit(
+    *,
+    actor: Actor,
+    uploads: list,
+    epci_siren: str | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    sets: dict[str, str],
+    visibility: str,
+) -> ImportRun:
+    """Record an import started from the web: its run (« en attente ») and its files in Django's storage, where
+    the job worker reads them (MEDIA_ROOT by default; they are deleted once the run has finished)."""
+    run = ImportRun.objects.create(
+        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_org_id=actor.current_org_id,
+        epci_id=epci_siren or None,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        progress_label="en attente",
+    )
+    stored = []
+    for upload in uploads:
+        name = Path(upload.name).name
+        stored.append({"name": name, "path": default_storage.save(f"{UPLOAD_DIR}/{run.pk}/{name}", upload)})
+    run.options = {"set": sets, "epci": epci_siren, "visibility": visibility, "uploads": stored}
+    run.save(update_fields=["options"])
+    return run
+
+
+def land_import_stored_run(*, run_id: int) -> ImportRun:
+    """Run a submitted import from its stored files (the job's child process; inline in view tests). A run that
+    has already finished is left as it is, so a retried job never imports twice."""
+    run = ImportRun.objects.select_related("created_by").get(pk=run_id)
+    if run.finished:
+        return run
+    actor = Actor.for_user(run.created_by, run.actor_org_id)
+    options = run.options or {}
+    with tempfile.TemporaryDirectory(prefix="tandem-land-import-") as folder:
+        paths = []
+        for upload in options.get("uploads", []):
+            target = Path(folder) / upload["name"]
+            with default_storage.open(upload["path"], "rb") as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+            paths.append(target)
+        report = land_import(
+            paths=paths,
+            actor=actor,
+            epci_siren=options.get("epci") or None,
+            dry_run=run.dry_run,
+            skip_invalid=run.skip_invalid,
+            sets=options.get("set") or {},
+            run=run,
+        )
+    if report.written:
+        for owner_id in {v.owner_id for v in report.vintages if v.owner_id}:
+            owner = Organization.objects.get(pk=owner_id)
+            try:
+                inventory_visibility_set(actor=actor, owner=owner, visibility=options.get("visibility"))
+            except UserError:
+                pass  # a delegate keeps the owner's choice of visibility
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.IMPORT,
+        obj=run,
+        details={"status": run.status, "files": [f.get("name") for f in run.files]},
+    )
+    land_import_uploads_delete(run=run)
+    return run
+
+
+def land_import_end(*, run_id: int, status: str, label: str) -> None:
+    """Close a run the import itself could not close (worker or child process gone, cancelled): nothing of it
+    was written, since an import writes in one transaction."""
+    ImportRun.objects.filter(pk=run_id).exclude(status__in=ImportRun.FINISHED).update(
+        status=status, progress_percent=100, progress_label=label[:200], finished_at=timezone.now()
+    )
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run and run.finished:
+        land_import_uploads_delete(run=run)
+
+
+def land_import_uploads_delete(*, run: ImportRun) -> None:
+    for upload in (run.options or {}).get("uploads", []):
+        default_storage.delete(upload["path"])
