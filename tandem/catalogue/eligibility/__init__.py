@@ -1,0 +1,1 @@
+"""Pure eligibility core of the support-scheme catalogue (no Django)."""
