@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from tandem.catalogue.eligibility.evaluate import evaluate_catalogue, evaluate_programme
-from tandem.catalogue.eligibility.profile import CompanyProfile, ProfileError
+from tandem.catalogue.eligibility.profile import CompanyProfile, ProfileError, company_situation
+from tandem.catalogue.eligibility.tee import read_tee_catalogue
 from tandem.catalogue.eligibility.wording import (
     ELIGIBLE,
     FAILED,
@@ -16,6 +17,7 @@ from tandem.catalogue.eligibility.wording import (
     UNDETERMINED,
     UNKNOWN,
 )
+from tests.catalogue.test_publicodes_equality import run_reference
 
 TODAY = dt.date(2026, 12, 3)
 ENERGY = frozenset({"energy"})
@@ -186,3 +188,46 @@ def test_bad_profile_values_are_refused_in_french():
         CompanyProfile(headcount_band="99")
     with pytest.raises(ProfileError, match="Objectif inconnu"):
         CompanyProfile(objectives=frozenset({"solar"}))
+
+
+def test_a_region_scheme_can_exclude_naf_codes_finer_than_sections(tee_folder, tmp_path):
+    """The Region writes Chèque Vert's finer exclusion (47.91) with the interface's `entreprise . code NAF`;
+    the Python evaluator and the reference engine agree on it."""
+    record = yaml.safe_load((tee_folder / "programs/cheque-vert-grand-est.yaml").read_text())
+    sector = "entreprise . est dans un secteur d'activité ciblé"
+    record["publicodes"][sector] = {
+        "toutes ces conditions": [
+            "code NAF niveau 1 . est O = non",
+            'code NAF != "47.91A"',
+            'code NAF != "47.91B"',
+        ]
+    }
+    path = tmp_path / "cheque-vert-grand-est-region.yaml"
+    path.write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    programme = read_tee_catalogue(tee_folder, extra_yaml=[path]).programmes["cheque-vert-grand-est-region"]
+    verdicts = {
+        code: evaluate_programme(programme, grand_est_company(naf_code=code), today=TODAY) for code in CODES
+    }
+    assert verdicts["25.62B"].status == ELIGIBLE
+    assert verdicts["47.91A"].status == NOT_ELIGIBLE
+    assert [c.label for c in verdicts["47.91B"].criteria_with(FAILED)] == ["Secteur d'activité"]
+
+    situations = [
+        {**company_situation(grand_est_company(naf_code=code)), "date du jour": "03/12/2026"}
+        for code in CODES
+    ]
+    own = list(programme.own_rule_names)
+    entry = {
+        "id": programme.id,
+        "rules": programme.rules,
+        "situation": {},
+        "evaluate": own,
+        "inputs": sorted(programme.ruleset.reachable(own)),
+    }
+    reference = run_reference({"situations": situations, "programmes": [entry]})["results"][programme.id]
+    for index, situation in enumerate(situations):
+        evaluator = programme.ruleset.evaluator(situation)
+        assert [evaluator.evaluate(rule).value for rule in own] == reference["values"][index]
+
+
+CODES = ("25.62B", "47.91A", "47.91B")

@@ -499,15 +499,22 @@ def _compute(kind: str, a, b):
     if kind == "ou":
         a = _nullish_false(a)
         return a if _js_truthy(a) else _nullish_false(b)
+    if kind in ("+", "-"):
+        # JavaScript arithmetic: a non applicable (null) operand counts as 0.
+        a, b = (0 if a is None else a), (0 if b is None else b)
     if not _same_type(a, b) or isinstance(a, bool):
         raise PublicodesError(f"Opération « {kind} » entre des valeurs de types différents ({a!r}, {b!r}).")
     if kind in ("<", "<=", ">", ">="):
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[kind]
     if not isinstance(a, (int, float)):
         raise PublicodesError(f"Opération « {kind} » sur des valeurs non numériques ({a!r}, {b!r}).")
-    if kind == "/" and b == 0:
-        raise PublicodesError("Division par zéro.")
-    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b}[kind]
+    if kind == "+":
+        return a + b
+    if kind == "-":
+        return a - b
+    if kind == "*":
+        return a * b
+    return a / b
 
 
 class Evaluator:
@@ -608,6 +615,8 @@ class Evaluator:
             return Evaluation(False if kind == "et" else a, left.missing)
         right = self._node(node.right)
         b = right.value
+        if kind == "/" and _is_zero(b):
+            raise PublicodesError("Division par zéro.")
         if (
             (b is None and kind in ("<", ">", "<=", ">=", "/", "*", "et"))
             or (_is_zero(b) and kind == "*")
