@@ -1,6 +1,7 @@
 """Eligibility of real TEE programmes for named company profiles, with the French wording of each criterion."""
 
 import datetime as dt
+import json
 
 import pytest
 import yaml
@@ -17,6 +18,7 @@ from tandem.catalogue.eligibility.wording import (
     UNDETERMINED,
     UNKNOWN,
 )
+from tests.catalogue import grid
 from tests.catalogue.test_publicodes_equality import run_reference
 
 TODAY = dt.date(2026, 12, 3)
@@ -231,3 +233,48 @@ def test_a_region_scheme_can_exclude_naf_codes_finer_than_sections(tee_folder, t
 
 
 CODES = ("25.62B", "47.91A", "47.91B")
+
+
+def criterion_status(programme, profile, rule):
+    result = evaluate_programme(programme, profile, today=TODAY)
+    return next(c.status for c in result.criteria if c.rule == rule)
+
+
+def test_criteria_agree_with_tee_parsed_eligibility_data(tee_catalogue, tee_folder):
+    """TEE's generator parses each programme's rules into `eligibilityData` (an oracle independent of this
+    code): at its limits, the criteria the evaluator reports are met just inside and fail just outside."""
+    checked = 0
+    regions = grid.regions(tee_catalogue)
+    for record in json.loads((tee_folder / "programs.json").read_text()):
+        programme = tee_catalogue.programmes[record["id"]]
+        if programme.rules_error:
+            continue
+        company = record["eligibilityData"]["company"]
+        if "maxEmployees" in company:
+            limit = int(company["maxEmployees"])
+            assert criterion_status(programme, CompanyProfile(headcount=limit), HEADCOUNT_RULE) == MET
+            assert criterion_status(programme, CompanyProfile(headcount=limit + 1), HEADCOUNT_RULE) == FAILED
+        if int(company.get("minEmployees", 0)) > 0:
+            limit = int(company["minEmployees"])
+            assert criterion_status(programme, CompanyProfile(headcount=limit), HEADCOUNT_RULE) == MET
+            assert criterion_status(programme, CompanyProfile(headcount=limit - 1), HEADCOUNT_RULE) == FAILED
+        if company.get("excludeMicroentrepreneur"):
+            assert criterion_status(programme, CompanyProfile(micro_enterprise=True), LEGAL_RULE) == FAILED
+            assert criterion_status(programme, CompanyProfile(micro_enterprise=False), LEGAL_RULE) == MET
+        if company.get("allowedRegion"):
+            for region in regions:
+                expected = MET if region in company["allowedRegion"] else FAILED
+                assert criterion_status(programme, CompanyProfile(region=region), ZONE_RULE) == expected
+        for section in "ABCDEFGHIJKLMNOPQRSTU":
+            expected = MET if section in company["allowedNafSections"] else FAILED
+            assert (
+                criterion_status(programme, CompanyProfile(naf_section_code=section), SECTOR_RULE) == expected
+            )
+        checked += 1
+    assert checked == 252  # 260 published, less the 8 whose rules the reference engine refuses
+
+
+HEADCOUNT_RULE = "entreprise . a un effectif éligible"
+LEGAL_RULE = "entreprise . a une categorie legale eligible"
+ZONE_RULE = "entreprise . est dans une zone géographique éligible"
+SECTOR_RULE = "entreprise . est dans un secteur d'activité ciblé"
