@@ -19,7 +19,7 @@ from tandem.catalogue.eligibility.wording import (
     UNKNOWN,
 )
 from tests.catalogue import grid
-from tests.catalogue.test_publicodes_equality import run_reference
+from tests.catalogue.reference import run_reference
 
 TODAY = dt.date(2026, 12, 3)
 ENERGY = frozenset({"energy"})

@@ -4,8 +4,6 @@ programme (eligible / not eligible / non applicable / cannot be checked) and the
 
 import json
 import re
-import shutil
-import subprocess
 from collections import Counter
 
 import pytest
@@ -14,23 +12,8 @@ from tandem.catalogue.eligibility.profile import TODAY, company_situation, progr
 from tandem.catalogue.eligibility.publicodes import UNDEFINED
 from tandem.catalogue.eligibility.tee import ROOT_RULE
 from tests.catalogue import grid
+from tests.catalogue.reference import REFERENCE_UNDEFINED, run_reference
 from tests.conftest import REPO
-
-REFERENCE_SCRIPT = REPO / "tests/catalogue/publicodes_reference.mjs"
-REFERENCE_UNDEFINED = "__undefined__"
-
-
-def run_reference(payload: dict) -> dict:
-    node = shutil.which("node")
-    if not node:
-        pytest.fail("Node.js est introuvable : il faut `node` pour le moteur publicodes de référence.")
-    if not (REPO / "node_modules/publicodes").exists():
-        pytest.fail("Le paquet npm publicodes n'est pas installé : lancer `make assets` (npm ci).")
-    done = subprocess.run(
-        [node, str(REFERENCE_SCRIPT)], input=json.dumps(payload), capture_output=True, text=True, cwd=REPO
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

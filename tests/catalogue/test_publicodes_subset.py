@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tandem.catalogue.eligibility.publicodes import UNDEFINED, PublicodesError, RuleSet
-from tests.catalogue.test_publicodes_equality import REFERENCE_UNDEFINED, run_reference
+from tests.catalogue.reference import REFERENCE_UNDEFINED, run_reference
 
 MODELS = {
     "chaines": {
