@@ -331,3 +331,48 @@ def test_parameters_are_configurable(ref):
     assert not syn.heat_pump
     (syn,) = detect(actors, flows, ref).synergies
     assert syn.heat_pump
+
+
+def sequential_greedy(order, o_idx, n_idx, qty, factor):
+    """The one-by-one greedy, written plainly: the oracle of the vectorised allocation."""
+    remaining = {i: (math.inf if math.isnan(q) else q) for i, q in enumerate(qty)}
+    out = {}
+    for p in order:
+        o, n, f = int(o_idx[p]), int(n_idx[p]), float(factor[p])
+        if math.isnan(qty[o]) and math.isnan(qty[n]):
+            out[p] = math.nan
+            continue
+        room = min(remaining[o], remaining[n] / f)
+        if room <= 1e-9:
+            continue
+        out[p] = room
+        remaining[o] -= room
+        remaining[n] -= room * f
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_vectorised_allocation_is_the_one_by_one_greedy(data):
+    import numpy as np
+
+    n_offers = data.draw(st.integers(1, 5))
+    n_needs = data.draw(st.integers(1, 5))
+    qty = data.draw(
+        st.lists(
+            st.one_of(st.just(math.nan), st.floats(0, 300)),
+            min_size=n_offers + n_needs,
+            max_size=n_offers + n_needs,
+        )
+    )
+    n_pairs = data.draw(st.integers(1, 25))
+    o_idx = np.array([data.draw(st.integers(0, n_offers - 1)) for _ in range(n_pairs)])
+    n_idx = np.array([data.draw(st.integers(n_offers, n_offers + n_needs - 1)) for _ in range(n_pairs)])
+    factor = np.array([data.draw(st.sampled_from([1.0, 1.25, 1.5])) for _ in range(n_pairs)])
+    order = np.array(data.draw(st.permutations(list(range(n_pairs)))))
+    q = np.array(qty, dtype=float)
+    taken, _, kept = allocate(order, o_idx, n_idx, q, q, factor)
+    expected = sequential_greedy(order.tolist(), o_idx, n_idx, qty, factor)
+    assert {p for p in range(n_pairs) if kept[p]} == set(expected)
+    for p, room in expected.items():
+        assert (math.isnan(room) and math.isnan(taken[p])) or taken[p] == pytest.approx(room)

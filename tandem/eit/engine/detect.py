@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -27,7 +29,6 @@ from tandem.eit.engine import knowledge
 from tandem.eit.engine.model import (
     BY_PRODUCT,
     CANONICAL_UNIT,
-    CAPACITY,
     COLD,
     END_OF_WASTE,
     ENERGY,
@@ -38,8 +39,9 @@ from tandem.eit.engine.model import (
     MATERIAL,
     OFFER,
     ORIGINS,
+    PERIODS,
     RESOURCES,
-    SERVICE,
+    UNITS,
     WASTE,
     WATER,
     WATER_CLASS_LABELS,
@@ -74,16 +76,8 @@ HAZARDOUS_RUBRIQUES = frozenset(
     }
 )
 POPCOUNT12 = np.array([bin(i).count("1") for i in range(4096)], dtype=np.int8)
+POOL_LON_SCALE = math.cos(math.radians(46.0))  # pooling grid: metropolitan France's mid latitude
 KIND_CODES = {kind: i for i, kind in enumerate(KINDS)}
-FAMILY = {
-    MATERIAL: MATERIAL,
-    HEAT: HEAT,
-    COLD: COLD,
-    WATER: WATER,
-    ENERGY: ENERGY,
-    SERVICE: SERVICE,
-    CAPACITY: CAPACITY,
-}
 LEVEL_WORDS = {
     1.0: "code identique",
     0.8: "même sous-chapitre",
@@ -102,7 +96,6 @@ class Synergy:
     ewc: str  # displayed code ("10 02 02", "10 02") or ""
     label: str
     score: float
-    reasons: list[str]
     quantity: float | None = None  # promised to the receiver, in `unit` per year
     unit: str = ""
     road_km: float | None = None
@@ -111,6 +104,15 @@ class Synergy:
     payback_years: float | None = None
     heat_pump: bool = False
     cop: float | None = None
+    _reasons: list[str] | None = field(default=None, repr=False)
+    _explain: Callable[[Synergy], list[str]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def reasons(self) -> list[str]:
+        """French reasons, worded on first use (a ranking of thousands is only read for its top)."""
+        if self._reasons is None:
+            self._reasons = self._explain(self) if self._explain else []
+        return self._reasons
 
     def as_dict(self) -> dict:
         return {
@@ -150,9 +152,38 @@ class Pool:
         return len(self.actors)
 
 
+class Ranking(Sequence):
+    """The ranked synergies, best first. Scores, quantities and allocation are computed for all of them by
+    `detect`; each `Synergy` object (and its French reasons) is built when first read."""
+
+    def __init__(self, order: np.ndarray, build: Callable[[int], Synergy]):
+        self._order = order
+        self._build = build
+        self._built: dict[int, Synergy] = {}
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index not in self._built:
+            self._built[index] = self._build(int(self._order[index]))
+        return self._built[index]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
+
+
 @dataclass
 class Detection:
-    synergies: list[Synergy]
+    synergies: Ranking
     pools: list[Pool]
     exclusions: list[Exclusion]
     exclusion_count: int = 0
@@ -202,6 +233,16 @@ def line_cost_eur_per_m(capacity_mw: float, ref: Reference) -> float:
         if capacity_mw <= class_mw:
             return cost
     return ref.line_costs[-1][1] if ref.line_costs else math.nan
+
+
+def line_costs_eur_per_m(capacity_mw, ref: Reference):
+    """`line_cost_eur_per_m` for an array of capacities (NaN stays NaN)."""
+    classes = np.array([c for c, _ in ref.line_costs])
+    costs = np.array([e for _, e in ref.line_costs])
+    if not len(classes):
+        return np.full(len(capacity_mw), np.nan)
+    i = np.minimum(np.searchsorted(classes, capacity_mw, "left"), len(classes) - 1)
+    return np.where(np.isnan(capacity_mw), np.nan, costs[i])
 
 
 def _rubrique_match(held: str, listed: str) -> bool:
@@ -263,9 +304,11 @@ def _join(o_key, o_level, o_flow, n_key, n_flow):
     return o_flow[rep], n_flow[pos], o_level[rep]
 
 
-def _cells(lat, lon, size_km):
+def _cells(lat, lon, size_km, lon_scale):
+    """Grid cells at least `size_km` wide and high wherever |latitude| ≤ acos(lon_scale): 1° of latitude is
+    111.19 km, 1° of longitude 111.19 × cos(latitude) km ≥ 111 × lon_scale km."""
     iy = np.floor(lat * 111.0 / size_km).astype(np.int64)
-    ix = np.floor(lon * 111.0 * np.cos(np.radians(46.0)) / size_km).astype(np.int64)
+    ix = np.floor(lon * 111.0 * lon_scale / size_km).astype(np.int64)
     return iy, ix
 
 
@@ -274,79 +317,125 @@ def _cell_key(iy, ix):
 
 
 def allocate(order, offer_idx, need_idx, offer_qty, need_qty, factor):
-    """Allocate pairs in `order` (best first). Returns (taken offer units, delivered need units, kept mask).
+    """Greedy allocation of pairs in `order` (best first): each pair takes min(remaining offer, remaining
+    need / f) (f converts offer units to need units, e.g. COP / (COP − 1) through a heat pump). Returns (taken
+    offer units, delivered need units, kept mask); a pair finding its offer or need exhausted is dropped.
 
     Invariant: for every offer o, Σ taken over kept pairs of o ≤ offer_qty[o] (same for needs). Proof: the
     remainder r_o starts at offer_qty[o]; a pair takes a = min(r_o, r_n / f) ≤ r_o and r_o becomes r_o − a ≥ 0;
-    so after any number of pairs Σ a = offer_qty[o] − r_o ≤ offer_qty[o]. A pair meeting r_o = 0 is dropped.
-    Unknown quantities (NaN) are not constrained: the pair is kept with quantity to be specified.
+    so after any number of pairs Σ a = offer_qty[o] − r_o ≤ offer_qty[o].
+    Vectorised in rounds: a pair ranked first among the remaining pairs of its offer AND of its need sees the
+    same remainders as in the one-by-one greedy (every better pair touching them is done, the others do not
+    touch them), and such pairs share no offer or need, so a round allocates them all at once. The result is
+    the one-by-one greedy's (tested against it). Unknown quantities (NaN) are unconstrained: kept, quantity
+    to be specified.
     """
-    rem_o = offer_qty.astype(float).copy()
-    rem_n = need_qty.astype(float).copy()
-    taken = np.full(len(offer_idx), np.nan)
-    delivered = np.full(len(offer_idx), np.nan)
-    kept = np.ones(len(offer_idx), dtype=bool)
+    n_pairs = len(offer_idx)
+    taken = np.full(n_pairs, np.nan)
+    delivered = np.full(n_pairs, np.nan)
+    kept = np.ones(n_pairs, dtype=bool)
+    rem_o = np.where(np.isnan(offer_qty), np.inf, offer_qty).astype(float)
+    rem_n = np.where(np.isnan(need_qty), np.inf, need_qty).astype(float)
     known = ~(np.isnan(offer_qty[offer_idx]) & np.isnan(need_qty[need_idx]))
-    eps = 1e-9
-    for p in order[known[order]].tolist():
-        o, n, f = int(offer_idx[p]), int(need_idx[p]), float(factor[p])
-        ro, rn = rem_o[o], rem_n[n]
-        room = min(x for x in (ro, rn / f) if not math.isnan(x))
-        if room <= eps:
-            kept[p] = False
-            continue
-        taken[p] = room
-        delivered[p] = room * f
-        if not math.isnan(ro):
-            rem_o[o] = ro - room
-        if not math.isnan(rn):
-            rem_n[n] = rn - room * f
+    live = order[known[order]]  # pair ids, best first
+    rank = np.empty(n_pairs, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    best_o = np.full(len(rem_o), np.iinfo(np.int64).max)
+    best_n = np.full(len(rem_n), np.iinfo(np.int64).max)
+    while len(live):
+        o, n, r = offer_idx[live], need_idx[live], rank[live]
+        best_o[o] = np.iinfo(np.int64).max
+        best_n[n] = np.iinfo(np.int64).max
+        np.minimum.at(best_o, o, r)
+        np.minimum.at(best_n, n, r)
+        first = (best_o[o] == r) & (best_n[n] == r)
+        p, po_, pn_ = live[first], o[first], n[first]
+        f = factor[p]
+        room = np.minimum(rem_o[po_], rem_n[pn_] / f)
+        ok = room > 1e-9
+        taken[p[ok]] = room[ok]
+        delivered[p[ok]] = room[ok] * f[ok]
+        kept[p[~ok]] = False
+        rem_o[po_[ok]] -= room[ok]
+        rem_n[pn_[ok]] -= room[ok] * f[ok]
+        rest = live[~first]
+        # pairs whose offer or need is now exhausted are dropped without another round
+        exhausted = (rem_o[offer_idx[rest]] <= 1e-9) | (rem_n[need_idx[rest]] <= 1e-9)
+        kept[rest[exhausted]] = False
+        live = rest[~exhausted]
     return taken, delivered, kept
 
 
-class _Columns:
-    """The flows as numpy columns (one row per flow)."""
+class FlowTable:
+    """The flows as numpy columns (one row per flow), checked. Flows sharing a signature (direction, kind,
+    code, resource, unit, period, status, origin, water class) are checked and keyed once. `detect` builds it
+    from a list of flows; a caller that runs several detections on the same flows builds it once."""
 
     def __init__(self, actors: list[Actor], flows: list[Flow], ref: Reference):
         self.actor_index = {a.id: i for i, a in enumerate(actors)}
         self.actors = actors
-        n = len(flows)
         self.flows = flows
-        self.actor = np.empty(n, dtype=np.int64)
-        self.offer = np.empty(n, dtype=bool)
-        self.kind = np.empty(n, dtype=np.int8)
-        self.qty = np.full(n, np.nan)
-        self.temp = np.full(n, np.nan)
-        self.wclass = np.full(n, -1, dtype=np.int8)
-        self.months = np.empty(n, dtype=np.int64)
-        self.conf = np.empty(n)
-        self.hazardous = np.zeros(n, dtype=bool)
-        self.legal = np.empty(n, dtype=object)
-        self.start = np.full(n, -(10**9), dtype=np.int64)
-        self.end = np.full(n, 10**9, dtype=np.int64)
-        for i, f in enumerate(flows):
-            f.check()
-            a = self.actor_index.get(f.actor_id)
-            if a is None:
-                raise EngineInputError(f"flux « {f.id} » : établissement « {f.actor_id} » inconnu")
-            self.actor[i] = a
-            self.offer[i] = f.direction == OFFER
-            self.kind[i] = KIND_CODES[f.kind]
-            self.qty[i] = f.yearly_quantity()
-            if f.quality.temperature_c is not None:
-                self.temp[i] = f.quality.temperature_c
-            if f.quality.water_class is not None:
-                self.wclass[i] = WATER_CLASSES.index(f.quality.water_class)
-            self.months[i] = f.months
-            self.conf[i] = f.confidence
-            self.hazardous[i] = f.kind == MATERIAL and len(f.ewc) == 6 and ref.is_hazardous(f.ewc)
-            self.legal[i] = f.legal_status
-            if f.valid_from:
-                self.start[i] = f.valid_from.toordinal()
-            if f.valid_until:
-                self.end[i] = f.valid_until.toordinal()
-        self.lat = np.array([np.nan if a.latitude is None else a.latitude for a in actors], dtype=float)
-        self.lon = np.array([np.nan if a.longitude is None else a.longitude for a in actors], dtype=float)
+        signatures: dict[tuple, int] = {}
+        self.signatures: list[Flow] = []  # first flow of each signature
+        rows = []
+        for f in flows:
+            key = (
+                f.direction,
+                f.kind,
+                f.ewc,
+                f.resource,
+                f.unit,
+                f.period,
+                f.legal_status,
+                f.origin,
+                f.quality.water_class,
+            )
+            sig = signatures.get(key)
+            if sig is None:
+                f.check()
+                sig = signatures[key] = len(self.signatures)
+                self.signatures.append(f)
+            rows.append(sig)
+        self.sig = np.array(rows, dtype=np.int64)
+        first = self.signatures
+        sig_offer = np.array([f.direction == OFFER for f in first], dtype=bool)
+        sig_kind = np.array([KIND_CODES[f.kind] for f in first], dtype=np.int8)
+        sig_factor = np.array([UNITS[f.unit][1] * PERIODS[f.period] for f in first])
+        sig_wclass = np.array(
+            [
+                -1 if f.quality.water_class is None else WATER_CLASSES.index(f.quality.water_class)
+                for f in first
+            ],
+            dtype=np.int8,
+        )
+        sig_haz = np.array(
+            [f.kind == MATERIAL and len(f.ewc) == 6 and ref.is_hazardous(f.ewc) for f in first]
+        )
+        sig_waste = np.array([f.legal_status == WASTE for f in first], dtype=bool)
+        self.offer = sig_offer[self.sig]
+        self.kind = sig_kind[self.sig]
+        self.wclass = sig_wclass[self.sig]
+        self.hazardous = sig_haz[self.sig].astype(bool)
+        self.waste = sig_waste[self.sig]
+        self.actor = np.array([self.actor_index.get(f.actor_id, -1) for f in flows], dtype=np.int64)
+        nan = math.nan
+        self.qty = np.array([nan if f.quantity is None else f.quantity for f in flows], dtype=float)
+        self.conf = np.array([f.confidence for f in flows], dtype=float)
+        self.temp = np.array(
+            [nan if f.quality.temperature_c is None else f.quality.temperature_c for f in flows], dtype=float
+        )
+        self.months = np.array([f.months for f in flows], dtype=np.int64)
+        self.start = np.array([f.valid_from.toordinal() if f.valid_from else -(10**9) for f in flows])
+        self.end = np.array([f.valid_until.toordinal() if f.valid_until else 10**9 for f in flows])
+        bad = (self.qty < 0) | np.isinf(self.qty) | ~(self.conf > 0) | (self.conf > 1)
+        if bad.any():
+            flows[int(np.flatnonzero(bad)[0])].check()
+        if (self.actor < 0).any():
+            f = flows[int(np.flatnonzero(self.actor < 0)[0])]
+            raise EngineInputError(f"flux « {f.id} » : établissement « {f.actor_id} » inconnu")
+        self.qty = self.qty * sig_factor[self.sig]
+        self.lat = np.array([nan if a.latitude is None else a.latitude for a in actors], dtype=float)
+        self.lon = np.array([nan if a.longitude is None else a.longitude for a in actors], dtype=float)
 
 
 def _keys(flow: Flow) -> list[tuple[str, float]]:
@@ -363,54 +452,63 @@ def _keys(flow: Flow) -> list[tuple[str, float]]:
     return [(f"{flow.kind}:{flow.resource}", 1.0)]
 
 
-def candidate_pairs(cols: _Columns, params: Parameters):
+def _expand(flow_idx, sig, sig_start, sig_count, keys, levels):
+    """Each flow of `flow_idx` repeated once per key of its signature: (key, level, flow)."""
+    count = sig_count[sig[flow_idx]]
+    total = int(count.sum())
+    within = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    pos = np.repeat(sig_start[sig[flow_idx]], count) + within
+    return keys[pos], levels[pos], np.repeat(flow_idx, count)
+
+
+def candidate_pairs(cols: FlowTable, params: Parameters):
     """(offer flow, need flow, level) for every compatible pair within distance, same actor excluded."""
     vocab: dict[str, int] = {}
-    entries: dict[str, list[list]] = defaultdict(
-        lambda: [[], [], [], [], [], []]
-    )  # o_key,o_level,o_flow,n_key,n_flow
-    for i, flow in enumerate(cols.flows):
-        family = FAMILY[flow.kind]
-        bucket = entries[family]
-        for key, level in _keys(flow):
-            k = vocab.setdefault(key, len(vocab))
-            if flow.direction == OFFER:
-                bucket[0].append(k)
-                bucket[1].append(level)
-                bucket[2].append(i)
-            else:
-                bucket[3].append(k)
-                bucket[4].append(i)
+    keys, levels, counts = [], [], []
+    for flow in cols.signatures:
+        published = _keys(flow)
+        counts.append(len(published))
+        for key, level in published:
+            keys.append(vocab.setdefault(key, len(vocab)))
+            levels.append(level)
+    keys = np.array(keys, dtype=np.int64)
+    levels = np.array(levels, dtype=float)
+    sig_count = np.array(counts, dtype=np.int64)
+    sig_start = np.cumsum(sig_count) - sig_count
     out_o, out_n, out_l = [], [], []
-    for family, (o_key, o_level, o_flow, n_key, n_flow, _) in entries.items():
-        if not o_key or not n_key:
+    for code, family in enumerate(KINDS):
+        in_family = cols.kind == code
+        o_idx = np.flatnonzero(in_family & cols.offer)
+        n_idx = np.flatnonzero(in_family & ~cols.offer)
+        if not len(o_idx) or not len(n_idx):
             continue
-        o_key = np.array(o_key, dtype=np.int64)
-        o_level = np.array(o_level)
-        o_flow = np.array(o_flow, dtype=np.int64)
-        n_key = np.array(n_key, dtype=np.int64)
-        n_flow = np.array(n_flow, dtype=np.int64)
+        o_key, o_level, o_flow = _expand(o_idx, cols.sig, sig_start, sig_count, keys, levels)
+        n_key, _, n_flow = _expand(n_idx, cols.sig, sig_start, sig_count, keys, levels)
         max_km = params.max_road_km.get(family, math.inf)
         o_lat, o_lon = cols.lat[cols.actor[o_flow]], cols.lon[cols.actor[o_flow]]
         n_lat, n_lon = cols.lat[cols.actor[n_flow]], cols.lon[cols.actor[n_flow]]
-        spatial = (
-            math.isfinite(max_km)
-            and not np.isnan(o_lat).any()
-            and not np.isnan(n_lat).any()
-            and not np.isnan(o_lon).any()
-            and not np.isnan(n_lon).any()
+        spatial = math.isfinite(max_km) and not (
+            np.isnan(o_lat).any() or np.isnan(n_lat).any() or np.isnan(o_lon).any() or np.isnan(n_lon).any()
         )
         if spatial:
             # straight-line cells: a pair within max_km of road is within max_km / road_factor of straight line
             size = max_km / params.road_factor
-            oy, ox = _cells(o_lat, o_lon, size)
-            ny, nx = _cells(n_lat, n_lon, size)
+            lon_scale = math.cos(math.radians(min(89.0, max(np.abs(o_lat).max(), np.abs(n_lat).max()))))
+            oy, ox = _cells(o_lat, o_lon, size, lon_scale)
+            ny, nx = _cells(n_lat, n_lon, size, lon_scale)
             shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
             o_key = np.concatenate([(o_key << 32) | _cell_key(oy + dy, ox + dx) for dy, dx in shifts])
             o_level = np.tile(o_level, 9)
             o_flow = np.tile(o_flow, 9)
             n_key = (n_key << 32) | _cell_key(ny, nx)
         po, pn, pl = _join(o_key, o_level, o_flow, n_key, n_flow)
+        if family == MATERIAL and len(po):
+            # an offer meets a need on several keys (code and sub-chapter): one row per pair, at its best level
+            pid = po * len(cols.flows) + pn
+            order = np.lexsort((-pl, pid))
+            sorted_pid = pid[order]
+            first = order[np.r_[True, sorted_pid[1:] != sorted_pid[:-1]]]
+            po, pn, pl = po[first], pn[first], pl[first]
         out_o.append(po)
         out_n.append(pn)
         out_l.append(pl)
@@ -419,13 +517,7 @@ def candidate_pairs(cols: _Columns, params: Parameters):
         return empty, empty, np.zeros(0)
     po, pn, pl = np.concatenate(out_o), np.concatenate(out_n), np.concatenate(out_l)
     keep = cols.actor[po] != cols.actor[pn]
-    po, pn, pl = po[keep], pn[keep], pl[keep]
-    # one row per pair, at its best level
-    pid = po * len(cols.flows) + pn
-    order = np.lexsort((-pl, pid))
-    _, first = np.unique(pid[order], return_index=True)
-    sel = order[first]
-    return po[sel], pn[sel], pl[sel]
+    return po[keep], pn[keep], pl[keep]
 
 
 def detect(
@@ -436,16 +528,26 @@ def detect(
     permits: list[Permit] = (),
     params: Parameters | None = None,
     precedents: Precedents | None = None,
-    explain: bool = True,
+    pools: bool = True,
 ) -> Detection:
-    """Ranked synergies (with French reasons), pooling groups and exclusions for these actors and flows."""
+    """Ranked synergies (with French reasons), pooling groups and exclusions for these actors and flows
+    (a list of `Flow`, or a `FlowTable` already built from them for these actors)."""
     params = params or Parameters()
-    cols = _Columns(actors, flows, ref)
+    cols = flows if isinstance(flows, FlowTable) else FlowTable(actors, flows, ref)
     permit_by_actor: dict[str, Permit] = {}
     for permit in permits:
         permit_by_actor[permit.actor_id] = permit
-    hazardous_ok = [hazardous_authorisation(permit_by_actor.get(a.id), ref) for a in actors]
-    waste_ok = [waste_authorisation(permit_by_actor.get(a.id)) for a in actors]
+    hazardous_ok: list[str | None] = [None] * len(actors)
+    waste_ok: list[str | None] = [None] * len(actors)
+    answers: dict[tuple, tuple[str | None, str | None]] = {}  # many receivers hold the same permit
+    for actor_id, permit in permit_by_actor.items():
+        i = cols.actor_index.get(actor_id)
+        if i is None:
+            continue
+        key = (permit.rubriques, permit.operations)
+        if key not in answers:
+            answers[key] = (hazardous_authorisation(permit, ref), waste_authorisation(permit))
+        hazardous_ok[i], waste_ok[i] = answers[key]
 
     po, pn, level = candidate_pairs(cols, params)
     sa, ra = cols.actor[po], cols.actor[pn]
@@ -509,9 +611,8 @@ def detect(
     t_src, t_sink, common = t_src[sel], t_sink[sel], common[sel]
 
     # feasibility: legal status of the offer and the receiver's authorisation for waste
-    legal = cols.legal[po]
     waste_permit = np.array([r is not None for r in waste_ok], dtype=bool)[ra]
-    feas = np.where((legal == WASTE) & ~waste_permit & (kind == KIND_CODES[MATERIAL]), 0.85, 1.0)
+    feas = np.where(cols.waste[po] & ~waste_permit & (kind == KIND_CODES[MATERIAL]), 0.85, 1.0)
     plaus = level * cols.conf[po] * cols.conf[pn] * feas * np.where(pump, 0.75, 1.0)
     water_share = np.where(
         kind == KIND_CODES[WATER], common / np.maximum(POPCOUNT12[cols.months[pn] & 4095], 1), 1.0
@@ -544,7 +645,8 @@ def detect(
     payback = np.full(len(po), np.nan)
     invest = np.full(len(po), np.nan)
     if material.any():
-        factors = np.array([_material_factor(cols.flows[o], params) for o in po[material].tolist()])
+        sigs, inverse = np.unique(cols.sig[po[material]], return_inverse=True)
+        factors = np.array([_material_factor(cols.signatures[g], params) for g in sigs.tolist()])[inverse]
         t = delivered[material]
         co2[material] = t * factors - t * road0[material] * params.co2_transport_t_per_t_km
         disposal = np.where(
@@ -558,9 +660,7 @@ def detect(
         co2[is_heat] = gas * params.co2_gas_t_per_mwh - elec * params.co2_electricity_t_per_mwh
         saving = gas * params.gas_eur_per_mwh - elec * params.electricity_eur_per_mwh
         peak = mwh / params.full_load_hours
-        line = np.array(
-            [line_cost_eur_per_m(p, ref) if not math.isnan(p) else math.nan for p in peak.tolist()]
-        )
+        line = line_costs_eur_per_m(peak, ref)
         equip = peak * (
             _equipment(ref, "heat_exchanger_source_air_to_liquid", "all", peak)
             + _equipment(ref, "heat_exchanger_sink_liquid_to_liquid", None, peak)
@@ -630,8 +730,8 @@ def detect(
 
     final = np.argsort(-score, kind="stable")
     final = final[score[final] >= 0]
-    synergies = []
-    for p in final.tolist():
+
+    def build(p: int) -> Synergy:
         o, n = int(po[p]), int(pn[p])
         offer, need = cols.flows[o], cols.flows[n]
         syn = Synergy(
@@ -643,7 +743,6 @@ def detect(
             ewc=Reference.display(offer.ewc) if offer.kind == MATERIAL and not offer.resource else "",
             label=_label(offer, ref),
             score=float(score[p]),
-            reasons=[],
             quantity=None if math.isnan(delivered[p]) else float(delivered[p]),
             unit=CANONICAL_UNIT[need.kind],
             road_km=None if math.isnan(road[p]) else float(road[p]),
@@ -653,29 +752,29 @@ def detect(
             heat_pump=bool(pump[p]),
             cop=None if math.isnan(cop[p]) else float(cop[p]),
         )
-        if explain:
-            syn.reasons = _reasons(
-                syn,
-                offer,
-                need,
-                ref,
-                params,
-                level=float(level[p]),
-                t_src=float(t_src[p]),
-                t_sink=float(t_sink[p]),
-                hazardous=bool(cols.hazardous[o]),
-                hazardous_why=hazardous_ok[ra[p]],
-                waste_why=waste_ok[ra[p]],
-                offer_qty=float(cols.qty[o]),
-                need_qty=float(cols.qty[n]),
-                invest=float(invest[p]),
-                precedents_n=prec_n[p],
-            )
-        synergies.append(syn)
-    pools = find_pools(cols, ref, params)
+        syn._explain = partial(
+            _reasons,
+            offer=offer,
+            need=need,
+            ref=ref,
+            params=params,
+            level=float(level[p]),
+            t_src=float(t_src[p]),
+            t_sink=float(t_sink[p]),
+            hazardous=bool(cols.hazardous[o]),
+            hazardous_why=hazardous_ok[ra[p]],
+            waste_why=waste_ok[ra[p]],
+            offer_qty=float(cols.qty[o]),
+            need_qty=float(cols.qty[n]),
+            invest=float(invest[p]),
+            precedents_n=prec_n[p],
+        )
+        return syn
+
+    synergies = Ranking(final, build)
     return Detection(
         synergies,
-        pools,
+        find_pools(cols, ref, params) if pools else [],
         exclusions,
         exclusion_count,
         stats={"candidate_pairs": int(len(sel)), "allocated_pairs": int(kept.sum())},
@@ -840,29 +939,36 @@ def _reasons(
     return reasons
 
 
-def find_pools(cols: _Columns, ref: Reference, params: Parameters) -> list[Pool]:
+def find_pools(cols: FlowTable, ref: Reference, params: Parameters) -> list[Pool]:
     """Same need (or same waste to collect) in one perimeter: the actor's zone, else a grid cell of
     `pool_cell_km`, else the whole set. Groups of at least `pool_min_members` establishments."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     size = params.pool_cell_km
-    for i, flow in enumerate(cols.flows):
-        if flow.origin == ESTIMATED:
-            continue
+    iy, ix = _cells(np.nan_to_num(cols.lat), np.nan_to_num(cols.lon), size, POOL_LON_SCALE)
+    has_xy = (~(np.isnan(cols.lat) | np.isnan(cols.lon))).tolist()
+    perimeters = [
+        a.zone or ((y, x) if xy else "")
+        for a, y, x, xy in zip(cols.actors, iy.tolist(), ix.tolist(), has_xy, strict=True)
+    ]
+    sig_key = []
+    for flow in cols.signatures:
         material = flow.kind == MATERIAL and not flow.resource
-        if flow.direction == OFFER and not material:
-            continue
-        key = (flow.direction, flow.ewc[:4] if material else f"{flow.kind}:{flow.resource}")
-        actor = cols.actors[cols.actor[i]]
-        if actor.zone:
-            perimeter = f"zone {actor.zone}"
-        elif actor.has_coordinates:
-            iy, ix = _cells(np.array([actor.latitude]), np.array([actor.longitude]), size)
-            perimeter = f"maille {int(iy[0])}/{int(ix[0])} ({fr_num(size, 0)} km)"
-        else:
-            perimeter = "ensemble du périmètre"
-        groups[(perimeter, *key)].append(i)
+        skip = flow.origin == ESTIMATED or (flow.direction == OFFER and not material)
+        sig_key.append(
+            None if skip else (flow.direction, flow.ewc[:4] if material else f"{flow.kind}:{flow.resource}")
+        )
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, (sig, a) in enumerate(zip(cols.sig.tolist(), cols.actor.tolist(), strict=True)):
+        key = sig_key[sig]
+        if key is not None:
+            groups[(perimeters[a], *key)].append(i)
     pools = []
-    for (perimeter, direction, key), members in sorted(groups.items()):
+    for (where, direction, key), members in groups.items():
+        if len(members) < params.pool_min_members:
+            continue
+        if isinstance(where, tuple):
+            perimeter = f"maille {where[0]}/{where[1]} ({fr_num(size, 0)} km)"
+        else:
+            perimeter = f"zone {where}" if where else "ensemble du périmètre"
         actor_ids = sorted({cols.actors[cols.actor[i]].id for i in members})
         if len(actor_ids) < params.pool_min_members:
             continue
@@ -878,7 +984,7 @@ def find_pools(cols: _Columns, ref: Reference, params: Parameters) -> list[Pool]
         if volume is not None:
             reasons.append(f"volume cumulé : {_qty(volume, unit)}")
         pools.append(Pool(f"{direction}:{key}", label, perimeter, actor_ids, volume, unit, reasons))
-    pools.sort(key=lambda p: (-p.count, p.key))
+    pools.sort(key=lambda p: (-p.count, p.perimeter, p.key))
     return pools
 
 

@@ -69,6 +69,6 @@ class Parameters:
         }
     )
     precedents_full: int = 20  # this many documented exchanges of a kind score 1
-    top_per_offer: int = 25  # candidates kept per offer before allocation
+    top_per_offer: int = 10  # candidates kept per offer before allocation (a facilitator reads no more)
     pool_cell_km: float = 10.0
     pool_min_members: int = 2
