@@ -9,8 +9,9 @@ supplier → receiver pairs (first appearance), compared with the case's true pa
 Cases:
 - MAESTRI: one case per `case_id`; an actor is (name, business text, NACE), "ND" names falling back to the
   business text; activity = the business text ("Steelworks", "Urban entity"…), naf = the NACE given.
-- ISDATA: rows are single exchanges with no names or business text; they form ONE park whose actors are the
-  distinct NACE codes (activity = the official French NAF label of the code, naf = the code).
+- ISDATA: rows are single exchanges with no case, names or business text; in file order they are cut into
+  parks of 8 exchanges (the median MAESTRI case), whose actors are the distinct NACE codes (activity = the
+  official French NAF label of the code, naf = the code).
 Systems:
 - `tandem`: the engine as shipped (knowledge tables, no precedents);
 - `tandem_cross_precedents`: plus precedents counted on the OTHER source only (MAESTRI exchanges when
@@ -40,6 +41,7 @@ SHARED = Path(os.environ.get("TANDEM_SHARED", REPO.parent / "shared")) / "data"
 EIT = SHARED / "real/eit"
 CASES = EIT / "cases_licence_unverified"
 MISSING = {"", "ND", "NA", "N/A", "NAN"}
+ISDATA_PARK_EXCHANGES = 8  # the median MAESTRI case has 8 exchanges
 
 
 def first_nace(value: str) -> str:
@@ -83,16 +85,21 @@ def maestri_cases():
     return {f"maestri-{k}": v for k, v in cases.items() if v["pairs"]}
 
 
-def isdata_park(naf_labels):
-    park = {"actors": {}, "pairs": set(), "rows": []}
+def isdata_parks(naf_labels, size=ISDATA_PARK_EXCHANGES):
+    """ISDATA rows in file order, cut into parks of `size` exchanges (its rows have no case structure)."""
+    rows = []
     with (CASES / "isdata_exchanges.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
+            donor, receiver = first_nace(row["producer_nace"]), first_nace(row["receiver_nace"])
+            if donor and receiver and donor != receiver:
+                ewc = re.sub(r"[^0-9]", "", (row["byproduct_ewc"] or "").split(",")[0].split(";")[0])
+                rows.append((donor, receiver, ewc))
+    parks = {}
+    for start in range(0, len(rows), size):
+        park = {"actors": {}, "pairs": set(), "rows": rows[start : start + size]}
+        for donor, receiver, _ in park["rows"]:
             ids = []
-            for column in ("producer_nace", "receiver_nace"):
-                nace = first_nace(row[column])
-                if not nace:
-                    ids.append(None)
-                    continue
+            for nace in (donor, receiver):
                 if nace not in park["actors"]:
                     label = naf_labels.get(nace) or naf_labels.get(nace[:2], nace)
                     park["actors"][nace] = {
@@ -102,11 +109,9 @@ def isdata_park(naf_labels):
                         "naf": nace,
                     }
                 ids.append(park["actors"][nace]["id"])
-            if None not in ids and ids[0] != ids[1]:
-                park["pairs"].add(tuple(ids))
-                ewc = re.sub(r"[^0-9]", "", (row["byproduct_ewc"] or "").split(",")[0].split(";")[0])
-                park["rows"].append((first_nace(row["producer_nace"]), first_nace(row["receiver_nace"]), ewc))
-    return {"isdata-park": park}
+            park["pairs"].add(tuple(ids))
+        parks[f"isdata-{start // size + 1}"] = park
+    return parks
 
 
 def precedents_from(cases):
@@ -215,7 +220,7 @@ def main():
             naf_labels.setdefault(row["code_classe"], row["libelle_classe"])
             naf_labels.setdefault(row["code_division"], row["libelle_division"])
     maestri = maestri_cases()
-    isdata = isdata_park(naf_labels)
+    isdata = isdata_parks(naf_labels)
     cases = {**maestri, **isdata}
     results = {"tandem": {}, "tandem_cross_precedents": {}, "naive": {}}
     started = time.perf_counter()

@@ -412,11 +412,13 @@ class FlowTable:
             [f.kind == MATERIAL and len(f.ewc) == 6 and ref.is_hazardous(f.ewc) for f in first]
         )
         sig_waste = np.array([f.legal_status == WASTE for f in first], dtype=bool)
+        sig_estimated = np.array([f.origin == ESTIMATED for f in first], dtype=bool)
         self.offer = sig_offer[self.sig]
         self.kind = sig_kind[self.sig]
         self.wclass = sig_wclass[self.sig]
         self.hazardous = sig_haz[self.sig].astype(bool)
         self.waste = sig_waste[self.sig]
+        self.estimated = sig_estimated[self.sig]
         self.actor = np.array([self.actor_index.get(f.actor_id, -1) for f in flows], dtype=np.int64)
         nan = math.nan
         self.qty = np.array([nan if f.quantity is None else f.quantity for f in flows], dtype=float)
@@ -614,6 +616,8 @@ def detect(
     waste_permit = np.array([r is not None for r in waste_ok], dtype=bool)[ra]
     feas = np.where(cols.waste[po] & ~waste_permit & (kind == KIND_CODES[MATERIAL]), 0.85, 1.0)
     plaus = level * cols.conf[po] * cols.conf[pn] * feas * np.where(pump, 0.75, 1.0)
+    prior = np.array([params.estimated_kind_prior.get(k, 1.0) for k in KINDS])[kind]
+    plaus = plaus * np.where(cols.estimated[po] | cols.estimated[pn], prior, 1.0)
     water_share = np.where(
         kind == KIND_CODES[WATER], common / np.maximum(POPCOUNT12[cols.months[pn] & 4095], 1), 1.0
     )
@@ -627,7 +631,8 @@ def detect(
         starts = np.r_[0, np.flatnonzero(np.diff(sorted_o)) + 1]
         group_start = np.repeat(starts, np.diff(np.r_[starts, len(po)]))
         rank_in_offer[first_rank] = np.arange(len(po)) - group_start
-    keep = rank_in_offer < params.top_per_offer
+    # an offer of unknown quantity promises nothing: every compatible need is a lead to qualify
+    keep = (rank_in_offer < params.top_per_offer) | np.isnan(cols.qty[po])
     idx = np.flatnonzero(keep)
     po, pn, level, sa, ra, road, cop, pump, kind, is_heat, t_src, t_sink, plaus, feas = (
         x[idx] for x in (po, pn, level, sa, ra, road, cop, pump, kind, is_heat, t_src, t_sink, plaus, feas)

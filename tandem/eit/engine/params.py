@@ -68,7 +68,21 @@ class Parameters:
             "precedents": 0.1,
         }
     )
+    # prior plausibility of a kind of exchange when flows are estimated (not declared): how often a suggestion
+    # of that kind proves a real exchange. Calibrated on the MAESTRI case library only (docs/eit-engine.md);
+    # declared flows are not weighted.
+    estimated_kind_prior: dict[str, float] = field(
+        default_factory=lambda: {
+            MATERIAL: 1.0,
+            HEAT: 0.4,
+            COLD: 0.4,
+            WATER: 0.3,
+            ENERGY: 0.5,
+            SERVICE: 0.5,
+            CAPACITY: 0.5,
+        }
+    )
     precedents_full: int = 20  # this many documented exchanges of a kind score 1
-    top_per_offer: int = 10  # candidates kept per offer before allocation (a facilitator reads no more)
+    top_per_offer: int = 10  # candidates kept per offer of known quantity before allocation
     pool_cell_km: float = 10.0
     pool_min_members: int = 2
