@@ -376,3 +376,56 @@ def test_vectorised_allocation_is_the_one_by_one_greedy(data):
     assert {p for p in range(n_pairs) if kept[p]} == set(expected)
     for p, room in expected.items():
         assert (math.isnan(room) and math.isnan(taken[p])) or taken[p] == pytest.approx(room)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cendres volantes", "100102"),
+        ("Mill scales", "100210"),
+        ("pneus usagés", "160103"),
+        ("emballages carton", "150101"),
+        ("déchets de cantine", "200108"),
+    ],
+)
+def test_ewc_codes_suggested_from_free_text(ref, text, code):
+    from tandem.eit.engine import WasteIndex
+
+    assert WasteIndex(ref).suggest(text, 3)[0][0] == code
+
+
+def test_precedents_count_division_pairs_and_appear_in_reasons(tmp_path, ref):
+    from tandem.eit.engine import read_precedents_csv
+
+    path = tmp_path / "precedents.csv"
+    path.write_text(
+        "donor_nace_division,receiver_nace_division,ewc_chapter,n_exchanges\n24,23,,21\n24,,10,36\n",
+        encoding="utf-8",
+    )
+    precedents = read_precedents_csv(path)
+    assert precedents.count("24", "23") == 21 and precedents.count("24", "", "10") == 36
+    actors = [actor("a", nace="24.10Z"), actor("b", nace="23.51Z")]
+    flows = [material("o", "a", OFFER, "100202", 10), material("n", "b", NEED, "1002", 10)]
+    with_prec = detect(actors, flows, ref, precedents=precedents).synergies[0]
+    assert "21 échange(s) documenté(s) entre ces secteurs d'activité" in with_prec.reasons
+    without = detect(actors, flows, ref).synergies[0]
+    assert with_prec.score > without.score
+    path.write_text("donor_nace_division,n_exchanges\n24,beaucoup\n", encoding="utf-8")
+    with pytest.raises(
+        UserError, match="precedents.csv, ligne 2, champ « n_exchanges » : nombre entier attendu"
+    ):
+        read_precedents_csv(path)
+
+
+def test_estimated_flows_say_so_with_their_confidence(ref):
+    from tandem.eit.engine import estimated_flows, suggest
+
+    matches = resolve_activity(Actor("r", activity="Refinery"))
+    flows = estimated_flows(Actor("r", activity="Refinery"), matches)
+    offers = {f.ewc or f.resource for f in flows if f.direction == OFFER}
+    assert {"0501", "heat", "fuel_gas"} <= offers
+    assert all(f.origin == "estimated" and 0 < f.confidence <= 1 for f in flows)
+    result = suggest([Actor("r", activity="Refinery"), Actor("c", activity="Centrale thermique")], ref)
+    fuel = [s for s in result.synergies if s.label.startswith("Gaz combustible")]
+    assert fuel and fuel[0].supplier == "r" and fuel[0].receiver == "c"
+    assert any(r.startswith("flux estimés d'après l'activité (confiance") for r in fuel[0].reasons)

@@ -1,6 +1,12 @@
 """The synergy detection engine of industrial ecology: pure Python + numpy, no Django (docs/eit-engine.md)."""
 
-from tandem.eit.engine.activity import LabelIndex, estimated_flows, normalise_nace, resolve_activity
+from tandem.eit.engine.activity import (
+    LabelIndex,
+    WasteIndex,
+    estimated_flows,
+    normalise_nace,
+    resolve_activity,
+)
 from tandem.eit.engine.detect import (
     Detection,
     Exclusion,
@@ -74,6 +80,7 @@ __all__ = [
     "Ranking",
     "Reference",
     "Synergy",
+    "WasteIndex",
     "allocate",
     "detect",
     "estimated_flows",

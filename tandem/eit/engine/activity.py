@@ -171,3 +171,29 @@ def _water_class(resource: str, direction: str, nace: str) -> str:
     if nace.startswith("37"):
         return "B"
     return "C"
+
+
+class WasteIndex:
+    """EWC entries indexed by the words of their French and English labels, for suggesting codes from the free
+    text of a workshop sheet ("cendres volantes", "Mill scales", "pneus usagés")."""
+
+    def __init__(self, ref: Reference):
+        self.entries = [
+            (code, LabelIndex.words(f"{entry.label_fr} {entry.label_en}"), entry.hazardous)
+            for code, entry in sorted(ref.ewc.items())
+        ]
+        counts = Counter(w for _, words, _ in self.entries for w in words)
+        self.idf = {w: math.log(len(self.entries) / c) for w, c in counts.items()}
+
+    def suggest(self, text: str, limit: int = 5) -> list[tuple[str, float]]:
+        """Up to `limit` (code, score) best first; the score is the summed rarity of the shared words.
+        Non-hazardous entries come first on equal score (a mirror entry's hazardous twin needs evidence)."""
+        words = LabelIndex.words(text)
+        scored = []
+        for code, label_words, hazardous in self.entries:
+            shared = words & label_words
+            if shared:
+                score = sum(self.idf[w] for w in shared) / (1 + 0.1 * len(label_words - words))
+                scored.append((-score, hazardous, code))
+        scored.sort()
+        return [(code, round(-neg, 2)) for neg, _, code in scored[:limit]]
