@@ -38,6 +38,10 @@ def test_suggestions_without_coordinates_have_no_distance(tmp_path, eit_dir):
     assert heat and "échange direct" in heat[0]["reasons"][0]
     assert not any("distance" in reason for r in rows for reason in r["reasons"])
     assert all(r["supplier"] != r["receiver"] for r in rows)
+    # one lead per offer and receiver (the slag is not proposed twice to the cement plant)
+    leads = [(r["supplier"], r["receiver"], r["ewc"], r["label"]) for r in rows]
+    assert len(set(leads)) == len(leads)
+    assert all(r["label"][:1].isupper() for r in rows)
 
 
 def test_coordinates_make_distance_a_criterion_and_csv_output(tmp_path, eit_dir):

@@ -735,6 +735,14 @@ def detect(
 
     final = np.argsort(-score, kind="stable")
     final = final[score[final] >= 0]
+    # with no quantity to share, one offer answering several needs of one receiver is one lead: its best
+    unknown = np.isnan(delivered[final])
+    if unknown.any():
+        lead = po[final] * len(actors) + ra[final]
+        _, first_seen = np.unique(lead, return_index=True)
+        is_first = np.zeros(len(final), dtype=bool)
+        is_first[first_seen] = True
+        final = final[is_first | ~unknown]
 
     def build(p: int) -> Synergy:
         o, n = int(po[p]), int(pn[p])
@@ -811,7 +819,8 @@ def _equipment(ref: Reference, component: str, condition: str | None, peak):
 def _label(flow: Flow, ref: Reference) -> str:
     if flow.kind == MATERIAL and not flow.resource:
         heading = ref.heading(flow.ewc)
-        return heading[:1].upper() + heading[1:].lower() if heading.isupper() else heading
+        heading = heading.lower() if heading.isupper() else heading  # chapter headings are in capitals
+        return heading[:1].upper() + heading[1:]
     label = RESOURCES[flow.resource]
     if flow.kind == HEAT and flow.quality.temperature_c is not None:
         label += f" (≈ {fr_num(flow.quality.temperature_c, 0)} °C)"
