@@ -28,6 +28,7 @@ from tandem.eit.engine.model import (
 from tandem.eit.engine.reference import Reference
 
 CODE_CONFIDENCE, RULE_CONFIDENCE, LABEL_CONFIDENCE = 0.9, 0.8, 0.4
+SECTOR_LOOP_WEIGHT = 0.3
 STOPWORDS = frozenset(
     "and the of for other with from des les aux pour dans avec autres autre sauf fabrication manufacture "
     "production activites activities services service commerce produits products industrie industry "
@@ -111,6 +112,10 @@ def estimated_flows(actor: Actor, matches: list[ActivityMatch]) -> list[Flow]:
                 key = (direction, resource)
                 if key not in best or best[key][0] < confidence:
                     best[key] = (confidence, temperature, match)
+    # sector loops: an activity takes back, at a low weight, the materials its own sector emits
+    for (direction, resource), (confidence, temperature, match) in list(best.items()):
+        if direction == OFFER and resource.isdigit() and (NEED, resource) not in best:
+            best[(NEED, resource)] = (confidence * SECTOR_LOOP_WEIGHT, temperature, match)
     flows = []
     for (direction, resource), (confidence, temperature, match) in sorted(best.items()):
         label = f"estimé d'après le {match.how}"
