@@ -536,201 +536,27 @@ def detect(
     (a list of `Flow`, or a `FlowTable` already built from them for these actors)."""
     params = params or Parameters()
     cols = flows if isinstance(flows, FlowTable) else FlowTable(actors, flows, ref)
-    permit_by_actor: dict[str, Permit] = {}
-    for permit in permits:
-        permit_by_actor[permit.actor_id] = permit
-    hazardous_ok: list[str | None] = [None] * len(actors)
-    waste_ok: list[str | None] = [None] * len(actors)
-    answers: dict[tuple, tuple[str | None, str | None]] = {}  # many receivers hold the same permit
-    for actor_id, permit in permit_by_actor.items():
-        i = cols.actor_index.get(actor_id)
-        if i is None:
-            continue
-        key = (permit.rubriques, permit.operations)
-        if key not in answers:
-            answers[key] = (hazardous_authorisation(permit, ref), waste_authorisation(permit))
-        hazardous_ok[i], waste_ok[i] = answers[key]
+    hazardous_ok, waste_ok = _authorisations(cols, permits, ref)
 
     po, pn, level = candidate_pairs(cols, params)
-    sa, ra = cols.actor[po], cols.actor[pn]
-    kind = cols.kind[po]
-    is_heat = kind == KIND_CODES[HEAT]
-    is_cold = kind == KIND_CODES[COLD]
-    is_water = kind == KIND_CODES[WATER]
-
-    road = road_km(cols.lat[sa], cols.lon[sa], cols.lat[ra], cols.lon[ra], params.road_factor)
-    max_km = np.array([params.max_road_km.get(k, math.inf) for k in KINDS])[kind]
-    ok = ~(road > max_km)
-    ok &= (cols.start[po] <= cols.end[pn]) & (cols.start[pn] <= cols.end[po])
-
-    # heat: direct when source ≥ sink + ΔT, else a heat pump within its lift
-    t_src = np.where(np.isnan(cols.temp[po]), knowledge.DEFAULT_SOURCE_TEMPERATURE_C, cols.temp[po])
-    t_sink = np.where(np.isnan(cols.temp[pn]), knowledge.DEFAULT_SINK_TEMPERATURE_C, cols.temp[pn])
-    direct = t_src >= t_sink + params.delta_t_k
-    lift = (t_sink + params.approach_k) - (t_src - params.approach_k)
-    pump = (
-        is_heat & ~direct & (t_src >= params.heat_pump_min_source_c) & (lift <= params.heat_pump_max_lift_k)
+    pairs = _checked(cols, po, pn, level, params)
+    refused = (
+        pairs["ok"]
+        & cols.hazardous[pairs["po"]]
+        & ~np.array([r is not None for r in hazardous_ok])[pairs["ra"]]
     )
-    cop = np.where(pump, heat_pump_cop(t_src, t_sink, params), np.nan)
-    ok &= ~is_heat | direct | pump
-    ok &= ~is_cold | (t_src <= t_sink - params.delta_t_k)
-    # water: the offer's class is as good as the need's, months in common
-    ok &= ~is_water | (cols.wclass[po] <= cols.wclass[pn])
-    common = POPCOUNT12[cols.months[po] & cols.months[pn] & 4095]
-    ok &= common > 0
+    exclusions = _exclusions(cols, pairs, refused, ref)
+    pairs = _take(pairs, np.flatnonzero(pairs["ok"] & ~refused))
+    admissible = len(pairs["po"])
+    pairs["plaus"] = _plausibility(cols, pairs, waste_ok, params)
+    pairs = _take(pairs, np.flatnonzero(_best_per_offer(cols, pairs, params)))
 
-    # hazardous waste only to an authorised receiver: the others become exclusions with their reason
-    haz_allowed = np.array([r is not None for r in hazardous_ok], dtype=bool)
-    refused = ok & cols.hazardous[po] & ~haz_allowed[ra]
-    exclusions = []
-    for p in np.flatnonzero(refused)[:1000].tolist():
-        f, g = cols.flows[po[p]], cols.flows[pn[p]]
-        exclusions.append(
-            Exclusion(
-                actors[sa[p]].id,
-                actors[ra[p]].id,
-                f.id,
-                g.id,
-                f"déchet dangereux {ref.ewc[f.ewc].display} non proposé : le receveur ne déclare aucune rubrique "
-                "ICPE ni opération R/D autorisant la réception de déchets dangereux",
-            )
-        )
-    exclusion_count = int(refused.sum())
-    ok &= ~refused
-
-    sel = np.flatnonzero(ok)
-    po, pn, level, sa, ra, road, cop, pump = (
-        po[sel],
-        pn[sel],
-        level[sel],
-        sa[sel],
-        ra[sel],
-        road[sel],
-        cop[sel],
-        pump[sel],
-    )
-    kind, is_heat = kind[sel], is_heat[sel]
-    t_src, t_sink, common = t_src[sel], t_sink[sel], common[sel]
-
-    # feasibility: legal status of the offer and the receiver's authorisation for waste
-    waste_permit = np.array([r is not None for r in waste_ok], dtype=bool)[ra]
-    feas = np.where(cols.waste[po] & ~waste_permit & (kind == KIND_CODES[MATERIAL]), 0.85, 1.0)
-    plaus = level * cols.conf[po] * cols.conf[pn] * feas * np.where(pump, 0.75, 1.0)
-    prior = np.array([params.estimated_kind_prior.get(k, 1.0) for k in KINDS])[kind]
-    plaus = plaus * np.where(cols.estimated[po] | cols.estimated[pn], prior, 1.0)
-    water_share = np.where(
-        kind == KIND_CODES[WATER], common / np.maximum(POPCOUNT12[cols.months[pn] & 4095], 1), 1.0
-    )
-    plaus = plaus * water_share
-
-    # keep the best candidates of each offer, then allocate quantities best first
-    first_rank = np.lexsort((-plaus, po))
-    rank_in_offer = np.empty(len(po), dtype=np.int64)
-    if len(po):
-        sorted_o = po[first_rank]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_o)) + 1]
-        group_start = np.repeat(starts, np.diff(np.r_[starts, len(po)]))
-        rank_in_offer[first_rank] = np.arange(len(po)) - group_start
-    # an offer of unknown quantity promises nothing: every compatible need is a lead to qualify
-    keep = (rank_in_offer < params.top_per_offer) | np.isnan(cols.qty[po])
-    idx = np.flatnonzero(keep)
-    po, pn, level, sa, ra, road, cop, pump, kind, is_heat, t_src, t_sink, plaus, feas = (
-        x[idx] for x in (po, pn, level, sa, ra, road, cop, pump, kind, is_heat, t_src, t_sink, plaus, feas)
-    )
-    factor = np.where(pump, cop / np.maximum(cop - 1, 1e-9), 1.0)
-    order = np.argsort(-plaus, kind="stable")
-    taken, delivered, kept = allocate(order, po, pn, cols.qty, cols.qty, factor)
-
-    # impact and economics, per kind
-    material = kind == KIND_CODES[MATERIAL]
-    road_known = ~np.isnan(road)
-    road0 = np.where(road_known, road, 0.0)
-    co2 = np.full(len(po), np.nan)
-    eur = np.full(len(po), np.nan)
-    payback = np.full(len(po), np.nan)
-    invest = np.full(len(po), np.nan)
-    if material.any():
-        sigs, inverse = np.unique(cols.sig[po[material]], return_inverse=True)
-        factors = np.array([_material_factor(cols.signatures[g], params) for g in sigs.tolist()])[inverse]
-        t = delivered[material]
-        co2[material] = t * factors - t * road0[material] * params.co2_transport_t_per_t_km
-        disposal = np.where(
-            cols.hazardous[po[material]], params.disposal_hazardous_eur_per_t, params.disposal_eur_per_t
-        )
-        eur[material] = t * (disposal - road0[material] * params.transport_eur_per_t_km)
-    if is_heat.any():
-        mwh = delivered[is_heat]
-        gas = mwh / params.boiler_efficiency
-        elec = np.where(pump[is_heat], mwh / np.where(np.isnan(cop[is_heat]), 1, cop[is_heat]), 0.0)
-        co2[is_heat] = gas * params.co2_gas_t_per_mwh - elec * params.co2_electricity_t_per_mwh
-        saving = gas * params.gas_eur_per_mwh - elec * params.electricity_eur_per_mwh
-        peak = mwh / params.full_load_hours
-        line = line_costs_eur_per_m(peak, ref)
-        equip = peak * (
-            _equipment(ref, "heat_exchanger_source_air_to_liquid", "all", peak)
-            + _equipment(ref, "heat_exchanger_sink_liquid_to_liquid", None, peak)
-            + _equipment(ref, "pump", None, peak)
-        )
-        capex = (line * road0[is_heat] * 1000 + equip) * params.cost_index + np.where(
-            pump[is_heat], peak * params.heat_pump_eur_per_mw, 0.0
-        )
-        invest[is_heat] = capex
-        eur[is_heat] = saving
-        payback[is_heat] = np.where(saving > 0, capex / np.where(saving > 0, saving, 1), np.inf)
-    is_cold = kind == KIND_CODES[COLD]
-    if is_cold.any():
-        elec = delivered[is_cold] / params.cold_eer
-        co2[is_cold] = elec * params.co2_electricity_t_per_mwh
-        eur[is_cold] = elec * params.electricity_eur_per_mwh
-    is_water = kind == KIND_CODES[WATER]
-    if is_water.any():
-        co2[is_water] = delivered[is_water] * params.co2_water_t_per_m3
-        eur[is_water] = delivered[is_water] * params.water_eur_per_m3
-    is_energy = kind == KIND_CODES[ENERGY]
-    if is_energy.any():
-        resources = np.array([cols.flows[o].resource for o in po[is_energy].tolist()], dtype=object)
-        electric = resources == "electricity"
-        mwh = delivered[is_energy]
-        co2[is_energy] = mwh * np.where(electric, params.co2_electricity_t_per_mwh, params.co2_gas_t_per_mwh)
-        eur[is_energy] = mwh * np.where(electric, params.electricity_eur_per_mwh, params.gas_eur_per_mwh)
-
-    # criteria in [0, 1]; NaN = unknown, left out of the weighted mean
-    w = params.weights
-    impact = np.clip(np.log10(1 + np.maximum(co2, 0)) / 4.0, 0, 1)
-    econ = np.where(
-        is_heat,
-        np.clip((15.0 - payback) / 12.0, 0, 1),
-        np.clip(np.log10(1 + np.maximum(eur, 0)) / 6.0, 0, 1),
-    )
-    econ = np.where(np.isnan(eur), np.nan, econ)
-    max_km = np.array([params.max_road_km.get(k, math.inf) for k in KINDS])[kind]
-    proximity = np.where(road_known, np.clip(1 - road / max_km, 0, 1), np.nan)
-    prec_n = np.full(len(po), np.nan)
-    if precedents is not None:
-        divisions = [_division(a.nace) for a in actors]
-        prec_n = np.array(
-            [
-                precedents.count(divisions[s], divisions[r], cols.flows[o].ewc[:2] if material[i] else "")
-                for i, (s, r, o) in enumerate(zip(sa.tolist(), ra.tolist(), po.tolist(), strict=True))
-            ],
-            dtype=float,
-        )
-    prec = np.log1p(prec_n) / math.log1p(params.precedents_full)
-    prec = np.clip(prec, 0, 1)
-    criteria = {
-        "plausibility": plaus,
-        "impact": impact,
-        "economics": econ,
-        "proximity": proximity,
-        "precedents": prec,
-    }
-    num = np.zeros(len(po))
-    den = np.zeros(len(po))
-    for name, values in criteria.items():
-        known = ~np.isnan(values)
-        num += np.where(known, values, 0) * w[name]
-        den += known * w[name]
-    score = np.round(100 * num / np.maximum(den, 1e-9), 1)
+    factor = np.where(pairs["pump"], pairs["cop"] / np.maximum(pairs["cop"] - 1, 1e-9), 1.0)
+    order = np.argsort(-pairs["plaus"], kind="stable")
+    _, delivered, kept = allocate(order, pairs["po"], pairs["pn"], cols.qty, cols.qty, factor)
+    co2, eur, payback, invest = _impacts(cols, pairs, delivered, ref, params)
+    prec_n = _precedents(cols, pairs, actors, precedents)
+    score = _score(cols, pairs, co2, eur, payback, prec_n, params)
     score = np.where(kept, score, -1)
 
     final = np.argsort(-score, kind="stable")
@@ -738,11 +564,14 @@ def detect(
     # with no quantity to share, one offer answering several needs of one receiver is one lead: its best
     unknown = np.isnan(delivered[final])
     if unknown.any():
-        lead = po[final] * len(actors) + ra[final]
+        lead = pairs["po"][final] * len(actors) + pairs["ra"][final]
         _, first_seen = np.unique(lead, return_index=True)
         is_first = np.zeros(len(final), dtype=bool)
         is_first[first_seen] = True
         final = final[is_first | ~unknown]
+
+    po, pn, sa, ra = pairs["po"], pairs["pn"], pairs["sa"], pairs["ra"]
+    road, cop, pump = pairs["road"], pairs["cop"], pairs["pump"]
 
     def build(p: int) -> Synergy:
         o, n = int(po[p]), int(pn[p])
@@ -756,14 +585,14 @@ def detect(
             ewc=Reference.display(offer.ewc) if offer.kind == MATERIAL and not offer.resource else "",
             label=_label(offer, ref),
             score=float(score[p]),
-            quantity=None if math.isnan(delivered[p]) else float(delivered[p]),
+            quantity=_float(delivered[p]),
             unit=CANONICAL_UNIT[need.kind],
-            road_km=None if math.isnan(road[p]) else float(road[p]),
-            co2e_t=None if math.isnan(co2[p]) else float(co2[p]),
-            money_eur=None if math.isnan(eur[p]) else float(eur[p]),
-            payback_years=None if math.isnan(payback[p]) else float(payback[p]),
+            road_km=_float(road[p]),
+            co2e_t=_float(co2[p]),
+            money_eur=_float(eur[p]),
+            payback_years=_float(payback[p]),
             heat_pump=bool(pump[p]),
-            cop=None if math.isnan(cop[p]) else float(cop[p]),
+            cop=_float(cop[p]),
         )
         syn._explain = partial(
             _reasons,
@@ -771,9 +600,9 @@ def detect(
             need=need,
             ref=ref,
             params=params,
-            level=float(level[p]),
-            t_src=float(t_src[p]),
-            t_sink=float(t_sink[p]),
+            level=float(pairs["level"][p]),
+            t_src=float(pairs["t_src"][p]),
+            t_sink=float(pairs["t_sink"][p]),
             hazardous=bool(cols.hazardous[o]),
             hazardous_why=hazardous_ok[ra[p]],
             waste_why=waste_ok[ra[p]],
@@ -784,14 +613,242 @@ def detect(
         )
         return syn
 
-    synergies = Ranking(final, build)
     return Detection(
-        synergies,
+        Ranking(final, build),
         find_pools(cols, ref, params) if pools else [],
         exclusions,
-        exclusion_count,
-        stats={"candidate_pairs": int(len(sel)), "allocated_pairs": int(kept.sum())},
+        int(refused.sum()),
+        stats={"candidate_pairs": admissible, "allocated_pairs": int(kept.sum())},
     )
+
+
+def _float(value) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _take(pairs: dict[str, np.ndarray], idx) -> dict[str, np.ndarray]:
+    return {name: values[idx] for name, values in pairs.items()}
+
+
+def _authorisations(cols: FlowTable, permits, ref: Reference):
+    """Per actor: why it may receive hazardous waste, why it may receive waste (None = nothing declared)."""
+    hazardous_ok: list[str | None] = [None] * len(cols.actors)
+    waste_ok: list[str | None] = [None] * len(cols.actors)
+    merged: dict[str, Permit] = {}  # an establishment with several installations: all their permits
+    for permit in permits:
+        held = merged.get(permit.actor_id)
+        merged[permit.actor_id] = (
+            permit
+            if held is None
+            else Permit(
+                permit.actor_id,
+                tuple(dict.fromkeys(held.rubriques + permit.rubriques)),
+                tuple(dict.fromkeys(held.operations + permit.operations)),
+            )
+        )
+    answers: dict[tuple, tuple[str | None, str | None]] = {}  # many receivers hold the same permit
+    for actor_id, permit in merged.items():
+        i = cols.actor_index.get(actor_id)
+        if i is None:
+            continue
+        key = (permit.rubriques, permit.operations)
+        if key not in answers:
+            answers[key] = (hazardous_authorisation(permit, ref), waste_authorisation(permit))
+        hazardous_ok[i], waste_ok[i] = answers[key]
+    return hazardous_ok, waste_ok
+
+
+def _checked(cols: FlowTable, po, pn, level, params: Parameters) -> dict[str, np.ndarray]:
+    """The pairs with what the checks computed, and `ok`: distance, dates, temperatures, water, months."""
+    sa, ra = cols.actor[po], cols.actor[pn]
+    kind = cols.kind[po]
+    is_heat = kind == KIND_CODES[HEAT]
+    road = road_km(cols.lat[sa], cols.lon[sa], cols.lat[ra], cols.lon[ra], params.road_factor)
+    max_km = np.array([params.max_road_km.get(k, math.inf) for k in KINDS])[kind]
+    ok = ~(road > max_km)
+    ok &= (cols.start[po] <= cols.end[pn]) & (cols.start[pn] <= cols.end[po])
+    # heat: direct when source ≥ sink + ΔT, else a heat pump within its lift
+    t_src = np.where(np.isnan(cols.temp[po]), knowledge.DEFAULT_SOURCE_TEMPERATURE_C, cols.temp[po])
+    t_sink = np.where(np.isnan(cols.temp[pn]), knowledge.DEFAULT_SINK_TEMPERATURE_C, cols.temp[pn])
+    direct = t_src >= t_sink + params.delta_t_k
+    lift = (t_sink + params.approach_k) - (t_src - params.approach_k)
+    pump = (
+        is_heat & ~direct & (t_src >= params.heat_pump_min_source_c) & (lift <= params.heat_pump_max_lift_k)
+    )
+    cop = np.where(pump, heat_pump_cop(t_src, t_sink, params), np.nan)
+    ok &= ~is_heat | direct | pump
+    ok &= (kind != KIND_CODES[COLD]) | (t_src <= t_sink - params.delta_t_k)
+    # water: the offer's class is as good as the need's; any flow: months in common
+    ok &= (kind != KIND_CODES[WATER]) | (cols.wclass[po] <= cols.wclass[pn])
+    common = POPCOUNT12[cols.months[po] & cols.months[pn] & 4095]
+    ok &= common > 0
+    return {
+        "po": po,
+        "pn": pn,
+        "level": level,
+        "sa": sa,
+        "ra": ra,
+        "kind": kind,
+        "road": road,
+        "t_src": t_src,
+        "t_sink": t_sink,
+        "pump": pump,
+        "cop": cop,
+        "common": common,
+        "ok": ok,
+    }
+
+
+def _exclusions(cols: FlowTable, pairs, refused, ref: Reference, limit: int = 1000) -> list[Exclusion]:
+    """Hazardous waste refused to a receiver without authorisation, with the reason (the first `limit`)."""
+    out = []
+    for p in np.flatnonzero(refused)[:limit].tolist():
+        offer, need = cols.flows[pairs["po"][p]], cols.flows[pairs["pn"][p]]
+        out.append(
+            Exclusion(
+                cols.actors[pairs["sa"][p]].id,
+                cols.actors[pairs["ra"][p]].id,
+                offer.id,
+                need.id,
+                f"déchet dangereux {ref.ewc[offer.ewc].display} non proposé : le receveur ne déclare aucune "
+                "rubrique ICPE ni opération R/D autorisant la réception de déchets dangereux",
+            )
+        )
+    return out
+
+
+def _plausibility(cols: FlowTable, pairs, waste_ok, params: Parameters):
+    """Compatibility level × confidences × feasibility (waste without a declared permit 0.85, heat pump 0.75)
+    × kind prior for estimated flows × share of the need's months covered (water)."""
+    po, pn, kind = pairs["po"], pairs["pn"], pairs["kind"]
+    waste_permit = np.array([r is not None for r in waste_ok], dtype=bool)[pairs["ra"]]
+    feas = np.where(cols.waste[po] & ~waste_permit & (kind == KIND_CODES[MATERIAL]), 0.85, 1.0)
+    plaus = pairs["level"] * cols.conf[po] * cols.conf[pn] * feas * np.where(pairs["pump"], 0.75, 1.0)
+    prior = np.array([params.estimated_kind_prior.get(k, 1.0) for k in KINDS])[kind]
+    plaus = plaus * np.where(cols.estimated[po] | cols.estimated[pn], prior, 1.0)
+    need_months = np.maximum(POPCOUNT12[cols.months[pn] & 4095], 1)
+    return plaus * np.where(kind == KIND_CODES[WATER], pairs["common"] / need_months, 1.0)
+
+
+def _best_per_offer(cols: FlowTable, pairs, params: Parameters):
+    """Mask of the `top_per_offer` most plausible pairs of each offer of known quantity; an offer of unknown
+    quantity promises nothing, so every compatible need stays a lead to qualify."""
+    po, plaus = pairs["po"], pairs["plaus"]
+    rank_in_offer = np.zeros(len(po), dtype=np.int64)
+    if len(po):
+        by_offer = np.lexsort((-plaus, po))
+        sorted_o = po[by_offer]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_o)) + 1]
+        group_start = np.repeat(starts, np.diff(np.r_[starts, len(po)]))
+        rank_in_offer[by_offer] = np.arange(len(po)) - group_start
+    return (rank_in_offer < params.top_per_offer) | np.isnan(cols.qty[po])
+
+
+def _impacts(cols: FlowTable, pairs, delivered, ref: Reference, params: Parameters):
+    """Per pair: CO2e avoided (t/yr), money saved (€/yr), heat payback (years) and heat investment (€)."""
+    po, kind, road, pump, cop = pairs["po"], pairs["kind"], pairs["road"], pairs["pump"], pairs["cop"]
+    n = len(po)
+    co2, eur, payback, invest = (np.full(n, np.nan) for _ in range(4))
+    road0 = np.where(np.isnan(road), 0.0, road)  # without coordinates, transport is not counted
+    material = kind == KIND_CODES[MATERIAL]
+    if material.any():
+        sigs, inverse = np.unique(cols.sig[po[material]], return_inverse=True)
+        factors = np.array([_material_factor(cols.signatures[g], params) for g in sigs.tolist()])[inverse]
+        t = delivered[material]
+        co2[material] = t * factors - t * road0[material] * params.co2_transport_t_per_t_km
+        disposal = np.where(
+            cols.hazardous[po[material]], params.disposal_hazardous_eur_per_t, params.disposal_eur_per_t
+        )
+        eur[material] = t * (disposal - road0[material] * params.transport_eur_per_t_km)
+    heat = kind == KIND_CODES[HEAT]
+    if heat.any():
+        mwh = delivered[heat]
+        gas = mwh / params.boiler_efficiency
+        elec = np.where(pump[heat], mwh / np.where(np.isnan(cop[heat]), 1, cop[heat]), 0.0)
+        co2[heat] = gas * params.co2_gas_t_per_mwh - elec * params.co2_electricity_t_per_mwh
+        saving = gas * params.gas_eur_per_mwh - elec * params.electricity_eur_per_mwh
+        peak = mwh / params.full_load_hours
+        equipment = peak * (
+            _equipment(ref, "heat_exchanger_source_air_to_liquid", "all", peak)
+            + _equipment(ref, "heat_exchanger_sink_liquid_to_liquid", None, peak)
+            + _equipment(ref, "pump", None, peak)
+        )
+        pipe = line_costs_eur_per_m(peak, ref) * road0[heat] * 1000
+        capex = (pipe + equipment) * params.cost_index + np.where(
+            pump[heat], peak * params.heat_pump_eur_per_mw, 0.0
+        )
+        invest[heat] = capex
+        eur[heat] = saving
+        payback[heat] = np.where(saving > 0, capex / np.where(saving > 0, saving, 1), np.inf)
+    cold = kind == KIND_CODES[COLD]
+    if cold.any():
+        elec = delivered[cold] / params.cold_eer
+        co2[cold] = elec * params.co2_electricity_t_per_mwh
+        eur[cold] = elec * params.electricity_eur_per_mwh
+    water = kind == KIND_CODES[WATER]
+    if water.any():
+        co2[water] = delivered[water] * params.co2_water_t_per_m3
+        eur[water] = delivered[water] * params.water_eur_per_m3
+    energy = kind == KIND_CODES[ENERGY]
+    if energy.any():
+        electric = np.array(
+            [cols.flows[o].resource == "electricity" for o in po[energy].tolist()], dtype=bool
+        )
+        mwh = delivered[energy]
+        co2[energy] = mwh * np.where(electric, params.co2_electricity_t_per_mwh, params.co2_gas_t_per_mwh)
+        eur[energy] = mwh * np.where(electric, params.electricity_eur_per_mwh, params.gas_eur_per_mwh)
+    return co2, eur, payback, invest
+
+
+def _precedents(cols: FlowTable, pairs, actors, precedents: Precedents | None):
+    """Documented exchanges per pair (NaN when no precedents were given)."""
+    n = len(pairs["po"])
+    if precedents is None:
+        return np.full(n, np.nan)
+    divisions = [_division(a.nace) for a in actors]
+    material = pairs["kind"] == KIND_CODES[MATERIAL]
+    return np.array(
+        [
+            precedents.count(divisions[s], divisions[r], cols.flows[o].ewc[:2] if m else "")
+            for s, r, o, m in zip(
+                pairs["sa"].tolist(),
+                pairs["ra"].tolist(),
+                pairs["po"].tolist(),
+                material.tolist(),
+                strict=True,
+            )
+        ],
+        dtype=float,
+    )
+
+
+def _score(cols: FlowTable, pairs, co2, eur, payback, prec_n, params: Parameters):
+    """0–100: weighted mean of the criteria known for each pair (an unknown one is left out, the rest
+    re-weighted)."""
+    kind, road = pairs["kind"], pairs["road"]
+    heat = kind == KIND_CODES[HEAT]
+    impact = np.clip(np.log10(1 + np.maximum(co2, 0)) / 4.0, 0, 1)
+    economics = np.where(
+        heat, np.clip((15.0 - payback) / 12.0, 0, 1), np.clip(np.log10(1 + np.maximum(eur, 0)) / 6.0, 0, 1)
+    )
+    economics = np.where(np.isnan(eur), np.nan, economics)
+    max_km = np.array([params.max_road_km.get(k, math.inf) for k in KINDS])[kind]
+    proximity = np.where(np.isnan(road), np.nan, np.clip(1 - road / max_km, 0, 1))
+    precedent = np.clip(np.log1p(prec_n) / math.log1p(params.precedents_full), 0, 1)
+    criteria = {
+        "plausibility": pairs["plaus"],
+        "impact": impact,
+        "economics": economics,
+        "proximity": proximity,
+        "precedents": precedent,
+    }
+    num = np.zeros(len(kind))
+    den = np.zeros(len(kind))
+    for name, values in criteria.items():
+        known = ~np.isnan(values)
+        num += np.where(known, values, 0) * params.weights[name]
+        den += known * params.weights[name]
+    return np.round(100 * num / np.maximum(den, 1e-9), 1)
 
 
 def _division(nace: str) -> str:
