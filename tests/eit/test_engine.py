@@ -428,4 +428,7 @@ def test_estimated_flows_say_so_with_their_confidence(ref):
     result = suggest([Actor("r", activity="Refinery"), Actor("c", activity="Centrale thermique")], ref)
     fuel = [s for s in result.synergies if s.label.startswith("Gaz combustible")]
     assert fuel and fuel[0].supplier == "r" and fuel[0].receiver == "c"
+    assert fuel[0].reasons[0] == (
+        "ressource « gaz combustible (gaz de procédé) » disponible chez le fournisseur et recherchée par le receveur"
+    )
     assert any(r.startswith("flux estimés d'après l'activité (confiance") for r in fuel[0].reasons)

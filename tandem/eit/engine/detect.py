@@ -955,7 +955,9 @@ def _reasons(
                 f"saisons compatibles : {bin(offer.months & need.months).count('1')} mois en commun"
             )
     else:
-        reasons.append(f"{RESOURCES[offer.resource]} offert(e) et recherché(e)")
+        reasons.append(
+            f"ressource « {RESOURCES[offer.resource]} » disponible chez le fournisseur et recherchée par le receveur"
+        )
     unit = syn.unit
     if syn.quantity is not None:
         known = []
