@@ -324,6 +324,30 @@ def test_bad_flows_are_refused_in_french(ref):
         detect([actor("a")], [Flow("h", "a", OFFER, HEAT, resource="heat", quantity=1, unit="t")], ref)
 
 
+def test_validity_dates_and_months(ref):
+    from datetime import date
+
+    actors = [actor("a"), actor("b")]
+    old = material("o", "a", OFFER, "100202", 10, valid_until=date(2024, 12, 31))
+    new = material("n", "b", NEED, "100202", 10, valid_from=date(2025, 1, 1))
+    assert len(detect(actors, [old, new], ref).synergies) == 0
+    with pytest.raises(UserError, match="début de validité postérieur à la fin de validité"):
+        detect(
+            actors,
+            [
+                material(
+                    "x", "a", OFFER, "100202", 1, valid_from=date(2025, 2, 1), valid_until=date(2025, 1, 1)
+                )
+            ],
+            ref,
+        )
+    fine = material("f", "a", OFFER, "100202", 1)  # same signature first: every flow is still checked
+    with pytest.raises(UserError, match="flux « y » : profil mensuel vide ou invalide"):
+        detect(actors, [fine, material("y", "a", OFFER, "100202", 1, months=0)], ref)
+    with pytest.raises(UserError, match="flux « q » : quantité invalide"):
+        detect(actors, [fine, material("q", "a", OFFER, "100202", -5)], ref)
+
+
 def test_parameters_are_configurable(ref):
     actors = [actor("a"), actor("b")]
     flows = [heat("o", "a", OFFER, 75, 100), heat("n", "b", NEED, 70, 100)]

@@ -27,6 +27,7 @@ import numpy as np
 
 from tandem.eit.engine import knowledge
 from tandem.eit.engine.model import (
+    ALL_MONTHS,
     BY_PRODUCT,
     CANONICAL_UNIT,
     COLD,
@@ -429,7 +430,9 @@ class FlowTable:
         self.months = np.array([f.months for f in flows], dtype=np.int64)
         self.start = np.array([f.valid_from.toordinal() if f.valid_from else -(10**9) for f in flows])
         self.end = np.array([f.valid_until.toordinal() if f.valid_until else 10**9 for f in flows])
+        # what the signature does not hold is checked here for every flow; the first bad one says why
         bad = (self.qty < 0) | np.isinf(self.qty) | ~(self.conf > 0) | (self.conf > 1)
+        bad |= (self.months <= 0) | (self.months > ALL_MONTHS) | (self.start > self.end)
         if bad.any():
             flows[int(np.flatnonzero(bad)[0])].check()
         if (self.actor < 0).any():

@@ -196,6 +196,10 @@ class Flow:
             raise EngineInputError(f"{where} : statut juridique inconnu « {self.legal_status} »")
         if self.origin not in ORIGINS:
             raise EngineInputError(f"{where} : origine inconnue « {self.origin} »")
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise EngineInputError(f"{where} : début de validité postérieur à la fin de validité")
+        if not 0 <= self.months <= ALL_MONTHS or self.months == 0:
+            raise EngineInputError(f"{where} : profil mensuel vide ou invalide")
 
 
 @dataclass(frozen=True)
