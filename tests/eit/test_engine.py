@@ -179,6 +179,9 @@ def test_heat_below_the_sink_temperature_needs_a_heat_pump_and_says_so(ref):
     # COP = 0.5 × (70 + 5 + 273.15) / ((70 + 5) − (40 − 5)) = 0.5 × 348.15 / 40
     assert pumped.heat_pump and pumped.cop == pytest.approx(0.5 * 348.15 / 40)
     assert "pompe à chaleur nécessaire, COP estimé 4,4" in pumped.reasons[0]
+    # the whole need (1,000 MWh) is delivered, 1,000 / COP of it as electricity
+    assert pumped.quantity == pytest.approx(1000)
+    assert f"électricité de la pompe à chaleur : {round(1000 / (0.5 * 348.15 / 40))} MWh/an" in pumped.reasons
     direct = by_receiver["serre"]
     assert not direct.heat_pump and "échange direct" in direct.reasons[0]
     assert any("canalisation" in r and "retour sur investissement" in r for r in direct.reasons)

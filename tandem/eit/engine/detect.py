@@ -977,7 +977,12 @@ def _reasons(
             f"({fr_num(params.road_factor, 1)} × {fr_num(syn.road_km / params.road_factor, 1)} km à vol d'oiseau)"
         )
     if syn.co2e_t is not None:
-        reasons.append(f"CO2e évité : {fr_num(syn.co2e_t, 1)} t/an (facteurs par défaut, configurables)")
+        reasons.append(
+            f"CO2e évité : {fr_num(syn.co2e_t, 0 if abs(syn.co2e_t) >= 100 else 1)} t/an "
+            "(facteurs par défaut, configurables)"
+        )
+    if syn.heat_pump and syn.quantity is not None and syn.cop:
+        reasons.append(f"électricité de la pompe à chaleur : {_qty(syn.quantity / syn.cop, 'MWh')}")
     if offer.kind == HEAT and syn.quantity is not None:
         peak = syn.quantity / params.full_load_hours
         cost = line_cost_eur_per_m(peak, ref)
