@@ -80,6 +80,10 @@ def test_reference_errors_name_file_line_and_field(tmp_path, eit_dir):
         ("Réseau de chaleur urbain", "35.30"),
         ("Power plant", "35.11"),
         ("Brasserie artisanale", "11.05"),
+        ("Embouteillage d'eau minérale", "11.07"),  # not a mine
+        ("Laine minérale", "23.99"),
+        ("Garage automobile", "45.20"),  # repairs, not car making
+        ("Chaufferie biomasse", "35.30"),
     ],
 )
 def test_activity_text_to_nace(text, nace):
