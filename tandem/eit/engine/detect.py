@@ -214,9 +214,12 @@ class Precedents:
 def road_km(lat1, lon1, lat2, lon2, road_factor: float):
     """Road distance estimate: `road_factor` × great-circle distance (haversine), in km; NaN without coordinates."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return _road_km(p1, np.radians(lon1), np.cos(p1), p2, np.radians(lon2), np.cos(p2), road_factor)
+
+
+def _road_km(phi1, lmb1, cos1, phi2, lmb2, cos2, road_factor: float):
+    """`road_km` on angles in radians with their latitude cosines computed once per establishment."""
+    a = np.sin((phi2 - phi1) / 2) ** 2 + cos1 * cos2 * np.sin((lmb2 - lmb1) / 2) ** 2
     return road_factor * 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
@@ -441,6 +444,10 @@ class FlowTable:
         self.qty = self.qty * sig_factor[self.sig]
         self.lat = np.array([nan if a.latitude is None else a.latitude for a in actors], dtype=float)
         self.lon = np.array([nan if a.longitude is None else a.longitude for a in actors], dtype=float)
+        self.phi, self.lmb = np.radians(self.lat), np.radians(self.lon)
+        self.cos_phi = np.cos(self.phi)
+        sig_code = np.array([int(f.ewc) if len(f.ewc) == 6 and not f.resource else -1 for f in first])
+        self.code6 = sig_code[self.sig]  # 6-digit EWC code as an integer, -1 otherwise
 
 
 def _keys(flow: Flow) -> list[tuple[str, float]]:
@@ -508,12 +515,10 @@ def candidate_pairs(cols: FlowTable, params: Parameters):
             n_key = (n_key << 32) | _cell_key(ny, nx)
         po, pn, pl = _join(o_key, o_level, o_flow, n_key, n_flow)
         if family == MATERIAL and len(po):
-            # an offer meets a need on several keys (code and sub-chapter): one row per pair, at its best level
-            pid = po * len(cols.flows) + pn
-            order = np.lexsort((-pl, pid))
-            sorted_pid = pid[order]
-            first = order[np.r_[True, sorted_pid[1:] != sorted_pid[:-1]]]
-            po, pn, pl = po[first], pn[first], pl[first]
+            # an offer and a need of the same 6-digit code also meet on their sub-chapter: keep the exact match
+            # (every other pair meets on one key only: a need publishes its code and sub-chapter, or its chapter)
+            same_code = (pl == 0.8) & (cols.code6[po] == cols.code6[pn]) & (cols.code6[po] >= 0)
+            po, pn, pl = po[~same_code], pn[~same_code], pl[~same_code]
         out_o.append(po)
         out_n.append(pn)
         out_l.append(pl)
@@ -666,7 +671,8 @@ def _checked(cols: FlowTable, po, pn, level, params: Parameters) -> dict[str, np
     sa, ra = cols.actor[po], cols.actor[pn]
     kind = cols.kind[po]
     is_heat = kind == KIND_CODES[HEAT]
-    road = road_km(cols.lat[sa], cols.lon[sa], cols.lat[ra], cols.lon[ra], params.road_factor)
+    phi, lmb, cos = cols.phi, cols.lmb, cols.cos_phi
+    road = _road_km(phi[sa], lmb[sa], cos[sa], phi[ra], lmb[ra], cos[ra], params.road_factor)
     max_km = np.array([params.max_road_km.get(k, math.inf) for k in KINDS])[kind]
     ok = ~(road > max_km)
     ok &= (cols.start[po] <= cols.end[pn]) & (cols.start[pn] <= cols.end[po])
