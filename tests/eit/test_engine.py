@@ -463,3 +463,20 @@ def test_estimated_flows_say_so_with_their_confidence(ref):
         "ressource « gaz combustible (gaz de procédé) » disponible chez le fournisseur et recherchée par le receveur"
     )
     assert any(r.startswith("flux estimés d'après l'activité (confiance") for r in fuel[0].reasons)
+
+
+def test_activity_rules_agree_with_the_official_naf_labels(eit_dir):
+    """The keyword rules read on the 615 official NAF class labels mostly land in the label's own division
+    (a rule firing on a product word — « boissons » is not « bois » — would pull it elsewhere)."""
+    import csv
+
+    with (eit_dir / "naf_rev2_sous_classes_fr.csv").open(encoding="utf-8") as handle:
+        labels = {row["code_classe"]: row["libelle_classe"] for row in csv.DictReader(handle)}
+    found = {code: nace_from_text(label) for code, label in labels.items()}
+    recognised = {code: guess for code, guess in found.items() if guess}
+    agree = sum(guess[:2] == code[:2] for code, guess in recognised.items())
+    assert len(recognised) > 300
+    assert agree / len(recognised) >= 0.8
+    assert nace_from_text("Production de boissons alcooliques distillées") == "11.01"
+    assert nace_from_text("Élevage de vaches laitières") == "01.46"
+    assert nace_from_text("laitier de haut fourneau") == "24.10"
