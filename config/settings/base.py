@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tandem.land",
     "tandem.companies",
     "tandem.prospects",
+    "tandem.eit",
     "tandem.demo",
     "tandem.www",
     "tandem.api",
@@ -193,6 +194,8 @@ TANDEM_TILE_URL = os.environ.get(
 TANDEM_TILE_ATTRIBUTION = os.environ.get("TANDEM_TILE_ATTRIBUTION", "© IGN Plan IGN")
 # AGPL-3.0 section 13: users of the network service can get its source.
 TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
+# EIT reference nomenclatures (EWC, NAF/NACE, R/D ↔ ICPE, HotMaps costs): a directory of the real files
+TANDEM_EIT_REFERENCE_DIR = os.environ.get("TANDEM_EIT_REFERENCE_DIR", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
