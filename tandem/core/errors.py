@@ -1,10 +1,14 @@
-"""Errors a user can cause. Each carries a French message naming where the problem is."""
+"""Errors a user can cause. Each carries a French message naming where the problem is.
+
+Importing this module does not load Django: the pure readers and engines (`tandem.imports.reader`,
+`tandem.skills.crosswalk`) report through `Problem` and `UserError`. `NotAllowed`, a Django `PermissionDenied`,
+is built on first access (module `__getattr__`, PEP 562), which every `from tandem.core.errors import
+NotAllowed` triggers.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from django.core.exceptions import PermissionDenied
 
 
 @dataclass
@@ -73,15 +77,30 @@ class Report:
             raise UserError(message, self.errors)
 
 
-class NotAllowed(PermissionDenied):
-    """The object is visible but the action is not allowed (a write by a reader, a sharing decision by a
-    delegate…). The one exception for it: the web answers 403 with the French message (template `403.html`),
-    the API answers 403 with `{"detail": message}` (`tandem.api.exceptions`). What is not visible at all is a
-    404 (`Http404`), never this."""
+def _not_allowed_class():
+    from django.core.exceptions import PermissionDenied
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    class NotAllowed(PermissionDenied):
+        """The object is visible but the action is not allowed (a write by a reader, a sharing decision by a
+        delegate…). The one exception for it: the web answers 403 with the French message (template
+        `403.html`), the API answers 403 with `{"detail": message}` (`tandem.api.exceptions`). What is not
+        visible at all is a 404 (`Http404`), never this."""
 
-    def __str__(self) -> str:
-        return self.message
+        def __init__(self, message: str):
+            super().__init__(message)
+            self.message = message
+
+        def __str__(self) -> str:
+            return self.message
+
+    NotAllowed.__module__ = __name__
+    NotAllowed.__qualname__ = "NotAllowed"
+    return NotAllowed
+
+
+def __getattr__(name: str):
+    if name == "NotAllowed":
+        cls = _not_allowed_class()
+        globals()["NotAllowed"] = cls  # built once: every importer gets the same class
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
