@@ -2,9 +2,6 @@
 Dares table is loaded; Formacode ↔ ROME derived from Certif Info. See docs/skills-crosswalk.md."""
 
 from tandem.skills.crosswalk.engine import (
-    SOURCE_DERIVED,
-    SOURCE_OFFICIAL,
-    SOURCE_PROPOSED,
     Candidate,
     Crosswalk,
     Params,
@@ -12,7 +9,11 @@ from tandem.skills.crosswalk.engine import (
     precision_at,
     propose_rome_fap,
 )
+from tandem.skills.crosswalk.formacode import DerivedLink, FormacodeRomeCrosswalk, derive_formacode_rome
 from tandem.skills.crosswalk.sources import (
+    SOURCE_DERIVED,
+    SOURCE_OFFICIAL,
+    SOURCE_PROPOSED,
     FapPost,
     FormacodeRome,
     OfficialPair,
@@ -30,12 +31,15 @@ __all__ = [
     "SOURCE_PROPOSED",
     "Candidate",
     "Crosswalk",
+    "DerivedLink",
     "FapPost",
     "FormacodeRome",
+    "FormacodeRomeCrosswalk",
     "OfficialPair",
     "Params",
     "Proposal",
     "RomeJob",
+    "derive_formacode_rome",
     "precision_at",
     "propose_rome_fap",
     "read_dares_table",

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tandem.skills.crosswalk.sources import FapPost, FormacodeRome, OfficialPair, RomeJob
+from tandem.skills.crosswalk.formacode import FormacodeRomeCrosswalk
+from tandem.skills.crosswalk.sources import SOURCE_OFFICIAL, SOURCE_PROPOSED, FapPost, OfficialPair, RomeJob
 from tandem.skills.crosswalk.text import char_ngrams, fap_level, level_of, level_of_titles, stems
 
 # The 14 ROME grand domains (the letter of the code), official labels: they tell « Conducteur de ligne »
@@ -43,9 +44,6 @@ ROME_GRAND_DOMAINS = {
     "M": "Support à l'entreprise",
     "N": "Transport et logistique",
 }
-SOURCE_PROPOSED = "proposé"  # computed here from the labels, to be reviewed
-SOURCE_OFFICIAL = "officiel (Dares)"
-SOURCE_DERIVED = "dérivé (Certif Info)"
 
 
 @dataclass(frozen=True)
@@ -213,14 +211,14 @@ class _Space:
 
 
 def _rome_fields(
-    job: RomeJob, params: Params, domains: dict[str, str], formacodes: dict[str, list]
+    job: RomeJob, params: Params, domains: dict[str, str], formacodes: FormacodeRomeCrosswalk | None
 ) -> Fields:
     fields: Fields = [(params.rome_label, [(job.label, 1.0)])]
     if job.titles:
         fields.append((params.rome_titles, [(t, 1.0) for t in job.titles]))
     domain_labels = [ROME_GRAND_DOMAINS.get(job.code[0], ""), domains.get(job.domain, "")]
     fields.append((params.rome_domain, [(label, 1.0) for label in domain_labels if label]))
-    links = formacodes.get(job.code) or formacodes.get(job.parent) or []
+    links = formacodes.for_rome(job.code) if formacodes else []
     if links:
         fields.append(
             (
@@ -284,16 +282,13 @@ def propose_rome_fap(
     fap: list[FapPost],
     *,
     domains: dict[str, str] | None = None,
-    formacodes: list[FormacodeRome] | None = None,
+    formacodes: FormacodeRomeCrosswalk | None = None,
     params: Params = Params(),  # noqa: B008 (frozen dataclass)
 ) -> Crosswalk:
     """Propose FAP 2021 families for every ROME code, with a confidence per pair and the alternatives."""
     domains = domains or {}
-    by_rome: dict[str, list[FormacodeRome]] = defaultdict(list)
-    for link in formacodes or []:
-        by_rome[link.code_rome].append(link)
     jobs = sorted(rome.values(), key=lambda j: j.code)
-    rome_fields = [_rome_fields(j, params, domains, by_rome) for j in jobs]
+    rome_fields = [_rome_fields(j, params, domains, formacodes) for j in jobs]
     fap_fields = [_fap_fields(p, params) for p in fap]
 
     texts = sorted({t for f in rome_fields + fap_fields for _, entries in f for t, _ in entries})

@@ -31,6 +31,10 @@ REFERENCE_LIMITS = ImportLimits(
     rows=500_000,
     field_chars=10_000,
 )
+# Where a pair comes from, as shown to users.
+SOURCE_PROPOSED = "proposé"  # computed from the labels by the engine, to be reviewed
+SOURCE_OFFICIAL = "officiel (Dares)"
+SOURCE_DERIVED = "dérivé (Certif Info)"
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 FAP_CODE = re.compile(r"^[A-Z][0-9A-Z]{2}\d{2}[a-z]?$")  # FAP341 (D1X30a, QAX01) or FAP228 (D1X30)
 FORMACODE = re.compile(r"^\d{5}$")

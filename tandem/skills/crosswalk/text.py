@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 STOP_WORDS = frozenset(
     "a au aux avec chez d dans de des du en et hors l la le les ou par pour sans sous sur un une y "
@@ -88,6 +89,7 @@ def masculine(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)
 def base_form(word: str) -> str:
     """Singular masculine form of a folded word (« opératrices » -> « operateur »)."""
     return masculine(singular(word))
@@ -102,7 +104,8 @@ def stem(word: str) -> str:
     return word
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def words(text: str) -> tuple[str, ...]:
     """Base forms of the meaningful words of a label, in order (stop words and single letters left out)."""
     out = []
     for raw in WORD.findall(fold(text)):
@@ -111,21 +114,23 @@ def words(text: str) -> list[str]:
         word = base_form(raw)
         if word not in STOP_WORDS:
             out.append(word)
-    return out
+    return tuple(out)
 
 
-def stems(text: str) -> list[str]:
-    return [stem(w) for w in words(text)]
+@lru_cache(maxsize=65536)
+def stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in words(text))
 
 
-def char_ngrams(text: str, sizes: tuple[int, ...] = (3, 4, 5)) -> list[str]:
+@lru_cache(maxsize=65536)
+def char_ngrams(text: str, sizes: tuple[int, ...] = (3, 4, 5)) -> tuple[str, ...]:
     """Character n-grams of each base form padded with spaces (« soudeur » -> « so », « sou », …)."""
     grams = []
     for word in words(text):
         padded = f" {word} "
         for n in sizes:
             grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
+    return tuple(grams)
 
 
 # Qualification level, the axis on which FAP 2021 splits a trade (ouvriers peu qualifiés / qualifiés,
