@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tandem.core.errors import Report, UserError
-from tandem.imports.limits import ImportLimits
+from tandem.imports.limits import ImportLimits, size_text
 from tandem.imports.reader import read_table
 from tandem.skills.crosswalk.text import fold
 
@@ -197,9 +197,9 @@ def read_formacode_rome(path: Path, *, limits: ImportLimits | None = None) -> li
 
 
 # --- The official Dares table ---------------------------------------------------------------------------------
-# Assumed published layout (Dares, « Table de correspondance ROME – FAP 2021 », XLSX or CSV export): one sheet,
-# possibly a few title lines above the header row; one row per ROME code, or per ROME job title (code OGR) when
-# Dares splits a code between families. Columns are recognised by name, case, accents and punctuation aside:
+# Assumed published layout (Dares, « Table de correspondance ROME – FAP 2021 », XLSX or CSV export): in XLSX,
+# the first sheet holding the header row, up to 30 title lines above it; a CSV starts with its header row. One
+# row per ROME code, or per ROME job title (code OGR) when Dares splits a code between families. Columns are recognised by name, case, accents and punctuation aside:
 #   code ROME   : « Code ROME », « ROME », « Code_ROME »                                  (required)
 #   code FAP    : « Code FAP 2021 », « FAP 2021 », « FAP-2021 », « Code FAP », « FAP225 », « FAP341 »
 #                 (FAP341 such as D1X30a or FAP228 such as D1X30)                          (required)
@@ -233,7 +233,9 @@ def _xlsx_rows(path: Path, limits: ImportLimits) -> list[tuple[int, list[str]]]:
 
     size = path.stat().st_size
     if size > limits.upload_bytes:
-        raise UserError(f"{path.name} : fichier trop volumineux (limite : {limits.upload_bytes} octets)")
+        raise UserError(
+            f"{path.name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})"
+        )
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors for a damaged file
