@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tandem.core.errors import Problem, UserError
+from tandem.core.problems import Problem, UserError
 from tandem.imports.limits import ImportLimits, size_text
 
 DELIMITERS = (";", ",", "\t")

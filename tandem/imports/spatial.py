@@ -33,7 +33,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from tandem.core.errors import UserError
+from tandem.core.problems import UserError
 from tandem.imports.limits import ImportLimits, size_text
 
 # The drivers Tandem reads with GDAL; everything else is deregistered from the process.

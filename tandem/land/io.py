@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from tandem.core.errors import Problem, UserError
+from tandem.core.problems import Problem, UserError
 from tandem.imports import spatial
 from tandem.imports.limits import ImportLimits, import_limits, size_text
 from tandem.imports.reader import decode, read_table

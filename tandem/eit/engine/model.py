@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
-from tandem.core.errors import UserError
+from tandem.core.problems import UserError
 
 OFFER, NEED = "offer", "need"
 DIRECTIONS = {OFFER: "offre", NEED: "besoin"}

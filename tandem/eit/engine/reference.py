@@ -12,7 +12,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tandem.core.errors import Report
+from tandem.core.problems import Report
 from tandem.eit.engine.model import EngineInputError
 
 FILES = {

@@ -8,7 +8,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from tandem.core.errors import Report
+from tandem.core.problems import Report
 from tandem.eit.engine.activity import LabelIndex, estimated_flows, resolve_activity
 from tandem.eit.engine.detect import Detection, Precedents, detect
 from tandem.eit.engine.model import Actor
