@@ -31,6 +31,21 @@ def import_limits() -> ImportLimits:
     )
 
 
+def check_upload(name: str, size: int, limits: ImportLimits) -> None:
+    """An uploaded file: a usable name that GDAL cannot read as a virtual path, within the upload limit.
+    Raises UserError (French)."""
+    from tandem.core.errors import UserError
+    from tandem.imports.spatial import check_name
+
+    if name in ("", ".", ".."):
+        raise UserError("Un fichier envoyé n'a pas de nom.")
+    check_name(name)
+    if size > limits.upload_bytes:
+        raise UserError(
+            f"{name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})."
+        )
+
+
 def size_text(size: int) -> str:
     """A byte count as a French reader expects it (« 50 Mo »)."""
     if size >= 1024 * 1024:

@@ -171,7 +171,7 @@ def read_table(
     try:
         for row in reader:
             start, previous_end = previous_end + 1, reader.line_num
-            if not row or not any(cell.strip() for cell in row):
+            if not row or not "".join(row).strip():
                 continue
             if header is None:
                 header = [cell.strip() for cell in row]
@@ -179,7 +179,8 @@ def read_table(
                     header[0] = header[0][1:]
                 _check_header(header, name, start)
                 continue
-            _check_fields(row, header, name, start, previous_end, limits, multiline)
+            if previous_end > start or max(map(len, row)) > limits.field_chars:
+                _check_fields(row, header, name, start, previous_end, limits, multiline)
             if len(row) != len(header):
                 problems.append(
                     Problem(

@@ -104,6 +104,8 @@ def harden_gdal() -> None:
 
         for name, value in GDAL_CONFIG.items():
             os.environ[name] = value
+        # A .prj or a GeoPackage CRS could name a PROJ grid to download.
+        os.environ["PROJ_NETWORK"] = "OFF"
         pyogrio.set_gdal_config_options(GDAL_CONFIG)
         lib = _libgdal(pyogrio)
         drivers = [lib.GDALGetDriver(i) for i in range(lib.GDALGetDriverCount())]

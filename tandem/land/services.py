@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from django.core.files.storage import default_storage
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -117,6 +117,41 @@ class DbReferential:
         return "", ""
 
 
+LAND_IMPORT_LOCK_SPACE = 0x4C414E44  # "LAND": the advisory-lock namespace of land imports (one key per EPCI)
+
+
+class EpciImportLocks:
+    """PostgreSQL session advisory locks, one per producing EPCI, held from the owners' resolution (which may
+    create the EPCI's organisation) to the end of the write: a second import of the same EPCI waits for the
+    first, then compares with what the first wrote, instead of failing on a duplicate key. Taken in SIREN
+    order so two imports over several EPCI cannot deadlock. The embedded SQLite database serialises writes
+    by itself."""
+
+    def __init__(self):
+        self.held: list[int] = []
+
+    def acquire(self, sirens, waiting: Callable[[], None] | None = None) -> None:
+        if connection.vendor != "postgresql":
+            return
+        keys = sorted({int(s) for s in sirens if str(s).isdigit()} - set(self.held))
+        with connection.cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LAND_IMPORT_LOCK_SPACE, key])
+                if not cursor.fetchone()[0]:
+                    if waiting:
+                        waiting()
+                    cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LAND_IMPORT_LOCK_SPACE, key])
+                self.held.append(key)
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        with connection.cursor() as cursor:
+            for key in reversed(self.held):
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LAND_IMPORT_LOCK_SPACE, key])
+        self.held = []
+
+
 @dataclass
 class ImportReport:
     """What an import did or would do: every problem, counts per table, vintages, rejects."""
@@ -179,6 +214,7 @@ def land_import(
     run.options = {**(run.options or {}), "set": sets, "epci": epci_siren}
     run.save()
     report = ImportReport(run=run)
+    locks = EpciImportLocks()
 
     def step(percent: int, label: str) -> None:
         run.progress_percent, run.progress_label = percent, label
@@ -214,7 +250,15 @@ def land_import(
         if skip_invalid:
             cascade_rejections(validation.tables)
         step(50, "contrôle des droits et des propriétaires")
-        owners = _owners(validation, epci_siren, actor, report)
+        owners = _owners(
+            validation,
+            epci_siren,
+            actor,
+            report,
+            lock=lambda sirens: locks.acquire(
+                sirens, waiting=lambda: step(50, "en attente de la fin d'un autre import du même EPCI")
+            ),
+        )
         report.problems[:0] = validation.problems
         report.migration = validation.migration
         report.rejects_csv = _rejects_csv(validation)
@@ -237,14 +281,31 @@ def land_import(
         if dry_run or not report.changed:
             return _finish(report, ImportRun.Status.DONE if report.changed else ImportRun.Status.UNCHANGED)
         step(80, "écriture")
-        with transaction.atomic():
-            report.vintages = _write(validation, plan, owners, actor, run, sets)
-            report.written = True
+        try:
+            with transaction.atomic():
+                report.vintages = _write(validation, plan, owners, actor, run, sets)
+                report.written = True
+        except IntegrityError:
+            # Another import wrote the same identifiers at the same moment (outside this EPCI's lock): all of
+            # this one is rolled back.
+            report.vintages, report.written = [], False
+            report.problems.append(
+                Problem(
+                    "import",
+                    None,
+                    None,
+                    "un autre import a enregistré les mêmes identifiants pendant celui-ci ; rien n'a été écrit, "
+                    "relancez l'import pour le comparer aux données désormais enregistrées",
+                )
+            )
+            return _finish(report, ImportRun.Status.REFUSED)
         return _finish(report, ImportRun.Status.DONE)
     except Exception:
         run.status, run.finished_at = ImportRun.Status.FAILED, timezone.now()
         run.save()
         raise
+    finally:
+        locks.release()
 
 
 GLOBAL_PROBLEMS = ("table non reconnue", "la table ", "un import contient", "colonne en double")
@@ -293,7 +354,13 @@ def epci_organization(siren: str) -> tuple[Organization, bool]:
     ), True
 
 
-def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportReport) -> dict[str, np.ndarray]:
+def _owners(
+    validation: Validation,
+    epci_siren,
+    actor: Actor,
+    report: ImportReport,
+    lock: Callable[[list[str]], None] | None = None,
+) -> dict[str, np.ndarray]:
     """The owning organisation of each row, per table (-1 where unknown), after the permission check."""
     tables = validation.tables
     referential_epci = dict(Commune.objects.values_list("code", "epci_id"))
@@ -342,7 +409,10 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
     organizations: dict[str, Organization] = {}
     created = []
     known_epcis = set(Epci.objects.values_list("siren", flat=True))
-    for siren in sorted({s for values in sirens.values() for s in values if s}):
+    producing = sorted({s for values in sirens.values() for s in values if s} & known_epcis)
+    if lock:
+        lock(producing)
+    for siren in producing:
         if siren in known_epcis:
             organizations[siren], new = epci_organization(siren)
             if new:

@@ -94,3 +94,21 @@ def test_the_command_line_and_the_web_refuse_a_file_over_the_upload_limit(client
     )
     assert response.status_code == 413 and "Envoi trop volumineux" in response.content.decode()
     assert ImportRun.objects.count() == 1
+
+
+@override_settings(TANDEM_IMPORT_MAX_UPLOAD_BYTES=20_000)
+def test_the_perimeter_upload_obeys_the_same_limit(client, tmp_path):
+    from tandem.territories.models import Perimeter
+
+    org = epci_org(STRASBOURG)
+    client.force_login(make_member(org, Role.ADMIN))
+    path = tmp_path / "perimetres.csv"
+    path.write_bytes(b"code;nom;epci_siren\n" + b"P1;Grand;246700488\n" * 2000)  # 37 ko
+    with open(path, "rb") as handle:
+        response = client.post(
+            reverse("www:perimeter_import"),
+            {"owner": org.pk, "kind": Perimeter.Kind.AUTRE, "visibility": Visibility.PRIVATE, "file": handle},
+        )
+    assert response.status_code == 200
+    assert "perimetres.csv : fichier trop volumineux (37 ko ; limite : 20 ko)." in response.content.decode()
+    assert not Perimeter.objects.filter(owner=org).exists()

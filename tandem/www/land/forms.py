@@ -3,8 +3,7 @@ from pathlib import Path
 from django import forms
 
 from tandem.core.errors import UserError
-from tandem.imports.limits import import_limits, size_text
-from tandem.imports.spatial import check_name
+from tandem.imports.limits import check_upload, import_limits, size_text
 from tandem.land.labels import LABEL_NAMES
 from tandem.land.models import LabelDecision
 from tandem.land.standard import column
@@ -87,18 +86,10 @@ class LandImportForm(forms.Form):
         files = self.cleaned_data["files"]
         limits = import_limits()
         for upload in files:
-            name = Path(upload.name or "").name
-            if name in ("", ".", ".."):
-                raise forms.ValidationError("Un fichier envoyé n'a pas de nom.")
             try:
-                check_name(name)
+                check_upload(Path(upload.name or "").name, upload.size, limits)
             except UserError as exc:
                 raise forms.ValidationError(exc.message) from exc
-            if upload.size > limits.upload_bytes:
-                raise forms.ValidationError(
-                    f"{name} : fichier trop volumineux ({size_text(upload.size)} ; "
-                    f"limite : {size_text(limits.upload_bytes)})."
-                )
         total = sum(upload.size for upload in files)
         if total > limits.upload_bytes:
             raise forms.ValidationError(

@@ -19,7 +19,6 @@ from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
-from tandem.imports.limits import import_limits, size_text
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import editable_columns, terrain_record, terrain_update
@@ -43,7 +42,6 @@ from tandem.www.land.forms import (
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
 IMPORT_IN_BACKGROUND = True
-UPLOAD_FORM_MARGIN_BYTES = 64 * 1024  # the form's other fields and the multipart boundaries
 DEFAULT_REGION = "44"
 
 
@@ -197,16 +195,6 @@ def import_start(request):
     actor = request.actor
     if not writable_owners(actor).exists():
         return HttpResponse("Vous ne pouvez pas importer de données foncières.", status=403)
-    limits = import_limits()
-    announced = int(request.META.get("CONTENT_LENGTH") or 0)
-    if request.method == "POST" and announced > limits.upload_bytes + UPLOAD_FORM_MARGIN_BYTES:
-        # Refused before Django reads (and stores) the body.
-        return HttpResponse(
-            f"Envoi trop volumineux : {size_text(announced)} (limite : {size_text(limits.upload_bytes)}). "
-            "Découpez l'inventaire ou compressez le Shapefile en .zip.",
-            status=413,
-            content_type="text/plain; charset=utf-8",
-        )
     form = LandImportForm(request.POST or None, request.FILES or None, epci_choices=_epci_choices(actor))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
