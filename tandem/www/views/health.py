@@ -10,4 +10,6 @@ from tandem.core.health import health_status
 def health(request):
     """Load-balancer health check, no login: 200 when the database and the job queue answer, else 503."""
     healthy, details = health_status()
-    return JsonResponse({"etat": "ok" if healthy else "indisponible", **details}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"etat": "ok" if healthy else "indisponible", **details}, status=200 if healthy else 503
+    )
