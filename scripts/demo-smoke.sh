@@ -16,6 +16,7 @@ chmod 755 "$root"
 echo "== virtualenv neuf avec requirements.lock seul ($root/venv)"
 "$python" -m venv "$root/venv"
 "$root/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.lock
+venv_done=$(date +%s)
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 echo "== démo (scripts/demo.sh) sur le port $port, journal : $root/demo.log"
@@ -36,6 +37,7 @@ until grep -q "^Tandem : http" "$root/demo.log"; do
   kill -0 "$demo" 2>/dev/null || { echo "La démo s'est arrêtée avant de servir :" >&2; false; }
   sleep 1
 done
+ready=$(date +%s)
 "$root/venv/bin/python" scripts/demo_smoke.py "http://127.0.0.1:$port" 60
 
 stop_demo
@@ -47,4 +49,5 @@ if scripts/pg-cluster.sh status "$root/var/pg"; then
 fi
 grep -q "Base de démonstration arrêtée" "$root/demo.log"
 echo "ok  démo arrêtée, sa base aussi"
-echo "demo-smoke : $(($(date +%s) - started)) s"
+echo "demo-smoke : $(($(date +%s) - started)) s (virtualenv $((venv_done - started)) s, démo prête en" \
+  "$((ready - venv_done)) s, vérifications et arrêt $(($(date +%s) - ready)) s)"

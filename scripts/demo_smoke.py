@@ -2,12 +2,14 @@
 
     python scripts/demo_smoke.py http://127.0.0.1:PORT
 
-Waits for the login page, then for two demo roles: logs in through the login form (CSRF token and cookie as a
+Waits for the login page and for the health check (/sante/) to count the demo's job worker, then for two demo
+roles: logs in through the login form (CSRF token and cookie as a
 browser sends them), opens one page per domain (land, prospects, companies) and checks that each answers 200 as
 that user (not the login page), then logs out. Prints one line per check; exits non-zero at the first failure.
 """
 
 import http.cookiejar
+import json
 import re
 import sys
 import time
@@ -60,6 +62,20 @@ def wait_for_login(base: str, seconds: float) -> None:
         time.sleep(1)
 
 
+def wait_for_worker(base: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    open_, _ = opener()
+    while True:
+        status, _, body = fetch(open_, base + "/sante/")
+        details = json.loads(body) if status in (200, 503) else {}
+        if status == 200 and details.get("workers_actifs", 0) >= 1:
+            print(f"ok  /sante/ : base et file de tâches disponibles, {details['workers_actifs']} worker(s)")
+            return
+        if time.monotonic() > deadline:
+            raise Failure(f"/sante/ : HTTP {status}, {details} après {seconds:.0f} s (worker absent ?)")
+        time.sleep(1)
+
+
 def check_role(base: str, username: str) -> None:
     open_, jar = opener()
     status, _, html = fetch(open_, base + LOGIN)
@@ -84,6 +100,7 @@ def main() -> int:
     wait_seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 60
     try:
         wait_for_login(base, wait_seconds)
+        wait_for_worker(base, 30)
         for username in ROLES:
             check_role(base, username)
     except Failure as failure:

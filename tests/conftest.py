@@ -103,7 +103,16 @@ def browser_login(page, username: str, password: str) -> None:
     page.wait_for_url(lambda url: "/connexion/" not in url)
 
 
-# --- the job worker ---------------------------------------------------------------------------------------
+# --- processes of their own (job worker, served app) ------------------------------------------------------
+def database_url_for_processes() -> str:
+    """The test database as a DATABASE_URL, for processes the tests start."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 class JobWorker:
     """A real Procrastinate worker process (`tandem procrastinate worker`, as `make demo` starts it) on the test
     database, with MEDIA_ROOT shared with the test; for transactional tests (the worker sees committed rows)."""
@@ -113,12 +122,7 @@ class JobWorker:
         self.process = None
 
     def start(self):
-        from django.db import connection
-
-        db = connection.settings_dict
-        credentials = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
-        url = f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        env = {**os.environ, "DATABASE_URL": url, "MEDIA_ROOT": str(self.media_root)}
+        env = {**os.environ, "DATABASE_URL": database_url_for_processes(), "MEDIA_ROOT": str(self.media_root)}
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(  # noqa: S603
                 [

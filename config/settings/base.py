@@ -55,9 +55,22 @@ def default_database_url() -> str:
 DATABASES = {
     "default": dj_database_url.parse(
         default_database_url(),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# Connections: one psycopg pool per process, at most DATABASE_POOL_MAX_SIZE connections each, whatever the
+# number of threads serving requests (a request waits up to DATABASE_POOL_TIMEOUT seconds for one, then fails
+# cleanly). Size PostgreSQL's max_connections ≥ Σ processes × pool size (docs/deployment.md). 0 turns the pool off
+# (then DATABASE_CONN_MAX_AGE applies: 0, a connection per request, closed at its end).
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4"))
+if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "20")),
+        "max_idle": 300,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0

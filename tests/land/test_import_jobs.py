@@ -31,12 +31,13 @@ def wait_until(predicate, seconds, step=0.02):
 
 
 def child_writing() -> int | None:
-    """pid of the import child's backend once it has written inside its open write transaction."""
+    """pid of the import child's backend while its write transaction is open and has written sites: it holds
+    a row-exclusive lock on the site table, which PostgreSQL releases only at commit or rollback."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND backend_xid IS NOT NULL "
-            "AND state IN ('active', 'idle in transaction')",
-            [CHILD],
+            "SELECT a.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE a.application_name = %s AND l.relation = %s::regclass AND l.mode = 'RowExclusiveLock'",
+            [CHILD, Site._meta.db_table],
         )
         row = cursor.fetchone()
     return row[0] if row else None
