@@ -6,27 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0002_initial'),
+        ("organizations", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('email', models.EmailField(max_length=254, verbose_name='adresse électronique')),
-                ('role', models.CharField(choices=[('lecteur', 'lecteur'), ('contributeur', 'contributeur'), ('admin', "administrateur de l'organisation")], default='lecteur', max_length=20, verbose_name='rôle')),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='organizations.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifié le")),
+                ("email", models.EmailField(max_length=254, verbose_name="adresse électronique")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("lecteur", "lecteur"),
+                            ("contributeur", "contributeur"),
+                            ("admin", "administrateur de l'organisation"),
+                        ],
+                        default="lecteur",
+                        max_length=20,
+                        verbose_name="rôle",
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
-                'constraints': [models.UniqueConstraint(fields=('organization', 'email'), name='unique_invitation')],
+                "verbose_name": "invitation",
+                "constraints": [
+                    models.UniqueConstraint(fields=("organization", "email"), name="unique_invitation")
+                ],
             },
         ),
     ]
