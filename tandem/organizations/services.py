@@ -15,6 +15,7 @@ from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Invitation, Membership, Organization, Role
 from tandem.organizations.perms import Actor, can_manage_delegations
+from tandem.organizations.selectors import invitations_for
 from tandem.territories.models import Commune, Epci, Region
 
 
@@ -124,19 +125,11 @@ def invitation_cancel(*, actor: Actor, invitation: Invitation) -> None:
     invitation.delete()
 
 
-def invitations_for(user):
-    """The invitations addressed to `user`'s e-mail address (set by the platform administrator)."""
-    email = (getattr(user, "email", "") or "").strip().lower()
-    if not email or not user.is_active:
-        return Invitation.objects.none()
-    return Invitation.objects.filter(email=email).select_related("organization")
-
-
 @transaction.atomic
 def invitation_answer(*, actor: Actor, invitation: Invitation, accept: bool) -> Membership | None:
     """The invited person accepts (becomes a member with the invited role) or declines; either way the
     invitation is consumed."""
-    invitation = invitations_for(actor.user).select_for_update().filter(pk=invitation.pk).first()
+    invitation = invitations_for(actor.user).select_for_update(of=("self",)).filter(pk=invitation.pk).first()
     if invitation is None:
         raise UserError("Cette invitation n'existe plus.")
     membership = None

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 from tandem.core.ids import parse_id
 from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
-from tandem.organizations.services import invitations_for
+from tandem.organizations.selectors import invitations_for
 from tandem.territories.selectors import perimeter_layers, territory_figures
 
 

@@ -11,13 +11,13 @@ from tandem.core.ids import id_or_404
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Invitation, Membership, Organization, Role
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
+from tandem.organizations.selectors import invitations_for
 from tandem.organizations.services import (
     delegation_create,
     delegation_revoke,
     invitation_answer,
     invitation_cancel,
     invitation_create,
-    invitations_for,
     membership_remove,
     membership_set,
 )
