@@ -70,11 +70,18 @@ class Invitation(TimeStampedModel):
     told to the administrator: the person sees the invitation when signed in and accepts it (or not); only
     then does a membership exist (docs/security.md, « account enumeration »)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    organization = models.ForeignKey(
+        Organization, verbose_name="organisation", on_delete=models.CASCADE, related_name="invitations"
+    )
     email = models.EmailField("adresse électronique")
     role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.LECTEUR)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="invité par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

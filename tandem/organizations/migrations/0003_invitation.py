@@ -45,6 +45,7 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
+                        verbose_name="invité par",
                     ),
                 ),
                 (
@@ -53,6 +54,7 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="invitations",
                         to="organizations.organization",
+                        verbose_name="organisation",
                     ),
                 ),
             ],
