@@ -104,6 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandem.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tandem.imports.middleware.UploadSizeMiddleware",
     "tandem.core.middleware.RejectNulBytesMiddleware",
@@ -227,6 +228,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API REST de Tandem (géographie officielle, organisations, périmètres).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps the whole API: signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Explicit names where several models have a `kind`, `status` or `action` field.
     "ENUM_NAME_OVERRIDES": {
@@ -267,3 +270,9 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TAND
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS on HTTPS responses outside DEBUG (browsers ignore it over plain HTTP, so the demo is unaffected).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+if TANDEM_PROXY_COUNT > 0:
+    # The trusted proxy terminates TLS and says so; without this every request would look like plain HTTP.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -105,3 +105,19 @@ def test_perimeter_csv_exports_web_and_api(client, org, contrib):
     for rows in (web, api):
         assert rows[0][1] == "nom"
         assert [r[1] for r in rows[1:]] == ["'" + DDE]
+
+
+def test_land_import_rejects_file_neutralises_the_uploaded_text(tmp_path):
+    from tandem.land.services import land_import
+    from tests.land.conftest import write_rows
+    from tests.land.test_import_files import SETS, SYSTEM, ddt08_rows
+
+    rows = ddt08_rows()
+    rows[4]["site_type"] = "friche imaginaire"  # line 6: rejected
+    rows[4]["site_nom"] = DDE
+    path = tmp_path / "friches.csv"
+    write_rows(path, rows)
+    report = land_import(paths=[path], actor=SYSTEM, sets=SETS, skip_invalid=True)
+    rejects = list(csv.DictReader(io.StringIO(report.rejects_csv), delimiter=";"))
+    assert [r["ligne"] for r in rejects] == ["6"]
+    assert rejects[0]["site_nom"] == "'" + DDE

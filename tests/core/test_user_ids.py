@@ -79,3 +79,11 @@ def test_switching_organization_with_a_bad_id_answers_a_french_400(client, user,
 def test_removing_a_member_with_a_bad_id_answers_404(client, user, value):
     client.force_login(user)
     assert client.post("/organisation/membres/", {"remove": value}).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["²", OVERFLOW])
+def test_api_prospect_detail_with_a_bad_id_answers_404(client, user, value):
+    client.force_login(user)
+    response = client.get(f"/api/v1/prospects/{value}/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Introuvable."}

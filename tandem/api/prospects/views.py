@@ -96,11 +96,7 @@ class ProspectViewSet(
         )
 
     def get_object(self):
-        try:
-            pk = int(self.kwargs["pk"])
-        except (TypeError, ValueError) as exc:
-            raise Http404 from exc
-        return selectors.prospect_get(actor=self.actor, pk=pk, purpose=self.action)
+        return selectors.prospect_get(actor=self.actor, pk=id_or_404(self.kwargs["pk"]), purpose=self.action)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

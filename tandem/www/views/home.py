@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from tandem.core.ids import parse_id
 from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
+from tandem.organizations.selectors import invitations_for
 from tandem.territories.selectors import perimeter_layers, territory_figures
 
 
@@ -14,7 +15,7 @@ def home(request):
     """The current organisation's home: its perimeter on a map and its key figures."""
     actor = request.actor
     org = Organization.objects.filter(pk=actor.current_org_id).first()
-    context = {"organization": org}
+    context = {"organization": org, "invitations": list(invitations_for(request.user))}
     if org is not None:
         communes = org.communes.all()
         context["figures"] = territory_figures(communes)
