@@ -8,14 +8,23 @@ import's report.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tandem.organizations.models import ROLE_RANK, Organization, Role
 from tandem.organizations.perms import Actor, can_change
 
 
-def personal_fields_visible(actor: Actor, *, owner_id: int, personal_shared: bool) -> bool:
-    """The standard's personal fields (buyer, sale price; a friche owner's name) never leave the owning
-    organisation unless it shares them explicitly. The command line (system actor) acts for the owner."""
-    return actor.system or personal_shared or owner_id in actor.org_ids
+def personal_fields_visible(actor: Actor, *, owner_id, personal_shared):
+    """THE rule for the standard's personal fields (CNIG price per m², buyer, sale amount; a friche owner's
+    name): they never leave the owning organisation unless it shares them explicitly (`personal_shared`).
+    Platform administrators are no exception; the command line (system actor) acts for the owner.
+
+    Pages, exports, serializers, tiles, the answer file and the matching all ask this function: for one object
+    (`owner_id` an int, returns a bool) or, in the matching, for arrays of owners and flags (returns an array)."""
+    visible = np.logical_or(
+        np.logical_or(actor.system, personal_shared), np.isin(owner_id, sorted(actor.org_ids))
+    )
+    return visible if np.ndim(visible) else bool(visible)
 
 
 def hide_personal(actor: Actor, obj) -> dict:

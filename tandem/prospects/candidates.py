@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, NullIf
 from pyproj import Transformer
 
 from tandem.land.models import Friche, Site, Terrain
+from tandem.land.perms import personal_fields_visible
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.labour import commune_labour
 from tandem.prospects.matching import (
@@ -654,12 +655,10 @@ def visible_candidates(
     if region:
         positions = positions[bundle.region[positions] == region]
     candidates = bundle.candidates.take(positions)
-    # The price is the standard's personal field: only the owner organisation, or if it shares it.
-    own = set(actor.org_ids)
-    price_visible = (
-        actor.is_platform_admin
-        | bundle.personal_shared[positions]
-        | np.isin(bundle.owner_id[positions], list(own))
+    # The price is one of the standard's personal fields: the one rule of the land domain decides, so that the
+    # score never carries a price the actor may not see (unknown prices score `price_unknown`).
+    price_visible = personal_fields_visible(
+        actor, owner_id=bundle.owner_id[positions], personal_shared=bundle.personal_shared[positions]
     )
     candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
     counts = ecosystem_counts(naf_division, bundle.x93[positions], bundle.y93[positions])

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from tandem.organizations.models import Organization, Role, Visibility
 from tandem.prospects.candidates import CACHE
-from tests.factories import epci_org, make_member, region_org
+from tests.factories import epci_org, make_member, make_user, region_org
 from tests.prospects.builders import make_site, make_terrain
 
 MULHOUSE, STRASBOURG = "200066009", "246700488"
@@ -145,6 +145,29 @@ def test_price_is_used_only_where_the_caller_may_read_it(land):
     CACHE.clear()
     seen = post(region_reader, surface_min_ha=15).json()["results"]
     assert seen and seen[0]["contributions"]["prix"] == pytest.approx(0.04)  # unknown: neutral 0.5 × 0.08
+
+
+def test_the_price_cannot_be_worked_back_from_the_score(land):
+    """Two terrains alike but for their price (10 and 70 €/m², a linear ramp between 15 and 80): whoever may
+    not see the price — another organisation, a platform administrator outside the owner — gets the same
+    score for both, so no score, contribution or rank carries the price."""
+    site = make_site(land["mulhouse"], "68224", tdm_power_mw=20, visibility=Visibility.NETWORK)
+    cheap = make_terrain(site, 25, terr_m2_prix=10, visibility=Visibility.NETWORK)
+    dear = make_terrain(site, 25, terr_m2_prix=70, visibility=Visibility.NETWORK)
+    ids = (f"terrain:{cheap.pk}", f"terrain:{dear.pk}")
+
+    def rows(user):
+        results = {r["id"]: r for r in post(user, surface_min_ha=20, limit=50).json()["results"]}
+        return [results[i] for i in ids]
+
+    owner = rows(make_member(land["mulhouse"], Role.LECTEUR))
+    assert owner[0]["contributions"]["prix"] > owner[1]["contributions"]["prix"]
+    assert owner[0]["score"] > owner[1]["score"]
+    for user in (make_member(region_org(), Role.LECTEUR), make_user("plateforme-prix", superuser=True)):
+        seen = rows(user)
+        assert seen[0]["score"] == seen[1]["score"]
+        assert seen[0]["contributions"] == seen[1]["contributions"]
+        assert seen[0]["contributions"]["prix"] == pytest.approx(0.04)  # unknown: neutral 0.5 × 0.08
 
 
 @pytest.mark.parametrize(
