@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tandem.organizations.models import ROLE_RANK, Organization, Role
-from tandem.organizations.perms import Actor, can_change
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import Actor, can_change, can_share, region_contributor_org_ids
 
 
 def personal_fields_visible(actor: Actor, *, owner_id, personal_shared):
@@ -47,11 +47,7 @@ def can_propose_label(actor: Actor, site) -> bool:
 
 def region_decider_org_ids(actor: Actor) -> set[int]:
     """Région organisations in which `actor` is contributor or administrator: only they decide on labels."""
-    return {
-        org_id
-        for org_id, kind in actor.kinds.items()
-        if kind == Organization.Kind.REGION and actor.rank_in(org_id) >= ROLE_RANK[Role.CONTRIBUTEUR]
-    }
+    return region_contributor_org_ids(actor)
 
 
 def can_decide_label(actor: Actor) -> bool:
@@ -73,4 +69,4 @@ def can_view_import_run(actor: Actor, run) -> bool:
 
 def can_set_inventory_visibility(actor: Actor, owner: Organization) -> bool:
     """Only the producing organisation (contributors and above) decides who sees its inventory."""
-    return actor.is_platform_admin or actor.rank_in(owner.pk) >= ROLE_RANK[Role.CONTRIBUTEUR]
+    return can_share(actor, owner=owner)
