@@ -3,15 +3,24 @@
 
 from __future__ import annotations
 
-from tandem.organizations.models import ROLE_RANK, Organization, Role
-from tandem.organizations.perms import Actor, can_change, scope_queryset
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import (
+    Actor,
+    can_change,
+    contributor_org_ids,
+    is_region_contributor,
+    scope_queryset,
+)
 
 
 def is_contributor(actor: Actor) -> bool:
     """Contributor (or more) in at least one organisation."""
-    return actor.is_platform_admin or any(
-        ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR] for role in actor.roles.values()
-    )
+    return actor.is_platform_admin or bool(contributor_org_ids(actor))
+
+
+def can_read_registry(actor: Actor) -> bool:
+    """The registry (public data) is for members of the network: anyone with an organisation."""
+    return actor.is_authenticated and (actor.is_platform_admin or bool(actor.org_ids))
 
 
 def can_see_exchange_existence(actor: Actor) -> bool:
@@ -31,13 +40,7 @@ def can_hand_over_referent(actor: Actor, current) -> bool:
     network of référents."""
     if current is None:
         return is_contributor(actor)
-    if can_change(actor, current):
-        return True
-    return any(
-        actor.kinds.get(org_id) == Organization.Kind.REGION
-        and ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]
-        for org_id, role in actor.roles.items()
-    )
+    return can_change(actor, current) or is_region_contributor(actor)
 
 
 def can_handle_signal(actor: Actor, signal) -> bool:
@@ -53,13 +56,15 @@ def can_handle_signal(actor: Actor, signal) -> bool:
         return True
     if signal.source == signal.Source.ADVISOR:
         return False
-    for org_id, role in actor.roles.items():
-        if ROLE_RANK[role] < ROLE_RANK[Role.CONTRIBUTEUR]:
-            continue
-        if actor.kinds.get(org_id) == Organization.Kind.REGION:
-            return True
-        if signal.commune_id and Organization.objects.filter(pk=org_id, communes=signal.commune_id).exists():
-            return True
+    if is_region_contributor(actor):
+        return True
+    if (
+        signal.commune_id
+        and Organization.objects.filter(
+            pk__in=contributor_org_ids(actor), communes=signal.commune_id
+        ).exists()
+    ):
+        return True
     for grant in actor.grants:
         if not grant.can_write or not signal.commune_id:
             continue
@@ -73,11 +78,7 @@ def can_handle_signal(actor: Actor, signal) -> bool:
 
 def can_manage_providers(actor: Actor) -> bool:
     """The register of solution providers is kept by the Région (contributors) and platform administrators."""
-    return actor.is_platform_admin or any(
-        actor.kinds.get(org_id) == Organization.Kind.REGION
-        and ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]
-        for org_id, role in actor.roles.items()
-    )
+    return actor.is_platform_admin or is_region_contributor(actor)
 
 
 def actor_commune_codes(actor: Actor):

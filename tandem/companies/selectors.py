@@ -17,7 +17,7 @@ from tandem.companies.models import (
     Company,
     Establishment,
 )
-from tandem.companies.perms import actor_commune_codes
+from tandem.companies.perms import actor_commune_codes, can_read_registry
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
 
@@ -38,7 +38,7 @@ def registry_establishments(
     `naf` is a sub-class code (« 25.11Z ») or a prefix (« 25.1 »); `q` searches names, signboards (public
     ones only), SIRET and commune labels.
     """
-    if not actor.is_authenticated or not (actor.org_ids or actor.is_platform_admin):
+    if not can_read_registry(actor):
         return Establishment.objects.none()
     qs = Establishment.objects.select_related("company")
     # Perimeters filter on the commune code of the file (indexed; equal to `commune_id` for a commune of the
@@ -79,7 +79,7 @@ def registry_establishments(
 def registry_company(actor: Actor, siren: str) -> Company:
     """A company of the registry with its establishments (public data: every member of the network may
     look a company up), or 404."""
-    if not actor.is_authenticated or not (actor.org_ids or actor.is_platform_admin):
+    if not can_read_registry(actor):
         raise Http404
     try:
         return Company.objects.prefetch_related("establishments").get(siren=siren)

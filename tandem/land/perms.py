@@ -8,14 +8,23 @@ import's report.
 
 from __future__ import annotations
 
-from tandem.organizations.models import ROLE_RANK, Organization, Role
-from tandem.organizations.perms import Actor, can_change
+import numpy as np
+
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import Actor, can_change, can_share, region_contributor_org_ids
 
 
-def personal_fields_visible(actor: Actor, *, owner_id: int, personal_shared: bool) -> bool:
-    """The standard's personal fields (buyer, sale price; a friche owner's name) never leave the owning
-    organisation unless it shares them explicitly. The command line (system actor) acts for the owner."""
-    return actor.system or personal_shared or owner_id in actor.org_ids
+def personal_fields_visible(actor: Actor, *, owner_id, personal_shared):
+    """THE rule for the standard's personal fields (CNIG price per m², buyer, sale amount; a friche owner's
+    name): they never leave the owning organisation unless it shares them explicitly (`personal_shared`).
+    Platform administrators are no exception; the command line (system actor) acts for the owner.
+
+    Pages, exports, serializers, tiles, the answer file and the matching all ask this function: for one object
+    (`owner_id` an int, returns a bool) or, in the matching, for arrays of owners and flags (returns an array)."""
+    visible = np.logical_or(
+        np.logical_or(actor.system, personal_shared), np.isin(owner_id, sorted(actor.org_ids))
+    )
+    return visible if np.ndim(visible) else bool(visible)
 
 
 def hide_personal(actor: Actor, obj) -> dict:
@@ -38,11 +47,7 @@ def can_propose_label(actor: Actor, site) -> bool:
 
 def region_decider_org_ids(actor: Actor) -> set[int]:
     """Région organisations in which `actor` is contributor or administrator: only they decide on labels."""
-    return {
-        org_id
-        for org_id, kind in actor.kinds.items()
-        if kind == Organization.Kind.REGION and actor.rank_in(org_id) >= ROLE_RANK[Role.CONTRIBUTEUR]
-    }
+    return region_contributor_org_ids(actor)
 
 
 def can_decide_label(actor: Actor) -> bool:
@@ -64,4 +69,4 @@ def can_view_import_run(actor: Actor, run) -> bool:
 
 def can_set_inventory_visibility(actor: Actor, owner: Organization) -> bool:
     """Only the producing organisation (contributors and above) decides who sees its inventory."""
-    return actor.is_platform_admin or actor.rank_in(owner.pk) >= ROLE_RANK[Role.CONTRIBUTEUR]
+    return can_share(actor, owner=owner)

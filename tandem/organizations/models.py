@@ -168,3 +168,17 @@ class SharedObject(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class VisibilityVersion(models.Model):
+    """The version of one table for caches of what actors see, moved on by a trigger at every write
+    (`tandem.organizations.versions`)."""
+
+    table_name = models.CharField(max_length=100, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "version de visibilité"
+
+    def __str__(self) -> str:
+        return f"{self.table_name} : {self.version}"

@@ -8,6 +8,7 @@ and never shows up in lists, counts or exports), writes through `can_create` / `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -30,6 +31,8 @@ class Actor:
     roles: dict[int, str] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
     grants: list[DelegationGrant] = field(default_factory=list)
+    # The regions (INSEE codes) of the user's Région organisations: « shared with the Région » means theirs.
+    region_codes: frozenset[str] = frozenset()
     current_org_id: int | None = None
     system: bool = False  # the command line and background jobs, audited as « système »
 
@@ -54,9 +57,21 @@ class Actor:
             )
             for d in Delegation.objects.active().filter(delegate_id__in=roles).prefetch_related("communes")
         ]
+        region_codes = frozenset(
+            m.organization.region_id
+            for m in memberships
+            if m.organization.kind == Organization.Kind.REGION and m.organization.region_id
+        )
         if current_org_id not in roles:
             current_org_id = min(roles) if roles else None
-        return cls(user=user, roles=roles, kinds=kinds, grants=grants, current_org_id=current_org_id)
+        return cls(
+            user=user,
+            roles=roles,
+            kinds=kinds,
+            grants=grants,
+            region_codes=region_codes,
+            current_org_id=current_org_id,
+        )
 
     @property
     def is_authenticated(self) -> bool:
@@ -71,6 +86,12 @@ class Actor:
     @property
     def org_ids(self) -> set[int]:
         return set(self.roles)
+
+    @cached_property
+    def region_owner_ids(self) -> frozenset[int]:
+        """The organisations whose objects « shared with the Région » this actor sees (`organizations_in_regions`),
+        computed once per actor (once per request)."""
+        return organizations_in_regions(self.region_codes)
 
     @property
     def is_region_member(self) -> bool:
@@ -113,10 +134,27 @@ def visible_q(actor: Actor, model: type[Model]) -> Q:
     org_ids = actor.org_ids
     q = Q(owner_id__in=org_ids) | Q(visibility=Visibility.NETWORK)
     q |= Q(pk__in=model.objects.filter(shared_with__in=org_ids).values("pk"))
-    if actor.is_region_member:
-        q |= Q(visibility=Visibility.REGION)
+    if actor.region_codes:
+        q |= Q(visibility=Visibility.REGION, owner_id__in=actor.region_owner_ids)
     q |= _delegation_q(actor, model, write=False)
     return q
+
+
+def organizations_in_regions(region_codes) -> frozenset[int]:
+    """The organisations of the given regions: a Région organisation by its region, the others by their
+    perimeter's communes. « Shared with the Région » admits the members of the owner's own Région only — on a
+    national instance, another Région sees nothing of it. An organisation without region nor perimeter belongs
+    to no Région. Evaluated once (a few hundred ids): as a subquery inside the correlated subqueries of the
+    land selectors, PostgreSQL would run it again for every row."""
+    if not region_codes:
+        return frozenset()
+    by_region = Organization.objects.filter(region_id__in=region_codes).values_list("pk", flat=True)
+    by_communes = (
+        Organization.communes.through.objects.filter(commune__region_id__in=region_codes)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    return frozenset(by_region) | frozenset(by_communes)
 
 
 def _delegation_q(actor: Actor, model, *, write: bool) -> Q:
@@ -145,8 +183,7 @@ def writable_q(actor: Actor, model: type[Model]) -> Q:
         return Q(pk__in=[])
     if actor.is_platform_admin:
         return Q()
-    own = [org for org, role in actor.roles.items() if ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]]
-    return Q(owner_id__in=own) | _delegation_q(actor, model, write=True)
+    return Q(owner_id__in=contributor_org_ids(actor)) | _delegation_q(actor, model, write=True)
 
 
 def scope_queryset(actor: Actor, queryset: QuerySet) -> QuerySet:
@@ -210,11 +247,37 @@ def sharing_requested(visibility: str | None, shared_with=()) -> bool:
     return (visibility not in (None, Visibility.PRIVATE)) or bool(list(shared_with or ()))
 
 
+def contributor_org_ids(actor: Actor) -> set[int]:
+    """Organisations in which `actor` is contributor or administrator."""
+    return {org for org, role in actor.roles.items() if ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]}
+
+
+def region_contributor_org_ids(actor: Actor) -> set[int]:
+    """Région organisations in which `actor` is contributor or administrator: the Région's coordinating roles
+    (labels, référents' handovers, open-data signals, the register of solution providers) ask this."""
+    return {org for org in contributor_org_ids(actor) if actor.kinds.get(org) == Organization.Kind.REGION}
+
+
+def is_region_contributor(actor: Actor) -> bool:
+    return bool(region_contributor_org_ids(actor))
+
+
+def delegation_admin_epcis(actor: Actor) -> QuerySet:
+    """The EPCI organisations whose delegations `actor` manages (`can_manage_delegations`)."""
+    epcis = Organization.objects.filter(kind=Organization.Kind.EPCI)
+    return epcis if actor.is_platform_admin else epcis.filter(pk__in=actor.admin_org_ids())
+
+
+def can_read_audit_log(actor: Actor) -> bool:
+    """The journal is for organisation administrators (their organisation's) and platform administrators."""
+    return actor.is_platform_admin or bool(actor.admin_org_ids())
+
+
 def writable_owners(actor: Actor) -> QuerySet:
     """Organisations on whose behalf `actor` may create objects (their own, or delegators)."""
     if actor.is_platform_admin:
         return Organization.objects.all()
-    own = {o for o, role in actor.roles.items() if ROLE_RANK[role] >= ROLE_RANK[Role.CONTRIBUTEUR]}
+    own = contributor_org_ids(actor)
     delegators = {g.delegator_id for g in actor.grants if g.can_write}
     return Organization.objects.filter(pk__in=own | delegators)
 

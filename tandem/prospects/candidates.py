@@ -5,28 +5,30 @@ without any terrain recorded, and friches not yet reconverted nor attached to a 
 value overrides its site's (SQL `COALESCE`).
 
 Loading 100,000 terrains takes a second, so the arrays are cached in the process: all rows once per state of
-the land tables (a fingerprint of counts and last modification dates, checked with one query per call), and
-the visible positions once per visibility scope (organisations, roles, delegations) and state.
+the land tables (their visibility version, moved on by database triggers at every write and checked with one
+indexed query per call), and the visible positions once per visibility scope (organisations, roles,
+delegations) and state.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import shapely
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce, NullIf
 from pyproj import Transformer
 
 from tandem.land.models import Friche, Site, Terrain
+from tandem.land.perms import personal_fields_visible
 from tandem.organizations.perms import Actor, scope_queryset
+from tandem.organizations.versions import visibility_version
 from tandem.prospects.labour import commune_labour
 from tandem.prospects.matching import (
     ICPE_LEVELS,
@@ -476,38 +478,25 @@ def _scope_key(actor: Actor) -> tuple:
     """What visibility depends on (see `perms.visible_q`): two actors with the same key see the same rows."""
     return (
         actor.is_platform_admin,
-        actor.is_region_member,
+        tuple(sorted(actor.region_codes)),
         tuple(sorted(actor.roles)),
         tuple(sorted((g.delegator_id, tuple(sorted(g.commune_codes))) for g in actor.grants)),
     )
 
 
 def land_fingerprint() -> tuple:
-    """Changes whenever a land row is added, removed, saved or re-shared (one query)."""
-    parts = []
-    for model in (Terrain, Site, Friche):
-        table = model._meta.db_table
-        through = model.shared_with.through._meta.db_table
-        # Table names come from the models, never from input.
-        parts.append(
-            f"(SELECT count(*) FROM {table}), (SELECT max(updated_at) FROM {table}), "  # noqa: S608
-            f"(SELECT count(*) FROM {through}), (SELECT max(id) FROM {through})"  # noqa: S608
-        )
-    # The labour market figures come with the arrays too.
-    parts.append("(SELECT count(*) FROM prospects_bmojob), (SELECT sum(projects) FROM prospects_bmojob)")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
-        return tuple(cursor.fetchone())
+    """The version of everything the cached arrays and visible positions depend on (land rows, their sharing,
+    the organisations, the labour figures): one indexed query, moved on by database triggers at every write,
+    `.update()` and imports included (`tandem.organizations.versions`). Checked on every call: a sharing change
+    is seen by the matching at once, in every process."""
+    from tandem.prospects.models import BmoBasinCommune, BmoJob
 
-
-# The fingerprint query scans the land tables (~50 ms at 100,000 terrains): it runs at most once a second per
-# process, and at once after a land write in this process (signals). Answers stay exact about visibility
-# whatever the cache holds: `selectors.matching_results` checks every returned row against the permission layer.
-FINGERPRINT_TTL_S = 1.0
+    return visibility_version(Terrain, Site, Friche, BmoJob, BmoBasinCommune)
 
 
 class _Cache:
-    """Process-local: the whole bundle per land state and day, visible positions per scope (LRU)."""
+    """Process-local: the whole bundle per land version and day, visible positions per scope (LRU). Keyed on
+    the visibility version (`land_fingerprint`), so it never serves arrays older than the database."""
 
     def __init__(self, scopes: int = 64):
         self.lock = threading.Lock()
@@ -515,34 +504,17 @@ class _Cache:
         self.bundle: Bundle | None = None
         self.scopes: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.max_scopes = scopes
-        self.fingerprint = None
-        self.checked_at = -np.inf
 
     def clear(self) -> None:
         with self.lock:
             self.bundle_key, self.bundle = None, None
             self.scopes.clear()
-            self.fingerprint, self.checked_at = None, -np.inf
-
-    def mark_dirty(self, **_kwargs) -> None:
-        """Signal receiver: a land row changed in this process; check the fingerprint on the next call."""
-        self.checked_at = -np.inf
 
     def current_fingerprint(self) -> tuple:
-        now = time.monotonic()
-        if self.fingerprint is None or now - self.checked_at > FINGERPRINT_TTL_S:
-            self.fingerprint, self.checked_at = land_fingerprint(), now
-        return self.fingerprint
+        return land_fingerprint()
 
 
 CACHE = _Cache()
-
-
-def land_changed(**_kwargs) -> None:
-    """Receiver of land writes: check the fingerprint on the next call, now (this transaction) and once
-    committed (what other threads then read)."""
-    CACHE.mark_dirty()
-    transaction.on_commit(CACHE.mark_dirty)
 
 
 def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
@@ -654,12 +626,10 @@ def visible_candidates(
     if region:
         positions = positions[bundle.region[positions] == region]
     candidates = bundle.candidates.take(positions)
-    # The price is the standard's personal field: only the owner organisation, or if it shares it.
-    own = set(actor.org_ids)
-    price_visible = (
-        actor.is_platform_admin
-        | bundle.personal_shared[positions]
-        | np.isin(bundle.owner_id[positions], list(own))
+    # The price is one of the standard's personal fields: the one rule of the land domain decides, so that the
+    # score never carries a price the actor may not see (unknown prices score `price_unknown`).
+    price_visible = personal_fields_visible(
+        actor, owner_id=bundle.owner_id[positions], personal_shared=bundle.personal_shared[positions]
     )
     candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
     counts = ecosystem_counts(naf_division, bundle.x93[positions], bundle.y93[positions])

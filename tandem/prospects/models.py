@@ -234,6 +234,8 @@ class BmoBasin(models.Model):
 class BmoBasinCommune(models.Model):
     """Which basin a commune belongs to (the seed includes some former communes: no foreign key)."""
 
+    VISIBILITY_VERSIONED = True
+
     commune_code = models.CharField("code INSEE de la commune", max_length=5, primary_key=True)
     basin = models.ForeignKey(BmoBasin, on_delete=models.CASCADE, related_name="communes")
 
@@ -246,6 +248,8 @@ class BmoBasinCommune(models.Model):
 
 class BmoJob(models.Model):
     """Hiring projects for one occupation (FAP 2021) in one basin, one survey year. None = statistical secret."""
+
+    VISIBILITY_VERSIONED = True  # the matching's cached arrays carry these figures
 
     year = models.PositiveSmallIntegerField("année")
     basin = models.ForeignKey(BmoBasin, on_delete=models.CASCADE, related_name="jobs")

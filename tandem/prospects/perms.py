@@ -7,7 +7,7 @@ functions say who, among those members, may change it, share it, propose candida
 from __future__ import annotations
 
 from tandem.organizations.models import ROLE_RANK, Organization, Role
-from tandem.organizations.perms import Actor, scope_queryset
+from tandem.organizations.perms import Actor, contributor_org_ids, scope_queryset
 
 
 def is_task_force_member(actor: Actor, prospect) -> bool:
@@ -50,3 +50,19 @@ def can_see_pipeline(actor: Actor) -> bool:
         kind in (Organization.Kind.REGION, Organization.Kind.AGENCE_INVESTISSEMENT, Organization.Kind.AGENCE)
         for kind in actor.kinds.values()
     )
+
+
+def creatable_prospect_owners(actor: Actor):
+    """The organisations on whose behalf `actor` may record a prospect (`can_create_prospect`)."""
+    orgs = (
+        Organization.objects.all()
+        if actor.is_platform_admin
+        else Organization.objects.filter(pk__in=actor.org_ids)
+    )
+    return orgs.filter(pk__in=[o.pk for o in orgs if can_create_prospect(actor, o)]).order_by("name")
+
+
+def proposing_organizations(actor: Actor, prospect):
+    """The organisations on whose behalf `actor` may propose candidates for `prospect` (`can_propose`)."""
+    ids = {prospect.owner_id, *prospect.shared_with.values_list("pk", flat=True)}
+    return Organization.objects.filter(pk__in=ids & contributor_org_ids(actor)).order_by("name")

@@ -7,19 +7,11 @@ from tandem.companies.followup import project_create, project_land_search_open
 from tandem.core.errors import UserError
 from tandem.organizations.models import Visibility
 from tandem.organizations.perms import Actor
-from tandem.prospects.candidates import CACHE
 from tests.companies.followup_builders import make_company
 from tests.factories import PASSWORD, epci_org, make_member
 from tests.prospects.builders import make_site, make_terrain
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 def test_land_need_ranks_the_visible_terrains(client):

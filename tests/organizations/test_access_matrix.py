@@ -20,6 +20,7 @@ from tests.factories import communes_of, epci_org, make_member, make_user, other
 
 ORG_KINDS = [
     "region",
+    "region_other",
     "epci_owner",
     "epci_other",
     "agence_delegated",
@@ -83,6 +84,8 @@ def world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         orgs = {
             "region": region_org("44"),
+            # Another Région (Île-de-France): « shared with the Région » is not for it.
+            "region_other": region_org("11"),
             "epci_owner": epci_org("246700488"),
             "epci_other": epci_org("200066009"),
             "agence_delegated": other_org(Organization.Kind.AGENCE),

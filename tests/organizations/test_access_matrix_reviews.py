@@ -75,7 +75,10 @@ def world(django_db_setup, django_db_blocker):
             "region": region_org("44"),
             "epci_owner": epci_org(STRASBOURG),
             "epci_other": epci_org(MULHOUSE),
-            "agence_delegated": other_org(Organization.Kind.AGENCE),
+            # The agency works in Strasbourg: what it shares with the Région goes to the Grand Est Région.
+            "agence_delegated": other_org(
+                Organization.Kind.AGENCE, commune_codes=communes_of(STRASBOURG)[:3]
+            ),
             "agence_partial": other_org(Organization.Kind.AGENCE),
             "agence_other": other_org(Organization.Kind.AGENCE),
             "operateur": other_org(Organization.Kind.OPERATEUR),

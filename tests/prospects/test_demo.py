@@ -7,7 +7,6 @@ import pytest
 from tandem.demo.services import DEMO_EPCIS, demo_generate
 from tandem.land.demo import land_demo
 from tandem.organizations.models import Organization
-from tandem.prospects.candidates import CACHE
 from tandem.prospects.demo import prospects_demo
 from tandem.prospects.models import Prospect
 
@@ -17,7 +16,6 @@ pytestmark = pytest.mark.django_db
 def test_demo_prospects(monkeypatch):
     from tandem.demo import services
 
-    CACHE.clear()
     monkeypatch.setattr(services, "DEMO_EXTENSIONS", [])
     demo_generate(scale="demo")
     orgs = list(

@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 from tandem.core.errors import UserError
 from tandem.organizations.models import Role
 from tandem.organizations.perms import Actor
-from tandem.prospects.candidates import CACHE
 from tandem.prospects.labour import basin_figures, basin_market, bmo_import
 from tandem.prospects.models import BmoBasin, BmoBasinCommune, BmoJob
 from tests.conftest import shared_file
@@ -29,12 +28,10 @@ def rows_of(relative):
 
 @pytest.fixture
 def bmo():
-    CACHE.clear()
     result = bmo_import(
         actor=Actor.system_actor(), bmo_path=shared_file(BMO), bassins_path=shared_file(BASSINS)
     )
     yield result
-    CACHE.clear()
 
 
 def test_real_file_imported_with_secrets_kept_missing_and_reimport_changes_nothing(bmo):

@@ -7,21 +7,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from tandem.organizations.models import Organization, Role, Visibility
-from tandem.prospects.candidates import CACHE
-from tests.factories import epci_org, make_member, region_org
+from tests.factories import epci_org, make_member, make_user, region_org
 from tests.prospects.builders import make_site, make_terrain
 
 MULHOUSE, STRASBOURG = "200066009", "246700488"
 URL = "/api/v1/matching/"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 @pytest.fixture
@@ -142,9 +134,31 @@ def test_price_is_used_only_where_the_caller_may_read_it(land):
     from tandem.land.models import Terrain
 
     Terrain.objects.filter(terr_m2_prix=10).update(visibility=Visibility.REGION)
-    CACHE.clear()
     seen = post(region_reader, surface_min_ha=15).json()["results"]
     assert seen and seen[0]["contributions"]["prix"] == pytest.approx(0.04)  # unknown: neutral 0.5 × 0.08
+
+
+def test_the_price_cannot_be_worked_back_from_the_score(land):
+    """Two terrains alike but for their price (10 and 70 €/m², a linear ramp between 15 and 80): whoever may
+    not see the price — another organisation, a platform administrator outside the owner — gets the same
+    score for both, so no score, contribution or rank carries the price."""
+    site = make_site(land["mulhouse"], "68224", tdm_power_mw=20, visibility=Visibility.NETWORK)
+    cheap = make_terrain(site, 25, terr_m2_prix=10, visibility=Visibility.NETWORK)
+    dear = make_terrain(site, 25, terr_m2_prix=70, visibility=Visibility.NETWORK)
+    ids = (f"terrain:{cheap.pk}", f"terrain:{dear.pk}")
+
+    def rows(user):
+        results = {r["id"]: r for r in post(user, surface_min_ha=20, limit=50).json()["results"]}
+        return [results[i] for i in ids]
+
+    owner = rows(make_member(land["mulhouse"], Role.LECTEUR))
+    assert owner[0]["contributions"]["prix"] > owner[1]["contributions"]["prix"]
+    assert owner[0]["score"] > owner[1]["score"]
+    for user in (make_member(region_org(), Role.LECTEUR), make_user("plateforme-prix", superuser=True)):
+        seen = rows(user)
+        assert seen[0]["score"] == seen[1]["score"]
+        assert seen[0]["contributions"] == seen[1]["contributions"]
+        assert seen[0]["contributions"]["prix"] == pytest.approx(0.04)  # unknown: neutral 0.5 × 0.08
 
 
 @pytest.mark.parametrize(
@@ -182,6 +196,26 @@ def test_a_row_made_invisible_behind_the_cache_is_never_returned(land):
     assert body["results"] == [] and body["count"] == 0
 
 
+def test_a_sharing_change_is_seen_by_the_matching_at_once(land):
+    """No cache clearing anywhere in these tests: the cached arrays are keyed on the visibility version, which
+    database triggers move on at every write — here `inventory_visibility_set`, a bulk `.update()`."""
+    from tandem.land.sharing import inventory_visibility_set
+    from tandem.organizations.perms import Actor
+
+    region = region_org()
+    reader = make_member(region, Role.LECTEUR)
+    regional, hidden = f"terrain:{land['regional'].pk}", f"terrain:{land['hidden'].pk}"
+    assert [r["id"] for r in post(reader, include_excluded=True).json()["results"]] == [regional]
+    owner = Actor.for_user(make_member(land["strasbourg"], Role.CONTRIBUTEUR))
+    inventory_visibility_set(actor=owner, owner=land["strasbourg"], visibility=Visibility.REGION)
+    assert {r["id"] for r in post(reader, include_excluded=True).json()["results"]} == {regional, hidden}
+    inventory_visibility_set(actor=owner, owner=land["strasbourg"], visibility=Visibility.PRIVATE)
+    assert post(reader, include_excluded=True).json()["results"] == []
+    # A share to one organisation (the m2m table) is seen at once too.
+    land["hidden"].shared_with.add(region)
+    assert [r["id"] for r in post(reader, include_excluded=True).json()["results"]] == [hidden]
+
+
 def test_sector_ecosystem_counts_establishments_of_the_division_within_30_km(land):
     from pyproj import Transformer
 
@@ -196,7 +230,6 @@ def test_sector_ecosystem_counts_establishments_of_the_division_within_30_km(lan
         company = make_company("68224")
         siret = make_establishment(company, "68224", nic=f"{k + 20:05d}", naf=naf).siret
         Establishment.objects.filter(siret=siret).update(lambert_x=x + dx, lambert_y=y)
-    CACHE.clear()
     user = make_member(land["mulhouse"], Role.LECTEUR)
     steel = {r["id"]: r for r in post(user, naf="24.10Z", limit=50).json()["results"]}
     other = {r["id"]: r for r in post(user, naf="62.01Z", limit=50).json()["results"]}
@@ -212,7 +245,6 @@ def test_gas_wastewater_and_daily_water_reach_the_engine_from_the_land_columns(l
     Terrain.objects.filter(pk=land["waiting"].pk).update(
         tdm_gas=False, tdm_wastewater_m3d=500, tdm_water_m3h=10
     )
-    CACHE.clear()
     user = make_member(land["mulhouse"], Role.LECTEUR)
     body = post(user, gas_required=True, wastewater_m3d=300, water_m3d=200, include_excluded=True).json()
     results = {r["id"]: r for r in body["results"]}

@@ -6,7 +6,6 @@ from rest_framework.test import APIClient
 
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization, Role
-from tandem.prospects.candidates import CACHE
 from tandem.prospects.models import Prospect
 from tests.factories import epci_org, make_member, make_user, other_org, region_org
 from tests.prospects.builders import make_site, make_terrain
@@ -14,13 +13,6 @@ from tests.prospects.builders import make_site, make_terrain
 pytestmark = pytest.mark.django_db
 CODE_NAME = "Projet Héron-7"
 MULHOUSE, STRASBOURG = "200066009", "246700488"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 def client_for(user):

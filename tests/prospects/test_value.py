@@ -9,19 +9,11 @@ from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization, Role
 from tandem.organizations.perms import Actor
 from tandem.prospects import services
-from tandem.prospects.candidates import CACHE
 from tandem.prospects.value import percentile_of
 from tests.factories import epci_org, make_member, other_org
 from tests.prospects.builders import make_site, make_terrain
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 def test_percentile_counts_ties_half():

@@ -11,7 +11,6 @@ from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.middleware import DOCUMENT_CSP
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import ROLE_RANK, Organization, Role
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
 from tandem.prospects.answer import answer_context, answer_html, answer_pdf
@@ -20,23 +19,6 @@ from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.value import decision_record, project_value
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
-
-
-def _creatable_owners(actor):
-    orgs = (
-        Organization.objects.filter(pk__in=actor.org_ids)
-        if not actor.is_platform_admin
-        else Organization.objects
-    )
-    return orgs.filter(pk__in=[o.pk for o in orgs.all() if perms.can_create_prospect(actor, o)]).order_by(
-        "name"
-    )
-
-
-def _proposing_orgs(actor, prospect):
-    ids = {prospect.owner_id, *prospect.shared_with.values_list("pk", flat=True)}
-    mine = {o for o, r in actor.roles.items() if ROLE_RANK[r] >= ROLE_RANK[Role.CONTRIBUTEUR]}
-    return Organization.objects.filter(pk__in=ids & mine).order_by("name")
 
 
 @login_required
@@ -50,14 +32,14 @@ def prospect_list(request):
             "pipeline": selectors.prospect_pipeline(actor=request.actor),
             "pipeline_allowed": perms.can_see_pipeline(request.actor),
             "status_labels": dict(services.Prospect.Status.choices),
-            "can_create": _creatable_owners(request.actor).exists(),
+            "can_create": perms.creatable_prospect_owners(request.actor).exists(),
         },
     )
 
 
 @login_required
 def prospect_create_view(request):
-    owners = _creatable_owners(request.actor)
+    owners = perms.creatable_prospect_owners(request.actor)
     form = ProspectForm(request.POST or None, owners=owners)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -104,7 +86,7 @@ def prospect_detail(request, pk):
     )
     region = None if requirements.epcis else (prospect.owner.region_id or "44")
     ranking, results = selectors.matching_results(actor=actor, requirements=requirements, region=region)
-    proposing = _proposing_orgs(actor, prospect)
+    proposing = perms.proposing_organizations(actor, prospect)
     # The value is computed on the first shortlisted site (else the first proposal, else the request).
     valued = prospect.proposals.filter(shortlisted=True).first() or prospect.proposals.first()
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
@@ -159,7 +141,7 @@ def prospect_share_view(request, pk):
 @require_POST
 def proposal_create_view(request, pk):
     prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="proposition")
-    form = ProposalForm(request.POST, organizations=_proposing_orgs(request.actor, prospect))
+    form = ProposalForm(request.POST, organizations=perms.proposing_organizations(request.actor, prospect))
     if form.is_valid():
         try:
             services.proposal_create(actor=request.actor, prospect=prospect, **form.cleaned_data)

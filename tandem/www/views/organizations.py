@@ -10,7 +10,12 @@ from tandem.core.errors import UserError
 from tandem.core.ids import id_or_404
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Invitation, Membership, Organization, Role
-from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
+from tandem.organizations.perms import (
+    audit_events_visible_q,
+    can_read_audit_log,
+    delegation_admin_epcis,
+    delegations_visible_q,
+)
 from tandem.organizations.selectors import invitations_for
 from tandem.organizations.services import (
     delegation_create,
@@ -32,9 +37,7 @@ def delegation_list(request):
         .select_related("delegator", "delegate")
         .prefetch_related("communes")
     )
-    admin_epcis = Organization.objects.filter(kind=Organization.Kind.EPCI)
-    if not actor.is_platform_admin:
-        admin_epcis = admin_epcis.filter(pk__in=actor.admin_org_ids())
+    admin_epcis = delegation_admin_epcis(actor)
     form = DelegationForm(request.POST or None, delegators=admin_epcis)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -83,7 +86,7 @@ def audit_log(request):
         events = events.filter(
             Q(username__icontains=q) | Q(object_repr__icontains=q) | Q(object_type__icontains=q)
         )
-    if not (request.actor.is_platform_admin or request.actor.admin_org_ids()):
+    if not can_read_audit_log(request.actor):
         raise Http404
     return render(
         request,
