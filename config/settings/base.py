@@ -126,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tandem.www.context_processors.tandem",
             ],
+            # French figures (`num`, `eur`, `ha`, `frdate`…) in every template without `{% load %}`.
+            "builtins": ["tandem.www.templatetags.fr"],
         },
     }
 ]

@@ -57,7 +57,7 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     page.click("text=Voir l'inventaire")
     assert page.locator('[data-figure="available-ha"]').inner_text() == "4,0"
     page.click("table >> a >> nth=0")
-    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "4,0 ha"
+    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "4\u00a0ha"
     page.wait_for_selector("#map[data-ready=true]")
     assert page.locator("#map").get_attribute("data-terrains-count") == "3"
     terrain = Terrain.objects.get(terr_stade_comm="non commercialisé")

@@ -84,6 +84,7 @@ from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
+from tandem.prospects.matching.text import status_text
 from tandem.territories.models import Perimeter
 from tandem.www.companies import forms
 
@@ -475,6 +476,8 @@ def project_land_search(request, siren: str, pk: int):
         results = project_land_search_open(actor=request.actor, project=project)
     except UserError as exc:
         return _fail(request, company, exc)
+    for r in results:
+        r["status_label"] = status_text(r["status"], r.get("available_on"))
     return render(
         request,
         "www/companies/land_search.html",

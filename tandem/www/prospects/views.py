@@ -17,6 +17,7 @@ from tandem.prospects.answer import answer_context, answer_html, answer_pdf
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
+from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
 
@@ -88,7 +89,11 @@ def _result_layer(actor, results) -> dict:
                 features.append(
                     feature(
                         {"type": "Point", "coordinates": [lon, lat]},
-                        {"nom": r["name"], "note": round(r["score"], 3), "statut": r["status"]},
+                        {
+                            "nom": r["name"],
+                            "note": round(r["score"], 3),
+                            "statut": status_text(r["status"], r.get("available_on")),
+                        },
                     )
                 )
     return {"Sites classés": feature_collection(features)}
@@ -109,6 +114,7 @@ def prospect_detail(request, pk):
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
     for r in results:
         r["proposed"] = (r["kind"], r["object_id"]) in proposed
+        r["status_label"] = status_text(r["status"], r.get("available_on"))
         r["contribution_rows"] = [(CRITERIA_LABELS[k], v) for k, v in r["contributions"].items() if v > 0]
     return render(
         request,
