@@ -39,8 +39,9 @@ def test_matching_wording_uses_the_same_rules():
 def test_template_filters_are_built_in():
     html = Template(
         "{{ a|eur }}|{{ s|ha }}|{{ s|num:1 }}|{{ d|frdate }}|{{ iso|frdate }}|{{ p|eur_m2 }}|{{ n|num:0 }}"
-    ).render(Context({"a": 173000.0, "s": 1.456, "d": dt.date(2028, 1, 1), "iso": "2027-01-01", "p": 18.0,
-                      "n": 1500}))
-    assert html == (
-        f"173{NNBSP}000{NBSP}€|1,46{NBSP}ha|1,5|01/01/2028|01/01/2027|18{NBSP}€/m²|1{NNBSP}500"
+    ).render(
+        Context(
+            {"a": 173000.0, "s": 1.456, "d": dt.date(2028, 1, 1), "iso": "2027-01-01", "p": 18.0, "n": 1500}
+        )
     )
+    assert html == (f"173{NNBSP}000{NBSP}€|1,46{NBSP}ha|1,5|01/01/2028|01/01/2027|18{NBSP}€/m²|1{NNBSP}500")

@@ -99,6 +99,23 @@ def _result_layer(actor, results) -> dict:
     return {"Sites classés": feature_collection(features)}
 
 
+# Purposes recorded by the web pages are French; the API records its action names (« retrieve »…).
+WEB_PURPOSES = {"consultation", "partage", "proposition", "liste restreinte", "statut", "décision"}
+
+
+def _reads(prospect) -> list:
+    reads = list(selectors.prospect_reads(prospect=prospect))
+    for e in reads:
+        purpose = (e.details or {}).get("purpose", "")
+        if not e.object_id:
+            e.purpose_label = "liste des prospects"
+        elif purpose in WEB_PURPOSES or purpose.startswith("dossier de réponse"):
+            e.purpose_label = purpose
+        else:
+            e.purpose_label = "accès par l'API"
+    return reads
+
+
 @login_required
 def prospect_detail(request, pk):
     actor = request.actor
@@ -136,6 +153,7 @@ def prospect_detail(request, pk):
             "valued": valued,
             "decisions": prospect.decisions.select_related("by"),
             "decision_form": DecisionForm(),
+            "reads": _reads(prospect),
         },
     )
 

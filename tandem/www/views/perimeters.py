@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
@@ -88,7 +88,7 @@ def perimeter_create_view(request):
 def perimeter_edit(request, pk):
     perimeter = get_visible_or_404(request.actor, Perimeter.objects.all(), pk=pk)
     if not can_change(request.actor, perimeter):
-        return HttpResponse("Vous ne pouvez pas modifier ce périmètre.", status=403)
+        raise NotAllowed("Vous ne pouvez pas modifier ce périmètre.")
     initial = {
         "owner": perimeter.owner,
         "name": perimeter.name,
@@ -128,7 +128,7 @@ def perimeter_delete_view(request, pk):
     try:
         perimeter_delete(actor=request.actor, perimeter=perimeter)
     except UserError as exc:
-        return HttpResponse(exc.message, status=403)
+        raise NotAllowed(exc.message) from exc
     messages.success(request, "Périmètre supprimé.")
     return redirect("www:perimeter_list")
 
