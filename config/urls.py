@@ -13,3 +13,6 @@ urlpatterns = [
     path("", include("tandem.www.urls")),
 ]
 handler404 = "tandem.www.views.errors.not_found"
+handler400 = "tandem.www.views.errors.bad_request"
+handler403 = "tandem.www.views.errors.forbidden"
+handler500 = "tandem.www.views.errors.server_error"

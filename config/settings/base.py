@@ -35,6 +35,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# An expired session or an old form: a French page in the site's layout, not Django's English default.
+CSRF_FAILURE_VIEW = "tandem.www.views.errors.csrf_failure"
 
 VAR_DIR = Path(os.environ.get("TANDEM_VAR_DIR", BASE_DIR / "var"))
 
@@ -142,6 +144,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tandem.www.context_processors.tandem",
             ],
+            # French figures (`num`, `eur`, `ha`, `frdate`…) in every template without `{% load %}`.
+            "builtins": ["tandem.www.templatetags.fr", "tandem.www.templatetags.labels"],
         },
     }
 ]

@@ -110,6 +110,33 @@ def agenda_rows(lines) -> Iterable[list]:
         yield [item.get_rule_display(), item.company_id, item.company.display_name, item.label, item.on or ""]
 
 
+def review_rows(review, lines) -> Iterable[list]:
+    """The whole review as its page shows it: the agenda (`agenda_rows`), then the minutes, the decisions and
+    the actions (with who is responsible, the due date and whether it is done), under the same columns."""
+    yield from agenda_rows(lines)
+    if review.minutes:
+        yield ["compte rendu", "", "", review.minutes, review.held_on]
+    for d in review.decisions.select_related("company"):
+        yield [
+            "décision",
+            d.company_id or "",
+            d.company.display_name if d.company else "",
+            d.text,
+            review.held_on,
+        ]
+    for a in review.actions.select_related("company", "assignee", "assignee_organization"):
+        who = " ".join(str(x) for x in (a.assignee, a.assignee_organization) if x)
+        state = f"faite le {a.done_on:%d/%m/%Y}" if a.done_on else "à faire"
+        text = a.text + (f" — responsable : {who}" if who else "") + f" — {state}"
+        yield [
+            "action",
+            a.company_id or "",
+            a.company.display_name if a.company else "",
+            text,
+            a.due_on or "",
+        ]
+
+
 def to_csv(headers: list[str], rows: Iterable[list]) -> str:
     """UTF-8 CSV with a BOM-free header line, `;`-separated as French spreadsheets expect; text cells that
     a spreadsheet would run as formulas are neutralised (`tandem.core.spreadsheet`). Lines end with CRLF
@@ -149,6 +176,7 @@ __all__ = [
     "establishment_rows",
     "journey_rows",
     "need_rows",
+    "review_rows",
     "to_csv",
     "to_xlsx",
 ]

@@ -268,11 +268,6 @@ def delegation_admin_epcis(actor: Actor) -> QuerySet:
     return epcis if actor.is_platform_admin else epcis.filter(pk__in=actor.admin_org_ids())
 
 
-def can_read_audit_log(actor: Actor) -> bool:
-    """The journal is for organisation administrators (their organisation's) and platform administrators."""
-    return actor.is_platform_admin or bool(actor.admin_org_ids())
-
-
 def writable_owners(actor: Actor) -> QuerySet:
     """Organisations on whose behalf `actor` may create objects (their own, or delegators)."""
     if actor.is_platform_admin:
@@ -295,17 +290,26 @@ def can_manage_delegations(actor: Actor, delegator: Organization) -> bool:
     return delegator.kind == Organization.Kind.EPCI and actor.is_org_admin(delegator.pk)
 
 
+def audit_log_org_ids(actor: Actor) -> set[int]:
+    """The organisations whose audit log `actor` reads (read-only): those where they contribute or administer."""
+    return {org_id for org_id in actor.roles if actor.rank_in(org_id) >= ROLE_RANK[Role.CONTRIBUTEUR]}
+
+
+def can_read_audit_log(actor: Actor) -> bool:
+    return actor.is_platform_admin or bool(audit_log_org_ids(actor))
+
+
 def audit_events_visible_q(actor: Actor) -> Q:
-    """Organisation administrators read their organisation's audit log (what its members did, and what others
-    did to the objects it owns); platform administrators all.
+    """Contributors and administrators read their organisation's audit log (what its members did, and what
+    others did to the objects it owns); platform administrators all.
 
     Events about a confidential object are shown only to those who may see the object itself (an event about
     several of them, with no single object, only to its author): the log must not reveal that it exists."""
     if actor.is_platform_admin:
         q = Q()
     else:
-        admin_orgs = actor.admin_org_ids()
-        q = Q(organization_id__in=admin_orgs) | Q(owner_organization_id__in=admin_orgs)
+        orgs = audit_log_org_ids(actor)
+        q = Q(organization_id__in=orgs) | Q(owner_organization_id__in=orgs)
     own = Q(user=actor.user) if getattr(actor.user, "pk", None) else Q(pk__in=[])
     for model, visible in _confidential_querysets(actor):
         visible_ids = [str(pk) for pk in visible.values_list("pk", flat=True)]

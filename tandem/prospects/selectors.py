@@ -40,6 +40,19 @@ def prospect_get(*, actor: Actor, pk, purpose: str = "consultation") -> Prospect
     return prospect
 
 
+def prospect_reads(*, prospect: Prospect, limit: int = 50) -> QuerySet[AuditEvent]:
+    """Who opened `prospect` (its sheet, the answer file, a list naming it), latest first. For its task force
+    only: the caller has obtained `prospect` through `prospect_get`, which 404s for everyone else."""
+    from django.db.models import Q
+
+    return (
+        AuditEvent.objects.filter(action=AuditEvent.Action.READ, object_type=Prospect._meta.label_lower)
+        .filter(Q(object_id=str(prospect.pk)) | Q(object_id="", details__list__contains=[prospect.pk]))
+        .select_related("organization")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
 def proposals_of(prospect: Prospect) -> QuerySet[Proposal]:
     return prospect.proposals.select_related(
         "organization", "terrain__site_eco", "site", "friche", "proposed_by"

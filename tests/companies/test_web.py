@@ -227,7 +227,9 @@ def test_review_pages(client, ctx):
     review = ProjectReview.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/entreprises/revues/{review.pk}/"
     client.post(f"/entreprises/revues/{review.pk}/compte-rendu/", {"minutes": "Tour de table"})
-    client.post(f"/entreprises/revues/{review.pk}/action/", {"text": "Rappeler", "company": late.siren})
+    client.post(
+        f"/entreprises/revues/{review.pk}/action/", {"action-text": "Rappeler", "action-company": late.siren}
+    )
     action = review.actions.get()
     client.post(f"/entreprises/revues/{review.pk}/action-faite-{action.pk}/")
     action.refresh_from_db()

@@ -55,9 +55,9 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     assert run.status == ImportRun.Status.DONE and run.counts["site-eco"]["added"] == 1
 
     page.click("text=Voir l'inventaire")
-    assert page.locator('[data-figure="available-ha"]').inner_text() == "4,0"
+    assert page.locator('[data-figure="available-ha"]').inner_text() == "4"
     page.click("table >> a >> nth=0")
-    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "4,0 ha"
+    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "4\u00a0ha"
     page.wait_for_selector("#map[data-ready=true]")
     assert page.locator("#map").get_attribute("data-terrains-count") == "3"
     terrain = Terrain.objects.get(terr_stade_comm="non commercialisé")
@@ -71,12 +71,12 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     page.click("form.card button[type=submit]")
     page.wait_for_url(f"**/foncier/sites/{terrain.site_eco_id}/")
     assert row.locator('[data-field="terr_stade_comm"]').inner_text() == "en vente"
-    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "6,5 ha"
+    assert page.locator('[data-figure="site-available-ha"]').inner_text() == "6,5\u00a0ha"
     page.click("text=Se déconnecter")
 
     browser_login(page, "agent.region", PASSWORD)
     page.goto("/foncier/tableau-de-bord/")
-    assert page.locator('[data-figure="region-available-ha"]').inner_text() == "6,5 ha"
+    assert page.locator('[data-figure="region-available-ha"]').inner_text() == "6,5\u00a0ha"
     assert (
         page.locator(f'#board-epci tr[data-code="{STRASBOURG}"] [data-field="now_ha"]').inner_text() == "6,5"
     )

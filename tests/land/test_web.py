@@ -107,12 +107,12 @@ def test_site_sheet_hides_personal_fields_outside_the_owner_and_404s_for_others(
     url = reverse("www:land:site_detail", args=[world["site"].pk])
     client.force_login(world["contrib"])
     owner_page = client.get(url).content.decode()
-    assert "Société Acquéreuse Fictive" in owner_page and "450000" in owner_page
+    assert "Société Acquéreuse Fictive" in owner_page and "450\u202f000\u00a0€" in owner_page
     assert "Maturité et verrous" in owner_page and "Modifier" in owner_page
     client.force_login(world["region_user"])
     region_page = client.get(url).content.decode()
     assert "ZAE du Port Fictif" in region_page and "Société Acquéreuse Fictive" not in region_page
-    assert "450000" not in region_page
+    assert "450\u202f000" not in region_page
     client.force_login(world["mulh_user"])
     assert client.get(url).status_code == 404
     assert client.get(reverse("www:land:site_detail", args=[world["hidden"].pk])).status_code == 200
@@ -176,7 +176,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     board = client.get(reverse("www:land:dashboard")).content.decode()
     # The file is the EPCI's whole inventory: its zones absent from the file are removed in the new vintage,
     # so the Region now counts exactly the file's 4 ha for sale (the 2 ha terrain is occupied).
-    assert 'data-figure="region-available-ha">4,0 ha<' in board
+    assert 'data-figure="region-available-ha">4\u00a0ha<' in board
     # Another EPCI's user cannot read this import's report.
     client.force_login(world["mulh_user"])
     assert client.get(reverse("www:land:import_detail", args=[run.pk])).status_code == 404
@@ -270,14 +270,14 @@ def test_dashboard_and_indicator_pages(client, world):
     client.force_login(world["region_user"])
     board = client.get(reverse("www:land:dashboard"))
     text = board.content.decode()
-    assert 'data-figure="region-available-ha">5,5 ha<' in text
+    assert 'data-figure="region-available-ha">5,5\u00a0ha<' in text
     assert "<svg" in text and f'data-code="{STRASBOURG}"' in text and f'data-code="{MULHOUSE}"' not in text
     # SVG coordinates are plain numbers (not French-formatted), so the bars are drawn.
     assert re.search(r'<rect x="0(\.0)?" y="2" width="\d+(\.\d+)?" height="16" fill="#18753c">', text)
     layers = board.context["layers"]
     assert len(layers["terrains"]["features"]) == 3 and len(layers["epcis"]["features"]) == 1
     page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()
-    assert 'data-figure="available-ha">5,5 ha<' in page
+    assert 'data-figure="available-ha">5,5\u00a0ha<' in page
     assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
     from tandem.organizations.perms import Actor
     from tandem.territories.perimeters import perimeter_create
@@ -291,7 +291,7 @@ def test_dashboard_and_indicator_pages(client, world):
     board = client.get(reverse("www:land:dashboard")).content.decode()
     assert reverse("www:land:indicators", args=["perimeter", perimeter.pk]) in board
     page = client.get(reverse("www:land:indicators", args=["perimeter", perimeter.pk])).content.decode()
-    assert 'data-figure="available-ha">5,0 ha<' in page
+    assert 'data-figure="available-ha">5\u00a0ha<' in page
     map_page = client.get(reverse("www:land:map"))
     assert len(map_page.context["layers"]["sites"]["features"]) == 2
 

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from tandem.companies.models import (
     STEP_ORDER,
+    Company,
     CompanyAdvisor,
     CompanyProject,
     Contact,
@@ -46,6 +47,7 @@ class SharingMixin(VisibilityMixin):
         queryset=Organization.objects.order_by("name"),
         required=False,
         help_text="Ces organisations liront aussi les notes, quelle que soit la visibilité choisie.",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-list"}),
     )
 
 
@@ -198,7 +200,10 @@ class ReviewForm(OwnerForm):
         label="Étape du Parcours bloquée au-delà de (jours)", initial=120, min_value=1
     )
     shared_with = forms.ModelMultipleChoiceField(
-        label="Organisations participantes", queryset=Organization.objects.all(), required=False
+        label="Organisations participantes",
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-list"}),
     )
 
     def __init__(self, *args, areas=(), **kwargs):
@@ -210,14 +215,40 @@ class MinutesForm(forms.Form):
     minutes = forms.CharField(label="Compte rendu", widget=forms.Textarea(attrs={"rows": 6}), required=False)
 
 
+class SirenField(forms.CharField):
+    """An optional SIREN naming a company of the registry: a name or an unknown number is a French error, never
+    silently dropped."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "SIREN concerné")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text", "9 chiffres, par exemple 552100554 ; laisser vide si aucune entreprise."
+        )
+        super().__init__(max_length=20, **kwargs)
+
+    def clean(self, value):
+        text = "".join((super().clean(value) or "").split())
+        if not text:
+            return None
+        if not (text.isdigit() and len(text) == 9):
+            raise forms.ValidationError(
+                f"« {value.strip()} » n'est pas un SIREN : saisissez les 9 chiffres du numéro SIREN de l'entreprise."
+            )
+        company = Company.objects.filter(pk=text).first()
+        if company is None:
+            raise forms.ValidationError(f"Aucune entreprise de SIREN {text} dans le répertoire.")
+        return company
+
+
 class DecisionForm(forms.Form):
     text = forms.CharField(label="Décision", widget=forms.Textarea(attrs={"rows": 2}))
-    company = forms.CharField(label="SIREN concerné", max_length=9, required=False)
+    company = SirenField()
 
 
 class ActionForm(forms.Form):
     text = forms.CharField(label="Action", max_length=255)
-    company = forms.CharField(label="SIREN concerné", max_length=9, required=False)
+    company = SirenField()
     assignee_organization = forms.ModelChoiceField(
         label="Organisation responsable", queryset=Organization.objects.all(), required=False
     )

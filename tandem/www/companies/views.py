@@ -58,6 +58,7 @@ from tandem.companies.parcours import (
 )
 from tandem.companies.perms import (
     actor_commune_codes,
+    can_hand_over_referent,
     can_handle_signal,
     can_manage_providers,
     is_contributor,
@@ -84,6 +85,7 @@ from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
+from tandem.prospects.matching.text import status_text
 from tandem.territories.models import Perimeter
 from tandem.www.companies import forms
 
@@ -148,7 +150,6 @@ def company_list(request):
             "naf": request.GET.get("naf", ""),
             "tout": bool(request.GET.get("tout")),
             "fermes": bool(request.GET.get("fermes")),
-            "query": request.GET.urlencode(),
             # The signed-in advisor's reminders due within a week.
             "reminders": reminders_due(
                 request.actor, on=timezone.localdate() + timedelta(days=7)
@@ -225,6 +226,14 @@ def company_detail(request, siren: str):
         "parcours_action": reverse("www:companies:parcours_move", args=[siren]),
         **followup,
     }
+    # « Devenir référent » only where the permission layer would accept it (no offer then refusal).
+    referent = followup.get("referent")
+    context["can_become_referent"] = (
+        context["can_write"]
+        and owner_kwargs["owners"].filter(pk=actor.current_org_id).exists()
+        and can_hand_over_referent(actor, referent)
+        and not (referent and referent.user_id == request.user.pk and referent.organization_id == actor.current_org_id)
+    )
     return render(request, "www/companies/detail.html", context)
 
 
@@ -475,6 +484,8 @@ def project_land_search(request, siren: str, pk: int):
         results = project_land_search_open(actor=request.actor, project=project)
     except UserError as exc:
         return _fail(request, company, exc)
+    for r in results:
+        r["status_label"] = status_text(r["status"], r.get("available_on"))
     return render(
         request,
         "www/companies/land_search.html",
@@ -549,7 +560,6 @@ def need_list(request):
             "page": page,
             "statut": request.GET.get("statut", "ouverts"),
             "tout": bool(request.GET.get("tout")),
-            "query": request.GET.urlencode(),
         },
     )
 
@@ -632,6 +642,9 @@ def parcours_page(request):
         {
             "ind": parcours_indicators(actor=request.actor),
             "providers_count": SolutionProvider.objects.count(),
+            # The 2030 target is the Region's: it is not split between territories, so an EPCI or an agency
+            # does not measure its own companies against it.
+            "regional_view": request.actor.is_platform_admin or request.actor.is_region_member,
         },
     )
 
@@ -699,11 +712,14 @@ def review_list(request):
     reviews = scope_queryset(
         request.actor, ProjectReview.objects.select_related("owner", "area_perimeter", "area_organization")
     )
+    areas = _review_areas(request)
+    # The user's own territory first, not the first name in alphabetical order.
+    own_area = f"org:{request.actor.current_org_id}"
     form = forms.ReviewForm(
         request.POST or None,
         **_owner_kwargs(request),
-        areas=_review_areas(request),
-        initial={"held_on": timezone.localdate()},
+        areas=areas,
+        initial={"held_on": timezone.localdate(), "area": own_area if own_area in dict(areas) else None},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -751,15 +767,10 @@ def review_detail(request, pk: int):
             "actions": review.actions.select_related("company", "assignee", "assignee_organization"),
             "can_change": can_change(request.actor, review),
             "minutes_form": forms.MinutesForm(initial={"minutes": review.minutes}),
-            "decision_form": forms.DecisionForm(),
-            "action_form": forms.ActionForm(),
+            "decision_form": forms.DecisionForm(prefix="decision"),
+            "action_form": forms.ActionForm(prefix="action"),
         },
     )
-
-
-def _company_or_none(siren: str):
-    siren = (siren or "").strip()
-    return Company.objects.filter(pk=siren).first() if siren else None
 
 
 @require_POST
@@ -772,22 +783,22 @@ def review_update(request, pk: int, what: str):
             if form.is_valid():
                 review_minutes_set(actor=request.actor, review=review, minutes=form.cleaned_data["minutes"])
         elif what == "decision":
-            form = forms.DecisionForm(request.POST)
+            form = forms.DecisionForm(request.POST, prefix="decision")
             if form.is_valid():
                 review_decision_add(
                     actor=request.actor,
                     review=review,
                     text=form.cleaned_data["text"],
-                    company=_company_or_none(form.cleaned_data["company"]),
+                    company=form.cleaned_data["company"],
                 )
         elif what == "action":
-            form = forms.ActionForm(request.POST)
+            form = forms.ActionForm(request.POST, prefix="action")
             if form.is_valid():
                 review_action_add(
                     actor=request.actor,
                     review=review,
                     text=form.cleaned_data["text"],
-                    company=_company_or_none(form.cleaned_data["company"]),
+                    company=form.cleaned_data["company"],
                     assignee_organization=form.cleaned_data["assignee_organization"],
                     due_on=form.cleaned_data["due_on"],
                 )
@@ -804,7 +815,10 @@ def review_update(request, pk: int, what: str):
         messages.error(request, exc.message)
     else:
         if form is not None and not form.is_valid():
-            messages.error(request, "Formulaire incomplet.")
+            for name, errors in form.errors.items():
+                label = form.fields[name].label if name in form.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label} : {error}" if label else error)
         else:
             messages.success(request, "Revue mise à jour.")
     return redirect("www:companies:review_detail", pk=review.pk)
@@ -817,8 +831,8 @@ def review_export(request, pk: int, fmt: str):
     return _export(
         request,
         headers=exports.AGENDA_HEADERS,
-        rows=exports.agenda_rows(lines),
-        name=f"revue-{review.pk}-ordre-du-jour",
+        rows=exports.review_rows(review, lines),
+        name=f"revue-{review.pk}",
         fmt=fmt,
         object_type="companies.projectreview",
         count=len(lines),

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
@@ -79,8 +79,6 @@ def site_list(request):
     form, filters = _filters(request)
     sites = sel.site_list(request.actor, **filters)
     page = Paginator(sites, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "www/land/site_list.html",
@@ -89,7 +87,6 @@ def site_list(request):
             "page": page,
             "count": len(sites),
             "total_available_ha": round(sum(s.available_ha for s in sites), 2),
-            "query": query.urlencode(),
             "can_import": writable_owners(request.actor).exists(),
             "classes": av.CLASSES,
         },
@@ -159,7 +156,7 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
 def terrain_edit(request, pk):
     terrain = get_visible_or_404(request.actor, Terrain.objects.select_related("site_eco"), pk=pk)
     if not can_change(request.actor, terrain):
-        return HttpResponse("Vous ne pouvez pas modifier ce terrain.", status=403)
+        raise NotAllowed("Vous ne pouvez pas modifier ce terrain.")
     columns = editable_columns(request.actor, terrain)
     Form = terrain_form_class(columns)  # noqa: N806
     record = terrain_record(terrain)
@@ -194,7 +191,7 @@ def _epci_choices(actor: Actor) -> list[tuple[str, str]]:
 def import_start(request):
     actor = request.actor
     if not writable_owners(actor).exists():
-        return HttpResponse("Vous ne pouvez pas importer de données foncières.", status=403)
+        raise NotAllowed("Vous ne pouvez pas importer de données foncières.")
     form = LandImportForm(request.POST or None, request.FILES or None, epci_choices=_epci_choices(actor))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -17,6 +17,7 @@ from tandem.prospects.answer import answer_context, answer_html, answer_pdf
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
+from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
 
@@ -71,10 +72,31 @@ def _result_layer(actor, results) -> dict:
                 features.append(
                     feature(
                         {"type": "Point", "coordinates": [lon, lat]},
-                        {"nom": r["name"], "note": round(r["score"], 3), "statut": r["status"]},
+                        {
+                            "nom": r["name"],
+                            "note": round(r["score"], 3),
+                            "statut": status_text(r["status"], r.get("available_on")),
+                        },
                     )
                 )
     return {"Sites classés": feature_collection(features)}
+
+
+# Purposes recorded by the web pages are French; the API records its action names (« retrieve »…).
+WEB_PURPOSES = {"consultation", "partage", "proposition", "liste restreinte", "statut", "décision"}
+
+
+def _reads(prospect) -> list:
+    reads = list(selectors.prospect_reads(prospect=prospect))
+    for e in reads:
+        purpose = (e.details or {}).get("purpose", "")
+        if not e.object_id:
+            e.purpose_label = "liste des prospects"
+        elif purpose in WEB_PURPOSES or purpose.startswith("dossier de réponse"):
+            e.purpose_label = purpose
+        else:
+            e.purpose_label = "accès par l'API"
+    return reads
 
 
 @login_required
@@ -92,6 +114,7 @@ def prospect_detail(request, pk):
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
     for r in results:
         r["proposed"] = (r["kind"], r["object_id"]) in proposed
+        r["status_label"] = status_text(r["status"], r.get("available_on"))
         r["contribution_rows"] = [(CRITERIA_LABELS[k], v) for k, v in r["contributions"].items() if v > 0]
     return render(
         request,
@@ -113,6 +136,7 @@ def prospect_detail(request, pk):
             "valued": valued,
             "decisions": prospect.decisions.select_related("by"),
             "decision_form": DecisionForm(),
+            "reads": _reads(prospect),
         },
     )
 

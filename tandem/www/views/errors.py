@@ -1,10 +1,34 @@
+"""The site's error pages, in French and in its layout: 400, 403, 404, 500 and the CSRF failure."""
+
 from django.conf import settings
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+
+
+def bad_request(request, exception=None):
+    return render(request, "www/400.html", status=400)
+
+
+def forbidden(request, exception=None):
+    """A visible object, an action not allowed: the French reason (`NotAllowed`'s message) in the layout."""
+    message = getattr(exception, "message", None) or (str(exception) if exception else "")
+    return render(request, "www/403.html", {"message": message}, status=403)
 
 
 def not_found(request, exception=None):
     """A 404 page that says nothing about what was asked for: it may exist for someone else."""
     return render(request, "www/404.html", status=404)
+
+
+def server_error(request):
+    """Rendered without the request context: the database (context processors) may be what failed."""
+    return HttpResponseServerError(loader.get_template("www/500.html").render({}))
+
+
+def csrf_failure(request, reason=""):
+    """`CSRF_FAILURE_VIEW`: an expired session or an old form, said in French (Django's page is English)."""
+    return render(request, "www/csrf.html", status=403)
 
 
 def login_locked(request, original_response=None, credentials=None):

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -78,21 +79,29 @@ def delegation_revoke_view(request, pk):
     return redirect("www:delegation_list")
 
 
+def object_type_label(object_type: str) -> str:
+    """« companies.need » -> « besoin »: the model's French name, never its code."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return "objet"
+
+
 @login_required
 def audit_log(request):
+    """The journal of the user's organisations, read-only (contributors and administrators)."""
+    if not can_read_audit_log(request.actor):
+        raise Http404
     events = AuditEvent.objects.filter(audit_events_visible_q(request.actor)).select_related("organization")
     q = (request.GET.get("q") or "").strip()
     if q:
         events = events.filter(
             Q(username__icontains=q) | Q(object_repr__icontains=q) | Q(object_type__icontains=q)
         )
-    if not can_read_audit_log(request.actor):
-        raise Http404
-    return render(
-        request,
-        "www/organizations/audit.html",
-        {"events": Paginator(events, 50).get_page(request.GET.get("page")), "q": q},
-    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.object_label = object_type_label(event.object_type)
+    return render(request, "www/organizations/audit.html", {"events": page, "q": q})
 
 
 @login_required

@@ -34,13 +34,20 @@
       return s;
     };
   }
+  // French figures, as on the pages (tandem.core.formats): « 1,46 ha », « 12 345 ».
+  var numberFr = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
+  function fr(value) {
+    var n = typeof value === "number" ? value : parseFloat(value);
+    return isNaN(n) ? String(value) : numberFr.format(n);
+  }
   function popup(feature) {
     var p = feature.properties || {};
     var text = (p.nom || "") + (p.code ? " (" + p.code + ")" : "") + (p.siren ? " — SIREN " + p.siren : "");
     if (p.libelle) { text += " — " + p.libelle; }
-    if (p.surface_ha !== undefined) { text += " — " + p.surface_ha + " ha"; }
+    if (p.surface_ha !== undefined) { text += " — " + fr(p.surface_ha) + " ha"; }
     if (p.statut) { text += " — " + p.statut; }
-    if (p.disponible_ha !== undefined) { text += " — " + p.disponible_ha + " ha disponibles"; }
+    if (p.note !== undefined) { text += " — note " + fr(p.note); }
+    if (p.disponible_ha !== undefined) { text += " — " + fr(p.disponible_ha) + " ha disponibles"; }
     var div = document.createElement("div");
     div.textContent = text;
     if (p.lien) {
