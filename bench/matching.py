@@ -232,7 +232,7 @@ def main() -> None:
     from tandem.organizations.services import membership_set
     from tandem.prospects.candidates import CACHE, visible_candidates
     from tandem.prospects.matching import match
-    from tandem.prospects.matching.rowwise import match_rowwise
+    from tests.prospects.rowwise import match_rowwise
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)

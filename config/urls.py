@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tandem.www.admin_site import restrict_admin_to_platform_admins
+from tandem.www.views.health import health
 
 restrict_admin_to_platform_admins(admin.site)
 
 urlpatterns = [
+    path("sante/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tandem.api.urls")),
     path("", include("tandem.www.urls")),

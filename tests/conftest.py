@@ -2,7 +2,10 @@
 (and the real zones d'emploi file from ../shared/data); tests then run in rolled-back transactions."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -98,3 +101,68 @@ def browser_login(page, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/connexion/" not in url)
+
+
+# --- processes of their own (job worker, served app) ------------------------------------------------------
+def database_url_for_processes() -> str:
+    """The test database as a DATABASE_URL, for processes the tests start."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class JobWorker:
+    """A real Procrastinate worker process (`tandem procrastinate worker`, as `make demo` starts it) on the test
+    database, with MEDIA_ROOT shared with the test; for transactional tests (the worker sees committed rows)."""
+
+    def __init__(self, media_root: Path, log: Path):
+        self.media_root, self.log = media_root, log
+        self.process = None
+
+    def start(self):
+        env = {**os.environ, "DATABASE_URL": database_url_for_processes(), "MEDIA_ROOT": str(self.media_root)}
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "tandem.manage",
+                    "procrastinate",
+                    "worker",
+                    "--shutdown-graceful-timeout",
+                    "5",
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self.process
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def job_worker(transactional_db, settings, tmp_path):
+    """Start with `job_worker.start()`; stopped at the end. Jobs left by earlier tests are removed first (the
+    flush of transactional tests does not reach Procrastinate's tables)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
+            "procrastinate_workers CASCADE"
+        )
+    settings.MEDIA_ROOT = tmp_path / "media"
+    worker = JobWorker(tmp_path / "media", tmp_path / "worker.log")
+    yield worker
+    worker.stop()

@@ -1,6 +1,7 @@
 """Tandem settings. Every value comes from the environment; the README documents each variable."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -36,12 +37,40 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 VAR_DIR = Path(os.environ.get("TANDEM_VAR_DIR", BASE_DIR / "var"))
+
+
+def default_database_url() -> str:
+    """DATABASE_URL, else the demo's private cluster (scripts/pg-cluster.sh keeps its port in var/pg/port)."""
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    port_file = VAR_DIR / "pg" / "port"
+    if port_file.exists():
+        return f"postgres://postgres@127.0.0.1:{port_file.read_text().strip()}/tandem"
+    raise ImproperlyConfigured(
+        "DATABASE_URL doit être défini (postgres://utilisateur:motdepasse@hôte:5432/tandem), "
+        "ou la base de démonstration créée par « make demo » (var/pg)."
+    )
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tandem.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        default_database_url(),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# Connections: one psycopg pool per process, at most DATABASE_POOL_MAX_SIZE connections each, whatever the
+# number of threads serving requests (a request waits up to DATABASE_POOL_TIMEOUT seconds for one, then fails
+# cleanly). Size PostgreSQL's max_connections ≥ Σ processes × pool size (docs/deployment.md). 0 turns the pool off
+# (then DATABASE_CONN_MAX_AGE applies: 0, a connection per request, closed at its end).
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4"))
+if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "20")),
+        "max_idle": 300,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -57,21 +86,27 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "procrastinate.contrib.django",
     "tandem.core",
+    "tandem.imports",
     "tandem.accounts",
     "tandem.territories",
     "tandem.organizations",
     "tandem.land",
     "tandem.companies",
     "tandem.prospects",
+    "tandem.eit",
     "tandem.demo",
     "tandem.www",
     "tandem.api",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tandem.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tandem.imports.middleware.UploadSizeMiddleware",
     "tandem.core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -81,11 +116,16 @@ MIDDLEWARE = [
     "tandem.organizations.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "tandem.accounts.backends.LoginThrottleBackend",  # django-axes: refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "www:login"
 LOGIN_REDIRECT_URL = "www:home"
 LOGOUT_REDIRECT_URL = "www:login"
@@ -130,9 +170,35 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded files (imports waiting for the job worker, …) go through Django's storage: MEDIA_ROOT by default,
+# another backend through STORAGES["default"] in production.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+# Background jobs: Procrastinate, in PostgreSQL (docs/adr/0001-background-jobs.md). Tasks live in each app's
+# tasks.py; the worker is `tandem procrastinate worker` (make demo starts one beside the web server).
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# A job whose worker sent no heartbeat for this long is stalled (its worker died): retried or marked failed.
+TANDEM_JOBS_STALLED_SECONDS = int(os.environ.get("TANDEM_JOBS_STALLED_SECONDS", "60"))
+# Each import runs in a subprocess of the worker limited to this much address space (RLIMIT_AS).
+TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Import limits (docs/security-imports.md). Every import checks them with a French message; uploads are also
+# refused before they are read when the request announces a larger body.
+_MB = 1024 * 1024
+TANDEM_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("TANDEM_IMPORT_MAX_UPLOAD_MB", "50")) * _MB
+TANDEM_IMPORT_MAX_EXPANDED_BYTES = int(os.environ.get("TANDEM_IMPORT_MAX_EXPANDED_MB", "500")) * _MB
+TANDEM_IMPORT_MAX_ZIP_ENTRIES = int(os.environ.get("TANDEM_IMPORT_MAX_ZIP_ENTRIES", "100"))
+TANDEM_IMPORT_MAX_ROWS = int(os.environ.get("TANDEM_IMPORT_MAX_ROWS", "500000"))
+TANDEM_IMPORT_MAX_FIELD_CHARS = int(os.environ.get("TANDEM_IMPORT_MAX_FIELD_CHARS", "1000000"))
+# Official boundaries an operator loads from the command line (`load_geography --boundaries`, ADMIN EXPRESS).
+TANDEM_GEOGRAPHY_MAX_FILE_BYTES = int(os.environ.get("TANDEM_GEOGRAPHY_MAX_FILE_MB", "8192")) * _MB
+# Django's own limits: form fields (files excluded) and number of files of one request; files over
+# FILE_UPLOAD_MAX_MEMORY_SIZE are streamed to a temporary file, never held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * _MB // 2)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * _MB // 2)))
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "20"))
 
 # Base map tiles: any XYZ/WMTS template usable by Leaflet. Maps stay usable without tiles.
 TANDEM_TILE_URL = os.environ.get(
@@ -143,6 +209,8 @@ TANDEM_TILE_URL = os.environ.get(
 TANDEM_TILE_ATTRIBUTION = os.environ.get("TANDEM_TILE_ATTRIBUTION", "© IGN Plan IGN")
 # AGPL-3.0 section 13: users of the network service can get its source.
 TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
+# EIT reference nomenclatures (EWC, NAF/NACE, R/D ↔ ICPE, HotMaps costs): a directory of the real files
+TANDEM_EIT_REFERENCE_DIR = os.environ.get("TANDEM_EIT_REFERENCE_DIR", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -160,6 +228,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API REST de Tandem (géographie officielle, organisations, périmètres).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps the whole API: signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Explicit names where several models have a `kind`, `status` or `action` field.
     "ENUM_NAME_OVERRIDES": {
@@ -182,8 +252,27 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
+# Login throttling (django-axes, docs/security.md): after TANDEM_LOGIN_FAILURE_LIMIT failed logins for one
+# username, or from one address, logins are refused for TANDEM_LOGIN_LOCKOUT_MINUTES (each new failure
+# restarts the wait), the right password included. `tandem axes_reset_username NAME` lifts a lockout.
+AXES_FAILURE_LIMIT = int(os.environ.get("TANDEM_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TANDEM_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "tandem.accounts.backends.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "tandem.accounts.backends.client_ip"
+AXES_LOCKOUT_CALLABLE = "tandem.www.views.errors.login_locked"
+AXES_RESET_ON_SUCCESS = True
+# Reverse proxies in front of Tandem that append the client address to X-Forwarded-For (0: none).
+TANDEM_PROXY_COUNT = int(os.environ.get("TANDEM_PROXY_COUNT", "0"))
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not TANDEM_DEMO)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS on HTTPS responses outside DEBUG (browsers ignore it over plain HTTP, so the demo is unaffected).
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+if TANDEM_PROXY_COUNT > 0:
+    # The trusted proxy terminates TLS and says so; without this every request would look like plain HTTP.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

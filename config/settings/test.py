@@ -7,6 +7,9 @@ os.environ.setdefault("TANDEM_DEMO", "0")
 
 from .base import *  # noqa: E402,F403
 
+# The test runner creates, flushes and switches databases: no pool in the test process (the served-app test
+# tests/test_served_connections.py runs the real settings, pool included, in a server process).
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = "!!MISSING %s!!"  # noqa: F405
 SESSION_COOKIE_SECURE = False

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from tandem.core.spreadsheet import neutralise_cell, neutralise_row
+
 ESTABLISHMENT_HEADERS = [
     "siret",
     "siren",
@@ -109,23 +111,29 @@ def agenda_rows(lines) -> Iterable[list]:
 
 
 def to_csv(headers: list[str], rows: Iterable[list]) -> str:
-    """UTF-8 CSV with a BOM-free header line, `;`-separated as French spreadsheets expect."""
+    """UTF-8 CSV with a BOM-free header line, `;`-separated as French spreadsheets expect; text cells that
+    a spreadsheet would run as formulas are neutralised (`tandem.core.spreadsheet`). Lines end with CRLF
+    (RFC 4180): Python 3.11's writer quotes a field holding a carriage return only when CR ends the lines."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows(neutralise_row(row) for row in rows)
     return buffer.getvalue()
 
 
 def to_xlsx(headers: list[str], rows: Iterable[list], *, title: str) -> bytes:
-    """An XLSX workbook (openpyxl, write-only mode so large exports stay in bounded memory)."""
+    """An XLSX workbook (openpyxl, write-only mode so large exports stay in bounded memory). openpyxl writes a
+    text starting with `=` as a formula: text cells go through `neutralise_cell` first."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(headers)
     for row in rows:
         # Numbers, text and dates stay typed cells; anything else is written as text.
         sheet.append(
-            [v if v is None or isinstance(v, int | float | str | Decimal | date) else str(v) for v in row]
+            [
+                v if v is None or isinstance(v, int | float | Decimal | date) else neutralise_cell(str(v))
+                for v in row
+            ]
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

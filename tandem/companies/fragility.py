@@ -6,7 +6,6 @@ its evidence, so that a statistical model added later (`Signal.Source.MODEL`) ca
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from dataclasses import dataclass
@@ -30,6 +29,8 @@ from tandem.companies.sirene_import import file_sha256
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, Report, UserError
 from tandem.core.models import AuditEvent
+from tandem.imports.limits import import_limits
+from tandem.imports.reader import read_table
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import can_create, can_share, sharing_requested
 
@@ -192,40 +193,38 @@ def bodacc_import(*, path: Path, actor, owner: Organization | None = None) -> Bo
         raise UserError(f"Fichier introuvable : {path}")
     report = Report()
     rows = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("RCS", "DATE", "NATURE") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise UserError(f"{path.name}, ligne 1 : colonne(s) absente(s) : {', '.join(missing)}.")
-        for row in reader:
-            line = reader.line_num
-            siren = (row.get("RCS") or "").strip().replace(" ", "")
-            if re.fullmatch(r"\d{8}", siren):
-                # A spreadsheet dropped the leading zero (documented in the source's PROVENANCE).
-                report.warning(
-                    path.name, line, "RCS", "SIREN de 8 chiffres complété par un zéro initial", siren
-                )
-                siren = siren.zfill(9)
-            elif not re.fullmatch(r"\d{9}", siren):
-                report.error(path.name, line, "RCS", "SIREN à 9 chiffres attendu", siren)
-            raw_date = (row.get("DATE") or "").strip()
-            judgment_on = None
-            if _DATE.match(raw_date):
-                try:
-                    judgment_on = date.fromisoformat(raw_date)
-                except ValueError:
-                    pass
-            if judgment_on is None:
-                report.error(path.name, line, "DATE", "date AAAA-MM-JJ attendue", raw_date)
-            band = (row.get("EFFECTIFS") or "").strip()
-            if band and band not in HEADCOUNT_BANDS:
-                report.error(path.name, line, "EFFECTIFS", "tranche d'effectif INSEE inconnue", band)
-            nature = (row.get("NATURE") or "").strip()
-            if not nature:
-                report.error(path.name, line, "NATURE", "nature du jugement manquante")
-            elif len(nature) > 255:
-                report.error(path.name, line, "NATURE", "texte de plus de 255 caractères")
-            rows.append((line, siren, judgment_on, band, nature, (row.get("TRIBUNAL") or "").strip()[:200]))
+    table = read_table(path, path.name, limits=import_limits(), delimiters=(",", ";"))
+    missing = [c for c in ("RCS", "DATE", "NATURE") if c not in table.header]
+    if missing:
+        raise UserError(f"{path.name}, ligne 1 : colonne(s) absente(s) : {', '.join(missing)}.")
+    for problem in table.problems:
+        report.error(problem.file, problem.line, problem.field, problem.message, problem.value)
+    for line, row in table.records():
+        siren = (row.get("RCS") or "").strip().replace(" ", "")
+        if re.fullmatch(r"\d{8}", siren):
+            # A spreadsheet dropped the leading zero (documented in the source's PROVENANCE).
+            report.warning(path.name, line, "RCS", "SIREN de 8 chiffres complété par un zéro initial", siren)
+            siren = siren.zfill(9)
+        elif not re.fullmatch(r"\d{9}", siren):
+            report.error(path.name, line, "RCS", "SIREN à 9 chiffres attendu", siren)
+        raw_date = (row.get("DATE") or "").strip()
+        judgment_on = None
+        if _DATE.match(raw_date):
+            try:
+                judgment_on = date.fromisoformat(raw_date)
+            except ValueError:
+                pass
+        if judgment_on is None:
+            report.error(path.name, line, "DATE", "date AAAA-MM-JJ attendue", raw_date)
+        band = (row.get("EFFECTIFS") or "").strip()
+        if band and band not in HEADCOUNT_BANDS:
+            report.error(path.name, line, "EFFECTIFS", "tranche d'effectif INSEE inconnue", band)
+        nature = (row.get("NATURE") or "").strip()
+        if not nature:
+            report.error(path.name, line, "NATURE", "nature du jugement manquante")
+        elif len(nature) > 255:
+            report.error(path.name, line, "NATURE", "texte de plus de 255 caractères")
+        rows.append((line, siren, judgment_on, band, nature, (row.get("TRIBUNAL") or "").strip()[:200]))
     report.raise_if_errors(f"Le fichier BODACC {path.name} contient des erreurs ; rien n'a été importé.")
 
     with transaction.atomic():

@@ -76,6 +76,16 @@ def naf_section(code: str | None) -> str:
     return entry.section.code if entry else ""
 
 
+@cache
+def naf_section_label(section: str) -> str:
+    """The label of a NAF rév. 2 section (« C » → « Industrie manufacturière »)."""
+    for entry in _naf_db().values():
+        if entry.section.code == section:
+            label = entry.section.description.strip()
+            return label[:1] + label[1:].lower()
+    return ""
+
+
 def naf_codes() -> list[str]:
     """All NAF rév. 2 sub-class codes (732)."""
     return sorted(_naf_db().keys())

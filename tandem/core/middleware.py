@@ -1,3 +1,6 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.http import HttpResponseBadRequest
 
 
@@ -21,3 +24,45 @@ class RejectNulBytesMiddleware:
                         content_type="text/plain; charset=utf-8",
                     )
         return self.get_response(request)
+
+
+# A standalone document (the prospect answer file, rendered for WeasyPrint too) carries its own stylesheet
+# and runs nothing: no script at all, its inline <style>, images only from itself.
+DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+def content_security_policy(tile_url: str) -> str:
+    """The pages' policy: scripts, styles, fonts and requests from Tandem itself only — no inline script, no
+    inline style, no `eval` (templates use static files and data attributes) —, images also from the
+    base-map tile server of `TANDEM_TILE_URL`."""
+    images = ["'self'", "data:"]
+    parts = urlsplit(tile_url or "")
+    if parts.scheme in ("http", "https") and parts.netloc:
+        images.append(f"{parts.scheme}://{parts.netloc}")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {' '.join(images)}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the Content-Security-Policy header to every response that does not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = content_security_policy(settings.TANDEM_TILE_URL)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

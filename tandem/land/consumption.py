@@ -11,8 +11,6 @@ importing the same file again changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,8 @@ from pathlib import Path
 from django.db import transaction
 
 from tandem.core.errors import Report, UserError
+from tandem.imports.limits import import_limits
+from tandem.imports.reader import read_table
 from tandem.land.models import NafConsumption
 from tandem.territories.models import Commune
 
@@ -44,13 +44,6 @@ class NafImportResult:
     unchanged: int
     years: list[int]
     warnings: list
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 def _year_columns(header: list[str]) -> dict[str, tuple[int, str]]:
@@ -82,14 +75,10 @@ def _number(text: str) -> int | None:
 def naf_consumption_parse(*, path: Path, report: Report) -> dict[tuple[str, int], dict]:
     """Read and validate the whole file: {(commune code, year): {field: m²}}; problems go to `report`."""
     name = path.name
-    text = _decode(path.read_bytes())
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
-        raise UserError(f"{name} : fichier vide.")
-    header = [h.strip() for h in header]
+    table = read_table(path, name, limits=import_limits(), delimiters=(";", ","))
+    header = table.header
+    for problem in table.problems:
+        report.error(problem.file, problem.line, None, problem.message, problem.value)
     if "idcom" not in [h.lower() for h in header]:
         raise UserError(
             f"{name} : colonne obligatoire « idcom » absente (fichier Cerema par commune attendu)."
@@ -103,12 +92,7 @@ def naf_consumption_parse(*, path: Path, report: Report) -> dict[tuple[str, int]
     id_index = [h.lower() for h in header].index("idcom")
     index = {col: header.index(col) for col in columns}
     data: dict[tuple[str, int], dict] = {}
-    for line, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            report.error(name, line, None, f"{len(row)} valeurs pour {len(header)} colonnes")
-            continue
+    for line, row in zip(table.lines, table.rows, strict=True):
         code = row[id_index].strip()
         if re.fullmatch(r"\d{4}", code):
             report.warning(name, line, "idcom", "code INSEE à 4 chiffres complété par un zéro initial", code)

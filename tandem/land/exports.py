@@ -16,6 +16,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.geo import to_lambert93
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_cell
 from tandem.land.io import GEOMETRY_COLUMN, TABLE_LAYERS, format_number, write_csv, write_geojson, write_gpkg
 from tandem.land.perms import personal_fields_visible
 from tandem.land.records import MODELS, POINT_FIELDS, field_name, text_of, value_columns
@@ -64,7 +65,7 @@ def land_export(
         if path.exists():
             path.unlink()
         if fmt == "csv":
-            write_csv(path, columns, rows)
+            write_csv(path, columns, spreadsheet_safe_rows(table, rows, strict=strict))
         elif fmt == "geojson":
             geometry_column = _feature_geometry_column(table)
             write_geojson(
@@ -102,6 +103,22 @@ def land_export(
         },
     )
     return paths
+
+
+# Column types whose values are free text in a spreadsheet; numbers, dates, booleans, coordinates and
+# geometries keep their canonical text (`-4.5` stays a number, as the standard requires).
+TEXT_TYPES = {"string", "tdm:text", "tdm:enum", "tdm:list"}
+
+
+def text_columns(table: str, *, strict: bool) -> set[str]:
+    specs = TABLES[table]["columns"] if strict else standard_columns(table)
+    return {c["name"] for c in specs if c["type"] in TEXT_TYPES}
+
+
+def spreadsheet_safe_rows(table: str, rows: list[dict], *, strict: bool) -> list[dict]:
+    """The CSV rows with their text cells neutralised against formula injection (`tandem.core.spreadsheet`)."""
+    text = text_columns(table, strict=strict)
+    return [{c: neutralise_cell(v) if c in text else v for c, v in row.items()} for row in rows]
 
 
 def export_columns(table: str, *, strict: bool) -> list[str]:

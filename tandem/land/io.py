@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import math
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from tandem.core.errors import Problem
+from tandem.core.problems import Problem, UserError
+from tandem.imports import spatial
+from tandem.imports.limits import ImportLimits, import_limits, size_text
+from tandem.imports.reader import decode, read_table
+from tandem.imports.spatial import check_name
 
 # GeoPackage layer names of the CNIG template, and the standard's table names.
 LAYER_TABLES = {"pole_eco": "pole-eco", "site_eco": "site-eco", "terrain_eco": "terrain-eco"}
@@ -53,26 +57,38 @@ class RawTable:
     problems: list[Problem] = field(default_factory=list)  # structural problems (bad field counts)
 
 
-def read_files(paths: list[Path], *, display_names: dict[Path, str] | None = None) -> list[RawTable]:
-    """Read every table of every file. Raises ValueError (French message) for an unreadable file."""
+def read_files(
+    paths: list[Path],
+    *,
+    display_names: dict[Path, str] | None = None,
+    limits: ImportLimits | None = None,
+) -> list[RawTable]:
+    """Read every table of every file. Raises UserError (French message naming the file) for a file that is
+    unreadable, too large, or not what its name says (see tandem.imports.spatial for spatial files)."""
+    limits = limits or import_limits()
     tables: list[RawTable] = []
     for path in paths:
         path = Path(path)
         name = (display_names or {}).get(path, path.name)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        check_name(str(path), name)
+        check_name(name)
+        size = path.stat().st_size
+        if size > limits.upload_bytes:
+            raise UserError(
+                f"{name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})"
+            )
+        digest = _sha256(path)
         suffix = path.suffix.lower()
         if suffix in (".csv", ".txt"):
-            read = [read_csv(path, name)]
+            read = [read_csv(path, name, limits)]
         elif suffix in (".geojson", ".json"):
-            read = [read_geojson(path, name)]
+            read = [read_geojson(path, name, limits)]
         elif suffix == ".gpkg":
-            read = read_ogr(path, name, "gpkg")
-        elif suffix == ".zip":
-            read = read_ogr(path, name, "shapefile")
-        elif suffix == ".shp":
-            read = read_ogr(path, name, "shapefile")
+            read = read_ogr(path, name, "gpkg", limits)
+        elif suffix in (".zip", ".shp"):
+            read = read_ogr(path, name, "shapefile", limits)
         else:
-            raise ValueError(
+            raise UserError(
                 f"{name} : format non reconnu (attendu : .csv, .geojson, .gpkg, ou .zip contenant un Shapefile)"
             )
         for table in read:
@@ -81,84 +97,41 @@ def read_files(paths: list[Path], *, display_names: dict[Path, str] | None = Non
     return tables
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) when it decodes, else Windows-1252 (the Latin-1 of spreadsheets)."""
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "Latin-1 (Windows-1252)"
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def sniff_delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
-    return max(counts, key=counts.get)
-
-
-def read_csv(path: Path, name: str) -> RawTable:
-    text, encoding = decode(Path(path).read_bytes())
-    delimiter = sniff_delimiter(text)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            engine="c",
-        )
-        problems: list[Problem] = []
-        lines = np.arange(2, len(frame) + 2)
-    except pd.errors.ParserError:
-        frame, lines, problems = _read_csv_row_by_row(text, delimiter, name)
-    frame.columns = [str(c) for c in frame.columns]
+def read_csv(path: Path, name: str, limits: ImportLimits | None = None) -> RawTable:
+    """A CNIG CSV through the shared reader (encoding, delimiter, physical line numbers, French refusals);
+    rows whose field count differs from the header's are reported and kept out."""
+    table = read_table(path, name, limits=limits or import_limits(), multiline=True)
+    frame = pd.DataFrame(table.rows, columns=table.header, dtype=str)
     return RawTable(
         source=name,
         frame=frame,
-        lines=lines,
+        lines=np.asarray(table.lines, dtype=int),
         format="csv",
-        encoding=encoding,
-        delimiter=delimiter,
-        problems=problems,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        problems=table.problems,
     )
 
 
-def _read_csv_row_by_row(text: str, delimiter: str, name: str):
-    """Slow path for files whose rows do not all have the header's number of fields: report each such row
-    (an unquoted separator inside a value shifts every following column) and keep it out."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader)
-    rows, lines, problems = [], [], []
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    None,
-                    f"{len(row)} champs au lieu de {len(header)} : un séparateur « {delimiter} » non protégé "
-                    "par des guillemets décale les colonnes ; ligne écartée",
-                    delimiter.join(row)[:120],
-                )
-            )
-            continue
-        rows.append(row)
-        lines.append(number)
-    return pd.DataFrame(rows, columns=header, dtype=str), np.asarray(lines, dtype=int), problems
-
-
-def read_geojson(path: Path, name: str) -> RawTable:
-    text, encoding = decode(Path(path).read_bytes())
+def read_geojson(path: Path, name: str, limits: ImportLimits | None = None) -> RawTable:
+    text, encoding = decode(Path(path).read_bytes(), name)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{name} : GeoJSON illisible ({exc.msg}, ligne {exc.lineno})") from exc
+        raise UserError(f"{name} : GeoJSON illisible ({exc.msg}, ligne {exc.lineno})") from exc
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
-        raise ValueError(f"{name} : ce GeoJSON n'est pas une FeatureCollection")
+        raise UserError(f"{name} : ce GeoJSON n'est pas une FeatureCollection")
+    if len(features) > (limits or import_limits()).rows:
+        raise UserError(f"{name} : plus de {(limits or import_limits()).rows} entités (limite d'un import)")
     crs = "EPSG:4326"
     crs_name = str(((data.get("crs") or {}).get("properties") or {}).get("name", ""))
     if crs_name.endswith("2154"):
@@ -185,37 +158,35 @@ def read_geojson(path: Path, name: str) -> RawTable:
     )
 
 
-def read_ogr(path: Path, name: str, fmt: str) -> list[RawTable]:
-    import pyogrio
-
-    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
-    try:
-        layers = pyogrio.list_layers(source)
-    except Exception as exc:  # GDAL raises its own error types for unreadable files
-        raise ValueError(f"{name} : fichier illisible ({exc})") from exc
-    tables = []
-    for layer, geometry_type in layers:
-        if geometry_type is None and layer == "layer_styles":
-            continue  # QGIS forms and styles shipped with the CNIG template
-        meta, _fids, wkb, field_data = pyogrio.raw.read(source, layer=layer)
-        columns = {
-            column: [_to_text(v) for v in values]
-            for column, values in zip(meta["fields"], field_data, strict=True)
-        }
-        frame = pd.DataFrame(columns, dtype=str)
-        geometries = shapely.from_wkb(wkb) if wkb is not None else None
-        tables.append(
-            RawTable(
-                source=f"{name} (couche {layer})" if len(layers) > 1 else name,
-                frame=frame,
-                lines=np.arange(1, len(frame) + 1),
-                format=fmt,
-                table=LAYER_TABLES.get(layer),
-                geometries=geometries,
-                crs=meta.get("crs"),
-                encoding=meta.get("encoding") or "",
+def read_ogr(path: Path, name: str, fmt: str, limits: ImportLimits | None = None) -> list[RawTable]:
+    """The layers of a GeoPackage or a Shapefile (alone or zipped), read by GDAL from a checked private copy."""
+    limits = limits or import_limits()
+    with tempfile.TemporaryDirectory(prefix="tandem-spatial-") as workdir:
+        source = spatial.prepare(Path(path), name, fmt, Path(workdir), limits)
+        layers = spatial.list_layers(source, name)
+        tables = []
+        for layer, geometry_type in layers:
+            if geometry_type is None and layer == "layer_styles":
+                continue  # QGIS forms and styles shipped with the CNIG template
+            meta, wkb, field_data = spatial.read_layer(source, name, layer, limits)
+            columns = {
+                column: [_to_text(v) for v in values]
+                for column, values in zip(meta["fields"], field_data, strict=True)
+            }
+            frame = pd.DataFrame(columns, dtype=str)
+            geometries = shapely.from_wkb(wkb) if wkb is not None else None
+            tables.append(
+                RawTable(
+                    source=f"{name} (couche {layer})" if len(layers) > 1 else name,
+                    frame=frame,
+                    lines=np.arange(1, len(frame) + 1),
+                    format=fmt,
+                    table=LAYER_TABLES.get(layer),
+                    geometries=geometries,
+                    crs=meta.get("crs"),
+                    encoding=meta.get("encoding") or "",
+                )
             )
-        )
     return tables
 
 

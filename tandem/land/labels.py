@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import LabelDecision, Site
+from tandem.land.models.labels import PENDING_PROPOSAL_MESSAGE
 from tandem.land.perms import can_decide_label, can_propose_label, region_decider_org_ids
 from tandem.organizations.models import Visibility
 from tandem.organizations.perms import Actor
@@ -47,21 +48,28 @@ def label_propose(
         )
     if label not in LABEL_NAMES:
         raise UserError(f"Label inconnu « {label} ».")
+    # Concurrent proposals for one site queue on the site's row, so the next one sees the first one pending;
+    # the partial unique index `land_label_one_pending_proposal` holds the rule whatever the path.
+    site = Site.objects.select_for_update().get(pk=site.pk)
     pending = LabelDecision.objects.filter(site=site, label=label, status=LabelDecision.Status.PROPOSED)
     if pending.exists():
-        raise UserError("Une proposition pour ce label est déjà en attente de décision de la Région.")
+        raise UserError(PENDING_PROPOSAL_MESSAGE)
     if LABEL_NAMES[label] in (site.tdm_labels or []):
         raise UserError(f"Ce site est déjà labellisé {LABEL_NAMES[label]}.")
     current_org = actor.current_org_id if actor.current_org_id in actor.org_ids else site.owner_id
-    decision = LabelDecision.objects.create(
-        site=site,
-        label=label,
-        proposed_by_org_id=current_org or site.owner_id,
-        proposed_by=actor.user if getattr(actor.user, "pk", None) else None,
-        proposed_on=on or dt.date.today(),
-        proposal_text=proposal_text.strip(),
-        sector_priorities=_clean_sectors(sector_priorities),
-    )
+    try:
+        with transaction.atomic():
+            decision = LabelDecision.objects.create(
+                site=site,
+                label=label,
+                proposed_by_org_id=current_org or site.owner_id,
+                proposed_by=actor.user if getattr(actor.user, "pk", None) else None,
+                proposed_on=on or dt.date.today(),
+                proposal_text=proposal_text.strip(),
+                sector_priorities=_clean_sectors(sector_priorities),
+            )
+    except IntegrityError as exc:
+        raise UserError(PENDING_PROPOSAL_MESSAGE) from exc
     if site.visibility in (Visibility.PRIVATE, Visibility.SHARED):
         site.visibility = Visibility.REGION
         site.save(update_fields=["visibility", "updated_at"])

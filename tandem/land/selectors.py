@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from tandem.core.geo import feature, feature_collection
+from tandem.core.ids import parse_id
 from tandem.land import availability as av
 from tandem.land import indicators as ind
 from tandem.land.models import (
@@ -97,8 +98,8 @@ def territory_resolve(actor: Actor, *, level: str, key: str) -> Territory:
         region = Region.objects.filter(pk=key).only("name").first()
         if region:
             return Territory(level, key, region.name)
-    elif level == "perimeter" and str(key).isdigit():
-        perimeter = get_visible_or_404(actor, Perimeter.objects.all(), pk=int(key))
+    elif level == "perimeter" and parse_id(key) is not None:
+        perimeter = get_visible_or_404(actor, Perimeter.objects.all(), pk=parse_id(key))
         codes = tuple(perimeter.communes.values_list("pk", flat=True))
         return Territory(level, str(perimeter.pk), perimeter.name, codes)
     raise Http404

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,14 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from django.db import connection, models, transaction
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import Problem
+from tandem.core.errors import Problem, UserError
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_cell
 from tandem.land.io import read_files
 from tandem.land.models import ImportRun, RecordVersion, Site, Standard, Vintage
 from tandem.land.records import (
@@ -35,6 +39,7 @@ from tandem.land.records import (
     point_text,
     value_columns,
 )
+from tandem.land.sharing import inventory_visibility_set
 from tandem.land.standard import FRICHES
 from tandem.land.validation import PRIMARY_KEY, ValidatedTable, Validation, cascade_rejections, validate
 from tandem.organizations.models import Organization
@@ -112,6 +117,41 @@ class DbReferential:
         return "", ""
 
 
+LAND_IMPORT_LOCK_SPACE = 0x4C414E44  # "LAND": the advisory-lock namespace of land imports (one key per EPCI)
+
+
+class EpciImportLocks:
+    """PostgreSQL session advisory locks, one per producing EPCI, held from the owners' resolution (which may
+    create the EPCI's organisation) to the end of the write: a second import of the same EPCI waits for the
+    first, then compares with what the first wrote, instead of failing on a duplicate key. Taken in SIREN
+    order so two imports over several EPCI cannot deadlock. The embedded SQLite database serialises writes
+    by itself."""
+
+    def __init__(self):
+        self.held: list[int] = []
+
+    def acquire(self, sirens, waiting: Callable[[], None] | None = None) -> None:
+        if connection.vendor != "postgresql":
+            return
+        keys = sorted({int(s) for s in sirens if str(s).isdigit()} - set(self.held))
+        with connection.cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LAND_IMPORT_LOCK_SPACE, key])
+                if not cursor.fetchone()[0]:
+                    if waiting:
+                        waiting()
+                    cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LAND_IMPORT_LOCK_SPACE, key])
+                self.held.append(key)
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        with connection.cursor() as cursor:
+            for key in reversed(self.held):
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LAND_IMPORT_LOCK_SPACE, key])
+        self.held = []
+
+
 @dataclass
 class ImportReport:
     """What an import did or would do: every problem, counts per table, vintages, rejects."""
@@ -171,9 +211,10 @@ def land_import(
     run.dry_run, run.skip_invalid = dry_run, skip_invalid
     run.created_by = run.created_by or (actor.user if getattr(actor.user, "pk", None) else None)
     run.actor_org_id = run.actor_org_id or actor.current_org_id
-    run.options = {"set": sets, "epci": epci_siren}
+    run.options = {**(run.options or {}), "set": sets, "epci": epci_siren}
     run.save()
     report = ImportReport(run=run)
+    locks = EpciImportLocks()
 
     def step(percent: int, label: str) -> None:
         run.progress_percent, run.progress_label = percent, label
@@ -185,8 +226,9 @@ def land_import(
         step(5, "lecture des fichiers")
         try:
             raws = read_files([Path(p) for p in paths], display_names=display_names)
-        except ValueError as exc:
-            report.problems.append(Problem(str(exc).split(" : ")[0], None, None, str(exc)))
+        except (ValueError, UserError) as exc:
+            message = exc.message if isinstance(exc, UserError) else str(exc)
+            report.problems.append(Problem(message.split(" : ")[0].split(", ")[0], None, None, message))
             return _finish(report, ImportRun.Status.REFUSED)
         run.files = [
             {
@@ -208,7 +250,15 @@ def land_import(
         if skip_invalid:
             cascade_rejections(validation.tables)
         step(50, "contrôle des droits et des propriétaires")
-        owners = _owners(validation, epci_siren, actor, report)
+        owners = _owners(
+            validation,
+            epci_siren,
+            actor,
+            report,
+            lock=lambda sirens: locks.acquire(
+                sirens, waiting=lambda: step(50, "en attente de la fin d'un autre import du même EPCI")
+            ),
+        )
         report.problems[:0] = validation.problems
         report.migration = validation.migration
         report.rejects_csv = _rejects_csv(validation)
@@ -231,14 +281,31 @@ def land_import(
         if dry_run or not report.changed:
             return _finish(report, ImportRun.Status.DONE if report.changed else ImportRun.Status.UNCHANGED)
         step(80, "écriture")
-        with transaction.atomic():
-            report.vintages = _write(validation, plan, owners, actor, run, sets)
-            report.written = True
+        try:
+            with transaction.atomic():
+                report.vintages = _write(validation, plan, owners, actor, run, sets)
+                report.written = True
+        except IntegrityError:
+            # Another import wrote the same identifiers at the same moment (outside this EPCI's lock): all of
+            # this one is rolled back.
+            report.vintages, report.written = [], False
+            report.problems.append(
+                Problem(
+                    "import",
+                    None,
+                    None,
+                    "un autre import a enregistré les mêmes identifiants pendant celui-ci ; rien n'a été écrit, "
+                    "relancez l'import pour le comparer aux données désormais enregistrées",
+                )
+            )
+            return _finish(report, ImportRun.Status.REFUSED)
         return _finish(report, ImportRun.Status.DONE)
     except Exception:
         run.status, run.finished_at = ImportRun.Status.FAILED, timezone.now()
         run.save()
         raise
+    finally:
+        locks.release()
 
 
 GLOBAL_PROBLEMS = ("table non reconnue", "la table ", "un import contient", "colonne en double")
@@ -287,7 +354,13 @@ def epci_organization(siren: str) -> tuple[Organization, bool]:
     ), True
 
 
-def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportReport) -> dict[str, np.ndarray]:
+def _owners(
+    validation: Validation,
+    epci_siren,
+    actor: Actor,
+    report: ImportReport,
+    lock: Callable[[list[str]], None] | None = None,
+) -> dict[str, np.ndarray]:
     """The owning organisation of each row, per table (-1 where unknown), after the permission check."""
     tables = validation.tables
     referential_epci = dict(Commune.objects.values_list("code", "epci_id"))
@@ -336,7 +409,10 @@ def _owners(validation: Validation, epci_siren, actor: Actor, report: ImportRepo
     organizations: dict[str, Organization] = {}
     created = []
     known_epcis = set(Epci.objects.values_list("siren", flat=True))
-    for siren in sorted({s for values in sirens.values() for s in values if s}):
+    producing = sorted({s for values in sirens.values() for s in values if s} & known_epcis)
+    if lock:
+        lock(producing)
+    for siren in producing:
         if siren in known_epcis:
             organizations[siren], new = epci_organization(siren)
             if new:
@@ -1011,5 +1087,97 @@ def _rejects_csv(validation: Validation) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", delimiter=";")
     writer.writeheader()
-    writer.writerows(rows)
+    # The rejected values are the uploader's text: a spreadsheet must not run them as formulas.
+    writer.writerows({key: neutralise_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
+
+
+# --- web imports, run by the job worker (tandem/land/tasks.py) ---------------------------------------------------
+
+UPLOAD_DIR = "imports/land"
+
+
+def land_import_submit(
+    *,
+    actor: Actor,
+    uploads: list,
+    epci_siren: str | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    sets: dict[str, str],
+    visibility: str,
+) -> ImportRun:
+    """Record an import started from the web: its run (« en attente ») and its files in Django's storage, where
+    the job worker reads them (MEDIA_ROOT by default; they are deleted once the run has finished)."""
+    run = ImportRun.objects.create(
+        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_org_id=actor.current_org_id,
+        epci_id=epci_siren or None,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        progress_label="en attente",
+    )
+    stored = []
+    for upload in uploads:
+        name = Path(upload.name).name
+        stored.append({"name": name, "path": default_storage.save(f"{UPLOAD_DIR}/{run.pk}/{name}", upload)})
+    run.options = {"set": sets, "epci": epci_siren, "visibility": visibility, "uploads": stored}
+    run.save(update_fields=["options"])
+    return run
+
+
+def land_import_stored_run(*, run_id: int) -> ImportRun:
+    """Run a submitted import from its stored files (the job's child process; inline in view tests). A run that
+    has already finished is left as it is, so a retried job never imports twice."""
+    run = ImportRun.objects.select_related("created_by").get(pk=run_id)
+    if run.finished:
+        return run
+    actor = Actor.for_user(run.created_by, run.actor_org_id)
+    options = run.options or {}
+    with tempfile.TemporaryDirectory(prefix="tandem-land-import-") as folder:
+        paths = []
+        for upload in options.get("uploads", []):
+            target = Path(folder) / upload["name"]
+            with default_storage.open(upload["path"], "rb") as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+            paths.append(target)
+        report = land_import(
+            paths=paths,
+            actor=actor,
+            epci_siren=options.get("epci") or None,
+            dry_run=run.dry_run,
+            skip_invalid=run.skip_invalid,
+            sets=options.get("set") or {},
+            run=run,
+        )
+    if report.written:
+        for owner_id in {v.owner_id for v in report.vintages if v.owner_id}:
+            owner = Organization.objects.get(pk=owner_id)
+            try:
+                inventory_visibility_set(actor=actor, owner=owner, visibility=options.get("visibility"))
+            except UserError:
+                pass  # a delegate keeps the owner's choice of visibility
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.IMPORT,
+        obj=run,
+        details={"status": run.status, "files": [f.get("name") for f in run.files]},
+    )
+    land_import_uploads_delete(run=run)
+    return run
+
+
+def land_import_end(*, run_id: int, status: str, label: str) -> None:
+    """Close a run the import itself could not close (worker or child process gone, cancelled): nothing of it
+    was written, since an import writes in one transaction."""
+    ImportRun.objects.filter(pk=run_id).exclude(status__in=ImportRun.FINISHED).update(
+        status=status, progress_percent=100, progress_label=label[:200], finished_at=timezone.now()
+    )
+    run = ImportRun.objects.filter(pk=run_id).first()
+    if run and run.finished:
+        land_import_uploads_delete(run=run)
+
+
+def land_import_uploads_delete(*, run: ImportRun) -> None:
+    for upload in (run.options or {}).get("uploads", []):
+        default_storage.delete(upload["path"])

@@ -738,6 +738,22 @@ class _TableChecker:
         if lambert.any():
             out[lambert] = [from_lambert93(g) for g in geometries[lambert]]
         out[swapped | unknown] = None
+        usable = present & ~swapped & ~unknown
+        invalid = usable.copy()
+        invalid[usable] = ~shapely.is_valid(geometries[usable])
+        if invalid.any():
+            # Never repaired here: make_valid turns a crossed outline into another shape (a « bow tie » becomes
+            # two triangles, whose area has nothing to do with the declared one); the producer must redraw it.
+            reasons = [invalid_geometry_reason(g) for g in geometries[invalid]]
+            for reason in sorted(set(reasons)):
+                rows = np.flatnonzero(invalid)[[r == reason for r in reasons]]
+                self.cell(
+                    rows,
+                    name,
+                    f"géométrie invalide : {reason} ; Tandem ne la corrige pas, redessinez-la dans le SIG",
+                    shown(np.isin(np.arange(self.n), rows)),
+                )
+            out[invalid] = None
         return out
 
     def check_primary_key(self, out: pd.DataFrame) -> None:
@@ -753,6 +769,34 @@ class _TableChecker:
                 "identifiant en double dans le fichier (clé primaire)",
                 ids[duplicated].tolist(),
             )
+
+
+GEOS_REASONS = {
+    "Self-intersection": "le contour se recoupe (auto-intersection)",
+    "Ring Self-intersection": "un anneau se recoupe (auto-intersection)",
+    "Too few points": "trop peu de points pour former un contour",
+    "Hole lies outside shell": "un trou est hors du contour extérieur",
+    "Nested holes": "des trous sont imbriqués",
+    "Interior is disconnected": "l'intérieur est coupé en plusieurs morceaux",
+    "Nested shells": "des contours sont imbriqués",
+    "Duplicate Rings": "un anneau est répété",
+    "Invalid Coordinate": "coordonnée invalide",
+    "Ring is not closed": "un anneau n'est pas fermé",
+}
+
+
+def invalid_geometry_reason(geometry) -> str:
+    """GEOS's reason for an invalid geometry, in French, with the place it names (« près de x y »)."""
+    reason = shapely.is_valid_reason(geometry)
+    kind, _, place = reason.partition("[")
+    text = GEOS_REASONS.get(kind.strip(), "géométrie non conforme (OGC)")
+    coordinates = place.rstrip("]").split()
+    if len(coordinates) >= 2:
+        try:
+            text += f" près de {float(coordinates[0]):.5f} {float(coordinates[1]):.5f}"
+        except ValueError:
+            pass
+    return text
 
 
 def _enum_values(enum) -> list[tuple[str, str]]:

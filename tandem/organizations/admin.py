@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from tandem.core.admin_mixins import AuditedAdmin
-from tandem.organizations.models import Delegation, Membership, Organization
+from tandem.organizations.models import Delegation, Invitation, Membership, Organization
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,6 +24,14 @@ class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "organization", "role"]
     list_filter = ["role"]
     raw_id_fields = ["user", "organization"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AuditedAdmin):
+    list_display = ["email", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    raw_id_fields = ["organization", "invited_by"]
 
 
 @admin.register(Delegation)

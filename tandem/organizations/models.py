@@ -65,6 +65,33 @@ class Membership(TimeStampedModel):
         return f"{self.user} — {self.organization} ({self.get_role_display()})"
 
 
+class Invitation(TimeStampedModel):
+    """An organisation administrator invites an e-mail address. Whether an account has that address is never
+    told to the administrator: the person sees the invitation when signed in and accepts it (or not); only
+    then does a membership exist (docs/security.md, « account enumeration »)."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name="organisation", on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField("adresse électronique")
+    role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.LECTEUR)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="invité par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "invitation"
+        constraints = [models.UniqueConstraint(fields=["organization", "email"], name="unique_invitation")]
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.organization} ({self.get_role_display()})"
+
+
 class DelegationQuerySet(models.QuerySet):
     def active(self, on=None):
         today = on or timezone.localdate()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -11,8 +13,9 @@ from django.utils.text import slugify
 from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import Delegation, Membership, Organization, Role
+from tandem.organizations.models import Delegation, Invitation, Membership, Organization, Role
 from tandem.organizations.perms import Actor, can_manage_delegations
+from tandem.organizations.selectors import invitations_for
 from tandem.territories.models import Commune, Epci, Region
 
 
@@ -89,6 +92,61 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
         raise UserError("L'organisation doit garder au moins un administrateur.")
     audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=membership)
     membership.delete()
+
+
+def invitation_create(*, actor: Actor, organization: Organization, email: str, role: str) -> Invitation:
+    """An administrator invites `email` with `role` (inviting it again changes the role). Nothing tells
+    whether an account has that address: the invitation waits for its owner to accept it."""
+    if not actor.is_org_admin(organization.pk):
+        raise UserError("Seul un administrateur de l'organisation gère ses membres.")
+    if role not in Role.values:
+        raise UserError(f"Rôle inconnu « {role} ».")
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise UserError(f"Adresse électronique invalide : « {email} ».") from exc
+    invitation, created = Invitation.objects.update_or_create(
+        organization=organization, email=email, defaults={"role": role, "invited_by": actor.user}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        obj=invitation,
+        details={"role": role},
+    )
+    return invitation
+
+
+def invitation_cancel(*, actor: Actor, invitation: Invitation) -> None:
+    if not actor.is_org_admin(invitation.organization_id):
+        raise UserError("Seul un administrateur de l'organisation gère ses membres.")
+    audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=invitation)
+    invitation.delete()
+
+
+@transaction.atomic
+def invitation_answer(*, actor: Actor, invitation: Invitation, accept: bool) -> Membership | None:
+    """The invited person accepts (becomes a member with the invited role) or declines; either way the
+    invitation is consumed."""
+    invitation = invitations_for(actor.user).select_for_update(of=("self",)).filter(pk=invitation.pk).first()
+    if invitation is None:
+        raise UserError("Cette invitation n'existe plus.")
+    membership = None
+    if accept:
+        membership, created = Membership.objects.get_or_create(
+            user=actor.user, organization=invitation.organization, defaults={"role": invitation.role}
+        )
+        if created:
+            audit_record(
+                # Filed under the organisation joined, so its administrators read it in their journal.
+                actor=Actor.for_user(actor.user, invitation.organization_id),
+                action=AuditEvent.Action.CREATE,
+                obj=membership,
+                details={"role": invitation.role, "invitation": invitation.pk},
+            )
+    invitation.delete()
+    return membership
 
 
 @transaction.atomic

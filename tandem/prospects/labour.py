@@ -7,9 +7,7 @@ basin is computed over the occupations where both the projects and the difficult
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +15,10 @@ from pathlib import Path
 from django.db import transaction
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import Report
+from tandem.core.errors import Report, UserError
 from tandem.core.models import AuditEvent
+from tandem.imports.limits import import_limits
+from tandem.imports.reader import read_table
 from tandem.prospects.models import BmoBasin, BmoBasinCommune, BmoJob
 
 BMO_COLUMNS = [
@@ -39,11 +39,22 @@ BASIN_CODE = re.compile(r"^\d{4}$")
 COMMUNE_CODE = re.compile(r"^\d[\dAB]\d{3}$")
 
 
-def _read(path: Path) -> tuple[list[str], list[dict]]:
-    raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
-    text = raw.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    return list(reader.fieldnames or []), list(reader)
+def _read(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Header and (physical line, row) of a BMO file (CSV, possibly .gz) through the shared import reader."""
+    limits = import_limits()
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read(limits.expanded_bytes + 1)
+        if len(raw) > limits.expanded_bytes:
+            raise UserError(
+                f"{path.name} : fichier décompressé trop volumineux (limite : {limits.expanded_bytes} octets)."
+            )
+        table = read_table(None, path.name, limits=limits, data=raw, delimiters=(",", ";"))
+    else:
+        table = read_table(path, path.name, limits=limits, delimiters=(",", ";"))
+    if table.problems:
+        raise UserError(f"{path.name} : lignes mal formées.", table.problems)
+    return table.header, table.records()
 
 
 def _count(report: Report, name: str, line: int, field: str, value: str) -> int | None:
@@ -76,7 +87,7 @@ def bmo_import(*, actor, bmo_path: Path, bassins_path: Path) -> BmoImportResult:
         report.raise_if_errors("Fichier BMO invalide.")
     basins: dict[str, str] = {}
     jobs: dict[tuple[int, str, str, str], dict] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         year = (row["annee"] or "").strip()
         if not (year.isdigit() and 2000 <= int(year) <= 2100):
             report.error(bmo_name, line, "annee", "année invalide", year)
@@ -116,7 +127,7 @@ def bmo_import(*, actor, bmo_path: Path, bassins_path: Path) -> BmoImportResult:
         report.error(bassins_name, 1, None, f"colonnes manquantes : {', '.join(missing)}")
         report.raise_if_errors("Table des bassins invalide.")
     communes: dict[str, str] = {}
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         commune, basin = (row["code_commune_insee"] or "").strip(), (row["code_bassin_BMO"] or "").strip()
         if not COMMUNE_CODE.match(commune):
             report.error(bassins_name, line, "code_commune_insee", "code INSEE de commune attendu", commune)

@@ -15,6 +15,9 @@ from django.db import transaction
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, Report, UserError
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_row
+from tandem.imports.limits import import_limits, size_text
+from tandem.imports.reader import decode, read_table
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, can_create, can_share
 from tandem.territories.models import Commune, Epci, Perimeter
@@ -151,12 +154,13 @@ def parse_perimeter_file(path: Path) -> list[ParsedPerimeter]:
     """Perimeters from a CSV (one row per member, or members listed in one cell) or a GeoJSON file."""
     if not path.exists():
         raise UserError(f"{path} : fichier introuvable.")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    limits = import_limits()
     if path.suffix.lower() in (".geojson", ".json"):
+        if path.stat().st_size > limits.upload_bytes:
+            raise UserError(
+                f"{path.name} : fichier trop volumineux (limite : {size_text(limits.upload_bytes)})."
+            )
+        text, _encoding = decode(path.read_bytes(), path.name)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -164,11 +168,10 @@ def parse_perimeter_file(path: Path) -> list[ParsedPerimeter]:
         rows = [(i, f.get("properties") or {}) for i, f in enumerate(data.get("features") or [], start=1)]
         where = "entité"
     else:
-        first = text.split("\n", 1)[0]
-        reader = csv.DictReader(
-            io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ","
-        )
-        rows = [(reader.line_num, row) for row in reader]
+        table = read_table(path, path.name, limits=limits, delimiters=(";", ","))
+        if table.problems:
+            raise UserError(f"{path.name} : lignes mal formées.", table.problems)
+        rows = table.records()
         where = "ligne"
     if not rows:
         raise UserError(f"{path.name} : aucun périmètre dans le fichier.")
@@ -282,7 +285,9 @@ def perimeters_export_csv(perimeters) -> str:
     writer.writerow(["code", "nom", "type", "commune_code_insee", "commune_nom"])
     for perimeter in perimeters.prefetch_related("communes"):
         for commune in perimeter.communes.all():
-            writer.writerow([perimeter.code, perimeter.name, perimeter.kind, commune.code, commune.name])
+            writer.writerow(
+                neutralise_row([perimeter.code, perimeter.name, perimeter.kind, commune.code, commune.name])
+            )
     return out.getvalue()
 
 

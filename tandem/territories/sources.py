@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import lzma
 import re
@@ -26,6 +25,8 @@ from pathlib import Path
 import shapely
 
 from tandem.core.errors import Report, UserError
+from tandem.imports.limits import import_limits
+from tandem.imports.reader import decode, read_table
 
 CODE_COMMUNE = re.compile(r"^(\d[\dAB]\d{3})$")
 SIREN = re.compile(r"^\d{9}$")
@@ -76,8 +77,8 @@ class Geography:
 # --- file helpers ------------------------------------------------------------------------------------------
 
 
-def _open_text(path: Path):
-    """Open a text file, gzip or not, in UTF-8 (or Latin-1 when it is not UTF-8)."""
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, gunzipped when it ends in .gz."""
     if not path.exists():
         raise UserError(f"{path} : fichier introuvable.")
     raw = path.read_bytes()
@@ -86,11 +87,12 @@ def _open_text(path: Path):
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
             raise UserError(f"{path} : archive gzip illisible ou tronquée ({exc}).") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    return text
+    return raw
+
+
+def _open_text(path: Path) -> str:
+    """A text file, gzip or not, decoded by the shared import reader (encoding detected, binary refused)."""
+    return decode(_read_bytes(path), path.name)[0]
 
 
 def _load_json(path: Path) -> list:
@@ -107,21 +109,11 @@ def _load_json(path: Path) -> list:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
-    text = _open_text(path)
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise UserError(f"{path.name} : fichier vide (aucune ligne d'en-tête).")
-    rows = []
-    for row in reader:
-        if None in row:
-            raise UserError(
-                f"{path.name}, ligne {reader.line_num} : {len(row[None]) + len(reader.fieldnames)} valeurs "
-                f"pour {len(reader.fieldnames)} colonnes (ligne mal formée)."
-            )
-        rows.append((reader.line_num, row))
-    return [h.strip() for h in reader.fieldnames], rows
+    """Header and (physical line, row) of an official CSV, through the shared import reader."""
+    table = read_table(None, path.name, limits=import_limits(), data=_read_bytes(path), delimiters=(";", ","))
+    if table.problems:
+        raise UserError(f"{path.name} : lignes mal formées.", table.problems)
+    return table.header, table.records()
 
 
 def _require(report: Report, file: str, line: int, row: dict, name: str, pattern=None) -> str:
@@ -410,23 +402,39 @@ CODE_PROPERTIES = ("INSEE_COM", "insee_com", "code_insee", "code", "CODE_INSEE",
 
 def read_boundaries_file(path: Path) -> tuple[dict[str, object], dict]:
     """Commune outlines from IGN ADMIN EXPRESS (GeoJSON, GeoPackage or zipped Shapefile), any CRS."""
-    import pyogrio
+    import dataclasses
+    import tempfile
+
     from pyproj import CRS, Transformer
+
+    from tandem.imports import spatial
 
     if not path.exists():
         raise UserError(f"{path} : fichier introuvable.")
-    target = f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
-    kwargs = {}
-    if path.suffix == ".gpkg":
-        layers = [name for name, _ in pyogrio.list_layers(target)]
-        layer = next(
-            (n for n in layers if n.lower() in ("commune", "communes")), layers[0] if layers else None
-        )
-        kwargs["layer"] = layer
-    try:
-        meta, _, geometry, fields = pyogrio.raw.read(target, **kwargs)
-    except Exception as exc:  # pyogrio raises several DataSource errors
-        raise UserError(f"{path.name} : fichier géographique illisible ou tronqué ({exc}).") from exc
+    suffix = path.suffix.lower()
+    fmt = {
+        ".zip": "shapefile",
+        ".shp": "shapefile",
+        ".gpkg": "gpkg",
+        ".geojson": "geojson",
+        ".json": "geojson",
+    }
+    if suffix not in fmt:
+        raise UserError(f"{path.name} : format non reconnu (attendu : .geojson, .gpkg, .zip ou .shp).")
+    from django.conf import settings
+
+    # An operator's official file from the command line, not an upload: only the file size limit differs.
+    operator_bytes = settings.TANDEM_GEOGRAPHY_MAX_FILE_BYTES
+    limits = dataclasses.replace(import_limits(), upload_bytes=operator_bytes, expanded_bytes=operator_bytes)
+    with tempfile.TemporaryDirectory(prefix="tandem-spatial-") as workdir:
+        source = spatial.prepare(path, path.name, fmt[suffix], Path(workdir), limits)
+        layer = None
+        if fmt[suffix] == "gpkg":
+            layers = [name for name, _ in spatial.list_layers(source, path.name)]
+            layer = next(
+                (n for n in layers if n.lower() in ("commune", "communes")), layers[0] if layers else None
+            )
+        meta, geometry, fields = spatial.read_layer(source, path.name, layer, limits)
     names = list(meta["fields"])
     column = next((c for c in CODE_PROPERTIES if c in names), None)
     if column is None:

@@ -1,7 +1,10 @@
 import re
+from pathlib import Path
 
 from django import forms
 
+from tandem.core.errors import UserError
+from tandem.imports.limits import check_upload, import_limits
 from tandem.organizations.models import Delegation, Organization, Visibility
 from tandem.territories.models import Perimeter
 
@@ -48,6 +51,14 @@ class PerimeterImportForm(forms.Form):
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners if owners is not None else Organization.objects.none()
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_upload(Path(upload.name or "").name, upload.size, import_limits())
+        except UserError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return upload
 
 
 class DelegationForm(forms.Form):

@@ -33,6 +33,11 @@ urlpatterns = [
     path("delegations/<int:pk>/revoquer/", organizations.delegation_revoke_view, name="delegation_revoke"),
     path("journal/", organizations.audit_log, name="audit_log"),
     path("organisation/membres/", organizations.member_list, name="member_list"),
+    path(
+        "organisation/invitations/<int:pk>/",
+        organizations.invitation_answer_view,
+        name="invitation_answer",
+    ),
     path("foncier/", include("tandem.www.land.urls")),
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),

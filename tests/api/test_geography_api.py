@@ -56,6 +56,7 @@ def test_session_authentication_works_too(client):
 
 
 def test_openapi_schema_lists_geography_endpoints(client):
+    client.force_login(make_user())
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["openapi"].startswith("3.")
     for path in ("/api/v1/communes/", "/api/v1/epcis/", "/api/v1/epcis/{siren}/", "/api/v1/perimeters/"):

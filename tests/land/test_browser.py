@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 STRASBOURG = "246700488"
 
 
-def test_import_edit_and_regional_dashboard(page, grand_est_geography, tmp_path):
+def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worker, tmp_path):
+    job_worker.start()  # the web import runs in the job worker, as in `make demo`
     strasbourg = epci_org(STRASBOURG)
     region = region_org()
     make_member(strasbourg, Role.CONTRIBUTEUR, username="agent.foncier")
@@ -41,7 +42,7 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, tmp_path)
     page.select_option("#id_epci", STRASBOURG)
     page.click("#import-form button[type=submit]")
     page.wait_for_url("**/foncier/import/*/")
-    # The progress bar is on the page while the import runs in the background, then the report replaces it.
+    # The progress bar is on the page while the import runs in the job worker, then the report replaces it.
     assert page.locator("#import-progress").count() == 1
     page.wait_for_selector("#import-report", timeout=60_000)
     assert page.locator("#import-progress").get_attribute("value") == "100"

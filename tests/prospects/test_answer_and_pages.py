@@ -141,3 +141,13 @@ def test_status_and_decision_through_the_pages(client, shortlisted):
     client.force_login(shortlisted["dev"])
     client.post(f"/prospects/{prospect.pk}/decisions/", {"outcome": "decline", "reason": "non"})
     assert prospect.decisions.count() == 1
+
+
+def test_answer_page_runs_no_script_under_its_own_policy(client, shortlisted):
+    from tandem.core.middleware import DOCUMENT_CSP
+
+    client.force_login(shortlisted["lead"])
+    response = client.get(f"/prospects/{shortlisted['prospect'].pk}/reponse/")
+    assert response.status_code == 200 and "Matrice de conformité" in response.content.decode()
+    assert response["Content-Security-Policy"] == DOCUMENT_CSP
+    assert "script-src" not in DOCUMENT_CSP and "default-src 'none'" in DOCUMENT_CSP

@@ -19,7 +19,7 @@ from tandem.prospects.matching import (
     match,
 )
 from tandem.prospects.matching.criteria import DEFAULT_THRESHOLDS, surface_value
-from tandem.prospects.matching.rowwise import match_rowwise
+from tests.prospects.rowwise import match_rowwise
 
 TODAY = date(2026, 11, 26)
 NEEDED = date(2028, 1, 1)

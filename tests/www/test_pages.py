@@ -68,11 +68,18 @@ def test_organisation_admin_manages_members(client):
     org = epci_org("246700488")
     admin = make_member(org, Role.ADMIN)
     newcomer = make_user("nouvelle.recrue")
+    newcomer.email = "nouvelle.recrue@example.fr"
+    newcomer.save()
     client.force_login(admin)
-    client.post("/organisation/membres/", {"username": "Nouvelle.Recrue", "role": Role.CONTRIBUTEUR})
+    client.post("/organisation/membres/", {"email": "Nouvelle.Recrue@example.fr", "role": Role.CONTRIBUTEUR})
+    assert AuditEvent.objects.filter(object_type="organizations.invitation", action="create").exists()
+    client.force_login(newcomer)
+    invitation = org.invitations.get()
+    client.post(f"/organisation/invitations/{invitation.pk}/", {"answer": "accepter"})
     membership = Membership.objects.get(user=newcomer, organization=org)
-    assert membership.role == Role.CONTRIBUTEUR
+    assert membership.role == invitation.role == Role.CONTRIBUTEUR
     assert AuditEvent.objects.filter(object_type="organizations.membership", action="create").exists()
+    client.force_login(admin)
     client.post("/organisation/membres/", {"remove": membership.pk})
     assert not Membership.objects.filter(pk=membership.pk).exists()
     # The last administrator cannot be removed.
@@ -89,6 +96,7 @@ def test_members_page_is_read_only_for_contributors(client):
     org = epci_org("246700488")
     client.force_login(make_member(org, Role.CONTRIBUTEUR))
     make_user("quelquun")
-    client.post("/organisation/membres/", {"username": "quelquun", "role": Role.ADMIN})
+    client.post("/organisation/membres/", {"email": "quelquun@example.fr", "role": Role.ADMIN})
     assert not Membership.objects.filter(user__username="quelquun").exists()
-    assert "Ajouter un membre" not in client.get("/organisation/membres/").content.decode()
+    assert not org.invitations.exists()
+    assert "Inviter un membre" not in client.get("/organisation/membres/").content.decode()

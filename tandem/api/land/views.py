@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 from tandem.api.base import ActorMixin, ScopedViewSetMixin
 from tandem.api.land import serializers as s
 from tandem.core.audit import audit_record
+from tandem.core.errors import UserError
+from tandem.core.ids import parse_id
 from tandem.core.models import AuditEvent
 from tandem.land import availability as av
 from tandem.land import selectors as sel
@@ -126,7 +128,12 @@ class TerrainViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadO
         qs = super().get_queryset().order_by("terr_id", "pk")
         site = self.request.query_params.get("site")
         if site is not None:
-            qs = qs.filter(site_eco_id=int(site)) if site.isdigit() else qs.none()
+            site_id = parse_id(site)
+            if site_id is None:
+                raise UserError(
+                    "Paramètre « site » invalide : l'identifiant numérique d'un site est attendu."
+                )
+            qs = qs.filter(site_eco_id=site_id)
         return qs
 
     @extend_schema(parameters=[OpenApiParameter("site", int, description="identifiant du site")])

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from tandem.api.base import ActorMixin
 from tandem.api.prospects import serializers as s
 from tandem.core.errors import UserError
+from tandem.core.ids import id_or_404
 from tandem.organizations.models import Organization
 from tandem.prospects import selectors, services
 from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, SEVESO_LEVELS, MatchingInputError, Requirements
@@ -95,11 +96,7 @@ class ProspectViewSet(
         )
 
     def get_object(self):
-        try:
-            pk = int(self.kwargs["pk"])
-        except (TypeError, ValueError) as exc:
-            raise Http404 from exc
-        return selectors.prospect_get(actor=self.actor, pk=pk, purpose=self.action)
+        return selectors.prospect_get(actor=self.actor, pk=id_or_404(self.kwargs["pk"]), purpose=self.action)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -166,8 +163,8 @@ class ProspectViewSet(
         if value in (None, ""):
             return None
         try:
-            return prospect.proposals.get(pk=int(value))
-        except (ValueError, TypeError, Proposal.DoesNotExist) as exc:
+            return prospect.proposals.get(pk=id_or_404(value))
+        except Proposal.DoesNotExist as exc:
             raise Http404 from exc
 
     @extend_schema(

@@ -5,6 +5,8 @@ from django.db import models
 
 from tandem.core.models import TimeStampedModel
 
+PENDING_PROPOSAL_MESSAGE = "Une proposition pour ce label est déjà en attente de décision de la Région."
+
 
 class LabelDecision(TimeStampedModel):
     class Label(models.TextChoices):
@@ -63,6 +65,16 @@ class LabelDecision(TimeStampedModel):
         verbose_name = "décision de labellisation"
         verbose_name_plural = "décisions de labellisation"
         ordering = ["-proposed_on", "-id"]
+        constraints = [
+            # At most one proposal awaiting the Région's decision per site and label, even when proposals
+            # race (label_propose also locks the site to answer in French before reaching this).
+            models.UniqueConstraint(
+                fields=["site", "label"],
+                condition=models.Q(status="proposed"),
+                name="land_label_one_pending_proposal",
+                violation_error_message=PENDING_PROPOSAL_MESSAGE,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_label_display()} — {self.site} ({self.get_status_display()})"

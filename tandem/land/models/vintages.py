@@ -76,6 +76,7 @@ class ImportRun(TimeStampedModel):
         UNCHANGED = "unchanged", "terminé, aucune modification"
         REFUSED = "refused", "refusé (erreurs)"
         FAILED = "failed", "échec technique"
+        CANCELLED = "cancelled", "annulé"
 
     standard = models.CharField("standard", max_length=20, choices=Standard.choices, blank=True)
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -122,11 +123,18 @@ class ImportRun(TimeStampedModel):
     )
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    job_id = models.BigIntegerField("tâche de fond", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "import de foncier"
         verbose_name_plural = "imports de foncier"
         ordering = ["-created_at", "-id"]
+
+    FINISHED = frozenset({Status.DONE, Status.UNCHANGED, Status.REFUSED, Status.FAILED, Status.CANCELLED})
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.get_status_display()})"

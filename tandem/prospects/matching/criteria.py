@@ -1,7 +1,7 @@
 """Stage 2: the value functions (each 0–1), their thresholds and the default weights.
 
 Documented for users in docs/matching.md; change both together. Every function takes numpy arrays and is
-written so that the row-wise reference (`rowwise.py`) can apply the same formula to one row.
+written so that the row-wise reference (`tests/prospects/rowwise.py`) can apply the same formula to one row.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
+from pathlib import Path
+
 from django import forms
 
+from tandem.core.errors import UserError
+from tandem.imports.limits import check_upload, import_limits, size_text
 from tandem.land.labels import LABEL_NAMES
 from tandem.land.models import LabelDecision
 from tandem.land.standard import column
@@ -76,6 +80,22 @@ class LandImportForm(forms.Form):
     def __init__(self, *args, epci_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["epci"].choices = [("", "—"), *epci_choices]
+
+    def clean_files(self):
+        """Each file and the whole upload within the upload limit; no name GDAL would read as a virtual path."""
+        files = self.cleaned_data["files"]
+        limits = import_limits()
+        for upload in files:
+            try:
+                check_upload(Path(upload.name or "").name, upload.size, limits)
+            except UserError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        total = sum(upload.size for upload in files)
+        if total > limits.upload_bytes:
+            raise forms.ValidationError(
+                f"Envoi trop volumineux : {size_text(total)} au total (limite : {size_text(limits.upload_bytes)})."
+            )
+        return files
 
     def clean_sets(self):
         sets = {}

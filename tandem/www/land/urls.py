@@ -17,6 +17,7 @@ urlpatterns = [
     path("labels/<int:pk>/decision/", views.label_decide_view, name="label_decide"),
     path("import/", views.import_start, name="import"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/annuler/", views.import_cancel, name="import_cancel"),
     path("import/<int:pk>/etat.json", views.import_status, name="import_status"),
     path("import/<int:pk>/rejets.csv", views.import_rejects, name="import_rejects"),
     path("export/sites.csv", views.download_sites_csv, name="download_sites_csv"),

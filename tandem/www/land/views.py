@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import close_old_connections, connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -21,6 +18,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
+from tandem.core.spreadsheet import neutralise_row
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import editable_columns, terrain_record, terrain_update
@@ -28,8 +26,8 @@ from tandem.land.labels import label_decide, label_propose, site_sector_prioriti
 from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
 from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
-from tandem.land.services import land_import
-from tandem.land.sharing import inventory_visibility_set
+from tandem.land.services import land_import_stored_run, land_import_submit
+from tandem.land.tasks import land_import_cancel, land_import_defer
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.territories.models import Epci, Perimeter
@@ -41,8 +39,8 @@ from tandem.www.land.forms import (
     terrain_form_class,
 )
 
-# Imports run in a background thread so the page can poll their progress; tests of the views (whose
-# transaction the thread could not see) run them inline.
+# Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
+# (whose transaction the worker could not see) run them inline.
 IMPORT_IN_BACKGROUND = True
 DEFAULT_REGION = "44"
 
@@ -192,44 +190,6 @@ def _epci_choices(actor: Actor) -> list[tuple[str, str]]:
     return list(Epci.objects.filter(organization__in=owners).order_by("name").values_list("pk", "name"))
 
 
-def _run_import(run_id: int, actor: Actor, folder: str, options: dict) -> None:
-    run = ImportRun.objects.get(pk=run_id)
-    try:
-        paths = sorted(Path(folder).iterdir())
-        report = land_import(
-            paths=paths,
-            actor=actor,
-            epci_siren=options["epci"] or None,
-            dry_run=options["dry_run"],
-            skip_invalid=options["skip_invalid"],
-            sets=options["sets"],
-            run=run,
-        )
-        if report.written:
-            for owner_id in {v.owner_id for v in report.vintages if v.owner_id}:
-                owner = Organization.objects.get(pk=owner_id)
-                try:
-                    inventory_visibility_set(actor=actor, owner=owner, visibility=options["visibility"])
-                except UserError:
-                    pass  # a delegate keeps the owner's choice of visibility
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.IMPORT,
-            obj=run,
-            details={"status": run.status, "files": [f.get("name") for f in run.files]},
-        )
-    except Exception as exc:  # noqa: BLE001 — a background job must leave a readable state, never hang
-        ImportRun.objects.filter(pk=run_id).update(
-            status=ImportRun.Status.FAILED,
-            progress_percent=100,
-            progress_label=f"échec technique : {exc}"[:200],
-        )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        if IMPORT_IN_BACKGROUND:
-            connection.close()
-
-
 @login_required
 def import_start(request):
     actor = request.actor
@@ -237,33 +197,23 @@ def import_start(request):
         return HttpResponse("Vous ne pouvez pas importer de données foncières.", status=403)
     form = LandImportForm(request.POST or None, request.FILES or None, epci_choices=_epci_choices(actor))
     if request.method == "POST" and form.is_valid():
-        folder = tempfile.mkdtemp(prefix="tandem-land-import-")
-        for upload in form.cleaned_data["files"]:
-            name = Path(upload.name).name
-            with open(Path(folder) / name, "wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-        run = ImportRun.objects.create(
-            created_by=request.user,
-            actor_org_id=actor.current_org_id,
-            epci_id=form.cleaned_data["epci"] or None,
-            progress_label="en attente",
+        data = form.cleaned_data
+        run = land_import_submit(
+            actor=_actor(request),
+            uploads=data["files"],
+            epci_siren=data["epci"] or None,
+            dry_run=data["dry_run"],
+            skip_invalid=data["skip_invalid"],
+            sets=data["sets"],
+            visibility=data["visibility"],
         )
-        options = {k: form.cleaned_data[k] for k in ("epci", "dry_run", "skip_invalid", "sets", "visibility")}
         if IMPORT_IN_BACKGROUND:
-            threading.Thread(
-                target=_thread_main, args=(run.pk, _actor(request), folder, options), daemon=True
-            ).start()
+            land_import_defer(run)
         else:
-            _run_import(run.pk, _actor(request), folder, options)
+            land_import_stored_run(run_id=run.pk)
         return redirect("www:land:import_detail", pk=run.pk)
     runs = [r for r in ImportRun.objects.order_by("-created_at")[:100] if can_view_import_run(actor, r)][:20]
     return render(request, "www/land/import.html", {"form": form, "runs": runs})
-
-
-def _thread_main(*args):
-    close_old_connections()
-    _run_import(*args)
 
 
 def _visible_run(request, pk) -> ImportRun:
@@ -273,12 +223,13 @@ def _visible_run(request, pk) -> ImportRun:
     return run
 
 
-FINISHED = {
-    ImportRun.Status.DONE,
-    ImportRun.Status.UNCHANGED,
-    ImportRun.Status.REFUSED,
-    ImportRun.Status.FAILED,
-}
+@login_required
+@require_POST
+def import_cancel(request, pk):
+    run = _visible_run(request, pk)
+    land_import_cancel(run)
+    messages.info(request, "Annulation demandée : rien de cet import ne sera écrit.")
+    return redirect("www:land:import_detail", pk=run.pk)
 
 
 @login_required
@@ -290,7 +241,7 @@ def import_detail(request, pk):
         "www/land/import_detail.html",
         {
             "run": run,
-            "finished": run.status in FINISHED,
+            "finished": run.finished,
             "errors": [p for p in problems if p.get("level") == "error"][:500],
             "warnings": [p for p in problems if p.get("level") == "warning"][:500],
         },
@@ -306,7 +257,7 @@ def import_status(request, pk):
             "status_label": run.get_status_display(),
             "percent": run.progress_percent,
             "label": run.progress_label,
-            "finished": run.status in FINISHED,
+            "finished": run.finished,
             "errors": run.errors_count,
             "warnings": run.warnings_count,
         }
@@ -537,13 +488,15 @@ def download_sites_csv(request):
     )
     for s in sites:
         writer.writerow(
-            [
-                *(("" if getattr(s, c) is None else getattr(s, c)) for c in SITE_COLUMNS),
-                round(s.available_ha, 2),
-                round(s.short_ha, 2),
-                s.readiness.score,
-                "|".join(s.tdm_labels or []),
-            ]
+            neutralise_row(
+                [
+                    *(("" if getattr(s, c) is None else getattr(s, c)) for c in SITE_COLUMNS),
+                    round(s.available_ha, 2),
+                    round(s.short_ha, 2),
+                    s.readiness.score,
+                    "|".join(s.tdm_labels or []),
+                ]
+            )
         )
     audit_record(
         actor=request.actor,

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
+from tandem.core.middleware import DOCUMENT_CSP
 from tandem.core.models import AuditEvent
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
@@ -221,7 +222,11 @@ def _answer(request, pk, fmt: str):
 @login_required
 def prospect_answer_html(request, pk):
     html, redirection = _answer(request, pk, "html")
-    return redirection or HttpResponse(html)
+    if redirection:
+        return redirection
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = DOCUMENT_CSP  # its inline stylesheet, and nothing else
+    return response
 
 
 @login_required

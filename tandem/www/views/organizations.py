@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -8,17 +7,22 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tandem.core.errors import UserError
+from tandem.core.ids import id_or_404
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import Delegation, Membership, Organization, Role
+from tandem.organizations.models import Delegation, Invitation, Membership, Organization, Role
 from tandem.organizations.perms import (
     audit_events_visible_q,
     can_read_audit_log,
     delegation_admin_epcis,
     delegations_visible_q,
 )
+from tandem.organizations.selectors import invitations_for
 from tandem.organizations.services import (
     delegation_create,
     delegation_revoke,
+    invitation_answer,
+    invitation_cancel,
+    invitation_create,
     membership_remove,
     membership_set,
 )
@@ -102,23 +106,44 @@ def member_list(request):
     if request.method == "POST" and is_admin:
         try:
             if request.POST.get("remove"):
-                membership = Membership.objects.filter(organization=org, pk=request.POST["remove"]).first()
+                membership = Membership.objects.filter(
+                    organization=org, pk=id_or_404(request.POST["remove"])
+                ).first()
                 if membership is None:
                     raise Http404
                 membership_remove(actor=actor, membership=membership)
                 messages.success(request, "Membre retiré.")
-            else:
-                user = (
-                    get_user_model()
-                    .objects.filter(
-                        username__iexact=(request.POST.get("username") or "").strip(), is_active=True
-                    )
-                    .first()
+            elif request.POST.get("membership"):
+                membership = Membership.objects.filter(
+                    organization=org, pk=id_or_404(request.POST["membership"])
+                ).first()
+                if membership is None:
+                    raise Http404
+                membership_set(
+                    organization=org, user=membership.user, role=request.POST.get("role", ""), actor=actor
                 )
-                if user is None:
-                    raise UserError("Aucun compte actif avec cet identifiant.")
-                membership_set(organization=org, user=user, role=request.POST.get("role", ""), actor=actor)
-                messages.success(request, f"{user} : rôle enregistré.")
+                messages.success(request, f"{membership.user} : rôle enregistré.")
+            elif request.POST.get("cancel"):
+                invitation = Invitation.objects.filter(
+                    organization=org, pk=id_or_404(request.POST["cancel"])
+                ).first()
+                if invitation is None:
+                    raise Http404
+                invitation_cancel(actor=actor, invitation=invitation)
+                messages.success(request, "Invitation annulée.")
+            else:
+                invitation = invitation_create(
+                    actor=actor,
+                    organization=org,
+                    email=request.POST.get("email", ""),
+                    role=request.POST.get("role", ""),
+                )
+                # The same answer whether or not an account has this address (no account enumeration).
+                messages.success(
+                    request,
+                    f"Invitation enregistrée pour {invitation.email} ({invitation.get_role_display()}) : "
+                    "la personne la verra à sa prochaine connexion si son compte porte cette adresse.",
+                )
         except UserError as exc:
             messages.error(request, exc.message)
         return redirect("www:member_list")
@@ -130,5 +155,31 @@ def member_list(request):
     return render(
         request,
         "www/organizations/members.html",
-        {"organization": org, "members": members, "is_admin": is_admin, "roles": Role.choices},
+        {
+            "organization": org,
+            "members": members,
+            "is_admin": is_admin,
+            "roles": Role.choices,
+            "invitations": org.invitations.order_by("email") if is_admin else [],
+        },
     )
+
+
+@require_POST
+@login_required
+def invitation_answer_view(request, pk):
+    """The invited person accepts or declines an invitation addressed to their e-mail address."""
+    invitation = invitations_for(request.user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    accept = request.POST.get("answer") == "accepter"
+    try:
+        invitation_answer(actor=request.actor, invitation=invitation, accept=accept)
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        name = invitation.organization.name
+        messages.success(
+            request, f"Vous avez rejoint {name}." if accept else f"Invitation de {name} refusée."
+        )
+    return redirect("www:home")

@@ -1,7 +1,7 @@
 """The straightforward way: the same rules as `engine`, one candidate at a time with pandas `apply`.
 
 Reference for the tests (both must agree on generated data) and the « naive » side of bench/matching.py.
-Needs pandas (a development dependency); the application never imports this module.
+Needs pandas; a test oracle, so it lives in tests/ (bench/matching.py imports it from here).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Operators, support schemes and eligibility, need routing."""

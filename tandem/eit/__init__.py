@@ -1,0 +1,1 @@
+"""Industrial and territorial ecology (EIT): company flows, synergy detection (pure engine in `engine/`)."""
