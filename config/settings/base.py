@@ -42,9 +42,8 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# PostgreSQL + PostGIS is the only engine (GeoDjango's backend; needs the GDAL and GEOS system libraries).
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.gis",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",

@@ -11,6 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+from django.contrib.gis.measure import D
+from django.db import connection
 from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -315,20 +318,34 @@ def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
 
 
 def friches_near(actor: Actor, site: Site, *, km: float = NEARBY_FRICHES_KM) -> list[Friche]:
-    """Visible friches inside the site, or whose point lies within `km` of the site's bounding box."""
+    """Visible friches inside the site, or whose geometry lies within `km` of the site's (Lambert-93)."""
     friches = friches_visible(actor)
     inside = Q(site_eco=site) | Q(terrain_eco__site_eco=site)
-    if site.bbox_west is None:
+    if site.geometry is None:
         return list(friches.filter(inside).order_by("site_nom")[:50])
-    dlat = km / 111.0
-    dlon = km / 73.0  # ~cos(49°) × 111 km: Grand Est latitudes
-    near = Q(
-        centroid_lat__gte=site.bbox_south - dlat,
-        centroid_lat__lte=site.bbox_north + dlat,
-        centroid_lon__gte=site.bbox_west - dlon,
-        centroid_lon__lte=site.bbox_east + dlon,
-    )
+    near = Q(geometry_l93__dwithin=(site.geometry, D(m=km * 1000)))  # PostGIS projects the site's outline
     return list(friches.filter(inside | near).order_by("site_nom")[:50])
+
+
+def containing_sites_and_terrains(lons: np.ndarray, lats: np.ndarray) -> tuple[list, list]:
+    """For each WGS84 point, the site and the terrain whose geometry contains it (boundary included; the
+    lowest id when several do), or None. One PostGIS query over the GiST indexes."""
+    if not len(lons):
+        return [], []
+    known = np.isfinite(lons) & np.isfinite(lats)
+    sql = f"""
+        SELECT (SELECT s.id FROM {Site._meta.db_table} s WHERE ST_Intersects(s.geometry, p.pt) ORDER BY s.id LIMIT 1),
+               (SELECT t.id FROM {Terrain._meta.db_table} t WHERE ST_Intersects(t.geometry, p.pt) ORDER BY t.id LIMIT 1)
+        FROM (SELECT i, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+              FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(lon, lat, i)) AS p
+        ORDER BY p.i
+    """  # noqa: S608 — table names come from the models
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [np.where(known, lons, 0).tolist(), np.where(known, lats, 0).tolist()])
+        rows = cursor.fetchall()
+    sites = [row[0] if ok else None for row, ok in zip(rows, known.tolist(), strict=True)]
+    terrains = [row[1] if ok else None for row, ok in zip(rows, known.tolist(), strict=True)]
+    return sites, terrains
 
 
 MAX_FEATURES = 5000
@@ -397,7 +414,7 @@ def terrain_public_values(actor: Actor, terrain: Terrain) -> dict:
     return {
         f.name: getattr(terrain, f.attname)
         for f in Terrain._meta.concrete_fields
-        if f.name not in hidden and f.name != "geometry"
+        if f.name not in hidden and f.name not in ("geometry", "geometry_l93")
     }
 
 

@@ -126,7 +126,7 @@ def site_detail(request, pk):
             "can_decide": can_decide_label(request.actor),
             "proposal_form": LabelProposalForm(),
             "decision_form": LabelDecisionForm(),
-            "site_fields": _fields(site, exclude={"geometry"}),
+            "site_fields": _fields(site, exclude={"geometry", "geometry_l93"}),
             "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
             + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],
             "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],
