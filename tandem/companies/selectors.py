@@ -69,11 +69,11 @@ def registry_establishments(
             qs = qs.filter(siret__startswith=digits)
         else:
             qs = qs.filter(
-                Q(company__name__icontains=q)
-                | Q(company__usual_name__icontains=q)
-                | Q(signboard__icontains=q, diffusion="O")
-                | Q(usual_name__icontains=q, diffusion="O")
-                | Q(commune_label__icontains=q)
+                Q(company__name__unaccent_icontains=q)
+                | Q(company__usual_name__unaccent_icontains=q)
+                | Q(signboard__unaccent_icontains=q, diffusion="O")
+                | Q(usual_name__unaccent_icontains=q, diffusion="O")
+                | Q(commune_label__unaccent_icontains=q)
             )
     return qs.order_by("siret")
 
@@ -87,6 +87,18 @@ def registry_company(actor: Actor, siren: str) -> Company:
         return Company.objects.prefetch_related("establishments").get(siren=siren)
     except Company.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def establishments_in_outline(outline) -> QuerySet:
+    """SIRENE establishments whose point lies in a WGS84 outline (a site's, boundary included), active first,
+    by PostGIS over the GiST index of `point`. Registry data: public, like the registry pages."""
+    if outline is None:
+        return Establishment.objects.none()
+    return (
+        Establishment.objects.filter(point__intersects=outline)
+        .select_related("company")
+        .order_by("state", "company__name", "siret")
+    )
 
 
 def public_establishment_fields(establishment: Establishment) -> set[str]:

@@ -47,10 +47,10 @@ def establishments_for(
             qs = qs.filter(siret__startswith=digits)
         else:
             qs = qs.filter(
-                Q(company__name__icontains=q)
-                | Q(company__usual_name__icontains=q)
-                | Q(signboard__icontains=q, diffusion="O")
-                | Q(commune_label__icontains=q)
+                Q(company__name__unaccent_icontains=q)
+                | Q(company__usual_name__unaccent_icontains=q)
+                | Q(signboard__unaccent_icontains=q, diffusion="O")
+                | Q(commune_label__unaccent_icontains=q)
             )
     referents = CompanyAdvisor.objects.filter(
         company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None

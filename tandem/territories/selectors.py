@@ -29,7 +29,7 @@ def commune_list(
     if epci:
         qs = qs.filter(epci_id=epci)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
+        qs = qs.filter(Q(name__unaccent_icontains=q) | Q(code__startswith=q))
     return qs.order_by("code")
 
 
@@ -45,7 +45,7 @@ def epci_list(
             pk__in=Commune.objects.filter(is_current=True, departement_id=departement).values("epci_id")
         )
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(siren__startswith=q))
+        qs = qs.filter(Q(name__unaccent_icontains=q) | Q(siren__startswith=q))
     return qs.order_by("name")
 
 
@@ -104,7 +104,7 @@ def departement_list(*, region: str | None = None) -> QuerySet[Departement]:
 def perimeter_search(perimeters: QuerySet, *, q: str | None = None) -> QuerySet:
     """Filter an already scoped queryset of perimeters by name or code."""
     if q:
-        perimeters = perimeters.filter(Q(name__icontains=q) | Q(code__icontains=q))
+        perimeters = perimeters.filter(Q(name__unaccent_icontains=q) | Q(code__icontains=q))
     return perimeters.order_by("name", "pk")
 
 
