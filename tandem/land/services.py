@@ -400,9 +400,9 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
         geometries = np.where(shapely.is_missing(surfaces), points, surfaces)
     if geometries is None:
         return values, land_geometry_columns(np.full(len(values), None, dtype=object))
-    # Normalised first: snapping alone may start a ring at another vertex on each pass, and the digest that
-    # tells an unchanged geometry must be the same after import → export → import.
-    # A one-part multi-geometry (the GeoPackage template's MultiPolygon sites) is its single part.
+    # A one-part multi-geometry (the GeoPackage template's MultiPolygon sites) is its single part. The core
+    # helper normalises after rounding, so the digest of an unchanged geometry is the same after import →
+    # export → import.
     present = ~shapely.is_missing(geometries)
     geometries = geometries.copy()
     single = present.copy()
@@ -410,7 +410,6 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
         shapely.get_num_geometries(geometries[present]) == 1
     )
     geometries[single] = shapely.get_geometry(geometries[single], 0)
-    geometries[present] = shapely.normalize(geometries[present])
     return values, land_geometry_columns(geometries)
 
 
