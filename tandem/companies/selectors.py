@@ -22,6 +22,7 @@ from tandem.companies.models import (
 from tandem.companies.perms import actor_commune_codes
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
+from tandem.territories.selectors import commune_codes_named
 
 
 def registry_establishments(
@@ -73,7 +74,7 @@ def registry_establishments(
                 | Q(company__usual_name__unaccent_icontains=q)
                 | Q(signboard__unaccent_icontains=q, diffusion="O")
                 | Q(usual_name__unaccent_icontains=q, diffusion="O")
-                | Q(commune_label__unaccent_icontains=q)
+                | Q(commune_code__in=commune_codes_named(q))
             )
     return qs.order_by("siret")
 
@@ -91,11 +92,12 @@ def registry_company(actor: Actor, siren: str) -> Company:
 
 def establishments_in_outline(outline) -> QuerySet:
     """SIRENE establishments whose point lies in a WGS84 outline (a site's, boundary included), active first,
-    by PostGIS over the GiST index of `point`. Registry data: public, like the registry pages."""
+    by PostGIS over the GiST index of `point_l93` (the outline is projected to Lambert-93 by the query).
+    Registry data: public, like the registry pages."""
     if outline is None:
         return Establishment.objects.none()
     return (
-        Establishment.objects.filter(point__intersects=outline)
+        Establishment.objects.filter(point_l93__intersects=outline)
         .select_related("company")
         .order_by("state", "company__name", "siret")
     )

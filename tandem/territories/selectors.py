@@ -108,6 +108,12 @@ def perimeter_search(perimeters: QuerySet, *, q: str | None = None) -> QuerySet:
     return perimeters.order_by("name", "pk")
 
 
+def commune_codes_named(q: str) -> QuerySet:
+    """Codes of the communes (current or not) whose name contains `q`, accents and case ignored (trigram
+    index): how registry searches match a commune name without indexing each establishment's label."""
+    return Commune.objects.filter(name__unaccent_icontains=q).values("code")
+
+
 def points_outside_communes(
     codes: list[str], lons, lats, *, tolerance_m: float
 ) -> dict[int, tuple[str, str]]:
