@@ -54,6 +54,8 @@ def load_geography():
 
 def generate_land(rng: random.Random):
     """Sites and terrains straight into the land tables (bulk), each site cut in PER_SITE touching strips."""
+    from django.contrib.gis.geos import Polygon
+
     from tandem.land.models import Site, Terrain
     from tandem.organizations.models import Organization, Visibility
     from tandem.territories.models import Commune
@@ -156,16 +158,7 @@ def generate_land(rng: random.Random):
                     tdm_study_fauna_flora_on=TODAY - timedelta(days=200) if rng.random() < 0.5 else None,
                     tdm_study_wetlands_on=TODAY - timedelta(days=300) if rng.random() < 0.5 else None,
                     tdm_study_geotechnics_on=TODAY - timedelta(days=100) if rng.random() < 0.4 else None,
-                    geometry={
-                        "type": "Polygon",
-                        "coordinates": [
-                            [[west, south], [east, south], [east, north], [west, north], [west, south]]
-                        ],
-                    },
-                    bbox_west=west,
-                    bbox_south=south,
-                    bbox_east=east,
-                    bbox_north=north,
+                    geometry=Polygon.from_bbox((west, south, east, north)),
                     centroid_lon=(west + east) / 2,
                     centroid_lat=lat,
                     area_ha=surface,

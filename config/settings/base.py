@@ -60,12 +60,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# PostgreSQL + PostGIS is the only engine (GeoDjango's backend; needs the GDAL and GEOS system libraries).
+DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Connections: one psycopg pool per process, at most DATABASE_POOL_MAX_SIZE connections each, whatever the
 # number of threads serving requests (a request waits up to DATABASE_POOL_TIMEOUT seconds for one, then fails
 # cleanly). Size PostgreSQL's max_connections ≥ Σ processes × pool size (docs/deployment.md). 0 turns the pool off
 # (then DATABASE_CONN_MAX_AGE applies: 0, a connection per request, closed at its end).
 DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4"))
-if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASE_POOL_MAX_SIZE:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
@@ -73,9 +75,6 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
         "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "20")),
         "max_idle": 300,
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.gis",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",

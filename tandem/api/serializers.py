@@ -1,5 +1,8 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tandem.core.geo import geojson
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization, Visibility
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
@@ -44,7 +47,21 @@ class CommuneSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
+class GeoJSONField(serializers.Field):
+    """A stored geometry as its GeoJSON object (WGS84), read-only."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return geojson(value)
+
+
 class CommuneDetailSerializer(CommuneSerializer):
+    geometry = GeoJSONField()
+
     class Meta(CommuneSerializer.Meta):
         fields = [*CommuneSerializer.Meta.fields, "geometry"]
 
@@ -72,6 +89,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class EpciDetailSerializer(EpciSerializer):
+    geometry = GeoJSONField()
     communes = serializers.SerializerMethodField()
     regions = serializers.SerializerMethodField()
 
@@ -79,7 +97,7 @@ class EpciDetailSerializer(EpciSerializer):
         fields = [*EpciSerializer.Meta.fields, "regions", "communes", "geometry"]
 
     def get_communes(self, obj) -> list[dict]:
-        members = obj.communes.filter(is_current=True).defer("geometry").order_by("code")
+        members = obj.communes.filter(is_current=True).defer("geometry", "geometry_l93").order_by("code")
         return MemberSerializer(members, many=True).data
 
     def get_regions(self, obj) -> list[str]:

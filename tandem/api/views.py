@@ -36,7 +36,7 @@ Q_PARAM = OpenApiParameter("q", str, description="recherche sur le nom ou le cod
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Region.objects.defer("geometry").order_by("code")
+    queryset = Region.objects.defer("geometry", "geometry_l93").order_by("code")
     serializer_class = s.RegionSerializer
 
 
@@ -53,7 +53,7 @@ class DepartementViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ZoneEmploiViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = ZoneEmploi.objects.defer("geometry").order_by("code")
+    queryset = ZoneEmploi.objects.defer("geometry", "geometry_l93").order_by("code")
     serializer_class = s.ZoneEmploiSerializer
 
 

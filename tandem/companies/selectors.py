@@ -8,6 +8,8 @@ are never exposed (`public_establishment_fields`).
 
 from __future__ import annotations
 
+import numpy as np
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -20,6 +22,7 @@ from tandem.companies.models import (
 from tandem.companies.perms import actor_commune_codes, can_read_registry
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
+from tandem.territories.selectors import commune_codes_named
 
 
 def registry_establishments(
@@ -67,11 +70,11 @@ def registry_establishments(
             qs = qs.filter(siret__startswith=digits)
         else:
             qs = qs.filter(
-                Q(company__name__icontains=q)
-                | Q(company__usual_name__icontains=q)
-                | Q(signboard__icontains=q, diffusion="O")
-                | Q(usual_name__icontains=q, diffusion="O")
-                | Q(commune_label__icontains=q)
+                Q(company__name__unaccent_icontains=q)
+                | Q(company__usual_name__unaccent_icontains=q)
+                | Q(signboard__unaccent_icontains=q, diffusion="O")
+                | Q(usual_name__unaccent_icontains=q, diffusion="O")
+                | Q(commune_code__in=commune_codes_named(q))
             )
     return qs.order_by("siret")
 
@@ -87,6 +90,19 @@ def registry_company(actor: Actor, siren: str) -> Company:
         raise Http404 from exc
 
 
+def establishments_in_outline(outline) -> QuerySet:
+    """SIRENE establishments whose point lies in a WGS84 outline (a site's, boundary included), active first,
+    by PostGIS over the GiST index of `point_l93` (the outline is projected to Lambert-93 by the query).
+    Registry data: public, like the registry pages."""
+    if outline is None:
+        return Establishment.objects.none()
+    return (
+        Establishment.objects.filter(point_l93__intersects=outline)
+        .select_related("company")
+        .order_by("state", "company__name", "siret")
+    )
+
+
 def public_establishment_fields(establishment: Establishment) -> set[str]:
     """The fields that may be shown for this establishment (INSEE's diffusion rules)."""
     names = {f.attname for f in Establishment._meta.concrete_fields}
@@ -96,3 +112,70 @@ def public_establishment_fields(establishment: Establishment) -> set[str]:
 def public_company_fields(company: Company) -> set[str]:
     names = {f.attname for f in Company._meta.concrete_fields}
     return names - set(PROTECTED_COMPANY_FIELDS) if company.is_protected else names
+
+
+# --- "within N km": ONE rule for the matching score (ecosystem), the answer file and the project value -------
+# Active establishments whose NAF code starts with one of the given prefixes and whose point lies within
+# `radius_km` of a place's WGS84 inner point, both in Lambert-93 (metropolitan France), measured by PostGIS:
+# ST_DWithin over the GiST index of `point_l93`, nearest first by KNN (`<->`).
+_PLACES_SQL = """
+    WITH p AS (
+        SELECT i, ST_Transform(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 2154) AS pt
+        FROM unnest(%(lons)s::float8[], %(lats)s::float8[]) WITH ORDINALITY AS u(lon, lat, i)
+    )
+"""
+_WITHIN_SQL = "e.state = 'A' AND e.naf LIKE ANY(%(prefixes)s) AND ST_DWithin(e.point_l93, p.pt, %(radius_m)s)"
+
+
+def _like_prefixes(naf_prefixes) -> list[str]:
+    codes = {c.strip() for c in naf_prefixes if c and c.strip()}
+    return sorted(c.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for c in codes)
+
+
+def establishment_counts_within(lons, lats, *, naf_prefixes, radius_km: float) -> np.ndarray:
+    """For each WGS84 place, the number of active establishments of the NAF prefixes within `radius_km`
+    (0 for a place without coordinates). Places sharing a point are counted once."""
+    lons, lats = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+    counts = np.zeros(len(lons), dtype=np.float64)
+    prefixes = _like_prefixes(naf_prefixes)
+    known = np.isfinite(lons) & np.isfinite(lats)
+    if not prefixes or not known.any():
+        return counts
+    points, inverse = np.unique(np.column_stack([lons[known], lats[known]]), axis=0, return_inverse=True)
+    table = Establishment._meta.db_table
+    sql = _PLACES_SQL + f"SELECT (SELECT count(*) FROM {table} e WHERE {_WITHIN_SQL}) FROM p ORDER BY p.i"  # noqa: S608
+    params = {
+        "lons": points[:, 0].tolist(),
+        "lats": points[:, 1].tolist(),
+        "prefixes": prefixes,
+        "radius_m": float(radius_km) * 1000,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        unique_counts = np.array([row[0] for row in cursor.fetchall()], dtype=np.float64)
+    counts[known] = unique_counts[inverse.ravel()]
+    return counts
+
+
+def establishment_names_nearest(
+    lon: float, lat: float, *, naf_prefixes, radius_km: float, limit: int
+) -> list[str]:
+    """Usual names of the nearest active establishments of the NAF prefixes within `radius_km` of a WGS84
+    place (the same rule as `establishment_counts_within`), nearest first; only diffusible ones with a name."""
+    prefixes = _like_prefixes(naf_prefixes)
+    if not prefixes or lon is None or lat is None:
+        return []
+    table = Establishment._meta.db_table
+    named = "e.diffusion = 'O' AND e.usual_name <> ''"
+    order = "ORDER BY e.point_l93 <-> p.pt, e.siret LIMIT %(limit)s"
+    sql = _PLACES_SQL + f"SELECT e.usual_name FROM p, {table} e WHERE {_WITHIN_SQL} AND {named} {order}"  # noqa: S608
+    params = {
+        "lons": [float(lon)],
+        "lats": [float(lat)],
+        "prefixes": prefixes,
+        "radius_m": float(radius_km) * 1000,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]

@@ -25,6 +25,7 @@ from tandem.companies.models import (
 )
 from tandem.companies.perms import actor_commune_codes, can_see_exchange_existence
 from tandem.organizations.perms import Actor, scope_queryset
+from tandem.territories.selectors import commune_codes_named
 
 
 def establishments_for(
@@ -47,10 +48,10 @@ def establishments_for(
             qs = qs.filter(siret__startswith=digits)
         else:
             qs = qs.filter(
-                Q(company__name__icontains=q)
-                | Q(company__usual_name__icontains=q)
-                | Q(signboard__icontains=q, diffusion="O")
-                | Q(commune_label__icontains=q)
+                Q(company__name__unaccent_icontains=q)
+                | Q(company__usual_name__unaccent_icontains=q)
+                | Q(signboard__unaccent_icontains=q, diffusion="O")
+                | Q(commune_code__in=commune_codes_named(q))
             )
     referents = CompanyAdvisor.objects.filter(
         company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None

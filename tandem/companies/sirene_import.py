@@ -608,8 +608,6 @@ def sirene_import(
     Import establishments before legal units: with a territory filter, legal units are kept for the
     companies that have an establishment in the territory. Returns the run (counts, problems).
     """
-    if connection.vendor != "postgresql":
-        raise UserError("L'import SIRENE nécessite PostgreSQL (COPY) ; la base configurée n'en est pas une.")
     path = Path(path)
     if not path.exists():
         raise UserError(f"Fichier introuvable : {path}")

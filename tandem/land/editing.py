@@ -16,6 +16,7 @@ from django.db import transaction
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
+from tandem.core.geo import geojson
 from tandem.core.models import AuditEvent
 from tandem.land.io import RawTable
 from tandem.land.models import Terrain
@@ -117,4 +118,4 @@ def terrain_update(
 def _geojson_text(terrain: Terrain) -> str:
     import json
 
-    return json.dumps(terrain.geometry)
+    return json.dumps(geojson(terrain.geometry))

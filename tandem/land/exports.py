@@ -14,7 +14,7 @@ import shapely
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
-from tandem.core.geo import to_lambert93
+from tandem.core.geo import to_lambert93, to_shapely
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_cell
 from tandem.land.io import GEOMETRY_COLUMN, TABLE_LAYERS, format_number, write_csv, write_geojson, write_gpkg
@@ -171,7 +171,7 @@ def table_rows(actor: Actor, table: str, queryset, *, fmt: str = "csv") -> tuple
                 row[name] = ""
         if link:
             row[link[0]] = record[link[1]] or ""
-        shape = shapely.from_geojson(json.dumps(record["geometry"])) if record["geometry"] else None
+        shape = to_shapely(record["geometry"])
         if table == FRICHES:
             lon, lat = record["geompoint_lon"], record["geompoint_lat"]
             point = shapely.points(lon, lat) if lon is not None else None

@@ -8,9 +8,7 @@ handful of queries. Surfaces are in hectares (the standard's unit), NAF consumpt
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -58,11 +56,8 @@ def _round(value, digits=2):
 
 
 def label_q(label: str, prefix: str = "") -> Q:
-    """Sites carrying `label` in their `tdm_labels` list (JSON containment on PostgreSQL; the SQLite demo
-    database, which lacks it, matches the label in the stored JSON text)."""
-    if connection.vendor == "postgresql":
-        return Q(**{f"{prefix}tdm_labels__contains": [label]})
-    return Q(**{f"{prefix}tdm_labels__icontains": json.dumps(label)[1:-1]})
+    """Sites carrying `label` in their `tdm_labels` list (JSON containment)."""
+    return Q(**{f"{prefix}tdm_labels__contains": [label]})
 
 
 def jobs_expression():

@@ -8,13 +8,35 @@ lists, counts, indicators, maps and downloads alike. Personal fields are removed
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+import numpy as np
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import Transform
+from django.contrib.gis.geos import Polygon
+from django.contrib.gis.measure import D
+from django.db import connection
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Round
 from django.http import Http404
 
+from tandem.companies.selectors import establishments_in_outline
 from tandem.core.geo import feature, feature_collection
 from tandem.core.ids import parse_id
 from tandem.land import availability as av
@@ -39,6 +61,7 @@ if TYPE_CHECKING:
 
 LEVELS = ("site", "epci", "departement", "region", "perimeter")
 NEARBY_FRICHES_KM = 5.0
+MAX_REGISTRY_IN_SITE = 200
 PROVEN = "pollution avérée"
 SUSPECTED = "pollution supposée"
 
@@ -230,7 +253,9 @@ def site_list(
         sites = sites.filter(ind.label_q(label))
     if q:
         sites = sites.filter(
-            Q(site_nom__icontains=q) | Q(site_id__icontains=q) | Q(site_comm_nom__icontains=q)
+            Q(site_nom__unaccent_icontains=q)
+            | Q(site_id__icontains=q)
+            | Q(site_comm_nom__unaccent_icontains=q)
         )
     if cle_en_main is not None:
         turnkey = terrains.filter(site_eco=OuterRef("pk"), terr_cle_en_main=True)
@@ -304,6 +329,7 @@ def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
         "terrains": terrains,
         "etablissements": etabs,
         "friches_nearby": friches_near(actor, site),
+        "registry_establishments": list(establishments_in_outline(site.geometry)[:MAX_REGISTRY_IN_SITE]),
         "readiness": readiness_for_site(site, today=today, soil_pollution=site_pollution),
         "indicators": site_indicators(actor, site, today=today),
         "label_decisions": list(
@@ -316,20 +342,34 @@ def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
 
 
 def friches_near(actor: Actor, site: Site, *, km: float = NEARBY_FRICHES_KM) -> list[Friche]:
-    """Visible friches inside the site, or whose point lies within `km` of the site's bounding box."""
+    """Visible friches inside the site, or whose geometry lies within `km` of the site's (Lambert-93)."""
     friches = friches_visible(actor)
     inside = Q(site_eco=site) | Q(terrain_eco__site_eco=site)
-    if site.bbox_west is None:
+    if site.geometry is None:
         return list(friches.filter(inside).order_by("site_nom")[:50])
-    dlat = km / 111.0
-    dlon = km / 73.0  # ~cos(49°) × 111 km: Grand Est latitudes
-    near = Q(
-        centroid_lat__gte=site.bbox_south - dlat,
-        centroid_lat__lte=site.bbox_north + dlat,
-        centroid_lon__gte=site.bbox_west - dlon,
-        centroid_lon__lte=site.bbox_east + dlon,
-    )
+    near = Q(geometry_l93__dwithin=(site.geometry, D(m=km * 1000)))  # PostGIS projects the site's outline
     return list(friches.filter(inside | near).order_by("site_nom")[:50])
+
+
+def containing_sites_and_terrains(lons: np.ndarray, lats: np.ndarray) -> tuple[list, list]:
+    """For each WGS84 point, the site and the terrain whose geometry contains it (boundary included; the
+    lowest id when several do), or None. One PostGIS query over the GiST indexes."""
+    if not len(lons):
+        return [], []
+    known = np.isfinite(lons) & np.isfinite(lats)
+    sql = f"""
+        SELECT (SELECT s.id FROM {Site._meta.db_table} s WHERE ST_Intersects(s.geometry, p.pt) ORDER BY s.id LIMIT 1),
+               (SELECT t.id FROM {Terrain._meta.db_table} t WHERE ST_Intersects(t.geometry, p.pt) ORDER BY t.id LIMIT 1)
+        FROM (SELECT i, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+              FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS u(lon, lat, i)) AS p
+        ORDER BY p.i
+    """  # noqa: S608 — table names come from the models
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [np.where(known, lons, 0).tolist(), np.where(known, lats, 0).tolist()])
+        rows = cursor.fetchall()
+    sites = [row[0] if ok else None for row, ok in zip(rows, known.tolist(), strict=True)]
+    terrains = [row[1] if ok else None for row, ok in zip(rows, known.tolist(), strict=True)]
+    return sites, terrains
 
 
 MAX_FEATURES = 5000
@@ -392,13 +432,84 @@ def map_layers(
     }
 
 
+# --- Vector tiles ------------------------------------------------------------------------------------------
+TILE_LAYERS = ("sites", "terrains", "friches")
+TILE_MAX_ZOOM = 22
+TILE_EXTENT = 4096
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """WGS84 (west, south, east, north) of a Web Mercator (XYZ) tile: its edges are meridians and parallels."""
+    n = 2**z
+
+    def lat(row):
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+class _TileEnvelope(Func):
+    function = "ST_TileEnvelope"
+    output_field = GeometryField(srid=3857)
+
+
+class _AsMVTGeom(Func):
+    function = "ST_AsMVTGeom"
+    output_field = GeometryField(srid=3857)
+
+
+def land_tile(actor: Actor, *, layer: str, z: int, x: int, y: int, today=None) -> bytes:
+    """One Mapbox vector tile (`ST_AsMVT`) of a land layer, with every object `actor` may see in it and no
+    other (the layer starts from `scope_queryset`), with the public properties of `map_layers` only (never a
+    personal field), and no feature cap. The GiST index on `geometry` selects the objects of the tile."""
+    if layer not in TILE_LAYERS or not (0 <= z <= TILE_MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise Http404("Tuile inconnue.")
+    box = Polygon.from_bbox(tile_bounds(z, x, y))
+    box.srid = 4326
+    geom = _AsMVTGeom(Transform("geometry", 3857), _TileEnvelope(Value(z), Value(x), Value(y)))
+    if layer == "sites":
+        qs = sites_visible(actor).annotate(nom=F("site_nom"), code=F("site_id"), vocation=F("site_vocadomi"))
+        columns = ["id", "nom", "code", "vocation"]
+    elif layer == "terrains":
+        avail = av.availability_case(today=today)
+        qs = terrains_visible(actor).annotate(
+            nom=F("terr_id"),
+            site=F("site_eco_id"),
+            disponibilite=avail,
+            libelle=Case(*[When(disponibilite=k, then=Value(v)) for k, v in av.CLASSES.items()]),
+            couleur=Case(*[When(disponibilite=k, then=Value(v)) for k, v in av.COLOURS.items()]),
+            # round(numeric, 2): PostgreSQL has no round(double precision, integer).
+            surface_ha=Cast(
+                Round(Cast(av.surface_ha(), DecimalField(max_digits=14, decimal_places=4)), 2), FloatField()
+            ),
+        )
+        columns = ["id", "nom", "site", "disponibilite", "libelle", "couleur", "surface_ha"]
+    else:
+        qs = friches_visible(actor).annotate(
+            nom=F("site_nom"), code=F("site_id"), statut=F("site_statut"), type=F("site_type")
+        )
+        columns = ["id", "nom", "code", "statut", "type"]
+    inner = (
+        qs.filter(geometry__bboverlaps=box)
+        .annotate(mvt_geom=geom, mvt_id=F("pk"))
+        .values(*columns, "mvt_geom", "mvt_id")
+        .order_by()
+        .query.sql_with_params()
+    )
+    sql = f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom', 'mvt_id') FROM ({inner[0]}) t WHERE t.mvt_geom IS NOT NULL"  # noqa: S608 — SQL compiled by the ORM, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [layer, *inner[1]])
+        data = cursor.fetchone()[0]
+    return bytes(data) if data else b""
+
+
 def terrain_public_values(actor: Actor, terrain: Terrain) -> dict:
     """A terrain's standard columns for display or API, without the personal fields unless allowed."""
     hidden = set() if can_see_personal_fields(actor, terrain) else set(Terrain.PERSONAL_FIELDS)
     return {
         f.name: getattr(terrain, f.attname)
         for f in Terrain._meta.concrete_fields
-        if f.name not in hidden and f.name != "geometry"
+        if f.name not in hidden and f.name not in ("geometry", "geometry_l93")
     }
 
 

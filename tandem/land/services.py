@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -18,11 +17,11 @@ import shapely
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import Problem, UserError
+from tandem.core.geo import GEOMETRY_COLUMNS, geometry_column_arrays
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_cell
 from tandem.land.io import read_files
@@ -46,10 +45,11 @@ from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, can_create, writable_q
 from tandem.organizations.services import organization_create
 from tandem.territories.models import Commune, Epci
+from tandem.territories.selectors import points_outside_communes
 
 ProgressCallback = Callable[[int, str], None]
 WRITE_ORDER = ["pole-eco", "site-eco", "terrain-eco", "etablissement", FRICHES]
-POINT_TOLERANCE_DEG = 0.002  # ~200 m: the communes' boundaries are simplified
+POINT_TOLERANCE_M = 200  # the communes' boundaries are simplified
 
 
 @dataclass
@@ -70,7 +70,6 @@ class DbReferential:
             )
         }
         self.epcis = dict(Epci.objects.values_list("siren", "name"))
-        self._shapes: dict = {}  # commune code -> shapely geometry, loaded on demand
 
     def existing_ids(self, table: str) -> set[str]:
         model = MODELS[table]
@@ -78,43 +77,22 @@ class DbReferential:
         return set(model.objects.values_list(key, flat=True))
 
     def outside_communes(self, codes: np.ndarray, points: np.ndarray) -> dict[int, tuple[str, str]]:
-        present = np.array([p is not None and c in self.communes for c, p in zip(codes, points, strict=True)])
-        if not present.any():
-            return {}
-        wanted = sorted({codes[i] for i in np.flatnonzero(present)} - set(self._shapes))
-        if wanted:
-            loaded = list(
-                Commune.objects.filter(pk__in=wanted, geometry__isnull=False)
-                .annotate(text=Cast("geometry", models.TextField()))
-                .values_list("code", "text")
-            )
-            parsed = shapely.from_geojson([text for _, text in loaded])
-            self._shapes.update(zip([code for code, _ in loaded], parsed, strict=True))
-        shapes = self._shapes
-        rows = [i for i in np.flatnonzero(present) if codes[i] in shapes]
+        """Rows whose point lies farther than POINT_TOLERANCE_M from their declared commune, with the current
+        commune that holds the point (code, name; empty when none does)."""
+        rows = [
+            i
+            for i, (c, p) in enumerate(zip(codes, points, strict=True))
+            if p is not None and c in self.communes
+        ]
         if not rows:
             return {}
-        areas = np.array([shapes[codes[i]] for i in rows], dtype=object)
-        pts = np.array([points[i] for i in rows], dtype=object)
-        inside = shapely.dwithin(areas, pts, POINT_TOLERANCE_DEG)
-        outside = {}
-        for i, point in zip(np.array(rows)[~inside], pts[~inside], strict=True):
-            outside[int(i)] = self.locate(point)
-        return outside
-
-    def locate(self, point) -> tuple[str, str]:
-        x, y = shapely.get_x(point), shapely.get_y(point)
-        candidates = (
-            Commune.objects.filter(
-                is_current=True, bbox_west__lte=x, bbox_east__gte=x, bbox_south__lte=y, bbox_north__gte=y
-            )
-            .annotate(text=Cast("geometry", models.TextField()))
-            .values_list("code", "name", "text")
+        found = points_outside_communes(
+            [codes[i] for i in rows],
+            shapely.get_x(np.array([points[i] for i in rows], dtype=object)),
+            shapely.get_y(np.array([points[i] for i in rows], dtype=object)),
+            tolerance_m=POINT_TOLERANCE_M,
         )
-        for code, name, text in candidates:
-            if text and shapely.contains(shapely.from_geojson(text), point):
-                return code, name
-        return "", ""
+        return {rows[k]: where for k, where in found.items()}
 
 
 LAND_IMPORT_LOCK_SPACE = 0x4C414E44  # "LAND": the advisory-lock namespace of land imports (one key per EPCI)
@@ -124,15 +102,12 @@ class EpciImportLocks:
     """PostgreSQL session advisory locks, one per producing EPCI, held from the owners' resolution (which may
     create the EPCI's organisation) to the end of the write: a second import of the same EPCI waits for the
     first, then compares with what the first wrote, instead of failing on a duplicate key. Taken in SIREN
-    order so two imports over several EPCI cannot deadlock. The embedded SQLite database serialises writes
-    by itself."""
+    order so two imports over several EPCI cannot deadlock."""
 
     def __init__(self):
         self.held: list[int] = []
 
     def acquire(self, sirens, waiting: Callable[[], None] | None = None) -> None:
-        if connection.vendor != "postgresql":
-            return
         keys = sorted({int(s) for s in sirens if str(s).isdigit()} - set(self.held))
         with connection.cursor() as cursor:
             for key in keys:
@@ -498,9 +473,9 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
         geometries = np.where(shapely.is_missing(surfaces), points, surfaces)
     if geometries is None:
         return values, land_geometry_columns(np.full(len(values), None, dtype=object))
-    # Normalised first: snapping alone may start a ring at another vertex on each pass, and the digest that
-    # tells an unchanged geometry must be the same after import → export → import.
-    # A one-part multi-geometry (the GeoPackage template's MultiPolygon sites) is its single part.
+    # A one-part multi-geometry (the GeoPackage template's MultiPolygon sites) is its single part. The core
+    # helper normalises after rounding, so the digest of an unchanged geometry is the same after import →
+    # export → import.
     present = ~shapely.is_missing(geometries)
     geometries = geometries.copy()
     single = present.copy()
@@ -508,65 +483,12 @@ def _incoming(table: ValidatedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
         shapely.get_num_geometries(geometries[present]) == 1
     )
     geometries[single] = shapely.get_geometry(geometries[single], 0)
-    geometries[present] = shapely.normalize(geometries[present])
     return values, land_geometry_columns(geometries)
 
 
-def land_geometry_columns(geometries: np.ndarray, grid: float = 1e-5) -> pd.DataFrame:
-    """The `GeometryFields` columns of many geometries, vectorised (the core helper's per-geometry
-    `set_precision` dominates national imports): coordinates rounded to the 1e-5° grid (~1 m), `make_valid`
-    only where rounding broke validity, inner point, bbox, Lambert-93 area, GeoJSON text and its digest."""
-    import hashlib
-
-    n = len(geometries)
-    out = {name: np.full(n, None, dtype=object) for name in GEOMETRY_FIELDS}
-    out["geometry_digest"][:] = ""
-    present = ~shapely.is_missing(geometries)
-    present[present] = ~shapely.is_empty(geometries[present])
-    if not present.any():
-        return pd.DataFrame(out)
-    decimals = int(round(-np.log10(grid)))
-    geo = shapely.transform(geometries[present], lambda xy: np.round(xy, decimals))
-    invalid = ~shapely.is_valid(geo)
-    if invalid.any():
-        geo[invalid] = shapely.normalize(shapely.make_valid(geo[invalid]))
-    centroids = shapely.centroid(geo)
-    inside = (shapely.get_type_id(geo) == 0) | shapely.contains_properly(geo, centroids)
-    points = np.where(inside, centroids, shapely.point_on_surface(geo))
-    bounds = shapely.bounds(geo)
-    xs, ys = np.round(shapely.get_x(points), 6), np.round(shapely.get_y(points), 6)
-    areas = shapely.area(
-        shapely.transform(geo, lambda xy: np.column_stack(_to_l93().transform(xy[:, 0], xy[:, 1])))
-    )
-    texts = shapely.to_geojson(geo)
-    out["geometry"][present] = texts
-    out["geometry_digest"][present] = [
-        hashlib.sha1(t.encode(), usedforsecurity=False).hexdigest() for t in texts
-    ]
-    out["centroid_lat"][present], out["centroid_lon"][present] = ys, xs
-    for k, name in enumerate(("bbox_west", "bbox_south", "bbox_east", "bbox_north")):
-        out[name][present] = bounds[:, k]
-    out["area_ha"][present] = np.round(areas / 10_000, 2)
-    return pd.DataFrame(out)
-
-
-GEOMETRY_FIELDS = (
-    "geometry",
-    "centroid_lat",
-    "centroid_lon",
-    "bbox_west",
-    "bbox_south",
-    "bbox_east",
-    "bbox_north",
-    "area_ha",
-    "geometry_digest",
-)
-
-
-def _to_l93():
-    from tandem.core.geo import _to_lambert93
-
-    return _to_lambert93()
+def land_geometry_columns(geometries: np.ndarray) -> pd.DataFrame:
+    """The `GeometryFields` columns of many geometries (computed by the core helper) as a frame."""
+    return pd.DataFrame(geometry_column_arrays(geometries))
 
 
 def _plan(validation: Validation, owners: dict[str, np.ndarray], actor: Actor) -> dict[str, dict]:
@@ -840,7 +762,7 @@ def _frame(name: str, rows: dict, index: list[int], vintages, context: dict) -> 
             model._meta.get_field(field_name), values[column]
         )
     geo = rows["geo"].iloc[index].reset_index(drop=True)
-    for column in GEOMETRY_FIELDS:
+    for column in GEOMETRY_COLUMNS:
         out[column] = geo[column].to_numpy(dtype=object)
     if rows["points"] is not None:
         lon_field, lat_field = POINT_FIELDS[name]
@@ -870,28 +792,13 @@ def _frame(name: str, rows: dict, index: list[int], vintages, context: dict) -> 
 
 
 def _friches_links(geo: pd.DataFrame):
-    """The ZAE (site) and terrain each friche lies in, by its inner point."""
-    from tandem.land.models import Site, Terrain
+    """The ZAE (site) and terrain each friche lies in, by its inner point (PostGIS, see `land.selectors`)."""
+    from tandem.land.selectors import containing_sites_and_terrains
 
-    site_ids, terrain_ids = [], []
-    for lat, lon in zip(geo["centroid_lat"], geo["centroid_lon"], strict=True):
-        found = [None, None]
-        if lat is not None:
-            point = shapely.points(lon, lat)
-            for k, model in enumerate((Site, Terrain)):
-                for pk, text in (
-                    model.objects.filter(
-                        bbox_west__lte=lon, bbox_east__gte=lon, bbox_south__lte=lat, bbox_north__gte=lat
-                    )
-                    .annotate(text=Cast("geometry", models.TextField()))
-                    .values_list("pk", "text")
-                ):
-                    if text and shapely.contains(shapely.from_geojson(text), point):
-                        found[k] = pk
-                        break
-        site_ids.append(found[0])
-        terrain_ids.append(found[1])
-    return site_ids, terrain_ids
+    return containing_sites_and_terrains(
+        geo["centroid_lon"].to_numpy(dtype=float, na_value=np.nan),
+        geo["centroid_lat"].to_numpy(dtype=float, na_value=np.nan),
+    )
 
 
 def _insert(name: str, changes: dict, vintages, context) -> None:
@@ -971,7 +878,7 @@ def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
     now = timezone.now().isoformat()
     columns = []
     for f in model._meta.concrete_fields:
-        if f.primary_key:
+        if f.primary_key or f.generated:
             continue
         if f.attname in frame.columns:
             columns.append(f.attname)
@@ -992,9 +899,6 @@ def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
         columns.append(f.attname)
     n = len(frame)
     texts = [_copy_column(frame[column].tolist(), n) for column in columns]
-    if connection.vendor != "postgresql":
-        _insert_rows(model, columns, texts)
-        return
     data = "".join("\t".join(row) + "\n" for row in zip(*texts, strict=True))
     sql = (
         f"COPY {connection.ops.quote_name(model._meta.db_table)} "
@@ -1007,35 +911,6 @@ def _copy(model: type[models.Model], frame: pd.DataFrame) -> None:
 
 _NULL = "\\N"
 _SPECIAL = ("\\", "\t", "\n", "\r")
-_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
-
-
-def _insert_rows(model: type[models.Model], columns: list[str], texts: list[list[str]]) -> None:
-    """The embedded SQLite database has no COPY: the same rows, read back from COPY's text format into Python
-    values, go through one executemany (slower, same result)."""
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    rows = []
-    for raw in zip(*texts, strict=True):
-        values = []
-        for column, text in zip(columns, raw, strict=True):
-            if text == _NULL:
-                values.append(None)
-                continue
-            text = re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), text)
-            field = fields[column]
-            if isinstance(field, models.JSONField):
-                value = json.loads(text)
-            elif isinstance(field, models.BooleanField):
-                value = text in ("t", "true", "True", "1")
-            else:
-                value = field.to_python(text)
-            values.append(field.get_db_prep_save(value, connection))
-        rows.append(values)
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
 def _copy_column(values: list, n: int) -> list[str]:

@@ -50,8 +50,6 @@ def versioned_tables() -> list[str]:
 
 def install_triggers(**_kwargs) -> None:
     """post_migrate receiver: one statement-level trigger per versioned table (idempotent)."""
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute(BUMP_SQL)
         for table in versioned_tables():

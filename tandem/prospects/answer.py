@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Q
 from django.template.loader import render_to_string
 from pyproj import Transformer
 
+from tandem.companies.selectors import establishment_counts_within, establishment_names_nearest
+from tandem.core.geo import geojson
 from tandem.land.models import Friche, Site, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.organizations.perms import Actor, scope_queryset
-from tandem.prospects.candidates import visible_candidates
+from tandem.prospects.candidates import ECOSYSTEM_RADIUS_KM, candidate_point, visible_candidates
 from tandem.prospects.labour import basin_market
 from tandem.prospects.matching import ICPE_LEVELS, KIND_NAMES, SEVESO_LEVELS, Requirements
 from tandem.prospects.matching.engine import (
@@ -27,7 +28,6 @@ from tandem.prospects.matching.engine import (
 from tandem.prospects.matching.text import fr_date, fr_num
 from tandem.prospects.models import Prospect
 
-ECOSYSTEM_RADIUS_KM = 30
 STATE_LABELS = {
     MET: "respecté",
     CONDITIONAL_MET: "sous condition",
@@ -94,34 +94,20 @@ def _svg_outline(geometry: dict | None, size: int = 220) -> str:
     )
 
 
-def lambert93_xy(lon: float, lat: float) -> tuple[float, float]:
-    return Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(lon, lat)
-
-
 def ecosystem_near(*, lon: float | None, lat: float | None, naf: str, radius_km: float = ECOSYSTEM_RADIUS_KM):
-    """Active establishments of the prospect's NAF division within `radius_km` (SIRENE registry), or None when
-    the registry holds no establishment at all."""
+    """Active establishments of the prospect's NAF division within `radius_km` (SIRENE registry; the rule of
+    the matching score, `companies.selectors.establishment_counts_within`), or None when the registry holds no
+    establishment at all."""
     from tandem.companies.models import Establishment
 
     if not Establishment.objects.exists():
         return None
     if lon is None or lat is None or not naf:
         return {"count": 0, "names": []}
-    x, y = lambert93_xy(lon, lat)
-    r = radius_km * 1000
-    division = naf.replace(".", "")[:2]
-    qs = Establishment.objects.filter(
-        state="A",
-        lambert_x__range=(x - r, x + r),
-        lambert_y__range=(y - r, y + r),
-    ).filter(Q(naf__startswith=division))
-    rows = [
-        (name, (ex - x) ** 2 + (ey - y) ** 2, diffusion)
-        for name, ex, ey, diffusion in qs.values_list("usual_name", "lambert_x", "lambert_y", "diffusion")
-    ]
-    inside = [row for row in rows if row[1] <= r * r]
-    names = [n for n, _, d in sorted(inside, key=lambda row: row[1]) if n and d == "O"][:10]
-    return {"count": len(inside), "names": names}
+    division = [Requirements.division_of(naf)]
+    count = establishment_counts_within([lon], [lat], naf_prefixes=division, radius_km=radius_km)[0]
+    names = establishment_names_nearest(lon, lat, naf_prefixes=division, radius_km=radius_km, limit=10)
+    return {"count": int(count), "names": names}
 
 
 def _sheet(actor: Actor, proposal, today: date) -> dict:
@@ -153,7 +139,7 @@ def _sheet(actor: Actor, proposal, today: date) -> dict:
         "kind": proposal.get_kind_display(),
         "commune": getattr(obj.commune, "name", ""),
         "epci": site.site_epci_nom if site else "",
-        "svg": _svg_outline(obj.geometry),
+        "svg": _svg_outline(geojson(obj.geometry)),
         "surface_ha": surface,
         "site_surface_ha": site.site_surf_brute if site else None,
         "land_control": getattr(obj, "terr_maitrise_fonc", ""),
@@ -191,8 +177,8 @@ def _sheet(actor: Actor, proposal, today: date) -> dict:
             if c[1]
         ],
         "ecosystem": None,
-        "lon": obj.centroid_lon,
-        "lat": obj.centroid_lat,
+        "lon": candidate_point(obj)[0],
+        "lat": candidate_point(obj)[1],
     }
 
 

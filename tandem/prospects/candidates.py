@@ -12,18 +12,15 @@ delegations) and state.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import shapely
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce, NullIf
-from pyproj import Transformer
 
 from tandem.land.models import Friche, Site, Terrain
 from tandem.land.perms import personal_fields_visible
@@ -90,8 +87,8 @@ class Bundle:
     owner_id: np.ndarray
     personal_shared: np.ndarray
     raw_price: np.ndarray  # personal field: masked per scope
-    x93: np.ndarray  # Lambert-93 position of each candidate (NaN: unknown), for the sector ecosystem
-    y93: np.ndarray
+    lon: np.ndarray  # WGS84 point of each candidate (NaN: unknown), for the sector ecosystem
+    lat: np.ndarray
 
 
 def _c(name: str, *site_fallbacks: str, prefix: str = "site_eco__"):
@@ -359,80 +356,26 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
     return columns, extra
 
 
-def _bbox_pairs(ids: np.ndarray, sites: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of rows of the same site whose boxes overlap; rows sorted by site. Vectorised per group size."""
-    starts = np.flatnonzero(np.r_[True, sites[1:] != sites[:-1]])
-    sizes = np.diff(np.r_[starts, len(sites)])
-    left, right = [], []
-    for k in np.unique(sizes[sizes > 1]).tolist():
-        i, j = np.triu_indices(k, 1)
-        base = starts[sizes == k][:, None]
-        a, b = (base + i).ravel(), (base + j).ravel()
-        overlap = (
-            (boxes[a, 0] <= boxes[b, 2])
-            & (boxes[b, 0] <= boxes[a, 2])
-            & (boxes[a, 1] <= boxes[b, 3])
-            & (boxes[b, 1] <= boxes[a, 3])
-        )
-        left.append(ids[a[overlap]])
-        right.append(ids[b[overlap]])
-    if not left:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(left), np.concatenate(right)
-
-
 def terrain_adjacency() -> list[tuple[int, int]]:
-    """Pairs of terrains of the same site whose parcels lie within ADJACENCY_TOLERANCE_M of each other.
-
-    Bounding boxes (stored columns) select the pairs worth a look; shapely measures them in Lambert-93. Raw SQL
-    with the geometry as text: decoding 100,000 GeoJSON objects through the ORM takes ten times longer.
-    """
+    """Pairs (lower id first) of terrains of the same site whose parcels lie within ADJACENCY_TOLERANCE_M of
+    each other, measured in Lambert-93 by PostGIS over the GiST index."""
     table = Terrain._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, site_eco_id, bbox_west, bbox_south, bbox_east, bbox_north FROM {table} "  # noqa: S608
-            "WHERE bbox_west IS NOT NULL ORDER BY site_eco_id, id"
+            f"SELECT a.id, b.id FROM {table} a JOIN {table} b ON b.site_eco_id = a.site_eco_id AND a.id < b.id"  # noqa: S608
+            " AND ST_DWithin(a.geometry_l93, b.geometry_l93, %s) ORDER BY a.id, b.id",
+            [ADJACENCY_TOLERANCE_M],
         )
-        rows = cursor.fetchall()
-    if len(rows) < 2:
-        return []
-    arr = np.array(rows, dtype=np.float64)
-    # 5 m is about 0.00005° of latitude and 0.00007° of longitude in France: a generous box margin.
-    boxes = arr[:, 2:] + np.array([-1e-4, -1e-4, 1e-4, 1e-4])
-    left, right = _bbox_pairs(arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), boxes)
-    if not len(left):
-        return []
-    needed = np.unique(np.concatenate([left, right]))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, geometry::text FROM {table} WHERE id = ANY(%s) AND geometry IS NOT NULL",  # noqa: S608
-                [needed.tolist()],
-            )
-            found = cursor.fetchall()
-    else:  # the embedded SQLite of `make demo`: small inventories, the ORM is fine
-        rows = (
-            Terrain.objects.filter(pk__in=needed.tolist())
-            .exclude(geometry=None)
-            .values_list("pk", "geometry")
-        )
-        found = [(pk, json.dumps(g)) for pk, g in rows]
-    if not found:
-        return []
-    # One vectorised parse and one projection call for all the geometries (per-geometry calls are 50× slower).
-    geoms = shapely.from_geojson([g for _, g in found])
-    transformer = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
-    geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
-    order = np.array([pk for pk, _ in found], dtype=np.int64)
-    sort = np.argsort(order)
-    order = order[sort]
-    geoms = geoms[sort]
-    pa, pb = np.searchsorted(order, left), np.searchsorted(order, right)
-    pa, pb = np.minimum(pa, len(order) - 1), np.minimum(pb, len(order) - 1)
-    present = (order[pa] == left) & (order[pb] == right)
-    close = np.zeros(len(left), dtype=bool)
-    close[present] = shapely.distance(geoms[pa[present]], geoms[pb[present]]) <= ADJACENCY_TOLERANCE_M
-    return list(zip(left[close].tolist(), right[close].tolist(), strict=True))
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def candidate_point(obj) -> tuple[float | None, float | None]:
+    """The WGS84 point distances are measured from for a candidate (a terrain without geometry: its site's),
+    as the matching columns hold it."""
+    lon, lat = getattr(obj, "centroid_lon", None), getattr(obj, "centroid_lat", None)
+    if lon is None and isinstance(obj, Terrain) and obj.site_eco_id:
+        lon, lat = obj.site_eco.centroid_lon, obj.site_eco.centroid_lat
+    return lon, lat
 
 
 def build_bundle(today: date) -> Bundle:
@@ -450,8 +393,6 @@ def build_bundle(today: date) -> Bundle:
         return np.concatenate([np.asarray(extra[name], dtype=dtype) for _, extra in parts])
 
     lon, lat = column("lon", np.float64), column("lat", np.float64)
-    x93, y93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True).transform(lon, lat)
-    x93, y93 = np.asarray(x93, dtype=np.float64), np.asarray(y93, dtype=np.float64)
 
     # Labour market of each candidate's BMO basin, when the survey is loaded (tandem import_bmo).
     communes = column("commune", object)
@@ -469,8 +410,8 @@ def build_bundle(today: date) -> Bundle:
         owner_id=column("owner_id", np.int64),
         personal_shared=column("personal_shared", bool),
         raw_price=column("raw_price", np.float64),
-        x93=x93,
-        y93=y93,
+        lon=lon,
+        lat=lat,
     )
 
 
@@ -531,71 +472,43 @@ def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
     return np.sort(np.concatenate(positions)) if positions else np.empty(0, dtype=np.int64)
 
 
-# Sector ecosystem: establishments of the prospect's NAF division within ECOSYSTEM_RADIUS_KM, counted on a grid
-# of ECOSYSTEM_GRID_M cells (a circle of cells: exact to a cell's width), from the SIRENE registry.
+# Sector ecosystem: active establishments of the prospect's NAF division within ECOSYSTEM_RADIUS_KM of each
+# candidate (SIRENE registry), by the one proximity rule (`companies.selectors.establishment_counts_within`)
+# that the answer file and the project value use too. Cached per division, registry import and land state.
 ECOSYSTEM_RADIUS_KM = 30
-ECOSYSTEM_GRID_M = 1000
-_ECOSYSTEM: OrderedDict[tuple, tuple | None] = OrderedDict()
+_ECOSYSTEM: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # NaN: not counted yet
 
 
-def _ecosystem_grid(division: str) -> tuple | None:
-    """Row-wise prefix sums of the establishments of `division` per grid cell, cached per registry state."""
+def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np.ndarray | None:
+    """Establishments of `division` within the radius of the candidates at `positions` of the bundle; None when
+    the registry has none. Counted once per candidate and registry state, on demand."""
     from tandem.companies.models import Establishment, RegistryImport
+    from tandem.companies.selectors import establishment_counts_within
 
+    if not division:
+        return None
     stamp = (
         division,
         RegistryImport.objects.order_by("-id").values_list("id", flat=True).first(),
         CACHE.bundle_key,
     )
-    if stamp in _ECOSYSTEM:
-        return _ECOSYSTEM[stamp]
-    points = np.array(
-        list(
-            Establishment.objects.filter(naf__startswith=division, state="A", lambert_x__isnull=False)
-            .exclude(lambert_y=None)
-            .values_list("lambert_x", "lambert_y")
-        ),
-        dtype=np.float64,
-    ).reshape(-1, 2)
-    grid = None
-    if len(points):
-        origin = points.min(axis=0) - ECOSYSTEM_RADIUS_KM * 1000
-        cells = ((points - origin) // ECOSYSTEM_GRID_M).astype(np.int64)
-        shape = cells.max(axis=0) + int(ECOSYSTEM_RADIUS_KM * 1000 // ECOSYSTEM_GRID_M) + 2
-        counts = np.zeros((shape[1], shape[0]), dtype=np.int64)  # rows: y, columns: x
-        np.add.at(counts, (cells[:, 1], cells[:, 0]), 1)
-        prefix = np.zeros((shape[1], shape[0] + 1), dtype=np.int64)
-        np.cumsum(counts, axis=1, out=prefix[:, 1:])
-        grid = (origin, prefix)
-    _ECOSYSTEM[stamp] = grid
-    while len(_ECOSYSTEM) > 8:
-        _ECOSYSTEM.popitem(last=False)
-    return grid
-
-
-def ecosystem_counts(division: str, x93: np.ndarray, y93: np.ndarray) -> np.ndarray | None:
-    """Establishments of `division` within the radius of each position; None when the registry has none."""
-    if not division:
+    with CACHE.lock:
+        counts = _ECOSYSTEM.get(stamp, False)
+    if counts is False:
+        counts = np.full(len(bundle.lon), np.nan) if Establishment.objects.exists() else None
+    if counts is None:
         return None
-    grid = _ecosystem_grid(division)
-    if grid is None:
-        return None
-    origin, prefix = grid
-    height, width = prefix.shape[0], prefix.shape[1] - 1
-    known = np.isfinite(x93) & np.isfinite(y93)
-    cx = np.where(known, (np.nan_to_num(x93) - origin[0]) // ECOSYSTEM_GRID_M, -(10**9)).astype(np.int64)
-    cy = np.where(known, (np.nan_to_num(y93) - origin[1]) // ECOSYSTEM_GRID_M, -(10**9)).astype(np.int64)
-    radius = int(ECOSYSTEM_RADIUS_KM * 1000 // ECOSYSTEM_GRID_M)
-    total = np.zeros(len(x93), dtype=np.int64)
-    for dy in range(-radius, radius + 1):
-        half = int(np.floor(np.sqrt(radius * radius - dy * dy)))
-        row = cy + dy
-        inside = (row >= 0) & (row < height) & (cx + half >= 0) & (cx - half < width)
-        r = np.clip(row, 0, height - 1)
-        a = np.clip(cx - half, 0, width)
-        b = np.clip(cx + half + 1, 0, width)
-        total += np.where(inside, prefix[r, b] - prefix[r, a], 0)
-    return total.astype(np.float64)
+    missing = positions[np.isnan(counts[positions])]
+    if len(missing):
+        counts[missing] = establishment_counts_within(
+            bundle.lon[missing], bundle.lat[missing], naf_prefixes=[division], radius_km=ECOSYSTEM_RADIUS_KM
+        )
+    with CACHE.lock:
+        _ECOSYSTEM[stamp] = counts
+        _ECOSYSTEM.move_to_end(stamp)
+        while len(_ECOSYSTEM) > 8:
+            _ECOSYSTEM.popitem(last=False)
+    return counts[positions]
 
 
 def visible_candidates(
@@ -632,7 +545,7 @@ def visible_candidates(
         actor, owner_id=bundle.owner_id[positions], personal_shared=bundle.personal_shared[positions]
     )
     candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
-    counts = ecosystem_counts(naf_division, bundle.x93[positions], bundle.y93[positions])
+    counts = ecosystem_counts(naf_division, bundle, positions)
     if counts is not None:
         candidates.ecosystem = {naf_division: counts}
     return candidates

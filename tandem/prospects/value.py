@@ -12,15 +12,15 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from django.db import transaction
-from django.db.models import Q
 
+from tandem.companies.selectors import establishment_counts_within
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.models import Site
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects import perms
-from tandem.prospects.answer import ECOSYSTEM_RADIUS_KM, lambert93_xy
 from tandem.prospects.audit import audit_confidential
+from tandem.prospects.candidates import ECOSYSTEM_RADIUS_KM, candidate_point
 from tandem.prospects.labour import basin_market
 from tandem.prospects.matching.text import fr_num
 from tandem.prospects.models import Decision, Proposal, Prospect
@@ -58,20 +58,13 @@ def percentile_of(value: float, distribution: list[float]) -> float:
 
 
 def _establishments(lon, lat, codes: list[str]) -> int | None:
+    """Active establishments of the NAF codes within the ecosystem radius (the matching score's rule)."""
     from tandem.companies.models import Establishment
 
     if not codes or lon is None or not Establishment.objects.exists():
         return None
-    x, y = lambert93_xy(lon, lat)
-    r = ECOSYSTEM_RADIUS_KM * 1000
-    q = Q()
-    for code in codes:
-        q |= Q(naf__startswith=code.strip())
-    rows = Establishment.objects.filter(
-        q, state="A", lambert_x__range=(x - r, x + r), lambert_y__range=(y - r, y + r)
-    )
-    return sum(
-        1 for ex, ey in rows.values_list("lambert_x", "lambert_y") if (ex - x) ** 2 + (ey - y) ** 2 <= r * r
+    return int(
+        establishment_counts_within([lon], [lat], naf_prefixes=codes, radius_km=ECOSYSTEM_RADIUS_KM)[0]
     )
 
 
@@ -149,7 +142,7 @@ def project_value(*, actor: Actor, prospect: Prospect, proposal: Proposal | None
         )
     )
     place = proposal.candidate if proposal is not None else None
-    lon, lat = (getattr(place, "centroid_lon", None), getattr(place, "centroid_lat", None))
+    lon, lat = candidate_point(place) if place is not None else (None, None)
     for key, label, codes in (
         ("suppliers", "établissements amont (fournisseurs) à moins de 30 km", prospect.upstream_naf),
         ("customers", "établissements aval (clients) à moins de 30 km", prospect.downstream_naf),

@@ -3,7 +3,7 @@ from django.contrib import admin
 from tandem.core.admin_mixins import AuditedAdmin
 from tandem.territories.models import Commune, Departement, Epci, GeographyLoad, Perimeter, Region, ZoneEmploi
 
-GEOMETRY_EXCLUDE = ["geometry", "geometry_digest"]
+GEOMETRY_EXCLUDE = ["geometry", "geometry_l93", "geometry_digest"]
 
 
 @admin.register(Region, Departement, ZoneEmploi)

@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import shapely
+from django.contrib.gis.db.models import Union
 from django.db import transaction
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, Report, UserError
+from tandem.core.geo import to_shapely
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.limits import import_limits, size_text
@@ -292,8 +293,6 @@ def perimeters_export_csv(perimeters) -> str:
 
 
 def perimeter_geometry(perimeter: Perimeter):
-    shapes = [
-        shapely.from_geojson(json.dumps(g))
-        for g in perimeter.communes.exclude(geometry=None).values_list("geometry", flat=True)
-    ]
-    return shapely.union_all(shapes) if shapes else None
+    """The perimeter's outline: the union of its communes, dissolved by PostGIS (shapely, WGS84)."""
+    union = perimeter.communes.exclude(geometry=None).aggregate(outline=Union("geometry"))["outline"]
+    return to_shapely(union)

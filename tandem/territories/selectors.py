@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from tandem.core.geo import feature, feature_collection
@@ -18,7 +19,7 @@ def commune_list(
     q: str | None = None,
     current: bool = True,
 ) -> QuerySet[Commune]:
-    qs = Commune.objects.defer("geometry").select_related("departement", "epci")
+    qs = Commune.objects.defer("geometry", "geometry_l93").select_related("departement", "epci")
     if current:
         qs = qs.filter(is_current=True)
     if region:
@@ -28,7 +29,7 @@ def commune_list(
     if epci:
         qs = qs.filter(epci_id=epci)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__startswith=q))
+        qs = qs.filter(Q(name__unaccent_icontains=q) | Q(code__startswith=q))
     return qs.order_by("code")
 
 
@@ -36,7 +37,7 @@ def epci_list(
     *, region: str | None = None, departement: str | None = None, q: str | None = None
 ) -> QuerySet[Epci]:
     """EPCI currently in force; with `region`, those with at least one member commune in it."""
-    qs = Epci.objects.defer("geometry").filter(is_current=True)
+    qs = Epci.objects.defer("geometry", "geometry_l93").filter(is_current=True)
     if region:
         qs = qs.filter(pk__in=Commune.objects.filter(is_current=True, region_id=region).values("epci_id"))
     if departement:
@@ -44,7 +45,7 @@ def epci_list(
             pk__in=Commune.objects.filter(is_current=True, departement_id=departement).values("epci_id")
         )
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(siren__startswith=q))
+        qs = qs.filter(Q(name__unaccent_icontains=q) | Q(siren__startswith=q))
     return qs.order_by("name")
 
 
@@ -96,12 +97,46 @@ def perimeter_layers(communes: QuerySet[Commune]) -> dict:
 
 
 def departement_list(*, region: str | None = None) -> QuerySet[Departement]:
-    qs = Departement.objects.defer("geometry").select_related("region")
+    qs = Departement.objects.defer("geometry", "geometry_l93").select_related("region")
     return qs.filter(region_id=region) if region else qs
 
 
 def perimeter_search(perimeters: QuerySet, *, q: str | None = None) -> QuerySet:
     """Filter an already scoped queryset of perimeters by name or code."""
     if q:
-        perimeters = perimeters.filter(Q(name__icontains=q) | Q(code__icontains=q))
+        perimeters = perimeters.filter(Q(name__unaccent_icontains=q) | Q(code__icontains=q))
     return perimeters.order_by("name", "pk")
+
+
+def commune_codes_named(q: str) -> QuerySet:
+    """Codes of the communes (current or not) whose name contains `q`, accents and case ignored (trigram
+    index): how registry searches match a commune name without indexing each establishment's label."""
+    return Commune.objects.filter(name__unaccent_icontains=q).values("code")
+
+
+def points_outside_communes(
+    codes: list[str], lons, lats, *, tolerance_m: float
+) -> dict[int, tuple[str, str]]:
+    """Positions (in the given lists) of the WGS84 points lying farther than `tolerance_m` (Lambert-93) from
+    their commune's outline, with the current commune that contains each of them (code, name; empty when
+    none does). Communes without an outline are not checked. One PostGIS query over the GiST indexes."""
+    if not len(codes):
+        return {}
+    table = Commune._meta.db_table
+    sql = f"""
+        WITH p AS (
+            SELECT i, code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+            FROM unnest(%s::text[], %s::float8[], %s::float8[]) WITH ORDINALITY AS u(code, lon, lat, i)
+        )
+        SELECT p.i, w.code, w.name
+        FROM p JOIN {table} c ON c.code = p.code
+        LEFT JOIN LATERAL (
+            SELECT code, name FROM {table} x
+            WHERE x.is_current AND ST_Intersects(x.geometry, p.pt) ORDER BY x.code LIMIT 1
+        ) w ON true
+        WHERE c.geometry_l93 IS NOT NULL AND NOT ST_DWithin(c.geometry_l93, ST_Transform(p.pt, 2154), %s)
+        ORDER BY p.i
+    """  # noqa: S608 — the table name comes from the model
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(codes), [float(x) for x in lons], [float(y) for y in lats], tolerance_m])
+        return {int(i) - 1: (code or "", name or "") for i, code, name in cursor.fetchall()}

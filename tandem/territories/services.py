@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from tandem.core.errors import Report
-from tandem.core.geo import GEOMETRY_COLUMNS, geometry_columns_many
+from tandem.core.geo import GEOMETRY_COLUMNS, geometry_columns_many, to_shapely
 from tandem.territories.models import Commune, Departement, Epci, GeographyLoad, Region, ZoneEmploi
 from tandem.territories.sources import Geography
 
@@ -230,10 +229,10 @@ def _upsert(
     for pk, values in rows.items():
         obj = existing.get(pk)
         if obj is None:
-            to_create.append(model(pk=pk, **_parsed(values)))
+            to_create.append(model(pk=pk, **values))
             continue
         if any(getattr(obj, name) != values[name] for name in compared):
-            for name, value in _parsed(values).items():
+            for name, value in values.items():
                 setattr(obj, name, value)
             to_update.append(obj)
         else:
@@ -256,12 +255,6 @@ def _upsert(
         model.objects.bulk_update(to_update, update_fields, batch_size=500)
     change.created += len(to_create)
     change.updated += len(to_update) - change.retired
-
-
-def _parsed(values: dict) -> dict:
-    if isinstance(values.get("geometry"), str):
-        return dict(values, geometry=json.loads(values["geometry"]))
-    return values
 
 
 def _update_zone_emploi(geography: Geography, summary: LoadSummary) -> None:
@@ -308,7 +301,7 @@ def _dissolve(summary: LoadSummary, affected: dict[type, set]) -> None:
         codes.append(code)
         texts.append(geometry)
         keys.append((epci, dep, ze))
-    geoms = shapely.from_geojson([json.dumps(t) for t in texts]) if texts else []
+    geoms = shapely.from_wkb([bytes(t.wkb) for t in texts]) if texts else []
     for geom, (epci, dep, ze) in zip(geoms, keys, strict=True):
         if epci in affected[Epci]:
             groups[Epci][epci].append(geom)
@@ -332,7 +325,7 @@ def _dissolve(summary: LoadSummary, affected: dict[type, set]) -> None:
     for dep, region, geometry in Departement.objects.filter(
         region_id__in=touched, geometry__isnull=False
     ).values_list("pk", "region_id", "geometry"):
-        regions[region].append(dep_shapes.get(dep) or shapely.from_geojson(json.dumps(geometry)))
+        regions[region].append(dep_shapes.get(dep) or to_shapely(geometry))
     pks = list(regions)
     _set_geometries(Region, pks, [shapely.union_all(regions[pk]) for pk in pks], summary)
 
@@ -347,7 +340,7 @@ def _set_geometries(model, pks, shapes, summary: LoadSummary) -> None:
     for pk, values in rows.items():
         obj = existing[pk]
         if any(getattr(obj, name) != values[name] for name in compared):
-            for name, value in _parsed(values).items():
+            for name, value in values.items():
                 setattr(obj, name, value)
             to_update.append(obj)
         else:

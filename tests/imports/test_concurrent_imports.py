@@ -6,7 +6,7 @@ The threads commit for real (they are outside the test's transaction), so the te
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from tandem.core.models import AuditEvent
 from tandem.land.models import ImportRun, Pole, RecordVersion, Site, Terrain, Vintage
@@ -53,7 +53,6 @@ def _clean(since) -> None:
     Organization.objects.filter(epci_id=STRASBOURG, slug=f"epci-{STRASBOURG}").delete()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
 def test_two_concurrent_imports_of_one_epci_end_cleanly(tmp_path):
     from django.utils import timezone
 

@@ -54,22 +54,3 @@ def test_partial_delegation_removes_only_within_its_communes(inventory_dir):
     assert before_elsewhere > 0
     assert Site.objects.exclude(commune_id__in=delegated).count() == before_elsewhere  # untouched elsewhere
     assert Terrain.objects.exclude(commune_id__in=delegated).exists()
-
-
-def test_rows_written_without_copy_are_the_same_records(inventory_dir, monkeypatch):
-    """The embedded SQLite path (executemany instead of COPY), run here on PostgreSQL: importing the same
-    files again through COPY finds every record unchanged."""
-    from django.db import connection
-
-    from tandem.land.models import ImportRun
-
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-    first = land_import(
-        paths=inventory_paths(inventory_dir), actor=Actor.system_actor(), epci_siren=ARDENNE_METROPOLE
-    )
-    monkeypatch.undo()
-    assert first.errors == [] and Terrain.objects.count() == 18
-    again = land_import(
-        paths=inventory_paths(inventory_dir), actor=Actor.system_actor(), epci_siren=ARDENNE_METROPOLE
-    )
-    assert again.run.status == ImportRun.Status.UNCHANGED, again.counts

@@ -5,7 +5,7 @@ from tandem.land.models import Friche, LabelDecision, Site, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.land.standard import column
 
-INTERNAL = ("geometry", "geometry_digest", "shared_with", "last_vintage")
+INTERNAL = ("geometry", "geometry_l93", "geometry_digest", "shared_with", "last_vintage")
 
 
 def _enum(table, name):

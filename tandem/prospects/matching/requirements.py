@@ -62,4 +62,9 @@ class Requirements:
 
     @property
     def naf_division(self) -> str:
-        return self.naf.replace(".", "")[:2]
+        return self.division_of(self.naf)
+
+    @staticmethod
+    def division_of(naf: str) -> str:
+        """The NAF division (2 digits) of a code: « 25.62A » → « 25 »."""
+        return naf.replace(".", "")[:2]

@@ -7,6 +7,7 @@ app_name = "land"
 urlpatterns = [
     path("", views.site_list, name="site_list"),
     path("carte/", views.land_map, name="map"),
+    path("tuiles/<str:layer>/<int:z>/<int:x>/<int:y>.pbf", views.land_tile, name="tile"),
     path("tableau-de-bord/", views.dashboard, name="dashboard"),
     path("indicateurs/<str:level>/<str:key>/", views.territory_indicators, name="indicators"),
     path("sites/<int:pk>/", views.site_detail, name="site_detail"),

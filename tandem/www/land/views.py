@@ -94,6 +94,17 @@ def site_list(request):
 
 
 @login_required
+def land_tile(request, layer: str, z: int, x: int, y: int):
+    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them."""
+    data = sel.land_tile(request.actor, layer=layer, z=z, x=x, y=y)
+    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+    # Per user: what a tile holds depends on who asks.
+    response["Cache-Control"] = "private, max-age=60"
+    response["Vary"] = "Cookie"
+    return response
+
+
+@login_required
 def land_map(request):
     form, filters = _filters(request)
     sites = sel.site_list(request.actor, **filters)
@@ -121,7 +132,7 @@ def site_detail(request, pk):
             "can_decide": can_decide_label(request.actor),
             "proposal_form": LabelProposalForm(),
             "decision_form": LabelDecisionForm(),
-            "site_fields": _fields(site, exclude={"geometry"}),
+            "site_fields": _fields(site, exclude={"geometry", "geometry_l93"}),
             "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
             + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],
             "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],

@@ -53,7 +53,7 @@ def perimeter_detail(request, pk):
             "perimeter": perimeter,
             "figures": territory_figures(communes),
             "layers": perimeter_layers(communes),
-            "communes": communes.defer("geometry").order_by("name")[:500],
+            "communes": communes.defer("geometry", "geometry_l93").order_by("name")[:500],
             "can_change": can_change(request.actor, perimeter),
         },
     )

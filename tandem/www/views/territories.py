@@ -39,7 +39,7 @@ def epci_detail(request, siren):
         "www/territories/epci.html",
         {
             "epci": epci,
-            "communes": communes.defer("geometry"),
+            "communes": communes.defer("geometry", "geometry_l93"),
             "figures": territory_figures(communes),
             "regions": epci_regions(epci),
             "layers": {
