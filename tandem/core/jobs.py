@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import json
 import logging
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -105,6 +107,18 @@ def child_main(work: Callable[[], None]) -> None:
         os._exit(MEMORY_EXIT_CODE)
 
 
+def _sync(function, *args, **kwargs):
+    """Call one of Procrastinate's async manager methods from synchronous code. `async_to_sync` refuses to run
+    in a thread that already runs an event loop (Playwright's sync API does, in browser tests): the call then
+    goes through a fresh thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return async_to_sync(function)(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: async_to_sync(function)(*args, **kwargs)).result()
+
+
 def stalled_jobs_recover(*, seconds_since_heartbeat: float | None = None) -> list[tuple[int, str]]:
     """Retry or fail the jobs whose worker stopped sending heartbeats; returns (job id, "retried"/"failed")."""
     seconds = (
@@ -112,12 +126,12 @@ def stalled_jobs_recover(*, seconds_since_heartbeat: float | None = None) -> lis
     )
     manager = app.job_manager
     outcome = []
-    for job in async_to_sync(manager.get_stalled_jobs)(seconds_since_heartbeat=seconds):
+    for job in _sync(manager.get_stalled_jobs, seconds_since_heartbeat=seconds):
         retried = job.attempts + 1 < MAX_ATTEMPTS
         if retried:
-            async_to_sync(manager.retry_job)(job)
+            _sync(manager.retry_job, job)
         else:
-            async_to_sync(manager.finish_job)(job, status=procrastinate_jobs.Status.FAILED, delete_job=False)
+            _sync(manager.finish_job, job, status=procrastinate_jobs.Status.FAILED, delete_job=False)
         handler = STALLED_HANDLERS.get(job.task_name)
         if handler:
             kwargs = job.task_kwargs  # a JSON string through Django's connection, a dict through psycopg's
