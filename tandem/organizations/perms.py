@@ -113,9 +113,50 @@ def visible_q(actor: Actor, model: type[Model]) -> Q:
     org_ids = actor.org_ids
     q = Q(owner_id__in=org_ids) | Q(visibility=Visibility.NETWORK)
     q |= Q(pk__in=model.objects.filter(shared_with__in=org_ids).values("pk"))
-    if actor.is_region_member:
-        q |= Q(visibility=Visibility.REGION)
+    q |= region_shared_q(actor, model)
     q |= _delegation_q(actor, model, write=False)
+    q |= task_force_shared_q(actor, model)
+    return q
+
+
+# The Région's own bodies: they read the land inventory shared « avec la Région » (docs/permissions.md).
+REGION_BODY_KINDS = (
+    Organization.Kind.REGION,
+    Organization.Kind.MAISON_REGION,
+    Organization.Kind.AGENCE_INVESTISSEMENT,
+)
+
+
+def region_shared_q(actor: Actor, model: type[Model]) -> Q:
+    """What `actor` sees of the objects shared « avec la Région »: members of the Région see them all; for
+    the regional inventory (models with `REGION_INVENTORY`), so do the Maisons de Région and the regional
+    investment agency, which answer investors and companies with it. Operators and other agencies do not
+    (an EPCI shares with them « avec tout le réseau » or by name)."""
+    kinds = set(actor.kinds.values())
+    if Organization.Kind.REGION in kinds or (
+        getattr(model, "REGION_INVENTORY", False) and kinds & set(REGION_BODY_KINDS)
+    ):
+        return Q(visibility=Visibility.REGION)
+    return Q(pk__in=[])
+
+
+def task_force_shared_q(actor: Actor, model: type[Model]) -> Q:
+    """Objects put before a confidential object's task force: a model listing foreign keys in
+    `TASK_FORCE_SHARES` (a prospect's proposals: terrain, site, friche) makes the object it points to visible to
+    whoever sees its confidential parent (`CONFIDENTIAL_PARENT`), whatever that object's own visibility."""
+    from django.apps import apps
+
+    q = Q(pk__in=[])
+    if actor.system or not getattr(actor.user, "pk", None):
+        return q
+    for holder in apps.get_models():
+        for name in getattr(holder, "TASK_FORCE_SHARES", ()):
+            if holder._meta.get_field(name).related_model is not model:
+                continue
+            parent = holder.CONFIDENTIAL_PARENT
+            parents = scope_queryset(actor, holder._meta.get_field(parent).related_model.objects.all())
+            rows = holder.objects.filter(**{f"{parent}__in": parents.values("pk")}).exclude(**{name: None})
+            q |= Q(pk__in=rows.values(name))
     return q
 
 

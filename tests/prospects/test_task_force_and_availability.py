@@ -1,0 +1,184 @@
+"""Issue 12, investor answer and matching: a proposed site is evaluated for the task force whatever the viewer's
+inventory visibility; the Région's bodies see the regional inventory; one availability rule for the
+observatory and the matching, whose `include_excluded` says why a site is not a candidate."""
+
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from tandem.land import availability as av
+from tandem.land.models import Site, Terrain
+from tandem.land.sharing import inventory_visibility_set
+from tandem.organizations.models import Organization, Role, Visibility
+from tandem.organizations.perms import Actor, scope_queryset
+from tandem.prospects import selectors, services
+from tandem.prospects.candidates import CACHE
+from tests.factories import epci_org, make_member, other_org, region_org
+from tests.prospects.builders import make_site, make_terrain
+
+pytestmark = pytest.mark.django_db
+MULHOUSE = "200066009"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    CACHE.clear()
+    yield
+    CACHE.clear()
+
+
+@pytest.fixture
+def proposed():
+    """A prospect of the investment agency shared with Mulhouse, whose private terrain is proposed and
+    shortlisted; Mulhouse then withdraws the sharing the proposal made (as when a delegate proposes)."""
+    agency = other_org(Organization.Kind.AGENCE_INVESTISSEMENT)
+    mulhouse = epci_org(MULHOUSE)
+    lead = make_member(agency, Role.CONTRIBUTEUR, "lead")
+    colleague = make_member(agency, Role.CONTRIBUTEUR, "collegue")  # not in the task force
+    dev = make_member(mulhouse, Role.CONTRIBUTEUR, "dev")
+    zae = make_site(mulhouse, "68224", tdm_power_mw=20)
+    ready = make_terrain(zae, 12, cell=(0, 0))
+    sold = make_terrain(zae, 15, cell=(6, 0), terr_stade_comm="vendu, commercialisation achevée")
+    lead_actor, dev_actor = Actor.for_user(lead), Actor.for_user(dev)
+    prospect = services.prospect_create(
+        actor=lead_actor, owner=agency, code_name="Projet Héron", surface_min_ha=8, power_mw=10
+    )
+    services.prospect_share(actor=lead_actor, prospect=prospect, organizations=[mulhouse], members=[dev])
+    for terrain in (ready, sold):
+        proposal = services.proposal_create(
+            actor=dev_actor, prospect=prospect, organization=mulhouse, kind="terrain", object_id=terrain.pk
+        )
+        services.proposal_shortlist(actor=lead_actor, proposal=proposal)
+    for terrain in (ready, sold):
+        terrain.shared_with.clear()
+    assert Terrain.objects.get(pk=ready.pk).visibility == Visibility.PRIVATE
+    return {"prospect": prospect, "lead": lead, "colleague": colleague, "ready": ready, "sold": sold}
+
+
+def matrix_cells(html: str, label: str) -> list[str]:
+    """The cells of the matrix row whose header starts with `label` (text only)."""
+
+    row = re.search(r'<th scope="row">' + re.escape(label) + r"[^<]*</th>(.*?)</tr>", html, re.S)
+    assert row, f"no matrix row « {label} »"
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>.*?</td>", row.group(1))]
+
+
+def test_a_shortlisted_available_terrain_reads_respecte_whatever_the_inventory_visibility(client, proposed):
+    client.force_login(proposed["lead"])
+    response = client.get(f"/prospects/{proposed['prospect'].pk}/reponse/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "n'est plus disponible" not in html
+    ready_cells = [cells[0] for cells in (matrix_cells(html, "surface"), matrix_cells(html, "puissance"))]
+    assert ready_cells == ["respecté", "respecté"]
+    assert matrix_cells(html, "foncier commercialisable")[0] == "respecté"
+    # The sold terrain is shown with its real status and the field that says so.
+    sold_cell = matrix_cells(html, "foncier commercialisable")[1]
+    assert sold_cell.startswith("terrain occupé ou vendu")
+    assert "vendu, commercialisation achevée" in sold_cell
+
+
+def test_a_proposal_puts_its_site_before_the_task_force_only(proposed):
+    ready = proposed["ready"]
+    lead, colleague = Actor.for_user(proposed["lead"]), Actor.for_user(proposed["colleague"])
+    assert scope_queryset(lead, Terrain.objects.filter(pk=ready.pk)).exists()
+    assert not scope_queryset(colleague, Terrain.objects.filter(pk=ready.pk)).exists()
+    # And the task force's ranking holds it (the cache is keyed by what each viewer sees).
+    requirements = services.requirements_of(proposed["prospect"])
+    _, mine = selectors.matching_results(actor=lead, requirements=requirements, region="44")
+    _, theirs = selectors.matching_results(actor=colleague, requirements=requirements, region="44")
+    assert f"terrain:{ready.pk}" in {r["id"] for r in mine}
+    assert f"terrain:{ready.pk}" not in {r["id"] for r in theirs}
+
+
+@pytest.fixture
+def regional():
+    """Mulhouse's inventory, shared « avec la Région » as the demo does."""
+    mulhouse = epci_org(MULHOUSE)
+    zae = make_site(mulhouse, "68224", tdm_power_mw=20, site_nom="ZAE du Rhin régionale")
+    terrains = [make_terrain(zae, 10, cell=(0, 0), terr_m2_prix=25), make_terrain(zae, 9, cell=(6, 0))]
+    inventory_visibility_set(actor=Actor.system_actor(), owner=mulhouse, visibility=Visibility.REGION)
+    return {"mulhouse": mulhouse, "site": Site.objects.get(pk=zae.pk), "terrains": terrains}
+
+
+@pytest.mark.parametrize(
+    ("kind", "sees"),
+    [
+        (Organization.Kind.AGENCE_INVESTISSEMENT, True),
+        (Organization.Kind.MAISON_REGION, True),
+        ("region", True),
+        (Organization.Kind.OPERATEUR, False),
+        (Organization.Kind.AGENCE, False),
+    ],
+)
+def test_the_regions_bodies_see_the_regional_inventory(client, regional, kind, sees):
+    org = region_org() if kind == "region" else other_org(kind)
+    client.force_login(make_member(org, Role.LECTEUR))
+    listing = client.get("/foncier/").content.decode()
+    assert ("ZAE du Rhin régionale" in listing) is sees
+    assert client.get(f"/foncier/sites/{regional['site'].pk}/").status_code == (200 if sees else 404)
+
+
+def test_the_agency_ranks_what_the_epci_ranks_with_the_price_hidden(regional):
+    agency = Actor.for_user(make_member(other_org(Organization.Kind.AGENCE_INVESTISSEMENT)))
+    epci = Actor.for_user(make_member(regional["mulhouse"]))
+    requirements = services.requirements_of(
+        services.Prospect(code_name="x", surface_min_ha=5, power_mw=0, owner=regional["mulhouse"])
+    )
+    ranking_a, results_a = selectors.matching_results(actor=agency, requirements=requirements, region="44")
+    ranking_e, results_e = selectors.matching_results(actor=epci, requirements=requirements, region="44")
+    assert ranking_a.count() == ranking_e.count() == 2
+    assert {r["id"] for r in results_a} == {r["id"] for r in results_e}
+    # The price is personal data of Mulhouse: known to the EPCI's ranking only.
+    priced = f"terrain:{regional['terrains'][0].pk}"
+    price_of = {r["id"]: r["contributions"]["prix"] for r in results_e}
+    assert price_of[priced] != {r["id"]: r["contributions"]["prix"] for r in results_a}[priced]
+
+
+# --- one availability rule -----------------------------------------------------------------------------------
+
+CASES = {
+    # name: (fields, expected availability class, expected in the matching)
+    "lawn_on_sale": ({"terr_usage": "espace vert"}, av.NOW, True),
+    "landscaping": (
+        {"terr_usage": "espace vert", "terr_stade_comm": "non commercialisable"},
+        av.EXCLUDED,
+        False,
+    ),
+    "sold": ({"terr_stade_comm": "vendu, commercialisation achevée"}, av.TAKEN, False),
+    "reserved": ({"terr_stade_comm": "réservé par option de réservation"}, av.RESERVED, False),
+    "occupied": ({"terr_etat_occup": "occupé"}, av.TAKEN, False),
+    "unbuildable": ({"terr_stade_amngt": "non aménageable"}, av.EXCLUDED, False),
+    "road": ({"terr_usage": "voirie ou infrastructure"}, av.EXCLUDED, False),
+}
+
+
+def test_the_observatory_and_the_matching_share_one_availability_rule():
+    mulhouse = epci_org(MULHOUSE)
+    zae = make_site(mulhouse, "68224", tdm_power_mw=20)
+    terrains = {
+        name: make_terrain(zae, 10, cell=(3 * k, 0), **f) for k, (name, (f, _, _)) in enumerate(CASES.items())
+    }
+    classes = dict(
+        Terrain.objects.annotate(a=av.availability_case()).values_list("pk", "a")
+    )  # the indicators' and the map's expression
+    assert {n: classes[t.pk] for n, t in terrains.items()} == {n: c for n, (_, c, _) in CASES.items()}
+
+    user = make_member(mulhouse, Role.LECTEUR)
+    client = APIClient()
+    client.force_authenticate(user)
+    body = client.post(
+        "/api/v1/matching/", {"surface_min_ha": 5, "region": "44", "include_excluded": True}, format="json"
+    ).json()
+    by_id = {r["id"]: r for r in body["results"]}
+    for name, (_, cls, candidate) in CASES.items():
+        row = by_id[f"terrain:{terrains[name].pk}"]
+        assert (row["status"] != "excluded") is candidate, name
+        if not candidate:
+            assert row["reasons"][0].startswith(f"terrain {av.CLASSES[cls]}"), (name, row["reasons"])
+    assert "« vendu, commercialisation achevée »" in by_id[f"terrain:{terrains['sold'].pk}"]["reasons"][0]
+    without = client.post("/api/v1/matching/", {"surface_min_ha": 5, "region": "44"}, format="json").json()
+    assert {r["id"] for r in without["results"]} == {
+        f"terrain:{terrains[n].pk}" for n, (_, _, candidate) in CASES.items() if candidate
+    }
