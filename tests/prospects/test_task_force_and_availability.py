@@ -182,3 +182,110 @@ def test_the_observatory_and_the_matching_share_one_availability_rule():
     assert {r["id"] for r in without["results"]} == {
         f"terrain:{terrains[n].pk}" for n, (_, _, candidate) in CASES.items() if candidate
     }
+
+
+# --- what the ranking page shows -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agency_prospect():
+    agency = other_org(Organization.Kind.AGENCE_INVESTISSEMENT)
+    mulhouse = epci_org(MULHOUSE)
+    lead = make_member(agency, Role.CONTRIBUTEUR, "pilote")
+    zae = make_site(mulhouse, "68224", tdm_power_mw=20)
+
+    def prospect(**fields):
+        # Mulhouse shares its inventory with the Région once the test has built it.
+        inventory_visibility_set(actor=Actor.system_actor(), owner=mulhouse, visibility=Visibility.REGION)
+        return services.prospect_create(
+            actor=Actor.for_user(lead),
+            owner=agency,
+            code_name=f"Projet {fields.get('surface_min_ha')}",
+            **({"surface_min_ha": 5, "power_mw": 0} | fields),
+        )
+
+    return {"lead": lead, "zae": zae, "mulhouse": mulhouse, "prospect": prospect}
+
+
+def ranking_rows(html: str) -> list[str]:
+    body = re.search(r'<table id="ranking">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return re.findall(r"<tr>(.*?)</tr>", body, re.S)
+
+
+def test_friches_with_a_project_or_a_proven_pollution_carry_a_condition_and_a_penalty(agency_prospect):
+    from tandem.land.models import Friche
+
+    zae, mulhouse = agency_prospect["zae"], agency_prospect["mulhouse"]
+    ready = make_terrain(zae, 10, cell=(0, 0), tdm_permit_months=3)
+    friches = {}
+    for name, fields in {
+        "projet": {"site_statut": "friche avec projet"},
+        "pollution": {"site_statut": "friche sans projet", "sol_pollution_existe": "pollution avérée"},
+        "propre": {"site_statut": "friche sans projet", "sol_pollution_existe": "pollution inexistante"},
+    }.items():
+        friches[name] = Friche.objects.create(
+            owner=mulhouse,
+            commune_id="68224",
+            site_id=f"F-{name}",
+            site_nom=f"Friche {name}",
+            site_type="friche industrielle",
+            comm_nom="Mulhouse",
+            comm_insee="68224",
+            unite_fonciere_surface=100_000,
+            visibility=Visibility.REGION,
+            **fields,
+        )
+    agency = Actor.for_user(agency_prospect["lead"])
+    requirements = services.requirements_of(agency_prospect["prospect"]())
+    _, results = selectors.matching_results(actor=agency, requirements=requirements, region="44")
+    by_id = {r["id"]: r for r in results}
+    ready_row = by_id[f"terrain:{ready.pk}"]
+    for name, text in (("projet", "friche avec projet"), ("pollution", "pollution avérée du sol")):
+        row = by_id[f"friche:{friches[name].pk}"]
+        assert row["status"] == "conditional"
+        assert any(c["text"].startswith(text) for c in row["conditions"])
+        assert row["contributions"]["friche"] < 0
+        assert row["score"] < ready_row["score"]
+        assert results.index(row) > results.index(ready_row)
+    clean = by_id[f"friche:{friches['propre'].pk}"]
+    assert clean["contributions"]["friche"] > 0 and not clean["conditions"]
+
+
+def test_penalties_show_their_sign_and_every_candidate_can_be_reached(client, agency_prospect):
+    zae = agency_prospect["zae"]
+    farm = make_terrain(zae, 30, terr_usage="espace agricole")
+    for k in range(24):
+        make_terrain(zae, 6 + k / 10)
+    prospect = agency_prospect["prospect"]()
+    client.force_login(agency_prospect["lead"])
+    html = client.get(f"/prospects/{prospect.pk}/").content.decode()
+    assert "25 candidats visibles" in html
+    rows = ranking_rows(html)
+    assert len(rows) == 20
+    assert "Candidats 1 à 20 sur 25" in html and "Page suivante" in html
+    second = client.get(f"/prospects/{prospect.pk}/?page=2").content.decode()
+    assert len(ranking_rows(second)) == 5 and "Candidats 21 à 25 sur 25" in second
+    everything = client.get(f"/prospects/{prospect.pk}/?tout=1").content.decode()
+    farm_row = next(r for r in ranking_rows(everything) if f"{farm.terr_id} " in r)
+    assert "malus foncier agricole (ZAN) −0,060" in farm_row
+    assert "+0,060" not in farm_row
+    names = {re.search(r"TEST-T-\d+", r).group(0) for r in ranking_rows(everything)}
+    assert len(names) == 25
+    assert names == {re.search(r"TEST-T-\d+", r).group(0) for r in ranking_rows(html) + ranking_rows(second)}
+
+
+def test_zero_candidates_says_which_constraints_excluded_the_sites(client, agency_prospect):
+    zae = agency_prospect["zae"]
+    for k in range(3):
+        make_terrain(zae, 4 + k)
+    make_terrain(zae, 60, terr_stade_comm="réservé par option de réservation")
+    prospect = agency_prospect["prospect"](surface_min_ha=50, power_mw=30)
+    client.force_login(agency_prospect["lead"])
+    html = client.get(f"/prospects/{prospect.pk}/").content.decode()
+    assert "Stabilité" not in html
+    block = re.sub(r"<[^>]+>", " ", re.search(r'<div id="no-candidate">(.*?)</div>', html, re.S).group(1))
+    block = " ".join(block.split())
+    assert "parmi les 4 candidats examinés" in block
+    assert "surface ≥ 50 ha d'un seul tenant : 3 sites exclus" in block.replace("&#x27;", "'")
+    assert "puissance électrique ≥ 30 MW : 4 sites exclus" in block
+    assert "foncier commercialisable : 1 site exclu" in block

@@ -360,7 +360,13 @@ class Ranking:
     def count(self, include_excluded: bool = False) -> int:
         return int(len(self.status) if include_excluded else (self.status != EXCLUDED).sum())
 
-    def results(self, limit: int = 20, include_excluded: bool = False) -> list[dict]:
+    def exclusions(self) -> dict[str, int]:
+        """How many candidates each hard constraint excludes (a candidate may fail several), constraints that
+        exclude none left out: what a user reads when no site is left."""
+        failed = self.stage1.fail.sum(axis=0) if len(self.status) else np.zeros(len(CONSTRAINTS), dtype=int)
+        return {name: int(n) for name, n in zip(CONSTRAINTS, failed, strict=True) if n}
+
+    def results(self, limit: int | None = 20, include_excluded: bool = False) -> list[dict]:
         return [self.explain(int(i)) for i in self.order(include_excluded, limit)]
 
     def explain(self, i: int) -> dict:

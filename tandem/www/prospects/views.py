@@ -13,12 +13,20 @@ from tandem.core.models import AuditEvent
 from tandem.organizations.models import ROLE_RANK, Organization, Role
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
-from tandem.prospects.answer import answer_context, answer_html, answer_pdf
+from tandem.prospects.answer import answer_context, answer_html, answer_pdf, constraint_labels
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.value import decision_record, project_value
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
+
+RANKING_PAGE = 20
+SHOW_ALL_MAX = 300  # « voir tout » explains every row: beyond this, pages only
+
+
+def signed(value: float) -> str:
+    """A contribution with its sign, French style: « +0,060 », « −0,060 »."""
+    return ("−" if value < 0 else "+") + f"{abs(value):.3f}".replace(".", ",")
 
 
 def _creatable_owners(actor):
@@ -102,22 +110,49 @@ def prospect_detail(request, pk):
         prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
     )
     region = None if requirements.epcis else (prospect.owner.region_id or "44")
-    ranking, results = selectors.matching_results(actor=actor, requirements=requirements, region=region)
+    show_all = request.GET.get("tout") == "1"
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    limit = None if show_all else page * RANKING_PAGE
+    ranking, results = selectors.matching_results(
+        actor=actor, requirements=requirements, region=region, limit=limit
+    )
+    count = ranking.count()
+    if show_all and count > SHOW_ALL_MAX:  # too many to explain at once: back to pages
+        show_all, results = False, results[:RANKING_PAGE]
+    elif not show_all:
+        results = results[(page - 1) * RANKING_PAGE :]
     proposing = _proposing_orgs(actor, prospect)
     # The value is computed on the first shortlisted site (else the first proposal, else the request).
     valued = prospect.proposals.filter(shortlisted=True).first() or prospect.proposals.first()
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
     for r in results:
         r["proposed"] = (r["kind"], r["object_id"]) in proposed
-        r["contribution_rows"] = [(CRITERIA_LABELS[k], v) for k, v in r["contributions"].items() if v > 0]
+        r["contribution_rows"] = [
+            (CRITERIA_LABELS[k], signed(v)) for k, v in r["contributions"].items() if round(v, 3) != 0
+        ]
+    labels = constraint_labels(requirements)
+    pages = -(-count // RANKING_PAGE)
     return render(
         request,
         "www/prospects/detail.html",
         {
             "prospect": prospect,
             "results": results,
-            "count": ranking.count(),
+            "count": count,
+            "examined": ranking.count(True),
+            "exclusions": [(labels[name], n) for name, n in ranking.exclusions().items()],
             "stability": ranking.stability,
+            "ranking_pages": {
+                "page": page,
+                "pages": pages,
+                "first": (page - 1) * RANKING_PAGE + 1,
+                "last": min(page * RANKING_PAGE, count),
+                "show_all": show_all,
+                "can_show_all": RANKING_PAGE < count <= SHOW_ALL_MAX,
+            },
             "proposals": selectors.proposals_of(prospect),
             "history": prospect.status_changes.select_related("by"),
             "members": prospect.members.order_by("username"),
