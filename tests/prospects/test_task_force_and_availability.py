@@ -289,3 +289,74 @@ def test_zero_candidates_says_which_constraints_excluded_the_sites(client, agenc
     assert "surface ≥ 50 ha d'un seul tenant : 3 sites exclus" in block.replace("&#x27;", "'")
     assert "puissance électrique ≥ 30 MW : 4 sites exclus" in block
     assert "foncier commercialisable : 1 site exclu" in block
+
+
+# --- proposing and sharing by what users know ------------------------------------------------------------------
+
+
+def test_propose_another_site_by_cnig_id_name_or_commune_accents_ignored(client, agency_prospect):
+    zae, mulhouse = agency_prospect["zae"], agency_prospect["mulhouse"]
+    zae.site_nom = "ZAE de l'Île Napoléon"
+    zae.save()
+    terrain = make_terrain(zae, 7, terr_id="TERR-ÉCO-68224-0042")
+    strasbourg = epci_org("246700488")
+    hidden = make_terrain(make_site(strasbourg, "67482", site_nom="ZAE Napoléon secrète"), 9)
+    prospect = agency_prospect["prospect"]()
+    dev = make_member(mulhouse, Role.CONTRIBUTEUR, "dev.mulhouse")
+    services.prospect_share(
+        actor=Actor.for_user(agency_prospect["lead"]),
+        prospect=prospect,
+        organizations=[mulhouse],
+        members=[dev],
+    )
+    client.force_login(dev)
+    for text in ("eco-68224-0042", "ile napoleon", "MULHOUSE", "napoléon mulhouse"):
+        html = client.get(f"/prospects/{prospect.pk}/", {"site": text}).content.decode()
+        table = re.search(r'<table id="site-search-results">(.*?)</table>', html, re.S).group(1)
+        assert f'data-candidate="terrain:{terrain.pk}"' in table, text
+        assert f"terrain:{hidden.pk}" not in table and "secrète" not in table
+    suggestions = client.get(f"/prospects/{prospect.pk}/sites-proposables.json", {"q": "île"}).json()[
+        "results"
+    ]
+    assert {"kind": "terrain", "object_id": terrain.pk} in [
+        {"kind": s["kind"], "object_id": s["object_id"]} for s in suggestions
+    ]
+    assert any(
+        s["label"].startswith("TERR-ÉCO-68224-0042 — ZAE de l'Île Napoléon (Mulhouse)") for s in suggestions
+    )
+    # Proposing from the search, then the proposals table says what it is.
+    client.post(
+        f"/prospects/{prospect.pk}/proposer/",
+        {"kind": "terrain", "object_id": terrain.pk, "organization": mulhouse.pk},
+    )
+    html = client.get(f"/prospects/{prospect.pk}/").content.decode()
+    row = re.search(r'<table id="proposals">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    assert f'<a href="/foncier/sites/{zae.pk}/">TERR-ÉCO-68224-0042 — ZAE de l&#x27;Île Napoléon</a>' in row
+    assert "Mulhouse" in row and "7 ha" in row
+
+
+def test_share_picks_members_by_name_and_organisation(client, agency_prospect):
+    mulhouse = agency_prospect["mulhouse"]
+    dev = make_member(mulhouse, Role.CONTRIBUTEUR, "dmartin")
+    dev.first_name, dev.last_name = "Denise", "Martin"
+    dev.save()
+    operator = make_member(other_org(Organization.Kind.OPERATEUR), Role.CONTRIBUTEUR, "operateur")
+    prospect = agency_prospect["prospect"]()
+    client.force_login(agency_prospect["lead"])
+    html = client.get(f"/prospects/{prospect.pk}/partager/").content.decode()
+    assert f"Denise Martin — {mulhouse.name}" in html
+    offered = set(re.findall(r'name="members" value="(\d+)"', html))
+    assert str(dev.pk) in offered
+    lead_pk = str(agency_prospect["lead"].pk)
+    assert str(operator.pk) not in offered and lead_pk not in offered  # other kinds; the task force already
+    response = client.post(
+        f"/prospects/{prospect.pk}/partager/", {"organizations": [mulhouse.pk], "members": [dev.pk]}
+    )
+    assert response.status_code == 302
+    assert set(prospect.members.values_list("username", flat=True)) == {"pilote", "dmartin"}
+    refused = client.post(
+        f"/prospects/{prospect.pk}/partager/", {"organizations": [mulhouse.pk], "members": [operator.pk]}
+    )
+    assert refused.status_code == 200 and "operateur" not in set(
+        prospect.members.values_list("username", flat=True)
+    )

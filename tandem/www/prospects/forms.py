@@ -1,6 +1,7 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
-from tandem.organizations.models import Organization
+from tandem.organizations.models import Membership, Organization
 from tandem.prospects.models import Decision, Proposal, Prospect
 from tandem.prospects.services import EDITABLE_FIELDS
 from tandem.territories.models import Epci
@@ -60,28 +61,53 @@ class ProspectForm(forms.ModelForm):
         return epcis
 
 
+SHAREABLE_KINDS = [Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION]
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    """People listed by name and organisation, never by login."""
+
+    orgs_of: dict[int, list[str]] = {}
+
+    def label_from_instance(self, user):
+        name = user.get_full_name() or user.username
+        return f"{name} — {', '.join(sorted(self.orgs_of.get(user.pk, [])))}"
+
+
 class ShareForm(forms.Form):
     organizations = forms.ModelMultipleChoiceField(
-        label="Organisations (EPCI, agences)",
+        label="Organisations (EPCI, agences, Maisons de Région)",
         queryset=Organization.objects.none(),
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Cochez au moins une organisation."},
     )
-    members = forms.CharField(
+    members = MemberChoiceField(
         label="Personnes ajoutées à la task force",
-        help_text="identifiants, séparés par des espaces ou des virgules ; chacune doit appartenir à une organisation cochée",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="chacune doit appartenir à une organisation cochée",
+        error_messages={"required": "Désignez au moins une personne."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, prospect=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organizations"].queryset = Organization.objects.filter(
-            kind__in=[Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION]
-        ).order_by("name")
-
-    def clean_members(self):
-        names = split_codes(self.cleaned_data["members"])
-        if not names:
-            raise forms.ValidationError("Désignez au moins une personne.")
-        return names
+        organizations = Organization.objects.filter(kind__in=SHAREABLE_KINDS).order_by("name")
+        self.fields["organizations"].queryset = organizations
+        # Members of the organisations the prospect may be shared with, not yet in its task force.
+        memberships = (
+            Membership.objects.filter(organization__in=organizations, user__is_active=True)
+            .select_related("organization")
+            .order_by("organization__name")
+        )
+        orgs_of: dict[int, list[str]] = {}
+        for m in memberships:
+            orgs_of.setdefault(m.user_id, []).append(m.organization.name)
+        users = get_user_model().objects.filter(pk__in=orgs_of)
+        if prospect is not None:
+            users = users.exclude(pk__in=prospect.members.values("pk"))
+        users = users.order_by("last_name", "first_name", "username")
+        self.fields["members"].queryset = users
+        self.fields["members"].orgs_of = orgs_of
 
 
 class ProposalForm(forms.Form):

@@ -2,14 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
+from tandem.land.models import Site
+from tandem.land.selectors import land_search
 from tandem.organizations.models import ROLE_RANK, Organization, Role
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
@@ -135,6 +138,10 @@ def prospect_detail(request, pk):
         ]
     labels = constraint_labels(requirements)
     pages = -(-count // RANKING_PAGE)
+    search = request.GET.get("site", "").strip()
+    found = land_search(actor, search) if (search and proposing) else []
+    for f in found:
+        f["proposed"] = (f["kind"], f["object_id"]) in proposed
     return render(
         request,
         "www/prospects/detail.html",
@@ -153,12 +160,13 @@ def prospect_detail(request, pk):
                 "show_all": show_all,
                 "can_show_all": RANKING_PAGE < count <= SHOW_ALL_MAX,
             },
-            "proposals": selectors.proposals_of(prospect),
+            "proposals": _proposal_rows(actor, selectors.proposals_of(prospect)),
+            "search": search,
+            "found": found,
             "history": prospect.status_changes.select_related("by"),
             "members": prospect.members.order_by("username"),
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
-            "proposal_form": ProposalForm(organizations=proposing),
             "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
             "layers": _result_layer(actor, results),
             "value": project_value(actor=actor, prospect=prospect, proposal=valued),
@@ -169,17 +177,60 @@ def prospect_detail(request, pk):
     )
 
 
+def _proposal_rows(actor, proposals) -> list:
+    """Each proposal with what a user recognises: name, commune, surface, and a link to the site's sheet
+    when the viewer may open it."""
+    proposals = list(proposals)
+    site_ids = {p.terrain.site_eco_id if p.terrain_id else p.site_id for p in proposals} - {None}
+    openable = set(scope_queryset(actor, Site.objects.filter(pk__in=site_ids)).values_list("pk", flat=True))
+    for p in proposals:
+        obj = p.candidate
+        site_id = p.terrain.site_eco_id if p.terrain_id else p.site_id
+        p.label = f"{obj.terr_id} — {obj.site_eco.site_nom}" if p.terrain_id else obj.site_nom
+        p.commune_name = obj.commune.name if obj.commune_id else ""
+        p.surface_ha = (
+            obj.terr_surf_brute
+            if p.terrain_id
+            else obj.site_surf_comm_dispo
+            if p.site_id
+            else (obj.unite_fonciere_surface / 10_000 if obj.unite_fonciere_surface else obj.area_ha)
+        )
+        p.link = reverse("www:land:site_detail", args=[site_id]) if site_id in openable else ""
+    return proposals
+
+
+@login_required
+def land_suggestions(request, pk):
+    """Suggestions for « Proposer un autre site » (CNIG identifier, name, commune): JSON for the search box."""
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="recherche de sites")
+    if not _proposing_orgs(request.actor, prospect).exists():
+        return JsonResponse({"results": []})
+    found = land_search(request.actor, request.GET.get("q", ""), limit=10)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "label": f"{f['identifier']} — {f['name']} ({f['commune']})",
+                    "kind": f["kind"],
+                    "object_id": f["object_id"],
+                }
+                for f in found
+            ]
+        }
+    )
+
+
 @login_required
 def prospect_share_view(request, pk):
     prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="partage")
-    form = ShareForm(request.POST or None)
+    form = ShareForm(request.POST or None, prospect=prospect)
     if request.method == "POST" and form.is_valid():
         try:
             services.prospect_share(
                 actor=request.actor,
                 prospect=prospect,
                 organizations=form.cleaned_data["organizations"],
-                members=services.users_by_username(form.cleaned_data["members"]),
+                members=form.cleaned_data["members"],
             )
         except UserError as exc:
             form.add_error(None, exc.message)
