@@ -360,3 +360,71 @@ def test_share_picks_members_by_name_and_organisation(client, agency_prospect):
     assert refused.status_code == 200 and "operateur" not in set(
         prospect.members.values_list("username", flat=True)
     )
+
+
+# --- the prospect form -----------------------------------------------------------------------------------------
+
+
+def test_prospect_form_shows_every_error_at_once_with_french_labels(client):
+    from tandem.prospects.models import Prospect
+    from tandem.www.prospects.forms import ProspectForm
+
+    agency = other_org(Organization.Kind.AGENCE_INVESTISSEMENT)
+    client.force_login(make_member(agency, Role.CONTRIBUTEUR, "saisie"))
+    page = client.get("/prospects/nouveau/").content.decode()
+    assert f'<option value="{agency.pk}" selected>' in page  # the only possible owner, preselected
+    assert page.count("<fieldset>") == len(ProspectForm.GROUPS) >= 6
+    grouped = [name for _, names in ProspectForm.GROUPS for name in names]
+    assert sorted(grouped) == sorted(ProspectForm(owners=Organization.objects.none()).fields)
+    response = client.post(
+        "/prospects/nouveau/",
+        {
+            "owner": agency.pk,
+            "code_name": "Projet Sterne",
+            "naf": "99.99Q",
+            "surface_min_ha": "5",
+            "premises": "terrain",
+            "icpe_regime": "0",
+            "seveso": "0",
+            "power_mw": "-3",
+            "water_m3h": "0",
+            "water_m3d": "0",
+            "wastewater_m3d": "0",
+            "extension_margin_ha": "0",
+            "investment_eur": "-1000000",
+            "decision_on": "2028-06-01",
+            "production_start_on": "2027-01-01",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
+    summary = re.search(r'<div class="error" role="alert" id="form-errors">(.*?)</div>', html, re.S).group(1)
+    assert "4 champs à corriger" in summary
+    assert "« puissance électrique (MW) » ne peut pas être négatif." in summary
+    assert "« investissement (€) » ne peut pas être négatif." in summary
+    assert "« 99.99Q » n'est pas un code de la nomenclature NAF rév. 2" in summary
+    assert (
+        "« date de décision » (01/06/2028) est postérieure au « début de production » (01/01/2027)."
+        in summary
+    )
+    assert "power_mw" not in re.sub(r"<[^>]+>", "", summary)
+    assert not Prospect.objects.filter(code_name="Projet Sterne").exists()
+    # The services refuse the same values, all of them in one message (API, command line).
+    with pytest.raises(services.UserError) as refused:
+        services.prospect_create(
+            actor=Actor.for_user(agency.memberships.get().user),
+            owner=agency,
+            code_name="Projet Sterne",
+            surface_min_ha=5,
+            power_mw=-3,
+            naf="99.99Q",
+        )
+    assert "puissance électrique (MW)" in refused.value.message and "99.99Q" in refused.value.message
+    ok = services.prospect_create(
+        actor=Actor.for_user(agency.memberships.get().user),
+        owner=agency,
+        code_name="Projet Sterne",
+        surface_min_ha=5,
+        naf="2410z",
+    )
+    assert ok.naf == "24.10Z"

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from tandem.organizations.models import Membership, Organization
 from tandem.prospects.models import Decision, Proposal, Prospect
-from tandem.prospects.services import EDITABLE_FIELDS
+from tandem.prospects.services import EDITABLE_FIELDS, prospect_field_errors
 from tandem.territories.models import Epci
 from tandem.www.forms import split_codes
 
@@ -39,9 +39,53 @@ class ProspectForm(forms.ModelForm):
     downstream_naf = forms.CharField(label="Codes NAF des clients (aval)", required=False)
     skills = forms.CharField(label="Métiers recherchés (codes FAP 2021 de l'enquête BMO)", required=False)
 
-    def __init__(self, *args, owners=None, **kwargs):
+    # The 36 fields in groups a chargé d'affaires recognises (the template draws one fieldset per group).
+    GROUPS = (
+        ("Le projet", ("owner", "code_name", "naf", "activity", "origin", "is_relocation", "plan_500")),
+        ("Terrain ou bâtiment", ("surface_min_ha", "surface_ideal_ha", "extension_margin_ha", "premises")),
+        ("Réseaux", ("power_mw", "gas", "water_m3h", "water_m3d", "wastewater_m3d")),
+        (
+            "Accès",
+            (
+                "rail_required",
+                "waterway_required",
+                "port_required",
+                "max_motorway_km",
+                "max_station_km",
+                "max_airport_km",
+            ),
+        ),
+        ("Réglementation et fonctionnement", ("icpe_regime", "seveso", "continuous_operation")),
+        (
+            "Emplois et investissement",
+            ("jobs_at_start", "jobs_at_three_years", "investment_eur", "public_aid_eur"),
+        ),
+        ("Calendrier", ("decision_on", "works_start_on", "production_start_on")),
+        ("Territoires et filière", ("preferred_epcis_codes", "upstream_naf", "downstream_naf", "skills")),
+    )
+
+    def __init__(self, *args, owners=None, current_org_id=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners if owners is not None else Organization.objects.none()
+        owners = owners if owners is not None else Organization.objects.none()
+        self.fields["owner"].queryset = owners
+        # Preselect the owner: the only one possible, else the organisation the user is working for.
+        ids = list(owners.values_list("pk", flat=True))
+        if len(ids) == 1:
+            self.fields["owner"].initial = ids[0]
+        elif current_org_id in ids:
+            self.fields["owner"].initial = current_org_id
+
+    def fieldsets(self):
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def clean(self):
+        """Every error at once, next to its field, with the field's French label (one rule: the services')."""
+        cleaned = super().clean()
+        for name, messages in prospect_field_errors(cleaned).items():
+            if name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
 
     def clean_upstream_naf(self):
         return split_codes(self.cleaned_data["upstream_naf"])

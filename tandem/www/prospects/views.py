@@ -68,7 +68,7 @@ def prospect_list(request):
 @login_required
 def prospect_create_view(request):
     owners = _creatable_owners(request.actor)
-    form = ProspectForm(request.POST or None, owners=owners)
+    form = ProspectForm(request.POST or None, owners=owners, current_org_id=request.actor.current_org_id)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         preferred = data.pop("preferred_epcis_codes")
