@@ -428,3 +428,14 @@ def test_prospect_form_shows_every_error_at_once_with_french_labels(client):
         naf="2410z",
     )
     assert ok.naf == "24.10Z"
+
+
+def test_a_conditional_candidate_shows_its_date_the_french_way(client, agency_prospect):
+    from datetime import date, timedelta
+
+    later = date.today() + timedelta(days=120)
+    make_terrain(agency_prospect["zae"], 9, tdm_available_on=later)
+    prospect = agency_prospect["prospect"]()
+    client.force_login(agency_prospect["lead"])
+    (row,) = ranking_rows(client.get(f"/prospects/{prospect.pk}/").content.decode())
+    assert f"sous condition (au {later:%d/%m/%Y})" in row and later.isoformat() not in row

@@ -1,5 +1,7 @@
 """Prospect pages: thin views over the prospects' selectors, services and permission rules."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -133,6 +135,9 @@ def prospect_detail(request, pk):
     proposed = {(p.kind, p.candidate.pk) for p in prospect.proposals.all()}
     for r in results:
         r["proposed"] = (r["kind"], r["object_id"]) in proposed
+        r["available_on_fr"] = (
+            date.fromisoformat(r["available_on"]).strftime("%d/%m/%Y") if r["available_on"] else ""
+        )
         r["contribution_rows"] = [
             (CRITERIA_LABELS[k], signed(v)) for k, v in r["contributions"].items() if round(v, 3) != 0
         ]
