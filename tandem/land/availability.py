@@ -163,3 +163,33 @@ def classify(terrain, *, today: dt.date | None = None) -> str:
     ):
         return SHORT
     return MEDIUM
+
+
+OFFERABLE = (NOW, SHORT, MEDIUM)
+
+
+def unavailable_reason(
+    availability: str,
+    *,
+    stade_comm: str = "",
+    etat_occup: str = "",
+    stade_amngt: str = "",
+    usage: str = "",
+    utile: bool | None = None,
+) -> str:
+    """Why a terrain of class `availability` cannot be offered to a project, in French for the user; empty when
+    it can (« disponible immédiatement », « mobilisable à court / moyen terme »). The class decides; the
+    fields recorded on the terrain are quoted so that the user sees which one to correct."""
+    if availability in OFFERABLE:
+        return ""
+    recorded = [
+        ("commercialisation", stade_comm),
+        ("occupation", etat_occup),
+        ("aménagement", stade_amngt),
+        ("usage", usage),
+    ]
+    details = [f"{label} « {value} »" for label, value in recorded if value]
+    if utile is False:
+        details.insert(0, "terrain non compté dans la surface utile")
+    text = f"terrain {CLASSES[availability]}"
+    return f"{text} ({', '.join(details)})" if details else text

@@ -573,3 +573,74 @@ def commune_places(*, epci_sirens: list[str] | None = None, region: str | None =
             "code", "name", "epci_id", "epci__name", "centroid_lon", "centroid_lat"
         )
     ]
+
+
+# Accent-insensitive search: letters folded to their unaccented form on both sides, then `icontains`. One place,
+# so that it can switch to PostgreSQL's unaccent / pg_trgm once those extensions are installed.
+_ACCENTED, _PLAIN = "àâäáãåçéèêëíìîïñóòôöõúùûüýÿ", "aaaaaaceeeeiiiinooooouuuuyy"
+_FOLD = str.maketrans(_ACCENTED, _PLAIN)
+_FOLD_SQL = list(zip(_ACCENTED, _PLAIN, strict=True))
+
+
+def fold_text(text: str) -> str:
+    """Lower case, no accents: « Saint-Étienne » → « saint-etienne »."""
+    return (text or "").lower().translate(_FOLD)
+
+
+def _folded(field: str):
+    from django.db.models import TextField, Value
+    from django.db.models.functions import Cast, Lower, Replace
+
+    expr = Lower(Cast(field, TextField()))
+    for accented, plain in _FOLD_SQL:
+        expr = Replace(expr, Value(accented), Value(plain), output_field=TextField())
+    return expr
+
+
+def land_search(actor: Actor, text: str, *, limit: int = 20) -> list[dict]:
+    """Terrains, sites and friches `actor` may see whose CNIG identifier, name or commune contains `text`
+    (accent- and case-insensitive), best matches first (identifier, then name): the search that replaces typing
+    a database id."""
+    words = fold_text(text).split()
+    if not words:
+        return []
+    specs = (
+        ("terrain", terrains_visible(actor), "terr_id", "site_eco__site_nom", "commune__name"),
+        ("site", sites_visible(actor), "site_id", "site_nom", "commune__name"),
+        ("friche", friches_visible(actor), "site_id", "site_nom", "comm_nom"),
+    )
+    found = []
+    for kind, qs, ident, name, commune in specs:
+        qs = qs.annotate(s_id=_folded(ident), s_name=_folded(name), s_commune=_folded(commune))
+        for word in words:
+            qs = qs.filter(Q(s_id__contains=word) | Q(s_name__contains=word) | Q(s_commune__contains=word))
+        related = ("commune", "site_eco") if kind == "terrain" else ("commune",)
+        for obj in qs.select_related(*related).order_by("pk")[:limit]:
+            label_name = obj.site_eco.site_nom if kind == "terrain" else obj.site_nom
+            ident_value = getattr(obj, ident)
+            found.append(
+                {
+                    "kind": kind,
+                    "object_id": obj.pk,
+                    "identifier": ident_value,
+                    "name": label_name,
+                    "commune": obj.commune.name if obj.commune_id else getattr(obj, "comm_nom", ""),
+                    "surface_ha": _surface_of(kind, obj),
+                    "rank": (
+                        fold_text(ident_value) != fold_text(text),
+                        words[0] not in fold_text(label_name),
+                    ),
+                }
+            )
+    found.sort(key=lambda r: (r["rank"], r["kind"], r["identifier"]))
+    for r in found:
+        del r["rank"]
+    return found[:limit]
+
+
+def _surface_of(kind: str, obj) -> float | None:
+    if kind == "terrain":
+        return obj.terr_surf_brute if obj.terr_surf_brute is not None else obj.area_ha
+    if kind == "site":
+        return obj.site_surf_comm_dispo if obj.site_surf_comm_dispo is not None else obj.site_surf_brute
+    return obj.unite_fonciere_surface / 10_000 if obj.unite_fonciere_surface else obj.area_ha

@@ -33,6 +33,9 @@ class Actor:
     grants: list[DelegationGrant] = field(default_factory=list)
     # The regions (INSEE codes) of the user's Région organisations: « shared with the Région » means theirs.
     region_codes: frozenset[str] = frozenset()
+    # The regions of the user's Maisons de Région and regional investment agency (their region, or the regions
+    # of their perimeter): they read the regional land inventory of those regions only.
+    region_body_codes: frozenset[str] = frozenset()
     current_org_id: int | None = None
     system: bool = False  # the command line and background jobs, audited as « système »
 
@@ -62,6 +65,12 @@ class Actor:
             for m in memberships
             if m.organization.kind == Organization.Kind.REGION and m.organization.region_id
         )
+        bodies = [m.organization for m in memberships if m.organization.kind in REGION_BODY_KINDS]
+        region_body_codes = frozenset(o.region_id for o in bodies if o.region_id) | frozenset(
+            Organization.communes.through.objects.filter(organization__in=bodies)
+            .values_list("commune__region_id", flat=True)
+            .distinct()
+        )
         if current_org_id not in roles:
             current_org_id = min(roles) if roles else None
         return cls(
@@ -70,6 +79,7 @@ class Actor:
             kinds=kinds,
             grants=grants,
             region_codes=region_codes,
+            region_body_codes=region_body_codes - {None},
             current_org_id=current_org_id,
         )
 
@@ -92,6 +102,12 @@ class Actor:
         """The organisations whose objects « shared with the Région » this actor sees (`organizations_in_regions`),
         computed once per actor (once per request)."""
         return organizations_in_regions(self.region_codes)
+
+    @cached_property
+    def region_inventory_owner_ids(self) -> frozenset[int]:
+        """The organisations whose land inventory « shared with the Région » this actor reads: those of its
+        Région's region, and those of the regions of its Maisons de Région or regional investment agency."""
+        return self.region_owner_ids | organizations_in_regions(self.region_body_codes)
 
     @property
     def is_region_member(self) -> bool:
@@ -134,9 +150,49 @@ def visible_q(actor: Actor, model: type[Model]) -> Q:
     org_ids = actor.org_ids
     q = Q(owner_id__in=org_ids) | Q(visibility=Visibility.NETWORK)
     q |= Q(pk__in=model.objects.filter(shared_with__in=org_ids).values("pk"))
-    if actor.region_codes:
-        q |= Q(visibility=Visibility.REGION, owner_id__in=actor.region_owner_ids)
+    q |= region_shared_q(actor, model)
     q |= _delegation_q(actor, model, write=False)
+    q |= task_force_shared_q(actor, model)
+    return q
+
+
+# The Région's own bodies: they read the land inventory shared « avec la Région » (docs/permissions.md).
+REGION_BODY_KINDS = (
+    Organization.Kind.REGION,
+    Organization.Kind.MAISON_REGION,
+    Organization.Kind.AGENCE_INVESTISSEMENT,
+)
+
+
+def region_shared_q(actor: Actor, model: type[Model]) -> Q:
+    """What `actor` sees of the objects shared « avec la Région »: the members of a Région organisation see
+    those whose owner belongs to their own region; for the regional inventory (models with `REGION_INVENTORY`),
+    so do the Maisons de Région and the regional investment agency of that region, which answer investors and
+    companies with it. Operators and other agencies do not (an EPCI shares with them « avec tout le réseau » or
+    by name), nor does the Région of another region on a national instance."""
+    owners = (
+        actor.region_inventory_owner_ids if getattr(model, "REGION_INVENTORY", False) else actor.region_owner_ids
+    )
+    return Q(visibility=Visibility.REGION, owner_id__in=owners) if owners else Q(pk__in=[])
+
+
+def task_force_shared_q(actor: Actor, model: type[Model]) -> Q:
+    """Objects put before a confidential object's task force: a model listing foreign keys in
+    `TASK_FORCE_SHARES` (a prospect's proposals: terrain, site, friche) makes the object it points to visible to
+    whoever sees its confidential parent (`CONFIDENTIAL_PARENT`), whatever that object's own visibility."""
+    from django.apps import apps
+
+    q = Q(pk__in=[])
+    if actor.system or not getattr(actor.user, "pk", None):
+        return q
+    for holder in apps.get_models():
+        for name in getattr(holder, "TASK_FORCE_SHARES", ()):
+            if holder._meta.get_field(name).related_model is not model:
+                continue
+            parent = holder.CONFIDENTIAL_PARENT
+            parents = scope_queryset(actor, holder._meta.get_field(parent).related_model.objects.all())
+            rows = holder.objects.filter(**{f"{parent}__in": parents.values("pk")}).exclude(**{name: None})
+            q |= Q(pk__in=rows.values(name))
     return q
 
 

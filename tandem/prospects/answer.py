@@ -14,9 +14,14 @@ from tandem.core.geo import geojson
 from tandem.land.models import Friche, Site, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.organizations.perms import Actor, scope_queryset
-from tandem.prospects.candidates import ECOSYSTEM_RADIUS_KM, candidate_point, visible_candidates
+from tandem.prospects.candidates import (
+    ECOSYSTEM_RADIUS_KM,
+    candidate_point,
+    candidates_of,
+    not_candidate_reason,
+)
 from tandem.prospects.labour import basin_market
-from tandem.prospects.matching import ICPE_LEVELS, KIND_NAMES, SEVESO_LEVELS, Requirements
+from tandem.prospects.matching import ICPE_LEVELS, SEVESO_LEVELS, Requirements
 from tandem.prospects.matching.engine import (
     CONDITIONAL_MET,
     MET,
@@ -46,6 +51,7 @@ STUDY_LABELS = {
 def constraint_labels(req: Requirements) -> dict[str, str]:
     needed = fr_date(req.needed_by) if req.needed_by else "—"
     return {
+        "commercialisation": "foncier commercialisable",
         "territoire": "territoire non exclu",
         "surface": f"surface ≥ {fr_num(req.surface_min_ha)} ha d'un seul tenant",
         "puissance": f"puissance électrique ≥ {fr_num(req.power_mw)} MW",
@@ -59,6 +65,7 @@ def constraint_labels(req: Requirements) -> dict[str, str]:
         "seveso": f"{SEVESO_LEVELS[req.seveso]} admis",
         "disponibilite": f"disponible au plus tard le {needed}",
         "viabilisation": f"viabilisé au plus tard le {needed}",
+        "friche": "friche sans projet ni pollution avérée",
     }
 
 
@@ -196,29 +203,38 @@ def answer_context(*, actor: Actor, prospect: Prospect, requirements: Requiremen
         )
         if scope_queryset(actor, _model_of(p.kind).objects.filter(pk=p.candidate.pk)).exists()
     ]
-    candidates = visible_candidates(actor, today=today)
-    position = {
-        (KIND_NAMES[int(k)], int(i)): n
-        for n, (k, i) in enumerate(zip(candidates.kind, candidates.id, strict=True))
-    }
-    rows = [position.get((p.kind, p.candidate.pk)) for p in proposals]
-    present = [r for r in rows if r is not None]
-    matrix = compliance(candidates.take(present), requirements, today=today) if present else []
-    by_row = dict(zip(present, matrix, strict=True))
+    # Each proposed site is evaluated on its own columns, whatever the viewer's visibility of the inventory
+    # (a proposal puts it before the task force), with its real status.
+    candidates, rows = candidates_of(actor, [(p.kind, p.candidate.pk) for p in proposals], today=today)
+    matrix = compliance(candidates, requirements, today=today) if len(candidates) else []
     labels = constraint_labels(requirements)
     constraints = required_constraints(requirements)
     sheets = []
     for proposal, row in zip(proposals, rows, strict=True):
         sheet = _sheet(actor, proposal, today)
         cells = []
+        if row is None:
+            reason = not_candidate_reason(proposal.candidate)
+            sheet["unavailable"] = reason
+        else:
+            sheet["unavailable"] = str(candidates.unavailable[row])
+            sheet["conditions"] = [str(candidates.friche_issue[row])] if candidates.friche_issue[row] else []
         for name in constraints:
             if row is None:
-                cells.append({"state": "unavailable", "label": "n'est plus disponible", "date": None})
-            else:
-                state, on = by_row[row][name]
+                label = reason if name == "commercialisation" else "non évalué"
                 cells.append(
-                    {"state": state, "label": STATE_LABELS[state], "date": fr_date(on) if on else None}
+                    {
+                        "state": NOT_MET if name == "commercialisation" else "unavailable",
+                        "label": label,
+                        "date": None,
+                    }
                 )
+            else:
+                state, on = matrix[row][name]
+                label = STATE_LABELS[state]
+                if name == "commercialisation" and state == NOT_MET:
+                    label = str(candidates.unavailable[row])
+                cells.append({"state": state, "label": label, "date": fr_date(on) if on else None})
         sheet["cells"] = cells
         sheet["ecosystem"] = ecosystem_near(lon=sheet["lon"], lat=sheet["lat"], naf=prospect.naf)
         sheet["labour"] = basin_market(proposal.candidate.commune_id, skills=prospect.skills)

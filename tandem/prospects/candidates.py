@@ -19,9 +19,10 @@ from datetime import date
 
 import numpy as np
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
+from tandem.land.availability import availability_case, unavailable_reason
 from tandem.land.models import Friche, Site, Terrain
 from tandem.land.perms import personal_fields_visible
 from tandem.organizations.perms import Actor, scope_queryset
@@ -30,6 +31,7 @@ from tandem.prospects.labour import commune_labour
 from tandem.prospects.matching import (
     ICPE_LEVELS,
     KIND_FRICHE,
+    KIND_NAMES,
     KIND_SITE,
     KIND_TERRAIN,
     SEVESO_LEVELS,
@@ -39,23 +41,6 @@ from tandem.prospects.matching import (
 # Two terrains of one site are adjacent when their parcels are within this distance (Lambert-93): cadastral
 # outlines digitised separately rarely touch exactly, and a few metres never hide a road between them.
 ADJACENCY_TOLERANCE_M = 5.0
-# The availability classes of the land inventory (tandem/land/availability.py): terrains « occupé ou vendu »,
-# « réservé » or « non mobilisable » are no candidates; the others are, with their availability date.
-UNAVAILABLE_STAGES = (
-    "vendu, commercialisation achevée",
-    "réservé par option de réservation",
-    "réservé par une délibération de l'EPCI",
-    "non commercialisable",
-)
-NOT_FOR_SALE_USAGES = (
-    "voirie ou infrastructure",
-    "parkings, stationnement",
-    "zone de retournement poids-lourds",
-    "autres équipements publics",
-    "bassin d'orage ou de rétention",
-    "espace vert",
-    "zone de service partagée entre entreprises",
-)
 SERVICED_STAGES = ("viabilisé non aménagé", "viabilisé et aménagé")
 STUDIES = (
     "tdm_study_fauna_flora_on",
@@ -67,14 +52,30 @@ STUDIES = (
 LAND_MODELS = {KIND_TERRAIN: Terrain, KIND_SITE: Site, KIND_FRICHE: Friche}
 
 
-def available_terrains():
-    return (
-        Terrain.objects.exclude(terr_stade_comm__in=UNAVAILABLE_STAGES)
-        .exclude(terr_etat_occup="occupé")
-        .exclude(terr_utile=False)
-        .exclude(terr_stade_amngt="non aménageable")
-        .exclude(terr_usage__in=NOT_FOR_SALE_USAGES)
-        .exclude(site_eco__site_etat="déclassé")
+# Friches whose state a buyer must deal with first: a condition and a penalty in the matching.
+FRICHE_ISSUES = {
+    "site_statut": {
+        "friche avec projet": "friche avec projet : s'assurer auprès du propriétaire que le site reste libre"
+    },
+    "sol_pollution_existe": {
+        "pollution avérée": "pollution avérée du sol : dépollution à chiffrer et à prévoir"
+    },
+}
+DECLASSIFIED = "déclassé"
+
+
+def terrain_rows(today: date):
+    """Every terrain with its availability class, from the one rule of the inventory (`tandem.land.availability`,
+    also used by the indicators and the map): the classes « occupé ou vendu », « réservé » and « non
+    mobilisable » — and the terrains of a declassified zone — are kept, marked unavailable with their reason,
+    so that `include_excluded` tells the user why a site they expected is absent."""
+    return Terrain.objects.annotate(m_availability=availability_case(today=today))
+
+
+def friche_issue(**fields) -> str:
+    """The condition a friche carries (project on it, proven pollution), in French; empty when none."""
+    return " ; ".join(
+        text for name, texts in FRICHE_ISSUES.items() if (text := texts.get(fields.get(name) or ""))
     )
 
 
@@ -128,8 +129,10 @@ def _num(values):
 
 def _terrain_columns(today: date) -> tuple[dict, dict]:
     fields = _terrain_fields()
-    qs = available_terrains().order_by("pk").annotate(**{f"m_{k}": v for k, v in fields.items()})
-    rows = list(qs.values_list(*(f"m_{k}" for k in fields)))
+    qs = terrain_rows(today).order_by("pk").annotate(**{f"m_{k}": v for k, v in fields.items()})
+    rows = list(qs.values_list(*(f"m_{k}" for k in fields), "m_availability"))
+    availability = [row[-1] for row in rows]
+    rows = [row[:-1] for row in rows]
     cols = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {k: () for k in fields}
     power_now, power_later, power_later_on = _power(cols["power_mw"], cols["power_on"], today)
     columns = {
@@ -160,6 +163,32 @@ def _terrain_columns(today: date) -> tuple[dict, dict]:
             u == "espace agricole" or p == "A" for u, p in zip(cols["usage"], cols["plu"], strict=True)
         ],
         "zone_emploi": [z or "" for z in cols["zone_emploi"]],
+        "friche_issue": [
+            friche_issue(site_statut=a, sol_pollution_existe=b)
+            for a, b in zip(cols["friche_statut"], cols["friche_pollution"], strict=True)
+        ],
+        "unavailable": [
+            "zone déclassée"
+            if site_state == DECLASSIFIED
+            else unavailable_reason(
+                a,
+                stade_comm=comm or "",
+                etat_occup=occ or "",
+                stade_amngt=stage or "",
+                usage=use or "",
+                utile=u,
+            )
+            for a, site_state, comm, occ, stage, use, u in zip(
+                availability,
+                cols["site_etat"],
+                cols["sale_stage"],
+                cols["occupation"],
+                cols["stage"],
+                cols["usage"],
+                cols["utile"],
+                strict=True,
+            )
+        ],
     }
     extra = {
         "region": [r or "" for r in cols["region"]],
@@ -196,6 +225,9 @@ def _terrain_fields() -> dict:
         "price": F("terr_m2_prix"),
         "permit": _c("tdm_permit_months", "tdm_permit_months"),
         "occupation": F("terr_etat_occup"),
+        "sale_stage": F("terr_stade_comm"),
+        "utile": F("terr_utile"),
+        "site_etat": F("site_eco__site_etat"),
         "usage": F("terr_usage"),
         "plu": Coalesce(NullIf("tdm_plu_zone_type", Value("")), "site_eco__tdm_plu_zone_type"),
         "zone_emploi": F("commune__zone_emploi_id"),
@@ -206,6 +238,12 @@ def _terrain_fields() -> dict:
         "owner_id": F("owner_id"),
         "personal_shared": F("personal_shared"),
         "has_friche": Exists(Friche.objects.filter(terrain_eco=OuterRef("pk"))),
+        "friche_statut": Subquery(
+            Friche.objects.filter(terrain_eco=OuterRef("pk")).values("site_statut")[:1]
+        ),
+        "friche_pollution": Subquery(
+            Friche.objects.filter(terrain_eco=OuterRef("pk")).values("sol_pollution_existe")[:1]
+        ),
         **{s: _c(s, s) for s in STUDIES},
     }
 
@@ -323,6 +361,8 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
         "centroid_lat",
         "owner_id",
         "site_eco_id",
+        "site_statut",
+        "sol_pollution_existe",
     ]
     rows = list(qs.values_list(*fields))
     cols = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {k: () for k in fields}
@@ -343,6 +383,10 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
         "is_friche": [True] * n,
         "is_farmland": [z == "A" for z in cols["urba_zone_type"]],
         "zone_emploi": [z or "" for z in cols["commune__zone_emploi_id"]],
+        "friche_issue": [
+            friche_issue(site_statut=a, sol_pollution_existe=b)
+            for a, b in zip(cols["site_statut"], cols["sol_pollution_existe"], strict=True)
+        ],
     }
     extra = {
         "region": [r or "" for r in cols["commune__region_id"]],
@@ -415,13 +459,26 @@ def build_bundle(today: date) -> Bundle:
     )
 
 
+def _task_force_rows(actor: Actor) -> tuple:
+    """The land rows put before `actor` as a member of task forces (proposals: `perms.task_force_shared_q`)."""
+    from tandem.prospects.models import Proposal, Prospect
+
+    if actor.is_platform_admin or not getattr(actor.user, "pk", None):
+        return ()
+    prospects = scope_queryset(actor, Prospect.objects.all()).values("pk")
+    rows = Proposal.objects.filter(prospect__in=prospects).values_list("terrain_id", "site_id", "friche_id")
+    return tuple(sorted({tuple(-1 if v is None else v for v in row) for row in rows}))
+
+
 def _scope_key(actor: Actor) -> tuple:
     """What visibility depends on (see `perms.visible_q`): two actors with the same key see the same rows."""
     return (
         actor.is_platform_admin,
         tuple(sorted(actor.region_codes)),
+        tuple(sorted(actor.region_body_codes)),
         tuple(sorted(actor.roles)),
         tuple(sorted((g.delegator_id, tuple(sorted(g.commune_codes))) for g in actor.grants)),
+        _task_force_rows(actor),
     )
 
 
@@ -511,10 +568,7 @@ def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np
     return counts[positions]
 
 
-def visible_candidates(
-    actor: Actor, *, today: date, region: str | None = None, naf_division: str = ""
-) -> Candidates:
-    """The candidates `actor` may see, as engine columns; only in `region` (code) when given."""
+def _bundle(today: date) -> Bundle:
     key = (CACHE.current_fingerprint(), today)
     with CACHE.lock:
         if CACHE.bundle_key != key:
@@ -525,6 +579,29 @@ def visible_candidates(
         bundle = build_bundle(today)
         with CACHE.lock:
             CACHE.bundle, CACHE.bundle_key = bundle, key
+    return bundle
+
+
+def _columns_for(actor: Actor, bundle: Bundle, positions: np.ndarray, naf_division: str) -> Candidates:
+    """The rows at `positions`, with the personal price masked for `actor` and the sector ecosystem."""
+    candidates = bundle.candidates.take(positions)
+    # The price is one of the standard's personal fields: the one rule of the land domain decides, so that the
+    # score never carries a price the actor may not see (unknown prices score `price_unknown`).
+    price_visible = personal_fields_visible(
+        actor, owner_id=bundle.owner_id[positions], personal_shared=bundle.personal_shared[positions]
+    )
+    candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
+    counts = ecosystem_counts(naf_division, bundle, positions)
+    if counts is not None:
+        candidates.ecosystem = {naf_division: counts}
+    return candidates
+
+
+def visible_candidates(
+    actor: Actor, *, today: date, region: str | None = None, naf_division: str = ""
+) -> Candidates:
+    """The candidates `actor` may see, as engine columns; only in `region` (code) when given."""
+    bundle = _bundle(today)
     scope = _scope_key(actor)
     with CACHE.lock:
         positions = CACHE.scopes.get(scope)
@@ -538,14 +615,39 @@ def visible_candidates(
                 CACHE.scopes.popitem(last=False)
     if region:
         positions = positions[bundle.region[positions] == region]
-    candidates = bundle.candidates.take(positions)
-    # The price is one of the standard's personal fields: the one rule of the land domain decides, so that the
-    # score never carries a price the actor may not see (unknown prices score `price_unknown`).
-    price_visible = personal_fields_visible(
-        actor, owner_id=bundle.owner_id[positions], personal_shared=bundle.personal_shared[positions]
-    )
-    candidates.price_eur_m2 = np.where(price_visible, bundle.raw_price[positions], np.nan)
-    counts = ecosystem_counts(naf_division, bundle, positions)
-    if counts is not None:
-        candidates.ecosystem = {naf_division: counts}
-    return candidates
+    return _columns_for(actor, bundle, positions, naf_division)
+
+
+def candidates_of(
+    actor: Actor, keys: list[tuple[str, int]], *, today: date, naf_division: str = ""
+) -> tuple[Candidates, list[int | None]]:
+    """The engine's columns of given land objects (`(kind, id)`: a prospect's proposals), whatever the
+    viewer's visibility of the inventory: the caller has already checked that `actor` may see them (a
+    proposal puts its site before the task force). Returns the columns and, per key, its row (None when the
+    object is no candidate at all: see `not_candidate_reason`)."""
+    bundle = _bundle(today)
+    c = bundle.candidates
+    index = {(KIND_NAMES[int(k)], int(i)): n for n, (k, i) in enumerate(zip(c.kind, c.id, strict=True))}
+    found = [index.get(key) for key in keys]
+    positions = np.array(sorted({p for p in found if p is not None}), dtype=np.int64)
+    rows = {int(p): n for n, p in enumerate(positions)}
+    return _columns_for(actor, bundle, positions, naf_division), [
+        None if p is None else rows[p] for p in found
+    ]
+
+
+def not_candidate_reason(obj) -> str:
+    """Why a site or friche is no matching candidate at all, in French (terrains always are: an unavailable
+    one carries its reason in the columns)."""
+    if isinstance(obj, Site):
+        if obj.site_etat == DECLASSIFIED:
+            return "zone déclassée"
+        if obj.terrains.exists():
+            return "site dont les terrains sont proposés un à un : proposer un de ses terrains"
+        return "site sans surface commercialisable disponible"
+    if isinstance(obj, Friche):
+        if obj.site_statut == "friche reconvertie":
+            return "friche reconvertie"
+        if obj.terrain_eco_id:
+            return "friche enregistrée comme terrain : proposer ce terrain"
+    return "hors de l'inventaire des candidats"

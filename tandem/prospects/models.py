@@ -140,6 +140,8 @@ class Proposal(TimeStampedModel):
     """A candidate proposed by a territory for a prospect (from the ranked list or its own)."""
 
     CONFIDENTIAL_PARENT = "prospect"  # audit events about it are shown only to the task force
+    # A proposal puts its site before the task force, whatever the site's own visibility (permissions.md).
+    TASK_FORCE_SHARES = ("terrain", "site", "friche")
 
     class Kind(models.TextChoices):
         TERRAIN = "terrain", "terrain"

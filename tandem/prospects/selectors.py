@@ -55,7 +55,12 @@ def prospect_reads(*, prospect: Prospect, limit: int = 50) -> QuerySet[AuditEven
 
 def proposals_of(prospect: Prospect) -> QuerySet[Proposal]:
     return prospect.proposals.select_related(
-        "organization", "terrain__site_eco", "site", "friche", "proposed_by"
+        "organization",
+        "terrain__site_eco",
+        "terrain__commune",
+        "site__commune",
+        "friche__commune",
+        "proposed_by",
     ).order_by("created_at", "id")
 
 

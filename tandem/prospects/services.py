@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from tandem.companies.nomenclatures import naf_label
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
@@ -91,10 +92,86 @@ def requirements_of(prospect: Prospect, **overrides) -> Requirements:
         raise UserError(str(exc)) from exc
 
 
-def _check_fields(fields: dict) -> None:
+NON_NEGATIVE = (
+    "surface_ideal_ha",
+    "extension_margin_ha",
+    "power_mw",
+    "water_m3h",
+    "water_m3d",
+    "wastewater_m3d",
+    "max_motorway_km",
+    "max_station_km",
+    "max_airport_km",
+    "investment_eur",
+    "public_aid_eur",
+)
+
+
+def field_label(name: str) -> str:
+    """The French label of a prospect's field, as the form shows it."""
+    return str(Prospect._meta.get_field(name).verbose_name)
+
+
+def normalise_naf(code: str) -> str:
+    """« 2410z », « 24.10Z » → « 24.10Z » (the NAF rév. 2 sub-class form)."""
+    code = (code or "").strip().upper().replace(" ", "")
+    if len(code) == 5 and code[:4].isdigit():
+        code = f"{code[:2]}.{code[2:]}"
+    return code
+
+
+def prospect_field_errors(values: dict) -> dict[str, list[str]]:
+    """Every problem of a prospect's values at once, per field, in French with the field's label: the form shows
+    them next to their fields, the services refuse with all of them."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    minimum = values.get("surface_min_ha")
+    if minimum is not None and minimum <= 0:
+        add("surface_min_ha", f"« {field_label('surface_min_ha')} » doit être positive.")
+    for name in NON_NEGATIVE:
+        value = values.get(name)
+        if value is not None and value < 0:
+            add(name, f"« {field_label(name)} » ne peut pas être négatif.")
+    ideal = values.get("surface_ideal_ha")
+    if ideal is not None and minimum is not None and 0 <= ideal < minimum:
+        add(
+            "surface_ideal_ha",
+            f"« {field_label('surface_ideal_ha')} » ({ideal:g} ha) est inférieure à la « "
+            f"{field_label('surface_min_ha')} » ({minimum:g} ha).",
+        )
+    naf = values.get("naf")
+    if naf and not naf_label(normalise_naf(naf)):
+        add(
+            "naf",
+            f"« {field_label('naf')} » : « {naf} » n'est pas un code de la nomenclature NAF rév. 2 "
+            "(forme attendue : 24.10Z).",
+        )
+    production = values.get("production_start_on")
+    for name in ("decision_on", "works_start_on"):
+        day = values.get(name)
+        if day and production and day > production:
+            add(
+                name,
+                f"« {field_label(name)} » ({day:%d/%m/%Y}) est postérieure au « "
+                f"{field_label('production_start_on')} » ({production:%d/%m/%Y}).",
+            )
+    return errors
+
+
+def _check_fields(fields: dict, current: Prospect | None = None) -> None:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise UserError(f"Champs inconnus : {', '.join(sorted(unknown))}.")
+    values = {name: getattr(current, name) for name in EDITABLE_FIELDS} if current else {}
+    values.update(fields)
+    errors = prospect_field_errors(values)
+    if errors:
+        raise UserError(" ".join(m for messages in errors.values() for m in messages))
+    if fields.get("naf"):
+        fields["naf"] = normalise_naf(fields["naf"])
 
 
 def _members_of(organizations, users) -> list:
@@ -156,7 +233,7 @@ def prospect_update(*, actor: Actor, prospect: Prospect, **fields) -> Prospect:
     """Change a prospect's requirements or figures."""
     if not perms.can_manage_prospect(actor, prospect):
         raise NotAllowed("Vous ne pouvez pas modifier ce prospect.")
-    _check_fields(fields)
+    _check_fields(fields, prospect)
     for name, value in fields.items():
         setattr(prospect, name, value)
     requirements_of(prospect)

@@ -61,7 +61,9 @@ def evaluate(row: pd.Series, req: Requirements, today: date, t: cr.Thresholds) -
     needed = req.needed_by
     horizon_day = needed or today + timedelta(days=t.availability_horizon_days)
     reasons, conditions = [], []
-    verify = False
+    verify = bool(row.friche_issue)
+    if row.unavailable:
+        reasons.append(row.unavailable)
     if row.epci in req.excluded_epcis:
         reasons.append(f"territoire exclu par le porteur de projet (EPCI {row.epci})")
     s = row.surface_ha
@@ -188,8 +190,8 @@ def evaluate(row: pd.Series, req: Requirements, today: date, t: cr.Thresholds) -
         "disponibilite": 1.0 - _ramp(max(delays), 0.0, max(horizon, 1.0)),
         "emploi": 0.5 * size + 0.5 * ease,
         "ecosysteme": min(max(math.log1p(max(eco, 0.0)) / math.log1p(t.ecosystem_full_count), 0.0), 1.0),
-        "friche": 1.0 if row.is_friche else 0.0,
-        "foncier_agricole": 0.0 if row.is_farmland else 1.0,
+        "friche": -1.0 if row.friche_issue else (1.0 if row.is_friche else 0.0),
+        "foncier_agricole": -1.0 if row.is_farmland else 0.0,
     }
     weights = cr.resolve_weights(req.weights)
     total = float(weights.sum())

@@ -41,8 +41,8 @@ def test_agency_shares_epci_proposes_task_force_shortlists_and_downloads_the_pdf
     page.wait_for_url("**/prospects/*/")
     prospect = Prospect.objects.get(code_name="Projet Martin-pêcheur")
     page.click("text=Partager avec des territoires")
-    page.get_by_label(mulhouse.name).check()
-    page.fill("#id_members", "dev.mulhouse")
+    page.get_by_label(mulhouse.name, exact=True).check()
+    page.get_by_label(f"dev.mulhouse — {mulhouse.name}").check()  # people by name and organisation
     page.click("button[type=submit]:has-text('Partager')")
     page.wait_for_url(f"**/prospects/{prospect.pk}/")
     assert "dev.mulhouse" in page.locator("body").inner_text()
@@ -51,7 +51,10 @@ def test_agency_shares_epci_proposes_task_force_shortlists_and_downloads_the_pdf
     page.goto(f"/prospects/{prospect.pk}/")
     for terrain in (first, second):
         page.click(f"button[data-candidate='terrain:{terrain.pk}']")
-        page.wait_for_selector(f"#ranking tr:has-text('{terrain.terr_id}') >> text=proposé")
+        # The button gives way to « proposé » once the page is back (a `has-text` on the terr_id would also
+        # match a longer one, already proposed, and read the page before it reloads).
+        page.wait_for_selector(f"button[data-candidate='terrain:{terrain.pk}']", state="detached")
+        page.wait_for_load_state()
     assert page.locator("#proposals tbody tr").count() == 2
     assert page.locator("#answer-pdf").count() == 0  # the EPCI proposes; the agency answers
 
@@ -70,5 +73,18 @@ def test_agency_shares_epci_proposes_task_force_shortlists_and_downloads_the_pdf
     assert "surface ≥ 5 ha d'un seul tenant" in text and "puissance électrique ≥ 10 MW" in text
     assert text.count("Fiche site") == 2
     assert f"Fiche site 1 : {first.terr_id}" in text and f"Fiche site 2 : {second.terr_id}" in text
+    # The matrix of shortlisted, available terrains reads « respecté » on every line, for the agency whose own
+    # inventory visibility does not matter (the proposals put them before the task force).
+    assert "n'est plus disponible" not in text
+    page.goto(f"/prospects/{prospect.pk}/reponse/")
+    matrix = page.locator("table").first
+    labels = matrix.locator("tbody th").all_inner_texts()
+    assert labels[:3] == [
+        "foncier commercialisable",
+        "surface ≥ 5 ha d'un seul tenant",
+        "puissance électrique ≥ 10 MW",
+    ]
+    cells = matrix.locator("tbody td").all_inner_texts()
+    assert len(cells) == 2 * len(labels) and set(cells) == {"respecté"}
     statuses = list(prospect.status_changes.values_list("status", flat=True))
     assert statuses == ["received", "shared", "proposals", "shortlisted"]

@@ -309,6 +309,8 @@ def candidate_sets(draw):
                 "is_farmland": draw(st.booleans()),
                 "labour_pool": draw(st.one_of(st.just(float("nan")), st.floats(0, 50_000))),
                 "recruitment_difficulty": draw(st.one_of(st.just(float("nan")), st.floats(0, 1))),
+                "unavailable": draw(st.sampled_from(["", "", "", "terrain réservé"])),
+                "friche_issue": draw(st.sampled_from(["", "", "", "pollution avérée du sol"])),
             }
         )
     pairs = draw(st.lists(st.tuples(st.integers(1, n), st.integers(1, n)), max_size=10))
@@ -334,9 +336,15 @@ requirement_sets = st.builds(
 @given(candidate_sets(), requirement_sets)
 def test_scores_are_between_zero_and_one_and_contributions_add_up(candidates, requirements):
     ranking = match(candidates, requirements, today=TODAY, stability_draws=5)
-    assert np.all((ranking.score >= -1e-12) & (ranking.score <= 1 + 1e-12))
+    # Penalties (agricultural land, a friche with a project or a proven pollution) are negative values.
+    penalties = [CRITERIA.index("friche"), CRITERIA.index("foncier_agricole")]
+    others = [k for k in range(len(CRITERIA)) if k not in penalties]
+    lowest = -ranking.weights[penalties].sum()
+    assert np.all((ranking.score >= lowest - 1e-12) & (ranking.score <= 1 + 1e-12))
     assert np.allclose(ranking.contributions.sum(axis=1), ranking.score)
-    assert np.all((ranking.values >= 0) & (ranking.values <= 1))
+    assert np.all((ranking.values[:, others] >= 0) & (ranking.values[:, others] <= 1))
+    assert np.all((ranking.values[:, penalties] >= -1) & (ranking.values[:, penalties] <= 1))
+    assert np.all(ranking.values[:, CRITERIA.index("foncier_agricole")] <= 0)
     for result in ranking.results(limit=50, include_excluded=True):
         assert (result["status"] == "excluded") == bool(result["reasons"])
         assert result["status"] != "conditional" or result["conditions"]

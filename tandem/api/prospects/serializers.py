@@ -111,6 +111,10 @@ class StabilitySerializer(serializers.Serializer):
 
 class MatchingResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+    examined = serializers.IntegerField(help_text="candidats examinés, exclus compris")
+    exclusions = serializers.DictField(
+        child=serializers.IntegerField(), help_text="nombre de candidats exclus par chaque contrainte"
+    )
     results = MatchingResultSerializer(many=True)
     stability = StabilitySerializer()
     weights = serializers.DictField(child=serializers.FloatField())

@@ -21,6 +21,8 @@ from tandem.prospects.value import decision_record, project_value
 def _matching_response(ranking, results: list[dict], include_excluded: bool) -> dict:
     return {
         "count": ranking.count(include_excluded),
+        "examined": ranking.count(True),
+        "exclusions": ranking.exclusions(),
         "results": results,
         "stability": ranking.stability,
         "weights": {k: float(w) for k, w in zip(CRITERIA, ranking.weights, strict=True)},

@@ -18,6 +18,7 @@ class InventoryObject(SharedObject, GeometryFields):
     """Common columns of the inventory's objects: owner, commune, geometry, the vintage that last wrote it."""
 
     COMMUNE_FIELD = "commune"
+    REGION_INVENTORY = True  # shared « avec la Région »: the Région's bodies read it too (permissions.md)
     TABLE = ""
     PERSONAL_FIELDS: tuple[str, ...] = ()
 

@@ -51,6 +51,8 @@ COLUMNS: dict[str, tuple[object, object]] = {
     "zone_emploi": (object, ""),
     "labour_pool": (np.float64, np.nan),
     "recruitment_difficulty": (np.float64, np.nan),
+    "unavailable": (object, ""),
+    "friche_issue": (object, ""),
 }
 
 
@@ -66,6 +68,9 @@ class Candidates:
     - `labour_pool`: hiring projects in the employment area (BMO); `recruitment_difficulty`: share judged
       difficult (0–1). `ecosystem`: NAF division (2 digits) -> establishments of that division within the
       radius, one count per candidate (empty when the company registry is not loaded).
+    - `unavailable`: why the land cannot be offered at all (sold, reserved, occupied, not buildable…), as the
+      inventory's availability rule says; empty when it can. `friche_issue`: what a friche carries that a
+      buyer must deal with first (a project on it, proven soil pollution); empty when nothing is known.
     - `adjacency`: pairs of terrain ids whose parcels touch (same site), shape (m, 2).
     - `members`: for combinations only, the tuple of terrain ids they join.
     """
@@ -97,6 +102,8 @@ class Candidates:
     zone_emploi: np.ndarray
     labour_pool: np.ndarray
     recruitment_difficulty: np.ndarray
+    unavailable: np.ndarray
+    friche_issue: np.ndarray
     ecosystem: dict[str, np.ndarray] = field(default_factory=dict)
     adjacency: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
     members: np.ndarray | None = None

@@ -28,6 +28,7 @@ ELIGIBLE, CONDITIONAL, EXCLUDED = 0, 1, 2
 STATUS_NAMES = ("eligible", "conditional", "excluded")
 
 CONSTRAINTS = (
+    "commercialisation",
     "territoire",
     "surface",
     "puissance",
@@ -41,6 +42,7 @@ CONSTRAINTS = (
     "viabilisation",
     "gaz",
     "eaux_usees",
+    "friche",
 )
 C = {name: i for i, name in enumerate(CONSTRAINTS)}
 _NAT_I8 = np.iinfo(np.int64).min  # NaT's integer view: the smallest int64, so max() ignores it
@@ -79,6 +81,8 @@ def stage1(
     def in_time(day: np.ndarray) -> np.ndarray:
         return day <= needed if has_need_date else ~np.isnat(day)
 
+    fail[:, C["commercialisation"]] = c.unavailable != ""
+    verify[:, C["friche"]] = c.friche_issue != ""
     if req.excluded_epcis:
         fail[:, C["territoire"]] = np.isin(c.epci, list(req.excluded_epcis))
 
@@ -175,8 +179,10 @@ def value_matrix(
         "disponibilite": cr.availability_value(s1.delay_days, horizon),
         "emploi": cr.labour_value(c.labour_pool, c.recruitment_difficulty, t),
         "ecosysteme": cr.ecosystem_value(eco if eco is not None else np.zeros(len(c)), t),
-        "friche": c.is_friche.astype(np.float64),
-        "foncier_agricole": 1.0 - c.is_farmland.astype(np.float64),
+        # Bonus and penalties: a friche earns the bonus, unless a project on it or a proven pollution turns it
+        # into a penalty; agricultural land is a penalty (negative contribution), other land counts nothing.
+        "friche": np.where(c.friche_issue != "", -1.0, c.is_friche.astype(np.float64)),
+        "foncier_agricole": -c.is_farmland.astype(np.float64),
     }
     return np.column_stack([np.broadcast_to(columns[k], len(c)) for k in cr.CRITERIA]).astype(np.float64)
 
@@ -307,6 +313,8 @@ def combine(c: Candidates, groups: list[tuple[int, ...]]) -> Candidates:
         "zone_emploi": c.zone_emploi[first],
         "labour_pool": c.labour_pool[first],
         "recruitment_difficulty": c.recruitment_difficulty[first],
+        "unavailable": ["; ".join(sorted({str(c.unavailable[i]) for i in g} - {""})) for g in groups],
+        "friche_issue": ["; ".join(sorted({str(c.friche_issue[i]) for i in g} - {""})) for g in groups],
     }
     eco = {k: np.add.reduceat(v[members], starts) / lengths for k, v in c.ecosystem.items()}
     return Candidates.from_columns(
@@ -352,7 +360,13 @@ class Ranking:
     def count(self, include_excluded: bool = False) -> int:
         return int(len(self.status) if include_excluded else (self.status != EXCLUDED).sum())
 
-    def results(self, limit: int = 20, include_excluded: bool = False) -> list[dict]:
+    def exclusions(self) -> dict[str, int]:
+        """How many candidates each hard constraint excludes (a candidate may fail several), constraints that
+        exclude none left out: what a user reads when no site is left."""
+        failed = self.stage1.fail.sum(axis=0) if len(self.status) else np.zeros(len(CONSTRAINTS), dtype=int)
+        return {name: int(n) for name, n in zip(CONSTRAINTS, failed, strict=True) if n}
+
+    def results(self, limit: int | None = 20, include_excluded: bool = False) -> list[dict]:
         return [self.explain(int(i)) for i in self.order(include_excluded, limit)]
 
     def explain(self, i: int) -> dict:
@@ -427,9 +441,15 @@ def stability_of(
     if not len(ranked) or draws <= 0:
         return report | {"top5_changed": 0.0, "top5_order_changed": 0.0, "first_changed": 0.0}
     baseline = _best(ranked, score[ranked], top)
-    # A perturbed score stays within [s × 0.8/1.2, s × 1.2/0.8]: rows that cannot reach the top five are dropped.
-    floor = score[baseline[-1]] * (1 - STABILITY_PERTURBATION) ** 2 / (1 + STABILITY_PERTURBATION) ** 2
-    pool = ranked[score[ranked] >= floor - 1e-12]
+    # Before normalisation (the same divisor for every row of a draw), a row's perturbed score lies between
+    # `low` (positive parts × 0.8, penalties × 1.2) and `high` (the reverse): a row whose `high` is under the
+    # lowest `low` of the baseline five can never enter the top five, and is dropped.
+    signed = values * weights
+    up, down = 1 + STABILITY_PERTURBATION, 1 - STABILITY_PERTURBATION
+    high = np.where(signed > 0, signed * up, signed * down).sum(axis=1)
+    low = np.where(signed > 0, signed * down, signed * up).sum(axis=1)
+    floor = low[baseline].min()
+    pool = ranked[high[ranked] >= floor - 1e-12]
     rng = np.random.default_rng(seed)
     factors = rng.uniform(1 - STABILITY_PERTURBATION, 1 + STABILITY_PERTURBATION, size=(draws, len(weights)))
     perturbed = weights * factors
@@ -463,6 +483,8 @@ def reasons_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[str
     out = []
     failed = s1.fail[i]
     needed = fr_date(np.datetime64(req.needed_by, "D")) if req.needed_by else "?"
+    if failed[C["commercialisation"]]:
+        out.append(str(c.unavailable[i]))
     if failed[C["territoire"]]:
         out.append(f"territoire exclu par le porteur de projet (EPCI {c.epci[i]})")
     if failed[C["surface"]]:
@@ -555,6 +577,8 @@ def conditions_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[
     for name, text in checks.items():
         if verify[C[name]]:
             add(name, text)
+    if verify[C["friche"]]:
+        add("friche", str(c.friche_issue[i]))
     return out
 
 
@@ -566,6 +590,8 @@ MET, CONDITIONAL_MET, TO_CHECK, NOT_MET, NOT_REQUIRED = "met", "conditional", "t
 def required_constraints(req: Requirements) -> list[str]:
     """The constraints a prospect actually sets, in CONSTRAINTS order (availability always counts)."""
     asked = {
+        "commercialisation": True,
+        "friche": False,  # a condition of the site, not a requirement of the project
         "territoire": bool(req.excluded_epcis),
         "surface": True,
         "puissance": req.power_mw > 0,

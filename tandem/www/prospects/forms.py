@@ -1,8 +1,9 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
-from tandem.organizations.models import Organization
+from tandem.organizations.models import Membership, Organization
 from tandem.prospects.models import Decision, Proposal, Prospect
-from tandem.prospects.services import EDITABLE_FIELDS
+from tandem.prospects.services import EDITABLE_FIELDS, prospect_field_errors
 from tandem.territories.models import Epci
 from tandem.www.forms import split_codes
 
@@ -38,9 +39,53 @@ class ProspectForm(forms.ModelForm):
     downstream_naf = forms.CharField(label="Codes NAF des clients (aval)", required=False)
     skills = forms.CharField(label="Métiers recherchés (codes FAP 2021 de l'enquête BMO)", required=False)
 
-    def __init__(self, *args, owners=None, **kwargs):
+    # The 36 fields in groups a chargé d'affaires recognises (the template draws one fieldset per group).
+    GROUPS = (
+        ("Le projet", ("owner", "code_name", "naf", "activity", "origin", "is_relocation", "plan_500")),
+        ("Terrain ou bâtiment", ("surface_min_ha", "surface_ideal_ha", "extension_margin_ha", "premises")),
+        ("Réseaux", ("power_mw", "gas", "water_m3h", "water_m3d", "wastewater_m3d")),
+        (
+            "Accès",
+            (
+                "rail_required",
+                "waterway_required",
+                "port_required",
+                "max_motorway_km",
+                "max_station_km",
+                "max_airport_km",
+            ),
+        ),
+        ("Réglementation et fonctionnement", ("icpe_regime", "seveso", "continuous_operation")),
+        (
+            "Emplois et investissement",
+            ("jobs_at_start", "jobs_at_three_years", "investment_eur", "public_aid_eur"),
+        ),
+        ("Calendrier", ("decision_on", "works_start_on", "production_start_on")),
+        ("Territoires et filière", ("preferred_epcis_codes", "upstream_naf", "downstream_naf", "skills")),
+    )
+
+    def __init__(self, *args, owners=None, current_org_id=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners if owners is not None else Organization.objects.none()
+        owners = owners if owners is not None else Organization.objects.none()
+        self.fields["owner"].queryset = owners
+        # Preselect the owner: the only one possible, else the organisation the user is working for.
+        ids = list(owners.values_list("pk", flat=True))
+        if len(ids) == 1:
+            self.fields["owner"].initial = ids[0]
+        elif current_org_id in ids:
+            self.fields["owner"].initial = current_org_id
+
+    def fieldsets(self):
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def clean(self):
+        """Every error at once, next to its field, with the field's French label (one rule: the services')."""
+        cleaned = super().clean()
+        for name, messages in prospect_field_errors(cleaned).items():
+            if name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
+        return cleaned
 
     def clean_upstream_naf(self):
         return split_codes(self.cleaned_data["upstream_naf"])
@@ -60,28 +105,53 @@ class ProspectForm(forms.ModelForm):
         return epcis
 
 
+SHAREABLE_KINDS = [Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION]
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    """People listed by name and organisation, never by login."""
+
+    orgs_of: dict[int, list[str]] = {}
+
+    def label_from_instance(self, user):
+        name = user.get_full_name() or user.username
+        return f"{name} — {', '.join(sorted(self.orgs_of.get(user.pk, [])))}"
+
+
 class ShareForm(forms.Form):
     organizations = forms.ModelMultipleChoiceField(
-        label="Organisations (EPCI, agences)",
+        label="Organisations (EPCI, agences, Maisons de Région)",
         queryset=Organization.objects.none(),
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Cochez au moins une organisation."},
     )
-    members = forms.CharField(
+    members = MemberChoiceField(
         label="Personnes ajoutées à la task force",
-        help_text="identifiants, séparés par des espaces ou des virgules ; chacune doit appartenir à une organisation cochée",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="chacune doit appartenir à une organisation cochée",
+        error_messages={"required": "Désignez au moins une personne."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, prospect=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organizations"].queryset = Organization.objects.filter(
-            kind__in=[Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION]
-        ).order_by("name")
-
-    def clean_members(self):
-        names = split_codes(self.cleaned_data["members"])
-        if not names:
-            raise forms.ValidationError("Désignez au moins une personne.")
-        return names
+        organizations = Organization.objects.filter(kind__in=SHAREABLE_KINDS).order_by("name")
+        self.fields["organizations"].queryset = organizations
+        # Members of the organisations the prospect may be shared with, not yet in its task force.
+        memberships = (
+            Membership.objects.filter(organization__in=organizations, user__is_active=True)
+            .select_related("organization")
+            .order_by("organization__name")
+        )
+        orgs_of: dict[int, list[str]] = {}
+        for m in memberships:
+            orgs_of.setdefault(m.user_id, []).append(m.organization.name)
+        users = get_user_model().objects.filter(pk__in=orgs_of)
+        if prospect is not None:
+            users = users.exclude(pk__in=prospect.members.values("pk"))
+        users = users.order_by("last_name", "first_name", "username")
+        self.fields["members"].queryset = users
+        self.fields["members"].orgs_of = orgs_of
 
 
 class ProposalForm(forms.Form):

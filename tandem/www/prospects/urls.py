@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.prospect_detail, name="detail"),
     path("<int:pk>/partager/", views.prospect_share_view, name="share"),
     path("<int:pk>/proposer/", views.proposal_create_view, name="propose"),
+    path("<int:pk>/sites-proposables.json", views.land_suggestions, name="land_suggestions"),
     path(
         "<int:pk>/propositions/<int:proposal_pk>/liste-restreinte/",
         views.proposal_shortlist_view,

@@ -1,9 +1,11 @@
 """Prospect pages: thin views over the prospects' selectors, services and permission rules."""
 
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -11,15 +13,25 @@ from tandem.core.errors import UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.middleware import DOCUMENT_CSP
 from tandem.core.models import AuditEvent
+from tandem.land.models import Site
+from tandem.land.selectors import land_search
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
-from tandem.prospects.answer import answer_context, answer_html, answer_pdf
+from tandem.prospects.answer import answer_context, answer_html, answer_pdf, constraint_labels
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
+
+RANKING_PAGE = 20
+SHOW_ALL_MAX = 300  # « voir tout » explains every row: beyond this, pages only
+
+
+def signed(value: float) -> str:
+    """A contribution with its sign, French style: « +0,060 », « −0,060 »."""
+    return ("−" if value < 0 else "+") + f"{abs(value):.3f}".replace(".", ",")
 
 
 @login_required
@@ -41,7 +53,7 @@ def prospect_list(request):
 @login_required
 def prospect_create_view(request):
     owners = perms.creatable_prospect_owners(request.actor)
-    form = ProspectForm(request.POST or None, owners=owners)
+    form = ProspectForm(request.POST or None, owners=owners, current_org_id=request.actor.current_org_id)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         preferred = data.pop("preferred_epcis_codes")
@@ -107,7 +119,20 @@ def prospect_detail(request, pk):
         prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
     )
     region = None if requirements.epcis else (prospect.owner.region_id or "44")
-    ranking, results = selectors.matching_results(actor=actor, requirements=requirements, region=region)
+    show_all = request.GET.get("tout") == "1"
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    limit = None if show_all else page * RANKING_PAGE
+    ranking, results = selectors.matching_results(
+        actor=actor, requirements=requirements, region=region, limit=limit
+    )
+    count = ranking.count()
+    if show_all and count > SHOW_ALL_MAX:  # too many to explain at once: back to pages
+        show_all, results = False, results[:RANKING_PAGE]
+    elif not show_all:
+        results = results[(page - 1) * RANKING_PAGE :]
     proposing = perms.proposing_organizations(actor, prospect)
     # The value is computed on the first shortlisted site (else the first proposal, else the request).
     valued = prospect.proposals.filter(shortlisted=True).first() or prospect.proposals.first()
@@ -115,21 +140,40 @@ def prospect_detail(request, pk):
     for r in results:
         r["proposed"] = (r["kind"], r["object_id"]) in proposed
         r["status_label"] = status_text(r["status"], r.get("available_on"))
-        r["contribution_rows"] = [(CRITERIA_LABELS[k], v) for k, v in r["contributions"].items() if v > 0]
+        r["contribution_rows"] = [
+            (CRITERIA_LABELS[k], signed(v)) for k, v in r["contributions"].items() if round(v, 3) != 0
+        ]
+    labels = constraint_labels(requirements)
+    pages = -(-count // RANKING_PAGE)
+    search = request.GET.get("site", "").strip()
+    found = land_search(actor, search) if (search and proposing) else []
+    for f in found:
+        f["proposed"] = (f["kind"], f["object_id"]) in proposed
     return render(
         request,
         "www/prospects/detail.html",
         {
             "prospect": prospect,
             "results": results,
-            "count": ranking.count(),
+            "count": count,
+            "examined": ranking.count(True),
+            "exclusions": [(labels[name], n) for name, n in ranking.exclusions().items()],
             "stability": ranking.stability,
-            "proposals": selectors.proposals_of(prospect),
+            "ranking_pages": {
+                "page": page,
+                "pages": pages,
+                "first": (page - 1) * RANKING_PAGE + 1,
+                "last": min(page * RANKING_PAGE, count),
+                "show_all": show_all,
+                "can_show_all": RANKING_PAGE < count <= SHOW_ALL_MAX,
+            },
+            "proposals": _proposal_rows(actor, selectors.proposals_of(prospect)),
+            "search": search,
+            "found": found,
             "history": prospect.status_changes.select_related("by"),
             "members": prospect.members.order_by("username"),
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
-            "proposal_form": ProposalForm(organizations=proposing),
             "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
             "layers": _result_layer(actor, results),
             "value": project_value(actor=actor, prospect=prospect, proposal=valued),
@@ -141,17 +185,60 @@ def prospect_detail(request, pk):
     )
 
 
+def _proposal_rows(actor, proposals) -> list:
+    """Each proposal with what a user recognises: name, commune, surface, and a link to the site's sheet
+    when the viewer may open it."""
+    proposals = list(proposals)
+    site_ids = {p.terrain.site_eco_id if p.terrain_id else p.site_id for p in proposals} - {None}
+    openable = set(scope_queryset(actor, Site.objects.filter(pk__in=site_ids)).values_list("pk", flat=True))
+    for p in proposals:
+        obj = p.candidate
+        site_id = p.terrain.site_eco_id if p.terrain_id else p.site_id
+        p.label = f"{obj.terr_id} — {obj.site_eco.site_nom}" if p.terrain_id else obj.site_nom
+        p.commune_name = obj.commune.name if obj.commune_id else ""
+        p.surface_ha = (
+            obj.terr_surf_brute
+            if p.terrain_id
+            else obj.site_surf_comm_dispo
+            if p.site_id
+            else (obj.unite_fonciere_surface / 10_000 if obj.unite_fonciere_surface else obj.area_ha)
+        )
+        p.link = reverse("www:land:site_detail", args=[site_id]) if site_id in openable else ""
+    return proposals
+
+
+@login_required
+def land_suggestions(request, pk):
+    """Suggestions for « Proposer un autre site » (CNIG identifier, name, commune): JSON for the search box."""
+    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="recherche de sites")
+    if not perms.proposing_organizations(request.actor, prospect).exists():
+        return JsonResponse({"results": []})
+    found = land_search(request.actor, request.GET.get("q", ""), limit=10)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "label": f"{f['identifier']} — {f['name']} ({f['commune']})",
+                    "kind": f["kind"],
+                    "object_id": f["object_id"],
+                }
+                for f in found
+            ]
+        }
+    )
+
+
 @login_required
 def prospect_share_view(request, pk):
     prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose="partage")
-    form = ShareForm(request.POST or None)
+    form = ShareForm(request.POST or None, prospect=prospect)
     if request.method == "POST" and form.is_valid():
         try:
             services.prospect_share(
                 actor=request.actor,
                 prospect=prospect,
                 organizations=form.cleaned_data["organizations"],
-                members=services.users_by_username(form.cleaned_data["members"]),
+                members=form.cleaned_data["members"],
             )
         except UserError as exc:
             form.add_error(None, exc.message)
