@@ -73,8 +73,11 @@ def test_answer_pdf_has_the_compliance_matrix_and_one_sheet_per_site(client, sho
     when = (date.today() + timedelta(days=300)).strftime("%d/%m/%Y")
     assert "non respecté" in text and f"sous condition ({when})" in text
     # The price is the owner's personal data: the agency does not see it.
-    assert "22 €/m²" not in text and "non communiqué" in text
+    assert "22\u00a0€/m²" not in text and "22 €/m²" not in text and "non communiqué" in text
     studies = " ".join(text.split())  # table cells wrap lines in the PDF text
+    # French figures: « 8 ha » asked, « 12 ha » offered (no « 8.0 », no « 12,0 »).
+    html = client.get(f"/prospects/{shortlisted['prospect'].pk}/reponse/").content.decode()
+    assert "besoin de 8\u00a0ha" in html and "12\u00a0ha" in html and "12,0 ha" not in html
     assert "délimitation des zones humides : 01/05/2025" in studies
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from tandem.organizations.models import Role
 from tests.factories import epci_org, make_member
-from tests.prospects.test_answer_and_pages import _fresh_cache, shortlisted  # noqa: F401 (fixtures)
+from tests.prospects.test_answer_and_pages import shortlisted  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -13,19 +13,11 @@ from tandem.land.sharing import inventory_visibility_set
 from tandem.organizations.models import Organization, Role, Visibility
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects import selectors, services
-from tandem.prospects.candidates import CACHE
 from tests.factories import communes_of, epci_org, make_member, other_org, region_org
 from tests.prospects.builders import make_site, make_terrain
 
 pytestmark = pytest.mark.django_db
 MULHOUSE = "200066009"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    CACHE.clear()
-    yield
-    CACHE.clear()
 
 
 @pytest.fixture
