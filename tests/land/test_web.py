@@ -131,8 +131,11 @@ def test_terrain_edit_uses_the_importer_validation(client, world):
     data = {k: v for k, v in form.context["form"].initial.items()}
     bad = client.post(url, {**data, "terr_surf_brute": "cinq", "terr_stade_comm": "bradé"})
     text = bad.content.decode()
-    assert "champ « terr_surf_brute » : nombre attendu (valeur : « cinq »)" in text
-    assert "champ « terr_stade_comm » : valeur hors de la liste du standard" in text
+    # Errors read as a form's, on their field, not as an import's (« ligne 1, champ … »).
+    errors = bad.context["form"].errors
+    assert errors["terr_surf_brute"] == ["nombre attendu (« cinq »)"]
+    assert errors["terr_stade_comm"][0].startswith("valeur hors de la liste du standard")
+    assert "ligne 1" not in text and "formulaire de modification" not in text
     free.refresh_from_db()
     assert free.terr_surf_brute == 5.0 and free.terr_stade_comm == "en vente"
     ok = client.post(url, {**data, "terr_stade_comm": "Réservé par option de réservation "}, follow=True)
