@@ -107,12 +107,13 @@ def test_site_sheet_hides_personal_fields_outside_the_owner_and_404s_for_others(
     url = reverse("www:land:site_detail", args=[world["site"].pk])
     client.force_login(world["contrib"])
     owner_page = client.get(url).content.decode()
-    assert "Société Acquéreuse Fictive" in owner_page and "450000" in owner_page
+    assert "Société Acquéreuse Fictive" in owner_page and re.search(r"450\s000 €", owner_page)
+    assert "450000" not in owner_page  # amounts are shown the French way, with their unit
     assert "Maturité et verrous" in owner_page and "Modifier" in owner_page
     client.force_login(world["region_user"])
     region_page = client.get(url).content.decode()
     assert "ZAE du Port Fictif" in region_page and "Société Acquéreuse Fictive" not in region_page
-    assert "450000" not in region_page
+    assert not re.search(r"450\s?000", region_page)
     client.force_login(world["mulh_user"])
     assert client.get(url).status_code == 404
     assert client.get(reverse("www:land:site_detail", args=[world["hidden"].pk])).status_code == 200
@@ -128,6 +129,9 @@ def test_terrain_edit_uses_the_importer_validation(client, world):
     client.force_login(world["contrib"])
     form = client.get(url)
     assert form.status_code == 200
+    fields = form.context["form"].fields
+    assert fields["tdm_power_mw"].label == "Puissance électrique disponible (MW)"
+    assert not any(f.label.endswith(f"({name})") for name, f in fields.items())
     data = {k: v for k, v in form.context["form"].initial.items()}
     bad = client.post(url, {**data, "terr_surf_brute": "cinq", "terr_stade_comm": "bradé"})
     text = bad.content.decode()

@@ -5,7 +5,7 @@ from django import forms
 from tandem.core.errors import UserError
 from tandem.imports.limits import check_upload, import_limits, size_text
 from tandem.land.labels import LABEL_NAMES
-from tandem.land.models import LabelDecision
+from tandem.land.models import EXTENSIONS, LabelDecision
 from tandem.land.standard import column
 from tandem.organizations.models import Visibility
 
@@ -184,12 +184,26 @@ class LabelDecisionForm(forms.Form):
     )
 
 
+def column_label(spec: dict) -> str:
+    """The French label of a standard column (its title) or of a `tdm_*` extension (docs/land-extensions.md),
+    with its unit."""
+    name = spec["name"]
+    if name in EXTENSION_LABELS:
+        label, unit = EXTENSION_LABELS[name]
+        return f"{label[:1].upper()}{label[1:]}" + (f" ({unit})" if unit else "")
+    title = spec.get("title") or spec.get("description") or name
+    return f"{title[:1].upper()}{title[1:]}"
+
+
+EXTENSION_LABELS = {name: (label, unit) for name, _kind, unit, label, _enum in EXTENSIONS}
+
+
 def terrain_form_class(columns: list[dict]) -> type[forms.Form]:
     """A form with one text (or list) field per editable TERRAIN-ECO column; validation is the importer's."""
     fields = {}
     for spec in columns:
         name = spec["name"]
-        label = f"{spec.get('title') or name} ({name})"
+        label = column_label(spec)
         enum = spec.get("enum")
         if enum:
             # A text field drawn as a list: out-of-list values reach the importer's validation, which

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import formats
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
@@ -144,12 +145,18 @@ def site_detail(request, pk):
             "proposal_form": LabelProposalForm(),
             "decision_form": LabelDecisionForm(),
             "site_fields": _fields(site, exclude={"geometry"}),
+            "vacancy_percent": _percent(context["indicators"]["terrains"].get("vacancy_rate")),
             "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
             + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],
             "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],
         }
     )
     return render(request, "www/land/site_detail.html", context)
+
+
+def _percent(rate: float | None) -> float | None:
+    """A rate (0.4) as the percentage the sheet shows (40,0 %), the same figure everywhere on the page."""
+    return None if rate is None else rate * 100
 
 
 def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
@@ -170,7 +177,10 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
             value = ", ".join(str(v) for v in value)
         elif f.choices:
             value = getattr(obj, f"get_{f.name}_display")()
-        rows.append((f"{f.verbose_name} ({f.name})", value))
+        if isinstance(value, float):
+            value = formats.number_format(value, decimal_pos=0 if value.is_integer() else 2, use_l10n=True)
+        label = str(f.verbose_name)
+        rows.append((label[:1].upper() + label[1:], value))
     return rows
 
 
