@@ -21,12 +21,12 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.land.io import RawTable
-from tandem.land.models import Friche, Terrain
+from tandem.land.models import Friche, Pole, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.land.records import POINT_FIELDS, canonical_from_db, db_value, value_columns
 from tandem.land.services import DbReferential
 from tandem.land.validation import standard_columns, validate
-from tandem.organizations.perms import Actor, can_change
+from tandem.organizations.perms import Actor, can_change, can_create
 
 TABLE = "terrain-eco"
 READ_ONLY = ("terr_id",)
@@ -185,3 +185,133 @@ def _validated_update(*, actor, obj, table, row, record, allowed, changes, date_
 
 def _geojson_text(terrain: Terrain) -> str:
     return json.dumps(terrain.geometry)
+
+
+# --- Creating a pôle or a site from a form -----------------------------------------------------------------
+
+# The columns a creation form asks for; the others stay empty (the producer completes them by import or edit).
+CREATION_COLUMNS = {
+    "pole-eco": ["pole_id", "pole_nom", "pole_vocadomi", "pole_surface", "pole_geompoint"],
+    "site-eco": [
+        "site_id",
+        "pole_id",
+        "site_nom",
+        "site_type",
+        "site_vocadomi",
+        "site_etat",
+        "site_surf_brute",
+        "site_surf_utile",
+        "site_comm_insee",
+        "site_moa_type",
+        "site_geomsurf",
+    ],
+}
+TODAY_COLUMNS = {"pole-eco": ["pole_identif_date"], "site-eco": ["site_identif_date", "site_actu_date"]}
+
+
+def creation_columns(table: str) -> list[dict]:
+    """The standard's specs of the columns a creation form asks for, in the form's order."""
+    specs = {c["name"]: c for c in standard_columns(table)}
+    return [specs[name] for name in CREATION_COLUMNS[table]]
+
+
+@transaction.atomic
+def inventory_record_create(
+    *, actor: Actor, table: str, owner, values: dict[str, str], today: dt.date | None = None
+) -> tuple:
+    """Create a pôle or a site owned by `owner` (an EPCI's organisation) from a form, validated exactly as a
+    one-row file of its table (types, enumerations, geometry, links, commune and EPCI). Identification dates are
+    today; a site's EPCI and commune names come from the official geography. Raises `UserError` (the importer's
+    problems, naming the field) or `NotAllowed`; returns the object and the warnings."""
+    from tandem.land.records import MODELS
+    from tandem.land.services import GEOMETRY_FIELDS, _incoming
+    from tandem.land.validation import PRIMARY_KEY
+    from tandem.territories.models import Commune
+
+    model = MODELS[table]
+    today = today or dt.date.today()
+    row = {name: (values.get(name) or "").strip() for name in CREATION_COLUMNS[table]}
+    for name in TODAY_COLUMNS[table]:
+        row[name] = today.isoformat()
+    commune_code = None
+    if table == "site-eco":
+        commune_code = row["site_comm_insee"] or None
+        commune = Commune.objects.select_related("epci").filter(pk=commune_code).first()
+        if commune is not None:
+            row["site_comm_nom"] = commune.name
+            row["site_epci_siren"] = commune.epci_id or ""
+            row["site_epci_nom"] = commune.epci.name if commune.epci else ""
+    if not can_create(actor, model, owner=owner, commune_code=commune_code):
+        raise NotAllowed(
+            f"Vous ne pouvez pas créer cet objet pour {owner.name}"
+            + (f" dans la commune {commune_code}." if commune_code else ".")
+        )
+    key = PRIMARY_KEY[table]
+    problems = []
+    if row[key] and model.objects.filter(owner=owner, **{key: row[key]}).exists():
+        problems.append(_form_problem(key, f"identifiant déjà utilisé par {owner.name}", row[key]))
+    pole = Pole.objects.filter(owner=owner, pole_id=row["pole_id"]).first() if table == "site-eco" else None
+    frame = pd.DataFrame([row], dtype=str)
+    raw = RawTable(source=FORM_SOURCE, frame=frame, lines=np.array([1]), format="csv", table=table)
+    validation = validate(
+        [raw],
+        referential=_PolesReferential(owner) if table == "site-eco" else DbReferential(),
+        epci_siren=None,
+    )
+    problems = [*validation.errors, *problems]
+    if problems:
+        raise UserError("Création refusée : rien n'a été enregistré.", problems)
+    values_frame, geo = _incoming(validation.tables[table])
+    canonical = values_frame.iloc[0]
+    obj = model(owner=owner, visibility=_inventory_visibility(owner))
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    for column, name in value_columns(table):
+        if column in canonical.index:
+            setattr(obj, name, db_value(fields[name], canonical[column]))
+    for name in GEOMETRY_FIELDS:
+        value = geo.iloc[0][name]
+        setattr(obj, name, json.loads(value) if name == "geometry" and value else value)
+    points = validation.tables[table].points
+    if table == "site-eco":
+        obj.pole_eco = pole
+        obj.commune_id = commune_code
+        if points is not None and points[0] is not None:
+            obj.site_geompoint_lon, obj.site_geompoint_lat = (
+                shapely.get_x(points[0]),
+                shapely.get_y(points[0]),
+            )
+    obj.save()
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, obj=obj, details={"source": "formulaire de création"}
+    )
+    return obj, validation.warnings
+
+
+def _form_problem(column: str, message: str, value: str):
+    from tandem.core.errors import Problem
+
+    return Problem(FORM_SOURCE, 1, column, message, value)
+
+
+def _inventory_visibility(owner) -> str:
+    """A new object is seen like the rest of its owner's inventory (one visibility per inventory)."""
+    from tandem.land.models import Site
+    from tandem.organizations.models import Visibility
+
+    current = Site.objects.filter(owner=owner).values_list("visibility", flat=True).first()
+    if current is None:
+        current = Pole.objects.filter(owner=owner).values_list("visibility", flat=True).first()
+    return current or Visibility.PRIVATE
+
+
+class _PolesReferential(DbReferential):
+    """The importer's referential; a new site's pôle must be one of its owner's."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = owner
+
+    def existing_ids(self, table: str) -> set[str]:
+        if table == "pole-eco":
+            return set(Pole.objects.filter(owner=self.owner).values_list("pole_id", flat=True))
+        return set()

@@ -214,3 +214,38 @@ def terrain_form_class(columns: list[dict]) -> type[forms.Form]:
         else:
             fields[name] = forms.CharField(label=label, required=False)
     return type("TerrainForm", (forms.Form,), fields)
+
+
+def creation_form_class(columns: list[dict], *, owner_choices, pole_choices=None) -> type[forms.Form]:
+    """A pôle or site creation form: the owner, then one field per asked column (French label and unit);
+    validation is the importer's."""
+    fields = {
+        "owner": forms.TypedChoiceField(
+            label="Organisation productrice",
+            coerce=int,
+            choices=[(str(pk), name) for pk, name in owner_choices],
+        )
+    }
+    base = terrain_form_class(columns).base_fields
+    for spec in columns:
+        name = spec["name"]
+        if name == "pole_id" and pole_choices is not None:
+            fields[name] = forms.ChoiceField(
+                label=column_label(spec), choices=[("", "—"), *pole_choices], required=False
+            )
+        elif name in ("site_geomsurf",):
+            fields[name] = forms.CharField(
+                label="Contour du site (GeoJSON, WGS84)",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text="Le polygone exporté de votre SIG, en GeoJSON (longitude, latitude en degrés).",
+            )
+        elif name == "pole_geompoint":
+            fields[name] = forms.CharField(
+                label="Localisation du pôle (longitude, latitude)",
+                required=False,
+                help_text="En degrés décimaux, par exemple « 4.72, 49.77 ».",
+            )
+        else:
+            fields[name] = base[name]
+    return type("CreationForm", (forms.Form,), fields)

@@ -18,22 +18,24 @@ from django.utils import formats
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import (
+    creation_columns,
     editable_columns,
     friche_editable_columns,
     friche_record,
     friche_update,
+    inventory_record_create,
     terrain_record,
     terrain_update,
 )
 from tandem.land.labels import label_decide, label_propose, site_sector_priorities_set
-from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
+from tandem.land.models import Friche, ImportRun, LabelDecision, Pole, Site, Terrain
 from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
 from tandem.land.services import land_import_stored_run, land_import_submit
@@ -54,6 +56,7 @@ from tandem.www.land.forms import (
     LabelProposalForm,
     LandImportForm,
     SiteFilterForm,
+    creation_form_class,
     terrain_form_class,
 )
 
@@ -343,6 +346,59 @@ def _form_problems(form, exc: UserError) -> list[str]:
             general.append(_problem_text(problem) if hasattr(problem, "message") else str(problem))
     form.add_error(None, exc.message)
     return general
+
+
+# --- Creating pôles and sites -----------------------------------------------------------------------------
+
+
+def _epci_owner_choices(actor: Actor) -> list[tuple[int, str]]:
+    return list(
+        writable_owners(actor).filter(kind=Organization.Kind.EPCI).order_by("name").values_list("pk", "name")
+    )
+
+
+def _create(request, table: str, title: str):
+    owners = _epci_owner_choices(request.actor)
+    if not owners:
+        return HttpResponse("Vous ne pouvez pas créer d'objet de l'inventaire foncier.", status=403)
+    pole_choices = None
+    if table == "site-eco":
+        poles = scope_queryset(request.actor, Pole.objects.filter(owner_id__in=[pk for pk, _ in owners]))
+        pole_choices = [(p.pole_id, f"{p.pole_nom} ({p.pole_id})") for p in poles.order_by("pole_nom")]
+    Form = creation_form_class(creation_columns(table), owner_choices=owners, pole_choices=pole_choices)  # noqa: N806
+    initial = {"owner": request.actor.current_org_id} if request.actor.current_org_id in dict(owners) else {}
+    form = Form(request.POST or None, initial=initial)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        owner = Organization.objects.get(pk=data.pop("owner"))
+        try:
+            obj, warnings = inventory_record_create(
+                actor=request.actor, table=table, owner=owner, values=data
+            )
+        except NotAllowed as exc:
+            form.add_error(None, exc.message)
+        except UserError as exc:
+            problems = _form_problems(form, exc)
+        else:
+            for warning in warnings:
+                messages.warning(request, _problem_text(warning))
+            if table == "site-eco":
+                messages.success(request, f"Site « {obj.site_nom} » créé.")
+                return redirect("www:land:site_detail", pk=obj.pk)
+            messages.success(request, f"Pôle « {obj.pole_nom} » créé : vous pouvez y rattacher des sites.")
+            return redirect("www:land:site_create")
+    return render(request, "www/land/create_form.html", {"form": form, "title": title, "problems": problems})
+
+
+@login_required
+def site_create(request):
+    return _create(request, "site-eco", "Créer un site économique")
+
+
+@login_required
+def pole_create(request):
+    return _create(request, "pole-eco", "Créer un pôle économique")
 
 
 # --- Import ----------------------------------------------------------------------------------------------
