@@ -110,6 +110,17 @@ def test_site_sheet_hides_personal_fields_outside_the_owner_and_404s_for_others(
     assert "Société Acquéreuse Fictive" in owner_page and re.search(r"450\s000 €", owner_page)
     assert "450000" not in owner_page  # amounts are shown the French way, with their unit
     assert "Maturité et verrous" in owner_page and "Modifier" in owner_page
+    # One vacancy figure: the producer's declared rate, the same in the tile and in the field list.
+    world["site"].site_taux_vacance = 40.0
+    world["site"].site_uf_nbre = 3.0
+    world["site"].save()
+    sheet = client.get(url)
+    assert sheet.context["vacancy_percent"] == 40.0
+    tile = re.search(r"<dt>Taux de vacance</dt><dd>([^<]*)<", sheet.content.decode()).group(1)
+    assert tile == "40 %"
+    fields = dict(sheet.context["site_fields"])
+    assert fields["Taux de vacance"] == "40" and fields["Nombre d'unités foncières"] == "3"
+    assert not any(label.endswith(")") and "(" in label and "_" in label for label in fields)
     client.force_login(world["region_user"])
     region_page = client.get(url).content.decode()
     assert "ZAE du Port Fictif" in region_page and "Société Acquéreuse Fictive" not in region_page

@@ -148,7 +148,7 @@ def site_detail(request, pk):
             "proposal_form": LabelProposalForm(),
             "decision_form": LabelDecisionForm(),
             "site_fields": _fields(site, exclude={"geometry"}),
-            "vacancy_percent": _percent(context["indicators"]["terrains"].get("vacancy_rate")),
+            **_vacancy(site, context["indicators"]["terrains"].get("vacancy_rate")),
             "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
             + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],
             "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],
@@ -157,9 +157,14 @@ def site_detail(request, pk):
     return render(request, "www/land/site_detail.html", context)
 
 
-def _percent(rate: float | None) -> float | None:
-    """A rate (0.4) as the percentage the sheet shows (40,0 %), the same figure everywhere on the page."""
-    return None if rate is None else rate * 100
+def _vacancy(site: Site, computed_rate: float | None) -> dict:
+    """One vacancy figure on the sheet: the rate the producer declares (`site_taux_vacance`, in %) when it
+    gives one, else the rate computed from the built terrains (a fraction, shown in %), with its source."""
+    if site.site_taux_vacance is not None:
+        return {"vacancy_percent": site.site_taux_vacance, "vacancy_source": "déclaré"}
+    if computed_rate is not None:
+        return {"vacancy_percent": computed_rate * 100, "vacancy_source": "calculé sur les terrains bâtis"}
+    return {"vacancy_percent": None, "vacancy_source": ""}
 
 
 def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
