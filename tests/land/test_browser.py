@@ -99,6 +99,7 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     from tests.factories import other_org
     from tests.land.test_import_friches import DDT08, SETS
 
+    page.set_default_timeout(60_000)  # 164 rows imported by the worker on a shared, busy machine
     job_worker.start()
     codes = list(Commune.objects.filter(departement_id="08", is_current=True).values_list("pk", flat=True))
     ddt = other_org(Organization.Kind.ETAT, commune_codes=codes)
