@@ -140,6 +140,16 @@ def demo_generate(*, seed: int = 1, scale: str = "demo", region_code: str = "44"
         slug="operateur-demo",
         commune_codes=list(region_org.communes.values_list("pk", flat=True)),
     )
+    # A State service producing the departmental friches inventory (its perimeter: its département).
+    departement = region.departements.order_by("code").first()
+    ddt = _org(
+        name=f"Direction départementale des territoires {departement.code} (démo)",
+        kind=Organization.Kind.ETAT,
+        slug="ddt-demo",
+        commune_codes=list(
+            Commune.objects.filter(is_current=True, departement=departement).values_list("pk", flat=True)
+        ),
+    )
     if not Delegation.objects.filter(delegator=first_epci, delegate=agence).exists():
         Delegation.objects.create(delegator=first_epci, delegate=agence, scope=Delegation.Scope.WRITE)
     result.organizations = Organization.objects.filter(is_demo=True).count()
@@ -157,13 +167,14 @@ def demo_generate(*, seed: int = 1, scale: str = "demo", region_code: str = "44"
         (maison, "maison"),
         (invest, "investissement"),
         (operateur, "operateur"),
+        (ddt, "ddt"),
     ):
         _account(rng, result, org, Role.CONTRIBUTEUR, f"{prefix}.contributeur")
     if scale != "demo":
         for org in epci_orgs[len(DEMO_EPCIS) :]:
             user = _account(rng, result, org, Role.CONTRIBUTEUR, f"{slugify(org.slug)}.contributeur")
             del user
-        result.accounts = result.accounts[: 4 + 3 * len(DEMO_EPCIS) + 4 + 1]
+        result.accounts = result.accounts[: 4 + 3 * len(DEMO_EPCIS) + 5 + 1]
     for extension in DEMO_EXTENSIONS:
         result.extensions[extension.__name__] = extension(rng=rng, organizations=epci_orgs, scale=scale)
     return result

@@ -372,6 +372,85 @@ def containing_sites_and_terrains(lons: np.ndarray, lats: np.ndarray) -> tuple[l
     return sites, terrains
 
 
+def friche_list(
+    actor: Actor,
+    *,
+    q: str | None = None,
+    epci: str | None = None,
+    statut: str | None = None,
+    site_type: str | None = None,
+    pollution: str | None = None,
+) -> QuerySet[Friche]:
+    """Visible friches matching the filters, by name. `epci` is the EPCI of the friche's commune, whoever
+    produced it (an EPCI, a State service, the Région)."""
+    friches = friches_visible(actor).select_related("commune__epci", "owner")
+    if q:
+        friches = friches.filter(
+            Q(site_nom__icontains=q) | Q(site_id__icontains=q) | Q(comm_nom__icontains=q)
+        )
+    if epci:
+        friches = friches.filter(commune__epci_id=epci)
+    if statut:
+        friches = friches.filter(site_statut=statut)
+    if site_type:
+        friches = friches.filter(site_type=site_type)
+    if pollution:
+        friches = friches.filter(sol_pollution_existe=pollution)
+    return friches.order_by("site_nom", "pk")
+
+
+def friche_epci_choices(actor: Actor) -> list[tuple[str, str]]:
+    """EPCI whose communes hold at least one visible friche (for the list's filter)."""
+    sirens = friches_visible(actor).values_list("commune__epci_id", flat=True).distinct()
+    return list(Epci.objects.filter(pk__in=list(sirens)).order_by("name").values_list("pk", "name"))
+
+
+def cadastral_parcels(refcad: str) -> list[dict]:
+    """The parcels of a friche's `unite_fonciere_refcad` (`|`-separated 14-character idpar: commune, prefix,
+    section, number), split for display; an identifier of another shape is kept whole."""
+    parcels = []
+    for idpar in (part.strip() for part in (refcad or "").split("|")):
+        if not idpar:
+            continue
+        if len(idpar) == 14:
+            parcels.append(
+                {
+                    "idpar": idpar,
+                    "commune": idpar[:5],
+                    "prefix": idpar[5:8],
+                    "section": idpar[8:10].lstrip("0") or "0",
+                    "number": idpar[10:].lstrip("0") or "0",
+                }
+            )
+        else:
+            parcels.append({"idpar": idpar, "commune": "", "prefix": "", "section": "", "number": ""})
+    return parcels
+
+
+def friche_detail(actor: Actor, pk) -> dict:
+    """A visible friche's sheet: the friche (personal fields only for its owner), its parcels, the site or
+    terrain it lies in when visible, and the history of its vintages (oldest first)."""
+    friche = get_visible_or_404(
+        actor, Friche.objects.select_related("commune__epci", "owner", "last_vintage"), pk=pk
+    )
+    personal = can_see_personal_fields(actor, friche)
+    site = sites_visible(actor).filter(pk=friche.site_eco_id).first() if friche.site_eco_id else None
+    terrain = (
+        terrains_visible(actor).select_related("site_eco").filter(pk=friche.terrain_eco_id).first()
+        if friche.terrain_eco_id
+        else None
+    )
+    return {
+        "friche": friche,
+        "show_personal": personal,
+        "personal_fields": Friche.PERSONAL_FIELDS,
+        "parcels": cadastral_parcels(friche.unite_fonciere_refcad),
+        "site": site,
+        "terrain": terrain,
+        "history": list(record_history(table="friches", record_key=friche.site_id, owner_id=friche.owner_id)),
+    }
+
+
 MAX_FEATURES = 5000
 
 
@@ -419,9 +498,15 @@ def map_layers(
     friche_features = [
         feature(
             f["geometry"],
-            {"nom": f["site_nom"], "code": f["site_id"], "statut": f["site_statut"], "type": f["site_type"]},
+            {
+                "nom": f["site_nom"],
+                "code": f["site_id"],
+                "id": f["pk"],
+                "statut": f["site_statut"],
+                "type": f["site_type"],
+            },
         )
-        for f in friche_qs.values("site_nom", "site_id", "site_statut", "site_type", "geometry")[
+        for f in friche_qs.values("pk", "site_nom", "site_id", "site_statut", "site_type", "geometry")[
             :MAX_FEATURES
         ]
     ]

@@ -42,7 +42,13 @@ from tandem.land.sharing import inventory_visibility_set
 from tandem.land.standard import FRICHES
 from tandem.land.validation import PRIMARY_KEY, ValidatedTable, Validation, cascade_rejections, validate
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import Actor, can_create, writable_q
+from tandem.organizations.perms import (
+    Actor,
+    can_create,
+    can_produce_inventory,
+    is_inventory_producer,
+    writable_q,
+)
 from tandem.organizations.services import organization_create
 from tandem.territories.models import Commune, Epci
 from tandem.territories.selectors import points_outside_communes
@@ -169,6 +175,9 @@ def land_import(
     dry_run: bool = False,
     skip_invalid: bool = False,
     sets: dict[str, str] | None = None,
+    renames: dict[str, str] | None = None,
+    producer_id: int | None = None,
+    web: bool = False,
     progress: ProgressCallback | None = None,
     run: ImportRun | None = None,
     display_names: dict[Path, str] | None = None,
@@ -176,17 +185,28 @@ def land_import(
     """Validate every row of CNIG files (Sites économiques tables or a Friches file), then write them in one
     transaction: all or nothing, unless `skip_invalid` (valid rows written, the others in `rejects_csv`).
 
+    `web` words the hints for the import page (its fields) instead of the command line (`--set`, `--rename`).
+    `renames` maps a file's column to a standard one (`proprio_type(catpro3)` → `proprio_type`). A Friches file
+    with a `producer_id` (a State service, the Région) stays owned by that producer, each friche placed in its
+    commune (so in its EPCI's territory); without one each friche belongs to the EPCI of its commune. The
+    organisation of an EPCI is created only when the file is written, never by a dry run or a refused import.
+
     A file identical to what is stored changes nothing; otherwise each producing organisation whose data
     changed gets a new vintage with a field-by-field diff and per-record history. Errors are returned in the
     report (never raised) so the command line and the web page show them the same way.
     """
     sets = dict(sets or {})
+    renames = dict(renames or {})
     run = run or ImportRun()
     run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
     run.dry_run, run.skip_invalid = dry_run, skip_invalid
     run.created_by = run.created_by or (actor.user if getattr(actor.user, "pk", None) else None)
     run.actor_org_id = run.actor_org_id or actor.current_org_id
     run.options = {**(run.options or {}), "set": sets, "epci": epci_siren}
+    if renames:
+        run.options["rename"] = renames
+    if producer_id:
+        run.options["producer"] = producer_id
     run.save()
     report = ImportReport(run=run)
     locks = EpciImportLocks()
@@ -219,21 +239,48 @@ def land_import(
         if epci_siren and not Epci.objects.filter(pk=epci_siren).exists():
             report.problems.append(Problem("--epci", None, None, "SIREN d'EPCI inconnu", epci_siren))
             return _finish(report, ImportRun.Status.REFUSED)
+        producer = None
+        if producer_id:
+            producer = Organization.objects.filter(pk=producer_id).first()
+            if producer is None or not is_inventory_producer(producer):
+                report.problems.append(
+                    Problem(
+                        PRODUCER_OPTION,
+                        None,
+                        None,
+                        "organisation productrice refusée : seuls un service de l'État (DDT, DREAL) ou la "
+                        "Région produisent un inventaire couvrant plusieurs EPCI",
+                        producer.name if producer else str(producer_id),
+                    )
+                )
+                return _finish(report, ImportRun.Status.REFUSED)
+            run.owner = producer
         step(15, "validation des lignes")
-        validation = validate(raws, referential=DbReferential(), sets=sets, epci_siren=epci_siren)
+        validation = validate(
+            raws, referential=DbReferential(), sets=sets, epci_siren=epci_siren, renames=renames, web=web
+        )
         run.standard = Standard.FRICHES if validation.kind == "friches" else Standard.SITES_ECONOMIQUES
+        if producer is not None and validation.kind != "friches":
+            report.problems.append(
+                Problem(
+                    PRODUCER_OPTION,
+                    None,
+                    None,
+                    "une organisation productrice départementale ou régionale importe un fichier Friches, "
+                    "pas les tables Sites économiques (elles appartiennent à l'EPCI producteur)",
+                    producer.name,
+                )
+            )
         if skip_invalid:
             cascade_rejections(validation.tables)
         step(50, "contrôle des droits et des propriétaires")
-        owners = _owners(
-            validation,
-            epci_siren,
-            actor,
-            report,
-            lock=lambda sirens: locks.acquire(
-                sirens, waiting=lambda: step(50, "en attente de la fin d'un autre import du même EPCI")
-            ),
+        lock = lambda keys: locks.acquire(  # noqa: E731
+            keys, waiting=lambda: step(50, "en attente de la fin d'un autre import du même producteur")
         )
+        if producer is not None and validation.kind == "friches":
+            owners, pending = _producer_owners(validation, producer, actor, report, lock=lock), {}
+        else:
+            owners, pending = _owners(validation, epci_siren, actor, report, lock=lock)
         report.problems[:0] = validation.problems
         report.migration = validation.migration
         report.rejects_csv = _rejects_csv(validation)
@@ -258,8 +305,19 @@ def land_import(
         step(80, "écriture")
         try:
             with transaction.atomic():
+                created = _pending_organizations_create(pending, plan, owners)
                 report.vintages = _write(validation, plan, owners, actor, run, sets)
                 report.written = True
+            for name in created:
+                report.problems.append(
+                    Problem(
+                        "import",
+                        None,
+                        None,
+                        f"organisation créée pour l'EPCI producteur : {name}",
+                        level="warning",
+                    )
+                )
         except IntegrityError:
             # Another import wrote the same identifiers at the same moment (outside this EPCI's lock): all of
             # this one is rolled back.
@@ -284,11 +342,14 @@ def land_import(
 
 
 GLOBAL_PROBLEMS = ("table non reconnue", "la table ", "un import contient", "colonne en double")
+PRODUCER_OPTION = "--producteur"
 
 
 def _is_global(problem: Problem) -> bool:
     """Problems that no row-skipping can fix (unknown table, a table given twice, an unused --set)."""
-    return problem.file in ("--set", "--epci") or problem.message.startswith(GLOBAL_PROBLEMS)
+    return problem.file in ("--set", "--epci", "--rename", PRODUCER_OPTION) or problem.message.startswith(
+        GLOBAL_PROBLEMS
+    )
 
 
 def _finish(report: ImportReport, status: str) -> ImportReport:
@@ -329,14 +390,76 @@ def epci_organization(siren: str) -> tuple[Organization, bool]:
     ), True
 
 
+def _producer_owners(
+    validation: Validation,
+    producer: Organization,
+    actor: Actor,
+    report: ImportReport,
+    lock: Callable[[list[str]], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """A departmental or regional friches file: every friche stays owned by its producer and is placed by its
+    commune (so it lands in the territory of the EPCI of that commune); the producer writes only within its
+    perimeter (permission layer)."""
+    if lock:
+        lock([str(producer.pk)])  # one producer's imports run one after the other
+    owners = {}
+    table = validation.tables.get(FRICHES)
+    if table is not None:
+        codes = (
+            table.values["comm_insee"].to_numpy(dtype=object)
+            if "comm_insee" in table.values
+            else np.full(len(table), "", dtype=object)
+        )
+        may_write = can_create(actor, MODELS[FRICHES], owner=producer)
+        checked: dict[str, bool] = {}
+        for i in np.flatnonzero(~table.invalid):
+            code = codes[i] or ""
+            if code not in checked:
+                checked[code] = bool(code) and can_produce_inventory(
+                    actor, MODELS[FRICHES], producer=producer, commune_code=code
+                )
+            if not checked[code]:
+                _reject(
+                    table,
+                    i,
+                    "comm_insee",
+                    f"commune {code} hors du périmètre de {producer.name}"
+                    if may_write
+                    else f"vous n'avez pas le droit d'écrire pour {producer.name}",
+                )
+        owners[FRICHES] = np.full(len(table), producer.pk, dtype=np.int64)
+    report.problems.extend(p for t in validation.tables.values() for p in t.late_problems)
+    return owners
+
+
+def _pending_organizations_create(
+    pending: dict[int, str], plan: dict, owners: dict[str, np.ndarray]
+) -> list[str]:
+    """Create the organisations of the producing EPCI that had none (inside the write transaction, once the file
+    is valid), and put their real ids in place of the provisional ones. Returns the names of those created."""
+    created = []
+    for provisional, siren in pending.items():
+        org, new = epci_organization(siren)
+        if new:
+            created.append(org.name)
+        for name, ids in owners.items():
+            ids[ids == provisional] = org.pk
+            if name in plan:
+                rows = plan[name]["rows"]["owners"]
+                rows[rows == provisional] = org.pk
+    return created
+
+
 def _owners(
     validation: Validation,
     epci_siren,
     actor: Actor,
     report: ImportReport,
     lock: Callable[[list[str]], None] | None = None,
-) -> dict[str, np.ndarray]:
-    """The owning organisation of each row, per table (-1 where unknown), after the permission check."""
+) -> tuple[dict[str, np.ndarray], dict[int, str]]:
+    """The owning organisation of each row, per table (-1 where unknown), after the permission check, and the
+    producing EPCI that have no organisation yet (provisional negative id → SIREN): they are created only when
+    the import is written."""
     tables = validation.tables
     referential_epci = dict(Commune.objects.values_list("code", "epci_id"))
     sirens: dict[str, np.ndarray] = {}
@@ -382,22 +505,24 @@ def _owners(
             poles = tables["pole-eco"].values["pole_id"]
             sirens["pole-eco"] = poles.map(pole_sirens).fillna(epci_siren or "").to_numpy(dtype=object)
     organizations: dict[str, Organization] = {}
-    created = []
     known_epcis = set(Epci.objects.values_list("siren", flat=True))
     producing = sorted({s for values in sirens.values() for s in values if s} & known_epcis)
     if lock:
         lock(producing)
+    existing: dict[str, Organization] = {}
+    for org in Organization.objects.filter(epci_id__in=producing, kind=Organization.Kind.EPCI):
+        existing.setdefault(org.epci_id, org)
+    pending: dict[int, str] = {}
+    epci_names = dict(Epci.objects.filter(pk__in=producing).values_list("siren", "name"))
     for siren in producing:
-        if siren in known_epcis:
-            organizations[siren], new = epci_organization(siren)
-            if new:
-                created.append(organizations[siren].name)
-    for name in created:
-        report.problems.append(
-            Problem(
-                "import", None, None, f"organisation créée pour l'EPCI producteur : {name}", level="warning"
-            )
-        )
+        if siren in existing:
+            organizations[siren] = existing[siren]
+        else:
+            # Not saved: no member, so only a platform administrator (or the command line) may write for it.
+            org = Organization(name=epci_names[siren], kind=Organization.Kind.EPCI, epci_id=siren)
+            org.pk = -2 - len(pending)
+            pending[org.pk] = siren
+            organizations[siren] = org
     owners = {}
     commune_columns = {"site-eco": "site_comm_insee", "etablissement": "comm_insee", FRICHES: "comm_insee"}
     for table_name, values in sirens.items():
@@ -430,7 +555,7 @@ def _owners(
                 )
         owners[table_name] = owner_ids
     report.problems.extend(p for t in tables.values() for p in t.late_problems)
-    return owners
+    return owners, pending
 
 
 def _site_communes(tables) -> dict[str, str]:
@@ -981,6 +1106,8 @@ def land_import_submit(
     skip_invalid: bool,
     sets: dict[str, str],
     visibility: str,
+    renames: dict[str, str] | None = None,
+    producer_id: int | None = None,
 ) -> ImportRun:
     """Record an import started from the web: its run (« en attente ») and its files in Django's storage, where
     the job worker reads them (MEDIA_ROOT by default; they are deleted once the run has finished)."""
@@ -996,7 +1123,14 @@ def land_import_submit(
     for upload in uploads:
         name = Path(upload.name).name
         stored.append({"name": name, "path": default_storage.save(f"{UPLOAD_DIR}/{run.pk}/{name}", upload)})
-    run.options = {"set": sets, "epci": epci_siren, "visibility": visibility, "uploads": stored}
+    run.options = {
+        "set": sets,
+        "rename": renames or {},
+        "producer": producer_id,
+        "epci": epci_siren,
+        "visibility": visibility,
+        "uploads": stored,
+    }
     run.save(update_fields=["options"])
     return run
 
@@ -1023,6 +1157,9 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
             dry_run=run.dry_run,
             skip_invalid=run.skip_invalid,
             sets=options.get("set") or {},
+            renames=options.get("rename") or {},
+            producer_id=options.get("producer") or None,
+            web=True,
             run=run,
         )
     if report.written:

@@ -136,14 +136,21 @@ def validate(
     referential: Referential,
     sets: dict[str, str] | None = None,
     epci_siren: str | None = None,
+    renames: dict[str, str] | None = None,
+    web: bool = False,
 ) -> Validation:
-    """Validate every row of every table, then the links between tables and with the referential."""
+    """Validate every row of every table, then the links between tables and with the referential.
+
+    `renames` reads a file's column as a standard one (`--rename OLD=NEW`, the mapping step of the web form);
+    `web` words the hints for the import page instead of the command line."""
     problems: list[Problem] = []
     unreadable: list[Problem] = []
     tables: dict[str, ValidatedTable] = {}
     migration: list[str] = []
     sets = dict(sets or {})
     used_sets: set[str] = set()
+    renames = dict(renames or {})
+    used_renames: set[str] = set()
     for raw in raws:
         problems.extend(raw.problems)
         unreadable.extend(raw.problems)
@@ -162,7 +169,9 @@ def validate(
         if table in tables:
             problems.append(Problem(raw.source, None, None, f"la table {table} est fournie deux fois"))
             continue
-        checker = _TableChecker(raw, table, sets, used_sets, referential)
+        checker = _TableChecker(
+            raw, table, sets, used_sets, referential, renames=renames, used_renames=used_renames, web=web
+        )
         validated = checker.run()
         migration.extend(checker.migration)
         problems.extend(checker.problems)
@@ -172,6 +181,17 @@ def validate(
         problems.append(
             Problem(
                 "--set", None, name, "colonne inconnue des tables importées : valeur non utilisée", sets[name]
+            )
+        )
+    for old in sorted(set(renames) - used_renames):
+        problems.append(
+            Problem(
+                "--rename",
+                None,
+                old,
+                "association de colonnes non utilisée : le fichier n'a pas cette colonne, ou la colonne "
+                "visée n'est pas une colonne du standard",
+                renames[old],
             )
         )
     kinds = {FRICHES if t == FRICHES else "sites" for t in tables}
@@ -211,8 +231,22 @@ def _key(series: pd.Series) -> pd.Series:
 
 
 class _TableChecker:
-    def __init__(self, raw: RawTable, table: str, sets, used_sets, referential):
+    def __init__(
+        self,
+        raw: RawTable,
+        table: str,
+        sets,
+        used_sets,
+        referential,
+        *,
+        renames=None,
+        used_renames=None,
+        web=False,
+    ):
         self.raw, self.table, self.sets, self.used_sets = raw, table, sets, used_sets
+        self.renames = renames or {}
+        self.used_renames = used_renames if used_renames is not None else set()
+        self.web = web
         self.referential = referential
         self.problems: list[Problem] = []
         self.migration: list[str] = []
@@ -288,7 +322,13 @@ class _TableChecker:
         truncated = self.raw.format == "shapefile"
         for column in self.raw.frame.columns:
             target = None
-            if column in names or (self.version == "1.0.3" and column in by_key):
+            if self.renames.get(column) in names:
+                target = self.renames[column]
+                self.used_renames.add(column)
+                self.table_error(
+                    column, f"colonne lue comme « {target} » (association demandée)", level="warning"
+                )
+            elif column in names or (self.version == "1.0.3" and column in by_key):
                 target = column
             else:
                 key = column.strip().lower().replace("-", "_")
@@ -304,7 +344,14 @@ class _TableChecker:
                     )
             if target is None:
                 suggestion = difflib.get_close_matches(column.strip().lower(), names, n=1, cutoff=0.6)
-                hint = f" ; vouliez-vous dire « {suggestion[0]} » ?" if suggestion else ""
+                hint = ""
+                if suggestion:
+                    how = (
+                        "associez-la dans « Associer des colonnes »"
+                        if self.web
+                        else f"--rename « {column}={suggestion[0]} »"
+                    )
+                    hint = f" ; vouliez-vous dire « {suggestion[0]} » ? ({how})"
                 self.table_error(
                     column, f"colonne inconnue du standard {self.table}, ignorée{hint}", level="warning"
                 )
@@ -379,10 +426,17 @@ class _TableChecker:
         if self.table == FRICHES and self.raw.format != "csv":
             missing = [n for n in missing if n != "geompoint"]
         for name in missing:
+            how = (
+                f"dans « Compléter des colonnes » par une ligne {name}=VALEUR"
+                if self.web
+                else f"avec --set {name}=VALEUR"
+            )
+            enum = specs[name].get("enum")
+            allowed = f" ; valeurs admises : {', '.join(enum)}" if enum else ""
             self.table_error(
                 name,
                 "colonne obligatoire absente du fichier (ajoutez-la, ou donnez une valeur pour tout le fichier "
-                f"avec --set {name}=VALEUR)",
+                f"{how}){allowed}",
             )
         if missing:
             self.invalid[:] = True

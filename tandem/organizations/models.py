@@ -15,6 +15,8 @@ class Organization(TimeStampedModel):
         MAISON_REGION = "maison_region", "Maison de Région"
         AGENCE_INVESTISSEMENT = "agence_investissement", "agence régionale d'investissement"
         OPERATEUR = "operateur", "opérateur"
+        # DDT, DREAL: they produce departmental or regional inventories (friches) across several EPCI.
+        ETAT = "etat", "service de l'État (DDT, DREAL)"
 
     name = models.CharField("nom", max_length=200)
     slug = models.SlugField("identifiant", max_length=80, unique=True)

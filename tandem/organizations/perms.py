@@ -256,9 +256,28 @@ def get_visible_or_404(actor: Actor, queryset: QuerySet, **lookup):
 
 
 def _in_owner_perimeter(owner: Organization, commune_code: str | None) -> bool:
-    if commune_code is None or owner.kind not in (Organization.Kind.EPCI,):
+    if commune_code is None or owner.kind not in (Organization.Kind.EPCI, Organization.Kind.ETAT):
         return True
     return owner.communes.filter(pk=commune_code).exists()
+
+
+# Organisations that produce inventories covering several EPCI (a DDT's departmental friches file, the Région's).
+INVENTORY_PRODUCER_KINDS = (Organization.Kind.ETAT, Organization.Kind.REGION)
+
+
+def is_inventory_producer(org: Organization) -> bool:
+    """A State service (DDT, DREAL) or the Région: it keeps what it produces, placed in each EPCI's territory."""
+    return org.kind in INVENTORY_PRODUCER_KINDS
+
+
+def can_produce_inventory(
+    actor: Actor, model: type[Model], *, producer: Organization, commune_code: str
+) -> bool:
+    """May `actor` write, on behalf of `producer`, an inventory object placed in `commune_code`? The producer's
+    contributors, within its perimeter: a State service's communes (its département), the Région's region."""
+    if not is_inventory_producer(producer) or not can_create(actor, model, owner=producer):
+        return False
+    return producer.communes.filter(pk=commune_code).exists()
 
 
 def can_create(

@@ -83,3 +83,56 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     page.wait_for_selector("#map[data-ready=true]")
     assert page.locator("#map").get_attribute("data-epcis-count") == "1"
     assert page.locator("svg.chart rect").count() >= 1
+
+
+def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_map(
+    page, grand_est_geography, job_worker
+):
+    """A DDT agent loads the real DDT 08 friches file through the web import (as its State service, every
+    friche under the EPCI of its commune), then opens a friche's sheet from the map popup."""
+    import csv
+
+    from tandem.land.models import Friche
+    from tandem.organizations.models import Organization
+    from tandem.territories.models import Commune
+    from tests.conftest import shared_file
+    from tests.factories import other_org
+    from tests.land.test_import_friches import DDT08, SETS
+
+    page.set_default_timeout(60_000)  # 164 rows imported by the worker on a shared, busy machine
+    job_worker.start()
+    codes = list(Commune.objects.filter(departement_id="08", is_current=True).values_list("pk", flat=True))
+    ddt = other_org(Organization.Kind.ETAT, commune_codes=codes)
+    make_member(ddt, Role.CONTRIBUTEUR, username="agent.ddt")
+    with open(shared_file(DDT08), encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+
+    browser_login(page, "agent.ddt", PASSWORD)
+    page.goto("/foncier/import/")
+    assert page.locator("#id_producer").input_value() == str(ddt.pk)  # imports as its organisation
+    page.set_input_files("#id_files", str(shared_file(DDT08)))
+    page.fill("#id_sets", "\n".join(f"{k}={v}" for k, v in SETS.items()))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_url("**/foncier/import/*/")
+    page.wait_for_selector("#import-report", timeout=90_000)
+    assert page.locator("#import-run").get_attribute("data-status") == "done"
+    assert page.locator('[data-figure="errors"]').inner_text() == "0"
+    placed = dict(Friche.objects.filter(owner=ddt).values_list("site_id", "commune__epci_id"))
+    assert placed == {row["site_id"]: row["epci_siren"] for row in rows}
+
+    page.click("nav.land-nav >> text=Friches")
+    assert page.locator('[data-figure="friches-count"]').inner_text() == "164"
+    target = rows[0]
+    page.fill("#id_q", target["site_id"])
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#map[data-ready=true]")
+    assert page.locator("#map").get_attribute("data-friches-count") == "1"
+    page.locator("#map path.leaflet-interactive").first.click()
+    link = page.locator(".leaflet-popup-content a")
+    assert target["site_nom"] in page.locator(".leaflet-popup-content").inner_text()
+    link.click()
+    friche = Friche.objects.get(site_id=target["site_id"])
+    page.wait_for_url(f"**/foncier/friches/{friche.pk}/")
+    assert page.locator("h1").inner_text() == target["site_nom"]
+    parcels = [p for p in target["unite_fonciere_refcad"].split("|") if p.strip()]
+    assert page.locator("#parcels tbody tr").count() == max(len(parcels), 1)

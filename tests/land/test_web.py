@@ -108,7 +108,19 @@ def test_site_sheet_hides_personal_fields_outside_the_owner_and_404s_for_others(
     client.force_login(world["contrib"])
     owner_page = client.get(url).content.decode()
     assert "Société Acquéreuse Fictive" in owner_page and "450\u202f000\u00a0€" in owner_page
+    assert "450000" not in owner_page  # amounts are shown the French way, with their unit
     assert "Maturité et verrous" in owner_page and "Modifier" in owner_page
+    # One vacancy figure: the producer's declared rate, the same in the tile and in the field list.
+    world["site"].site_taux_vacance = 40.0
+    world["site"].site_uf_nbre = 3.0
+    world["site"].save()
+    sheet = client.get(url)
+    assert sheet.context["vacancy_percent"] == 40.0
+    tile = re.search(r"<dt>Taux de vacance</dt><dd>([^<]*)<", sheet.content.decode()).group(1)
+    assert tile == "40 %"
+    fields = dict(sheet.context["site_fields"])
+    assert fields["Taux de vacance"] == "40" and fields["Nombre d'unités foncières"] == "3"
+    assert not any(label.endswith(")") and "(" in label and "_" in label for label in fields)
     client.force_login(world["region_user"])
     region_page = client.get(url).content.decode()
     assert "ZAE du Port Fictif" in region_page and "Société Acquéreuse Fictive" not in region_page
@@ -128,11 +140,17 @@ def test_terrain_edit_uses_the_importer_validation(client, world):
     client.force_login(world["contrib"])
     form = client.get(url)
     assert form.status_code == 200
+    fields = form.context["form"].fields
+    assert fields["tdm_power_mw"].label == "Puissance électrique disponible (MW)"
+    assert not any(f.label.endswith(f"({name})") for name, f in fields.items())
     data = {k: v for k, v in form.context["form"].initial.items()}
     bad = client.post(url, {**data, "terr_surf_brute": "cinq", "terr_stade_comm": "bradé"})
     text = bad.content.decode()
-    assert "champ « terr_surf_brute » : nombre attendu (valeur : « cinq »)" in text
-    assert "champ « terr_stade_comm » : valeur hors de la liste du standard" in text
+    # Errors read as a form's, on their field, not as an import's (« ligne 1, champ … »).
+    errors = bad.context["form"].errors
+    assert errors["terr_surf_brute"] == ["nombre attendu (« cinq »)"]
+    assert errors["terr_stade_comm"][0].startswith("valeur hors de la liste du standard")
+    assert "ligne 1" not in text and "formulaire de modification" not in text
     free.refresh_from_db()
     assert free.terr_surf_brute == 5.0 and free.terr_stade_comm == "en vente"
     ok = client.post(url, {**data, "terr_stade_comm": "Réservé par option de réservation "}, follow=True)

@@ -5,7 +5,7 @@ from django import forms
 from tandem.core.errors import UserError
 from tandem.imports.limits import check_upload, import_limits, size_text
 from tandem.land.labels import LABEL_NAMES
-from tandem.land.models import LabelDecision
+from tandem.land.models import EXTENSIONS, LabelDecision
 from tandem.land.standard import column
 from tandem.organizations.models import Visibility
 
@@ -28,6 +28,20 @@ class SiteFilterForm(forms.Form):
     )
     min_readiness = forms.IntegerField(
         label="Maturité ≥ (sur 100)", required=False, min_value=0, max_value=100
+    )
+
+    def __init__(self, *args, epci_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["epci"].choices = [("", "tous"), *epci_choices]
+
+
+class FricheFilterForm(forms.Form):
+    q = forms.CharField(label="Nom, identifiant ou commune", required=False)
+    epci = forms.ChoiceField(label="EPCI", required=False)
+    statut = forms.ChoiceField(label="Statut", required=False, choices=_enum("friches", "site_statut"))
+    type = forms.ChoiceField(label="Type", required=False, choices=_enum("friches", "site_type"))
+    pollution = forms.ChoiceField(
+        label="Pollution du sol", required=False, choices=_enum("friches", "sol_pollution_existe")
     )
 
     def __init__(self, *args, epci_choices=(), **kwargs):
@@ -62,11 +76,28 @@ class LandImportForm(forms.Form):
         required=False,
         help_text="Un fichier Friches est placé d'après ses communes.",
     )
+    producer = forms.TypedChoiceField(
+        label="Organisation productrice (fichier Friches)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="Un service de l'État ou la Région garde les friches de son inventaire départemental ou "
+        "régional ; chacune est placée dans l'EPCI de sa commune. Sinon, chaque friche appartient à l'EPCI de "
+        "sa commune.",
+    )
     sets = forms.CharField(
         label="Compléter des colonnes pour tout le fichier",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "source_nom=DDT des Ardennes"}),
-        help_text="Une ligne COLONNE=VALEUR par colonne manquante (équivalent de --set).",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "urba_zaer=inconnu"}),
+        help_text="Une ligne COLONNE=VALEUR par colonne obligatoire absente du fichier, par exemple "
+        "« urba_zaer=inconnu » (valeurs admises : oui, non, inconnu) ou « source_nom=DDT des Ardennes ».",
+    )
+    renames = forms.CharField(
+        label="Associer des colonnes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "proprio_type(catpro3)=proprio_type"}),
+        help_text="Une ligne COLONNE_DU_FICHIER=COLONNE_DU_STANDARD pour lire une colonne inconnue comme une "
+        "colonne du standard (le rapport d'import propose les associations probables).",
     )
     visibility = forms.ChoiceField(
         label="Visibilité de l'inventaire",
@@ -74,12 +105,22 @@ class LandImportForm(forms.Form):
         initial=Visibility.REGION,
         help_text="Partager avec la Région permet l'agrégation régionale (observatoire, labels).",
     )
-    skip_invalid = forms.BooleanField(label="Écarter les lignes invalides (--skip-invalid)", required=False)
-    dry_run = forms.BooleanField(label="Simulation : valider sans rien écrire (--dry-run)", required=False)
+    skip_invalid = forms.BooleanField(
+        label="Écarter les lignes invalides (les autres sont importées, les rejets téléchargeables)",
+        required=False,
+    )
+    dry_run = forms.BooleanField(label="Simulation : valider sans rien écrire", required=False)
 
-    def __init__(self, *args, epci_choices=(), **kwargs):
+    def __init__(self, *args, epci_choices=(), producer_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["epci"].choices = [("", "—"), *epci_choices]
+        if producer_choices:
+            self.fields["producer"].choices = [
+                ("", "l'EPCI de la commune de chaque friche"),
+                *[(str(pk), name) for pk, name in producer_choices],
+            ]
+        else:
+            del self.fields["producer"]
 
     def clean_files(self):
         """Each file and the whole upload within the upload limit; no name GDAL would read as a virtual path."""
@@ -98,15 +139,25 @@ class LandImportForm(forms.Form):
         return files
 
     def clean_sets(self):
-        sets = {}
-        for number, line in enumerate((self.cleaned_data["sets"] or "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            if "=" not in line:
-                raise forms.ValidationError(f"Ligne {number} : forme COLONNE=VALEUR attendue (« {line} »).")
-            name, value = line.split("=", 1)
-            sets[name.strip()] = value.strip()
-        return sets
+        return _pairs(self.cleaned_data["sets"], "COLONNE=VALEUR")
+
+    def clean_renames(self):
+        return _pairs(
+            self.cleaned_data["renames"], "COLONNE_DU_FICHIER=COLONNE_DU_STANDARD", value_required=True
+        )
+
+
+def _pairs(text: str, shape: str, *, value_required: bool = False) -> dict[str, str]:
+    """`NAME=VALUE` lines (blank lines ignored) as a dict; a malformed line is a form error naming it."""
+    pairs = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip() or (value_required and not value.strip()):
+            raise forms.ValidationError(f"Ligne {number} : forme {shape} attendue (« {line} »).")
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 class LabelProposalForm(forms.Form):
@@ -133,12 +184,26 @@ class LabelDecisionForm(forms.Form):
     )
 
 
+def column_label(spec: dict) -> str:
+    """The French label of a standard column (its title) or of a `tdm_*` extension (docs/land-extensions.md),
+    with its unit."""
+    name = spec["name"]
+    if name in EXTENSION_LABELS:
+        label, unit = EXTENSION_LABELS[name]
+        return f"{label[:1].upper()}{label[1:]}" + (f" ({unit})" if unit else "")
+    title = spec.get("title") or spec.get("description") or name
+    return f"{title[:1].upper()}{title[1:]}"
+
+
+EXTENSION_LABELS = {name: (label, unit) for name, _kind, unit, label, _enum in EXTENSIONS}
+
+
 def terrain_form_class(columns: list[dict]) -> type[forms.Form]:
     """A form with one text (or list) field per editable TERRAIN-ECO column; validation is the importer's."""
     fields = {}
     for spec in columns:
         name = spec["name"]
-        label = f"{spec.get('title') or name} ({name})"
+        label = column_label(spec)
         enum = spec.get("enum")
         if enum:
             # A text field drawn as a list: out-of-list values reach the importer's validation, which
@@ -149,3 +214,38 @@ def terrain_form_class(columns: list[dict]) -> type[forms.Form]:
         else:
             fields[name] = forms.CharField(label=label, required=False)
     return type("TerrainForm", (forms.Form,), fields)
+
+
+def creation_form_class(columns: list[dict], *, owner_choices, pole_choices=None) -> type[forms.Form]:
+    """A pôle or site creation form: the owner, then one field per asked column (French label and unit);
+    validation is the importer's."""
+    fields = {
+        "owner": forms.TypedChoiceField(
+            label="Organisation productrice",
+            coerce=int,
+            choices=[(str(pk), name) for pk, name in owner_choices],
+        )
+    }
+    base = terrain_form_class(columns).base_fields
+    for spec in columns:
+        name = spec["name"]
+        if name == "pole_id" and pole_choices is not None:
+            fields[name] = forms.ChoiceField(
+                label=column_label(spec), choices=[("", "—"), *pole_choices], required=False
+            )
+        elif name in ("site_geomsurf",):
+            fields[name] = forms.CharField(
+                label="Contour du site (GeoJSON, WGS84)",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text="Le polygone exporté de votre SIG, en GeoJSON (longitude, latitude en degrés).",
+            )
+        elif name == "pole_geompoint":
+            fields[name] = forms.CharField(
+                label="Localisation du pôle (longitude, latitude)",
+                required=False,
+                help_text="En degrés décimaux, par exemple « 4.72, 49.77 ».",
+            )
+        else:
+            fields[name] = base[name]
+    return type("CreationForm", (forms.Form,), fields)

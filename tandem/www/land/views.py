@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
@@ -21,21 +24,39 @@ from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.land import availability as av
 from tandem.land import selectors as sel
-from tandem.land.editing import editable_columns, terrain_record, terrain_update
+from tandem.land.editing import (
+    creation_columns,
+    editable_columns,
+    friche_editable_columns,
+    friche_record,
+    friche_update,
+    inventory_record_create,
+    terrain_record,
+    terrain_update,
+)
 from tandem.land.labels import label_decide, label_propose, site_sector_priorities_set
-from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
+from tandem.land.models import Friche, ImportRun, LabelDecision, Pole, Site, Terrain
 from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
 from tandem.land.services import land_import_stored_run, land_import_submit
 from tandem.land.tasks import land_import_cancel, land_import_defer
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import Actor, can_change, get_visible_or_404, scope_queryset, writable_owners
+from tandem.organizations.perms import (
+    INVENTORY_PRODUCER_KINDS,
+    Actor,
+    can_change,
+    get_visible_or_404,
+    scope_queryset,
+    writable_owners,
+)
 from tandem.territories.models import Epci, Perimeter
 from tandem.www.land.forms import (
+    FricheFilterForm,
     LabelDecisionForm,
     LabelProposalForm,
     LandImportForm,
     SiteFilterForm,
+    creation_form_class,
     terrain_form_class,
 )
 
@@ -108,7 +129,7 @@ def land_tile(request, layer: str, z: int, x: int, y: int):
 def land_map(request):
     form, filters = _filters(request)
     sites = sel.site_list(request.actor, **filters)
-    layers = sel.map_layers(request.actor, sites=Site.objects.filter(pk__in=[s.pk for s in sites]))
+    layers = _linked(sel.map_layers(request.actor, sites=Site.objects.filter(pk__in=[s.pk for s in sites])))
     return render(
         request,
         "www/land/map.html",
@@ -122,10 +143,12 @@ def site_detail(request, pk):
     site = context["site"]
     context.update(
         {
-            "layers": sel.map_layers(
-                request.actor,
-                sites=Site.objects.filter(pk=site.pk),
-                friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
+            "layers": _linked(
+                sel.map_layers(
+                    request.actor,
+                    sites=Site.objects.filter(pk=site.pk),
+                    friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
+                )
             ),
             "can_edit": can_change(request.actor, site),
             "can_propose": can_propose_label(request.actor, site),
@@ -133,12 +156,23 @@ def site_detail(request, pk):
             "proposal_form": LabelProposalForm(),
             "decision_form": LabelDecisionForm(),
             "site_fields": _fields(site, exclude={"geometry", "geometry_l93"}),
+            **_vacancy(site, context["indicators"]["terrains"].get("vacancy_rate")),
             "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
             + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],
             "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],
         }
     )
     return render(request, "www/land/site_detail.html", context)
+
+
+def _vacancy(site: Site, computed_rate: float | None) -> dict:
+    """One vacancy figure on the sheet: the rate the producer declares (`site_taux_vacance`, in %) when it
+    gives one, else the rate computed from the built terrains (a fraction, shown in %), with its source."""
+    if site.site_taux_vacance is not None:
+        return {"vacancy_percent": site.site_taux_vacance, "vacancy_source": "déclaré"}
+    if computed_rate is not None:
+        return {"vacancy_percent": computed_rate * 100, "vacancy_source": "calculé sur les terrains bâtis"}
+    return {"vacancy_percent": None, "vacancy_source": ""}
 
 
 def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
@@ -159,7 +193,10 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
             value = ", ".join(str(v) for v in value)
         elif f.choices:
             value = getattr(obj, f"get_{f.name}_display")()
-        rows.append((f"{f.verbose_name} ({f.name})", value))
+        if isinstance(value, float):
+            value = formats.number_format(value, decimal_pos=0 if value.is_integer() else 2, use_l10n=True)
+        label = str(f.verbose_name)
+        rows.append((label[:1].upper() + label[1:], value))
     return rows
 
 
@@ -178,16 +215,203 @@ def terrain_edit(request, pk):
         try:
             _, warnings = terrain_update(actor=request.actor, terrain=terrain, changes=changes)
         except UserError as exc:
-            problems = exc.problems or [exc.message]
-            form.add_error(None, exc.message)
+            problems = _form_problems(form, exc)
         else:
             for warning in warnings:
-                messages.warning(request, str(warning))
+                messages.warning(request, _problem_text(warning))
             messages.success(request, f"Terrain {terrain.terr_id} modifié.")
             return redirect("www:land:site_detail", pk=terrain.site_eco_id)
     return render(
         request, "www/land/terrain_form.html", {"form": form, "terrain": terrain, "problems": problems}
     )
+
+
+# --- Friches ---------------------------------------------------------------------------------------------
+
+
+def _linked(layers: dict) -> dict:
+    """Map layers whose sites and friches carry the link to their sheet (the popup shows it)."""
+    for name, route in (("sites", "www:land:site_detail"), ("friches", "www:land:friche_detail")):
+        for f in layers.get(name, {}).get("features", []):
+            pk = f["properties"].get("id")
+            if isinstance(pk, int):
+                f["properties"]["lien"] = reverse(route, args=[pk])
+    return layers
+
+
+@login_required
+def friche_list(request):
+    form = FricheFilterForm(request.GET or None, epci_choices=sel.friche_epci_choices(request.actor))
+    data = form.cleaned_data if form.is_valid() else {}
+    friches = sel.friche_list(
+        request.actor,
+        q=data.get("q") or None,
+        epci=data.get("epci") or None,
+        statut=data.get("statut") or None,
+        site_type=data.get("type") or None,
+        pollution=data.get("pollution") or None,
+    )
+    page = Paginator(friches, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "www/land/friche_list.html",
+        {
+            "form": form,
+            "page": page,
+            "count": page.paginator.count,
+            "query": query.urlencode(),
+            "layers": _linked(sel.map_layers(request.actor, sites=Site.objects.none(), friches=friches)),
+        },
+    )
+
+
+@login_required
+def friche_detail(request, pk):
+    context = sel.friche_detail(request.actor, pk)
+    friche = context["friche"]
+    context.update(
+        {
+            "can_edit": can_change(request.actor, friche),
+            "links": _friche_links(friche),
+            "fields": _fields(
+                friche,
+                exclude={
+                    "geometry",
+                    "owner",
+                    "last_vintage",
+                    "site_eco",
+                    "terrain_eco",
+                    "personal_shared",
+                    "visibility",
+                    *([] if context["show_personal"] else friche.PERSONAL_FIELDS),
+                },
+            ),
+            "layers": _linked(
+                sel.map_layers(
+                    request.actor, sites=Site.objects.none(), friches=Friche.objects.filter(pk=friche.pk)
+                )
+            ),
+        }
+    )
+    return render(request, "www/land/friche_detail.html", context)
+
+
+def _friche_links(friche) -> list[tuple[str, str, str]]:
+    """(label, URL, text) of a friche's sheets elsewhere; only http(s) addresses become links (a file could
+    carry a `javascript:` one), anything else is shown as text."""
+    links = []
+    for label, value in (
+        ("Fiche de l'ADEME (sites et sols pollués)", friche.site_ademe_url),
+        ("Fiche de dépollution (BASOL)", friche.sol_depollution_fiche),
+        ("Page du site", friche.site_url),
+        ("Projet sur le site", friche.site_projet_url),
+        (f"Source : {friche.source_nom}", friche.source_url),
+    ):
+        value = (value or "").strip()
+        if value:
+            is_url = value.lower().startswith(("https://", "http://"))
+            links.append((label, value if is_url else "", "" if is_url else value))
+    return links
+
+
+@login_required
+def friche_edit(request, pk):
+    friche = get_visible_or_404(request.actor, Friche.objects.all(), pk=pk)
+    if not can_change(request.actor, friche):
+        return HttpResponse("Vous ne pouvez pas modifier cette friche.", status=403)
+    columns = friche_editable_columns(request.actor, friche)
+    Form = terrain_form_class(columns)  # noqa: N806
+    record = friche_record(friche)
+    form = Form(request.POST or None, initial={c["name"]: record.get(c["name"], "") for c in columns})
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if (v or "") != record.get(k, "")}
+        try:
+            _, warnings = friche_update(actor=request.actor, friche=friche, changes=changes)
+        except UserError as exc:
+            problems = _form_problems(form, exc)
+        else:
+            for warning in warnings:
+                messages.warning(request, _problem_text(warning))
+            messages.success(request, f"Friche « {friche.site_nom} » modifiée.")
+            return redirect("www:land:friche_detail", pk=friche.pk)
+    return render(
+        request, "www/land/friche_form.html", {"form": form, "friche": friche, "problems": problems}
+    )
+
+
+def _problem_text(problem) -> str:
+    """An importer's problem worded for a form: the field's message, without file and line."""
+    value = f" (« {problem.value} »)" if getattr(problem, "value", None) not in (None, "") else ""
+    return f"{problem.message}{value}"
+
+
+def _form_problems(form, exc: UserError) -> list[str]:
+    """Put each of the importer's problems on its form field (as a form shows errors), the others on top."""
+    general = []
+    for problem in exc.problems or []:
+        field = getattr(problem, "field", None)
+        if field in form.fields:
+            form.add_error(field, _problem_text(problem))
+        else:
+            general.append(_problem_text(problem) if hasattr(problem, "message") else str(problem))
+    form.add_error(None, exc.message)
+    return general
+
+
+# --- Creating pôles and sites -----------------------------------------------------------------------------
+
+
+def _epci_owner_choices(actor: Actor) -> list[tuple[int, str]]:
+    return list(
+        writable_owners(actor).filter(kind=Organization.Kind.EPCI).order_by("name").values_list("pk", "name")
+    )
+
+
+def _create(request, table: str, title: str):
+    owners = _epci_owner_choices(request.actor)
+    if not owners:
+        return HttpResponse("Vous ne pouvez pas créer d'objet de l'inventaire foncier.", status=403)
+    pole_choices = None
+    if table == "site-eco":
+        poles = scope_queryset(request.actor, Pole.objects.filter(owner_id__in=[pk for pk, _ in owners]))
+        pole_choices = [(p.pole_id, f"{p.pole_nom} ({p.pole_id})") for p in poles.order_by("pole_nom")]
+    Form = creation_form_class(creation_columns(table), owner_choices=owners, pole_choices=pole_choices)  # noqa: N806
+    initial = {"owner": request.actor.current_org_id} if request.actor.current_org_id in dict(owners) else {}
+    form = Form(request.POST or None, initial=initial)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        owner = Organization.objects.get(pk=data.pop("owner"))
+        try:
+            obj, warnings = inventory_record_create(
+                actor=request.actor, table=table, owner=owner, values=data
+            )
+        except NotAllowed as exc:
+            form.add_error(None, exc.message)
+        except UserError as exc:
+            problems = _form_problems(form, exc)
+        else:
+            for warning in warnings:
+                messages.warning(request, _problem_text(warning))
+            if table == "site-eco":
+                messages.success(request, f"Site « {obj.site_nom} » créé.")
+                return redirect("www:land:site_detail", pk=obj.pk)
+            messages.success(request, f"Pôle « {obj.pole_nom} » créé : vous pouvez y rattacher des sites.")
+            return redirect("www:land:site_create")
+    return render(request, "www/land/create_form.html", {"form": form, "title": title, "problems": problems})
+
+
+@login_required
+def site_create(request):
+    return _create(request, "site-eco", "Créer un site économique")
+
+
+@login_required
+def pole_create(request):
+    return _create(request, "pole-eco", "Créer un pôle économique")
 
 
 # --- Import ----------------------------------------------------------------------------------------------
@@ -198,12 +422,29 @@ def _epci_choices(actor: Actor) -> list[tuple[str, str]]:
     return list(Epci.objects.filter(organization__in=owners).order_by("name").values_list("pk", "name"))
 
 
+def _producer_choices(actor: Actor) -> list[tuple[int, str]]:
+    """State services and the Région the actor may import a departmental or regional friches file for."""
+    producers = writable_owners(actor).filter(kind__in=INVENTORY_PRODUCER_KINDS).order_by("name")
+    return list(producers.values_list("pk", "name"))
+
+
 @login_required
 def import_start(request):
     actor = request.actor
     if not writable_owners(actor).exists():
         raise NotAllowed("Vous ne pouvez pas importer de données foncières.")
-    form = LandImportForm(request.POST or None, request.FILES or None, epci_choices=_epci_choices(actor))
+    producers = _producer_choices(actor)
+    # A State service's or the Région's members import, by default, as their organisation.
+    initial = (
+        {"producer": actor.current_org_id} if actor.current_org_id in {pk for pk, _ in producers} else {}
+    )
+    form = LandImportForm(
+        request.POST or None,
+        request.FILES or None,
+        epci_choices=_epci_choices(actor),
+        producer_choices=producers,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         run = land_import_submit(
@@ -213,6 +454,8 @@ def import_start(request):
             dry_run=data["dry_run"],
             skip_invalid=data["skip_invalid"],
             sets=data["sets"],
+            renames=data["renames"],
+            producer_id=data.get("producer"),
             visibility=data["visibility"],
         )
         if IMPORT_IN_BACKGROUND:
@@ -252,8 +495,22 @@ def import_detail(request, pk):
             "finished": run.finished,
             "errors": [p for p in problems if p.get("level") == "error"][:500],
             "warnings": [p for p in problems if p.get("level") == "warning"][:500],
+            "suggested_renames": _suggested_renames(problems),
         },
     )
+
+
+_SUGGESTION = re.compile(r"vouliez-vous dire « ([^»]+) »")
+
+
+def _suggested_renames(problems: list[dict]) -> list[str]:
+    """The column associations the report suggests, as lines for the form's « Associer des colonnes »."""
+    lines = []
+    for p in problems:
+        found = _SUGGESTION.search(p.get("message") or "")
+        if found and p.get("field"):
+            lines.append(f"{p['field']}={found.group(1)}")
+    return list(dict.fromkeys(lines))
 
 
 @login_required
@@ -428,7 +685,7 @@ def dashboard(request):
         for e in epcis
     ]
     layers = {"epcis": feature_collection(epci_features)}
-    layers.update(sel.map_layers(request.actor, territory=sel.Territory("region", region_code, "")))
+    layers.update(_linked(sel.map_layers(request.actor, territory=sel.Territory("region", region_code, ""))))
     return render(
         request,
         "www/land/dashboard.html",
@@ -462,7 +719,7 @@ def territory_indicators(request, level, key):
         {
             "territory": territory,
             "ind": sel.territory_indicators(request.actor, territory),
-            "layers": sel.map_layers(request.actor, territory=territory),
+            "layers": _linked(sel.map_layers(request.actor, territory=territory)),
             "classes": av.CLASSES,
         },
     )

@@ -1,10 +1,12 @@
-"""tandem import_land FILE… [--epci SIREN] [--dry-run] [--skip-invalid] [--set COLUMN=VALUE] [--rejects FILE]"""
+"""tandem import_land FILE… [--epci SIREN] [--producteur SLUG] [--dry-run] [--skip-invalid] [--set COLUMN=VALUE]
+[--rename OLD=NEW] [--rejects FILE]"""
 
 from pathlib import Path
 
 from tandem.core.commands import TandemCommand
 from tandem.core.errors import UserError
 from tandem.land.services import land_import
+from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
 
 
@@ -29,6 +31,19 @@ class Command(TandemCommand):
             help="remplir une colonne pour tout le fichier (enregistré dans la provenance)",
         )
         parser.add_argument(
+            "--rename",
+            action="append",
+            default=[],
+            metavar="ANCIENNE=STANDARD",
+            help="lire une colonne du fichier comme une colonne du standard (ex. proprio_type(catpro3)=proprio_type)",
+        )
+        parser.add_argument(
+            "--producteur",
+            metavar="ORGANISATION",
+            help="identifiant (slug) du service de l'État ou de la Région producteur d'un fichier Friches : "
+            "les friches lui appartiennent, placées dans l'EPCI de leur commune",
+        )
+        parser.add_argument(
             "--rejects",
             type=Path,
             help="fichier CSV des lignes rejetées (défaut : rejets.csv à côté du 1er fichier)",
@@ -41,6 +56,18 @@ class Command(TandemCommand):
             if not sep or not column.strip():
                 raise UserError(f"--set attend COLONNE=VALEUR (reçu : « {item} »)")
             sets[column.strip()] = value.strip()
+        renames = {}
+        for item in options["rename"]:
+            old, sep, new = item.partition("=")
+            if not sep or not old.strip() or not new.strip():
+                raise UserError(f"--rename attend ANCIENNE=STANDARD (reçu : « {item} »)")
+            renames[old.strip()] = new.strip()
+        producer_id = None
+        if options["producteur"]:
+            producer = Organization.objects.filter(slug=options["producteur"]).first()
+            if producer is None:
+                raise UserError(f"--producteur : organisation inconnue « {options['producteur']} »")
+            producer_id = producer.pk
         for path in options["files"]:
             if not path.exists():
                 raise UserError(f"Fichier introuvable : {path}")
@@ -51,6 +78,8 @@ class Command(TandemCommand):
             dry_run=options["dry_run"],
             skip_invalid=options["skip_invalid"],
             sets=sets,
+            renames=renames,
+            producer_id=producer_id,
         )
         for problem in report.warnings:
             self.stderr.write(f"avertissement : {problem}")
