@@ -90,7 +90,7 @@ def test_pole_then_site_created_with_the_importer_validation(client, stras):
     assert created.status_code == 302, created.context["form"].errors
     site = Site.objects.get(site_id="S1")
     assert site.pole_eco == pole and site.commune_id == commune and site.site_epci_siren == STRASBOURG
-    assert site.geometry["type"] == "Polygon" and site.area_ha > 0
+    assert site.geometry.geom_type == "Polygon" and site.area_ha > 0
     assert AuditEvent.objects.filter(
         action="create", object_type="land.site", object_id=str(site.pk)
     ).exists()

@@ -43,10 +43,20 @@ def former_columns(geom) -> dict:
     }
 
 
-@pytest.mark.django_db(transaction=True)
-def test_geojson_geometries_migrate_to_postgis_without_loss():
-    rng = np.random.default_rng(1)
+@pytest.fixture
+def migration_executor():
+    """A migration executor; the schema is brought back to the latest migrations afterwards, so the
+    transactional tests that follow run on the real schema."""
     executor = MigrationExecutor(connection)
+    yield executor
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_geojson_geometries_migrate_to_postgis_without_loss(migration_executor):
+    rng = np.random.default_rng(1)
+    executor = migration_executor
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
     Organization = old.get_model("organizations", "Organization")
