@@ -205,25 +205,36 @@ def terrain_edit(request, pk):
     terrain = get_visible_or_404(request.actor, Terrain.objects.select_related("site_eco"), pk=pk)
     if not can_change(request.actor, terrain):
         raise NotAllowed("Vous ne pouvez pas modifier ce terrain.")
-    columns = editable_columns(request.actor, terrain)
+    return _record_edit(
+        request,
+        columns=editable_columns(request.actor, terrain),
+        record=terrain_record(terrain),
+        update=lambda changes: terrain_update(actor=request.actor, terrain=terrain, changes=changes),
+        done=(f"Terrain {terrain.terr_id} modifié.", "www:land:site_detail", terrain.site_eco_id),
+        template="www/land/terrain_form.html",
+        context={"terrain": terrain},
+    )
+
+
+def _record_edit(request, *, columns, record, update, done, template, context):
+    """The edit page of one inventory record (terrain, friche): a form of the editable standard columns whose
+    changes go through the importer's validation (`update`); its problems are shown under their fields."""
     Form = terrain_form_class(columns)  # noqa: N806
-    record = terrain_record(terrain)
     form = Form(request.POST or None, initial={c["name"]: record.get(c["name"], "") for c in columns})
     problems = []
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if (v or "") != record.get(k, "")}
         try:
-            _, warnings = terrain_update(actor=request.actor, terrain=terrain, changes=changes)
+            _, warnings = update(changes)
         except UserError as exc:
             problems = _form_problems(form, exc)
         else:
             for warning in warnings:
                 messages.warning(request, _problem_text(warning))
-            messages.success(request, f"Terrain {terrain.terr_id} modifié.")
-            return redirect("www:land:site_detail", pk=terrain.site_eco_id)
-    return render(
-        request, "www/land/terrain_form.html", {"form": form, "terrain": terrain, "problems": problems}
-    )
+            message, url_name, pk = done
+            messages.success(request, message)
+            return redirect(url_name, pk=pk)
+    return render(request, template, {"form": form, "problems": problems, **context})
 
 
 # --- Friches ---------------------------------------------------------------------------------------------
@@ -320,25 +331,15 @@ def _friche_links(friche) -> list[tuple[str, str, str]]:
 def friche_edit(request, pk):
     friche = get_visible_or_404(request.actor, Friche.objects.all(), pk=pk)
     if not can_change(request.actor, friche):
-        return HttpResponse("Vous ne pouvez pas modifier cette friche.", status=403)
-    columns = friche_editable_columns(request.actor, friche)
-    Form = terrain_form_class(columns)  # noqa: N806
-    record = friche_record(friche)
-    form = Form(request.POST or None, initial={c["name"]: record.get(c["name"], "") for c in columns})
-    problems = []
-    if request.method == "POST" and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if (v or "") != record.get(k, "")}
-        try:
-            _, warnings = friche_update(actor=request.actor, friche=friche, changes=changes)
-        except UserError as exc:
-            problems = _form_problems(form, exc)
-        else:
-            for warning in warnings:
-                messages.warning(request, _problem_text(warning))
-            messages.success(request, f"Friche « {friche.site_nom} » modifiée.")
-            return redirect("www:land:friche_detail", pk=friche.pk)
-    return render(
-        request, "www/land/friche_form.html", {"form": form, "friche": friche, "problems": problems}
+        raise NotAllowed("Vous ne pouvez pas modifier cette friche.")
+    return _record_edit(
+        request,
+        columns=friche_editable_columns(request.actor, friche),
+        record=friche_record(friche),
+        update=lambda changes: friche_update(actor=request.actor, friche=friche, changes=changes),
+        done=(f"Friche « {friche.site_nom} » modifiée.", "www:land:friche_detail", friche.pk),
+        template="www/land/friche_form.html",
+        context={"friche": friche},
     )
 
 
@@ -373,7 +374,7 @@ def _epci_owner_choices(actor: Actor) -> list[tuple[int, str]]:
 def _create(request, table: str, title: str):
     owners = _epci_owner_choices(request.actor)
     if not owners:
-        return HttpResponse("Vous ne pouvez pas créer d'objet de l'inventaire foncier.", status=403)
+        raise NotAllowed("Vous ne pouvez pas créer d'objet de l'inventaire foncier.")
     pole_choices = None
     if table == "site-eco":
         poles = scope_queryset(request.actor, Pole.objects.filter(owner_id__in=[pk for pk, _ in owners]))
