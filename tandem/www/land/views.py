@@ -108,7 +108,7 @@ def site_list(request):
             "page": page,
             "count": len(sites),
             "total_available_ha": round(sum(s.available_ha for s in sites), 2),
-            "can_import": writable_owners(request.actor).exists(),
+            "can_create_inventory": bool(_epci_owner_choices(request.actor)),
             "classes": av.CLASSES,
         },
     )
