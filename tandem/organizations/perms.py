@@ -8,7 +8,7 @@ and never shows up in lists, counts or exports), writes through `can_create` / `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -171,7 +171,9 @@ def region_shared_q(actor: Actor, model: type[Model]) -> Q:
     companies with it. Operators and other agencies do not (an EPCI shares with them « avec tout le réseau » or
     by name), nor does the Région of another region on a national instance."""
     owners = (
-        actor.region_inventory_owner_ids if getattr(model, "REGION_INVENTORY", False) else actor.region_owner_ids
+        actor.region_inventory_owner_ids
+        if getattr(model, "REGION_INVENTORY", False)
+        else actor.region_owner_ids
     )
     return Q(visibility=Visibility.REGION, owner_id__in=owners) if owners else Q(pk__in=[])
 
@@ -180,20 +182,28 @@ def task_force_shared_q(actor: Actor, model: type[Model]) -> Q:
     """Objects put before a confidential object's task force: a model listing foreign keys in
     `TASK_FORCE_SHARES` (a prospect's proposals: terrain, site, friche) makes the object it points to visible to
     whoever sees its confidential parent (`CONFIDENTIAL_PARENT`), whatever that object's own visibility."""
-    from django.apps import apps
-
     q = Q(pk__in=[])
     if actor.system or not getattr(actor.user, "pk", None):
         return q
+    for holder, name in _task_force_shares().get(model, ()):
+        parent = holder.CONFIDENTIAL_PARENT
+        parents = scope_queryset(actor, holder._meta.get_field(parent).related_model.objects.all())
+        rows = holder.objects.filter(**{f"{parent}__in": parents.values("pk")}).exclude(**{name: None})
+        q |= Q(pk__in=rows.values(name))
+    return q
+
+
+@cache
+def _task_force_shares() -> dict[type[Model], list[tuple[type[Model], str]]]:
+    """For each model, the (holder, field) pairs of `TASK_FORCE_SHARES` pointing at it: read from the app
+    registry once, not on every scoped query."""
+    from django.apps import apps
+
+    shares: dict[type[Model], list[tuple[type[Model], str]]] = {}
     for holder in apps.get_models():
         for name in getattr(holder, "TASK_FORCE_SHARES", ()):
-            if holder._meta.get_field(name).related_model is not model:
-                continue
-            parent = holder.CONFIDENTIAL_PARENT
-            parents = scope_queryset(actor, holder._meta.get_field(parent).related_model.objects.all())
-            rows = holder.objects.filter(**{f"{parent}__in": parents.values("pk")}).exclude(**{name: None})
-            q |= Q(pk__in=rows.values(name))
-    return q
+            shares.setdefault(holder._meta.get_field(name).related_model, []).append((holder, name))
+    return shares
 
 
 def organizations_in_regions(region_codes) -> frozenset[int]:
