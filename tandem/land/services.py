@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -24,8 +25,15 @@ from tandem.core.errors import Problem, UserError
 from tandem.core.geo import GEOMETRY_COLUMNS, geometry_column_arrays
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_cell
+from tandem.imports.models import ImportRun
+from tandem.imports.services import (
+    import_run_end,
+    import_run_finish,
+    import_run_start,
+    import_run_step,
+)
 from tandem.land.io import read_files
-from tandem.land.models import ImportRun, RecordVersion, Site, Standard, Vintage
+from tandem.land.models import RecordVersion, Site, Standard, Vintage
 from tandem.land.records import (
     GEOMETRY_KEY,
     MODELS,
@@ -197,23 +205,25 @@ def land_import(
     """
     sets = dict(sets or {})
     renames = dict(renames or {})
-    run = run or ImportRun()
-    run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
-    run.dry_run, run.skip_invalid = dry_run, skip_invalid
-    run.created_by = run.created_by or (actor.user if getattr(actor.user, "pk", None) else None)
-    run.actor_org_id = run.actor_org_id or actor.current_org_id
-    run.options = {**(run.options or {}), "set": sets, "epci": epci_siren}
+    options = {"set": sets, "epci": epci_siren, "skip_invalid": skip_invalid}
     if renames:
-        run.options["rename"] = renames
+        options["rename"] = renames
     if producer_id:
-        run.options["producer"] = producer_id
-    run.save()
+        options["producer"] = producer_id
+    run = import_run_start(
+        kind=ImportRun.Kind.LAND,
+        actor=actor,
+        paths=[] if run is not None else paths,
+        display_names=display_names,
+        options=options,
+        dry_run=dry_run,
+        run=run,
+    )
     report = ImportReport(run=run)
     locks = EpciImportLocks()
 
     def step(percent: int, label: str) -> None:
-        run.progress_percent, run.progress_label = percent, label
-        ImportRun.objects.filter(pk=run.pk).update(progress_percent=percent, progress_label=label)
+        import_run_step(run, percent, label)
         if progress:
             progress(percent, label)
 
@@ -228,6 +238,7 @@ def land_import(
         run.files = [
             {
                 "name": r.source,
+                "size": r.size,
                 "sha256": r.sha256,
                 "format": r.format,
                 "encoding": r.encoding,
@@ -259,7 +270,7 @@ def land_import(
         validation = validate(
             raws, referential=DbReferential(), sets=sets, epci_siren=epci_siren, renames=renames, web=web
         )
-        run.standard = Standard.FRICHES if validation.kind == "friches" else Standard.SITES_ECONOMIQUES
+        run.kind = ImportRun.Kind.LAND_FRICHES if validation.kind == "friches" else ImportRun.Kind.LAND_SITES
         if producer is not None and validation.kind != "friches":
             report.problems.append(
                 Problem(
@@ -301,7 +312,7 @@ def land_import(
             changes["added"] or changes["changed"] or changes["removed"] for changes in plan.values()
         )
         if dry_run or not report.changed:
-            return _finish(report, ImportRun.Status.DONE if report.changed else ImportRun.Status.UNCHANGED)
+            return _finish(report, ImportRun.Status.DONE)
         step(80, "écriture")
         try:
             with transaction.atomic():
@@ -334,8 +345,12 @@ def land_import(
             return _finish(report, ImportRun.Status.REFUSED)
         return _finish(report, ImportRun.Status.DONE)
     except Exception:
-        run.status, run.finished_at = ImportRun.Status.FAILED, timezone.now()
-        run.save()
+        import_run_finish(
+            run=run,
+            status=ImportRun.Status.FAILED,
+            problems=report.problems,
+            label="échec technique ; rien n'a été écrit",
+        )
         raise
     finally:
         locks.release()
@@ -353,26 +368,24 @@ def _is_global(problem: Problem) -> bool:
 
 
 def _finish(report: ImportReport, status: str) -> ImportReport:
-    run = report.run
-    run.status, run.finished_at = status, timezone.now()
-    run.progress_percent, run.progress_label = 100, dict(ImportRun.Status.choices)[status]
-    run.counts = report.counts
-    run.problems = [
-        {
-            "file": p.file,
-            "line": p.line,
-            "field": p.field,
-            "message": p.message,
-            "value": p.value,
-            "level": p.level,
-        }
-        for p in report.problems
-    ]
-    run.errors_count, run.warnings_count = len(report.errors), len(report.warnings)
-    run.rejects_csv = report.rejects_csv
-    if report.vintages:
-        run.vintage = report.vintages[0]
-    run.save()
+    tables = report.counts
+    total = lambda key: sum(c.get(key, 0) for c in tables.values())  # noqa: E731
+    import_run_finish(
+        run=report.run,
+        status=status,
+        problems=report.problems,
+        created=total("added") if report.written or report.run.dry_run else 0,
+        updated=total("changed") if report.written or report.run.dry_run else 0,
+        unchanged=total("unchanged"),
+        rejected=total("rejected"),
+        details={
+            "tables": tables,
+            "removed": total("removed") if report.written or report.run.dry_run else 0,
+            "notes": report.migration,
+            "vintages": [v.pk for v in report.vintages],
+        },
+        rejects_csv=report.rejects_csv,
+    )
     return report
 
 
@@ -734,6 +747,7 @@ def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list
                 created_by=run.created_by,
                 files=run.files,
                 provenance=provenance,
+                run=run if run.pk else None,
                 content_digest=_digest(run.files),
                 diff=_diff_summary(groups, owner),
                 counts={
@@ -1112,26 +1126,32 @@ def land_import_submit(
     """Record an import started from the web: its run (« en attente ») and its files in Django's storage, where
     the job worker reads them (MEDIA_ROOT by default; they are deleted once the run has finished)."""
     run = ImportRun.objects.create(
+        kind=ImportRun.Kind.LAND,
         created_by=actor.user if getattr(actor.user, "pk", None) else None,
-        actor_org_id=actor.current_org_id,
-        epci_id=epci_siren or None,
+        organization_id=actor.current_org_id,
         dry_run=dry_run,
-        skip_invalid=skip_invalid,
         progress_label="en attente",
     )
-    stored = []
+    stored, files = [], []
     for upload in uploads:
         name = Path(upload.name).name
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        files.append({"name": name, "size": upload.size, "sha256": digest.hexdigest()})
         stored.append({"name": name, "path": default_storage.save(f"{UPLOAD_DIR}/{run.pk}/{name}", upload)})
+    run.files = files
     run.options = {
         "set": sets,
         "rename": renames or {},
         "producer": producer_id,
         "epci": epci_siren,
+        "skip_invalid": skip_invalid,
         "visibility": visibility,
         "uploads": stored,
     }
-    run.save(update_fields=["options"])
+    run.save(update_fields=["files", "options"])
     return run
 
 
@@ -1141,7 +1161,7 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
     if run.finished:
         return run
-    actor = Actor.for_user(run.created_by, run.actor_org_id)
+    actor = Actor.for_user(run.created_by, run.organization_id)
     options = run.options or {}
     with tempfile.TemporaryDirectory(prefix="tandem-land-import-") as folder:
         paths = []
@@ -1155,7 +1175,7 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
             actor=actor,
             epci_siren=options.get("epci") or None,
             dry_run=run.dry_run,
-            skip_invalid=run.skip_invalid,
+            skip_invalid=bool(options.get("skip_invalid")),
             sets=options.get("set") or {},
             renames=options.get("rename") or {},
             producer_id=options.get("producer") or None,
@@ -1169,12 +1189,13 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
                 inventory_visibility_set(actor=actor, owner=owner, visibility=options.get("visibility"))
             except UserError:
                 pass  # a delegate keeps the owner's choice of visibility
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.IMPORT,
-        obj=run,
-        details={"status": run.status, "files": [f.get("name") for f in run.files]},
-    )
+    if report.written:  # a dry run or a refused import writes nothing, not even an audit event
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.IMPORT,
+            obj=run,
+            details={"status": run.status, "files": [f.get("name") for f in run.files]},
+        )
     land_import_uploads_delete(run=run)
     return run
 
@@ -1182,9 +1203,7 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
 def land_import_end(*, run_id: int, status: str, label: str) -> None:
     """Close a run the import itself could not close (worker or child process gone, cancelled): nothing of it
     was written, since an import writes in one transaction."""
-    ImportRun.objects.filter(pk=run_id).exclude(status__in=ImportRun.FINISHED).update(
-        status=status, progress_percent=100, progress_label=label[:200], finished_at=timezone.now()
-    )
+    import_run_end(run_id=run_id, status=status, label=label[:200])
     run = ImportRun.objects.filter(pk=run_id).first()
     if run and run.finished:
         land_import_uploads_delete(run=run)

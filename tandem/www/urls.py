@@ -38,6 +38,7 @@ urlpatterns = [
         organizations.invitation_answer_view,
         name="invitation_answer",
     ),
+    path("imports/", include("tandem.www.imports.urls")),
     path("foncier/", include("tandem.www.land.urls")),
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),

@@ -4,7 +4,8 @@ then shows the new available surface."""
 
 import pytest
 
-from tandem.land.models import ImportRun, Terrain
+from tandem.imports.models import ImportRun
+from tandem.land.models import Terrain
 from tandem.organizations.models import Role
 from tests.conftest import browser_login
 from tests.factories import PASSWORD, epci_org, make_member, region_org
@@ -51,8 +52,8 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
         page.locator('#import-counts tr[data-table="terrain-eco"] td[data-count="added"]').inner_text() == "3"
     )
     assert page.locator('[data-figure="errors"]').inner_text() == "0"
-    run = ImportRun.objects.get()
-    assert run.status == ImportRun.Status.DONE and run.counts["site-eco"]["added"] == 1
+    run = ImportRun.objects.latest("pk")
+    assert run.status == ImportRun.Status.DONE and run.details["tables"]["site-eco"]["added"] == 1
 
     page.click("text=Voir l'inventaire")
     assert page.locator('[data-figure="available-ha"]').inner_text() == "4"

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from tandem.core.models import AuditEvent
-from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
+from tandem.imports.models import ImportRun
+from tandem.land.models import Friche, LabelDecision, Site, Terrain
 from tandem.organizations.models import Role, Visibility
 from tandem.www.land import views as land_views
 from tests.conftest import shared_file
@@ -180,12 +181,12 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     finally:
         for f in files:
             f.close()
-    run = ImportRun.objects.get()
-    assert response.status_code == 302 and response.url == reverse("www:land:import_detail", args=[run.pk])
+    run = ImportRun.objects.latest("pk")
+    assert response.status_code == 302 and response.url == reverse("www:imports:detail", args=[run.pk])
     assert run.status == ImportRun.Status.DONE, run.problems
     report = client.get(response.url).content.decode()
-    assert 'id="import-report"' in report and 'data-table="terrain-eco"' in report
-    status = client.get(reverse("www:land:import_status", args=[run.pk])).json()
+    assert 'id="import-report"' in report and "terrain-eco : 2 lue(s)" in report
+    status = client.get(reverse("www:imports:status", args=[run.pk])).json()
     assert status["finished"] and status["percent"] == 100
     imported = Terrain.objects.filter(site_eco__site_id__endswith="_ZAE1")
     assert imported.count() == 2 and set(imported.values_list("visibility", flat=True)) == {Visibility.REGION}
@@ -197,7 +198,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     assert 'data-figure="region-available-ha">4\u00a0ha<' in board
     # Another EPCI's user cannot read this import's report.
     client.force_login(world["mulh_user"])
-    assert client.get(reverse("www:land:import_detail", args=[run.pk])).status_code == 404
+    assert client.get(reverse("www:imports:detail", args=[run.pk])).status_code == 404
 
     # A newer file: a new vintage, and the site sheet shows what changed, field by field.
     paths = write_inventory_files(
@@ -226,7 +227,7 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
         response = client.post(
             reverse("www:land:import"), {"files": [handle], "visibility": Visibility.REGION}
         )
-    run = ImportRun.objects.get()
+    run = ImportRun.objects.latest("pk")
     assert run.status == ImportRun.Status.REFUSED
     page = client.get(response.url).content.decode()
     for column in ("site_identif_date", "site_actu_date", "urba_zaer", "source_nom"):

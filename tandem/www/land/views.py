@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import tempfile
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
+from tandem.imports.selectors import import_runs_visible
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import (
@@ -35,11 +35,11 @@ from tandem.land.editing import (
     terrain_update,
 )
 from tandem.land.labels import label_decide, label_propose, site_sector_priorities_set
-from tandem.land.models import Friche, ImportRun, LabelDecision, Pole, Site, Terrain
-from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
+from tandem.land.models import Friche, LabelDecision, Pole, Site, Terrain
+from tandem.land.perms import can_decide_label, can_propose_label
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
 from tandem.land.services import land_import_stored_run, land_import_submit
-from tandem.land.tasks import land_import_cancel, land_import_defer
+from tandem.land.tasks import land_import_defer
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import (
     INVENTORY_PRODUCER_KINDS,
@@ -50,6 +50,7 @@ from tandem.organizations.perms import (
     writable_owners,
 )
 from tandem.territories.models import Epci, Perimeter
+from tandem.www.imports.views import LAND_KINDS
 from tandem.www.land.forms import (
     FricheFilterForm,
     LabelDecisionForm,
@@ -463,81 +464,9 @@ def import_start(request):
             land_import_defer(run)
         else:
             land_import_stored_run(run_id=run.pk)
-        return redirect("www:land:import_detail", pk=run.pk)
-    runs = [r for r in ImportRun.objects.order_by("-created_at")[:100] if can_view_import_run(actor, r)][:20]
+        return redirect("www:imports:detail", pk=run.pk)
+    runs = import_runs_visible(actor, kinds=LAND_KINDS)[:20]
     return render(request, "www/land/import.html", {"form": form, "runs": runs})
-
-
-def _visible_run(request, pk) -> ImportRun:
-    run = get_object_or_404(ImportRun, pk=pk)
-    if not can_view_import_run(request.actor, run):
-        raise Http404
-    return run
-
-
-@login_required
-@require_POST
-def import_cancel(request, pk):
-    run = _visible_run(request, pk)
-    land_import_cancel(run)
-    messages.info(request, "Annulation demandée : rien de cet import ne sera écrit.")
-    return redirect("www:land:import_detail", pk=run.pk)
-
-
-@login_required
-def import_detail(request, pk):
-    run = _visible_run(request, pk)
-    problems = run.problems or []
-    return render(
-        request,
-        "www/land/import_detail.html",
-        {
-            "run": run,
-            "finished": run.finished,
-            "errors": [p for p in problems if p.get("level") == "error"][:500],
-            "warnings": [p for p in problems if p.get("level") == "warning"][:500],
-            "suggested_renames": _suggested_renames(problems),
-        },
-    )
-
-
-_SUGGESTION = re.compile(r"vouliez-vous dire « ([^»]+) »")
-
-
-def _suggested_renames(problems: list[dict]) -> list[str]:
-    """The column associations the report suggests, as lines for the form's « Associer des colonnes »."""
-    lines = []
-    for p in problems:
-        found = _SUGGESTION.search(p.get("message") or "")
-        if found and p.get("field"):
-            lines.append(f"{p['field']}={found.group(1)}")
-    return list(dict.fromkeys(lines))
-
-
-@login_required
-def import_status(request, pk):
-    run = _visible_run(request, pk)
-    return JsonResponse(
-        {
-            "status": run.status,
-            "status_label": run.get_status_display(),
-            "percent": run.progress_percent,
-            "label": run.progress_label,
-            "finished": run.finished,
-            "errors": run.errors_count,
-            "warnings": run.warnings_count,
-        }
-    )
-
-
-@login_required
-def import_rejects(request, pk):
-    run = _visible_run(request, pk)
-    if not run.rejects_csv:
-        raise Http404
-    response = HttpResponse(run.rejects_csv, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rejets-import-{run.pk}.csv"'
-    return response
 
 
 # --- Labels ----------------------------------------------------------------------------------------------

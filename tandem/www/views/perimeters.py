@@ -13,6 +13,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
+from tandem.imports.report import run_report
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.territories.models import Perimeter
 from tandem.territories.perimeters import (
@@ -149,16 +150,24 @@ def perimeter_import_view(request):
                     path=path,
                     kind=form.cleaned_data["kind"],
                     visibility=form.cleaned_data["visibility"],
+                    dry_run=form.cleaned_data.get("dry_run", False),
                 )
             except UserError as exc:
                 form.add_error("file", str(exc))
+                refused = getattr(exc, "run", None)
+                if refused is not None and refused.pk:
+                    # The refused run and its report (nothing else was written).
+                    return redirect("www:imports:detail", pk=refused.pk)
             else:
+                if result.run.pk is None:  # a dry run: its report, nothing stored
+                    report = run_report(result.run)
+                    return render(request, "www/perimeters/import.html", {"form": form, "report": report})
                 messages.success(
                     request,
                     f"Import terminé : {result.created} créé(s), {result.updated} modifié(s), "
                     f"{result.unchanged} inchangé(s).",
                 )
-                return redirect("www:perimeter_list")
+                return redirect("www:imports:detail", pk=result.run.pk)
     return render(request, "www/perimeters/import.html", {"form": form})
 
 
