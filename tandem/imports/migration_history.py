@@ -29,44 +29,53 @@ def land_runs_forward(apps, schema_editor) -> None:
     """Each land run keeps its id (its page address and its queued job's argument stay valid)."""
     Old = apps.get_model("land", "ImportRun")
     New = apps.get_model("imports", "ImportRun")
-    Vintage = apps.get_model("land", "Vintage")
-    for old in Old.objects.order_by("id").iterator():
-        counts = old.counts or {}
-        written = old.status == "done" and not old.dry_run
-        new = New.objects.create(
-            id=old.pk,
-            kind=LAND_KINDS.get(old.standard, "land"),
-            created_by_id=old.created_by_id,
-            organization_id=old.actor_org_id,
-            owner_id=old.owner_id,
-            files=old.files or [],
-            options={
-                **(old.options or {}),
-                "skip_invalid": old.skip_invalid,
-                "epci": (old.options or {}).get("epci") or old.epci_id,
-            },
-            dry_run=old.dry_run,
-            status="done" if old.status == "unchanged" else old.status,
-            progress_percent=old.progress_percent,
-            progress_label=old.progress_label,
-            created=_total(counts, "added") if written else 0,
-            updated=_total(counts, "changed") if written else 0,
-            unchanged=_total(counts, "unchanged"),
-            rejected=_total(counts, "rejected"),
-            details={"tables": counts, "removed": _total(counts, "removed") if written else 0},
-            problems=old.problems or [],
-            errors_count=old.errors_count,
-            warnings_count=old.warnings_count,
-            started_at=old.started_at,
-            finished_at=old.finished_at,
-            job_id=old.job_id,
-        )
-        if old.rejects_csv:
-            new.rejects.save(f"rejets-import-{new.pk}.csv", ContentFile(old.rejects_csv.encode()), save=True)
-        _keep_dates(New, new, old.created_at, old.updated_at)
-        Vintage.objects.filter(pk=old.vintage_id).update(run_id=new.pk)
-        Vintage.objects.filter(provenance__import_run=old.pk).update(run_id=new.pk)
+    taken = set(New.objects.values_list("id", flat=True))  # empty on an upgrade; kept safe otherwise
+    olds = list(Old.objects.order_by("id"))
+    for old in [o for o in olds if o.pk not in taken]:
+        _land_run_move(apps, old, keep_id=True)
     reset_sequence()
+    for old in [o for o in olds if o.pk in taken]:
+        _land_run_move(apps, old, keep_id=False)
+
+
+def _land_run_move(apps, old, *, keep_id: bool) -> None:
+    New = apps.get_model("imports", "ImportRun")
+    Vintage = apps.get_model("land", "Vintage")
+    counts = old.counts or {}
+    written = old.status == "done" and not old.dry_run
+    new = New.objects.create(
+        id=old.pk if keep_id else None,
+        kind=LAND_KINDS.get(old.standard, "land"),
+        created_by_id=old.created_by_id,
+        organization_id=old.actor_org_id,
+        owner_id=old.owner_id,
+        files=old.files or [],
+        options={
+            **(old.options or {}),
+            "skip_invalid": old.skip_invalid,
+            "epci": (old.options or {}).get("epci") or old.epci_id,
+        },
+        dry_run=old.dry_run,
+        status="done" if old.status == "unchanged" else old.status,
+        progress_percent=old.progress_percent,
+        progress_label=old.progress_label,
+        created=_total(counts, "added") if written else 0,
+        updated=_total(counts, "changed") if written else 0,
+        unchanged=_total(counts, "unchanged"),
+        rejected=_total(counts, "rejected"),
+        details={"tables": counts, "removed": _total(counts, "removed") if written else 0},
+        problems=old.problems or [],
+        errors_count=old.errors_count,
+        warnings_count=old.warnings_count,
+        started_at=old.started_at,
+        finished_at=old.finished_at,
+        job_id=old.job_id,
+    )
+    if old.rejects_csv:
+        new.rejects.save(f"rejets-import-{new.pk}.csv", ContentFile(old.rejects_csv.encode()), save=True)
+    _keep_dates(New, new, old.created_at, old.updated_at)
+    Vintage.objects.filter(pk=old.vintage_id).update(run_id=new.pk)
+    Vintage.objects.filter(provenance__import_run=old.pk).update(run_id=new.pk)
 
 
 def registry_runs_forward(apps, schema_editor) -> None:

@@ -42,15 +42,18 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     page.set_input_files("#id_files", [str(p) for p in paths])
     page.select_option("#id_epci", STRASBOURG)
     page.click("#import-form button[type=submit]")
-    page.wait_for_url("**/foncier/import/*/")
+    page.wait_for_url("**/imports/*/")
     # The progress bar is on the page while the import runs in the job worker, then the report replaces it.
     assert page.locator("#import-progress").count() == 1
     page.wait_for_selector("#import-report", timeout=60_000)
     assert page.locator("#import-progress").get_attribute("value") == "100"
     assert page.locator("#import-run").get_attribute("data-status") == "done"
-    assert (
-        page.locator('#import-counts tr[data-table="terrain-eco"] td[data-count="added"]').inner_text() == "3"
-    )
+    [terrains] = [
+        line
+        for line in page.locator("#import-facts li").all_inner_texts()
+        if line.startswith("terrain-eco :")
+    ]
+    assert "3 ajoutée(s)" in terrains
     assert page.locator('[data-figure="errors"]').inner_text() == "0"
     run = ImportRun.objects.latest("pk")
     assert run.status == ImportRun.Status.DONE and run.details["tables"]["site-eco"]["added"] == 1
@@ -114,7 +117,7 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     page.set_input_files("#id_files", str(shared_file(DDT08)))
     page.fill("#id_sets", "\n".join(f"{k}={v}" for k, v in SETS.items()))
     page.click("#import-form button[type=submit]")
-    page.wait_for_url("**/foncier/import/*/")
+    page.wait_for_url("**/imports/*/")
     page.wait_for_selector("#import-report", timeout=90_000)
     assert page.locator("#import-run").get_attribute("data-status") == "done"
     assert page.locator('[data-figure="errors"]').inner_text() == "0"

@@ -3,10 +3,6 @@ from django.db import migrations, models
 
 from tandem.imports.migration_history import registry_runs_forward
 
-MOVED = ["created", "duration_s", "file_name", "file_sha256", "file_size", "kind", "problems", "rows_rejected",
-         "unchanged", "updated"]  # fmt: skip
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("companies", "0010_merge_agenda_references_postgis"),
@@ -27,15 +23,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(registry_runs_forward, migrations.RunPython.noop),
-        *[migrations.RemoveField(model_name="registryimport", name=name) for name in MOVED],
-        migrations.AlterField(
-            model_name="registryimport",
-            name="run",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="registry",
-                to="imports.importrun",
-                verbose_name="import",
-            ),
-        ),
     ]

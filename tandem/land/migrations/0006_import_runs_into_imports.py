@@ -20,7 +20,4 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='vintages', to='imports.importrun', verbose_name='import'),
         ),
         migrations.RunPython(land_runs_forward, migrations.RunPython.noop),
-        migrations.DeleteModel(
-            name='ImportRun',
-        ),
     ]

@@ -15,7 +15,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(geography_loads_forward, migrations.RunPython.noop),
-        migrations.DeleteModel(
-            name='GeographyLoad',
-        ),
     ]
