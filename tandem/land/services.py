@@ -162,18 +162,6 @@ class ImportReport:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
 
-    def summary(self) -> str:
-        lines = []
-        for table, c in self.counts.items():
-            lines.append(
-                f"{table} : {c.get('read', 0)} ligne(s) lue(s), {c.get('rejected', 0)} rejetée(s), "
-                f"{c.get('added', 0)} ajoutée(s), {c.get('changed', 0)} modifiée(s), "
-                f"{c.get('removed', 0)} supprimée(s), {c.get('unchanged', 0)} inchangée(s)"
-            )
-        lines += self.migration
-        lines.append(f"{len(self.errors)} erreur(s), {len(self.warnings)} avertissement(s)")
-        return "\n".join(lines)
-
 
 def land_import(
     *,

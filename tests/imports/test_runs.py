@@ -18,7 +18,7 @@ from tandem.companies.sirene_import import sirene_import
 from tandem.core.errors import UserError
 from tandem.imports.models import ImportRun
 from tandem.land.services import land_import
-from tandem.organizations.models import Organization
+from tandem.organizations.models import Organization, Role, Visibility
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Perimeter
 from tandem.territories.perimeters import perimeters_import
@@ -249,3 +249,25 @@ def test_a_refused_command_prints_the_report_and_fails():
     text = str(refusal.value)
     assert text.startswith("Import refusé — foncier — CNIG Friches")
     assert "colonne obligatoire absente" in text and "Rien n'a été écrit." in text
+
+
+def test_a_web_dry_run_shows_the_report_and_stores_nothing(client):
+    owner = region_org("44")
+    client.force_login(make_member(owner, Role.ADMIN))
+    before = table_counts()
+    with shared_file(TI).open("rb") as handle:
+        response = client.post(
+            reverse("www:perimeter_import"),
+            {
+                "owner": owner.pk,
+                "kind": Perimeter.Kind.TERRITOIRE_INDUSTRIE,
+                "visibility": Visibility.PRIVATE,
+                "file": handle,
+                "dry_run": "on",
+            },
+        )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="import-report"' in page
+    assert "Import terminé (simulation) — périmètres" in page and "183 créé(s)" in page
+    assert "Simulation : rien n&#x27;a été écrit." in page or "Simulation : rien n'a été écrit." in page
+    assert_nothing_written(before)
