@@ -30,7 +30,7 @@ from tandem.core.models import AuditEvent
 from tandem.imports.limits import import_limits
 from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
-from tandem.imports.services import import_run_finish, import_run_refuse, import_run_start, import_writes
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import can_create, can_share, sharing_requested
 
@@ -201,15 +201,12 @@ def bodacc_import(
     if not path.exists():
         raise UserError(f"Fichier introuvable : {path}")
     run = import_run_start(kind=ImportRun.Kind.BODACC, actor=actor, paths=[path], dry_run=dry_run, run=run)
-    try:
+    with import_run_guard(run):
         rows, report = _bodacc_rows(path)
-    except UserError as error:
-        import_run_refuse(run=run, error=error)
-        raise
-    with import_writes(run):
-        if run.pk is None:
-            run.save()  # a dry run: saved inside the transaction rolled back at its end
-        registry, fresh, signals = _bodacc_write(path, rows, actor, owner, run)
+        with import_writes(run):
+            if run.pk is None:
+                run.save()  # a dry run: saved inside the transaction rolled back at its end
+            registry, fresh, signals = _bodacc_write(path, rows, actor, owner, run)
     if dry_run:
         run.pk = registry.pk = None
     import_run_finish(

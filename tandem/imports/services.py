@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from tandem.core.errors import NotAllowed
 from tandem.core.problems import Problem, UserError
 from tandem.imports.models import ImportRun
 from tandem.imports.reader import file_sha256
@@ -162,6 +163,28 @@ def import_run_end(*, run_id: int, status: str, label: str) -> None:
 
 def _file_of(run: ImportRun) -> str:
     return ", ".join(f["name"] for f in run.files) if run.files else "import"
+
+
+@contextmanager
+def import_run_guard(run: ImportRun) -> Iterator[None]:
+    """Around an importer's work: a `UserError` (or a refused permission) ends the run refused, any other
+    exception ends it failed — never left « en cours » — and is raised again."""
+    try:
+        yield
+    except (UserError, NotAllowed) as error:
+        if run.dry_run and run.pk is not None and not ImportRun.objects.filter(pk=run.pk).exists():
+            run.pk = None  # saved inside the dry run's rolled-back transaction
+        import_run_refuse(run=run, error=error if isinstance(error, UserError) else UserError(error.message))
+        if isinstance(error, NotAllowed):
+            error.run = run
+        raise
+    except Exception:
+        if run.dry_run and run.pk is not None and not ImportRun.objects.filter(pk=run.pk).exists():
+            run.pk = None
+        import_run_finish(
+            run=run, status=ImportRun.Status.FAILED, label="échec technique ; rien n'a été écrit"
+        )
+        raise
 
 
 @contextmanager

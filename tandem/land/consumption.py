@@ -21,7 +21,7 @@ from tandem.core.errors import Report, UserError
 from tandem.imports.limits import import_limits
 from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
-from tandem.imports.services import import_run_finish, import_run_refuse, import_run_start
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start
 from tandem.land.models import NafConsumption
 from tandem.territories.models import Commune
 
@@ -126,13 +126,14 @@ def naf_consumption_import(
     run = import_run_start(
         kind=ImportRun.Kind.CONSUMPTION, actor=actor, paths=[path], dry_run=dry_run, run=run
     )
+    with import_run_guard(run):
+        return _naf_consumption_import(path, dry_run, run)
+
+
+def _naf_consumption_import(path: Path, dry_run: bool, run: ImportRun) -> NafImportResult:
     report = Report()
-    try:
-        data = naf_consumption_parse(path=path, report=report)
-        report.raise_if_errors(f"{path.name} : import refusé, rien n'a été écrit.")
-    except UserError as error:
-        import_run_refuse(run=run, error=error)
-        raise
+    data = naf_consumption_parse(path=path, report=report)
+    report.raise_if_errors(f"{path.name} : import refusé, rien n'a été écrit.")
     codes = {code for code, _ in data}
     known = set(Commune.objects.filter(pk__in=codes).values_list("pk", flat=True))
     existing = {

@@ -18,7 +18,7 @@ from tandem.core.models import AuditEvent
 from tandem.imports.limits import import_limits
 from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
-from tandem.imports.services import import_run_finish, import_run_refuse, import_run_start, import_writes
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.prospects.models import BmoBasin, BmoBasinCommune, BmoJob
 
 BMO_COLUMNS = [
@@ -89,13 +89,10 @@ def bmo_import(
         dry_run=dry_run,
         run=run,
     )
-    try:
+    with import_run_guard(run):
         basins, communes, jobs, bmo_name, warnings = _bmo_read(Path(bmo_path), Path(bassins_path))
-    except UserError as error:
-        import_run_refuse(run=run, error=error)
-        raise
-    with import_writes(run):
-        result = _write(actor, basins, communes, jobs, bmo_name)
+        with import_writes(run):
+            result = _write(actor, basins, communes, jobs, bmo_name)
     result.run = import_run_finish(
         run=run,
         status=ImportRun.Status.DONE,

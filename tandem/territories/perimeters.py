@@ -20,7 +20,7 @@ from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.limits import import_limits, size_text
 from tandem.imports.models import ImportRun
 from tandem.imports.reader import decode, read_table
-from tandem.imports.services import import_run_finish, import_run_refuse, import_run_start, import_writes
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, can_create, can_share
 from tandem.territories.models import Commune, Epci, Perimeter
@@ -246,12 +246,8 @@ def perimeters_import(
         owner=owner,
         run=run,
     )
-    try:
-        with import_writes(run):
-            result = _perimeters_write(actor, owner, path, kind, visibility, only_region)
-    except (UserError, NotAllowed) as error:
-        import_run_refuse(run=run, error=error if isinstance(error, UserError) else UserError(error.message))
-        raise
+    with import_run_guard(run), import_writes(run):
+        result = _perimeters_write(actor, owner, path, kind, visibility, only_region)
     name = display_name or path.name
     problems = [
         Problem(name, None, "membres", "membre hors de la géographie chargée : ignoré", code, level="warning")

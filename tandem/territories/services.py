@@ -10,10 +10,10 @@ from pathlib import Path
 import shapely
 from django.db.models import Q
 
-from tandem.core.errors import Report, UserError
+from tandem.core.errors import Report
 from tandem.core.geo import GEOMETRY_COLUMNS, geometry_columns_many, to_shapely
 from tandem.imports.models import ImportRun
-from tandem.imports.services import import_run_finish, import_run_refuse, import_run_start, import_writes
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.territories.models import Commune, Departement, Epci, Region, ZoneEmploi
 from tandem.territories.sources import Geography
 
@@ -65,16 +65,8 @@ def geography_load(
         dry_run=dry_run,
         run=run,
     )
-    try:
+    with import_run_guard(run):
         summary = _geography_write(geography, run)
-    except UserError as error:
-        import_run_refuse(run=run, error=error)
-        raise
-    except Exception:
-        import_run_finish(
-            run=run, status=ImportRun.Status.FAILED, label="échec technique ; rien n'a été écrit"
-        )
-        raise
     total = lambda key: sum(getattr(t, key) for t in summary.tables.values())  # noqa: E731
     summary.run = import_run_finish(
         run=run,
