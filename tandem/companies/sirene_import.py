@@ -43,7 +43,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import Problem, UserError
 from tandem.core.models import AuditEvent
 from tandem.imports.models import ImportRun
-from tandem.imports.services import import_run_finish, import_run_refuse, import_run_start, import_writes
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 
 CHUNK_BYTES = 16 * 1024 * 1024
 CHUNKS_AHEAD = 3  # chunks prepared in advance (memory: about 100 MB each)
@@ -621,15 +621,11 @@ def sirene_import(
         run=run,
     )
     run.files = [{"name": path.name, "size": path.stat().st_size, "sha256": ""}]
-    try:
+    with import_run_guard(run):
         header, delimiter, header_bytes = read_header(path)
         kind = _checked_kind(path, header)
         deps = territory_departements(departements)
-    except UserError as error:
-        import_run_refuse(run=run, error=error)
-        raise
-    run.kind = kind
-    try:
+        run.kind = kind
         with import_writes(run):
             if run.pk is None:
                 run.save()  # a dry run: saved inside the transaction rolled back at its end
@@ -669,13 +665,6 @@ def sirene_import(
                         "rejected": importer.rejected,
                     },
                 )
-    except Exception:
-        if dry_run:
-            run.pk = None
-        import_run_finish(
-            run=run, status=ImportRun.Status.FAILED, label="échec technique ; rien n'a été écrit"
-        )
-        raise
     if dry_run:
         run.pk = registry.pk = None  # rolled back with everything else
     importer.problems.sort(key=lambda p: p.line or 0)
