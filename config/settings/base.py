@@ -185,6 +185,11 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 TANDEM_JOBS_STALLED_SECONDS = int(os.environ.get("TANDEM_JOBS_STALLED_SECONDS", "60"))
 # Each import runs in a subprocess of the worker limited to this much address space (RLIMIT_AS).
 TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
+# Exports and PDFs (tandem.core.files): up to these sizes the request serves them at once; above, a job writes
+# them to the storage and the user downloads them from a progress page until they expire.
+TANDEM_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("TANDEM_EXPORT_SYNC_MAX_ROWS", "20000"))
+TANDEM_PDF_SYNC_MAX_SITES = int(os.environ.get("TANDEM_PDF_SYNC_MAX_SITES", "5"))
+TANDEM_GENERATED_FILE_HOURS = int(os.environ.get("TANDEM_GENERATED_FILE_HOURS", "24"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
