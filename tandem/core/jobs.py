@@ -141,3 +141,17 @@ def stalled_jobs_recover(*, seconds_since_heartbeat: float | None = None) -> lis
         )
         outcome.append((job.id, "retried" if retried else "failed"))
     return outcome
+
+
+def finished_jobs_delete(*, older_than_hours: int | None = None) -> None:
+    """Delete the queue's jobs finished (succeeded, failed, cancelled, aborted) more than `older_than_hours`
+    ago, with their events, so the queue's tables stay small (Procrastinate's own `delete_old_jobs`). The
+    records of the apps (import runs, generated files) keep their own history."""
+    hours = settings.TANDEM_JOBS_KEEP_DAYS * 24 if older_than_hours is None else older_than_hours
+    _sync(
+        app.job_manager.delete_old_jobs,
+        nb_hours=hours,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )

@@ -9,7 +9,7 @@ from procrastinate.contrib.django import app
 from procrastinate.job_context import AbortReason
 
 from tandem.core.files import generated_file_end, generated_files_purge
-from tandem.core.jobs import ChildFailed, on_stalled, run_limited, stalled_jobs_recover
+from tandem.core.jobs import ChildFailed, finished_jobs_delete, on_stalled, run_limited, stalled_jobs_recover
 from tandem.core.models import GeneratedFile
 
 GENERATED_FILE_TASK = "core.generated_file"
@@ -27,6 +27,13 @@ def stalled_jobs_recover_job(timestamp: int) -> None:
 def generated_files_purge_job(timestamp: int) -> None:
     """Every quarter of an hour: generated files past their expiry are deleted from the storage."""
     generated_files_purge()
+
+
+@app.periodic(cron="30 2 * * *", periodic_id="finished-jobs-delete")
+@app.task(name="core.finished_jobs_delete", queue="maintenance", queueing_lock="finished-jobs-delete")
+def finished_jobs_delete_job(timestamp: int) -> None:
+    """Every night: jobs finished more than TANDEM_JOBS_KEEP_DAYS ago leave the queue's tables."""
+    finished_jobs_delete()
 
 
 @app.task(name=GENERATED_FILE_TASK, queue="exports", pass_context=True)
