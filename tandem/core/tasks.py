@@ -82,3 +82,84 @@ def generated_file_stalled(job_kwargs: dict, retried: bool) -> None:
             status=GeneratedFile.Status.FAILED,
             label="échec technique : le worker s'est arrêté pendant la génération ; demandez le fichier de nouveau",
         )
+
+
+BACKGROUND_LOAD_TASK = "core.background_load"
+REFUSED_EXIT_CODE = 1  # a command's French error (CommandError, UserError) exits with 1, printed first
+
+
+@app.task(name=BACKGROUND_LOAD_TASK, queue="imports", pass_context=True)
+def background_load_job(context, run_id: int) -> None:
+    """A reference-data load (`tandem.core.loads`) in a memory-limited child process."""
+    from tandem.core.loads import (
+        background_load_end,
+        background_load_progress,
+        background_load_start,
+        run_model,
+    )
+
+    run = background_load_start(run_id=run_id)
+    if run is None:
+        return
+    Status = run_model().Status
+    lines: list[str] = []
+
+    def output(line: str) -> None:
+        lines.append(line)
+        background_load_progress(run_id=run_id, line=line)
+
+    options = run.options or {}
+    try:
+        run_limited(
+            [options["command"], *options.get("args", [])],
+            memory_mb=settings.TANDEM_IMPORT_MEMORY_MB,
+            should_abort=context.should_abort,
+            on_output=output,
+        )
+    except procrastinate_exceptions.JobAborted:
+        shutdown = context.abort_reason() == AbortReason.SHUTDOWN
+        background_load_end(
+            run_id=run_id,
+            status=Status.FAILED if shutdown else Status.CANCELLED,
+            label="échec technique : le worker a été arrêté pendant le chargement ; rien n'a été écrit"
+            if shutdown
+            else "annulé à la demande ; rien n'a été écrit",
+        )
+        raise
+    except ChildFailed as failure:
+        refusal = [n for n, line in enumerate(lines) if line.startswith("CommandError: ")]
+        if failure.returncode == REFUSED_EXIT_CODE and refusal:
+            # The command's own French message (a user error, not a crash): nothing was written.
+            message = " ".join(lines[refusal[-1] :]).removeprefix("CommandError: ")
+            background_load_end(run_id=run_id, status=Status.REFUSED, label=f"refusé : {message}")
+            return
+        reason = (
+            f"mémoire insuffisante (limite de {settings.TANDEM_IMPORT_MEMORY_MB} Mo)"
+            if failure.memory_exhausted
+            else f"processus interrompu (code {failure.returncode})"
+        )
+        background_load_end(
+            run_id=run_id, status=Status.FAILED, label=f"échec technique : {reason} ; rien n'a été écrit"
+        )
+        raise
+    background_load_end(run_id=run_id, status=Status.DONE, label=lines[-1] if lines else "terminé")
+
+
+@on_stalled(BACKGROUND_LOAD_TASK)
+def background_load_stalled(job_kwargs: dict, retried: bool) -> None:
+    from tandem.core.loads import background_load_end, run_model
+
+    Run = run_model()
+    run_id = job_kwargs["run_id"]
+    if retried:
+        Run.objects.filter(pk=run_id).exclude(status__in=Run.FINISHED).update(
+            status=Run.Status.PENDING,
+            progress_percent=0,
+            progress_label="relancé : le worker s'est arrêté pendant le chargement (rien n'en a été écrit)",
+        )
+    else:
+        background_load_end(
+            run_id=run_id,
+            status=Run.Status.FAILED,
+            label="échec technique : le worker s'est arrêté pendant le chargement ; rien n'a été écrit",
+        )
