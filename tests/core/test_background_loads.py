@@ -113,3 +113,54 @@ def test_a_queued_load_is_cancelled_and_a_twice_dead_worker_fails_it(job_worker)
     stalled.refresh_from_db()
     assert stalled.status == Run.Status.FAILED and "rien n'a été écrit" in stalled.progress_label
     assert not BmoJob.objects.exists()
+
+
+CHILD = "tandem-job-load_geography"  # application_name of the load's child process (tandem.core.jobs)
+
+
+def child_writing_communes() -> bool:
+    """The load's child holds a write lock on the communes: its transaction is open and has written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE a.application_name = %s AND l.relation = 'territories_commune'::regclass "
+            "AND l.mode = 'RowExclusiveLock'",
+            [CHILD],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def child_connected() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [CHILD])
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_during_a_geography_load_leaves_nothing_and_the_load_is_retried(job_worker):
+    import os
+    import signal
+
+    from tandem.territories.models import Commune, GeographyLoad
+
+    Run = run_model()
+    # An empty database (the session's geography would make the load a no-op): the load writes everything.
+    call_command("flush", "--no-input", verbosity=0)
+    assert not Commune.objects.exists() and not GeographyLoad.objects.exists()
+    background("load_geography")
+    run = Run.objects.get()
+    worker = job_worker.start()
+    reached = wait_until(
+        lambda: child_writing_communes() or Run.objects.get(pk=run.pk).finished, 400, step=0.05
+    )
+    run.refresh_from_db()
+    assert reached and child_writing_communes(), (run.status, run.progress_label)
+    assert run.status == Run.Status.RUNNING
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    # The child dies with its worker; PostgreSQL rolls its transaction back.
+    assert wait_until(lambda: not child_connected(), 30)
+    assert not Commune.objects.exists() and not GeographyLoad.objects.exists()
+    assert stalled_jobs_recover(seconds_since_heartbeat=0) == [(run.job_id, "retried")]
+    run.refresh_from_db()
+    assert run.status == Run.Status.PENDING and run.progress_label.startswith("relancé")
