@@ -183,10 +183,34 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A job whose worker sent no heartbeat for this long is stalled (its worker died): retried or marked failed.
 TANDEM_JOBS_STALLED_SECONDS = int(os.environ.get("TANDEM_JOBS_STALLED_SECONDS", "60"))
+# Finished jobs are deleted from the queue's tables after this many days (periodic job core.finished_jobs_delete).
+TANDEM_JOBS_KEEP_DAYS = int(os.environ.get("TANDEM_JOBS_KEEP_DAYS", "30"))
 # Each import runs in a subprocess of the worker limited to this much address space (RLIMIT_AS).
 TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
+# Exports and PDFs (tandem.core.files): up to these sizes the request serves them at once; above, a job writes
+# them to the storage and the user downloads them from a progress page until they expire.
+TANDEM_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("TANDEM_EXPORT_SYNC_MAX_ROWS", "20000"))
+TANDEM_PDF_SYNC_MAX_SITES = int(os.environ.get("TANDEM_PDF_SYNC_MAX_SITES", "5"))
+TANDEM_GENERATED_FILE_HOURS = int(os.environ.get("TANDEM_GENERATED_FILE_HOURS", "24"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# E-mail (the daily reminders of the follow-up): an SMTP server, or the console in DEBUG/demo without one.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not (DEBUG or TANDEM_DEMO)
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tandem <tandem@localhost>")
+# The public address of this instance (https://tandem.example.fr), for links in e-mails; empty: no links.
+TANDEM_SITE_URL = os.environ.get("TANDEM_SITE_URL", "")
 
 # Import limits (docs/security-imports.md). Every import checks them with a French message; uploads are also
 # refused before they are read when the request announces a larger body.

@@ -261,3 +261,53 @@ def answer_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html).write_pdf()
+
+
+def _require_answer_right(actor: Actor, prospect: Prospect) -> None:
+    from tandem.core.errors import NotAllowed
+    from tandem.prospects import perms
+
+    if not perms.can_manage_prospect(actor, prospect):
+        raise NotAllowed("Vous ne pouvez pas générer le dossier de réponse de ce prospect.")
+
+
+def answer_site_count(*, actor: Actor, prospect_id: int) -> int:
+    """How many shortlisted sites the answer file would show (to serve a small PDF at once, a large one as a
+    job), after the same checks as `answer_document`: 404 outside the task force, `NotAllowed` otherwise."""
+    from tandem.organizations.perms import get_visible_or_404
+
+    prospect = get_visible_or_404(actor, Prospect.objects.all(), pk=prospect_id)
+    _require_answer_right(actor, prospect)
+    return prospect.proposals.filter(shortlisted=True).count()
+
+
+def answer_document(*, actor: Actor, prospect_id: int, fmt: str, today: date) -> str:
+    """The answer file's HTML for `actor`: 404 outside the prospect's task force, `NotAllowed` for a member
+    who may not generate it; the read is audited (the one place the web page and the PDF job both call)."""
+    from tandem.core.models import AuditEvent
+    from tandem.prospects import selectors, services
+    from tandem.prospects.audit import audit_confidential
+
+    prospect = selectors.prospect_get(actor=actor, pk=prospect_id, purpose=f"dossier de réponse ({fmt})")
+    _require_answer_right(actor, prospect)
+    context = answer_context(
+        actor=actor, prospect=prospect, requirements=services.requirements_of(prospect), today=today
+    )
+    audit_confidential(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        obj=prospect,
+        details={"format": fmt, "sites": len(context["sheets"])},
+    )
+    return answer_html(context)
+
+
+def answer_pdf_file(*, actor: Actor, params: dict, out, progress) -> None:
+    """The answer file as PDF, written into `out`: the generator of the web download, served at once or by a
+    job (`tandem.core.files`, kind `prospects.answer_pdf`; `params`: prospect)."""
+    from django.utils import timezone
+
+    progress(10, "préparation du dossier")
+    html = answer_document(actor=actor, prospect_id=params["prospect"], fmt="pdf", today=timezone.localdate())
+    progress(50, "mise en page du PDF")
+    out.write(answer_pdf(html))

@@ -531,7 +531,7 @@ def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
 
 # Sector ecosystem: active establishments of the prospect's NAF division within ECOSYSTEM_RADIUS_KM of each
 # candidate (SIRENE registry), by the one proximity rule (`companies.selectors.establishment_counts_within`)
-# that the answer file and the project value use too. Cached per division, registry import and land state.
+# that the answer file and the project value use too. Cached per division, registry version and land state.
 ECOSYSTEM_RADIUS_KM = 30
 _ECOSYSTEM: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # NaN: not counted yet
 
@@ -539,16 +539,14 @@ _ECOSYSTEM: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # NaN: not co
 def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np.ndarray | None:
     """Establishments of `division` within the radius of the candidates at `positions` of the bundle; None when
     the registry has none. Counted once per candidate and registry state, on demand."""
-    from tandem.companies.models import Establishment, RegistryImport
+    from tandem.companies.models import Establishment
     from tandem.companies.selectors import establishment_counts_within
 
     if not division:
         return None
-    stamp = (
-        division,
-        RegistryImport.objects.order_by("-id").values_list("id", flat=True).first(),
-        CACHE.bundle_key,
-    )
+    # The registry's version in the database (moved on by a trigger at every write to the establishments,
+    # imports, edits and bulk updates alike): each process drops its counts as soon as the registry changes.
+    stamp = (division, visibility_version(Establishment), CACHE.bundle_key)
     with CACHE.lock:
         counts = _ECOSYSTEM.get(stamp, False)
     if counts is False:

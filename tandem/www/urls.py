@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tandem.www.views import home, organizations, perimeters, territories
+from tandem.www.views import files, home, organizations, perimeters, territories
 
 app_name = "www"
 
@@ -39,6 +39,9 @@ urlpatterns = [
         name="invitation_answer",
     ),
     path("imports/", include("tandem.www.imports.urls")),
+    path("fichiers/<int:pk>/", files.generated_file_detail, name="generated_file_detail"),
+    path("fichiers/<int:pk>/telecharger/", files.generated_file_download, name="generated_file_download"),
+    path("fichiers/<int:pk>/annuler/", files.generated_file_cancel_view, name="generated_file_cancel"),
     path("foncier/", include("tandem.www.land.urls")),
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),

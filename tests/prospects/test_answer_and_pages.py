@@ -154,3 +154,38 @@ def test_answer_page_runs_no_script_under_its_own_policy(client, shortlisted):
     assert response.status_code == 200 and "Matrice de conformité" in response.content.decode()
     assert response["Content-Security-Policy"] == DOCUMENT_CSP
     assert "script-src" not in DOCUMENT_CSP and "default-src 'none'" in DOCUMENT_CSP
+
+
+def test_a_large_answer_pdf_is_prepared_as_a_job_and_refused_if_the_right_is_lost(
+    client, shortlisted, settings, tmp_path
+):
+    from django.urls import reverse
+
+    from tandem.core.files import generated_file_build
+    from tandem.core.models import GeneratedFile
+    from tandem.organizations.models import Membership
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.TANDEM_PDF_SYNC_MAX_SITES = 1  # two shortlisted sites: over the threshold
+    client.force_login(shortlisted["lead"])
+    url = f"/prospects/{shortlisted['prospect'].pk}/reponse.pdf"
+    first = client.get(url)
+    generated = GeneratedFile.objects.get(created_by=shortlisted["lead"])
+    assert first.status_code == 302 and first.url == reverse("www:generated_file_detail", args=[generated.pk])
+    generated_file_build(file_id=generated.pk)  # what the job's child process runs
+    download = client.get(reverse("www:generated_file_download", args=[generated.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    pdf = PdfReader(io.BytesIO(b"".join(download.streaming_content)))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Matrice de conformité" in text and "Fiche site 2" in text
+
+    # A second request; the lead becomes a reader of the agency before the worker gets to it.
+    client.get(url)
+    second = GeneratedFile.objects.filter(created_by=shortlisted["lead"]).latest("pk")
+    Membership.objects.filter(user=shortlisted["lead"]).update(role=Role.LECTEUR)
+    generated_file_build(file_id=second.pk)
+    second.refresh_from_db()
+    assert second.status == GeneratedFile.Status.FAILED and not second.storage_name
+    assert (
+        second.progress_label == "refusé : Vous ne pouvez pas générer le dossier de réponse de ce prospect."
+    )

@@ -187,6 +187,10 @@ class Company(models.Model):
 class Establishment(models.Model):
     """An establishment (SIRET) of the SIRENE registry, with its current state and location."""
 
+    # Every write moves the table's version on (database trigger, `organizations.versions`): the matching's
+    # sector-ecosystem counts, cached in each process, are keyed on it.
+    VISIBILITY_VERSIONED = True
+
     class State(models.TextChoices):
         ACTIVE = "A", "actif"
         CLOSED = "F", "fermé"

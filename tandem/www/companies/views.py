@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -88,8 +89,13 @@ from tandem.organizations.perms import can_change, get_visible_or_404, scope_que
 from tandem.prospects.matching.text import status_text
 from tandem.territories.models import Perimeter
 from tandem.www.companies import forms
+from tandem.www.views.files import file_response
 
 FORMATS = {"csv", "xlsx"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _company(siren: str) -> Company:
@@ -160,15 +166,25 @@ def company_list(request):
 
 @login_required
 def company_export(request, fmt: str):
-    establishments = _list_queryset(request)
-    return _export(
+    """A large export is prepared by the job worker (`tandem.core.files`), a small one served at once."""
+    if fmt not in FORMATS:
+        raise Http404
+    params = {
+        "q": request.GET.get("q", ""),
+        "naf": request.GET.get("naf", "").strip(),
+        "state": "" if request.GET.get("fermes") else "A",
+        "whole_registry": bool(request.GET.get("tout")),
+        "format": fmt,
+    }
+    return file_response(
         request,
-        headers=exports.ESTABLISHMENT_HEADERS,
-        rows=exports.establishment_rows(establishments),
-        name="etablissements",
-        fmt=fmt,
-        object_type="companies.establishment",
-        count=establishments.count(),
+        kind="companies.establishments",
+        params=params,
+        size=_list_queryset(request).count(),
+        limit=settings.TANDEM_EXPORT_SYNC_MAX_ROWS,
+        label=f"Export des établissements ({fmt.upper()})",
+        file_name=f"etablissements.{fmt}",
+        content_type=CONTENT_TYPES[fmt],
     )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -60,6 +59,7 @@ from tandem.www.land.forms import (
     creation_form_class,
     terrain_form_class,
 )
+from tandem.www.views.files import file_response
 
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
@@ -725,10 +725,9 @@ def download_geojson(request, layer):
 @login_required
 def download_cnig(request):
     """The inventory in the exact CNIG layouts (one file per table, zipped), through land A's exporter: only what
-    the user may see, personal fields only for their owner. `strict=1` leaves the `tdm_*` extensions out."""
-    import zipfile
-
-    from tandem.land.exports import land_export
+    the user may see, personal fields only for their owner. `strict=1` leaves the `tdm_*` extensions out. A
+    large export is prepared by the job worker (`tandem.core.files`)."""
+    from tandem.land.exports import land_export_row_count
 
     fmt = request.GET.get("format", "csv")
     epci = request.GET.get("epci") or None
@@ -736,22 +735,15 @@ def download_cnig(request):
     if fmt not in ("csv", "geojson", "gpkg") or (epci and not epci.isdigit()) or (region and len(region) > 3):
         raise Http404
     strict = request.GET.get("strict") == "1"
-    with tempfile.TemporaryDirectory(prefix="tandem-land-export-") as tmp:
-        paths = land_export(
-            actor=_actor(request),
-            fmt=fmt,
-            output_dir=Path(tmp),
-            epci_siren=epci,
-            region_code=region,
-            strict=strict,
-        )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in paths:
-                archive.write(path, path.name)
+    actor = _actor(request)
     scope = f"epci-{epci}" if epci else f"region-{region}"
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = (
-        f'attachment; filename="inventaire-{scope}-{fmt}{"-cnig-strict" if strict else ""}.zip"'
+    return file_response(
+        request,
+        kind="land.cnig",
+        params={"format": fmt, "epci": epci, "region": region, "strict": strict},
+        size=land_export_row_count(actor=actor, epci_siren=epci, region_code=region),
+        limit=settings.TANDEM_EXPORT_SYNC_MAX_ROWS,
+        label=f"Inventaire au format CNIG ({'EPCI ' + epci if epci else 'région ' + str(region)}, {fmt})",
+        file_name=f"inventaire-{scope}-{fmt}{'-cnig-strict' if strict else ''}.zip",
+        content_type="application/zip",
     )
-    return response

@@ -1,6 +1,7 @@
 """Prospect pages: thin views over the prospects' selectors, services and permission rules."""
 
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -9,21 +10,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.middleware import DOCUMENT_CSP
-from tandem.core.models import AuditEvent
 from tandem.land.models import Site
 from tandem.land.selectors import land_search
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
-from tandem.prospects.answer import answer_context, answer_html, answer_pdf, constraint_labels
-from tandem.prospects.audit import audit_confidential
+from tandem.prospects.answer import answer_document, answer_site_count, constraint_labels
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
+from tandem.www.views.files import file_response
 
 RANKING_PAGE = 20
 SHOW_ALL_MAX = 300  # « voir tout » explains every row: beyond this, pages only
@@ -312,29 +312,18 @@ def decision_create_view(request, pk):
     return redirect("www:prospects:detail", pk=prospect.pk)
 
 
-def _answer(request, pk, fmt: str):
-    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose=f"dossier de réponse ({fmt})")
-    if not perms.can_manage_prospect(request.actor, prospect):
-        messages.error(request, "Vous ne pouvez pas générer le dossier de réponse de ce prospect.")
-        return None, redirect("www:prospects:detail", pk=prospect.pk)
-    today = timezone.localdate()
-    context = answer_context(
-        actor=request.actor, prospect=prospect, requirements=services.requirements_of(prospect), today=today
-    )
-    audit_confidential(
-        actor=request.actor,
-        action=AuditEvent.Action.EXPORT,
-        obj=prospect,
-        details={"format": fmt, "sites": len(context["sheets"])},
-    )
-    return answer_html(context), None
+def _answer_refused(request, pk, refusal: NotAllowed):
+    """A task-force member who may not generate the answer file goes back to the prospect with the reason."""
+    messages.error(request, refusal.message)
+    return redirect("www:prospects:detail", pk=pk)
 
 
 @login_required
 def prospect_answer_html(request, pk):
-    html, redirection = _answer(request, pk, "html")
-    if redirection:
-        return redirection
+    try:
+        html = answer_document(actor=request.actor, prospect_id=pk, fmt="html", today=timezone.localdate())
+    except NotAllowed as refusal:
+        return _answer_refused(request, pk, refusal)
     response = HttpResponse(html)
     response["Content-Security-Policy"] = DOCUMENT_CSP  # its inline stylesheet, and nothing else
     return response
@@ -342,9 +331,18 @@ def prospect_answer_html(request, pk):
 
 @login_required
 def prospect_answer_pdf(request, pk):
-    html, redirection = _answer(request, pk, "pdf")
-    if redirection:
-        return redirection
-    response = HttpResponse(answer_pdf(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="dossier-reponse-{pk}.pdf"'
-    return response
+    """A PDF of more than TANDEM_PDF_SYNC_MAX_SITES sites is prepared by the job worker."""
+    try:
+        sites = answer_site_count(actor=request.actor, prospect_id=pk)
+    except NotAllowed as refusal:
+        return _answer_refused(request, pk, refusal)
+    return file_response(
+        request,
+        kind="prospects.answer_pdf",
+        params={"prospect": pk},
+        size=sites,
+        limit=settings.TANDEM_PDF_SYNC_MAX_SITES,
+        label=f"Dossier de réponse du prospect n° {pk} (PDF)",
+        file_name=f"dossier-reponse-{pk}.pdf",
+        content_type="application/pdf",
+    )

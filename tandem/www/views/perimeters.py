@@ -1,5 +1,4 @@
 import json
-import tempfile
 from pathlib import Path
 
 import shapely
@@ -13,6 +12,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
+from tandem.core.uploads import upload_stored
 from tandem.imports.report import run_report
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.territories.models import Perimeter
@@ -139,10 +139,7 @@ def perimeter_import_view(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower() or ".csv"
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path = path.with_suffix(suffix)
-            path.write_bytes(upload.read())
+        with upload_stored(upload, folder="imports/perimeters", suffix=suffix) as path:
             try:
                 result = perimeters_import(
                     actor=request.actor,
