@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("companies", "0010_merge_agenda_references_postgis"),
+        ("companies", "0012_registry_moved_fields_removed"),
     ]
 
     operations = [
