@@ -52,11 +52,19 @@ def read_with_gdal(live_server, tmp_path, token: str, layer: str, page_size: int
     # goes in a header file, as GDAL_HTTP_HEADER_FILE documents.
     headers = tmp_path / f"headers-{token[:8]}"
     headers.write_text(f"Authorization: Token {token}\n")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GDAL_HTTP_HEADER_FILE": str(headers)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GDAL_HTTP_HEADER_FILE": str(headers),
+        "CPL_DEBUG": "ON",  # logs each URL fetched: the test sees the driver follow the `next` links
+    }
     args = [sys.executable, "-c", READ_COLLECTION, f"OAPIF:{live_server.url}/ogc/", layer, str(page_size)]
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)  # noqa: S603
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    result = json.loads(done.stdout)
+    result["fetched"] = [
+        line.split("Fetch(", 1)[1].rstrip(")") for line in done.stderr.splitlines() if "HTTP: Fetch(" in line
+    ]
+    return result
 
 
 @pytest.fixture
@@ -82,6 +90,9 @@ def test_qgis_driver_reads_every_collection_as_two_users(live_server, live_world
             hidden = {o.pk for o in live_world[key].values()} - expected_ids
             assert hidden and not hidden & set(got)  # objects outside the user's rights are absent
             assert all(result["geometries"])
+            items = [url for url in result["fetched"] if f"/collections/{collection}/items" in url]
+            if len(expected_ids) > 2:  # more than a page of 2: the driver followed the `next` link
+                assert any("offset=2" in url for url in items), result["fetched"]
             if collection == "terrains":
                 buyers = {fid: row["terr_acquereur"] for fid, row in zip(got, result["rows"], strict=True)}
                 terrains = live_world["terrains"]
