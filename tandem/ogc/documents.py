@@ -6,7 +6,7 @@ descriptions and the OpenAPI 3.0 service description. Titles and descriptions ar
 
 from __future__ import annotations
 
-from tandem.ogc.params import CRS_LIST, LIMIT_DEFAULT, LIMIT_MAX, STORAGE_CRS
+from tandem.ogc.params import CRS_LIST, LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX, STORAGE_CRS
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -116,7 +116,7 @@ def openapi(base: str, collection_ids: list[str]) -> dict:
         "offset": _parameter(
             "offset",
             "Rang du premier objet renvoyé (pagination).",
-            {"type": "integer", "minimum": 0, "default": 0},
+            {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0},
         ),
         "datetime": _parameter(
             "datetime",
@@ -134,8 +134,11 @@ def openapi(base: str, collection_ids: list[str]) -> dict:
     def json_response(description, media=JSON):
         return {"description": description, "content": {media: {"schema": {"type": "object"}}}}
 
+    bad_request = json_response("Paramètre invalide (message en français).")
+    # A parameter holding a NUL character is refused before the API by the site-wide filter, in plain text.
+    bad_request["content"]["text/plain"] = {"schema": {"type": "string"}}
     errors = {
-        "400": json_response("Paramètre invalide (message en français)."),
+        "400": bad_request,
         "401": json_response("Authentification requise."),
         "404": json_response("Introuvable (ou non visible pour l'utilisateur)."),
         "406": json_response("Format demandé non disponible."),

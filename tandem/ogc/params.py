@@ -21,6 +21,7 @@ STORAGE_CRS = CRS84  # the stored geometry is WGS84, longitude first
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 10_000
+OFFSET_MAX = 2**62  # PostgreSQL's OFFSET is a bigint: far beyond any collection, and safe to add `limit` to
 FORMATS = ("json", "geojson")
 
 # Parameters each resource accepts: any other answers 400 (/req/core/query-param-unknown).
@@ -56,7 +57,7 @@ def parse_crs(value: str | None, *, name: str = "crs") -> str:
     return uri
 
 
-def parse_int(value: str | None, *, name: str, default: int, minimum: int) -> int:
+def parse_int(value: str | None, *, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     if value in (None, ""):
         return default
     try:
@@ -65,6 +66,8 @@ def parse_int(value: str | None, *, name: str, default: int, minimum: int) -> in
         raise UserError(f"Paramètre {name} invalide : « {value} » n'est pas un nombre entier.") from None
     if number < minimum:
         raise UserError(f"Paramètre {name} invalide : {number} (valeur minimale : {minimum}).")
+    if maximum is not None and number > maximum:
+        raise UserError(f"Paramètre {name} invalide : {number} (valeur maximale : {maximum}).")
     return number
 
 
@@ -75,7 +78,7 @@ def parse_limit(value: str | None) -> int:
 
 
 def parse_offset(value: str | None) -> int:
-    return parse_int(value, name="offset", default=0, minimum=0)
+    return parse_int(value, name="offset", default=0, minimum=0, maximum=OFFSET_MAX)
 
 
 def parse_bbox(value: str | None, crs: str) -> tuple[float, float, float, float] | None:
