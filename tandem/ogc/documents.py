@@ -11,6 +11,7 @@ from tandem.ogc.params import CRS_LIST, LIMIT_DEFAULT, LIMIT_MAX, OFFSET_MAX, ST
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+JSON_SCHEMA = "application/schema+json"
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -66,7 +67,40 @@ def collection_document(base: str, collection, extent: dict) -> dict:
         "links": [
             link(url, "self", JSON, collection.title),
             link(f"{url}/items", "items", GEOJSON, f"{collection.title} (GeoJSON)"),
+            # The attributes' types, so that a client types a column even when its first values are empty.
+            link(f"{url}/schema", "describedby", JSON_SCHEMA, f"Schéma des objets : {collection.title}"),
         ],
+    }
+
+
+def feature_schema(base: str, collection, properties) -> dict:
+    """The JSON Schema of the collection's features (a GeoJSON Feature whose properties are typed).
+    `properties`: (name, JSON type, format, title) as `selectors.property_types` gives them."""
+
+    def prop(json_type, fmt, title):
+        schema = {"type": json_type, "title": title}
+        if fmt:
+            schema["format"] = fmt
+        if json_type == "array":
+            schema["items"] = {"type": "string"}
+        return schema
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{collection.id}/schema",
+        "title": collection.title,
+        "description": collection.description,
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer", "title": "identifiant Tandem"},
+            "geometry": {"type": "object", "title": "géométrie"},
+            "properties": {
+                "type": "object",
+                "properties": {name: prop(t, f, title) for name, t, f, title in properties},
+            },
+        },
     }
 
 
@@ -166,6 +200,13 @@ def openapi(base: str, collection_ids: list[str]) -> dict:
             "/collections": get("Collections", "getCollections", ["f"], "Les collections."),
             "/collections/{collectionId}": get(
                 "Description d'une collection", "describeCollection", ["collectionId", "f"], "La collection."
+            ),
+            "/collections/{collectionId}/schema": get(
+                "Schéma des objets d'une collection",
+                "getSchema",
+                ["collectionId", "f"],
+                "Le schéma JSON des objets.",
+                JSON_SCHEMA,
             ),
             "/collections/{collectionId}/items": get(
                 "Objets d'une collection",

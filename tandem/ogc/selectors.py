@@ -130,6 +130,35 @@ def collection_or_404(collection_id: str) -> Collection:
         raise Http404("Collection inconnue.") from None
 
 
+# --- schema -----------------------------------------------------------------------------------------------
+# JSON Schema type (and format) of each kind of model field; the list columns (`tdm_*` lists) are JSON lists.
+_FIELD_TYPES = {
+    "FloatField": ("number", None),
+    "DecimalField": ("number", None),
+    "IntegerField": ("integer", None),
+    "BigIntegerField": ("integer", None),
+    "PositiveSmallIntegerField": ("integer", None),
+    "PositiveIntegerField": ("integer", None),
+    "BooleanField": ("boolean", None),
+    "DateField": ("string", "date"),
+    "DateTimeField": ("string", "date-time"),
+    "JSONField": ("array", None),
+}
+
+
+def property_types(collection: Collection) -> list[tuple[str, str, str | None, str]]:
+    """(property, JSON type, format, French title) of each property of the collection's features, in order."""
+    out = []
+    for name, field_name in collection.columns + collection.personal:
+        model_field = collection.model._meta.get_field(field_name)
+        json_type, fmt = _FIELD_TYPES.get(model_field.get_internal_type(), ("string", None))
+        out.append((name, json_type, fmt, str(model_field.verbose_name)))
+    if collection.link:
+        out.append((collection.link[0], "string", None, "identifiant de l'objet parent"))
+    out.append((MODIFIED, "string", "date-time", "date de dernière modification dans Tandem"))
+    return out
+
+
 # --- filters ----------------------------------------------------------------------------------------------
 def _box(bbox, srid: int) -> Polygon:
     box = Polygon.from_bbox(bbox)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("conformance", views.conformance, name="conformance"),
     path("collections", views.collections, name="collections"),
     path("collections/<str:collection_id>", views.collection, name="collection"),
+    path("collections/<str:collection_id>/schema", views.schema, name="schema"),
     path("collections/<str:collection_id>/items", views.items, name="items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", views.item, name="item"),
 ]

@@ -132,6 +132,12 @@ def collection(request, actor, collection_id):
     return doc.collection_document(_base(request), c, sel.collection_extent(actor, c)), doc.JSON, {}
 
 
+@ogc_view(p.COMMON_PARAMS)
+def schema(request, actor, collection_id):
+    c = sel.collection_or_404(collection_id)
+    return doc.feature_schema(_base(request), c, sel.property_types(c)), doc.JSON_SCHEMA, {}
+
+
 def _page_url(request, **changes) -> str:
     query = request.GET.copy()
     for name, value in changes.items():

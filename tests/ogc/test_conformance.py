@@ -8,10 +8,12 @@ import datetime as dt
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
 import pytest
 import shapely
 from django.db import connection
 from django.test import Client
+from jsonschema import FormatChecker
 
 from tandem.land.models import Friche, Pole, Site, Terrain
 from tandem.territories.models import Commune
@@ -165,6 +167,26 @@ def test_properties_carry_the_cnig_names(world):
         assert {n for n in names - standard if not n.startswith("tdm_")} == set(), collection
     terrain = client.get(f"/ogc/collections/terrains/items/{world['terrains']['metz_network'].pk}").json()
     assert terrain["properties"]["site_id"] == world["sites"]["metz_network"].site_id  # the CNIG link column
+
+
+def test_the_feature_schema_types_every_property(world):
+    client = client_for(world, "metz_user")
+    for collection in COLLECTION_KEYS:
+        described = client.get(f"/ogc/collections/{collection}").json()
+        link = rels(described)["describedby"]
+        response = client.get(local(link["href"]))
+        assert response.status_code == 200 and response["Content-Type"].startswith("application/schema+json")
+        schema = response.json()
+        jsonschema.Draft202012Validator.check_schema(schema)
+        typed = schema["properties"]["properties"]["properties"]
+        for feature in client.get(f"/ogc/collections/{collection}/items").json()["features"]:
+            assert set(feature["properties"]) == set(typed), collection
+            # Values may be null (an empty column): the types describe the values that are there.
+            present = {k: v for k, v in feature["properties"].items() if v is not None}
+            jsonschema.validate({**feature, "properties": present}, schema, format_checker=FormatChecker())
+    typed = client.get("/ogc/collections/terrains/schema").json()["properties"]["properties"]["properties"]
+    assert typed["terr_actu_date"] == {"type": "string", "format": "date", "title": "date d’actualisation"}
+    assert typed["terr_m2_prix"]["type"] == "number" and typed["terr_utile"]["type"] == "boolean"
 
 
 def test_personal_fields_only_where_the_owner_allows(world):

@@ -34,13 +34,14 @@ layers = [name for name, _ in pyogrio.list_layers(url)]
 meta, fids, geometries, fields = pyogrio.raw.read(url, layer=layer, return_fids=True, PAGE_SIZE=page_size)
 names = list(meta["fields"])
 rows = [
-    dict(zip(names, [v.item() if hasattr(v, "item") else v for v in values]))
+    dict(zip(names, [v.tolist() if hasattr(v, "tolist") else v for v in values]))
     for values in zip(*fields)
 ]
 print(json.dumps({
     "layers": layers,
     "crs": meta["crs"],
     "fids": [int(f) for f in fids],
+    "dtypes": dict(zip(names, [str(d) for d in meta["dtypes"]])),
     "rows": rows,
     "geometries": [g is not None for g in geometries],
 }, default=str))
@@ -94,6 +95,9 @@ def test_qgis_driver_reads_every_collection_as_two_users(live_server, live_world
             if len(expected_ids) > 2:  # more than a page of 2: the driver followed the `next` link
                 assert any("offset=2" in url for url in items), result["fetched"]
             if collection == "terrains":
+                # Typed from the collection's schema (`describedby`), not guessed from the first, empty values.
+                assert result["dtypes"]["terr_actu_date"].startswith("datetime64"), result["dtypes"]
+                assert result["dtypes"]["terr_m2_prix"] == "float64"
                 buyers = {fid: row["terr_acquereur"] for fid, row in zip(got, result["rows"], strict=True)}
                 terrains = live_world["terrains"]
                 assert buyers[terrains["metz_network_shared_personal"].pk] == BUYER  # shared by its owner
