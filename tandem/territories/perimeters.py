@@ -9,12 +9,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.gis.db.models import Union
+from django.contrib.gis.db.models import GeometryField, Union
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, Problem, Report, UserError
-from tandem.core.geo import to_shapely
+from tandem.core.geo import WGS84, to_shapely
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.limits import import_limits, size_text
@@ -328,7 +329,28 @@ def perimeters_export_csv(perimeters) -> str:
     return out.getvalue()
 
 
+def perimeter_outline(*, srid: int = WGS84) -> Subquery:
+    """SQL expression over perimeters: the outline, the union of the perimeter's communes dissolved by PostGIS
+    (WGS84, or the Lambert-93 copies of the communes when `srid` is 2154). The one definition of a perimeter's
+    outline, for a single perimeter (`perimeter_geometry`) or a whole queryset (the OGC API)."""
+    column = "geometry" if srid == WGS84 else "geometry_l93"
+    communes = (
+        Commune.objects.filter(perimeters=OuterRef("pk"))
+        .exclude(**{column: None})
+        .order_by()
+        .values("perimeters")
+        .annotate(outline=Union(column))
+        .values("outline")
+    )
+    return Subquery(communes, output_field=GeometryField(srid=srid))
+
+
 def perimeter_geometry(perimeter: Perimeter):
-    """The perimeter's outline: the union of its communes, dissolved by PostGIS (shapely, WGS84)."""
-    union = perimeter.communes.exclude(geometry=None).aggregate(outline=Union("geometry"))["outline"]
+    """The perimeter's outline (`perimeter_outline`) as a shapely geometry, WGS84."""
+    union = (
+        Perimeter.objects.filter(pk=perimeter.pk)
+        .annotate(outline=perimeter_outline())
+        .values_list("outline", flat=True)
+        .first()
+    )
     return to_shapely(union)
