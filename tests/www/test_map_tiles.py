@@ -47,7 +47,9 @@ def test_context_tiles_carry_outlines_and_names_by_zoom(tmp_path):
     names = set()
     for place in (Region.objects.get(pk="44"), Departement.objects.get(pk="57")):
         z, x, y = tile_of(place.centroid_lon, place.centroid_lat, 6)
-        names |= {(r["niveau"], r["nom"]) for r in read_tile(tmp_path, client, CONTEXT, z, x, y)["etiquettes"][0]}
+        names |= {
+            (r["niveau"], r["nom"]) for r in read_tile(tmp_path, client, CONTEXT, z, x, y)["etiquettes"][0]
+        }
     assert ("regions", "Grand Est") in names and ("departements", "Moselle") in names
     assert not any(level == "communes" for level, _ in names)
     # Zoomed in on Metz: the communes' outlines and names, every property public reference data only.
@@ -66,7 +68,10 @@ def test_context_tiles_carry_outlines_and_names_by_zoom(tmp_path):
     )
     clipped = expected.intersection(shapely.box(west, south, east, north))
     # The tile's outline is the commune's, clipped to the tile, within its resolution (simplified to 1 unit).
-    assert abs(outline.intersection(shapely.box(west, south, east, north)).area - clipped.area) < 0.01 * clipped.area
+    assert (
+        abs(outline.intersection(shapely.box(west, south, east, north)).area - clipped.area)
+        < 0.01 * clipped.area
+    )
     assert ("communes", "Metz") in {(r["niveau"], r["nom"]) for r in layers["etiquettes"][0]}
     assert Client().get(CONTEXT.format(z=z, x=x, y=y)).status_code == 302  # signed-in users only
     for url in ("/carte/tuiles/prospects/1/0/0.pbf", "/carte/tuiles/contexte/1/2/0.pbf"):
@@ -109,7 +114,9 @@ def establishments_seen(tmp_path, client, commune_code) -> dict:
     commune = Commune.objects.get(pk=commune_code)
     z, x, y = tile_of(commune.centroid_lon, commune.centroid_lat, 13)
     rows, _ = read_tile(tmp_path, client, ESTABLISHMENTS, z, x, y).get("etablissements", ([], []))
-    return {r["siret"]: {k: v for k, v in r.items() if k != "mvt_id"} for r in rows}  # GDAL's empty feature id
+    return {
+        r["siret"]: {k: v for k, v in r.items() if k != "mvt_id"} for r in rows
+    }  # GDAL's empty feature id
 
 
 def test_establishment_tiles_follow_the_registry_perimeter_and_the_diffusion_rules(tmp_path, registry):
@@ -163,11 +170,17 @@ def test_perimeter_tiles_hold_the_visible_perimeters_as_the_union_of_their_commu
     owner = make_member(stras, Role.CONTRIBUTEUR)
     members = communes_of(STRASBOURG)[:4]
     private = perimeter_create(
-        actor=Actor.for_user(owner), owner=stras, name="Zone privée", members=members,
+        actor=Actor.for_user(owner),
+        owner=stras,
+        name="Zone privée",
+        members=members,
         visibility=Visibility.PRIVATE,
     )
     shared = perimeter_create(
-        actor=Actor.for_user(owner), owner=stras, name="Zone partagée", members=members[:2],
+        actor=Actor.for_user(owner),
+        owner=stras,
+        name="Zone partagée",
+        members=members[:2],
         visibility=Visibility.NETWORK,
     )
     commune = Commune.objects.get(pk=members[0])
