@@ -117,6 +117,9 @@ async function start() {
     sources[id] = { type: "geojson", data: data };
     objectLayers.push([name, id, null]);
   });
+  // Areas under objects: a shaded EPCI or a perimeter never hides the terrains drawn on it.
+  const ORDER = ["epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "candidats"];
+  objectLayers.sort(function (a, b) { return ORDER.indexOf(a[0]) - ORDER.indexOf(b[0]); });
   const interactive = [];
   const layerIdsOf = {};
   objectLayers.forEach(function (entry) {
@@ -139,7 +142,7 @@ async function start() {
     add({
       id: source + "-point", type: "circle", filter: ["==", ["geometry-type"], "Point"],
       paint: {
-        "circle-color": typeof s.fill === "string" ? s.fill : s.fill,
+        "circle-color": s.fill,
         "circle-radius": s.radius || 5, "circle-stroke-color": s.radius ? s.line : "#ffffff",
         "circle-stroke-width": 1
       }
@@ -313,6 +316,19 @@ function drawLabels(maplibregl, map, labels) {
     const lngLat = f.geometry.coordinates;
     if (view.contains(lngLat)) { wanted.set(key, { name: p.nom, level: p.niveau, lngLat: lngLat }); }
   });
+  // No two names over each other: coarser levels first, then a name is kept only where it has room
+  // (its box estimated from its length).
+  const LEVELS = ["regions", "departements", "epcis", "communes"];
+  const placed = [];
+  Array.from(wanted.entries())
+    .sort(function (a, b) { return LEVELS.indexOf(a[1].level) - LEVELS.indexOf(b[1].level); })
+    .forEach(function (entry) {
+      const p = map.project(entry[1].lngLat);
+      const half = (entry[1].name || "").length * 3.6 + 4;
+      const box = [p.x - half, p.y - 9, p.x + half, p.y + 9];
+      const clash = placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
+      if (clash) { wanted.delete(entry[0]); } else { placed.push(box); }
+    });
   labels.forEach(function (marker, key) {
     if (!wanted.has(key)) { marker.remove(); labels.delete(key); }
   });
@@ -344,7 +360,10 @@ function listFeatures(config, map, objectLayers, layerIdsOf, geojson, openPopup)
   const rows = [];
   const seen = new Set();
   let more = 0;
-  objectLayers.forEach(function (entry) {
+  const LISTED = ["candidats", "sites", "friches", "terrains", "perimetres", "etablissements", "epcis", "communes"];
+  objectLayers.slice().sort(function (a, b) {
+    return LISTED.indexOf(a[0]) - LISTED.indexOf(b[0]);
+  }).forEach(function (entry) {
     const name = entry[0], source = entry[1], fromPage = !entry[2];
     const visible = layerIdsOf[source].filter(function (id) { return map.getLayoutProperty(id, "visibility") !== "none"; });
     if (!visible.length) { return; }
