@@ -1,5 +1,6 @@
 """Tandem settings. Every value comes from the environment; the README documents each variable."""
 
+import mimetypes
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -167,8 +168,11 @@ NODE_MODULES_DIR = Path(os.environ.get("TANDEM_NODE_MODULES", BASE_DIR / "node_m
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [
-    ("vendor/leaflet", NODE_MODULES_DIR / "leaflet" / "dist"),
+    # MapLibre GL JS: an ES module (maplibre-gl.mjs) that starts its worker from maplibre-gl-worker.mjs beside it.
+    ("vendor/maplibre-gl", NODE_MODULES_DIR / "maplibre-gl" / "dist"),
 ]
+# Module scripts are refused unless served as JavaScript: do not depend on the system's mime.types for `.mjs`.
+mimetypes.add_type("text/javascript", ".mjs")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -228,7 +232,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * _MB // 2)))
 DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "20"))
 
-# Base map tiles: any XYZ/WMTS template usable by Leaflet. Maps stay usable without tiles.
+# Base map raster tiles: any XYZ/WMTS template ({z}/{x}/{y}) usable by MapLibre; empty disables them. Maps stay
+# usable without them: the boundaries and names of the loaded geography are Tandem's own vector tiles.
 TANDEM_TILE_URL = os.environ.get(
     "TANDEM_TILE_URL",
     "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"

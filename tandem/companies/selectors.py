@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from tandem.companies.models import (
@@ -19,7 +20,9 @@ from tandem.companies.models import (
     Company,
     Establishment,
 )
+from tandem.companies.models.registry import Diffusion
 from tandem.companies.perms import actor_commune_codes, can_read_registry
+from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
 from tandem.territories.selectors import commune_codes_named
@@ -100,6 +103,40 @@ def establishments_in_outline(outline) -> QuerySet:
         Establishment.objects.filter(point_l93__intersects=outline)
         .select_related("company")
         .order_by("state", "company__name", "siret")
+    )
+
+
+def establishment_tile(actor: Actor, *, z: int, x: int, y: int) -> bytes:
+    """The active SIRENE establishments of `actor`'s registry perimeter (`registry_establishments`) in one
+    vector tile (layer `etablissements`: `siret`, `siren`, `nom`, `naf`), with no feature cap. Only
+    diffusible establishments are drawn: the location of a protected one is itself protected
+    (`PROTECTED_ESTABLISHMENT_FIELDS`), so it is never in a tile. The GiST index of `point_l93` selects the
+    tile's points (PostGIS projects the tile's outline to Lambert-93)."""
+    tile_check(z, x, y)
+    qs = (
+        registry_establishments(actor)
+        .filter(
+            diffusion=Diffusion.DIFFUSIBLE,
+            state=Establishment.State.ACTIVE,
+            point_l93__bboverlaps=tile_box(z, x, y),
+        )
+        .annotate(
+            siren=F("company_id"),
+            nom=Coalesce(
+                NullIf("usual_name", Value("")),
+                NullIf("signboard", Value("")),
+                NullIf("company__name", Value("")),
+                F("siret"),
+                output_field=CharField(),
+            ),
+        )
+    )
+    return mvt_layer(
+        qs,
+        name="etablissements",
+        columns=["siret", "siren", "nom", "naf"],
+        geometry=tile_geometry(z, x, y, "point"),
+        id_field=None,
     )
 
 

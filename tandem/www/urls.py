@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tandem.www.views import account, files, home, organizations, perimeters, territories
+from tandem.www.views import account, files, home, maps, organizations, perimeters, territories
 
 app_name = "www"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/choisir/", home.switch_organization, name="switch_organization"),
     path("compte/jeton/", account.api_token, name="api_token"),
+    path("carte/tuiles/<str:layer>/<int:z>/<int:x>/<int:y>.pbf", maps.map_tile, name="map_tile"),
     path("territoires/", territories.territory_search, name="territory_search"),
     path("territoires/epci/<str:siren>/", territories.epci_detail, name="epci_detail"),
     path("territoires/communes/<str:code>/", territories.commune_detail, name="commune_detail"),

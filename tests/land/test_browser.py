@@ -130,10 +130,15 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     page.fill("#id_q", target["site_id"])
     page.click("form.filters button[type=submit]")
     page.wait_for_selector("#map[data-ready=true]")
-    assert page.locator("#map").get_attribute("data-friches-count") == "1"
-    page.locator("#map path.leaflet-interactive").first.click()
-    link = page.locator(".leaflet-popup-content a")
-    assert target["site_nom"] in page.locator(".leaflet-popup-content").inner_text()
+    # The friche list's map shows the filtered friche only (its vector tiles follow the list's filters), and
+    # lists it beside the map; its button opens the popup, whose link (focused) leads to the sheet.
+    page.wait_for_selector("#map-list li[data-layer=friches]")
+    assert page.locator("#map-list li").count() == 1
+    page.locator("#map-list li button").click()
+    popup = page.locator(".maplibregl-popup-content")
+    assert target["site_nom"] in popup.inner_text()
+    link = popup.locator("a")
+    assert link.evaluate("a => a === document.activeElement")
     link.click()
     friche = Friche.objects.get(site_id=target["site_id"])
     page.wait_for_url(f"**/foncier/friches/{friche.pk}/")

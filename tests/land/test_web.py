@@ -293,8 +293,9 @@ def test_dashboard_and_indicator_pages(client, world):
     assert "<svg" in text and f'data-code="{STRASBOURG}"' in text and f'data-code="{MULHOUSE}"' not in text
     # SVG coordinates are plain numbers (not French-formatted), so the bars are drawn.
     assert re.search(r'<rect x="0(\.0)?" y="2" width="\d+(\.\d+)?" height="16" fill="#18753c">', text)
-    layers = board.context["layers"]
-    assert len(layers["terrains"]["features"]) == 3 and len(layers["epcis"]["features"]) == 1
+    board_map = board.context["map"]
+    assert len(board_map["layers"]["epcis"]["features"]) == 1  # the EPCI shaded by its available land
+    assert [t["name"] for t in board_map["tiles"]] == ["sites", "terrains", "friches"]
     page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()
     assert 'data-figure="available-ha">5,5\u00a0ha<' in page
     assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
@@ -311,8 +312,16 @@ def test_dashboard_and_indicator_pages(client, world):
     assert reverse("www:land:indicators", args=["perimeter", perimeter.pk]) in board
     page = client.get(reverse("www:land:indicators", args=["perimeter", perimeter.pk])).content.decode()
     assert 'data-figure="available-ha">5\u00a0ha<' in page
-    map_page = client.get(reverse("www:land:map"))
-    assert len(map_page.context["layers"]["sites"]["features"]) == 2
+    map_page = client.get(reverse("www:land:map"), {"epci": STRASBOURG})
+    land_map = map_page.context["map"]
+    # The land layers are vector tiles narrowed by the page's filters; the map opens on the filtered sites.
+    assert land_map["tiles"][0]["url"] == f"/foncier/tuiles/sites/{{z}}/{{x}}/{{y}}.pbf?epci={STRASBOURG}"
+    west, south, east, north = land_map["bounds"]
+    sites = Site.objects.filter(commune__epci_id=STRASBOURG)
+    assert sites.count() == 2
+    for site in sites:
+        w, s_, e, n = site.geometry.extent
+        assert west <= w and south <= s_ and east >= e and north >= n
 
 
 def test_site_readiness_counts_the_pollution_of_its_friches(client, world):

@@ -96,6 +96,14 @@ def test_pages_show_the_ranking_and_the_workflow(client, shortlisted):
     assert "Projet Cormoran" in page and "Sites classés" in page
     assert "liste restreinte" in page and page.count("retenu") >= 2
     assert client.get("/prospects/").content.decode().count("Projet Cormoran") == 1
+    # The candidate map holds the ranked candidates of the page, by rank, each linking to its site's sheet.
+    response = client.get(f"/prospects/{prospect.pk}/")
+    features = response.context["map"]["layers"]["candidats"]["features"]
+    ranked = [r for r in response.context["results"] if r["object_id"] is not None]
+    assert len(features) == len(ranked) >= 1
+    assert [f["properties"]["nom"] for f in features] == [r["name"] for r in ranked]
+    site_sheet = f"/foncier/sites/{shortlisted['ready'].site_eco_id}/"
+    assert {f["properties"]["lien"] for f in features} == {site_sheet}
 
 
 def test_create_through_the_form(client):

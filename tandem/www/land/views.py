@@ -48,7 +48,7 @@ from tandem.organizations.perms import (
     scope_queryset,
     writable_owners,
 )
-from tandem.territories.models import Epci, Perimeter
+from tandem.territories.models import Epci, Perimeter, Region
 from tandem.www.imports.views import LAND_KINDS
 from tandem.www.land.forms import (
     FricheFilterForm,
@@ -59,7 +59,9 @@ from tandem.www.land.forms import (
     creation_form_class,
     terrain_form_class,
 )
+from tandem.www.maps import land_tiles, map_config, map_tiles
 from tandem.www.views.files import file_response
+from tandem.www.views.maps import tile_response
 
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
@@ -117,24 +119,47 @@ def site_list(request):
 
 @login_required
 def land_tile(request, layer: str, z: int, x: int, y: int):
-    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them."""
-    data = sel.land_tile(request.actor, layer=layer, z=z, x=x, y=y)
-    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
-    # Per user: what a tile holds depends on who asks.
-    response["Cache-Control"] = "private, max-age=60"
-    response["Vary"] = "Cookie"
-    return response
+    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them, narrowed by
+    the filters of the page that shows it (the land map's site filters, the friche list's friche filters)."""
+    sites = friches = None
+    if request.GET:
+        if layer == "friches":
+            _, friches = _friches_filtered(request)
+        else:
+            _, filters = _filters(request)
+            if any(v is not None for v in filters.values()):
+                sites = Site.objects.filter(pk__in=[s.pk for s in sel.site_list(request.actor, **filters)])
+    data = sel.land_tile(request.actor, layer=layer, z=z, x=x, y=y, sites=sites, friches=friches)
+    return tile_response(data)
+
+
+def _query(request) -> str:
+    """The page's filters as a query string (without the page number), for its map's tiles."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @login_required
 def land_map(request):
     form, filters = _filters(request)
-    sites = sel.site_list(request.actor, **filters)
-    layers = _linked(sel.map_layers(request.actor, sites=Site.objects.filter(pk__in=[s.pk for s in sites])))
+    filtered = any(v is not None for v in filters.values())
+    sites = sel.site_list(request.actor, **filters) if filtered else None
+    site_qs = Site.objects.filter(pk__in=[s.pk for s in sites]) if filtered else None
+    config = map_config(
+        label="Carte du foncier économique : sites, terrains et friches",
+        tiles=[
+            *land_tiles("sites", "terrains", query=_query(request)),
+            *land_tiles("friches"),
+            *map_tiles("etablissements"),
+        ],
+        bounds=sel.land_extent(request.actor, sites=site_qs, friches=Friche.objects.none() if filtered else None),
+        list_title="Sites, terrains et friches de la carte",
+    )
     return render(
         request,
         "www/land/map.html",
-        {"form": form, "layers": layers, "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES]},
+        {"form": form, "map": config, "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES]},
     )
 
 
@@ -144,12 +169,17 @@ def site_detail(request, pk):
     site = context["site"]
     context.update(
         {
-            "layers": _linked(
-                sel.map_layers(
-                    request.actor,
-                    sites=Site.objects.filter(pk=site.pk),
-                    friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
-                )
+            "map": map_config(
+                label=f"Carte du site {site.site_nom} : ses terrains et les friches proches",
+                layers=_linked(
+                    sel.map_layers(
+                        request.actor,
+                        sites=Site.objects.filter(pk=site.pk),
+                        friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
+                    )
+                ),
+                tiles=map_tiles("etablissements"),
+                list_title="Le site, ses terrains et les friches proches",
             ),
             "can_edit": can_change(request.actor, site),
             "can_propose": can_propose_label(request.actor, site),
@@ -251,8 +281,8 @@ def _linked(layers: dict) -> dict:
     return layers
 
 
-@login_required
-def friche_list(request):
+def _friches_filtered(request):
+    """The friche list's filters applied to the visible friches (the list and its map's tiles)."""
     form = FricheFilterForm(request.GET or None, epci_choices=sel.friche_epci_choices(request.actor))
     data = form.cleaned_data if form.is_valid() else {}
     friches = sel.friche_list(
@@ -263,9 +293,14 @@ def friche_list(request):
         site_type=data.get("type") or None,
         pollution=data.get("pollution") or None,
     )
+    return form, friches
+
+
+@login_required
+def friche_list(request):
+    form, friches = _friches_filtered(request)
     page = Paginator(friches, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = _query(request)
     return render(
         request,
         "www/land/friche_list.html",
@@ -273,8 +308,13 @@ def friche_list(request):
             "form": form,
             "page": page,
             "count": page.paginator.count,
-            "query": query.urlencode(),
-            "layers": _linked(sel.map_layers(request.actor, sites=Site.objects.none(), friches=friches)),
+            "query": query,
+            "map": map_config(
+                label="Carte des friches de la liste",
+                tiles=land_tiles("friches", query=query),
+                bounds=sel.land_extent(request.actor, sites=Site.objects.none(), friches=friches),
+                list_title="Friches de la carte",
+            ),
         },
     )
 
@@ -300,10 +340,14 @@ def friche_detail(request, pk):
                     *([] if context["show_personal"] else friche.PERSONAL_FIELDS),
                 },
             ),
-            "layers": _linked(
-                sel.map_layers(
-                    request.actor, sites=Site.objects.none(), friches=Friche.objects.filter(pk=friche.pk)
-                )
+            "map": map_config(
+                label=f"Carte de la friche {friche.site_nom}",
+                layers=_linked(
+                    sel.map_layers(
+                        request.actor, sites=Site.objects.none(), friches=Friche.objects.filter(pk=friche.pk)
+                    )
+                ),
+                list_title="La friche",
             ),
         }
     )
@@ -614,8 +658,14 @@ def dashboard(request):
         )
         for e in epcis
     ]
-    layers = {"epcis": feature_collection(epci_features)}
-    layers.update(_linked(sel.map_layers(request.actor, territory=sel.Territory("region", region_code, ""))))
+    region = Region.objects.filter(pk=region_code).first()
+    config = map_config(
+        label="Carte du foncier disponible par EPCI de la région",
+        layers={"epcis": feature_collection(epci_features)},
+        tiles=land_tiles("sites", "terrains", "friches"),
+        bounds=region.geometry.extent if region and region.geometry else None,
+        list_title="EPCI et foncier de la carte",
+    )
     return render(
         request,
         "www/land/dashboard.html",
@@ -624,7 +674,7 @@ def dashboard(request):
             "region_code": region_code,
             "chart": _chart(board["epci"]),
             "chart_dep": _chart(board["departement"]),
-            "layers": layers,
+            "map": config,
             "classes": av.CLASSES,
             "perimeters": scope_queryset(request.actor, Perimeter.objects.order_by("name"))[:50],
         },
@@ -649,7 +699,15 @@ def territory_indicators(request, level, key):
         {
             "territory": territory,
             "ind": sel.territory_indicators(request.actor, territory),
-            "layers": _linked(sel.map_layers(request.actor, territory=territory)),
+            "map": map_config(
+                label=f"Carte du foncier : {territory.name}",
+                tiles=[
+                    *land_tiles("sites", "terrains", "friches"),
+                    *(map_tiles("perimetres", query=f"id={territory.key}") if level == "perimeter" else []),
+                ],
+                bounds=sel.territory_extent(territory),
+                list_title="Foncier de la carte",
+            ),
             "classes": av.CLASSES,
         },
     )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.middleware import DOCUMENT_CSP
-from tandem.land.models import Site
+from tandem.land.models import Friche, Site, Terrain
 from tandem.land.selectors import land_search
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
@@ -22,6 +22,7 @@ from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
+from tandem.www.maps import map_config
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
 from tandem.www.views.files import file_response
 
@@ -70,28 +71,40 @@ def prospect_create_view(request):
     return render(request, "www/prospects/form.html", {"form": form})
 
 
-def _result_layer(actor, results) -> dict:
-    """Map layer of the ranked candidates: only rows the actor may see (they come from the visible arrays)."""
+def _result_layer(actor, results, *, first: int = 1) -> dict:
+    """Map layer `candidats` of the ranked candidates shown on the page: only rows the actor may see (they come
+    from the visible arrays, and are checked again here), each at its inner point with its rank, score, status
+    and the link to its sheet (a terrain's: its site's)."""
     features = []
+    rank = {(r["kind"], r["object_id"]): n for n, r in enumerate(results, start=first)}
     for kind_index, model in LAND_MODELS.items():
         kind = KIND_NAMES[kind_index]
         ids = {r["object_id"]: r for r in results if r["kind"] == kind}
-        for pk, lon, lat in scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list(
-            "pk", "centroid_lon", "centroid_lat"
-        ):
-            if lon is not None:
-                r = ids[pk]
-                features.append(
-                    feature(
-                        {"type": "Point", "coordinates": [lon, lat]},
-                        {
-                            "nom": r["name"],
-                            "note": round(r["score"], 3),
-                            "statut": status_text(r["status"], r.get("available_on")),
-                        },
-                    )
+        if not ids:
+            continue
+        site_field = "site_eco_id" if model is Terrain else "pk"
+        rows = scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list(
+            "pk", "centroid_lon", "centroid_lat", site_field
+        )
+        for pk, lon, lat, site_id in rows:
+            if lon is None:
+                continue
+            r = ids[pk]
+            route = "www:land:friche_detail" if model is Friche else "www:land:site_detail"
+            features.append(
+                feature(
+                    {"type": "Point", "coordinates": [lon, lat]},
+                    {
+                        "nom": r["name"],
+                        "rang": rank[(kind, pk)],
+                        "note": round(r["score"], 3),
+                        "statut": status_text(r["status"], r.get("available_on")),
+                        "lien": reverse(route, args=[pk if model is Friche else site_id]),
+                    },
                 )
-    return {"Sites classés": feature_collection(features)}
+            )
+    features.sort(key=lambda f: f["properties"]["rang"])
+    return {"candidats": feature_collection(features)}
 
 
 # Purposes recorded by the web pages are French; the API records its action names (« retrieve »…).
@@ -175,7 +188,11 @@ def prospect_detail(request, pk):
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
             "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
-            "layers": _result_layer(actor, results),
+            "map": map_config(
+                label=f"Carte des candidats classés du prospect {prospect.code_name}",
+                layers=_result_layer(actor, results, first=1 if show_all else (page - 1) * RANKING_PAGE + 1),
+                list_title="Candidats de la carte",
+            ),
             "value": project_value(actor=actor, prospect=prospect, proposal=valued),
             "valued": valued,
             "decisions": prospect.decisions.select_related("by"),

@@ -8,6 +8,7 @@ from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
 from tandem.organizations.selectors import invitations_for
 from tandem.territories.selectors import perimeter_layers, territory_figures
+from tandem.www.maps import map_config
 
 
 @login_required
@@ -19,7 +20,9 @@ def home(request):
     if org is not None:
         communes = org.communes.all()
         context["figures"] = territory_figures(communes)
-        context["layers"] = perimeter_layers(communes)
+        context["map"] = map_config(
+            label=f"Carte du territoire de {org.name}", layers=perimeter_layers(communes), list_title="Territoire"
+        )
     return render(request, "www/home.html", context)
 
 

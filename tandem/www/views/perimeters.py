@@ -4,6 +4,7 @@ from pathlib import Path
 import shapely
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import Extent
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -24,8 +25,9 @@ from tandem.territories.perimeters import (
     perimeters_export_csv,
     perimeters_import,
 )
-from tandem.territories.selectors import perimeter_layers, perimeter_search, territory_figures
+from tandem.territories.selectors import perimeter_search, territory_figures
 from tandem.www.forms import PerimeterForm, PerimeterImportForm
+from tandem.www.maps import map_config, map_tiles
 
 
 def _visible(request):
@@ -53,7 +55,12 @@ def perimeter_detail(request, pk):
         {
             "perimeter": perimeter,
             "figures": territory_figures(communes),
-            "layers": perimeter_layers(communes),
+            "map": map_config(
+                label=f"Carte du périmètre {perimeter.name}",
+                tiles=map_tiles("perimetres", query=f"id={perimeter.pk}"),
+                bounds=communes.aggregate(extent=Extent("geometry"))["extent"],
+                list_title="Le périmètre",
+            ),
             "communes": communes.defer("geometry", "geometry_l93").order_by("name")[:500],
             "can_change": can_change(request.actor, perimeter),
         },
