@@ -36,6 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+# The national terrain file (~55 MB) is an operator's load here, not a web upload.
+os.environ.setdefault("TANDEM_IMPORT_MAX_UPLOAD_MB", "500")
 _ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 _ARGS.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
 _ARGS.add_argument("--tiles-per-zoom", type=int, default=24)
@@ -244,6 +246,7 @@ def main():
     from django.contrib.auth import get_user_model
     from django.contrib.gis.geos import Polygon
     from django.core.management import call_command
+    from django.db import connections
     from django.test import Client
 
     from tandem.companies.selectors import registry_establishments
@@ -257,6 +260,9 @@ def main():
     def make_user(username):
         return get_user_model().objects.create_user(username=username, password=None)
 
+    # Production keeps its connections in a pool; the test settings open one per request. Keep this process's
+    # connection across the test client's requests, as the pool does.
+    connections["default"].settings_dict["CONN_MAX_AGE"] = None
     call_command("migrate", verbosity=0)
     if Commune.objects.filter(is_current=True).count() < 30_000:
         started = time.perf_counter()
