@@ -1275,21 +1275,29 @@ def reference_layer_load(*, kind: str, path: Path, dry_run: bool = False, name: 
 
 
 # The distance from each object's outline (a terrain without geometry: its site's) to the nearest feature of
-# the layer, in Lambert-93, found by KNN (`<->`) over the features' GiST index; written only where it differs,
-# so a reload of the same layer writes no row.
+# the layer, in Lambert-93, found by KNN (`<->`) over a GiST index of the layer's features alone (a temporary
+# copy: in the shared table, the nearest features of a large layer would have to be skipped one by one to reach
+# those of a small one); written only where it differs, so a reload of the same layer writes no row.
+_LAYER_COPY_SQL = [
+    "DROP TABLE IF EXISTS tandem_layer_features",
+    "CREATE TEMPORARY TABLE tandem_layer_features AS"
+    " SELECT geometry_l93 FROM land_referencefeature WHERE layer_id = %(layer)s",
+    "CREATE INDEX ON tandem_layer_features USING gist (geometry_l93)",
+    "ANALYZE tandem_layer_features",
+]
 _DISTANCES_SQL = """
 WITH site_km AS (
     SELECT s.id, CASE WHEN s.geometry_l93 IS NULL THEN NULL ELSE (
-        SELECT ST_Distance(s.geometry_l93, f.geometry_l93) / 1000.0 FROM land_referencefeature f
-        WHERE f.layer_id = %(layer)s ORDER BY s.geometry_l93 <-> f.geometry_l93 LIMIT 1) END AS km
+        SELECT ST_Distance(s.geometry_l93, f.geometry_l93) / 1000.0 FROM tandem_layer_features f
+        ORDER BY s.geometry_l93 <-> f.geometry_l93 LIMIT 1) END AS km
     FROM land_site s WHERE {site_filter}
 ), sites AS (
     UPDATE land_site s SET {column} = d.km FROM site_km d
     WHERE s.id = d.id AND s.{column} IS DISTINCT FROM d.km RETURNING 1
 ), terrain_km AS (
     SELECT t.id, CASE WHEN g.geom IS NULL THEN NULL ELSE (
-        SELECT ST_Distance(g.geom, f.geometry_l93) / 1000.0 FROM land_referencefeature f
-        WHERE f.layer_id = %(layer)s ORDER BY g.geom <-> f.geometry_l93 LIMIT 1) END AS km
+        SELECT ST_Distance(g.geom, f.geometry_l93) / 1000.0 FROM tandem_layer_features f
+        ORDER BY g.geom <-> f.geometry_l93 LIMIT 1) END AS km
     FROM land_terrain t LEFT JOIN land_site s ON s.id = t.site_eco_id
     CROSS JOIN LATERAL (SELECT COALESCE(t.geometry_l93, s.geometry_l93) AS geom) g
     WHERE {terrain_filter}
@@ -1319,8 +1327,11 @@ def reference_distances_refresh(*, kinds=None, owner_ids=None) -> tuple[int, int
             terrain_filter="TRUE" if owners is None else "t.owner_id = ANY(%(owners)s)",
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, {"layer": layer_id, "owners": owners})
+            for statement in _LAYER_COPY_SQL:
+                cursor.execute(statement, {"layer": layer_id})
+            cursor.execute(sql, {"owners": owners})
             changed = cursor.fetchone()
+            cursor.execute(_LAYER_COPY_SQL[0])
         sites += changed[0]
         terrains += changed[1]
     return sites, terrains
