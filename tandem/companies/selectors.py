@@ -72,14 +72,26 @@ def registry_establishments(
         if digits.isdigit():
             qs = qs.filter(siret__startswith=digits)
         else:
-            qs = qs.filter(
-                Q(company__name__unaccent_icontains=q)
-                | Q(company__usual_name__unaccent_icontains=q)
-                | Q(signboard__unaccent_icontains=q, diffusion="O")
-                | Q(usual_name__unaccent_icontains=q, diffusion="O")
-                | Q(commune_code__in=commune_codes_named(q))
-            )
+            qs = qs.filter(siret__in=_establishments_named(q, codes))
     return qs.order_by("siret")
+
+
+def _establishments_named(q: str, codes=None) -> QuerySet:
+    """SIRETs whose company name or usual name, public signboard or usual name, or commune contains `q`
+    (accent- and case-insensitive), within the communes `codes` when given. One UNION of index-served
+    searches: each part uses its trigram (or commune code) index, where one OR across the company join made
+    PostgreSQL scan the registry (seconds at a million establishments)."""
+    base = Establishment.objects.all() if codes is None else Establishment.objects.filter(commune_code__in=codes)
+    companies = Company.objects.filter(Q(name__unaccent_icontains=q) | Q(usual_name__unaccent_icontains=q))
+    return (
+        base.filter(company__in=companies.values("siren"))
+        .values("siret")
+        .union(
+            base.filter(signboard__unaccent_icontains=q, diffusion="O").values("siret"),
+            base.filter(usual_name__unaccent_icontains=q, diffusion="O").values("siret"),
+            base.filter(commune_code__in=commune_codes_named(q)).values("siret"),
+        )
+    )
 
 
 def registry_company(actor: Actor, siren: str) -> Company:

@@ -24,10 +24,14 @@ BACKGROUND_COMMANDS = {
     "import_bmo": "enquête BMO de France Travail",
     "load_geography": "géographie officielle",
 }
-# The one import run model on main today; the import framework's run model (issue 11, point 3) replaces it with
-# the same fields used here: created_by, options, files, status, progress_percent, progress_label, started_at,
-# finished_at, job_id and the FINISHED statuses.
-RUN_MODEL = "land.ImportRun"
+# The one import run model of every importer (tandem/imports/models.py) and the kind of each load.
+RUN_MODEL = "imports.ImportRun"
+BACKGROUND_KINDS = {
+    "import_sirene": "sirene",
+    "import_bodacc": "bodacc",
+    "import_bmo": "bmo",
+    "load_geography": "geography",
+}
 
 
 def run_model():
@@ -67,6 +71,7 @@ def background_load_submit(*, command: str, args: list[str], user=None):
     absolute, files = _absolute(args)
     Run = run_model()
     run = Run.objects.create(
+        kind=BACKGROUND_KINDS[command],
         created_by=user if getattr(user, "pk", None) else None,
         options={"command": command, "args": absolute, "background": BACKGROUND_COMMANDS[command]},
         files=files,

@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Round
 from django.http import Http404
+from django.utils import timezone
 
 from tandem.companies.selectors import establishments_in_outline
 from tandem.core.geo import feature, feature_collection
@@ -39,15 +40,19 @@ from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.land import availability as av
 from tandem.land import indicators as ind
 from tandem.land.models import (
+    DISTANCE_KINDS,
     Etablissement,
     Friche,
     LabelDecision,
+    LayerKind,
     NafConsumption,
     RecordVersion,
+    ReferenceLayer,
     Site,
     Terrain,
     Vintage,
 )
+from tandem.land.models.layers import distance_of
 from tandem.land.perms import can_see_personal_fields
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
@@ -344,9 +349,50 @@ def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
             LabelDecision.objects.filter(site=site).select_related("proposed_by_org", "decided_by_org")
         ),
         "history": list(history[:200]),
+        "distances": distance_rows(site),
         "personal_fields": Terrain.PERSONAL_FIELDS,
         "show_personal": personal,
     }
+
+
+def distance_rows(obj: Site | Terrain) -> list[dict]:
+    """The distances of a site or terrain to the networks, each with where it comes from (French): the value the
+    producer typed, or the one computed from the loaded reference layer (`land.models.layers.distance_fields`,
+    the rule the matching reads). Kinds with neither are left out."""
+    layers = {layer.kind: layer for layer in ReferenceLayer.objects.all()}
+    rows = []
+    for kind, spec in DISTANCE_KINDS.items():
+        km, typed = distance_of(obj, kind)
+        if km is None:
+            continue
+        layer = layers.get(kind)
+        computed = distance_of_computed(obj, kind)
+        if typed:
+            source = "saisie par le producteur"
+        else:
+            when = timezone.localtime(layer.loaded_at).strftime("%d/%m/%Y") if layer else "?"
+            name = layer.source_name if layer else "?"
+            source = f"calculée depuis la couche « {LayerKind(kind).label} » ({name}) du {when}"
+        rows.append(
+            {
+                "kind": kind,
+                "label": spec.label[:1].upper() + spec.label[1:],
+                "km": km,
+                "typed": bool(typed),
+                "source": source,
+                "computed_km": computed if typed else None,
+            }
+        )
+    return rows
+
+
+def distance_of_computed(obj: Site | Terrain, kind: str) -> float | None:
+    """The distance computed from the layer alone (a terrain without geometry: its site's)."""
+    column = DISTANCE_KINDS[kind].column
+    value = getattr(obj, column, None)
+    if value is None and isinstance(obj, Terrain) and obj.site_eco_id:
+        value = getattr(obj.site_eco, column, None)
+    return value
 
 
 def friches_near(actor: Actor, site: Site, *, km: float = NEARBY_FRICHES_KM) -> list[Friche]:

@@ -778,6 +778,8 @@ def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list
             },
         },
     )
+    # Distances to the loaded reference layers, for the sites and terrains of the EPCI just imported.
+    reference_distances_refresh(owner_ids=touched)
     return created
 
 
@@ -1200,3 +1202,143 @@ def land_import_end(*, run_id: int, status: str, label: str) -> None:
 def land_import_uploads_delete(*, run: ImportRun) -> None:
     for upload in (run.options or {}).get("uploads", []):
         default_storage.delete(upload["path"])
+
+
+# --- reference layers -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LayerLoadResult:
+    kind: str
+    source_name: str
+    crs_label: str
+    features: int
+    unchanged_file: bool
+    sites_changed: int
+    terrains_changed: int
+    dry_run: bool
+
+
+def reference_layer_load(*, kind: str, path: Path, dry_run: bool = False, name: str | None = None) -> LayerLoadResult:
+    """Replace the reference layer of `kind` with the features of a file (GeoJSON, GeoPackage, zipped
+    Shapefile; Lambert-93 or WGS84), then compute the distances of every site and terrain to it, in one
+    transaction. The same file again (same SHA-256) keeps the layer as it is and changes no distance; a dry
+    run validates and counts, then rolls everything back."""
+    from tandem.imports.limits import import_limits
+    from tandem.land.layers import read_layer_file
+    from tandem.land.models import LayerKind, ReferenceFeature, ReferenceLayer
+
+    if kind not in LayerKind.values:
+        raise UserError(f"Type de couche inconnu : « {kind} » (types : {', '.join(LayerKind.values)}).")
+    layer_file = read_layer_file(Path(path), import_limits(), name)
+    with transaction.atomic():
+        layer = ReferenceLayer.objects.select_for_update().filter(kind=kind).first()
+        unchanged = layer is not None and layer.source_sha256 == layer_file.sha256
+        if not unchanged:
+            if layer is None:
+                layer = ReferenceLayer(kind=kind)
+            else:
+                layer.features.all().delete()
+            layer.source_name = layer_file.name[:255]
+            layer.source_sha256 = layer_file.sha256
+            layer.source_crs = layer_file.crs_label
+            layer.feature_count = len(layer_file.geometries)
+            layer.loaded_at = timezone.now()
+            layer.save()
+            wkb = shapely.to_wkb(shapely.set_srid(layer_file.geometries, 4326), include_srid=True, hex=True)
+            ReferenceFeature.objects.bulk_create(
+                [
+                    ReferenceFeature(layer=layer, name=feature_name, geometry=geometry)
+                    for feature_name, geometry in zip(layer_file.names, wkb, strict=True)
+                ],
+                batch_size=2000,
+            )
+        sites, terrains = reference_distances_refresh(kinds=[kind])
+        if not unchanged or sites or terrains:
+            audit_record(
+                actor=None,
+                action=AuditEvent.Action.IMPORT,
+                obj=layer,
+                details={
+                    "file": layer_file.name,
+                    "sha256": layer_file.sha256,
+                    "features": layer.feature_count,
+                    "sites_changed": sites,
+                    "terrains_changed": terrains,
+                },
+            )
+        if dry_run:
+            transaction.set_rollback(True)
+    return LayerLoadResult(
+        kind=kind,
+        source_name=layer_file.name,
+        crs_label=layer_file.crs_label,
+        features=len(layer_file.geometries),
+        unchanged_file=unchanged,
+        sites_changed=sites,
+        terrains_changed=terrains,
+        dry_run=dry_run,
+    )
+
+
+# The distance from each object's outline (a terrain without geometry: its site's) to the nearest feature of
+# the layer, in Lambert-93, found by KNN (`<->`) over a GiST index of the layer's features alone (a temporary
+# copy: in the shared table, the nearest features of a large layer would have to be skipped one by one to reach
+# those of a small one); written only where it differs, so a reload of the same layer writes no row.
+_LAYER_COPY_SQL = [
+    "DROP TABLE IF EXISTS tandem_layer_features",
+    "CREATE TEMPORARY TABLE tandem_layer_features AS"
+    " SELECT geometry_l93 FROM land_referencefeature WHERE layer_id = %(layer)s",
+    "CREATE INDEX ON tandem_layer_features USING gist (geometry_l93)",
+    "ANALYZE tandem_layer_features",
+]
+_DISTANCES_SQL = """
+WITH site_km AS (
+    SELECT s.id, CASE WHEN s.geometry_l93 IS NULL THEN NULL ELSE (
+        SELECT ST_Distance(s.geometry_l93, f.geometry_l93) / 1000.0 FROM tandem_layer_features f
+        ORDER BY s.geometry_l93 <-> f.geometry_l93 LIMIT 1) END AS km
+    FROM land_site s WHERE {site_filter}
+), sites AS (
+    UPDATE land_site s SET {column} = d.km FROM site_km d
+    WHERE s.id = d.id AND s.{column} IS DISTINCT FROM d.km RETURNING 1
+), terrain_km AS (
+    SELECT t.id, CASE WHEN g.geom IS NULL THEN NULL ELSE (
+        SELECT ST_Distance(g.geom, f.geometry_l93) / 1000.0 FROM tandem_layer_features f
+        ORDER BY g.geom <-> f.geometry_l93 LIMIT 1) END AS km
+    FROM land_terrain t LEFT JOIN land_site s ON s.id = t.site_eco_id
+    CROSS JOIN LATERAL (SELECT COALESCE(t.geometry_l93, s.geometry_l93) AS geom) g
+    WHERE {terrain_filter}
+), terrains AS (
+    UPDATE land_terrain t SET {column} = d.km FROM terrain_km d
+    WHERE t.id = d.id AND t.{column} IS DISTINCT FROM d.km RETURNING 1
+)
+SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM terrains)
+"""
+
+
+def reference_distances_refresh(*, kinds=None, owner_ids=None) -> tuple[int, int]:
+    """Compute the `calc_<kind>_km` distances of every site and terrain (of `owner_ids` only, when given) to
+    each loaded layer of `kinds` (all loaded layers by default), one SQL statement per layer. Returns how many
+    sites and terrains changed."""
+    from tandem.land.models import DISTANCE_KINDS, ReferenceLayer
+
+    layers = ReferenceLayer.objects.all()
+    if kinds is not None:
+        layers = layers.filter(kind__in=list(kinds))
+    sites = terrains = 0
+    owners = None if owner_ids is None else sorted({int(o) for o in owner_ids})
+    for layer_id, kind in layers.values_list("pk", "kind"):
+        sql = _DISTANCES_SQL.format(
+            column=DISTANCE_KINDS[kind].column,  # from the model's own mapping, never from input
+            site_filter="TRUE" if owners is None else "s.owner_id = ANY(%(owners)s)",
+            terrain_filter="TRUE" if owners is None else "t.owner_id = ANY(%(owners)s)",
+        )
+        with connection.cursor() as cursor:
+            for statement in _LAYER_COPY_SQL:
+                cursor.execute(statement, {"layer": layer_id})
+            cursor.execute(sql, {"owners": owners})
+            changed = cursor.fetchone()
+            cursor.execute(_LAYER_COPY_SQL[0])
+        sites += changed[0]
+        terrains += changed[1]
+    return sites, terrains

@@ -11,7 +11,8 @@ from pyproj import Transformer
 
 from tandem.companies.selectors import establishment_counts_within, establishment_names_nearest
 from tandem.core.geo import geojson
-from tandem.land.models import Friche, Site, Terrain
+from tandem.land.models import Friche, LayerKind, Site, Terrain
+from tandem.land.models.layers import distance_of
 from tandem.land.perms import can_see_personal_fields
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.candidates import (
@@ -61,6 +62,8 @@ def constraint_labels(req: Requirements) -> dict[str, str]:
         "gaz": "raccordement au gaz naturel",
         "eaux_usees": f"traitement des eaux usées ≥ {fr_num(req.wastewater_m3d)} m³/j",
         "autoroute": f"échangeur autoroutier à ≤ {fr_num(req.max_motorway_km or 0)} km",
+        "gare": f"gare de voyageurs à ≤ {fr_num(req.max_station_km or 0)} km",
+        "aeroport": f"aéroport à ≤ {fr_num(req.max_airport_km or 0)} km",
         "icpe": f"régime ICPE « {ICPE_LEVELS[req.icpe_regime]} » admis",
         "seveso": f"{SEVESO_LEVELS[req.seveso]} admis",
         "disponibilite": f"disponible au plus tard le {needed}",
@@ -128,6 +131,9 @@ def _sheet(actor: Actor, proposal, today: date) -> dict:
             value = getattr(site, name, None)
         return value
 
+    def distance(kind):
+        return distance_of(ext, kind)[0] if ext is not None else None
+
     studies = [(label, getattr(ext, f, None) if ext else None) for f, label in STUDY_LABELS.items()]
     permit_months = pick("tdm_permit_months")
     price = getattr(obj, "terr_m2_prix", None) if isinstance(obj, Terrain) else None
@@ -163,11 +169,12 @@ def _sheet(actor: Actor, proposal, today: date) -> dict:
         "rail": pick("tdm_rail_siding")
         if pick("tdm_rail_siding") is not None
         else getattr(site, "reseau_fret_ferroviaire", None),
-        "motorway_km": pick("tdm_motorway_junction_km") or getattr(site, "autoroute_echang_dist", None),
+        # The distances the matching read (the producer's value, else the one computed from the layer).
+        "motorway_km": distance(LayerKind.MOTORWAY_JUNCTION),
         "motorway_name": getattr(site, "autoroute_nom", ""),
-        "station": (getattr(site, "gare_nom", ""), getattr(site, "gare_dist", None)),
-        "airport": (getattr(site, "aeroport_nom", ""), getattr(site, "aeroport_dist", None)),
-        "port": (getattr(site, "port_nom", ""), getattr(site, "port_dist", None)),
+        "station": (getattr(site, "gare_nom", ""), distance(LayerKind.STATION)),
+        "airport": (getattr(site, "aeroport_nom", ""), distance(LayerKind.AIRPORT)),
+        "port": (getattr(site, "port_nom", ""), distance(LayerKind.PORT)),
         "studies": studies,
         "permit_months": permit_months,
         "appeals_cleared_on": pick("tdm_appeals_cleared_on"),

@@ -212,7 +212,7 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
         if (
             f.name in exclude
             or f.name in ("id", "geometry_digest")
-            or f.name.startswith(("bbox_", "centroid_"))
+            or f.name.startswith(("bbox_", "centroid_", "calc_"))
         ):
             continue
         value = getattr(obj, f.name if f.is_relation else f.attname)
