@@ -9,6 +9,7 @@ import's report.
 from __future__ import annotations
 
 import numpy as np
+from django.db.models import Q
 
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, can_change, can_share, region_contributor_org_ids
@@ -55,16 +56,18 @@ def can_decide_label(actor: Actor) -> bool:
     return bool(region_decider_org_ids(actor))
 
 
-def can_view_import_run(actor: Actor, run) -> bool:
-    """An import's report is for the person who ran it and the organisations it was run for or from."""
+def import_runs_visible_q(actor: Actor) -> Q:
+    """An import's report is for the person who ran it and the organisations it was run for or from
+    (platform administrators: all). The one rule for the import page, its report and the home page."""
     if actor.is_platform_admin:
-        return True
+        return Q()
+    q = Q(actor_org_id__in=actor.org_ids) | Q(owner_id__in=actor.org_ids)
     user_id = getattr(actor.user, "pk", None)
-    return bool(
-        (user_id and run.created_by_id == user_id)
-        or (run.actor_org_id and run.actor_org_id in actor.org_ids)
-        or (run.owner_id and run.owner_id in actor.org_ids)
-    )
+    return q | Q(created_by_id=user_id) if user_id else q
+
+
+def can_view_import_run(actor: Actor, run) -> bool:
+    return type(run).objects.filter(import_runs_visible_q(actor), pk=run.pk).exists()
 
 
 def can_set_inventory_visibility(actor: Actor, owner: Organization) -> bool:

@@ -44,6 +44,7 @@ from tandem.land import indicators as ind
 from tandem.land.models import (
     Etablissement,
     Friche,
+    ImportRun,
     LabelDecision,
     NafConsumption,
     RecordVersion,
@@ -51,7 +52,7 @@ from tandem.land.models import (
     Terrain,
     Vintage,
 )
-from tandem.land.perms import can_see_personal_fields
+from tandem.land.perms import can_decide_label, can_see_personal_fields, import_runs_visible_q
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
@@ -86,6 +87,31 @@ def etablissements_visible(actor: Actor) -> QuerySet[Etablissement]:
 
 def friches_visible(actor: Actor) -> QuerySet[Friche]:
     return scope_queryset(actor, Friche.objects.all())
+
+
+def label_decisions_visible(actor: Actor) -> QuerySet[LabelDecision]:
+    """Label proposals and decisions about the sites `actor` sees, latest first."""
+    return LabelDecision.objects.filter(site__in=sites_visible(actor).values("pk")).select_related(
+        "site", "proposed_by_org"
+    )
+
+
+def labels_to_decide(actor: Actor) -> QuerySet[LabelDecision]:
+    """The proposals waiting for a decision of `actor` (the Région's deciders; nobody else has any)."""
+    if not can_decide_label(actor):
+        return LabelDecision.objects.none()
+    return label_decisions_visible(actor).filter(status=LabelDecision.Status.PROPOSED)
+
+
+def import_runs_for(actor: Actor, *, statuses=None, since: dt.datetime | None = None) -> QuerySet[ImportRun]:
+    """The imports whose report `actor` may read (`land.perms.import_runs_visible_q`), latest first;
+    optionally only those in `statuses` or created after `since`."""
+    runs = ImportRun.objects.filter(import_runs_visible_q(actor)).select_related("owner", "epci")
+    if statuses:
+        runs = runs.filter(status__in=statuses)
+    if since is not None:
+        runs = runs.filter(created_at__gte=since)
+    return runs.order_by("-created_at", "-pk")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tandem.core.audit import audit_record
 from tandem.core.disclosure import protect_counts, protect_total
 from tandem.core.models import AuditEvent
-from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.organizations.perms import Actor, contributor_org_ids, get_visible_or_404, scope_queryset
 from tandem.prospects import perms
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import CACHE, LAND_MODELS, visible_candidates
@@ -22,14 +22,38 @@ def prospect_list(*, actor: Actor, audit: bool = True) -> QuerySet[Prospect]:
     """The prospects whose task force includes `actor` (audited as one read listing their ids)."""
     prospects = scope_queryset(actor, Prospect.objects.select_related("owner"))
     if audit:
-        ids = list(prospects.values_list("pk", flat=True))
-        if ids:
-            audit_record(
-                actor=actor,
-                action=AuditEvent.Action.READ,
-                object_type="prospects.prospect",
-                details={"list": ids},
-            )
+        _audit_listing(actor, list(prospects.values_list("pk", flat=True)))
+    return prospects
+
+
+def _audit_listing(actor: Actor, ids: list[int]) -> None:
+    """A list naming prospects is a read of each of them (shown to their task force as « liste des prospects »)."""
+    if ids:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.READ,
+            object_type="prospects.prospect",
+            details={"list": ids},
+        )
+
+
+# A prospect still waits for territories' proposals in these statuses.
+OPEN_TO_PROPOSALS = (Prospect.Status.SHARED, Prospect.Status.PROPOSALS)
+
+
+def prospects_awaiting_proposal(*, actor: Actor) -> list[Prospect]:
+    """Prospects shared with an organisation in which `actor` contributes, still open to proposals, to which
+    none of those organisations has proposed a site yet (audited as one read listing them)."""
+    orgs = contributor_org_ids(actor)
+    prospects = list(
+        scope_queryset(actor, Prospect.objects.select_related("owner"))
+        .filter(shared_with__in=orgs, status__in=OPEN_TO_PROPOSALS)
+        .exclude(owner_id__in=orgs)
+        .exclude(proposals__organization_id__in=orgs)
+        .distinct()
+        .order_by("decision_on", "pk")
+    )
+    _audit_listing(actor, [p.pk for p in prospects])
     return prospects
 
 

@@ -464,7 +464,7 @@ def import_start(request):
         else:
             land_import_stored_run(run_id=run.pk)
         return redirect("www:land:import_detail", pk=run.pk)
-    runs = [r for r in ImportRun.objects.order_by("-created_at")[:100] if can_view_import_run(actor, r)][:20]
+    runs = sel.import_runs_for(actor)[:20]
     return render(request, "www/land/import.html", {"form": form, "runs": runs})
 
 
@@ -612,8 +612,7 @@ def site_sectors_view(request, pk):
 
 @login_required
 def label_list(request):
-    visible = sel.sites_visible(request.actor).values("pk")
-    decisions = LabelDecision.objects.filter(site__in=visible).select_related("site", "proposed_by_org")
+    decisions = sel.label_decisions_visible(request.actor)
     return render(
         request,
         "www/land/labels.html",
