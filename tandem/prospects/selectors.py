@@ -77,6 +77,17 @@ def prospect_reads(*, prospect: Prospect, limit: int = 50) -> QuerySet[AuditEven
     )
 
 
+def task_force(prospect: Prospect) -> list[tuple[str, str]]:
+    """The task force as people know each other: (name, organisations among the prospect's owner and those it
+    is shared with), by name; the login only for an account with no name."""
+    orgs = {prospect.owner_id, *prospect.shared_with.values_list("pk", flat=True)}
+    people = []
+    for user in prospect.members.prefetch_related("memberships__organization"):
+        names = sorted(m.organization.name for m in user.memberships.all() if m.organization_id in orgs)
+        people.append((user.get_full_name() or user.username, ", ".join(names)))
+    return sorted(people)
+
+
 def proposals_of(prospect: Prospect) -> QuerySet[Proposal]:
     return prospect.proposals.select_related(
         "organization",

@@ -154,3 +154,16 @@ def test_answer_page_runs_no_script_under_its_own_policy(client, shortlisted):
     assert response.status_code == 200 and "Matrice de conformité" in response.content.decode()
     assert response["Content-Security-Policy"] == DOCUMENT_CSP
     assert "script-src" not in DOCUMENT_CSP and "default-src 'none'" in DOCUMENT_CSP
+
+
+def test_the_task_force_reads_as_names_and_organisations(client, shortlisted):
+    lead, dev = shortlisted["lead"], shortlisted["dev"]
+    dev.first_name, dev.last_name = "Camille", "Exemple"
+    dev.save()
+    client.force_login(lead)
+    html = client.get(f"/prospects/{shortlisted['prospect'].pk}/").content.decode()
+    team = html[html.index('<ul id="task-force">') : html.index("</ul>", html.index('<ul id="task-force">'))]
+    mulhouse = shortlisted["prospect"].shared_with.get().name
+    assert f'Camille Exemple <small class="hint">({mulhouse})</small>' in team
+    assert dev.username not in team  # a login only for an account with no name
+    assert lead.username in team  # … like the lead's here

@@ -1,6 +1,5 @@
 """Prospect pages: thin views over the prospects' selectors, services and permission rules."""
 
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -171,7 +170,7 @@ def prospect_detail(request, pk):
             "search": search,
             "found": found,
             "history": prospect.status_changes.select_related("by"),
-            "members": prospect.members.order_by("username"),
+            "members": selectors.task_force(prospect),
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
             "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
