@@ -148,6 +148,30 @@ def matching_results(
     return ranking, results
 
 
+def matching_excluded(
+    *,
+    actor: Actor,
+    requirements: Requirements,
+    region: str | None = None,
+    limit: int = 50,
+    today: date | None = None,
+) -> tuple[int, list[dict]]:
+    """The visible land the requirements set aside — not a candidate at all (sold, reserved, occupied, non
+    aménageable) or failing a hard constraint —, each with its reasons, best score first: how a user learns why
+    a site they expected is absent. Returns (how many, the first `limit` explained)."""
+
+    def run():
+        ranking = matching_run(actor=actor, requirements=requirements, region=region, today=today)
+        excluded = ranking.order(include_excluded=True)[ranking.count() :]
+        return len(excluded), [ranking.explain(int(i)) for i in excluded[:limit]]
+
+    count, rows = run()
+    if _invisible_rows(actor, rows):
+        CACHE.clear()
+        count, rows = run()
+    return count, rows
+
+
 def prospect_pipeline(*, actor: Actor) -> dict:
     """Counts of all prospects by status, Plan 500 and département wanted — aggregates only, never a name.
 
