@@ -31,6 +31,12 @@ FORBIDDEN = [
     re.compile(r"\bpending\b", re.I),
     re.compile(r"\bexcluded\b", re.I),
     re.compile(r"\b(companies|land|prospects|organizations|territories|core|accounts)\.[a-z_]+\b"),
+    re.compile(r"\b(advisor|referent|shortlisted|proposals|received|shared)\b"),  # model choice codes
+    re.compile(
+        r"\((tdm|terr|site|pole)_[a-z0-9_]+\)"
+    ),  # a column name as a label (« Surface (terr_surf_brute) »)
+    re.compile(r"--(set|rename|epci)\b"),  # command-line wording on a web page
+    re.compile(r"SRID=|\b(MULTI)?(POINT|POLYGON) \("),  # a geometry printed as WKT
     re.compile(r"\bNone\b"),
     re.compile(r"\bnan\b", re.I),
     re.compile(r"!!MISSING"),
@@ -100,6 +106,12 @@ def test_the_checker_reads_text_not_markup():
     html = '<td data-status="eligible">sous condition</td><script>{"statut": "eligible"}</script><p>None</p>'
     found = [rule.search(visible_text(html)) for rule in FORBIDDEN]
     assert [m.group(0) for m in found if m] == ["None"]
+    raw = "Source : conseiller advisor ; Puissance (tdm_power_mw) ; utilisez --set ; SRID=2154;POINT (1 2)"
+    assert sum(1 for rule in FORBIDDEN if rule.search(raw)) == 4
+    assert not any(
+        rule.search("référent de proximité ; partagé avec la Région ; 12 terr. ; Point (longitude)")
+        for rule in FORBIDDEN
+    )
     assert pattern("/entreprises/900000001/echanges/12/") == "/entreprises/<id>/echanges/<id>/"
     assert links('<a href="/foncier/?page=2">x</a><a href="/entreprises/export.csv">y</a>', "/") == [
         "/foncier/?page=2"
