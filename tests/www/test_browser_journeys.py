@@ -24,6 +24,7 @@ def demo(grand_est_geography):
 
 
 def login_as(page, username):
+    page.set_default_timeout(30_000)  # a shared, busy machine: the demo's pages are heavier than the tests'
     page.context.clear_cookies()
     browser_login(page, username, DEMO_PASSWORD)
 
