@@ -226,6 +226,13 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
     return events
 
 
+def advisor_companies(actor: Actor) -> QuerySet[CompanyAdvisor]:
+    """The companies `actor`'s user follows today (référent, co-conseiller or expert), by company name."""
+    return scope_queryset(
+        actor, CompanyAdvisor.objects.filter(user=actor.user, ended_on=None).select_related("company")
+    ).order_by("company__name", "company_id")
+
+
 def reminders_due(actor: Actor, *, on: date) -> QuerySet:
     """The actor's own reminders due on or before `on`, not done."""
     return scope_queryset(

@@ -53,7 +53,7 @@ from tandem.land.models import (
     Vintage,
 )
 from tandem.land.models.layers import distance_of
-from tandem.land.perms import can_see_personal_fields
+from tandem.land.perms import can_decide_label, can_see_personal_fields
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
@@ -88,6 +88,21 @@ def etablissements_visible(actor: Actor) -> QuerySet[Etablissement]:
 
 def friches_visible(actor: Actor) -> QuerySet[Friche]:
     return scope_queryset(actor, Friche.objects.all())
+
+
+def label_decisions_visible(actor: Actor) -> QuerySet[LabelDecision]:
+    """Label proposals and decisions about the sites `actor` sees, latest first."""
+    return LabelDecision.objects.filter(site__in=sites_visible(actor).values("pk")).select_related(
+        "site", "proposed_by_org"
+    )
+
+
+def labels_to_decide(actor: Actor) -> QuerySet[LabelDecision]:
+    """The proposals waiting for a decision of `actor` (the Région's deciders; nobody else has any)."""
+    if not can_decide_label(actor):
+        return LabelDecision.objects.none()
+    return label_decisions_visible(actor).filter(status=LabelDecision.Status.PROPOSED)
+
 
 
 @dataclass(frozen=True)

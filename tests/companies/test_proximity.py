@@ -13,7 +13,7 @@ from tandem.companies.selectors import establishment_counts_within, establishmen
 from tandem.land.models import Site
 from tandem.organizations.perms import Actor
 from tandem.prospects.answer import ecosystem_near
-from tandem.prospects.candidates import ECOSYSTEM_RADIUS_KM, candidate_point, visible_candidates
+from tandem.prospects.candidates import CACHE, ECOSYSTEM_RADIUS_KM, candidate_point, visible_candidates
 from tandem.prospects.matching import KIND_TERRAIN
 from tandem.prospects.value import _establishments
 from tests.factories import epci_org

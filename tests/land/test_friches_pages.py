@@ -67,6 +67,7 @@ def test_sheet_shows_parcels_pollution_links_and_history(client, ddt_world):
     friche = Friche.objects.get(site_id=row["site_id"])
     friche.site_ademe_url = "https://fiches-ademe.example.org/site/1"
     friche.sol_depollution_fiche = "javascript:alert(1)"
+    friche.unite_fonciere_surface = 19000
     friche.save()
     client.force_login(ddt_world["reader"])
     response = client.get(reverse("www:land:friche_detail", args=[friche.pk]))
@@ -79,6 +80,11 @@ def test_sheet_shows_parcels_pollution_links_and_history(client, ddt_world):
     assert [v.action for v in response.context["history"]] == ["added"]
     assert "ajouté" in text
     assert "Modifier" not in text  # a reader does not edit
+    # Figures read the French way; the geometry is drawn on the map, never printed as WKT.
+    fields = dict(response.context["fields"])
+    assert not any("POINT" in str(v) or "POLYGON" in str(v) for v in fields.values())
+    assert fields["Surface de l'unité foncière"] == "19\u202f000"
+    assert "19\u202f000 m²" in text
     # The map's friche feature links to this sheet.
     layers = response.context["map"]["layers"]
     assert layers["friches"]["features"][0]["properties"]["lien"] == reverse(

@@ -143,6 +143,10 @@ def test_terrain_edit_uses_the_importer_validation(client, world):
     assert form.status_code == 200
     fields = form.context["form"].fields
     assert fields["tdm_power_mw"].label == "Puissance électrique disponible (MW)"
+    # The standard's numeric columns carry their unit, read from the schema's description.
+    assert fields["terr_surf_brute"].label == "Superficie brute (ha)"
+    assert fields["terr_vente_montant"].label == "Montant de la vente (€)"
+    assert fields["terr_m2_prix"].label == "Prix au m² (€/m²)"
     assert not any(f.label.endswith(f"({name})") for name, f in fields.items())
     data = {k: v for k, v in form.context["form"].initial.items()}
     bad = client.post(url, {**data, "terr_surf_brute": "cinq", "terr_stade_comm": "bradé"})

@@ -1,6 +1,7 @@
 """Web pages of prospects and the answer file (HTML and PDF read back with pypdf)."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -197,3 +198,38 @@ def test_a_large_answer_pdf_is_prepared_as_a_job_and_refused_if_the_right_is_los
     assert (
         second.progress_label == "refusé : Vous ne pouvez pas générer le dossier de réponse de ce prospect."
     )
+
+
+def test_the_task_force_reads_as_names_and_organisations(client, shortlisted):
+    lead, dev = shortlisted["lead"], shortlisted["dev"]
+    dev.first_name, dev.last_name = "Camille", "Exemple"
+    dev.save()
+    client.force_login(lead)
+    html = client.get(f"/prospects/{shortlisted['prospect'].pk}/").content.decode()
+    team = html[html.index('<ul id="task-force">') : html.index("</ul>", html.index('<ul id="task-force">'))]
+    mulhouse = shortlisted["prospect"].shared_with.get().name
+    assert f'Camille Exemple <small class="hint">({mulhouse})</small>' in team
+    assert dev.username not in team  # a login only for an account with no name
+    assert lead.username in team  # … like the lead's here
+
+
+def test_the_page_says_why_a_visible_site_is_set_aside(client, shortlisted):
+    """A sold terrain and one too small are not candidates; the page lists them with their reasons."""
+    from tandem.prospects.candidates import CACHE
+
+    zae = shortlisted["ready"].site_eco
+    sold = make_terrain(zae, 10, cell=(6, 0), terr_stade_comm="vendu, commercialisation achevée")
+    small = make_terrain(zae, 1, cell=(8, 0))
+    CACHE.clear()
+    client.force_login(shortlisted["dev"])
+    html = client.get(f"/prospects/{shortlisted['prospect'].pk}/").content.decode()
+    section = html[html.index('<details id="excluded">') : html.index("</details>")]
+    rows = dict(re.findall(r'<tr data-excluded="terrain:(\d+)">(.*?)</tr>', section, re.S))
+    assert "occupé ou vendu" in rows[str(sold.pk)]
+    assert "surface" in rows[str(small.pk)]
+    later = shortlisted["later"]
+    ranking = html[
+        html.index('<table id="ranking">') : html.index("</table>", html.index('<table id="ranking">'))
+    ]
+    assert later.terr_id in ranking and str(later.pk) not in rows  # a candidate is not set aside
+    CACHE.clear()

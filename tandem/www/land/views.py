@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import GeometryField
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
+from tandem.core.formats import fr_number
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
@@ -213,6 +216,9 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
             f.name in exclude
             or f.name in ("id", "geometry_digest")
             or f.name.startswith(("bbox_", "centroid_", "calc_"))
+            # drawn on the map, never printed as WKT (generated Lambert-93 copies included)
+            or isinstance(f, GeometryField)
+            or isinstance(getattr(f, "output_field", None), GeometryField)
         ):
             continue
         value = getattr(obj, f.name if f.is_relation else f.attname)
@@ -224,8 +230,10 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
             value = ", ".join(str(v) for v in value)
         elif f.choices:
             value = getattr(obj, f"get_{f.name}_display")()
-        if isinstance(value, float):
-            value = formats.number_format(value, decimal_pos=0 if value.is_integer() else 2, use_l10n=True)
+        if isinstance(value, (float, Decimal)) or (
+            isinstance(value, int) and not isinstance(f, models.PositiveSmallIntegerField)  # years stay 2024
+        ):
+            value = fr_number(value, 2)
         label = str(f.verbose_name)
         rows.append((label[:1].upper() + label[1:], value))
     return rows
@@ -585,8 +593,7 @@ def site_sectors_view(request, pk):
 
 @login_required
 def label_list(request):
-    visible = sel.sites_visible(request.actor).values("pk")
-    decisions = LabelDecision.objects.filter(site__in=visible).select_related("site", "proposed_by_org")
+    decisions = sel.label_decisions_visible(request.actor)
     return render(
         request,
         "www/land/labels.html",

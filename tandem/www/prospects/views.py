@@ -156,6 +156,11 @@ def prospect_detail(request, pk):
         r["contribution_rows"] = [
             (CRITERIA_LABELS[k], signed(v)) for k, v in r["contributions"].items() if round(v, 3) != 0
         ]
+    excluded_count, excluded = selectors.matching_excluded(
+        actor=actor, requirements=requirements, region=region
+    )
+    for r in excluded:
+        r["status_label"] = status_text(r["status"], r.get("available_on"))
     labels = constraint_labels(requirements)
     pages = -(-count // RANKING_PAGE)
     search = request.GET.get("site", "").strip()
@@ -171,6 +176,8 @@ def prospect_detail(request, pk):
             "count": count,
             "examined": ranking.count(True),
             "exclusions": [(labels[name], n) for name, n in ranking.exclusions().items()],
+            "excluded": excluded,
+            "excluded_count": excluded_count,
             "stability": ranking.stability,
             "ranking_pages": {
                 "page": page,
@@ -184,7 +191,7 @@ def prospect_detail(request, pk):
             "search": search,
             "found": found,
             "history": prospect.status_changes.select_related("by"),
-            "members": prospect.members.order_by("username"),
+            "members": selectors.task_force(prospect),
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
             "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
