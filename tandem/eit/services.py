@@ -383,6 +383,7 @@ def synergy_year_set(
     unit exchanged (CO2e estimated / quantity envisaged) is applied and stated as such in the audit log."""
     if not can_change(actor, synergy):
         raise NotAllowed("Vous ne pouvez pas modifier cette synergie.")
+    synergy = Synergy.objects.get(pk=synergy.pk)
     if synergy.stage != Synergy.Stage.REALISED:
         raise UserError("Les quantités échangées se saisissent pour une synergie réalisée.")
     if quantity is None or quantity < 0 or not math.isfinite(quantity):
