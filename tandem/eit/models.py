@@ -203,11 +203,11 @@ class Flow(SharedObject):
 
     @property
     def quantity_text(self) -> str:
-        from tandem.core.formats import num
+        from tandem.core.formats import fr_number
 
         if self.quantity is None:
             return "non déclarée"
-        return f"{num(self.quantity)} {self.get_unit_display()} {self.get_period_display()}"
+        return f"{fr_number(self.quantity)} {self.get_unit_display()} {self.get_period_display()}"
 
 
 class Synergy(SharedObject):
