@@ -46,6 +46,10 @@ def test_facilitator_detects_a_synergy_and_the_referent_sees_it(page, grand_est_
     page.click("text=Détection de synergies")
     page.select_option("#detection-form select[name=epci]", "246700488")
     page.click("#detection-form button[type=submit]")
+    page.wait_for_selector("#map[data-ready=true]")
+    # The proposed link is drawn between the two establishments.
+    assert page.locator("#map").get_attribute("data-liens-count") == "1"
+    assert page.locator("#map").get_attribute("data-flux-count") == "2"
     row = page.locator("#suggestions tbody tr", has_text="CIMENTERIE FICTIVE DU NORD").first
     row.locator("text=Ouvrir").click()
     page.wait_for_selector("#reasons")

@@ -23,7 +23,9 @@ def test_demo_parks_obvious_synergies_and_traps(ewc):
     user = get_user_model().objects.get(username="epci1.contributeur")
     epci = sorted(DEMO_EPCIS)[0]
     result = run_detection(actor_of(user), territory_for_epci(epci))
-    labels = {(result.row(s.offer_id)["label"], result.row(s.need_id)["label"]): s for s in result.suggestions}
+    labels = {
+        (result.row(s.offer_id)["label"], result.row(s.need_id)["label"]): s for s in result.suggestions
+    }
     assert ("Emballages en carton", "Cartons et papiers") in labels
     assert ("Eau de process traitée", "Irrigation") in labels
     cold = labels[("Rejets tièdes", "Appoint du réseau")]

@@ -100,6 +100,12 @@ def test_import_detect_create_move_through_the_web(site):
     export = client.get("/eit/flux/export.csv").content.decode()
     rows = list(csv.reader(io.StringIO(export), delimiter=";"))
     assert rows[0][0] == "siret" and len(rows) == 3
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(client.get("/eit/flux/export.xlsx").content), read_only=True)
+    sheet_rows = list(workbook.active.iter_rows(values_only=True))
+    assert sheet_rows[0][0] == "siret" and len(sheet_rows) == 3
+    assert {r[0] for r in sheet_rows[1:]} == {r[0] for r in rows[1:]}
 
 
 def test_import_errors_are_shown_in_french(site):

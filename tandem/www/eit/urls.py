@@ -6,7 +6,7 @@ app_name = "eit"
 
 urlpatterns = [
     path("", views.flow_list, name="flows"),
-    path("flux/export.csv", views.flow_export, name="flow_export"),
+    path("flux/export.<str:fmt>", views.flow_export, name="flow_export"),
     path("flux/import/", views.flow_import, name="flow_import"),
     path("flux/<int:pk>/", views.flow_detail, name="flow"),
     path("entreprises/<str:siren>/", views.company_flows, name="company"),

@@ -62,6 +62,41 @@ def _territory_codes(request):
     return actor_commune_codes(request.actor), ""
 
 
+OFFER_COLOUR, NEED_COLOUR = "#000091", "#e1000f"
+
+
+def _point(lon, lat, **properties) -> dict | None:
+    if lon is None or lat is None:
+        return None
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": properties,
+    }
+
+
+def _collection(features) -> dict:
+    return {"type": "FeatureCollection", "features": [f for f in features if f]}
+
+
+def _flows_layer(flows) -> dict:
+    """The flows of a page as points at their establishment (offers blue, needs red)."""
+    features = []
+    for f in flows:
+        point = f.establishment.point
+        features.append(
+            _point(
+                point.x if point else None,
+                point.y if point else None,
+                nom=f.establishment.company.display_name,
+                libelle=f"{f.get_direction_display()} : {f.what}",
+                couleur=OFFER_COLOUR if f.direction == Flow.Direction.OFFER else NEED_COLOUR,
+                lien=reverse("www:eit:flow", args=[f.pk]),
+            )
+        )
+    return _collection(features)
+
+
 @login_required
 def flow_list(request):
     try:
@@ -81,6 +116,7 @@ def flow_list(request):
         "www/eit/flows.html",
         {
             "page": page,
+            "layers": {"flux": _flows_layer(page)},
             "epcis": _epcis(request.actor),
             "epci": siren,
             "directions": Flow.Direction.choices,
@@ -137,7 +173,9 @@ def _flow_rows(flows):
 
 
 @login_required
-def flow_export(request):
+def flow_export(request, fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     codes, _ = _territory_codes(request)
     flows = flows_for(
         request.actor,
@@ -149,12 +187,18 @@ def flow_export(request):
         actor=request.actor,
         action=AuditEvent.Action.EXPORT,
         object_type="eit.flow",
-        details={"format": "csv", "count": flows.count()},
+        details={"format": fmt, "count": flows.count()},
     )
-    response = HttpResponse(
-        exports.to_csv(FLOW_HEADERS, _flow_rows(flows)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="flux-eit.csv"'
+    if fmt == "csv":
+        response = HttpResponse(
+            exports.to_csv(FLOW_HEADERS, _flow_rows(flows)), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            exports.to_xlsx(FLOW_HEADERS, _flow_rows(flows), title="flux EIT"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="flux-eit.{fmt}"'
     return response
 
 
@@ -260,6 +304,29 @@ def detection(request):
                     "existing": result.existing.get((s.offer_id, s.need_id)),
                 }
             )
+    points, links = {}, []
+    for r in rows:
+        ends = []
+        for side, colour in (("supplier", OFFER_COLOUR), ("receiver", NEED_COLOUR)):
+            row = r[side]
+            if row["lon"] is not None:
+                points[row["establishment_id"]] = _point(
+                    row["lon"], row["lat"], nom=row["establishment__company__name"], couleur=colour
+                )
+                ends.append([row["lon"], row["lat"]])
+        if len(ends) == 2:
+            links.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": ends},
+                    "properties": {
+                        "nom": f"{r['supplier']['establishment__company__name']} → {r['receiver']['establishment__company__name']}",
+                        "libelle": r["s"].label,
+                        "lien": reverse("www:eit:suggestion", args=[r["s"].offer_id, r["s"].need_id]),
+                    },
+                }
+            )
+    layers = {"flux": _collection(points.values()), "liens": _collection(links)}
     exclusions = []
     if result is not None:
         for e in result.detection.exclusions[:50]:
@@ -272,6 +339,7 @@ def detection(request):
         {
             "result": result,
             "rows": rows,
+            "layers": layers,
             "exclusions": exclusions,
             "pools": result.detection.pools[:30] if result else [],
             "epcis": _epcis(request.actor),

@@ -19,7 +19,9 @@
     epcis: { color: "#000091", weight: 3, fillOpacity: 0.05 },
     sites: { color: "#000091", weight: 2, fillOpacity: 0.03 },
     terrains: { color: "#333333", weight: 1, fillOpacity: 0.6 },
-    friches: { color: "#ce0500", weight: 2, fillOpacity: 0.3 }
+    friches: { color: "#ce0500", weight: 2, fillOpacity: 0.3 },
+    flux: { color: "#000091", weight: 1, fillOpacity: 0.8 },
+    liens: { color: "#18753c", weight: 3, opacity: 0.8 }
   };
   // Land layers carry their colour (availability of a terrain, available land of an EPCI) in `couleur`.
   function style(name) {
@@ -58,7 +60,7 @@
     }
     return div;
   }
-  ["communes", "epcis", "sites", "terrains", "friches"].forEach(function (name) {
+  ["communes", "epcis", "sites", "terrains", "friches", "liens", "flux"].forEach(function (name) {
     var data = layers[name];
     if (!data || !data.features || !data.features.length) { return; }
     var layer = L.geoJSON(data, {
