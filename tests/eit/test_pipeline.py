@@ -214,3 +214,37 @@ def test_indicators_equal_an_independent_computation(park):
     assert indicators.by_stage == stages and indicators.by_stage["realised"] == 2
     with pytest.raises(UserError):
         synergy_year_set(actor=actor, synergy=a, year=2025, quantity=-1)
+
+
+def test_perimeter_territory_and_regional_aggregates(park):
+    from tandem.eit.detection import territory_for_perimeter
+    from tandem.eit.selectors import regional_indicators
+    from tandem.territories.models import Perimeter
+
+    perimeter = Perimeter.objects.create(owner=park["org"], name="Zone portuaire (test)")
+    perimeter.communes.set([STRASBOURG])
+    result = run_detection(park["actor"], territory_for_perimeter(park["actor"], perimeter.pk))
+    # Only Strasbourg's flows: the cement plant and the greenhouses (Schiltigheim) are outside.
+    assert {r["commune_id"] for r in result.input.by_id.values()} == {STRASBOURG}
+    assert (str(park["slag"].pk), str(park["road_need"].pk)) in pairs(result)
+    actor = park["actor"]
+    synergy_create(
+        actor=actor, owner=park["org"], supplier_flow=park["slag"], receiver_flow=park["road_need"]
+    )
+    synergy_create(
+        actor=actor, owner=park["org"], supplier_flow=park["heat"], receiver_flow=park["heat_need"]
+    )
+    assert regional_indicators("44") == {}  # two synergies: under the small-count minimum
+    _, plant = located_company(STRASBOURG, name="FONDERIE FICTIVE", naf="24.51Z", lat=48.575, lon=7.755)
+    need = add_flow(
+        park["user"], park["org"], plant, direction="need", kind="material", ewc_id="1002", quantity=10
+    )
+    s = synergy_create(actor=actor, owner=park["org"], supplier_flow=park["slag"], receiver_flow=need)
+    assert s.quantity == 10  # what the road builder's 80 t left of the 100 t offered
+    assert regional_indicators("44") == {
+        "idée": 3,
+        "étude": 0,
+        "négociation": 0,
+        "réalisée": 0,
+        "abandonnée": 0,
+    }
