@@ -47,4 +47,5 @@ urlpatterns = [
     path("foncier/", include("tandem.www.land.urls")),
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),
+    path("eit/", include("tandem.www.eit.urls")),
 ]

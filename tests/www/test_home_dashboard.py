@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from tandem.companies.followup import advisor_assign, need_create, reminder_create
-from tandem.land.labels import label_propose
 from tandem.imports.models import ImportRun
+from tandem.land.labels import label_propose
 from tandem.organizations.models import Organization, Role, Visibility
 from tandem.organizations.perms import Actor
 from tandem.prospects import services as prospects

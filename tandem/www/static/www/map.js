@@ -30,12 +30,14 @@ const NAMES = {
   etablissements: "Établissements (SIRENE)",
   perimetres: "Périmètres",
   candidats: "Candidats",
+  flux: "Flux (offres et besoins)",
+  liens: "Synergies proposées",
   epcis: "EPCI",
   communes: "Communes"
 };
 const SINGULAR = {
   sites: "site", terrains: "terrain", friches: "friche", etablissements: "établissement",
-  perimetres: "périmètre", candidats: "candidat", epcis: "EPCI", communes: "commune"
+  perimetres: "périmètre", candidats: "candidat", flux: "flux", liens: "synergie", epcis: "EPCI", communes: "commune"
 };
 // Drawing of each kind of object: outline colour, fill (a colour or an expression), fill opacity, line width.
 const STYLES = {
@@ -49,7 +51,9 @@ const STYLES = {
   },
   communes: { line: "#6a6af4", fill: "#6a6af4", opacity: 0.06, width: 1 },
   etablissements: { line: "#ffffff", fill: "#6e445a", opacity: 0.9, width: 1, radius: 3 },
-  candidats: { line: "#ffffff", fill: "#18753c", opacity: 0.95, width: 2, radius: 7 }
+  candidats: { line: "#ffffff", fill: "#18753c", opacity: 0.95, width: 2, radius: 7 },
+  flux: { line: "#ffffff", fill: ["coalesce", ["get", "couleur"], "#000091"], opacity: 0.9, width: 1, radius: 6 },
+  liens: { line: "#18753c", fill: "#18753c", opacity: 0.8, width: 3 }
 };
 const FRENCH = {
   "AttributionControl.ToggleAttribution": "Afficher ou masquer les sources",
@@ -118,7 +122,7 @@ async function start() {
     objectLayers.push([name, id, null]);
   });
   // Areas under objects: a shaded EPCI or a perimeter never hides the terrains drawn on it.
-  const ORDER = ["epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "candidats"];
+  const ORDER = ["epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "liens", "flux", "candidats"];
   objectLayers.sort(function (a, b) { return ORDER.indexOf(a[0]) - ORDER.indexOf(b[0]); });
   const interactive = [];
   const layerIdsOf = {};
@@ -360,7 +364,7 @@ function listFeatures(config, map, objectLayers, layerIdsOf, geojson, openPopup)
   const rows = [];
   const seen = new Set();
   let more = 0;
-  const LISTED = ["candidats", "sites", "friches", "terrains", "perimetres", "etablissements", "epcis", "communes"];
+  const LISTED = ["liens", "flux", "candidats", "sites", "friches", "terrains", "perimetres", "etablissements", "epcis", "communes"];
   objectLayers.slice().sort(function (a, b) {
     return LISTED.indexOf(a[0]) - LISTED.indexOf(b[0]);
   }).forEach(function (entry) {
