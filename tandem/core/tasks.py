@@ -4,6 +4,7 @@ the size served at once, `tandem.core.files`). Periodic work of every module is 
 whatever the number of workers)."""
 
 from django.conf import settings
+from django.utils import timezone
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 from procrastinate.job_context import AbortReason
@@ -151,6 +152,16 @@ def background_load_stalled(job_kwargs: dict, retried: bool) -> None:
 
     Run = run_model()
     run_id = job_kwargs["run_id"]
+    run = Run.objects.filter(pk=run_id).first()
+    if run is not None and run.started_at is not None:
+        # The importer the load ran recorded its own run, left « en cours » by the dead worker: close it.
+        Run.objects.filter(
+            kind=run.kind, status=Run.Status.RUNNING, created_at__gte=run.started_at
+        ).exclude(pk=run_id).update(
+            status=Run.Status.FAILED,
+            finished_at=timezone.now(),
+            progress_label="échec technique : le worker s'est arrêté pendant l'import ; rien n'a été écrit",
+        )
     if retried:
         Run.objects.filter(pk=run_id).exclude(status__in=Run.FINISHED).update(
             status=Run.Status.PENDING,

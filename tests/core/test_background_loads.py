@@ -28,6 +28,15 @@ def wait_until(predicate, seconds, step=0.2):
     return predicate()
 
 
+def background_runs():
+    """The runs of background loads (the importer a load runs records its own run too)."""
+    return run_model().objects.filter(options__has_key="background")
+
+
+def importer_runs(kind: str):
+    return run_model().objects.filter(kind=kind).exclude(options__has_key="background")
+
+
 def background(*args) -> str:
     out = io.StringIO()
     call_command("background", *args, stdout=out)
@@ -44,7 +53,7 @@ def status(run_id, *extra) -> str:
 def test_a_load_runs_in_the_worker_and_reports_its_summary(job_worker):
     Run = run_model()
     printed = background("import_bmo", "--bmo", str(shared_file(BMO)), "--bassins", str(shared_file(BASSINS)))
-    run = Run.objects.get()
+    run = background_runs().get()
     assert f"Chargement n° {run.pk} mis en file" in printed
     assert run.status == Run.Status.PENDING and run.job_id
     assert {f["name"] for f in run.files} == {"bmo_2024_grand_est.csv", "bassins_bmo_communes_grand_est.csv"}
@@ -57,8 +66,10 @@ def test_a_load_runs_in_the_worker_and_reports_its_summary(job_worker):
     assert run.status == Run.Status.DONE, run.progress_label
     assert BmoJob.objects.count() == 5159  # the real file's rows (tests/prospects/test_labour.py)
     assert BmoBasinCommune.objects.exists()
-    # The command's own summary line is the run's last step, shown by `background_status`.
-    assert run.progress_label.endswith("métiers : 5159 créés, 0 modifiés, 0 inchangés.")
+    # The command's report's last line is the run's last step, shown by `background_status`; the importer's
+    # own run holds the counts.
+    assert run.progress_label == "0 erreur(s), 0 avertissement(s)"
+    assert importer_runs("bmo").get().created == 5159
     assert run.progress_label in status(run.pk) and "terminé" in status(run.pk)
 
 
@@ -70,25 +81,26 @@ def test_a_refused_load_writes_nothing_and_says_why_in_french(job_worker, tmp_pa
     lines[3] = lines[3].rsplit(",", 3)[0] + ",12,abc,*"
     bad.write_text("\n".join(lines), encoding="utf-8")
     background("import_bmo", f"--bmo={bad}", "--bassins", str(shared_file(BASSINS)))
-    run = Run.objects.get()
+    run = background_runs().get()
     assert run.options["args"][0] == f"--bmo={bad.resolve()}"
     job_worker.start()
     assert wait_until(lambda: Run.objects.get(pk=run.pk).finished, 180)
     run.refresh_from_db()
     assert run.status == Run.Status.REFUSED, run.progress_label
     assert run.progress_label.startswith("refusé : ")
-    assert "bmo.csv, ligne 4, champ « xmet »" in run.progress_label
+    refused = importer_runs("bmo").get()  # the importer's refused run and its report
+    assert refused.status == Run.Status.REFUSED
+    assert any(p.get("line") == 4 and "xmet" in str(p) for p in refused.problems), refused.problems
     assert not BmoJob.objects.exists() and not BmoBasinCommune.objects.exists()
 
 
 @pytest.mark.django_db
 def test_only_load_commands_with_valid_arguments_are_queued():
-    Run = run_model()
     with pytest.raises(CommandError, match="ne peut pas être lancé en tâche de fond"):
         background("flush", "--no-input")
     with pytest.raises(CommandError, match="Arguments refusés pour import_bmo"):
         background("import_bmo", "--bmo", "x.csv")  # --bassins is required
-    assert not Run.objects.exists()
+    assert not background_runs().exists() and not importer_runs("bmo").exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -96,13 +108,13 @@ def test_a_queued_load_is_cancelled_and_a_twice_dead_worker_fails_it(job_worker)
     Run = run_model()
     args = ["import_bmo", "--bmo", str(shared_file(BMO)), "--bassins", str(shared_file(BASSINS))]
     background(*args)
-    queued = Run.objects.get()
+    queued = background_runs().get()
     assert "annulé" in status(queued.pk, "--annuler")
     queued.refresh_from_db()
     assert queued.status == Run.Status.CANCELLED
 
     background(*args)
-    stalled = Run.objects.exclude(pk=queued.pk).get()
+    stalled = background_runs().exclude(pk=queued.pk).get()
     # The job as a dead worker leaves it: « doing », attempted once already, its worker gone.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -141,14 +153,14 @@ def test_a_worker_killed_during_a_geography_load_leaves_nothing_and_the_load_is_
     import os
     import signal
 
-    from tandem.territories.models import Commune, GeographyLoad
+    from tandem.territories.models import Commune
 
     Run = run_model()
     # An empty database (the session's geography would make the load a no-op): the load writes everything.
     call_command("flush", "--no-input", verbosity=0)
-    assert not Commune.objects.exists() and not GeographyLoad.objects.exists()
+    assert not Commune.objects.exists() and not importer_runs("geography").exists()
     background("load_geography")
-    run = Run.objects.get()
+    run = background_runs().get()
     worker = job_worker.start()
     reached = wait_until(
         lambda: child_writing_communes() or Run.objects.get(pk=run.pk).finished, 400, step=0.05
@@ -160,7 +172,9 @@ def test_a_worker_killed_during_a_geography_load_leaves_nothing_and_the_load_is_
     worker.wait()
     # The child dies with its worker; PostgreSQL rolls its transaction back.
     assert wait_until(lambda: not child_connected(), 30)
-    assert not Commune.objects.exists() and not GeographyLoad.objects.exists()
+    assert not Commune.objects.exists()
     assert stalled_jobs_recover(seconds_since_heartbeat=0) == [(run.job_id, "retried")]
+    # The importer's own run, left « en cours » by the dead worker, is closed as failed: never stuck.
+    assert not importer_runs("geography").exclude(status=Run.Status.FAILED).exists()
     run.refresh_from_db()
     assert run.status == Run.Status.PENDING and run.progress_label.startswith("relancé")

@@ -14,8 +14,10 @@ from tests.ogc.builders import (
     BUYER,
     COLLECTION_KEYS,
     METZ,
+    METZ_EPCI,
     OWNER_NAME,
     STRASBOURG,
+    STRASBOURG_EPCI,
     VISIBLE,
     WOIPPY,
     build_world,
@@ -70,10 +72,14 @@ def read_with_gdal(live_server, tmp_path, token: str, layer: str, page_size: int
 
 @pytest.fixture
 def live_world(request, transactional_db):
-    from tandem.territories.models import Commune
+    from tandem.territories.models import Commune, Epci
 
-    # A transactional test flushes the database after it: an earlier one may have taken the national geography.
-    if Commune.objects.filter(pk__in=[METZ, WOIPPY, STRASBOURG]).count() < 3:
+    # A transactional test flushes the database after it: an earlier one may have taken the national geography
+    # (or left another geography behind).
+    if (
+        Commune.objects.filter(pk__in=[METZ, WOIPPY, STRASBOURG]).count() < 3
+        or Epci.objects.filter(pk__in=[METZ_EPCI, STRASBOURG_EPCI]).count() < 2
+    ):
         request.getfixturevalue("grand_est_geography")
     return build_world()
 

@@ -4,7 +4,6 @@ tandem.eit and the permission layer."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from tandem.companies.perms import actor_commune_codes
 from tandem.core.audit import audit_record
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
+from tandem.core.uploads import upload_stored
 from tandem.eit import detection as det
 from tandem.eit.models import Flow, Synergy
 from tandem.eit.perms import can_read_regional_indicators, can_write_eit
@@ -228,15 +228,12 @@ def flow_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower()
-        with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-            for chunk in upload.chunks():
-                tmp.write(chunk)
-            tmp.flush()
+        with upload_stored(upload, folder="imports/eit", suffix=suffix) as path:
             try:
                 result = flows_import(
                     actor=request.actor,
                     owner=form.cleaned_data["owner"],
-                    path=Path(tmp.name),
+                    path=path,
                     name=upload.name,
                     dry_run=form.cleaned_data["dry_run"],
                 )
