@@ -3,13 +3,16 @@ with each user's token in the `Authorization` header, as a land officer's QGIS d
 whole (the driver follows the `next` links) and holds exactly what that user may see — by construction of the
 world, not by asking the permission layer — with the personal fields only where they belong."""
 
+import io
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from django.core.management import call_command
 
+from tests.conftest import ZE_ARGS
 from tests.ogc.builders import (
     BUYER,
     COLLECTION_KEYS,
@@ -71,7 +74,7 @@ def read_with_gdal(live_server, tmp_path, token: str, layer: str, page_size: int
 
 
 @pytest.fixture
-def live_world(request, transactional_db):
+def live_world(transactional_db):
     from tandem.territories.models import Commune, Epci
 
     # A transactional test flushes the database after it: an earlier one may have taken the national geography
@@ -80,7 +83,8 @@ def live_world(request, transactional_db):
         Commune.objects.filter(pk__in=[METZ, WOIPPY, STRASBOURG]).count() < 3
         or Epci.objects.filter(pk__in=[METZ_EPCI, STRASBOURG_EPCI]).count() < 2
     ):
-        request.getfixturevalue("grand_est_geography")
+        # The national geography again (the world's EPCI codes are those of the national packages).
+        call_command("load_geography", *ZE_ARGS, verbosity=0, stdout=io.StringIO())
     return build_world()
 
 
