@@ -25,7 +25,7 @@ from tandem.eit.engine import Detection, Permit, Precedents, Quality, detect
 from tandem.eit.engine import Flow as EngineFlow
 from tandem.eit.engine import Synergy as Suggestion
 from tandem.eit.engine import model as engine
-from tandem.eit.models import Flow, Synergy
+from tandem.eit.models import FLOW_FIELDS, Flow, Synergy
 from tandem.eit.reference import engine_reference
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.territories.models import Commune, Epci
@@ -136,26 +136,7 @@ FLOW_COLUMNS = (
     "establishment__naf",
     "establishment__commune_label",
     "commune_id",
-    "direction",
-    "kind",
-    "ewc_id",
-    "resource",
-    "label",
-    "quantity",
-    "unit",
-    "period",
-    "months",
-    "temperature_c",
-    "water_class",
-    "physical_state",
-    "purity",
-    "legal_status",
-    "origin",
-    "confidence",
-    "valid_from",
-    "valid_until",
-    "icpe_rubriques",
-    "waste_operations",
+    *FLOW_FIELDS,
 )
 
 

@@ -339,3 +339,27 @@ class SynergyYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.synergy} ({self.year})"
+
+# The fields of a flow a person records (import, web form, API); one list for every writer and reader.
+FLOW_FIELDS = (
+    "direction",
+    "kind",
+    "ewc_id",
+    "resource",
+    "label",
+    "quantity",
+    "unit",
+    "period",
+    "months",
+    "temperature_c",
+    "water_class",
+    "physical_state",
+    "purity",
+    "legal_status",
+    "origin",
+    "confidence",
+    "valid_from",
+    "valid_until",
+    "icpe_rubriques",
+    "waste_operations",
+)

@@ -20,33 +20,10 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.eit.engine import model as engine
-from tandem.eit.models import Flow, Synergy, SynergyStageChange, SynergyYear, WasteCode
+from tandem.eit.models import FLOW_FIELDS, Flow, Synergy, SynergyStageChange, SynergyYear, WasteCode
 from tandem.eit.perms import can_record_flow, synergy_commune_for
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, scope_queryset
-
-FLOW_FIELDS = (
-    "direction",
-    "kind",
-    "ewc_id",
-    "resource",
-    "label",
-    "quantity",
-    "unit",
-    "period",
-    "months",
-    "temperature_c",
-    "water_class",
-    "physical_state",
-    "purity",
-    "legal_status",
-    "origin",
-    "confidence",
-    "valid_from",
-    "valid_until",
-    "icpe_rubriques",
-    "waste_operations",
-)
 
 
 def _user_of(actor: Actor):
