@@ -59,6 +59,9 @@ CHROMIUM = os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
+    # Containers often mount a 64 MB /dev/shm: Chromium's shared memory there runs out under two test workers
+    # and a navigation hangs. /tmp instead.
+    "--disable-dev-shm-usage",
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
