@@ -12,9 +12,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
-from tandem.decarbonation.models import EmissionRecord, EtsAccount, Installation, QualityFlag
+from tandem.decarbonation import linking
+from tandem.decarbonation.models import (
+    EmissionRecord,
+    EstablishmentLink,
+    EtsAccount,
+    Installation,
+    QualityFlag,
+)
 
 # --- generic row synchronisation --------------------------------------------------------------------------
 
@@ -257,6 +264,174 @@ def _peer_unit_errors(ids: list[int]) -> list[QualityFlag]:
     return flags
 
 
+# --- links to SIRENE establishments ---------------------------------------------------------------------------
+
+
+def _site_names(inst: Installation) -> tuple[str, ...]:
+    return tuple(n for n in (inst.name, inst.operator_name) if n)
+
+
 def links_refresh(*, installation_ids: Iterable[int] | None = None) -> dict:
-    """Placeholder until the linking step lands: no link computed."""
-    return {"auto": 0, "proposed": 0, "kept": 0}
+    """Recompute the sure (`auto`) and proposed links of installations (all when `installation_ids` is None)
+    through the linking engine. Installations with a confirmed link keep it untouched; establishments a person
+    rejected are never proposed again. Returns counts: auto, proposed (links), kept (confirmed)."""
+    from tandem.companies.models import Establishment
+
+    installations = Installation.objects.all()
+    if installation_ids is not None:
+        installations = installations.filter(pk__in=list(installation_ids))
+    installations = list(installations.filter(~Q(siret="") | ~Q(siren="")))
+    confirmed = set(
+        EstablishmentLink.objects.filter(status=EstablishmentLink.Status.CONFIRMED).values_list(
+            "installation_id", flat=True
+        )
+    )
+    rejected: dict[int, set[str]] = defaultdict(set)
+    for inst_id, siret in EstablishmentLink.objects.filter(
+        status=EstablishmentLink.Status.REJECTED
+    ).values_list("installation_id", "establishment_id"):
+        rejected[inst_id].add(siret)
+    todo = [i for i in installations if i.pk not in confirmed]
+    sirets = {i.siret for i in todo if i.siret}
+    sirens = {i.siren or i.siret[:9] for i in todo}
+    fields = (
+        "siret",
+        "company_id",
+        "commune_code",
+        "postcode",
+        "departement_code",
+        "state",
+        "usual_name",
+        "signboard",
+        "company__name",
+        "company__usual_name",
+    )
+    candidates: dict[str, linking.Candidate] = {}
+    of_siren: dict[str, list[linking.Candidate]] = defaultdict(list)
+    for row in Establishment.objects.filter(Q(siret__in=sirets) | Q(company_id__in=sirens)).values(*fields):
+        cand = linking.Candidate(
+            siret=row["siret"],
+            commune_code=row["commune_code"],
+            postcode=row["postcode"],
+            departement=row["departement_code"],
+            names=tuple(
+                n
+                for n in (
+                    row["company__name"],
+                    row["company__usual_name"],
+                    row["usual_name"],
+                    row["signboard"],
+                )
+                if n
+            ),
+            active=row["state"] == "A",
+        )
+        candidates[cand.siret] = cand
+        of_siren[row["company_id"]].append(cand)
+    wanted: dict[tuple[int, str], linking.Proposal] = {}
+    for inst in todo:
+        site = linking.Site(
+            siret=inst.siret,
+            siren=inst.siren or inst.siret[:9],
+            commune_code=inst.commune_id or "",
+            postcode=inst.postcode,
+            departement=inst.departement_code,
+            names=_site_names(inst),
+        )
+        for proposal in linking.propose(
+            site, candidates, of_siren.get(site.siren, []), frozenset(rejected[inst.pk])
+        ):
+            wanted[(inst.pk, proposal.siret)] = proposal
+    rows = [
+        {
+            "installation_id": inst_id,
+            "establishment_id": siret,
+            "method": p.method,
+            "score": p.score,
+            "status": EstablishmentLink.Status.AUTO if p.sure else EstablishmentLink.Status.PROPOSED,
+            "reason": p.reason[:255],
+        }
+        for (inst_id, siret), p in wanted.items()
+    ]
+    scope = EstablishmentLink.objects.filter(
+        installation_id__in=[i.pk for i in todo],
+        status__in=[EstablishmentLink.Status.AUTO, EstablishmentLink.Status.PROPOSED],
+    )
+    with transaction.atomic():
+        # A proposal turned sure (or the reverse) is rewritten: delete first so the « one sure link » index holds.
+        existing = {(link.installation_id, link.establishment_id): link for link in scope}
+        stale = [
+            link.pk
+            for k, link in existing.items()
+            if k not in wanted
+            or link.status
+            != (EstablishmentLink.Status.AUTO if wanted[k].sure else EstablishmentLink.Status.PROPOSED)
+        ]
+        EstablishmentLink.objects.filter(pk__in=stale).delete()
+        sync_rows(
+            EstablishmentLink,
+            ("installation_id", "establishment_id"),
+            rows,
+            EstablishmentLink.objects.filter(
+                installation_id__in=[i.pk for i in todo], status__in=["auto", "proposed"]
+            ),
+        )
+    return {
+        "auto": sum(1 for r in rows if r["status"] == EstablishmentLink.Status.AUTO),
+        "proposed": sum(1 for r in rows if r["status"] == EstablishmentLink.Status.PROPOSED),
+        "kept": len(confirmed),
+    }
+
+
+def link_confirm(*, actor, link: EstablishmentLink) -> EstablishmentLink:
+    """A person confirms a candidate: it becomes the installation's link, kept across re-imports; the other
+    candidates of the installation are rejected (never proposed again)."""
+    from django.utils import timezone
+
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.perms import can_review_links
+
+    if not can_review_links(actor):
+        raise NotAllowed(
+            "Seuls les contributeurs de la Région confirment les liens entre installations et établissements."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        others = EstablishmentLink.objects.filter(installation_id=link.installation_id).exclude(pk=link.pk)
+        others.exclude(status=EstablishmentLink.Status.REJECTED).update(
+            status=EstablishmentLink.Status.REJECTED, decided_by=actor.user, decided_at=now
+        )
+        link.status, link.decided_by, link.decided_at = EstablishmentLink.Status.CONFIRMED, actor.user, now
+        link.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=link,
+            details={"lien": "confirmé", "siret": link.establishment_id},
+        )
+    return link
+
+
+def link_reject(*, actor, link: EstablishmentLink) -> EstablishmentLink:
+    """A person refuses a candidate (or a sure link): never proposed again for this installation."""
+    from django.utils import timezone
+
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.perms import can_review_links
+
+    if not can_review_links(actor):
+        raise NotAllowed(
+            "Seuls les contributeurs de la Région écartent les liens entre installations et établissements."
+        )
+    link.status, link.decided_by, link.decided_at = (
+        EstablishmentLink.Status.REJECTED,
+        actor.user,
+        timezone.now(),
+    )
+    link.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    audit_record(
+        actor=actor, action="update", obj=link, details={"lien": "écarté", "siret": link.establishment_id}
+    )
+    return link
