@@ -435,3 +435,115 @@ def link_reject(*, actor, link: EstablishmentLink) -> EstablishmentLink:
         actor=actor, action="update", obj=link, details={"lien": "écarté", "siret": link.establishment_id}
     )
     return link
+
+
+# --- projects and the Région's list -------------------------------------------------------------------------
+PROJECT_FIELDS = (
+    "title",
+    "lever",
+    "status",
+    "investment_eur",
+    "aid_requested_eur",
+    "aid_granted_eur",
+    "aid_scheme",
+    "expected_t_per_year",
+    "start_year",
+    "realised_t_per_year",
+)
+
+
+def installation_company_id(installation: Installation) -> str | None:
+    """The company (SIREN) of an installation's sure or confirmed establishment link, if any."""
+    link = (
+        EstablishmentLink.objects.filter(
+            installation=installation,
+            status__in=[EstablishmentLink.Status.AUTO, EstablishmentLink.Status.CONFIRMED],
+        )
+        .select_related("establishment")
+        .first()
+    )
+    return link.establishment.company_id if link else None
+
+
+def project_create(*, actor, owner, installation: Installation, visibility: str = "private", **fields):
+    """Record a decarbonation project of `installation` for `owner` (its contributors, in its perimeter: the
+    permission layer's creation rule, placed at the installation's commune). It joins the company's timeline
+    through the installation's establishment link."""
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.models import Project
+    from tandem.organizations.perms import can_create, can_share, sharing_requested
+
+    if not can_create(actor, Project, owner=owner, commune_code=installation.commune_id):
+        raise NotAllowed(
+            "Vous ne pouvez pas enregistrer de projet pour cette organisation sur ce territoire."
+        )
+    if sharing_requested(visibility) and not can_share(actor, owner=owner):
+        raise NotAllowed("Seule l'organisation propriétaire décide qui voit ce projet.")
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    project = Project.objects.create(
+        owner=owner,
+        visibility=visibility,
+        installation=installation,
+        commune_id=installation.commune_id,
+        company_id=installation_company_id(installation),
+        created_by=getattr(actor, "user", None)
+        if getattr(getattr(actor, "user", None), "pk", None)
+        else None,
+        **fields,
+    )
+    audit_record(actor=actor, action="create", obj=project)
+    return project
+
+
+def project_update(*, actor, project, **fields):
+    """Change a project's fields (its owner's contributors)."""
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.organizations.perms import can_change
+
+    if not can_change(actor, project):
+        raise NotAllowed("Vous ne pouvez pas modifier ce projet.")
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*fields, "updated_at"])
+    audit_record(actor=actor, action="update", obj=project, details={"champs": sorted(fields)})
+    return project
+
+
+def major_emitters_set(*, actor, region_code: str, installation_ids: list[int]):
+    """Replace the Région's list of « 15 plus gros émetteurs » (its contributors)."""
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.models import MajorEmitter
+    from tandem.decarbonation.perms import can_edit_major_emitters
+    from tandem.organizations.models import Organization
+
+    if not can_edit_major_emitters(actor, region_code):
+        raise NotAllowed("Seuls les contributeurs de la Région tiennent la liste des plus gros émetteurs.")
+    owner = (
+        Organization.objects.filter(kind=Organization.Kind.REGION, region_id=region_code)
+        .order_by("pk")
+        .first()
+    )
+    if owner is None:
+        raise NotAllowed("Aucune organisation Région pour cette région.")
+    with transaction.atomic():
+        MajorEmitter.objects.filter(region_id=region_code).delete()
+        MajorEmitter.objects.bulk_create(
+            [
+                MajorEmitter(region_id=region_code, installation_id=i, owner=owner, added_by=actor.user)
+                for i in dict.fromkeys(installation_ids)
+            ]
+        )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="decarbonation.majoremitter",
+        details={"région": region_code, "installations": len(installation_ids)},
+    )
