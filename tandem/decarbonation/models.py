@@ -74,6 +74,7 @@ class Installation(TimeStampedModel):
     in_icpe = models.BooleanField("présente dans la table ICPE", default=False)
     in_ets = models.BooleanField("soumise au SEQE-UE (ETS)", default=False)
     in_irep = models.BooleanField("déclarante IREP/GEREP", default=False)
+    is_demo = models.BooleanField("donnée de démonstration (fictive)", default=False)
 
     class Meta:
         verbose_name = "installation industrielle"
@@ -147,6 +148,7 @@ class EmissionRecord(models.Model):
         EUTL = "eutl", "SEQE-UE (émissions vérifiées)"
         IREP = "irep", "IREP / GEREP (déclaration)"
         ESTIMATE = "estimate", "estimation (NAF et effectif)"
+        DEMO = "demo", "valeur fictive de démonstration"
 
     class Variant(models.TextChoices):
         VERIFIED = "verified", "émissions vérifiées"

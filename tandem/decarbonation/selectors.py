@@ -116,6 +116,8 @@ def default_region_code(actor: Actor) -> str:
 
 
 # --- segments -----------------------------------------------------------------------------------------------
+# Sources of verified emissions: the EUTL, and the fictitious values of the demo installations.
+VERIFIED_SOURCES = (EmissionRecord.Source.EUTL, EmissionRecord.Source.DEMO)
 MAJOR = "major"
 ETS = "ets"
 DIFFUSE = "diffuse"
@@ -125,7 +127,7 @@ MAJOR_COUNT = 15
 
 def last_verified_year() -> int | None:
     return (
-        EmissionRecord.objects.filter(source=EmissionRecord.Source.EUTL)
+        EmissionRecord.objects.filter(source__in=VERIFIED_SOURCES)
         .order_by("-year")
         .values_list("year", flat=True)
         .first()
@@ -143,7 +145,7 @@ def major_emitters_proposal(region_code: str) -> list[int]:
     departements = Departement.objects.filter(region_id=region_code).values("code")
     return list(
         EmissionRecord.objects.filter(
-            source=EmissionRecord.Source.EUTL, year=year, installation__departement_code__in=departements
+            source__in=VERIFIED_SOURCES, year=year, installation__departement_code__in=departements
         )
         .order_by("-value_t", "installation_id")
         .values_list("installation_id", flat=True)[:MAJOR_COUNT]
@@ -166,7 +168,7 @@ def segment_of_installations(region_code: str, installation_ids) -> dict[int, st
     major, _own = major_emitters(region_code)
     major = set(major)
     ets = set(
-        EmissionRecord.objects.filter(installation_id__in=installation_ids, source=EmissionRecord.Source.EUTL)
+        EmissionRecord.objects.filter(installation_id__in=installation_ids, source__in=VERIFIED_SOURCES)
         .values_list("installation_id", flat=True)
         .distinct()
     )

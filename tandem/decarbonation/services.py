@@ -64,6 +64,7 @@ def sync_rows(
 # share of the total, kept for information.
 PRECEDENCE = {
     (EmissionRecord.Source.EUTL, EmissionRecord.Variant.VERIFIED): 0,
+    (EmissionRecord.Source.DEMO, EmissionRecord.Variant.VERIFIED): 0,  # only on fictitious demo installations
     (EmissionRecord.Source.IREP, EmissionRecord.Variant.NON_BIOMASS): 1,
     (EmissionRecord.Source.IREP, EmissionRecord.Variant.TOTAL): 2,
     (EmissionRecord.Source.ESTIMATE, EmissionRecord.Variant.ESTIMATE): 3,
