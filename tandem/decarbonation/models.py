@@ -90,6 +90,10 @@ class Installation(TimeStampedModel):
         return f"{self.name} ({self.aiot_code or self.pk})"
 
 
+# EUTL account statuses in French (the extract writes them in English).
+ACCOUNT_STATUS_LABELS = {"open": "ouvert", "closed": "fermé", "Closure Pending": "fermeture en cours"}
+
+
 class EtsAccount(models.Model):
     """One EU Transaction Log account (an installation's operator holding account). Several accounts may share
     one permit (a closed account and its reopened successor, split installations): they belong to one
@@ -117,6 +121,10 @@ class EtsAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} ({self.eutl_id})"
+
+    @property
+    def status_label(self) -> str:
+        return ACCOUNT_STATUS_LABELS.get(self.status, self.status or "état inconnu")
 
 
 class EtsYear(models.Model):

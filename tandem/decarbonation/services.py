@@ -16,6 +16,7 @@ from django.db.models import Model, Q, QuerySet
 
 from tandem.decarbonation import linking
 from tandem.decarbonation.models import (
+    ACCOUNT_STATUS_LABELS,
     EmissionRecord,
     EstablishmentLink,
     EtsAccount,
@@ -223,9 +224,7 @@ def flags_refresh(*, installation_ids: Iterable[int]) -> int:
 
 
 def _status_fr(status: str) -> str:
-    return {"open": "ouvert", "closed": "fermé", "Closure Pending": "fermeture en cours"}.get(
-        status, status or "?"
-    )
+    return ACCOUNT_STATUS_LABELS.get(status, status or "?")
 
 
 def _peer_unit_errors(ids: list[int]) -> list[QualityFlag]:

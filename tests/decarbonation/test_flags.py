@@ -18,7 +18,10 @@ def test_closed_and_reopened_account_aggregated_and_unit_error_flagged(tmp_path)
         r
         for r in rows
         if r["MainActivityTypeCode"] != "10"
-        and all(r[f"VerifiedEmissions_{y}"].isdigit() and int(r[f"VerifiedEmissions_{y}"]) > 1000 for y in range(2013, 2023))
+        and all(
+            r[f"VerifiedEmissions_{y}"].isdigit() and int(r[f"VerifiedEmissions_{y}"]) > 1000
+            for y in range(2013, 2023)
+        )
     )
     closed, reopened = dict(real), dict(real)
     closed["InstallationOrAircraftOperatorID"], closed["AccountStatus"] = "990001", "closed"
@@ -48,6 +51,12 @@ def test_closed_and_reopened_account_aggregated_and_unit_error_flagged(tmp_path)
     assert value[2019] == planted
     unit = QualityFlag.objects.get(installation=inst, kind=QualityFlag.Kind.UNIT_ERROR)
     assert unit.year == 2019 and "kg / t" in unit.reason
-    assert not QualityFlag.objects.filter(installation=inst, kind=QualityFlag.Kind.UNIT_ERROR).exclude(year=2019).exists()
+    assert (
+        not QualityFlag.objects.filter(installation=inst, kind=QualityFlag.Kind.UNIT_ERROR)
+        .exclude(year=2019)
+        .exists()
+    )
     # the jump into and out of the planted year is the unit error, not reported twice as a jump
-    assert not QualityFlag.objects.filter(installation=inst, kind=QualityFlag.Kind.JUMP, year__in=[2019, 2020]).exists()
+    assert not QualityFlag.objects.filter(
+        installation=inst, kind=QualityFlag.Kind.JUMP, year__in=[2019, 2020]
+    ).exists()

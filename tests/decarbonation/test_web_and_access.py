@@ -77,6 +77,12 @@ def test_region_user_dashboard_site_link_and_project_move_the_trajectory(client,
     before = sel.trajectory(actor, territory).projected
     sheet = client.get(f"/decarbonation/installations/{inst.pk}/").content.decode()
     assert inst.name in sheet and "Enregistrer un projet" in sheet
+    # EUTL's English (activities, account statuses) never reaches the page
+    from tests.www.test_crawl import FORBIDDEN, visible_text
+
+    text = visible_text(sheet)
+    assert not [p.pattern for p in FORBIDDEN if p.search(text)]
+    assert "Combustion of" not in text and "Production of" not in text and "open" not in text.split()
     response = client.post(
         f"/decarbonation/installations/{inst.pk}/projet/",
         {
