@@ -471,3 +471,61 @@ def company_project_events(actor: Actor, company) -> list:
             )
         )
     return events
+
+
+EXPORT_HEADERS = [
+    "identifiant Tandem",
+    "code AIOT",
+    "nom",
+    "exploitant",
+    "SIREN",
+    "SIRET",
+    "code postal",
+    "commune",
+    "département",
+    "segment",
+    "dernière année",
+    "émissions de la dernière année (tCO2e)",
+    "source",
+    "SIRET de l'établissement lié",
+    "état du lien",
+    "signalements de qualité",
+]
+
+
+def installation_export_rows(territory: Territory, *, segment: str = "", q: str = "") -> list[list]:
+    """Rows of the installations export (CSV/XLSX), public registry data: the same list as the page."""
+    installations = list(
+        installations_for(territory, segment=segment, q=q).prefetch_related("flags", "links")
+    )
+    segments = segment_of_installations(territory.region_code, [i.pk for i in installations])
+    sources = dict(
+        EmissionRecord.objects.filter(installation__in=installations, retained=True)
+        .order_by("installation_id", "year")
+        .values_list("installation_id", "source")
+    )
+    labels = dict(EmissionRecord.Source.choices)
+    rows = []
+    for inst in installations:
+        link = next((link for link in inst.links.all() if link.status in ("auto", "confirmed")), None)
+        rows.append(
+            [
+                inst.pk,
+                inst.aiot_code,
+                inst.name,
+                inst.operator_name,
+                inst.siren,
+                inst.siret,
+                inst.postcode,
+                inst.city,
+                inst.departement_code,
+                SEGMENTS[segments[inst.pk]],
+                inst.last_year,
+                inst.last_t,
+                labels.get(sources.get(inst.pk), ""),
+                link.establishment_id if link else "",
+                link.get_status_display() if link else "",
+                " ; ".join(f"{f.get_kind_display()} ({f.year or '—'})" for f in inst.flags.all()),
+            ]
+        )
+    return rows

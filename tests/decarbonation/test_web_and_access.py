@@ -1,6 +1,7 @@
 """Decarbonation pages and the role × object access matrix, on the real EUTL extract's Grand Est accounts."""
 
 import csv
+import math
 
 import pytest
 
@@ -190,3 +191,42 @@ def test_access_matrix(client, grand_est):
     assert "en instruction (non communiqué)" in sheet and "90\u202f000" not in sheet and "90 000" not in sheet
     client.logout()
     assert client.get(f"/decarbonation/installations/{site.pk}/").status_code == 302  # anonymous: login page
+
+
+@pytest.mark.django_db
+def test_exports_major_list_and_tiles(client, grand_est):
+    region = region_org("44")
+    contributor = make_member(region, Role.CONTRIBUTEUR)
+    login(client, contributor)
+    csv_text = client.get("/decarbonation/installations/export.csv?type=departement&code=57").content.decode()
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("identifiant Tandem;code AIOT;nom")
+    assert len(lines) - 1 == Installation.objects.filter(departement_code="57").count()
+    xlsx = client.get("/decarbonation/installations/export.xlsx?type=departement&code=57")
+    assert xlsx.content[:2] == b"PK"
+    # the default proposal, then the Région's own list
+    page = client.get("/decarbonation/gros-emetteurs/").content.decode()
+    assert "Proposition par défaut" in page and page.count('name="installation"') >= 15
+    proposal, own = sel.major_emitters("44")
+    assert not own and len(proposal) == 15
+    chosen = proposal[:3]
+    client.post("/decarbonation/gros-emetteurs/", {"installation": [str(i) for i in chosen]})
+    listed, own = sel.major_emitters("44")
+    assert own and sorted(listed) == sorted(chosen)
+    assert "Liste arrêtée par la Région" in client.get("/decarbonation/gros-emetteurs/").content.decode()
+    segments = sel.segment_of_installations("44", [chosen[0], proposal[5]])
+    assert segments == {chosen[0]: sel.MAJOR, proposal[5]: sel.ETS}
+    # a vector tile over the biggest GE site holds it; anonymous callers get nothing
+    from tandem.core.tiles import tile_bounds
+
+    inst = Installation.objects.get(pk=proposal[0])
+    z = 8
+    x = int((inst.point.x + 180) / 360 * 2**z)
+    lat = math.radians(inst.point.y)
+    y = int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * 2**z)
+    west, south, east, north = tile_bounds(z, x, y)
+    assert west <= inst.point.x <= east and south <= inst.point.y <= north
+    tile = client.get(f"/carte/tuiles/installations/{z}/{x}/{y}.pbf")
+    assert tile.status_code == 200 and inst.name.encode() in tile.content
+    client.logout()
+    assert client.get(f"/carte/tuiles/installations/{z}/{x}/{y}.pbf").status_code == 302

@@ -7,14 +7,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from tandem.companies.exports import to_csv, to_xlsx
+from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
+from tandem.core.models import AuditEvent
 from tandem.decarbonation import selectors as sel
 from tandem.decarbonation.models import EmissionRecord, EstablishmentLink, Installation, Project
-from tandem.decarbonation.perms import aid_amounts_visible, can_review_links
-from tandem.decarbonation.services import link_confirm, link_reject
+from tandem.decarbonation.perms import aid_amounts_visible, can_edit_major_emitters, can_review_links
+from tandem.decarbonation.services import link_confirm, link_reject, major_emitters_set
 from tandem.decarbonation.services import project_create as project_create_service
 from tandem.organizations.perms import writable_owners
 from tandem.www.decarbonation import forms
@@ -94,6 +98,34 @@ def installation_list(request):
 
 
 @login_required
+def installation_export(request, fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    territory = _territory(request)
+    segment = request.GET.get("segment", "")
+    rows = sel.installation_export_rows(
+        territory, segment=segment if segment in sel.SEGMENTS else "", q=request.GET.get("q", "").strip()
+    )
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="decarbonation.installation",
+        details={"format": fmt, "count": len(rows), "territoire": territory.name},
+    )
+    if fmt == "csv":
+        response = HttpResponse(to_csv(sel.EXPORT_HEADERS, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            to_xlsx(sel.EXPORT_HEADERS, rows, title="installations"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = (
+        f'attachment; filename="installations-{territory.kind}-{territory.code}.{fmt}"'
+    )
+    return response
+
+
+@login_required
 def installation_detail(request, pk: int):
     inst = get_object_or_404(Installation.objects.select_related("commune"), pk=pk)
     records = list(inst.emissions.order_by("-year", "source", "variant"))
@@ -153,6 +185,36 @@ def project_create(request, pk: int):
         return redirect("www:decarbonation:installation", pk=pk)
     messages.success(request, "Projet de décarbonation enregistré.")
     return redirect("www:decarbonation:installation", pk=pk)
+
+
+@login_required
+def major_list(request):
+    """The Région's list of « 15 plus gros émetteurs » (or the default proposal), and its editing."""
+    region = sel.territory_get(request.actor, "region", sel.default_region_code(request.actor))
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("installation") if v.isdigit()]
+        try:
+            major_emitters_set(actor=request.actor, region_code=region.code, installation_ids=ids)
+            messages.success(
+                request, f"Liste des plus gros émetteurs enregistrée ({len(ids)} installations)."
+            )
+        except NotAllowed as exc:
+            messages.error(request, exc.message)
+        return redirect("www:decarbonation:major")
+    chosen, own = sel.major_emitters(region.code)
+    candidates = list(sel.installations_for(region, segment="")[:40])
+    listed = set(chosen)
+    return render(
+        request,
+        "www/decarbonation/major.html",
+        {
+            "region": region,
+            "own": own,
+            "candidates": candidates,
+            "listed": listed,
+            "can_edit": can_edit_major_emitters(request.actor, region.code),
+        },
+    )
 
 
 @login_required
