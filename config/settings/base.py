@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "tandem.companies",
     "tandem.prospects",
     "tandem.eit",
+    "tandem.decarbonation",
     "tandem.demo",
     "tandem.www",
     "tandem.api",
@@ -244,6 +245,10 @@ TANDEM_TILE_ATTRIBUTION = os.environ.get("TANDEM_TILE_ATTRIBUTION", "© IGN Plan
 TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
 # EIT reference nomenclatures (EWC, NAF/NACE, R/D ↔ ICPE, HotMaps costs): a directory of the real files
 TANDEM_EIT_REFERENCE_DIR = os.environ.get("TANDEM_EIT_REFERENCE_DIR", "")
+# Industrial decarbonation trajectory (docs/decarbonation.md): the −5,300 ktCO2e target is measured from the
+# reference year's emissions and reached in the target year (straight line between them).
+TANDEM_DECARBONATION_REFERENCE_YEAR = int(os.environ.get("TANDEM_DECARBONATION_REFERENCE_YEAR", "2019"))
+TANDEM_DECARBONATION_TARGET_YEAR = int(os.environ.get("TANDEM_DECARBONATION_TARGET_YEAR", "2030"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
