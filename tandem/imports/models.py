@@ -28,6 +28,9 @@ class ImportRun(TimeStampedModel):
         BMO = "bmo", "besoins en main-d'œuvre (BMO)"
         GEOGRAPHY = "geography", "géographie officielle"
         PERIMETERS = "perimeters", "périmètres"
+        CATALOGUE_OPERATORS = "catalogue_operators", "catalogue — opérateurs et antennes"
+        CATALOGUE_TEE = "catalogue_tee", "catalogue — programmes Transition écologique (TEE)"
+        CATALOGUE_AIDES = "catalogue_aides", "catalogue — aides (Aides-territoires)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"
