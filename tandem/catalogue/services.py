@@ -22,7 +22,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.formats import fr_amount, fr_date
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import ROLE_RANK, Organization, Role
+from tandem.organizations.models import ROLE_RANK, Organization, Role, Visibility
 from tandem.organizations.perms import Actor
 
 
@@ -96,6 +96,7 @@ def routing_send(
         raise UserError("Ce besoin est déjà en cours auprès de ce partenaire.")
     routing = NeedRouting.objects.create(
         owner_id=need.owner_id,
+        visibility=Visibility.REGION,  # the Région coordinates the network and counts the routings
         need=need,
         company=need.company,
         commune_id=need.commune_id,
