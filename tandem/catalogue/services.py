@@ -13,8 +13,9 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from tandem.catalogue.models import NeedRouting, Office, Scheme
+from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme
 from tandem.catalogue.perms import can_answer_routing, can_route_need
 from tandem.catalogue.selectors import FIRST_REMINDER_DAYS, RETURN_DAYS, SECOND_REMINDER_DAYS, office_partner
 from tandem.companies.models import Need
@@ -296,3 +297,82 @@ def _remind(routing: NeedRouting, *, second: bool) -> None:
     _mail(
         f"{'deuxième relance' if second else 'relance'} — {routing.need.title}", lines, _recipients(routing)
     )
+
+
+# --- the Région's editing of the catalogue ----------------------------------------------------------------
+
+OPERATOR_FIELDS = (
+    "name",
+    "siren",
+    "kind",
+    "category",
+    "website",
+    "email",
+    "organization",
+    "min_employees",
+    "max_employees",
+    "naf_sections",
+    "min_age_years",
+)
+
+
+def _require_catalogue_editor(actor: Actor) -> None:
+    from tandem.catalogue.perms import can_edit_catalogue
+
+    if not can_edit_catalogue(actor):
+        raise NotAllowed("Le catalogue des opérateurs et des dispositifs est tenu par la Région.")
+
+
+def _check_operator(values: dict) -> None:
+    siren = values.get("siren") or ""
+    if siren and not (len(siren) == 9 and siren.isdigit()):
+        raise UserError(f"SIREN invalide : « {siren} » (9 chiffres attendus, champ « SIREN »).")
+    low, high = values.get("min_employees"), values.get("max_employees")
+    if low is not None and high is not None and low > high:
+        raise UserError(
+            "L'effectif minimum dépasse l'effectif maximum (champs « effectif minimum / maximum »)."
+        )
+    bad = [s for s in values.get("naf_sections") or () if s not in "ABCDEFGHIJKLMNOPQRSTU" or len(s) != 1]
+    if bad:
+        raise UserError(
+            f"Section NAF inconnue : « {bad[0]} » (lettres A à U, champ « sections NAF servies »)."
+        )
+
+
+@transaction.atomic
+def operator_save(*, actor: Actor, operator: Operator | None = None, subjects=(), **values) -> Operator:
+    """Create or update an operator (the Région): its identity, role mailbox, Tandem organisation, subjects and
+    the filters of the companies it serves."""
+    _require_catalogue_editor(actor)
+    unknown = set(values) - set(OPERATOR_FIELDS)
+    if unknown:
+        raise UserError(f"Champ inconnu : « {sorted(unknown)[0]} ».")
+    _check_operator(values)
+    created = operator is None
+    if created:
+        base = slugify(values.get("name") or "")[:100] or "operateur"
+        slug, n = base, 1
+        while Operator.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        operator = Operator(slug=slug, source="saisi par la Région")
+    for name, value in values.items():
+        setattr(operator, name, value)
+    operator.save()
+    operator.subjects.set(subjects)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, obj=operator
+    )
+    return operator
+
+
+@transaction.atomic
+def office_save(*, actor: Actor, office: Office, organization=None, email: str = "", subjects=()) -> Office:
+    """The Région links an office to its Tandem organisation, sets its role mailbox and the subjects it handles
+    (none: those of its operator)."""
+    _require_catalogue_editor(actor)
+    office.organization, office.email = organization, email
+    office.save(update_fields=["organization", "email", "updated_at"])
+    office.subjects.set(subjects)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=office)
+    return office

@@ -139,3 +139,40 @@ def test_routing_access_by_role(world):
             NeedRouting.Status.TAKEN if role == "partner" else NeedRouting.Status.SENT
         ), role
     assert routing.answered_by == users["partner"]
+
+
+def test_the_region_edits_operators_and_offices_others_may_not(world):
+    users, office = world["users"], world["office"]
+    region = client_for(users["region"])
+    epci = client_for(users["referent"])
+    assert epci.get("/catalogue/operateurs/fictif/modifier/").status_code == 403
+    assert (
+        epci.post(f"/catalogue/antennes/{office.pk}/modifier/", {"email": "x@example.fr"}).status_code == 403
+    )
+    assert "Modifier l'opérateur" not in text(epci.get("/catalogue/operateurs/fictif/"))
+
+    refused = region.post(
+        "/catalogue/operateurs/nouveau/",
+        {"name": "Agence fictive (démo)", "kind": "agence", "siren": "12345"},
+    )
+    assert refused.status_code == 200 and "SIREN invalide : « 12345 »" in text(refused)
+    created = region.post(
+        "/catalogue/operateurs/nouveau/",
+        {
+            "name": "Agence fictive (démo)",
+            "kind": "agence",
+            "siren": "123456789",
+            "max_employees": "249",
+            "naf_sections": "c, f",
+            "subjects": [Subject.objects.get(slug="recruter").pk],
+        },
+    )
+    assert created.status_code == 302
+    agency = Operator.objects.get(name="Agence fictive (démo)")
+    assert (agency.siren, agency.max_employees, agency.naf_sections) == ("123456789", 249, ["C", "F"])
+    assert list(agency.subjects.values_list("slug", flat=True)) == ["recruter"]
+
+    response = region.post(f"/catalogue/antennes/{office.pk}/modifier/", {"email": "antenne67@example.fr"})
+    assert response.status_code == 302
+    office.refresh_from_db()
+    assert office.email == "antenne67@example.fr" and office.organization is None

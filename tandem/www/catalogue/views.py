@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from tandem.catalogue.eligibility import CompanyProfile, evaluate_programme, wording
 from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, Subject
-from tandem.catalogue.perms import can_answer_routing, can_route_need
+from tandem.catalogue.perms import can_answer_routing, can_edit_catalogue, can_route_need
 from tandem.catalogue.selectors import (
     company_profile,
     need_subjects,
@@ -31,9 +31,17 @@ from tandem.catalogue.selectors import (
     scheme_search,
     schemes_for_company,
 )
-from tandem.catalogue.services import routing_close, routing_refuse, routing_send, routing_take
+from tandem.catalogue.services import (
+    office_save,
+    operator_save,
+    routing_close,
+    routing_refuse,
+    routing_send,
+    routing_take,
+)
 from tandem.companies.models import Company, Need
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
+from tandem.organizations.models import Organization
 from tandem.organizations.perms import get_visible_or_404
 from tandem.territories.models import Departement, Region
 
@@ -110,7 +118,12 @@ def operator_list(request):
     return render(
         request,
         "www/catalogue/operators.html",
-        {"page": page, "departements": Departement.objects.order_by("code"), "departement": departement},
+        {
+            "page": page,
+            "departements": Departement.objects.order_by("code"),
+            "departement": departement,
+            "can_edit": can_edit_catalogue(request.actor),
+        },
     )
 
 
@@ -121,7 +134,12 @@ def operator_detail(request, slug: str):
     return render(
         request,
         "www/catalogue/operator.html",
-        {"operator": operator, "offices": offices, "schemes": operator.schemes.order_by("title")[:50]},
+        {
+            "operator": operator,
+            "offices": offices,
+            "schemes": operator.schemes.order_by("title")[:50],
+            "can_edit": can_edit_catalogue(request.actor),
+        },
     )
 
 
@@ -248,3 +266,97 @@ def routing_indicators(request):
         "departement": departement or "",
     }
     return render(request, "www/catalogue/indicators.html", context)
+
+
+class OperatorForm(forms.Form):
+    name = forms.CharField(label="Nom", max_length=200)
+    siren = forms.CharField(label="SIREN", max_length=9, required=False)
+    kind = forms.ChoiceField(label="Type", choices=Operator.Kind.choices)
+    category = forms.CharField(label="Catégorie", max_length=120, required=False)
+    website = forms.URLField(label="Site internet", required=False, assume_scheme="https")
+    email = forms.EmailField(label="Boîte fonctionnelle (jamais l'adresse d'une personne)", required=False)
+    organization = forms.ModelChoiceField(
+        label="Organisation partenaire dans Tandem",
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+    )
+    subjects = forms.ModelMultipleChoiceField(
+        label="Sujets traités",
+        queryset=Subject.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    min_employees = forms.IntegerField(label="Effectif minimum (salariés)", min_value=0, required=False)
+    max_employees = forms.IntegerField(label="Effectif maximum (salariés)", min_value=0, required=False)
+    naf_sections = forms.CharField(
+        label="Sections NAF servies (lettres séparées par des virgules ; vide : toutes)", required=False
+    )
+    min_age_years = forms.IntegerField(label="Ancienneté minimale (années)", min_value=0, required=False)
+
+    def clean_naf_sections(self):
+        return [s.strip().upper() for s in self.cleaned_data["naf_sections"].split(",") if s.strip()]
+
+
+class OfficeForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label="Organisation partenaire dans Tandem",
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+    )
+    email = forms.EmailField(label="Boîte fonctionnelle", required=False)
+    subjects = forms.ModelMultipleChoiceField(
+        label="Sujets traités (aucun : ceux de l'opérateur)",
+        queryset=Subject.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def _require_editor(request):
+    if not can_edit_catalogue(request.actor):
+        raise NotAllowed("Le catalogue des opérateurs et des dispositifs est tenu par la Région.")
+
+
+@login_required
+def operator_edit(request, slug: str | None = None):
+    """The Région creates or edits an operator."""
+    _require_editor(request)
+    operator = get_object_or_404(Operator, slug=slug) if slug else None
+    initial = {}
+    if operator is not None:
+        initial = {
+            f: getattr(operator, f) for f in OperatorForm.base_fields if f not in ("subjects", "naf_sections")
+        }
+        initial["subjects"] = list(operator.subjects.all())
+        initial["naf_sections"] = ", ".join(operator.naf_sections)
+    form = OperatorForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        subjects = values.pop("subjects")
+        try:
+            operator = operator_save(actor=request.actor, operator=operator, subjects=subjects, **values)
+        except UserError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Opérateur enregistré.")
+            return redirect("www:catalogue:operator", slug=operator.slug)
+    return render(request, "www/catalogue/operator_form.html", {"form": form, "operator": operator})
+
+
+@login_required
+def office_edit(request, pk: int):
+    _require_editor(request)
+    office = get_object_or_404(Office.objects.select_related("operator"), pk=pk)
+    form = OfficeForm(
+        request.POST or None,
+        initial={
+            "organization": office.organization,
+            "email": office.email,
+            "subjects": list(office.subjects.all()),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        office_save(actor=request.actor, office=office, **form.cleaned_data)
+        messages.success(request, "Antenne enregistrée.")
+        return redirect("www:catalogue:operator", slug=office.operator.slug)
+    return render(request, "www/catalogue/office_form.html", {"form": form, "office": office})
