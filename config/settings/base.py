@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "tandem.prospects",
     "tandem.eit",
     "tandem.decarbonation",
+    "tandem.catalogue",
     "tandem.demo",
     "tandem.www",
     "tandem.api",

@@ -112,6 +112,62 @@ class TimelineEvent:
     exchange_id: int | None = None  # set on the exchanges the actor may read (for editing and sharing)
 
 
+def routing_timeline_events(actor: Actor, company: Company) -> list[TimelineEvent]:
+    """The routings of the company's needs to partners (tandem.catalogue) that `actor` may see: sent, taken,
+    answered, returned « sans réponse »."""
+    from tandem.catalogue.selectors import routings_visible
+    from tandem.core.formats import fr_amount
+
+    events = []
+    routings = routings_visible(actor).filter(company=company)
+    for r in routings.select_related("need", "owner", "partner", "office__operator"):
+        partner = r.partner_name
+        events.append(
+            TimelineEvent(
+                r.sent_on,
+                "routing",
+                f"Besoin « {r.need.title} » adressé à {partner}",
+                r.owner.name,
+                r.message,
+            )
+        )
+        if r.answered_on and r.status != r.Status.REFUSED:
+            events.append(
+                TimelineEvent(
+                    r.answered_on, "routing", f"{partner} prend en charge « {r.need.title} »", partner
+                )
+            )
+        if r.status == r.Status.REFUSED:
+            events.append(
+                TimelineEvent(
+                    r.closed_on, "routing", f"{partner} refuse « {r.need.title} »", partner, r.answer
+                )
+            )
+        if r.status == r.Status.CLOSED:
+            result = r.get_outcome_display()
+            if r.amount_eur is not None:
+                result += f", {fr_amount(r.amount_eur)}"
+            events.append(
+                TimelineEvent(
+                    r.closed_on,
+                    "routing",
+                    f"{partner} clôture « {r.need.title} » : {result}",
+                    partner,
+                    r.answer,
+                )
+            )
+        if r.status == r.Status.UNANSWERED and r.returned_at:
+            events.append(
+                TimelineEvent(
+                    r.returned_at.date(),
+                    "routing",
+                    f"« {r.need.title} » sans réponse de {partner} : revenu à {r.owner.name}",
+                    r.owner.name,
+                )
+            )
+    return events
+
+
 def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
     """One timeline per company across organisations, newest first.
 
@@ -180,6 +236,7 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
                 need.description,
             )
         )
+    events += routing_timeline_events(actor, company)
     for project in scope_queryset(actor, CompanyProject.objects.filter(company=company)).select_related(
         "owner"
     ):

@@ -196,3 +196,6 @@ DEMO_EXTENSIONS.append(eit_demo)
 from tandem.decarbonation.demo import decarbonation_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(decarbonation_demo)
+from tandem.catalogue.demo import catalogue_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(catalogue_demo)

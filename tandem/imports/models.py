@@ -31,6 +31,9 @@ class ImportRun(TimeStampedModel):
         EUTL = "eutl", "SEQE-UE — installations et émissions vérifiées (EUTL)"
         ICPE = "icpe", "installations classées (ICPE, Géorisques)"
         IREP = "irep", "émissions déclarées (IREP / GEREP)"
+        CATALOGUE_OPERATORS = "catalogue_operators", "catalogue — opérateurs et antennes"
+        CATALOGUE_TEE = "catalogue_tee", "catalogue — programmes Transition écologique (TEE)"
+        CATALOGUE_AIDES = "catalogue_aides", "catalogue — aides (Aides-territoires)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"

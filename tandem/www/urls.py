@@ -49,4 +49,5 @@ urlpatterns = [
     path("prospects/", include("tandem.www.prospects.urls")),
     path("eit/", include("tandem.www.eit.urls")),
     path("decarbonation/", include("tandem.www.decarbonation.urls")),
+    path("catalogue/", include("tandem.www.catalogue.urls")),
 ]

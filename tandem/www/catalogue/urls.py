@@ -1,0 +1,20 @@
+from django.urls import path
+
+from tandem.www.catalogue import views
+
+app_name = "catalogue"
+
+urlpatterns = [
+    path("", views.scheme_list, name="schemes"),
+    path("dispositifs/<slug:slug>/", views.scheme_detail, name="scheme"),
+    path("operateurs/", views.operator_list, name="operators"),
+    path("operateurs/nouveau/", views.operator_edit, name="operator_create"),
+    path("operateurs/<slug:slug>/", views.operator_detail, name="operator"),
+    path("operateurs/<slug:slug>/modifier/", views.operator_edit, name="operator_edit"),
+    path("antennes/<int:pk>/modifier/", views.office_edit, name="office_edit"),
+    path("besoins/<int:pk>/", views.need_routing, name="need"),
+    path("orientations/", views.routing_list, name="routings"),
+    path("orientations/<int:pk>/", views.routing_detail, name="routing"),
+    path("orientations/<int:pk>/<str:action>/", views.routing_answer, name="routing_answer"),
+    path("indicateurs/", views.routing_indicators, name="indicators"),
+]
