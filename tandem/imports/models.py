@@ -28,6 +28,8 @@ class ImportRun(TimeStampedModel):
         BMO = "bmo", "besoins en main-d'œuvre (BMO)"
         GEOGRAPHY = "geography", "géographie officielle"
         PERIMETERS = "perimeters", "périmètres"
+        ROME = "rome", "référentiel ROME (codes et appellations)"
+        TENSIONS = "tensions", "indicateurs de tension par métier et bassin"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"
