@@ -6,114 +6,270 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0006_membership_is_eit_facilitator'),
+        ("organizations", "0006_membership_is_eit_facilitator"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RomeCode',
+            name="RomeCode",
             fields=[
-                ('code', models.CharField(max_length=5, primary_key=True, serialize=False, verbose_name='code ROME')),
-                ('label', models.CharField(max_length=200, verbose_name='intitulé')),
-                ('parent', models.CharField(max_length=5, verbose_name='code ROME parent')),
-                ('green', models.CharField(blank=True, max_length=80, verbose_name='transition écologique')),
-                ('executive', models.BooleanField(null=True, verbose_name='emploi cadre')),
-                ('version', models.CharField(blank=True, max_length=10, verbose_name='version du référentiel')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=5, primary_key=True, serialize=False, verbose_name="code ROME"
+                    ),
+                ),
+                ("label", models.CharField(max_length=200, verbose_name="intitulé")),
+                ("parent", models.CharField(max_length=5, verbose_name="code ROME parent")),
+                ("green", models.CharField(blank=True, max_length=80, verbose_name="transition écologique")),
+                ("executive", models.BooleanField(null=True, verbose_name="emploi cadre")),
+                (
+                    "version",
+                    models.CharField(blank=True, max_length=10, verbose_name="version du référentiel"),
+                ),
             ],
             options={
-                'verbose_name': 'code ROME',
-                'verbose_name_plural': 'codes ROME',
-                'ordering': ['code'],
+                "verbose_name": "code ROME",
+                "verbose_name_plural": "codes ROME",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='TensionBasin',
+            name="TensionBasin",
             fields=[
-                ('code', models.CharField(max_length=4, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
+                (
+                    "code",
+                    models.CharField(max_length=4, primary_key=True, serialize=False, verbose_name="code"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
             ],
             options={
-                'verbose_name': "bassin d'emploi 2019",
-                'verbose_name_plural': "bassins d'emploi 2019",
-                'ordering': ['code'],
+                "verbose_name": "bassin d'emploi 2019",
+                "verbose_name_plural": "bassins d'emploi 2019",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='RomeTitle',
+            name="RomeTitle",
             fields=[
-                ('code_ogr', models.CharField(max_length=10, primary_key=True, serialize=False, verbose_name='code OGR')),
-                ('label', models.CharField(max_length=250, verbose_name='appellation')),
-                ('rome', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='titles', to='skills.romecode')),
+                (
+                    "code_ogr",
+                    models.CharField(
+                        max_length=10, primary_key=True, serialize=False, verbose_name="code OGR"
+                    ),
+                ),
+                ("label", models.CharField(max_length=250, verbose_name="appellation")),
+                (
+                    "rome",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="titles",
+                        to="skills.romecode",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'appellation ROME',
-                'ordering': ['label'],
+                "verbose_name": "appellation ROME",
+                "ordering": ["label"],
             },
         ),
         migrations.CreateModel(
-            name='TensionBasinCommune',
+            name="TensionBasinCommune",
             fields=[
-                ('commune_code', models.CharField(max_length=5, primary_key=True, serialize=False, verbose_name='code INSEE de la commune')),
-                ('basin', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='communes', to='skills.tensionbasin')),
+                (
+                    "commune_code",
+                    models.CharField(
+                        max_length=5,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="code INSEE de la commune",
+                    ),
+                ),
+                (
+                    "basin",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="communes",
+                        to="skills.tensionbasin",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "commune d'un bassin d'emploi 2019",
+                "verbose_name": "commune d'un bassin d'emploi 2019",
             },
         ),
         migrations.CreateModel(
-            name='SkillAction',
+            name="SkillAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='créé le')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='modifié le')),
-                ('visibility', models.CharField(choices=[('private', 'organisation propriétaire'), ('shared', 'organisations désignées'), ('region', 'partagé avec la Région'), ('network', 'tout le réseau')], default='private', max_length=10, verbose_name='visibilité')),
-                ('territory_kind', models.CharField(choices=[('ze', "zone d'emploi"), ('epci', 'EPCI'), ('dep', 'département')], max_length=4, verbose_name='type de territoire')),
-                ('territory_code', models.CharField(max_length=9, verbose_name='code du territoire')),
-                ('job_code', models.CharField(max_length=5, verbose_name='métier (code FAP 2021)')),
-                ('job_label', models.CharField(max_length=200, verbose_name='métier')),
-                ('kind', models.CharField(choices=[('training', 'session de formation demandée'), ('recruitment', 'plan de recrutement'), ('job_fair', "forum de l'emploi")], max_length=12, verbose_name='action')),
-                ('status', models.CharField(choices=[('planned', 'prévue'), ('running', 'en cours'), ('done', 'réalisée'), ('cancelled', 'abandonnée')], default='planned', max_length=10, verbose_name='état')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('people', models.PositiveIntegerField(blank=True, null=True, verbose_name='personnes concernées')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='échéance')),
-                ('results', models.TextField(blank=True, verbose_name='résultats')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='organisation propriétaire')),
-                ('shared_with', models.ManyToManyField(blank=True, related_name='+', to='organizations.organization', verbose_name='partagé avec')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="créé le")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="modifié le")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("private", "organisation propriétaire"),
+                            ("shared", "organisations désignées"),
+                            ("region", "partagé avec la Région"),
+                            ("network", "tout le réseau"),
+                        ],
+                        default="private",
+                        max_length=10,
+                        verbose_name="visibilité",
+                    ),
+                ),
+                (
+                    "territory_kind",
+                    models.CharField(
+                        choices=[("ze", "zone d'emploi"), ("epci", "EPCI"), ("dep", "département")],
+                        max_length=4,
+                        verbose_name="type de territoire",
+                    ),
+                ),
+                ("territory_code", models.CharField(max_length=9, verbose_name="code du territoire")),
+                ("job_code", models.CharField(max_length=5, verbose_name="métier (code FAP 2021)")),
+                ("job_label", models.CharField(max_length=200, verbose_name="métier")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("training", "session de formation demandée"),
+                            ("recruitment", "plan de recrutement"),
+                            ("job_fair", "forum de l'emploi"),
+                        ],
+                        max_length=12,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "prévue"),
+                            ("running", "en cours"),
+                            ("done", "réalisée"),
+                            ("cancelled", "abandonnée"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "people",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="personnes concernées"),
+                ),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="échéance")),
+                ("results", models.TextField(blank=True, verbose_name="résultats")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation propriétaire",
+                    ),
+                ),
+                (
+                    "shared_with",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="partagé avec",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'action emploi-compétences',
-                'verbose_name_plural': 'actions emploi-compétences',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['territory_kind', 'territory_code', 'job_code'], name='skills_skil_territo_a26ec9_idx')],
+                "verbose_name": "action emploi-compétences",
+                "verbose_name_plural": "actions emploi-compétences",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["territory_kind", "territory_code", "job_code"],
+                        name="skills_skil_territo_a26ec9_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Tension',
+            name="Tension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='année')),
-                ('rome_code', models.CharField(db_index=True, max_length=5, verbose_name='code ROME')),
-                ('offers', models.FloatField(null=True, verbose_name="offres d'emploi enregistrées")),
-                ('seekers', models.FloatField(null=True, verbose_name="demandeurs d'emploi (A, B, C)")),
-                ('tension', models.PositiveSmallIntegerField(null=True, verbose_name='indicateur de tension')),
-                ('hiring_intensity', models.PositiveSmallIntegerField(null=True, verbose_name="intensité d'embauche")),
-                ('labour_shortage', models.PositiveSmallIntegerField(null=True, verbose_name="manque de main-d'œuvre")),
-                ('lasting_jobs', models.PositiveSmallIntegerField(null=True, verbose_name='emplois durables')),
-                ('working_conditions', models.PositiveSmallIntegerField(null=True, verbose_name='conditions de travail')),
-                ('geographic_mismatch', models.PositiveSmallIntegerField(null=True, verbose_name='inadéquation géographique')),
-                ('training_specificity', models.PositiveSmallIntegerField(null=True, verbose_name='lien formation-emploi')),
-                ('basin', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tensions', to='skills.tensionbasin')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="année")),
+                ("rome_code", models.CharField(db_index=True, max_length=5, verbose_name="code ROME")),
+                ("offers", models.FloatField(null=True, verbose_name="offres d'emploi enregistrées")),
+                ("seekers", models.FloatField(null=True, verbose_name="demandeurs d'emploi (A, B, C)")),
+                (
+                    "tension",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="indicateur de tension"),
+                ),
+                (
+                    "hiring_intensity",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="intensité d'embauche"),
+                ),
+                (
+                    "labour_shortage",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="manque de main-d'œuvre"),
+                ),
+                (
+                    "lasting_jobs",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="emplois durables"),
+                ),
+                (
+                    "working_conditions",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="conditions de travail"),
+                ),
+                (
+                    "geographic_mismatch",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="inadéquation géographique"),
+                ),
+                (
+                    "training_specificity",
+                    models.PositiveSmallIntegerField(null=True, verbose_name="lien formation-emploi"),
+                ),
+                (
+                    "basin",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tensions",
+                        to="skills.tensionbasin",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'indicateur de tension',
-                'ordering': ['year', 'basin', 'rome_code'],
-                'constraints': [models.UniqueConstraint(fields=('year', 'basin', 'rome_code'), name='skills_one_tension_per_cell')],
+                "verbose_name": "indicateur de tension",
+                "ordering": ["year", "basin", "rome_code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("year", "basin", "rome_code"), name="skills_one_tension_per_cell"
+                    )
+                ],
             },
         ),
     ]
