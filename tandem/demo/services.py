@@ -193,3 +193,6 @@ DEMO_EXTENSIONS.append(prospects_demo)
 from tandem.eit.demo import eit_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(eit_demo)
+from tandem.skills.demo import skills_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(skills_demo)
