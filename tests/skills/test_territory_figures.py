@@ -113,3 +113,14 @@ def test_tensions_of_a_zone_d_emploi_weight_the_2019_bassins():
     )
     d1106 = next(j for j in figures["jobs"] if j["code"] == "D1106")
     assert d1106["offers"] == pytest.approx(expected, rel=0.05)
+
+
+def test_steering_figures_of_a_departement(bmo):
+    from tandem.skills.selectors import territory_skill_figures
+
+    rows = [r for r in rows_of(BMO) if r["Dept"] == "88"]
+    figures = territory_skill_figures(actor=SYSTEM, territory=territory_get("dep", "88"))
+    assert figures["bmo_year"] == 2024
+    assert figures["bmo_projects"] == sum(int(r["met"]) for r in rows if r["met"] != "*")
+    assert figures["bmo_secret_cells"] == sum(r["met"] == "*" for r in rows)
+    assert (figures["flagged_gaps"], figures["actions_by_status"]) == (0, {})
