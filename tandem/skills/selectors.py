@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, Count, F, Max, QuerySet, Value, When
 
 from tandem.companies.models import CompanyProject
+from tandem.core.formats import fr_number, fr_percent
+from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.models import BmoBasinCommune, BmoJob, Prospect
 from tandem.skills.models import RomeCode, SkillAction, Tension, TensionBasinCommune
-from tandem.skills.territory import Territory, cell_weights, territory_commune_codes
+from tandem.skills.territory import Territory, cell_shares, cell_weights, territory_commune_codes
+from tandem.territories.models import ZoneEmploi
 
 # A job with announced needs is flagged when recruiting it is judged difficult for at least this share of the
 # BMO projects of the territory, when the needs reach this share of all BMO projects for the job, or when the
@@ -234,7 +237,86 @@ def territory_skill_figures(*, actor: Actor, territory: Territory) -> dict:
     }
 
 
+_ZONE_FIGURES: dict[tuple, dict] = {}
+
+
+def zone_figures() -> dict[str, dict]:
+    """Per zone d'emploi: BMO projects of the latest year (published cells, commune-weighted rule) and the share
+    judged difficult, in one pass; kept in memory until the BMO table changes."""
+    year = bmo_year()
+    state = BmoJob.objects.aggregate(n=Count("id"), last=Max("id"))
+    key = (year, state["n"], state["last"])
+    if key in _ZONE_FIGURES:
+        return _ZONE_FIGURES[key]
+    links = list(BmoBasinCommune.objects.values_list("commune_code", "basin_id"))
+    shares = cell_shares(links, "zone_emploi_id", by_departement=True)
+    cells: dict[tuple, list] = defaultdict(list)
+    for basin, dep, projects, difficult in BmoJob.objects.filter(year=year).values_list(
+        "basin_id", "departement", "projects", "difficult"
+    ):
+        cells[(basin, dep)].append((projects, difficult))
+    out = {}
+    for zone, weights in shares.items():
+        projects = difficult = base = 0.0
+        for cell, share in weights.items():
+            for p, d in cells.get(cell, ()):
+                if p is None:
+                    continue
+                projects += share * p
+                if d is not None:
+                    difficult += share * d
+                    base += share * p
+        out[zone] = {
+            "year": year,
+            "projects": projects,
+            "difficult_share": difficult / base if base else None,
+        }
+    _ZONE_FIGURES.clear()
+    _ZONE_FIGURES[key] = out
+    return out
+
+
+# Fill of a zone by its share of difficult recruitments (light: below 40 %, dark: 70 % and more).
+DIFFICULTY_COLOURS = [(0.4, "#fef4f2"), (0.55, "#fcbfb7"), (0.7, "#f95c5e"), (2.0, "#ce0500")]
+
+
+def zone_tile(actor: Actor, *, z: int, x: int, y: int) -> bytes:
+    """The zones d'emploi in a vector tile (layer `zones_emploi`): name, link to its skills page, its BMO
+    projects and share judged difficult as a French label, and a colour by that share. Public statistics."""
+    from django.urls import reverse
+
+    tile_check(z, x, y)
+    figures = zone_figures()
+    labels, colours = [], []
+    for code, f in figures.items():
+        share = f["difficult_share"]
+        text = f"{fr_number(f['projects'], 0)} projets de recrutement (BMO {f['year']})"
+        if share is not None:
+            text += f", dont {fr_percent(share, 0)} jugés difficiles"
+            colours.append(
+                When(code=code, then=Value(next(c for limit, c in DIFFICULTY_COLOURS if share < limit)))
+            )
+        labels.append(When(code=code, then=Value(text)))
+    qs = ZoneEmploi.objects.filter(geometry__bboverlaps=tile_box(z, x, y)).annotate(
+        nom=F("name"),
+        libelle=Case(*labels, default=Value("aucune donnée BMO"), output_field=CharField()),
+        couleur=Case(*colours, default=Value("#eeeeee"), output_field=CharField()),
+        lien=Case(
+            *[When(code=c, then=Value(reverse("www:skills:territory", args=["ze", c]))) for c in
+              ZoneEmploi.objects.values_list("code", flat=True)],
+            default=Value(""),
+            output_field=CharField(),
+        ),
+    )  # fmt: skip
+    return mvt_layer(
+        qs, name="zones_emploi", columns=["code", "nom", "libelle", "couleur", "lien"],
+        geometry=tile_geometry(z, x, y), id_field=None,
+    )  # fmt: skip
+
+
 __all__ = [
+    "zone_figures",
+    "zone_tile",
     "actions_for",
     "company_needs",
     "gaps",

@@ -62,22 +62,17 @@ def territory_commune_codes(territory: Territory) -> list[str]:
     )
 
 
-def cell_weights(links: list[tuple[str, str]], territory: Territory, *, by_departement: bool) -> dict:
-    """{cell: share of the cell in `territory`} for `links` = (commune code, bassin) pairs; a cell is the
-    bassin, or (bassin, département) when `by_departement`. Only cells with a share > 0 are returned."""
+def cell_shares(links: list[tuple[str, str]], field: str, *, by_departement: bool) -> dict[str, dict]:
+    """{territory code: {cell: share of the cell in it}} for every territory of one kind (`field`: the commune's
+    column naming it) and `links` = (commune code, bassin) pairs; a cell is the bassin, or (bassin,
+    département) when `by_departement`. Only shares > 0 are kept."""
     codes = {c for c, _ in links}
-    rows = {
-        r[0]: r
-        for r in Commune.objects.filter(code__in=codes).values_list(
-            "code", "is_current", "merged_into_id", "population", "departement_id", territory.field
-        )
-    }
+    columns = ("code", "is_current", "merged_into_id", "population", "departement_id", field)
+    rows = {r[0]: r for r in Commune.objects.filter(code__in=codes).values_list(*columns)}
     targets = {r[2] for r in rows.values() if not r[1] and r[2]}
     current = {
         r[0]: r
-        for r in Commune.objects.filter(code__in=targets | codes, is_current=True).values_list(
-            "code", "is_current", "merged_into_id", "population", "departement_id", territory.field
-        )
+        for r in Commune.objects.filter(code__in=targets | codes, is_current=True).values_list(*columns)
     }
     members: dict[object, set[str]] = defaultdict(set)
     for commune, basin in links:
@@ -88,18 +83,24 @@ def cell_weights(links: list[tuple[str, str]], territory: Territory, *, by_depar
         target = current.get(code)
         if target is None:
             continue
-        cell = (basin, target[4]) if by_departement else basin
-        members[cell].add(code)
-    shares = {}
+        members[(basin, target[4]) if by_departement else basin].add(code)
+    shares: dict[str, dict] = defaultdict(dict)
     for cell, communes in members.items():
         population = sum(current[c][3] for c in communes)
-        inside = [c for c in communes if current[c][5] == territory.code]
-        if not inside:
-            continue
-        if population:
-            share = sum(current[c][3] for c in inside) / population
-        else:
-            share = len(inside) / len(communes)
-        if share > 0:
-            shares[cell] = share
+        inside: dict[str, list[str]] = defaultdict(list)
+        for c in communes:
+            if current[c][5]:
+                inside[current[c][5]].append(c)
+        for territory, found in inside.items():
+            if population:
+                share = sum(current[c][3] for c in found) / population
+            else:
+                share = len(found) / len(communes)
+            if share > 0:
+                shares[territory][cell] = share
     return shares
+
+
+def cell_weights(links: list[tuple[str, str]], territory: Territory, *, by_departement: bool) -> dict:
+    """{cell: share of the cell in `territory`} (see `cell_shares`)."""
+    return cell_shares(links, territory.field, by_departement=by_departement).get(territory.code, {})

@@ -124,3 +124,27 @@ def test_steering_figures_of_a_departement(bmo):
     assert figures["bmo_projects"] == sum(int(r["met"]) for r in rows if r["met"] != "*")
     assert figures["bmo_secret_cells"] == sum(r["met"] == "*" for r in rows)
     assert (figures["flagged_gaps"], figures["actions_by_status"]) == (0, {})
+
+
+def test_zones_d_emploi_tile_carries_each_zone_s_figures_and_link(bmo, tmp_path):
+    from django.test import Client
+
+    from tandem.organizations.models import Role
+    from tandem.skills.selectors import zone_figures
+    from tests.factories import epci_org, make_member
+    from tests.tiles import read_tile, tile_of
+
+    client = Client()
+    client.force_login(make_member(epci_org("200066009"), Role.LECTEUR))
+    z, x, y = tile_of(7.34, 47.75, 7)  # Mulhouse
+    layer = read_tile(tmp_path, client, "/carte/tuiles/zones_emploi/{z}/{x}/{y}.pbf", z, x, y)["zones_emploi"]
+    rows = {row["code"]: row for row in layer[0]}
+    mulhouse = Commune.objects.get(pk="68224").zone_emploi_id
+    assert rows[mulhouse]["nom"] == "Mulhouse" and rows[mulhouse]["lien"] == f"/competences/ze/{mulhouse}/"
+    projects = round(zone_figures()[mulhouse]["projects"])
+    assert rows[mulhouse]["libelle"].startswith(
+        f"{projects:,}".replace(",", "\u202f") + " projets de recrutement"
+    )
+    assert rows[mulhouse]["couleur"].startswith("#")
+    page = client.get("/competences/")
+    assert page.status_code == 200 and "zones_emploi" in page.content.decode()

@@ -16,6 +16,7 @@ from tandem.skills import selectors, services
 from tandem.skills.models import SkillAction
 from tandem.skills.territory import territory_get
 from tandem.territories.models import Departement, Epci, ZoneEmploi
+from tandem.www.maps import map_config, map_tiles
 from tandem.www.skills.forms import ActionForm, ActionUpdateForm
 
 
@@ -24,7 +25,14 @@ def skills_index(request):
     zones = ZoneEmploi.objects.order_by("name")
     deps = Departement.objects.filter(code__in=BmoJob.objects.values("departement")).order_by("code")
     epcis = Epci.objects.filter(is_current=True, communes__departement__in=deps).distinct().order_by("name")
-    return render(request, "www/skills/index.html", {"zones": zones, "deps": deps, "epcis": epcis})
+    carte = map_config(
+        label="Zones d'emploi : projets de recrutement et part jugée difficile (enquête BMO)",
+        tiles=map_tiles("zones_emploi"),
+        list_title="Zones d'emploi de la carte",
+    )
+    return render(
+        request, "www/skills/index.html", {"zones": zones, "deps": deps, "epcis": epcis, "map": carte}
+    )
 
 
 @login_required
