@@ -80,9 +80,20 @@ def test_company_need_makes_a_flagged_gap_and_a_region_user_records_an_action(ne
     section = page[page.index('data-job="D0X31"') :]
     section = section[: section.index("</section>")]
     assert "Session de formation demandée — prévue" in section and "Session CQPM usinage à ouvrir" in section
-    # an EPCI elsewhere sees neither the private-to-Région need nor the action
+    body = client.get(f"/api/v1/skills/ze/{ze}/").json()
+    assert [(g["job_code"], g["needs"], g["flagged"], g["actions"]) for g in body["gaps"]] == [
+        ("D0X31", 40, True, [action.pk])
+    ]
+    assert (
+        body["figures"]["flagged_gaps"] == 1
+        and body["actions"][0]["kind_label"] == "session de formation demandée"
+    )
+    # an EPCI elsewhere sees neither the need shared with the Région nor the action shared with the Région
     other = make_member(epci_org("246700488"), Role.ADMIN)
     assert gaps(actor=Actor.for_user(other), territory=territory_get("ze", ze)) == []
+    client.force_login(other)
+    body = client.get(f"/api/v1/skills/ze/{ze}/").json()
+    assert (body["gaps"], body["actions"]) == ([], [])
 
 
 def test_a_wrong_job_code_is_refused_in_french(need):
