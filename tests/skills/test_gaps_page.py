@@ -107,3 +107,27 @@ def test_a_wrong_job_code_is_refused_in_french(need):
             job_code="soudeur",
         )
     assert "code FAP 2021 attendu (ex. H2Z90), reçu « SOUDEUR »" in str(error.value)
+
+
+def test_a_prospect_s_jobs_add_to_the_gap_for_its_task_force_only(need):
+    from tandem.prospects.services import prospect_create
+    from tandem.territories.models import Epci
+
+    region = region_org("44")
+    member = make_member(region, Role.CONTRIBUTEUR)
+    outsider = make_member(region, Role.CONTRIBUTEUR)
+    prospect_create(
+        actor=Actor.for_user(member),
+        owner=region,
+        code_name="Projet Héron (fictif)",
+        surface_min_ha=5,
+        jobs_at_three_years=9,
+        skills=["D0X31", "D1X30"],
+        preferred_epcis=[Epci.objects.get(pk=MULHOUSE)],
+    )
+    ze = territory_get("ze", Commune.objects.get(pk="68224").zone_emploi_id)
+    seen = {g["code"]: g["needs"] for g in gaps(actor=Actor.for_user(member), territory=ze)}
+    assert seen == {"D0X31": 40 + 5, "D1X30": 5}  # 9 jobs over two listed jobs: 5 each, rounded up
+    assert {g["code"]: g["needs"] for g in gaps(actor=Actor.for_user(outsider), territory=ze)} == {
+        "D0X31": 40
+    }
