@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "tandem.eit",
     "tandem.decarbonation",
     "tandem.catalogue",
+    "tandem.skills",
     "tandem.demo",
     "tandem.www",
     "tandem.api",

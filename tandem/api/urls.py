@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("tandem.api.prospects.urls")),
     path("", include("tandem.api.eit.views")),
     path("", include("tandem.api.decarbonation.views")),
+    path("", include("tandem.api.skills.views")),
     path("", include(router.urls)),
 ]

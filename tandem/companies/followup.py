@@ -24,6 +24,7 @@ from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, can_create, can_share, sharing_requested
+from tandem.prospects.labour import JOB_CODE as FAP_CODE
 
 
 def company_commune_for(company: Company, owner: Organization | None = None) -> str | None:
@@ -436,6 +437,7 @@ def project_create(
     description: str = "",
     amount_eur=None,
     jobs: int | None = None,
+    job_code: str = "",
     surface_needed_m2: int | None = None,
     expected_on: date | None = None,
     visibility: str = Visibility.PRIVATE,
@@ -444,6 +446,9 @@ def project_create(
     """Record a project of the company (investment, extension, recruitment, land or premises need)."""
     if kind in CompanyProject.LAND_KINDS and not surface_needed_m2:
         raise UserError("Un besoin de foncier ou de locaux indique la surface recherchée (m²).")
+    job_code = (job_code or "").strip().upper()
+    if job_code and not FAP_CODE.match(job_code):
+        raise UserError(f"Métier recherché : code FAP 2021 attendu (ex. H2Z90), reçu « {job_code} ».")
     return _create(
         actor,
         CompanyProject,
@@ -456,6 +461,7 @@ def project_create(
         description=description,
         amount_eur=amount_eur,
         jobs=jobs,
+        job_code=job_code,
         surface_needed_m2=surface_needed_m2,
         expected_on=expected_on,
     )

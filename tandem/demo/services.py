@@ -199,3 +199,6 @@ DEMO_EXTENSIONS.append(decarbonation_demo)
 from tandem.catalogue.demo import catalogue_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(catalogue_demo)
+from tandem.skills.demo import skills_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(skills_demo)

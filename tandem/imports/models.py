@@ -34,6 +34,8 @@ class ImportRun(TimeStampedModel):
         CATALOGUE_OPERATORS = "catalogue_operators", "catalogue — opérateurs et antennes"
         CATALOGUE_TEE = "catalogue_tee", "catalogue — programmes Transition écologique (TEE)"
         CATALOGUE_AIDES = "catalogue_aides", "catalogue — aides (Aides-territoires)"
+        ROME = "rome", "référentiel ROME (codes et appellations)"
+        TENSIONS = "tensions", "indicateurs de tension par métier et bassin"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"

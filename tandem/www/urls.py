@@ -50,4 +50,5 @@ urlpatterns = [
     path("eit/", include("tandem.www.eit.urls")),
     path("decarbonation/", include("tandem.www.decarbonation.urls")),
     path("catalogue/", include("tandem.www.catalogue.urls")),
+    path("competences/", include("tandem.www.skills.urls")),
 ]

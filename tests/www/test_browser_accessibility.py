@@ -110,6 +110,8 @@ def journey_pages(page) -> list[str]:
         "/prospects/",
         *prospects,
         "/journal/",
+        "/competences/",
+        "/competences/dep/68/",
     ]
 
 

@@ -241,6 +241,10 @@ class CompanyProject(CompanyFollowUp):
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.OPEN)
     amount_eur = models.DecimalField("montant (€)", max_digits=14, decimal_places=2, null=True, blank=True)
     jobs = models.PositiveIntegerField("emplois concernés", null=True, blank=True)
+    # The job hired for (FAP 2021, the BMO survey's code): read by the jobs-and-skills gaps (tandem.skills).
+    job_code = models.CharField(
+        "métier recherché (code FAP 2021)", max_length=5, blank=True, help_text="ex. H2Z90"
+    )
     surface_needed_m2 = models.PositiveIntegerField("surface recherchée (m²)", null=True, blank=True)
     expected_on = models.DateField("échéance du projet", null=True, blank=True)
     answer = models.TextField("réponse apportée", blank=True)

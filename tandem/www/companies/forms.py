@@ -128,6 +128,9 @@ class ProjectForm(OwnerForm, SharingMixin):
         label="Montant (€)", required=False, min_value=0, max_digits=14, decimal_places=2
     )
     jobs = forms.IntegerField(label="Emplois concernés", required=False, min_value=0)
+    job_code = forms.CharField(
+        label="Métier recherché (code FAP 2021 de l'enquête BMO, ex. H2Z90)", max_length=5, required=False
+    )
     surface_needed_m2 = forms.IntegerField(label="Surface recherchée (m²)", required=False, min_value=1)
     expected_on = forms.DateField(label="Échéance du projet", required=False, widget=DATE)
 

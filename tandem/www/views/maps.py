@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from tandem.companies.selectors import establishment_tile
 from tandem.core.ids import parse_id
 from tandem.decarbonation.selectors import installation_tile
+from tandem.skills.selectors import zone_tile
 from tandem.territories.selectors import context_tile, perimeter_tile
 
 
@@ -33,4 +34,6 @@ def map_tile(request, layer: str, z: int, x: int, y: int):
         if any(i is None for i in ids):
             raise Http404("Tuile inconnue.")
         return tile_response(perimeter_tile(request.actor, z=z, x=x, y=y, perimeter_ids=ids or None))
+    if layer == "zones_emploi":
+        return tile_response(zone_tile(request.actor, z=z, x=x, y=y), shared=True)
     raise Http404("Tuile inconnue.")

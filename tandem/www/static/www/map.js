@@ -34,12 +34,14 @@ const NAMES = {
   liens: "Synergies proposées",
   epcis: "EPCI",
   communes: "Communes",
-  installations: "Installations industrielles (émissions)"
+  installations: "Installations industrielles (émissions)",
+  zones_emploi: "Zones d'emploi"
 };
 const SINGULAR = {
   sites: "site", terrains: "terrain", friches: "friche", etablissements: "établissement",
   perimetres: "périmètre", candidats: "candidat", flux: "flux", liens: "synergie", epcis: "EPCI", communes: "commune",
-  installations: "installation"
+  installations: "installation",
+  zones_emploi: "zone d'emploi"
 };
 // Drawing of each kind of object: outline colour, fill (a colour or an expression), fill opacity, line width.
 const STYLES = {
@@ -52,6 +54,7 @@ const STYLES = {
     opacity: ["case", ["has", "couleur"], 0.55, 0.04], width: 3
   },
   communes: { line: "#6a6af4", fill: "#6a6af4", opacity: 0.06, width: 1 },
+  zones_emploi: { line: "#3a3a3a", fill: ["coalesce", ["get", "couleur"], "#eeeeee"], opacity: 0.6, width: 1 },
   etablissements: { line: "#ffffff", fill: "#6e445a", opacity: 0.9, width: 1, radius: 3 },
   candidats: { line: "#ffffff", fill: "#18753c", opacity: 0.95, width: 2, radius: 7 },
   flux: { line: "#ffffff", fill: ["coalesce", ["get", "couleur"], "#000091"], opacity: 0.9, width: 1, radius: 6 },
@@ -126,7 +129,7 @@ async function start() {
     objectLayers.push([name, id, null]);
   });
   // Areas under objects: a shaded EPCI or a perimeter never hides the terrains drawn on it.
-  const ORDER = ["epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "installations", "liens", "flux", "candidats"];
+  const ORDER = ["zones_emploi", "epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "installations", "liens", "flux", "candidats"];
   objectLayers.sort(function (a, b) { return ORDER.indexOf(a[0]) - ORDER.indexOf(b[0]); });
   const interactive = [];
   const layerIdsOf = {};

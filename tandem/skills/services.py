@@ -1,0 +1,79 @@
+"""Writes of jobs and skills: the actions partners record on a gap (training session requested, recruitment
+plan, job fair). Every write goes through the permission layer and is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+
+from tandem.core.audit import audit_record
+from tandem.core.errors import NotAllowed, UserError
+from tandem.core.models import AuditEvent
+from tandem.organizations.models import Organization, Visibility
+from tandem.organizations.perms import Actor, can_change
+from tandem.prospects.labour import JOB_CODE
+from tandem.skills.models import SkillAction
+from tandem.skills.perms import can_record_action
+from tandem.skills.territory import Territory
+
+
+def _user(actor: Actor):
+    user = getattr(actor, "user", None)
+    return user if getattr(user, "pk", None) else None
+
+
+@transaction.atomic
+def skill_action_create(
+    *,
+    actor: Actor,
+    owner: Organization,
+    territory: Territory,
+    job_code: str,
+    job_label: str,
+    kind: str,
+    description: str = "",
+    people: int | None = None,
+    due_on: date | None = None,
+    visibility: str = Visibility.NETWORK,
+) -> SkillAction:
+    """Record an action on a job of a territory, owned by `owner` (its contributors and above)."""
+    if not can_record_action(actor, owner=owner):
+        raise NotAllowed(f"Vous ne pouvez pas enregistrer d'action pour {owner}.")
+    job_code = (job_code or "").strip().upper()
+    if not JOB_CODE.match(job_code):
+        raise UserError(f"Métier : code FAP 2021 attendu (ex. H2Z90), reçu « {job_code} ».")
+    if kind not in SkillAction.Kind.values:
+        raise UserError("Type d'action inconnu.")
+    if visibility not in Visibility.values or visibility == Visibility.SHARED:
+        raise UserError("Visibilité non prise en charge pour une action.")
+    action = SkillAction.objects.create(
+        owner=owner,
+        visibility=visibility,
+        territory_kind=territory.kind,
+        territory_code=territory.code,
+        job_code=job_code,
+        job_label=(job_label or job_code)[:200],
+        kind=kind,
+        description=description,
+        people=people,
+        due_on=due_on,
+        created_by=_user(actor),
+    )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, obj=action, details={"territoire": str(territory)}
+    )
+    return action
+
+
+@transaction.atomic
+def skill_action_update(*, actor: Actor, action: SkillAction, status: str, results: str = "") -> SkillAction:
+    """Move an action on (status, results): the owner organisation's contributors."""
+    if not can_change(actor, action):
+        raise NotAllowed("Vous ne pouvez pas modifier cette action.")
+    if status not in SkillAction.Status.values:
+        raise UserError("État d'action inconnu.")
+    action.status, action.results = status, results
+    action.save(update_fields=["status", "results", "updated_at"])
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=action, details={"état": status})
+    return action
