@@ -1,0 +1,119 @@
+"""Reads of the steering: the territories followed, dashboards (live values and frozen history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from tandem.land.selectors import Territory
+from tandem.organizations.models import Organization
+from tandem.organizations.perms import Actor
+from tandem.steering import registry
+from tandem.steering.models import IndicatorSnapshot
+from tandem.steering.registry import Period
+from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
+
+
+def followed_region_codes() -> list[str]:
+    """The regions that have a Région organisation on the platform: their territories are snapshotted."""
+    return sorted(
+        Organization.objects.filter(kind=Organization.Kind.REGION, region__isnull=False)
+        .values_list("region_id", flat=True)
+        .distinct()
+    )
+
+
+def snapshot_territories(region_code: str) -> Iterator[Territory]:
+    """Every territory of a region the periodic job freezes: the région, its départements, its EPCI, its zones
+    d'emploi, and the Territoires d'industrie and Maisons de Région perimeters lying in it.
+
+    Reads perimeters WITHOUT the permission layer (the job, as the system, covers every territory): the one
+    unscoped read of this module."""
+    region = Region.objects.get(pk=region_code)
+    yield Territory("region", region.pk, region.name)
+    for dep in Departement.objects.filter(region_id=region_code).order_by("code"):
+        yield Territory("departement", dep.pk, dep.name)
+    communes = Commune.objects.filter(region_id=region_code, is_current=True)
+    for epci in Epci.objects.filter(pk__in=communes.values("epci_id")).order_by("name"):
+        yield Territory("epci", epci.pk, epci.name)
+    for zone in ZoneEmploi.objects.filter(pk__in=communes.values("zone_emploi_id")).order_by("name"):
+        yield Territory("zone_emploi", zone.pk, zone.name)
+    perimeters = Perimeter.objects.filter(
+        kind__in=[Perimeter.Kind.TERRITOIRE_INDUSTRIE, Perimeter.Kind.MAISON_REGION],
+        communes__region_id=region_code,
+    ).distinct()
+    for perimeter in perimeters.order_by("name"):
+        codes = tuple(perimeter.communes.values_list("pk", flat=True))
+        yield Territory("perimeter", str(perimeter.pk), perimeter.name, codes, perimeter.kind)
+
+
+def snapshots_of(territory: Territory) -> QuerySet[IndicatorSnapshot]:
+    """The current (last) version of every frozen value of a territory."""
+    return IndicatorSnapshot.objects.filter(
+        territory_level=territory.level, territory_key=territory.key, is_current=True
+    )
+
+
+def snapshot_versions(territory: Territory, *, code: str) -> QuerySet[IndicatorSnapshot]:
+    """Every version of the frozen values of one indicator (corrections with their reasons)."""
+    return IndicatorSnapshot.objects.filter(
+        territory_level=territory.level, territory_key=territory.key, indicator=code
+    ).order_by("-year", "-quarter", "-version")
+
+
+def change_pct(value: float | None, before: float | None) -> float | None:
+    """Relative change in % from `before` to `value` (None when either is missing or `before` is 0)."""
+    if value is None or before in (None, 0):
+        return None
+    return round(100 * (value - before) / abs(before), 1)
+
+
+def progress_pct(item: registry.Indicator, value: float | None, target: float | None) -> float | None:
+    """Progress towards a target in % (for « lower is better » targets: the share of the budget used)."""
+    if value is None or not target:
+        return None
+    return round(100 * value / target, 1)
+
+
+def territory_dashboard(
+    actor: Actor, territory: Territory, *, period: Period | None = None, quarters: int = 8
+):
+    """One row per indicator applying to the territory: its live value over what `actor` may see for the
+    current quarter, the frozen values of the last `quarters` quarters (history), the change over one year
+    (frozen value of the quarter against the same quarter a year before) and its target with progress."""
+    period = period or Period.of(dt.date.today())
+    periods = [period]
+    for _ in range(quarters - 1):
+        periods.insert(0, periods[0].previous())
+    frozen = {}
+    for snap in snapshots_of(territory).filter(year__gte=periods[0].year - 1):
+        frozen[(snap.indicator, snap.year, snap.quarter)] = snap
+    rows = []
+    for item in registry.indicators(territory=territory):
+        live = registry.indicator_value(item, actor=actor, territory=territory, period=period)
+        history = []
+        for p in periods:
+            snap = frozen.get((item.code, p.year, p.quarter))
+            history.append({"period": p, "value": snap.value if snap else None, "snapshot": snap})
+        last = next((h for h in reversed(history) if h["snapshot"]), None)
+        before = None
+        if last:
+            ago = last["period"].year_before()
+            snap = frozen.get((item.code, ago.year, ago.quarter))
+            before = snap.value if snap else None
+        target = item.target_for(territory)
+        rows.append(
+            {
+                "indicator": item,
+                "live": live,
+                "history": history,
+                "last": last,
+                "year_before": before,
+                "change_pct": change_pct(last["value"], before) if last else None,
+                "target": target,
+                "progress_pct": progress_pct(item, live, target),
+            }
+        )
+    return {"territory": territory, "period": period, "periods": periods, "rows": rows}
