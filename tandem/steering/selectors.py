@@ -117,3 +117,140 @@ def territory_dashboard(
             }
         )
     return {"territory": territory, "period": period, "periods": periods, "rows": rows}
+
+
+def _actor_region_codes(actor: Actor) -> list[str]:
+    if actor.is_platform_admin:
+        return followed_region_codes()
+    orgs = Organization.objects.filter(pk__in=actor.org_ids)
+    codes = set(orgs.exclude(region=None).values_list("region_id", flat=True))
+    codes |= set(Commune.objects.filter(epci__organization__in=orgs).values_list("region_id", flat=True))
+    codes |= set(Commune.objects.filter(organizations__in=orgs).values_list("region_id", flat=True))
+    return sorted(codes) or followed_region_codes()
+
+
+def territory_menu(actor: Actor) -> list[dict]:
+    """The territories a reader picks a dashboard from: those of their regions (official geography, and the
+    custom perimeters they may see)."""
+    from tandem.organizations.perms import scope_queryset
+
+    groups = []
+    for code in _actor_region_codes(actor):
+        region = Region.objects.filter(pk=code).first()
+        if not region:
+            continue
+        communes = Commune.objects.filter(region_id=code, is_current=True)
+        perimeters = scope_queryset(actor, Perimeter.objects.filter(communes__region_id=code).distinct())
+        groups.append(
+            {
+                "region": region,
+                "lists": [
+                    (
+                        "Départements",
+                        "departement",
+                        Departement.objects.filter(region_id=code).order_by("code"),
+                    ),
+                    ("EPCI", "epci", Epci.objects.filter(pk__in=communes.values("epci_id")).order_by("name")),
+                    (
+                        "Zones d'emploi",
+                        "zone_emploi",
+                        ZoneEmploi.objects.filter(pk__in=communes.values("zone_emploi_id")).order_by("name"),
+                    ),
+                    (
+                        "Territoires d'industrie",
+                        "perimeter",
+                        perimeters.filter(kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE).order_by("name"),
+                    ),
+                    (
+                        "Autres périmètres",
+                        "perimeter",
+                        perimeters.exclude(kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE).order_by("name"),
+                    ),
+                ],
+            }
+        )
+    return groups
+
+
+def dashboard_charts(board: dict) -> dict:
+    """What the charts of a dashboard draw: bars of each indicator's history (heights in % of its largest
+    frozen value), the stacked land availability and the funnel of prospects (live values)."""
+    live = {row["indicator"].code: row["live"] for row in board["rows"]}
+    for row in board["rows"]:
+        values = [h["value"] for h in row["history"] if h["value"] is not None]
+        top = max((abs(v) for v in values), default=0) or 1
+        row["bars"] = []
+        for i, h in enumerate(row["history"]):
+            height = None if h["value"] is None else max(1, round(28 * abs(h["value"]) / top))
+            row["bars"].append({**h, "x": 15 * i, "height": height, "y": None if height is None else 30 - height})
+    land = [
+        ("disponible immédiatement", "now", live.get("land.available_now_ha")),
+        ("court terme", "short", live.get("land.available_short_ha")),
+        ("moyen terme", "medium", live.get("land.available_medium_ha")),
+    ]
+    total = sum(v or 0 for _, _, v in land)
+    funnel = [
+        ("Prospects reçus", live.get("prospects.received")),
+        ("Propositions faites", live.get("prospects.proposals")),
+        ("Projets gagnés", live.get("prospects.won")),
+    ]
+    top = max((v or 0 for _, v in funnel), default=0) or 1
+    return {
+        "land": [
+            {
+                "label": label,
+                "key": key,
+                "ha": v,
+                "width_pct": round(100 * (v or 0) / total, 1) if total else 0,
+            }
+            for label, key, v in land
+        ],
+        "land_total_ha": total,
+        "funnel": [
+            {"label": label, "value": v, "width_px": round(200 * (v or 0) / top) if v is not None else 0}
+            for label, v in funnel
+        ],
+    }
+
+
+COMPARED = ("land.available_now_ha", "companies.followed", "prospects.received", "companies.parcours")
+
+
+def similar_territories(territory: Territory) -> dict:
+    """The territory beside its peers (the EPCI of its département, the départements of its region), from
+    their last frozen values — a few indicators, no object."""
+    if territory.level == "epci":
+        deps = Commune.objects.filter(epci_id=territory.key).values("departement_id")
+        peers = list(
+            Epci.objects.filter(communes__departement_id__in=deps)
+            .distinct()
+            .order_by("name")
+            .values_list("pk", "name")
+        )
+    elif territory.level == "departement":
+        region = Departement.objects.filter(pk=territory.key).values("region_id")
+        peers = list(
+            Departement.objects.filter(region_id__in=region).order_by("code").values_list("pk", "name")
+        )
+    else:
+        return {"columns": [], "rows": []}
+    keys = [pk for pk, _ in peers]
+    snaps = IndicatorSnapshot.objects.filter(
+        territory_level=territory.level, territory_key__in=keys, indicator__in=COMPARED, is_current=True
+    ).order_by("year", "quarter")
+    latest: dict[tuple[str, str], float | None] = {}
+    for snap in snaps:  # ordered: the last quarter wins
+        latest[(snap.territory_key, snap.indicator)] = snap.value
+    columns = [
+        registry.indicator_get(code) for code in COMPARED if code in {i.code for i in registry.indicators()}
+    ]
+    rows = [
+        {
+            "key": pk,
+            "name": name,
+            "current": pk == territory.key,
+            "values": [latest.get((pk, c.code)) for c in columns],
+        }
+        for pk, name in peers
+    ]
+    return {"columns": columns, "rows": rows}
