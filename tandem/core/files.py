@@ -47,6 +47,8 @@ GENERATORS: dict[str, str] = {
     "steering.report_pdf": "tandem.steering.reports.report_pdf_file",
     "steering.report_xlsx": "tandem.steering.reports.report_xlsx_file",
     "steering.report_csv": "tandem.steering.reports.report_csv_file",
+    "steering.convention_report_pdf": "tandem.steering.reports.convention_report_pdf_file",
+    "steering.convention_report_xlsx": "tandem.steering.reports.convention_report_xlsx_file",
 }
 
 

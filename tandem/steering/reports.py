@@ -156,3 +156,76 @@ def report_pdf_file(*, actor: Actor, params: dict, out: BinaryIO, progress) -> N
         },
     )
     out.write(HTML(string=html).write_pdf())
+
+
+# --- Quarterly report of a convention (CPOM) -------------------------------------------------------------
+
+OBJECTIVE_HEADERS = [
+    "Indicateur",
+    "Unité",
+    "Cible de l'année",
+    "Pondération (%)",
+    "Réalisé",
+    "Avancement (%)",
+]
+
+
+def _convention_report(actor: Actor, params: dict):
+    from tandem.steering.selectors import objective_rows, report_get
+
+    report = report_get(actor, int(params["report"]))
+    period = Period(report.year, report.quarter)
+    objectives = objective_rows(actor, report.convention, period)
+    return report, period, objectives
+
+
+def _validation_text(report) -> str:
+    if report.status == report.Status.VALIDATED:
+        return f"Validé par la Région le {formats.fr_date(timezone.localtime(report.validated_at).date())}."
+    if report.status == report.Status.SUBMITTED:
+        return f"Transmis à la Région le {formats.fr_date(timezone.localtime(report.submitted_at).date())}."
+    return "En préparation : non encore transmis à la Région."
+
+
+def convention_report_title(report) -> str:
+    return f"Rapport trimestriel — {report.convention.title} — T{report.quarter} {report.year}"
+
+
+def convention_report_pdf_file(*, actor: Actor, params: dict, out: BinaryIO, progress) -> None:
+    """The quarterly report of a convention's partner as PDF: objectives with actuals, the indicators of the
+    convention's territory, the partner's comment and the validation state."""
+    from weasyprint import HTML
+
+    report, period, objectives = _convention_report(actor, params)
+    territory = objectives["territory"]
+    progress(20, "calcul des indicateurs")
+    rows = report_rows(actor, territory, period)
+    html = render_to_string(
+        "steering/report_pdf.html",
+        {
+            "title": convention_report_title(report),
+            "territory": territory,
+            "kind_label": registry.KINDS[registry.territory_kind(territory)],
+            "period": period,
+            "rows": rows,
+            "generated_on": formats.fr_date(timezone.localdate()),
+            "extra": {
+                "objectives": objectives["rows"],
+                "comment": report.comment,
+                "validation": _validation_text(report),
+            },
+        },
+    )
+    out.write(HTML(string=html).write_pdf())
+
+
+def convention_report_xlsx_file(*, actor: Actor, params: dict, out: BinaryIO, progress) -> None:
+    from tandem.companies.exports import to_xlsx
+
+    report, period, objectives = _convention_report(actor, params)
+    lines = [
+        [o["label"], o["unit"], o["target"], o["weight"], o["actual"], o["progress_pct"]]
+        for o in objectives["rows"]
+    ]
+    lines += [[], ["Commentaire de l'organisation", report.comment], ["État", _validation_text(report)]]
+    out.write(to_xlsx(OBJECTIVE_HEADERS, lines, title=f"rapport {period.slug}"))

@@ -182,7 +182,9 @@ def dashboard_charts(board: dict) -> dict:
         row["bars"] = []
         for i, h in enumerate(row["history"]):
             height = None if h["value"] is None else max(1, round(28 * abs(h["value"]) / top))
-            row["bars"].append({**h, "x": 15 * i, "height": height, "y": None if height is None else 30 - height})
+            row["bars"].append(
+                {**h, "x": 15 * i, "height": height, "y": None if height is None else 30 - height}
+            )
     land = [
         ("disponible immédiatement", "now", live.get("land.available_now_ha")),
         ("court terme", "short", live.get("land.available_short_ha")),
@@ -254,3 +256,93 @@ def similar_territories(territory: Territory) -> dict:
         for pk, name in peers
     ]
     return {"columns": columns, "rows": rows}
+
+
+# --- Conventions ---------------------------------------------------------------------------------------
+
+
+def conventions_visible(actor: Actor) -> QuerySet:
+    """Conventions `actor` may see (the Région that owns them, the partner they are shared with)."""
+    from tandem.organizations.perms import scope_queryset
+    from tandem.steering.models import Convention
+
+    return scope_queryset(actor, Convention.objects.select_related("owner", "partner", "epci", "renews"))
+
+
+def convention_get(actor: Actor, pk: int):
+    from tandem.organizations.perms import get_visible_or_404
+
+    return get_visible_or_404(actor, conventions_visible(actor), pk=pk)
+
+
+def conventions_expiring(actor: Actor, *, on: dt.date | None = None) -> list:
+    """Visible conventions ending within their alert delay (`alert_days`) and not renewed yet."""
+    on = on or dt.date.today()
+    rows = conventions_visible(actor).filter(ends_on__gte=on, renewals__isnull=True)
+    return [c for c in rows if (c.ends_on - on).days <= c.alert_days]
+
+
+def conventions_of_epci(actor: Actor, siren: str) -> QuerySet:
+    """The visible conventions of an EPCI (its page lists them)."""
+    return conventions_visible(actor).filter(epci_id=siren).order_by("-ends_on")
+
+
+def convention_territory(convention) -> Territory:
+    """The territory a convention follows (set by the Région; a perimeter is read whole, as the system)."""
+    from tandem.land.selectors import territory_resolve
+
+    return territory_resolve(
+        Actor.system_actor(), level=convention.territory_level, key=convention.territory_key
+    )
+
+
+def objective_rows(actor: Actor, convention, period: Period) -> dict:
+    """The objectives of `convention` for the year of `period` with their actual value for the quarter (frozen
+    value, else computed now over what `actor` sees), progress towards the target and the weighted score."""
+    territory = convention_territory(convention)
+    frozen = {
+        s.indicator: s for s in snapshots_of(territory).filter(year=period.year, quarter=period.quarter)
+    }
+    rows, score, weights = [], 0.0, 0
+    for objective in convention.objectives.filter(year=period.year):
+        item = registry.indicator_get(objective.indicator)
+        snap = frozen.get(item.code)
+        actual = (
+            snap.value
+            if snap
+            else registry.indicator_value(item, actor=actor, territory=territory, period=period)
+        )
+        progress = progress_pct(item, actual, objective.target)
+        rows.append(
+            {
+                "objective": objective,
+                "label": item.label,
+                "unit": item.unit_label,
+                "target": objective.target,
+                "weight": objective.weight,
+                "actual": actual,
+                "frozen": bool(snap),
+                "progress_pct": progress,
+            }
+        )
+        if progress is not None:
+            score += objective.weight * min(progress, 100.0)
+            weights += objective.weight
+    return {
+        "territory": territory,
+        "rows": rows,
+        "score_pct": round(score / weights, 1) if weights else None,
+    }
+
+
+def report_get(actor: Actor, pk: int):
+    """A quarterly report whose convention `actor` may see, or 404."""
+    from django.shortcuts import get_object_or_404
+
+    from tandem.steering.models import QuarterlyReport
+
+    return get_object_or_404(
+        QuarterlyReport.objects.select_related("convention", "convention__partner", "convention__owner"),
+        pk=pk,
+        convention__in=conventions_visible(actor),
+    )
