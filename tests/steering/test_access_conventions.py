@@ -144,5 +144,7 @@ def test_convention_and_report_access(world, kind, role):
     else:
         assert draft.status == QuarterlyReport.Status.DRAFT
     assert sent.status == (
-        QuarterlyReport.Status.VALIDATED if changed and want["validate"] == 302 else QuarterlyReport.Status.SUBMITTED
+        QuarterlyReport.Status.VALIDATED
+        if changed and want["validate"] == 302
+        else QuarterlyReport.Status.SUBMITTED
     )
