@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "tandem.decarbonation",
     "tandem.catalogue",
     "tandem.skills",
+    "tandem.steering",
     "tandem.demo",
     "tandem.www",
     "tandem.api",

@@ -317,3 +317,37 @@ def needs_for(actor: Actor, *, status: str = "ouverts", whole_network: bool = Fa
     if status == "en-retard":
         needs = needs.filter(due_on__lt=timezone.localdate())
     return needs.order_by(F("due_on").asc(nulls_last=True), "pk")
+
+
+def followup_territory_figures(actor: Actor, territory, *, start: date, end: date) -> dict:
+    """Numbers about the follow-up in `territory` (a `land.selectors.Territory`), over what `actor` may see:
+    companies followed on `end` (an advisor in post), those with a named référent de proximité, exchanges
+    and needs opened in `start`–`end`, needs closed then and those closed by their due date, companies in the
+    Parcours de Transformation (entered by `end`)."""
+    in_territory = territory.commune_q()
+    advisors = scope_queryset(
+        actor,
+        CompanyAdvisor.objects.filter(in_territory, started_on__lte=end).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gt=end)
+        ),
+    )
+    followed = advisors.values("company_id").distinct().count()
+    with_referent = (
+        advisors.filter(role=CompanyAdvisor.Role.REFERENT).values("company_id").distinct().count()
+    )
+    needs = scope_queryset(actor, Need.objects.filter(in_territory))
+    closed = needs.filter(closed_on__range=(start, end))
+    return {
+        "followed": followed,
+        "with_referent": with_referent,
+        "referent_share_pct": round(100 * with_referent / followed, 1) if followed else None,
+        "exchanges": scope_queryset(
+            actor, Exchange.objects.filter(in_territory, happened_on__range=(start, end))
+        ).count(),
+        "needs_opened": needs.filter(created_at__date__range=(start, end)).count(),
+        "needs_closed": closed.count(),
+        "needs_closed_in_time": closed.filter(Q(due_on__isnull=True) | Q(closed_on__lte=F("due_on"))).count(),
+        "parcours": scope_queryset(
+            actor, ParcoursJourney.objects.filter(in_territory, entered_on__lte=end)
+        ).count(),
+    }

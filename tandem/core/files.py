@@ -44,6 +44,11 @@ GENERATORS: dict[str, str] = {
     "land.cnig": "tandem.land.exports.land_export_archive",
     "companies.establishments": "tandem.companies.exports.establishments_export_file",
     "prospects.answer_pdf": "tandem.prospects.answer.answer_pdf_file",
+    "steering.report_pdf": "tandem.steering.reports.report_pdf_file",
+    "steering.report_xlsx": "tandem.steering.reports.report_xlsx_file",
+    "steering.report_csv": "tandem.steering.reports.report_csv_file",
+    "steering.convention_report_pdf": "tandem.steering.reports.convention_report_pdf_file",
+    "steering.convention_report_xlsx": "tandem.steering.reports.convention_report_xlsx_file",
 }
 
 

@@ -301,6 +301,86 @@ def surface_breakdown(figures: dict) -> list[dict]:
     ]
 
 
+# --- Steering indicators (declared for `tandem.steering.registry`; read the selectors above) ----------------
+
+# Imported here, after the computing functions: `tandem.steering.registry` imports no model.
+from tandem.steering.registry import ALL_KINDS, indicator  # noqa: E402
+
+
+def _visible_terrain_figures(actor, territory, period) -> dict:
+    from tandem.land.selectors import terrains_visible
+
+    today = min(period.end, dt.date.today())
+    return terrain_figures(terrains_visible(actor).filter(territory.commune_q()), today=today)
+
+
+def _naf(territory) -> dict:
+    return naf_trajectory(NafConsumption.objects.filter(territory.commune_q()))
+
+
+@indicator(
+    code="land.available_now_ha",
+    label="Foncier économique disponible immédiatement",
+    unit="ha",
+    definition="Surface des terrains des sites économiques disponibles dès aujourd'hui (classe « disponible » "
+    "de l'inventaire CNIG), sur les terrains visibles.",
+    source="land",
+    kinds=ALL_KINDS,
+)
+def available_now_ha(actor, territory, period):
+    return _visible_terrain_figures(actor, territory, period)["now_ha"]
+
+
+@indicator(
+    code="land.available_short_ha",
+    label="Foncier économique disponible à court terme",
+    unit="ha",
+    definition="Surface des terrains disponibles à court terme (moins de deux ans) selon l'inventaire.",
+    source="land",
+)
+def available_short_ha(actor, territory, period):
+    return _visible_terrain_figures(actor, territory, period)["short_ha"]
+
+
+@indicator(
+    code="land.available_medium_ha",
+    label="Foncier économique disponible à moyen terme",
+    unit="ha",
+    definition="Surface des terrains disponibles à moyen terme (deux à cinq ans) selon l'inventaire.",
+    source="land",
+)
+def available_medium_ha(actor, territory, period):
+    return _visible_terrain_figures(actor, territory, period)["medium_ha"]
+
+
+@indicator(
+    code="land.activity_consumed_since_2021_ha",
+    label="Espaces consommés par l'activité depuis 2021",
+    unit="ha",
+    definition="Consommation d'espaces naturels, agricoles et forestiers à destination de l'activité depuis "
+    "2021 (Cerema). Cible : l'enveloppe ZAN, moitié de la consommation d'activité de 2011–2020.",
+    source="land",
+    target=lambda territory: _naf(territory)["budget_2021_2030_activity_m2"] / 10_000 or None,
+    target_note="Trajectoire ZAN : au plus la moitié de 2011–2020 sur 2021–2030",
+    lower_is_better=True,
+)
+def activity_consumed_since_2021_ha(actor, territory, period):
+    return _naf(territory)["consumed_since_2021_activity_m2"] / 10_000
+
+
+@indicator(
+    code="land.starest_sites",
+    label="Sites labellisés STAR'EST",
+    unit="count",
+    definition="Nombre de sites économiques visibles portant le label STAR'EST.",
+    source="land",
+)
+def starest_sites(actor, territory, period):
+    from tandem.land.selectors import sites_visible
+
+    return site_figures(sites_visible(actor).filter(territory.commune_q()))["labelled_starest"]
+
+
 __all__ = [
     "establishment_figures",
     "establishment_figures_by",

@@ -56,7 +56,7 @@ from tandem.land.models.layers import distance_of
 from tandem.land.perms import can_decide_label, can_see_personal_fields
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
-from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
+from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 
 if TYPE_CHECKING:
     from tandem.land.generate import CommunePlace
@@ -107,41 +107,52 @@ def labels_to_decide(actor: Actor) -> QuerySet[LabelDecision]:
 
 @dataclass(frozen=True)
 class Territory:
-    """The territory an indicator is computed for; `commune_q(prefix)` filters objects placed in it."""
+    """The territory an indicator is computed for; `commune_q(prefix)` filters objects placed in it.
+
+    Levels: « epci », « departement », « zone_emploi », « region » (official geography, public) and
+    « perimeter » (a custom perimeter: its communes; `perimeter_kind` tells a Territoire d'industrie).
+    The steering indicators (`tandem.steering`) take this same object."""
 
     level: str
     key: str
     name: str
     commune_codes: tuple[str, ...] | None = None  # for custom perimeters
+    perimeter_kind: str = ""
 
     def commune_q(self, prefix: str = "") -> Q:
         if self.level == "epci":
             return Q(**{f"{prefix}commune__epci_id": self.key})
         if self.level == "departement":
             return Q(**{f"{prefix}commune__departement_id": self.key})
+        if self.level == "zone_emploi":
+            return Q(**{f"{prefix}commune__zone_emploi_id": self.key})
         if self.level == "region":
             return Q(**{f"{prefix}commune__region_id": self.key})
         return Q(**{f"{prefix}commune_id__in": self.commune_codes or ()})
 
+    def communes(self) -> QuerySet[Commune]:
+        """The communes of the territory (for selectors that take a list of commune codes)."""
+        if self.level == "perimeter":
+            return Commune.objects.filter(pk__in=self.commune_codes or ())
+        field = {"epci": "epci_id", "departement": "departement_id", "zone_emploi": "zone_emploi_id"}.get(
+            self.level, "region_id"
+        )
+        return Commune.objects.filter(**{field: self.key})
+
+
+TERRITORY_MODELS = {"epci": Epci, "departement": Departement, "zone_emploi": ZoneEmploi, "region": Region}
+
 
 def territory_resolve(actor: Actor, *, level: str, key: str) -> Territory:
     """The named territory (official geography is public; a custom perimeter must be visible) or 404."""
-    if level == "epci":
-        epci = Epci.objects.filter(pk=key).only("name").first()
-        if epci:
-            return Territory(level, key, epci.name)
-    elif level == "departement":
-        dep = Departement.objects.filter(pk=key).only("name").first()
-        if dep:
-            return Territory(level, key, dep.name)
-    elif level == "region":
-        region = Region.objects.filter(pk=key).only("name").first()
-        if region:
-            return Territory(level, key, region.name)
+    if level in TERRITORY_MODELS:
+        row = TERRITORY_MODELS[level].objects.filter(pk=key).only("name").first()
+        if row:
+            return Territory(level, key, row.name)
     elif level == "perimeter" and parse_id(key) is not None:
         perimeter = get_visible_or_404(actor, Perimeter.objects.all(), pk=parse_id(key))
         codes = tuple(perimeter.communes.values_list("pk", flat=True))
-        return Territory(level, str(perimeter.pk), perimeter.name, codes)
+        return Territory(level, str(perimeter.pk), perimeter.name, codes, perimeter.kind)
     raise Http404
 
 
@@ -150,9 +161,7 @@ def territory_extent(territory: Territory) -> tuple[float, float, float, float] 
     if territory.level == "perimeter":
         qs = Commune.objects.filter(pk__in=territory.commune_codes or ())
     else:
-        qs = {"epci": Epci, "departement": Departement, "region": Region}[territory.level].objects.filter(
-            pk=territory.key
-        )
+        qs = TERRITORY_MODELS[territory.level].objects.filter(pk=territory.key)
     return qs.aggregate(extent=Extent("geometry"))["extent"]
 
 
@@ -173,6 +182,7 @@ def territory_indicators(actor: Actor, territory: Territory, *, today: dt.date |
                 {
                     "epci": "commune__epci_id",
                     "departement": "commune__departement_id",
+                    "zone_emploi": "commune__zone_emploi_id",
                     "region": "commune__region_id",
                 }[territory.level]: territory.key
             }

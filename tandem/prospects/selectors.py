@@ -197,3 +197,40 @@ def prospect_pipeline(*, actor: Actor) -> dict:
         "plan_500": plan.get("plan_500"),
         "by_departement": protect_counts({code: n for code, n in departements if code is not None}),
     }
+
+
+def prospect_territory_figures(*, actor: Actor, territory, start: date, end: date) -> dict:
+    """Numbers (never a name) about the prospects wanting `territory` (a `land.selectors.Territory`: one of
+    their preferred EPCI has a commune in it), over the days `start`–`end`: received (created), proposals
+    made, won and lost (status changes), jobs at three years and investment (€) of those won, Plan 500
+    relocations received.
+
+    Pipeline readers (`perms.can_see_pipeline`: Région, agencies, the system) count every prospect, as the
+    pipeline does; other users count those they may see. The caller applies the small-count rule
+    (`tandem.core.disclosure`) before showing a count (the steering registry does, `small_count=True`)."""
+    from django.db.models import Q, Sum
+
+    from tandem.prospects.models import StatusChange
+
+    base = Prospect.objects.all()
+    if not perms.can_see_pipeline(actor):
+        base = scope_queryset(actor, base)
+    wanted = base.filter(
+        pk__in=Prospect.objects.filter(preferred_epcis__communes__in=territory.communes().values("pk")).values(
+            "pk"
+        )
+    )
+    received = wanted.filter(created_at__date__range=(start, end))
+    changes = StatusChange.objects.filter(prospect__in=wanted, at__date__range=(start, end))
+    won_ids = changes.filter(status=Prospect.Status.WON).values("prospect_id")
+    won = wanted.filter(pk__in=won_ids)
+    sums = won.aggregate(jobs=Sum("jobs_at_three_years"), investment=Sum("investment_eur"))
+    return {
+        "received": received.count(),
+        "plan_500_received": received.filter(Q(plan_500=True)).count(),
+        "proposals": Proposal.objects.filter(prospect__in=wanted, created_at__date__range=(start, end)).count(),
+        "won": won.count(),
+        "lost": wanted.filter(pk__in=changes.filter(status=Prospect.Status.LOST).values("prospect_id")).count(),
+        "won_jobs": sums["jobs"] or 0,
+        "won_investment_eur": float(sums["investment"] or 0),
+    }

@@ -51,4 +51,5 @@ urlpatterns = [
     path("decarbonation/", include("tandem.www.decarbonation.urls")),
     path("catalogue/", include("tandem.www.catalogue.urls")),
     path("competences/", include("tandem.www.skills.urls")),
+    path("pilotage/", include("tandem.www.steering.urls")),
 ]

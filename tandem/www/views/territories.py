@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from tandem.steering.selectors import conventions_of_epci
 from tandem.territories.models import Commune, Epci
 from tandem.territories.selectors import (
     commune_list,
@@ -43,6 +44,7 @@ def epci_detail(request, siren):
             "communes": communes.defer("geometry", "geometry_l93"),
             "figures": territory_figures(communes),
             "regions": epci_regions(epci),
+            "conventions": conventions_of_epci(request.actor, epci.pk),
             "map": map_config(
                 label=f"Carte de l'EPCI {epci.name} et de ses communes",
                 layers={

@@ -1,0 +1,30 @@
+"""Periodic job of the steering: on the first day of each quarter, freeze the indicators of the quarter that
+just ended for every territory of the regions followed (`selectors.snapshot_territories`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from procrastinate.contrib.django import app
+
+from tandem.steering.registry import Period
+
+
+def snapshots_take_all(*, period: Period, region_codes: list[str] | None = None) -> int:
+    """Freeze `period` for every territory of the regions (all followed regions when None)."""
+    from tandem.steering.selectors import followed_region_codes, snapshot_territories
+    from tandem.steering.services import snapshot_take
+
+    total = 0
+    for code in region_codes or followed_region_codes():
+        for territory in snapshot_territories(code):
+            total += snapshot_take(territory=territory, period=period)
+    return total
+
+
+@app.periodic(cron="15 3 1 1,4,7,10 *", periodic_id="steering-snapshots")
+@app.task(name="steering.snapshots_take", queue="maintenance", queueing_lock="steering-snapshots")
+def snapshots_take_job(timestamp: int) -> None:
+    """First day of each quarter, 03:15: the quarter that just ended is frozen."""
+    day = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).date()
+    snapshots_take_all(period=Period.of(day).previous())
