@@ -244,6 +244,8 @@ TANDEM_TILE_ATTRIBUTION = os.environ.get("TANDEM_TILE_ATTRIBUTION", "© IGN Plan
 TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
 # EIT reference nomenclatures (EWC, NAF/NACE, R/D ↔ ICPE, HotMaps costs): a directory of the real files
 TANDEM_EIT_REFERENCE_DIR = os.environ.get("TANDEM_EIT_REFERENCE_DIR", "")
+# EIT estimated flows: establishments of at least this many employees (by their SIRENE headcount band) get them
+TANDEM_EIT_ESTIMATE_MIN_HEADCOUNT = int(os.environ.get("TANDEM_EIT_ESTIMATE_MIN_HEADCOUNT", "10"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -11,7 +11,8 @@ from django.db.models import Count, Q, QuerySet
 
 from tandem.companies.models import Company
 from tandem.core.disclosure import protect_counts
-from tandem.eit.models import Flow, Synergy, SynergyStageChange, SynergyYear
+from tandem.eit.models import EstimatedFlow, EstimateRefresh, Flow, Synergy, SynergyStageChange, SynergyYear
+from tandem.eit.perms import estimated_flows_visible_q
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.territories.models import Commune
 
@@ -35,6 +36,50 @@ def flows_for(
     if kind:
         flows = flows.filter(kind=kind)
     return flows.order_by("establishment__company__name", "establishment_id", "direction", "kind", "pk")
+
+
+def estimated_flows_for(
+    actor: Actor,
+    *,
+    commune_codes=None,
+    siren: str = "",
+    direction: str = "",
+    kind: str = "",
+) -> QuerySet:
+    """Estimated flows (`EstimatedFlow`, never mixed with the recorded ones) `actor` may see
+    (`estimated_flows_visible_q`), in these communes or of this company, by sense and nature."""
+    flows = EstimatedFlow.objects.filter(estimated_flows_visible_q(actor)).select_related(
+        "establishment__company", "ewc"
+    )
+    if commune_codes is not None:
+        flows = flows.filter(commune_id__in=commune_codes)
+    if siren:
+        flows = flows.filter(establishment__company_id=siren)
+    if direction:
+        flows = flows.filter(direction=direction)
+    if kind:
+        flows = flows.filter(kind=kind)
+    return flows.order_by("establishment__company__name", "establishment_id", "direction", "kind", "pk")
+
+
+def last_estimate_refresh() -> EstimateRefresh | None:
+    return EstimateRefresh.objects.order_by("-at", "-pk").first()
+
+
+def installation_rubriques(sirets) -> dict[str, tuple[str, ...]]:
+    """ICPE rubriques under which the classified installations of these establishments (SIRET) are
+    authorised: the ONE place the detection reads installation permits from. It reads the Géorisques
+    installations table of the decarbonation module (`tandem.decarbonation.selectors.icpe_rubriques_by_siret`,
+    engineer d1) when that module provides it; until then no installation is known and only the rubriques
+    and R/D operations typed on a receiver's need count."""
+    sirets = list(sirets)
+    if not sirets:
+        return {}
+    try:
+        from tandem.decarbonation.selectors import icpe_rubriques_by_siret
+    except ImportError:
+        return {}
+    return {siret: tuple(rubriques) for siret, rubriques in icpe_rubriques_by_siret(sirets).items()}
 
 
 def synergies_for(actor: Actor, *, commune_codes=None, siren: str = "", stage: str = "") -> QuerySet:

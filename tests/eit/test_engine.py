@@ -462,7 +462,9 @@ def test_estimated_flows_say_so_with_their_confidence(ref):
     assert fuel[0].reasons[0] == (
         "ressource « gaz combustible (gaz de procédé) » disponible chez le fournisseur et recherchée par le receveur"
     )
-    assert any(r.startswith("flux estimés d'après l'activité (confiance") for r in fuel[0].reasons)
+    assert any(
+        r.startswith("flux estimés d'après l'activité — offre et besoin estimés (confiance") for r in fuel[0].reasons
+    )
 
 
 def test_activity_rules_agree_with_the_official_naf_labels(eit_dir):

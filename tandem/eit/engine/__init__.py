@@ -6,6 +6,8 @@ from tandem.eit.engine.activity import (
     estimated_flows,
     normalise_nace,
     resolve_activity,
+    waste_t_per_employee,
+    with_quantities,
 )
 from tandem.eit.engine.detect import (
     Detection,
@@ -93,4 +95,6 @@ __all__ = [
     "resolve_activity",
     "road_km",
     "suggest",
+    "waste_t_per_employee",
+    "with_quantities",
 ]

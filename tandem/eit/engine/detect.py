@@ -257,7 +257,13 @@ def _rubrique_match(held: str, listed: str) -> bool:
 
 
 def hazardous_authorisation(permit: Permit | None, ref: Reference) -> str | None:
-    """Why the installation may receive hazardous waste (French), or None when nothing declared allows it."""
+    """Why the installation may receive hazardous waste (French, with where the permit was read), or None when
+    nothing declared allows it."""
+    why = _hazardous_authorisation(permit, ref)
+    return f"{why} ({permit.source})" if why and permit.source else why
+
+
+def _hazardous_authorisation(permit: Permit | None, ref: Reference) -> str | None:
     if permit is None:
         return None
     hazardous_held = [r for r in permit.rubriques if any(_rubrique_match(r, h) for h in HAZARDOUS_RUBRIQUES)]
@@ -281,6 +287,11 @@ def hazardous_authorisation(permit: Permit | None, ref: Reference) -> str | None
 
 
 def waste_authorisation(permit: Permit | None) -> str | None:
+    why = _waste_authorisation(permit)
+    return f"{why} ({permit.source})" if why and permit.source else why
+
+
+def _waste_authorisation(permit: Permit | None) -> str | None:
     if permit is None:
         return None
     held = [r for r in permit.rubriques if r.startswith(("27", "35"))]
@@ -652,6 +663,7 @@ def _authorisations(cols: FlowTable, permits, ref: Reference):
                 permit.actor_id,
                 tuple(dict.fromkeys(held.rubriques + permit.rubriques)),
                 tuple(dict.fromkeys(held.operations + permit.operations)),
+                " ; ".join(x for x in dict.fromkeys((held.source, permit.source)) if x),
             )
         )
     answers: dict[tuple, tuple[str | None, str | None]] = {}  # many receivers hold the same permit
@@ -659,7 +671,7 @@ def _authorisations(cols: FlowTable, permits, ref: Reference):
         i = cols.actor_index.get(actor_id)
         if i is None:
             continue
-        key = (permit.rubriques, permit.operations)
+        key = (permit.rubriques, permit.operations, permit.source)
         if key not in answers:
             answers[key] = (hazardous_authorisation(permit, ref), waste_authorisation(permit))
         hazardous_ok[i], waste_ok[i] = answers[key]
@@ -1008,8 +1020,13 @@ def _reasons(
     elif syn.money_eur is not None:
         reasons.append(f"économie estimée : {money(syn.money_eur)}/an")
     if offer.origin == ESTIMATED or need.origin == ESTIMATED:
+        which = (
+            "offre et besoin estimés"
+            if offer.origin == need.origin
+            else ("offre estimée" if offer.origin == ESTIMATED else "besoin estimé")
+        )
         reasons.append(
-            f"flux estimés d'après l'activité (confiance {fr_num(offer.confidence * need.confidence, 2)}) : "
+            f"flux estimés d'après l'activité — {which} (confiance {fr_num(offer.confidence * need.confidence, 2)}) : "
             "à confirmer avec les entreprises"
         )
     elif offer.origin != need.origin or offer.origin != "declared":

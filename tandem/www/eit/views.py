@@ -25,7 +25,9 @@ from tandem.eit import detection as det
 from tandem.eit.models import Flow, Synergy
 from tandem.eit.perms import can_read_regional_indicators, can_write_eit
 from tandem.eit.selectors import (
+    estimated_flows_for,
     flows_for,
+    last_estimate_refresh,
     regional_indicators,
     synergies_for,
     synergy_history,
@@ -98,6 +100,17 @@ def _flows_layer(flows) -> dict:
     return _collection(features)
 
 
+ESTIMATES_SHOWN = 200
+
+
+def _estimates_context(estimates) -> dict:
+    return {
+        "estimates": list(estimates[:ESTIMATES_SHOWN]),
+        "estimates_count": estimates.count(),
+        "last_refresh": last_estimate_refresh(),
+    }
+
+
 @login_required
 def flow_list(request):
     try:
@@ -112,11 +125,18 @@ def flow_list(request):
         kind=request.GET.get("nature", ""),
     )
     page = Paginator(flows, 50).get_page(request.GET.get("page"))
+    estimates = estimated_flows_for(
+        request.actor,
+        commune_codes=codes,
+        direction=request.GET.get("sens", ""),
+        kind=request.GET.get("nature", ""),
+    )
     return render(
         request,
         "www/eit/flows.html",
         {
             "page": page,
+            **_estimates_context(estimates),
             "map": map_config(label="Carte des flux du territoire", layers={"flux": _flows_layer(page)}),
             "epcis": _epcis(request.actor),
             "epci": siren,
@@ -258,6 +278,7 @@ def company_flows(request, siren: str):
             "company": company,
             "flows": flows_for(request.actor, siren=siren),
             "synergies": synergies_for(request.actor, siren=siren),
+            **_estimates_context(estimated_flows_for(request.actor, siren=siren)),
         },
     )
 
@@ -286,7 +307,9 @@ def detection(request):
     try:
         territory = _territory_from(request)
         if territory is not None:
-            result = det.run_detection(request.actor, territory, limit=100)
+            result = det.run_detection(
+                request.actor, territory, limit=100, with_estimates=bool(request.GET.get("estimes"))
+            )
     except UserError as exc:
         messages.error(request, exc.message)
     rows = []
@@ -300,6 +323,7 @@ def detection(request):
                     "supplier": result.row(s.offer_id),
                     "receiver": result.row(s.need_id),
                     "existing": result.existing.get((s.offer_id, s.need_id)),
+                    "estimated": det.is_estimate_id(s.offer_id) or det.is_estimate_id(s.need_id),
                 }
             )
     points, links = {}, []
@@ -320,7 +344,11 @@ def detection(request):
                     "properties": {
                         "nom": f"{r['supplier']['establishment__company__name']} → {r['receiver']['establishment__company__name']}",
                         "libelle": r["s"].label,
-                        "lien": reverse("www:eit:suggestion", args=[r["s"].offer_id, r["s"].need_id]),
+                        **(
+                            {}
+                            if r["estimated"]
+                            else {"lien": reverse("www:eit:suggestion", args=[r["s"].offer_id, r["s"].need_id])}
+                        ),
                     },
                 }
             )
@@ -342,7 +370,7 @@ def detection(request):
             "pools": result.detection.pools[:30] if result else [],
             "epcis": _epcis(request.actor),
             "epci": request.GET.get("epci", ""),
-            "asked": {k: request.GET.get(k, "") for k in ("siret", "rayon", "siren")},
+            "asked": {k: request.GET.get(k, "") for k in ("siret", "rayon", "siren", "estimes")},
         },
     )
 
