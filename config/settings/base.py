@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "tandem.companies",
     "tandem.prospects",
     "tandem.eit",
+    "tandem.decarbonation",
     "tandem.demo",
     "tandem.www",
     "tandem.api",

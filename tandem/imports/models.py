@@ -28,6 +28,9 @@ class ImportRun(TimeStampedModel):
         BMO = "bmo", "besoins en main-d'œuvre (BMO)"
         GEOGRAPHY = "geography", "géographie officielle"
         PERIMETERS = "perimeters", "périmètres"
+        EUTL = "eutl", "SEQE-UE — installations et émissions vérifiées (EUTL)"
+        ICPE = "icpe", "installations classées (ICPE, Géorisques)"
+        IREP = "irep", "émissions déclarées (IREP / GEREP)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"

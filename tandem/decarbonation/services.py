@@ -1,0 +1,262 @@
+"""Writes of the decarbonation module (keyword-only, `<entity>_<action>`): the one-figure-per-site-and-year
+rule (`emissions_retain`), quality flags (`flags_refresh`), establishment links (`links_refresh`,
+`link_confirm`, `link_reject`), the Région's major emitters and projects.
+
+Registry writes (retain, flags, links) see every installation: they run from importers and commands.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Model, QuerySet
+
+from tandem.decarbonation.models import EmissionRecord, EtsAccount, Installation, QualityFlag
+
+# --- generic row synchronisation --------------------------------------------------------------------------
+
+
+def sync_rows(
+    model: type[Model], key: tuple[str, ...], rows: list[dict], scope: QuerySet, *, delete: bool = True
+) -> dict:
+    """Make `scope` hold exactly `rows` (matched on `key`): create the new, update the changed, delete the
+    absent (unless `delete` is false). Counts by outcome; a second run with the same rows changes nothing."""
+    existing = {tuple(getattr(obj, k) for k in key): obj for obj in scope}
+    fields = sorted({f for row in rows for f in row} - set(key))
+    new, changed, seen = [], [], set()
+    for row in rows:
+        k = tuple(row[f] for f in key)
+        seen.add(k)
+        obj = existing.get(k)
+        if obj is None:
+            new.append(model(**row))
+        elif any(getattr(obj, f) != row[f] for f in fields if f in row):
+            for f in fields:
+                if f in row:
+                    setattr(obj, f, row[f])
+            changed.append(obj)
+    removed = [obj.pk for k, obj in existing.items() if k not in seen] if delete else []
+    if removed:
+        model.objects.filter(pk__in=removed).delete()
+    model.objects.bulk_create(new, batch_size=2000)
+    if changed:
+        model.objects.bulk_update(changed, fields, batch_size=1000)
+    return {
+        "created": len(new),
+        "updated": len(changed),
+        "removed": len(removed),
+        "unchanged": len(existing) - len(changed) - len(removed),
+    }
+
+
+# --- one figure per site and year ---------------------------------------------------------------------------
+# Which record a site's year is read from, best first. IREP's biomass-only CO2 is never retained: it is a
+# share of the total, kept for information.
+PRECEDENCE = {
+    (EmissionRecord.Source.EUTL, EmissionRecord.Variant.VERIFIED): 0,
+    (EmissionRecord.Source.IREP, EmissionRecord.Variant.NON_BIOMASS): 1,
+    (EmissionRecord.Source.IREP, EmissionRecord.Variant.TOTAL): 2,
+    (EmissionRecord.Source.ESTIMATE, EmissionRecord.Variant.ESTIMATE): 3,
+}
+
+
+def emissions_retain(*, installation_ids: Iterable[int]) -> int:
+    """Mark, for each (installation, year), the one record the totals read (`PRECEDENCE`); returns how many
+    records changed. Turned off first, then on, so the « one retained » index never sees two."""
+    ids = list(installation_ids)
+    best: dict[tuple[int, int], tuple[int, int]] = {}
+    current = {}
+    for pk, inst, year, source, variant, retained in EmissionRecord.objects.filter(
+        installation_id__in=ids
+    ).values_list("pk", "installation_id", "year", "source", "variant", "retained"):
+        current[pk] = retained
+        rank = PRECEDENCE.get((source, variant))
+        if rank is None:
+            continue
+        key = (inst, year)
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, pk)
+    wanted = {pk for _rank, pk in best.values()}
+    off = [pk for pk, on in current.items() if on and pk not in wanted]
+    on = [pk for pk in wanted if not current[pk]]
+    with transaction.atomic():
+        EmissionRecord.objects.filter(pk__in=off).update(retained=False)
+        EmissionRecord.objects.filter(pk__in=on).update(retained=True)
+    return len(off) + len(on)
+
+
+# --- quality flags ------------------------------------------------------------------------------------------
+# A value this many times the median of the site's other figures (other years, other sources) is a unit error.
+UNIT_ERROR_RATIO = 300.0
+# A value this many times the next largest site of its NAF division (at least UNIT_PEERS sites), and this many
+# times their median, is a unit error too (IREP 2015's 7.7 Mt food plant).
+UNIT_ERROR_PEER_NEXT_RATIO = 10.0
+UNIT_ERROR_PEER_MEDIAN_RATIO = 100.0
+UNIT_PEERS = 10
+# Year-on-year change beyond ×JUMP_RATIO (up or down), for figures above JUMP_MIN_T.
+JUMP_RATIO = 3.0
+JUMP_MIN_T = 10_000.0
+
+
+def _fr(value: float) -> str:
+    from tandem.core.formats import fr_number
+
+    return fr_number(value, 0)
+
+
+def flags_refresh(*, installation_ids: Iterable[int]) -> int:
+    """Recompute the quality flags of these installations (each with its reason); returns the flag count."""
+    ids = list(installation_ids)
+    records: dict[int, list[EmissionRecord]] = defaultdict(list)
+    for rec in EmissionRecord.objects.filter(installation_id__in=ids).order_by("year"):
+        records[rec.installation_id].append(rec)
+    installations = Installation.objects.in_bulk(ids)
+    accounts: dict[int, list[EtsAccount]] = defaultdict(list)
+    for account in EtsAccount.objects.filter(installation_id__in=ids).order_by("eutl_id"):
+        accounts[account.installation_id].append(account)
+    flags: list[QualityFlag] = []
+    for inst_id, inst in installations.items():
+        recs = records.get(inst_id, [])
+        retained = [r for r in recs if r.retained]
+        # unit error against the site's own other figures
+        for rec in retained:
+            others = [
+                r.value_t
+                for r in recs
+                if r is not rec and r.variant != EmissionRecord.Variant.BIOMASS and r.value_t > 0
+            ]
+            others = [v for v in others if abs(v - rec.value_t) > 1e-6]
+            if len(others) >= 1 and rec.value_t > UNIT_ERROR_RATIO * statistics.median(others):
+                flags.append(
+                    QualityFlag(
+                        installation_id=inst_id,
+                        kind=QualityFlag.Kind.UNIT_ERROR,
+                        year=rec.year,
+                        reason=(
+                            f"{_fr(rec.value_t)} t en {rec.year} ({rec.get_source_display()}) : "
+                            f"{_fr(rec.value_t / statistics.median(others))} fois la médiane des autres valeurs "
+                            f"du site ({_fr(statistics.median(others))} t) ; probable confusion kg / t"
+                        ),
+                    )
+                )
+        # year-on-year jumps
+        by_year = {r.year: r for r in retained}
+        for year, rec in by_year.items():
+            before = by_year.get(year - 1)
+            if before is None or max(rec.value_t, before.value_t) < JUMP_MIN_T:
+                continue
+            low, high = sorted((rec.value_t, before.value_t))
+            if low <= 0 or high / low >= JUMP_RATIO:
+                if any(
+                    f.kind == QualityFlag.Kind.UNIT_ERROR
+                    and f.installation_id == inst_id
+                    and f.year in (year, year - 1)
+                    for f in flags
+                ):
+                    continue
+                flags.append(
+                    QualityFlag(
+                        installation_id=inst_id,
+                        kind=QualityFlag.Kind.JUMP,
+                        year=year,
+                        reason=f"{_fr(before.value_t)} t en {year - 1}, {_fr(rec.value_t)} t en {year} : variation au-delà d'un facteur {_fr(JUMP_RATIO)}",
+                    )
+                )
+        # closed, reopened or split accounts
+        if len(accounts.get(inst_id, [])) > 1:
+            listed = ", ".join(f"{a.eutl_id} ({_status_fr(a.status)})" for a in accounts[inst_id])
+            flags.append(
+                QualityFlag(
+                    installation_id=inst_id,
+                    kind=QualityFlag.Kind.MERGED_ACCOUNTS,
+                    year=None,
+                    reason=f"code AIOT {inst.aiot_code} porté par {len(accounts[inst_id])} comptes SEQE-UE : {listed} ; émissions additionnées par année",
+                )
+            )
+        if inst.point_quality in (Installation.PointQuality.POSTCODE, Installation.PointQuality.COMMUNE):
+            flags.append(
+                QualityFlag(
+                    installation_id=inst_id,
+                    kind=QualityFlag.Kind.POSTCODE_POINT,
+                    year=None,
+                    reason=f"position approchée : {inst.get_point_quality_display()} ({inst.postcode or inst.city}), pas celle du site",
+                )
+            )
+        variants = defaultdict(set)
+        for r in recs:
+            if r.source == EmissionRecord.Source.IREP:
+                variants[r.year].add(r.variant)
+        for year, present in variants.items():
+            if EmissionRecord.Variant.BIOMASS in present or EmissionRecord.Variant.NON_BIOMASS not in present:
+                kept = (
+                    "hors biomasse"
+                    if EmissionRecord.Variant.NON_BIOMASS in present
+                    else "total (biomasse comprise)"
+                )
+                flags.append(
+                    QualityFlag(
+                        installation_id=inst_id,
+                        kind=QualityFlag.Kind.BIOMASS_VARIANT,
+                        year=year,
+                        reason=f"IREP {year} : {len(present)} variante(s) du CO2 déclarée(s), jamais additionnées ; valeur retenue : {kept}",
+                    )
+                )
+    flags += _peer_unit_errors(ids)
+    unique = {}
+    for flag in flags:
+        unique.setdefault((flag.installation_id, flag.kind, flag.year), flag)
+    with transaction.atomic():
+        QualityFlag.objects.filter(installation_id__in=ids).delete()
+        QualityFlag.objects.bulk_create(unique.values(), batch_size=2000)
+    return len(unique)
+
+
+def _status_fr(status: str) -> str:
+    return {"open": "ouvert", "closed": "fermé", "Closure Pending": "fermeture en cours"}.get(
+        status, status or "?"
+    )
+
+
+def _peer_unit_errors(ids: list[int]) -> list[QualityFlag]:
+    """Retained values far above every other site of the same NAF division in the same year."""
+    rows = list(
+        EmissionRecord.objects.filter(retained=True)
+        .exclude(installation__naf="")
+        .values_list("installation_id", "installation__naf", "year", "value_t")
+    )
+    groups: dict[tuple[str, int], list[tuple[float, int]]] = defaultdict(list)
+    for inst, naf, year, value in rows:
+        groups[(naf[:2], year)].append((value, inst))
+    wanted, flags = set(ids), []
+    for (division, year), values in groups.items():
+        if len(values) < UNIT_PEERS:
+            continue
+        values.sort(reverse=True)
+        (top, inst), (second, _i) = values[0], values[1]
+        median = statistics.median(v for v, _ in values[1:])
+        if (
+            inst in wanted
+            and second > 0
+            and top >= UNIT_ERROR_PEER_NEXT_RATIO * second
+            and top >= UNIT_ERROR_PEER_MEDIAN_RATIO * median
+        ):
+            flags.append(
+                QualityFlag(
+                    installation_id=inst,
+                    kind=QualityFlag.Kind.UNIT_ERROR,
+                    year=year,
+                    reason=(
+                        f"{_fr(top)} t en {year} : {_fr(top / second)} fois le site suivant de la division NAF {division} "
+                        f"({_fr(second)} t) et {_fr(top / median)} fois leur médiane ({_fr(median)} t) ; probable erreur d'unité"
+                    ),
+                )
+            )
+    return flags
+
+
+def links_refresh(*, installation_ids: Iterable[int] | None = None) -> dict:
+    """Placeholder until the linking step lands: no link computed."""
+    return {"auto": 0, "proposed": 0, "kept": 0}
