@@ -68,18 +68,15 @@ def last_estimate_refresh() -> EstimateRefresh | None:
 
 def installation_rubriques(sirets) -> dict[str, tuple[str, ...]]:
     """ICPE rubriques under which the classified installations of these establishments (SIRET) are
-    authorised: the ONE place the detection reads installation permits from. It reads the Géorisques
-    installations table of the decarbonation module (`tandem.decarbonation.selectors.icpe_rubriques_by_siret`,
-    engineer d1) when that module provides it; until then no installation is known and only the rubriques
-    and R/D operations typed on a receiver's need count."""
+    authorised: the ONE place the detection reads installation permits from — the Géorisques installations
+    table of the decarbonation module (`tandem.decarbonation.selectors.icpe_rubriques_by_siret`; public data,
+    no actor). An establishment without a known installation is absent."""
+    from tandem.decarbonation.selectors import icpe_rubriques_by_siret
+
     sirets = list(sirets)
     if not sirets:
         return {}
-    try:
-        from tandem.decarbonation.selectors import icpe_rubriques_by_siret
-    except ImportError:
-        return {}
-    return {siret: tuple(rubriques) for siret, rubriques in icpe_rubriques_by_siret(sirets).items()}
+    return {siret: tuple(sorted(rubriques)) for siret, rubriques in icpe_rubriques_by_siret(sirets).items()}
 
 
 def synergies_for(actor: Actor, *, commune_codes=None, siren: str = "", stage: str = "") -> QuerySet:
