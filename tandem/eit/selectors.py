@@ -38,6 +38,39 @@ def flows_for(
     return flows.order_by("establishment__company__name", "establishment_id", "direction", "kind", "pk")
 
 
+MAP_POINTS_LIMIT = 5000
+
+
+def flow_map_points(flows: QuerySet, *, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
+    """One point per establishment of `flows` (all of them, not one page; at most `limit`), with its
+    company's name, its WGS84 position and how many offers and needs it has among `flows`: one query."""
+    from django.db.models import F, FloatField, Func
+
+    rows = (
+        flows.order_by()
+        .exclude(establishment__point=None)
+        .values("establishment_id", "establishment__company__name", "establishment__company__usual_name")
+        .annotate(
+            lon=Func(F("establishment__point"), function="ST_X", output_field=FloatField()),
+            lat=Func(F("establishment__point"), function="ST_Y", output_field=FloatField()),
+            offers=Count("pk", filter=Q(direction="offer")),
+            needs=Count("pk", filter=Q(direction="need")),
+        )
+        .order_by("establishment_id")[:limit]
+    )
+    return [
+        {
+            "siret": r["establishment_id"],
+            "name": r["establishment__company__name"] or r["establishment__company__usual_name"] or "",
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "offers": r["offers"],
+            "needs": r["needs"],
+        }
+        for r in rows
+    ]
+
+
 def estimated_flows_for(
     actor: Actor,
     *,

@@ -26,6 +26,7 @@ from tandem.eit.models import Flow, Synergy
 from tandem.eit.perms import can_read_regional_indicators, can_write_eit
 from tandem.eit.selectors import (
     estimated_flows_for,
+    flow_map_points,
     flows_for,
     last_estimate_refresh,
     regional_indicators,
@@ -83,18 +84,19 @@ def _collection(features) -> dict:
 
 
 def _flows_layer(flows) -> dict:
-    """The flows of a page as points at their establishment (offers blue, needs red)."""
+    """Every establishment with flows in the territory (not only the page's), as a point: blue when it offers,
+    red when it only needs; the label counts its offers and needs."""
     features = []
-    for f in flows:
-        point = f.establishment.point
+    for p in flow_map_points(flows):
+        company = p["siret"][:9]
         features.append(
             _point(
-                point.x if point else None,
-                point.y if point else None,
-                nom=f.establishment.company.display_name,
-                libelle=f"{f.get_direction_display()} : {f.what}",
-                couleur=OFFER_COLOUR if f.direction == Flow.Direction.OFFER else NEED_COLOUR,
-                lien=reverse("www:eit:flow", args=[f.pk]),
+                p["lon"],
+                p["lat"],
+                nom=p["name"],
+                libelle=f"{p['offers']} offre(s), {p['needs']} besoin(s)",
+                couleur=OFFER_COLOUR if p["offers"] else NEED_COLOUR,
+                lien=reverse("www:eit:company", args=[company]),
             )
         )
     return _collection(features)
@@ -137,7 +139,7 @@ def flow_list(request):
         {
             "page": page,
             **_estimates_context(estimates),
-            "map": map_config(label="Carte des flux du territoire", layers={"flux": _flows_layer(page)}),
+            "map": map_config(label="Carte des flux du territoire", layers={"flux": _flows_layer(flows)}),
             "epcis": _epcis(request.actor),
             "epci": siren,
             "directions": Flow.Direction.choices,
@@ -434,6 +436,75 @@ def synergy_board(request):
     return render(
         request, "www/eit/board.html", {"columns": columns, "epcis": _epcis(request.actor), "epci": siren}
     )
+
+
+SYNERGY_HEADERS = [
+    "intitule",
+    "etape",
+    "depuis_le",
+    "nature",
+    "fournisseur",
+    "siret_fournisseur",
+    "receveur",
+    "siret_receveur",
+    "quantite_par_an",
+    "unite",
+    "distance_routiere_km",
+    "co2e_evite_t_par_an",
+    "economie_eur_par_an",
+    "accord_fournisseur",
+    "accord_receveur",
+    "organisation",
+]
+
+
+def _synergy_rows(synergies):
+    for s in synergies.iterator(chunk_size=2000):
+        supplier, receiver = s.supplier_flow.establishment, s.receiver_flow.establishment
+        yield [
+            s.title,
+            s.get_stage_display(),
+            s.stage_since,
+            s.get_kind_display(),
+            supplier.company.display_name,
+            supplier.siret,
+            receiver.company.display_name,
+            receiver.siret,
+            s.quantity,
+            s.unit,
+            s.road_km,
+            s.co2e_t,
+            s.money_eur,
+            s.supplier_agreed_on,
+            s.receiver_agreed_on,
+            s.owner.name,
+        ]
+
+
+@login_required
+def synergy_export(request, fmt: str):
+    """The synergies of the board (territory filter) the actor sees, as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    codes, _ = _territory_codes(request)
+    synergies = synergies_for(request.actor, commune_codes=codes).order_by("stage", "-stage_since", "pk")
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="eit.synergy",
+        details={"format": fmt, "count": synergies.count()},
+    )
+    if fmt == "csv":
+        response = HttpResponse(
+            exports.to_csv(SYNERGY_HEADERS, _synergy_rows(synergies)), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            exports.to_xlsx(SYNERGY_HEADERS, _synergy_rows(synergies), title="synergies EIT"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="synergies-eit.{fmt}"'
+    return response
 
 
 def _synergy(request, pk):
