@@ -8,14 +8,16 @@ import math
 import pytest
 from django.utils import timezone
 
+from tandem.companies.followup import advisor_assign
 from tandem.companies.nomenclatures import headcount_estimate
 from tandem.eit.detection import run_detection, territory_for_epci
 from tandem.eit.estimates import estimated_flows_refresh, estimated_flows_refresh_if_registry_changed
 from tandem.eit.models import EstimatedFlow
 from tandem.eit.selectors import estimated_flows_for
 from tandem.imports.models import ImportRun
+from tandem.organizations.models import Organization
 from tests.eit.builders import SCHILTIGHEIM, STRASBOURG, actor_of, add_flow, facilitator, located_company
-from tests.factories import epci_org, make_member
+from tests.factories import epci_org, make_member, make_user, other_org, region_org
 
 pytestmark = pytest.mark.django_db
 SXB = "246700488"
@@ -94,6 +96,15 @@ def test_only_the_territorys_facilitators_see_estimates(territory):
     metz = epci_org("200039865")
     stranger = facilitator(metz, make_member(metz))
     assert not estimated_flows_for(actor_of(stranger)).exists()
+    assert not estimated_flows_for(actor_of(make_member(region_org()))).exists()  # the Région: no estimate
+    assert estimated_flows_for(actor_of(make_user(superuser=True))).count() == EstimatedFlow.objects.count()
+    # The organisation of the company's référent (here an agency) sees that company's estimates, not others'.
+    agency = other_org(Organization.Kind.AGENCE)
+    referent = make_member(agency)
+    steel_co = territory["steel"].company
+    advisor_assign(actor=actor_of(referent), company=steel_co, user=referent, organization=agency)
+    seen = set(estimated_flows_for(actor_of(referent)).values_list("establishment__company_id", flat=True))
+    assert seen == {steel_co.pk}
 
 
 def test_detection_uses_estimates_only_when_asked_and_says_so(territory):
