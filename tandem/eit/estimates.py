@@ -36,7 +36,7 @@ from tandem.eit.models import EstimatedFlow, EstimateRefresh, Flow, WasteCode
 
 SOURCE_ACTIVITY = (
     "profil d'activité du moteur Tandem (nomenclature européenne des déchets organisée par activité source ; "
-    "opérations de valorisation R de la directive 2008/98/CE), docs/eit-engine.md"
+    "opérations de valorisation R de la directive 2008/98/CE)"
 )
 
 
