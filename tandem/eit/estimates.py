@@ -60,12 +60,13 @@ def eligible_bands() -> list[str]:
     return [code for code, band in HEADCOUNT_BANDS.items() if (band.minimum or 0) >= least]
 
 
-def estimates_for(siret: str, naf: str, band: str, ref_codes: set[str]) -> list[dict]:
-    """The estimated flows of one establishment, as field dicts (pure computation from the engine)."""
+def estimates_for(naf: str, band: str, ref_codes: set[str]) -> list[dict]:
+    """The estimated flows of an establishment of this NAF code and headcount band, as field dicts (pure
+    computation from the engine: the same for every establishment of that activity and band)."""
     code = normalise_nace(naf)
     if not code:
         return []
-    actor = EngineActor(id=siret, nace=naf)
+    actor = EngineActor(id="estimate", nace=naf)
     headcount = headcount_estimate(band)
     flows = with_quantities(estimated_flows(actor, resolve_activity(actor)), code, headcount)
     rows = []
@@ -168,9 +169,12 @@ def estimated_flows_refresh(*, commune_codes=None, reason: str = "") -> Estimate
             to_delete += [pk for pk, d, key in rows if is_covered(key, recorded.get((siret, d), ()))]
     now = timezone.now()
     new = []
+    by_basis: dict[tuple[str, str], list[dict]] = {}  # establishments of one activity and band: one estimate
     for siret in to_redo:
         naf, band, commune = registry[siret]
-        for fields in estimates_for(siret, naf, band, ref_codes):
+        if (naf, band) not in by_basis:
+            by_basis[(naf, band)] = estimates_for(naf, band, ref_codes)
+        for fields in by_basis[(naf, band)]:
             key = cover_key(fields["kind"], fields["ewc_id"], fields["resource"])
             if is_covered(key, recorded.get((siret, fields["direction"]), ())):
                 continue
