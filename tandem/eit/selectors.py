@@ -95,6 +95,45 @@ def estimated_flows_for(
     return flows.order_by("establishment__company__name", "establishment_id", "direction", "kind", "pk")
 
 
+def estimated_potential(actor: Actor, *, commune_codes=None) -> dict:
+    """The estimated material deposits of a territory, for steering: per EWC chapter of the estimated material
+    offers `actor` may see in these communes (all when None), the establishments and the estimated tonnes per
+    year (orders of magnitude, « estimé »). Returns {"chapters": [{chapter, label, establishments, tonnes}],
+    "establishments": n, "tonnes": t}, chapters by decreasing tonnes."""
+    from django.db.models import Sum
+    from django.db.models.functions import Left
+
+    from tandem.eit.models import WasteCode
+
+    offers = estimated_flows_for(actor, commune_codes=commune_codes, direction="offer", kind="material").exclude(
+        ewc=None
+    )
+    rows = (
+        offers.order_by()
+        .annotate(chapter=Left("ewc_id", 2))
+        .values("chapter")
+        .annotate(establishments=Count("establishment_id", distinct=True), tonnes=Sum("quantity"))
+    )
+    labels = dict(WasteCode.objects.filter(level=WasteCode.Level.CHAPTER).values_list("code", "label_fr"))
+    chapters = sorted(
+        (
+            {
+                "chapter": r["chapter"],
+                "label": labels.get(r["chapter"], ""),
+                "establishments": r["establishments"],
+                "tonnes": r["tonnes"] or 0.0,
+            }
+            for r in rows
+        ),
+        key=lambda c: (-c["tonnes"], c["chapter"]),
+    )
+    return {
+        "chapters": chapters,
+        "establishments": offers.order_by().values("establishment_id").distinct().count(),
+        "tonnes": sum(c["tonnes"] for c in chapters),
+    }
+
+
 def last_estimate_refresh() -> EstimateRefresh | None:
     return EstimateRefresh.objects.order_by("-at", "-pk").first()
 

@@ -192,3 +192,24 @@ def test_admin_shows_reference_and_estimates_read_only(territory, client):
     assert client.get("/admin/eit/estimatedflow/add/").status_code == 403
     # Recorded flows and synergies belong to organisations: not in the admin.
     assert client.get("/admin/eit/flow/").status_code == 404
+
+
+def test_estimated_potential_per_territory_for_steering(territory):
+    from collections import defaultdict
+
+    from tandem.eit.selectors import estimated_potential
+    from tandem.territories.models import Commune
+
+    estimated_flows_refresh()
+    codes = list(Commune.objects.filter(epci_id=SXB).values_list("pk", flat=True))
+    potential = estimated_potential(actor_of(territory["user"]), commune_codes=codes)
+    expected, who = defaultdict(float), defaultdict(set)
+    for e in EstimatedFlow.objects.filter(direction="offer", kind="material").exclude(ewc=None):
+        expected[e.ewc_id[:2]] += e.quantity or 0.0
+        who[e.ewc_id[:2]].add(e.establishment_id)
+    got = {c["chapter"]: (pytest.approx(c["tonnes"]), c["establishments"]) for c in potential["chapters"]}
+    assert got == {ch: (expected[ch], len(who[ch])) for ch in expected}
+    assert potential["tonnes"] == pytest.approx(sum(expected.values())) and potential["tonnes"] > 0
+    assert potential["chapters"][0]["label"]  # a French chapter heading
+    outsider = make_member(epci_org("200039865"))
+    assert estimated_potential(actor_of(outsider), commune_codes=codes)["tonnes"] == 0
