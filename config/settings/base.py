@@ -252,6 +252,8 @@ TANDEM_EIT_REFERENCE_DIR = os.environ.get("TANDEM_EIT_REFERENCE_DIR", "")
 # reference year's emissions and reached in the target year (straight line between them).
 TANDEM_DECARBONATION_REFERENCE_YEAR = int(os.environ.get("TANDEM_DECARBONATION_REFERENCE_YEAR", "2019"))
 TANDEM_DECARBONATION_TARGET_YEAR = int(os.environ.get("TANDEM_DECARBONATION_TARGET_YEAR", "2030"))
+# EIT estimated flows: establishments of at least this many employees (by their SIRENE headcount band) get them
+TANDEM_EIT_ESTIMATE_MIN_HEADCOUNT = int(os.environ.get("TANDEM_EIT_ESTIMATE_MIN_HEADCOUNT", "10"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -22,6 +22,7 @@ from django.db import transaction
 from tandem.companies.followup import advisor_assign
 from tandem.companies.models import Company, CompanyAdvisor, Establishment
 from tandem.core.geo import lambert93_xy
+from tandem.eit.estimates import estimated_flows_refresh
 from tandem.eit.models import Flow, Synergy, WasteCode
 from tandem.eit.services import flow_create, synergy_create, synergy_stage_move, synergy_year_set
 from tandem.organizations.models import Membership, Organization, Role
@@ -345,4 +346,9 @@ def eit_demo(*, rng: random.Random, organizations: list[Organization], scale: st
                 notes="Synergie fictive (démo).",
             )
             created["synergies"] += 1
+    # Estimated flows of the demo EPCIs' establishments (from their fictitious NAF codes and headcount bands).
+    epcis = [org.epci_id for org in organizations[:4] if org.epci_id]
+    if epcis:
+        codes = list(Commune.objects.filter(epci_id__in=epcis, is_current=True).values_list("pk", flat=True))
+        created["estimated_flows"] = estimated_flows_refresh(commune_codes=codes, reason="démonstration").created
     return created

@@ -99,12 +99,8 @@ def _radius(radius_km) -> float:
     return value
 
 
-def visible_flows(actor: Actor, territory: Territory):
-    """The flows `actor` may see in `territory`, valid today, as a queryset (one query once evaluated)."""
-    today = timezone.localdate()
-    flows = scope_queryset(actor, Flow.objects.all()).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
+def _place_q(territory: Territory) -> Q:
+    """Where `territory` lies, for a model placed by `commune` and `establishment` (flows, estimates)."""
     place = Q()
     if territory.commune_codes is not None:
         place &= Q(commune_id__in=territory.commune_codes)
@@ -117,7 +113,23 @@ def visible_flows(actor: Actor, territory: Territory):
         for point in own.values_list("point_l93", flat=True)[:20]:
             near |= Q(establishment__point_l93__dwithin=(point, D(km=territory.radius_km)))
         place &= near
-    return flows.filter(place)
+    return place
+
+
+def visible_flows(actor: Actor, territory: Territory):
+    """The flows `actor` may see in `territory`, valid today, as a queryset (one query once evaluated)."""
+    today = timezone.localdate()
+    flows = scope_queryset(actor, Flow.objects.all()).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+    return flows.filter(_place_q(territory))
+
+
+def visible_estimates(actor: Actor, territory: Territory):
+    """The estimated flows `actor` may see in `territory` (`estimated_flows_for`), as a queryset."""
+    from tandem.eit.selectors import estimated_flows_for
+
+    return estimated_flows_for(actor).filter(_place_q(territory))
 
 
 @dataclass
@@ -140,17 +152,63 @@ FLOW_COLUMNS = (
 )
 
 
-def detection_input(flows_qs) -> DetectionInput:
+ESTIMATE_COLUMNS = (
+    "pk",
+    "establishment_id",
+    "establishment__company__name",
+    "establishment__company__usual_name",
+    "establishment__naf",
+    "establishment__commune_label",
+    "commune_id",
+    "direction",
+    "kind",
+    "ewc_id",
+    "resource",
+    "label",
+    "quantity",
+    "unit",
+    "temperature_c",
+    "water_class",
+    "legal_status",
+    "confidence",
+)
+# What an estimate does not hold, as a recorded flow's row would say it (the engine reads both alike).
+ESTIMATE_DEFAULTS = {
+    "period": "year",
+    "months": engine.ALL_MONTHS,
+    "physical_state": "",
+    "purity": "",
+    "origin": engine.ESTIMATED,
+    "valid_from": None,
+    "valid_until": None,
+    "icpe_rubriques": "",
+    "waste_operations": "",
+}
+ESTIMATE_PREFIX = "e"  # engine id of an estimated flow: « e<pk> », never a recorded flow's id
+
+
+def _with_point(qs):
+    return qs.annotate(
+        lat=Func(F("establishment__point"), function="ST_Y", output_field=FloatField()),
+        lon=Func(F("establishment__point"), function="ST_X", output_field=FloatField()),
+    )
+
+
+def is_estimate_id(flow_id: str) -> bool:
+    return flow_id.startswith(ESTIMATE_PREFIX)
+
+
+def detection_input(flows_qs, estimates_qs=None) -> DetectionInput:
     """The engine's actors, flows and permits from a queryset of flows: ONE query (flows joined with their
     establishment and company; coordinates read from the establishment's PostGIS point), plus one aggregate of
-    the quantities already promised to synergies still alive."""
-    rows = list(
-        flows_qs.annotate(
-            lat=Func(F("establishment__point"), function="ST_Y", output_field=FloatField()),
-            lon=Func(F("establishment__point"), function="ST_X", output_field=FloatField()),
-        ).values(*FLOW_COLUMNS, "lat", "lon")
-    )
-    ids = [r["pk"] for r in rows]
+    the quantities already promised to synergies still alive, plus (when asked) one query of estimated flows,
+    marked `origin=estimated` with their confidence and ids « e<pk> », and one of the receivers' permits."""
+    rows = list(_with_point(flows_qs).values(*FLOW_COLUMNS, "lat", "lon"))
+    if estimates_qs is not None:
+        for r in _with_point(estimates_qs).values(*ESTIMATE_COLUMNS, "lat", "lon"):
+            r.update(ESTIMATE_DEFAULTS, pk=f"{ESTIMATE_PREFIX}{r['pk']}", estimated=True)
+            rows.append(r)
+    ids = [r["pk"] for r in rows if not r.get("estimated")]
     promised_offer = dict(
         Synergy.objects.filter(stage__in=Synergy.ACTIVE_STAGES, supplier_flow_id__in=ids)
         .values_list("supplier_flow_id")
@@ -214,12 +272,28 @@ def detection_input(flows_qs) -> DetectionInput:
             )
         )
         by_id[str(r["pk"])] = r
-    return DetectionInput(
-        list(actors.values()),
-        flows,
-        [Permit(a, tuple(sorted(h[0])), tuple(sorted(h[1]))) for a, h in permits.items()],
-        by_id,
-    )
+    return DetectionInput(list(actors.values()), flows, receiver_permits(rows, permits), by_id)
+
+
+DECLARED_PERMIT_SOURCE = "rubriques déclarées sur le besoin du receveur"
+INSTALLATION_PERMIT_SOURCE = "installations classées du receveur (Géorisques)"
+
+
+def receiver_permits(rows: list[dict], declared: dict[str, tuple[set, set]]) -> list[Permit]:
+    """The engine's permits of the receivers among `rows`: what their needs declare (ICPE rubriques and R/D
+    operations typed on the need) and the rubriques of their classified installations
+    (`selectors.installation_rubriques`), each saying where it was read."""
+    from tandem.eit.selectors import installation_rubriques
+
+    permits = [
+        Permit(siret, tuple(sorted(held[0])), tuple(sorted(held[1])), DECLARED_PERMIT_SOURCE)
+        for siret, held in declared.items()
+    ]
+    receivers = sorted({r["establishment_id"] for r in rows if r["direction"] == engine.NEED})
+    for siret, rubriques in installation_rubriques(receivers).items():
+        if rubriques:
+            permits.append(Permit(siret, tuple(sorted(rubriques)), (), INSTALLATION_PERMIT_SOURCE))
+    return permits
 
 
 def platform_precedents() -> Precedents:
@@ -247,9 +321,14 @@ class DetectionResult:
         return self.input.by_id[flow_id]
 
 
-def run_detection(actor: Actor, territory: Territory, *, limit: int = 100) -> DetectionResult:
-    """Ranked synergies (best first, at most `limit`) among the flows `actor` may see in `territory`."""
-    data = detection_input(visible_flows(actor, territory))
+def run_detection(
+    actor: Actor, territory: Territory, *, limit: int = 100, with_estimates: bool = False
+) -> DetectionResult:
+    """Ranked synergies (best first, at most `limit`) among the flows `actor` may see in `territory`; with
+    `with_estimates`, the estimated flows of the territory's establishments too (their reasons say so)."""
+    data = detection_input(
+        visible_flows(actor, territory), visible_estimates(actor, territory) if with_estimates else None
+    )
     detection = detect(
         data.actors, data.flows, engine_reference(), permits=data.permits, precedents=platform_precedents()
     )
@@ -265,7 +344,11 @@ def run_detection(actor: Actor, territory: Territory, *, limit: int = 100) -> De
         suggestions.append(suggestion)
         if len(suggestions) >= limit:
             break
-    pairs = [(int(s.offer_id), int(s.need_id)) for s in suggestions]
+    pairs = [
+        (int(s.offer_id), int(s.need_id))
+        for s in suggestions
+        if not (is_estimate_id(s.offer_id) or is_estimate_id(s.need_id))
+    ]
     existing = {}
     if pairs:
         q = Q(pk__in=[])

@@ -210,6 +210,123 @@ class Flow(SharedObject):
         return f"{fr_number(self.quantity)} {self.get_unit_display()} {self.get_period_display()}"
 
 
+class EstimatedFlow(models.Model):
+    """A flow Tandem estimates for an establishment without a declaration, from its registry activity (NAF)
+    and headcount band (engine `estimated_flows` + `with_quantities`): marked « estimé », with the factor
+    source and a confidence, kept apart from the recorded flows (`Flow`) and never mixed with them.
+
+    Made by `estimated_flows_refresh` (a job run when the registry changes) from public registry facts, so not
+    owned by an organisation: shown to the « animateurs EIT » of the territory and to the company's référent
+    organisation (same rules as flows). An estimate disappears when a recorded flow of the same kind arrives
+    for the establishment (same direction and kind; for a material, same EWC sub-chapter)."""
+
+    FACILITATOR_COMMUNE_FIELDS = ("commune",)
+    REFERENT_COMPANY_FIELDS = ("establishment__company",)
+
+    establishment = models.ForeignKey(
+        Establishment,
+        verbose_name="établissement",
+        on_delete=models.CASCADE,
+        related_name="eit_estimated_flows",
+        db_column="siret",
+    )
+    commune = models.ForeignKey(
+        "territories.Commune",
+        verbose_name="commune",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    direction = models.CharField("sens", max_length=5, choices=Flow.Direction.choices)
+    kind = models.CharField("nature", max_length=20, choices=Flow.Kind.choices)
+    # A sub-chapter (4 digits) for materials: the EWC is organised by source activity, an estimate names no entry.
+    ewc = models.ForeignKey(
+        WasteCode,
+        verbose_name="code déchet",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resource = models.CharField("ressource", max_length=30, choices=Flow.Resource.choices, blank=True)
+    label = models.CharField("description", max_length=255, blank=True)
+    quantity = models.FloatField("quantité estimée par an", null=True, blank=True)
+    unit = models.CharField("unité", max_length=4, choices=Flow.Unit.choices, default=Flow.Unit.T)
+    temperature_c = models.FloatField("température (°C)", null=True, blank=True)
+    water_class = models.CharField(
+        "qualité de l'eau", max_length=15, choices=Flow.WaterClass.choices, blank=True
+    )
+    legal_status = models.CharField(
+        "statut juridique", max_length=15, choices=Flow.LegalStatus.choices, default=engine.WASTE
+    )
+    confidence = models.FloatField("confiance")
+    # What the estimate was made from: a change of either in the registry makes it again.
+    naf = models.CharField("code NAF utilisé", max_length=6)
+    headcount_band = models.CharField("tranche d'effectif utilisée", max_length=2, blank=True)
+    headcount = models.FloatField("effectif retenu", null=True, blank=True)
+    factor_source = models.TextField("source des facteurs")
+    computed_at = models.DateTimeField("estimé le")
+
+    class Meta:
+        verbose_name = "flux estimé"
+        verbose_name_plural = "flux estimés"
+        ordering = ["establishment_id", "direction", "kind", "id"]
+        indexes = [models.Index(fields=["commune", "direction", "kind"], name="eit_estimate_commune_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["establishment", "direction", "kind", "ewc", "resource"],
+                nulls_distinct=False,
+                name="eit_estimate_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gt=0, confidence__lte=1), name="eit_estimate_confidence"
+            ),
+        ]
+
+    origin = engine.ESTIMATED
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} estimé(e) de {self.what} ({self.establishment_id})"
+
+    @property
+    def what(self) -> str:
+        if self.ewc_id:
+            return self.ewc.label_fr
+        if self.resource:
+            return self.get_resource_display()
+        return self.get_kind_display()
+
+    @property
+    def quantity_text(self) -> str:
+        from tandem.core.formats import fr_number
+
+        if self.quantity is None:
+            return "non estimée"
+        return f"≈ {fr_number(self.quantity)} {self.get_unit_display()} par an (ordre de grandeur)"
+
+
+class EstimateRefresh(models.Model):
+    """One run of `estimated_flows_refresh`: when, why, what it changed. The periodic job compares the last
+    run with the registry's last import to know whether the registry changed since."""
+
+    at = models.DateTimeField("le", auto_now_add=True)
+    reason = models.CharField("motif", max_length=100, blank=True)
+    establishments = models.PositiveIntegerField("établissements examinés", default=0)
+    created = models.PositiveIntegerField("flux estimés créés", default=0)
+    deleted = models.PositiveIntegerField("flux estimés supprimés", default=0)
+    unchanged = models.PositiveIntegerField("établissements inchangés", default=0)
+
+    class Meta:
+        verbose_name = "actualisation des flux estimés"
+        verbose_name_plural = "actualisations des flux estimés"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Actualisation des flux estimés du {self.at:%d/%m/%Y %H:%M}"
+
+
 class Synergy(SharedObject):
     """An exchange between a supplier's offer and a receiver's need, from idea to realised exchange (or
     abandoned), with its stage history, the companies' agreement, the realised quantities per year and the
@@ -339,6 +456,7 @@ class SynergyYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.synergy} ({self.year})"
+
 
 # The fields of a flow a person records (import, web form, API); one list for every writer and reader.
 FLOW_FIELDS = (

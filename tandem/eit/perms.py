@@ -6,8 +6,17 @@ actions. Each is tested directly."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import Actor, can_create, contributor_org_ids, is_region_contributor
+from tandem.organizations.perms import (
+    Actor,
+    can_create,
+    contributor_org_ids,
+    facilitator_shared_q,
+    is_region_contributor,
+    referent_shared_q,
+)
 
 
 def is_facilitator(actor: Actor) -> bool:
@@ -44,3 +53,15 @@ def can_read_regional_indicators(actor: Actor) -> bool:
 def can_write_eit(actor: Actor) -> bool:
     """Whether to offer the forms that record flows and synergies (the services check each write)."""
     return actor.is_platform_admin or bool(contributor_org_ids(actor))
+
+
+def estimated_flows_visible_q(actor: Actor) -> Q:
+    """Who sees an estimated flow: it is made from public registry facts (NAF code, headcount band) but reads
+    like a company's flow, so the same readers as a flow's minus the owner (there is none): the « animateurs
+    EIT » of the organisations whose perimeter holds the establishment, the organisation of the company's
+    référent, and platform administrators."""
+    from tandem.eit.models import EstimatedFlow
+
+    if actor.is_platform_admin:
+        return Q()
+    return facilitator_shared_q(actor, EstimatedFlow) | referent_shared_q(actor, EstimatedFlow)

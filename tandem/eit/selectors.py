@@ -11,7 +11,8 @@ from django.db.models import Count, Q, QuerySet
 
 from tandem.companies.models import Company
 from tandem.core.disclosure import protect_counts
-from tandem.eit.models import Flow, Synergy, SynergyStageChange, SynergyYear
+from tandem.eit.models import EstimatedFlow, EstimateRefresh, Flow, Synergy, SynergyStageChange, SynergyYear
+from tandem.eit.perms import estimated_flows_visible_q
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.territories.models import Commune
 
@@ -35,6 +36,119 @@ def flows_for(
     if kind:
         flows = flows.filter(kind=kind)
     return flows.order_by("establishment__company__name", "establishment_id", "direction", "kind", "pk")
+
+
+MAP_POINTS_LIMIT = 5000
+
+
+def flow_map_points(flows: QuerySet, *, limit: int = MAP_POINTS_LIMIT) -> list[dict]:
+    """One point per establishment of `flows` (all of them, not one page; at most `limit`), with its
+    company's name, its WGS84 position and how many offers and needs it has among `flows`: one query."""
+    from django.db.models import F, FloatField, Func
+
+    rows = (
+        flows.order_by()
+        .exclude(establishment__point=None)
+        .values("establishment_id", "establishment__company__name", "establishment__company__usual_name")
+        .annotate(
+            lon=Func(F("establishment__point"), function="ST_X", output_field=FloatField()),
+            lat=Func(F("establishment__point"), function="ST_Y", output_field=FloatField()),
+            offers=Count("pk", filter=Q(direction="offer")),
+            needs=Count("pk", filter=Q(direction="need")),
+        )
+        .order_by("establishment_id")[:limit]
+    )
+    return [
+        {
+            "siret": r["establishment_id"],
+            "name": r["establishment__company__name"] or r["establishment__company__usual_name"] or "",
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "offers": r["offers"],
+            "needs": r["needs"],
+        }
+        for r in rows
+    ]
+
+
+def estimated_flows_for(
+    actor: Actor,
+    *,
+    commune_codes=None,
+    siren: str = "",
+    direction: str = "",
+    kind: str = "",
+) -> QuerySet:
+    """Estimated flows (`EstimatedFlow`, never mixed with the recorded ones) `actor` may see
+    (`estimated_flows_visible_q`), in these communes or of this company, by sense and nature."""
+    flows = EstimatedFlow.objects.filter(estimated_flows_visible_q(actor)).select_related(
+        "establishment__company", "ewc"
+    )
+    if commune_codes is not None:
+        flows = flows.filter(commune_id__in=commune_codes)
+    if siren:
+        flows = flows.filter(establishment__company_id=siren)
+    if direction:
+        flows = flows.filter(direction=direction)
+    if kind:
+        flows = flows.filter(kind=kind)
+    return flows.order_by("establishment__company__name", "establishment_id", "direction", "kind", "pk")
+
+
+def estimated_potential(actor: Actor, *, commune_codes=None) -> dict:
+    """The estimated material deposits of a territory, for steering: per EWC chapter of the estimated material
+    offers `actor` may see in these communes (all when None), the establishments and the estimated tonnes per
+    year (orders of magnitude, « estimé »). Returns {"chapters": [{chapter, label, establishments, tonnes}],
+    "establishments": n, "tonnes": t}, chapters by decreasing tonnes."""
+    from django.db.models import Sum
+    from django.db.models.functions import Left
+
+    from tandem.eit.models import WasteCode
+
+    offers = estimated_flows_for(actor, commune_codes=commune_codes, direction="offer", kind="material").exclude(
+        ewc=None
+    )
+    rows = (
+        offers.order_by()
+        .annotate(chapter=Left("ewc_id", 2))
+        .values("chapter")
+        .annotate(establishments=Count("establishment_id", distinct=True), tonnes=Sum("quantity"))
+    )
+    labels = dict(WasteCode.objects.filter(level=WasteCode.Level.CHAPTER).values_list("code", "label_fr"))
+    chapters = sorted(
+        (
+            {
+                "chapter": r["chapter"],
+                "label": labels.get(r["chapter"], ""),
+                "establishments": r["establishments"],
+                "tonnes": r["tonnes"] or 0.0,
+            }
+            for r in rows
+        ),
+        key=lambda c: (-c["tonnes"], c["chapter"]),
+    )
+    return {
+        "chapters": chapters,
+        "establishments": offers.order_by().values("establishment_id").distinct().count(),
+        "tonnes": sum(c["tonnes"] for c in chapters),
+    }
+
+
+def last_estimate_refresh() -> EstimateRefresh | None:
+    return EstimateRefresh.objects.order_by("-at", "-pk").first()
+
+
+def installation_rubriques(sirets) -> dict[str, tuple[str, ...]]:
+    """ICPE rubriques under which the classified installations of these establishments (SIRET) are
+    authorised: the ONE place the detection reads installation permits from — the Géorisques installations
+    table of the decarbonation module (`tandem.decarbonation.selectors.icpe_rubriques_by_siret`; public data,
+    no actor). An establishment without a known installation is absent."""
+    from tandem.decarbonation.selectors import icpe_rubriques_by_siret
+
+    sirets = list(sirets)
+    if not sirets:
+        return {}
+    return {siret: tuple(sorted(rubriques)) for siret, rubriques in icpe_rubriques_by_siret(sirets).items()}
 
 
 def synergies_for(actor: Actor, *, commune_codes=None, siren: str = "", stage: str = "") -> QuerySet:

@@ -20,6 +20,7 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.eit.engine import model as engine
+from tandem.eit.estimates import estimates_supersede
 from tandem.eit.models import FLOW_FIELDS, Flow, Synergy, SynergyStageChange, SynergyYear, WasteCode
 from tandem.eit.perms import can_record_flow, synergy_commune_for
 from tandem.organizations.models import Organization, Visibility
@@ -76,6 +77,7 @@ def flow_create(*, actor: Actor, owner: Organization, establishment: Establishme
         created_by=_user_of(actor),
         **fields,
     )
+    estimates_supersede(flow)
     audit_record(
         actor=actor, action=AuditEvent.Action.CREATE, obj=flow, details={"siret": establishment.siret}
     )
@@ -95,6 +97,7 @@ def flow_update(*, actor: Actor, flow: Flow, **fields) -> Flow:
     for name, value in fields.items():
         setattr(flow, name, value)
     flow.save()
+    estimates_supersede(flow)
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=flow, details={"fields": sorted(fields)})
     return flow
 
@@ -172,7 +175,7 @@ def flows_import(
                 result.created += 1
                 if not dry_run:
                     _check_flow_fields(row.fields)
-                    Flow.objects.create(
+                    created = Flow.objects.create(
                         owner=owner,
                         visibility=Visibility.PRIVATE,
                         establishment=row.establishment,
@@ -182,6 +185,7 @@ def flows_import(
                         source=sheet.name[:255],
                         **row.fields,
                     )
+                    estimates_supersede(created)
                 continue
             changed = [k for k, v in row.fields.items() if getattr(flow, k) != v]
             if not changed:
@@ -193,6 +197,7 @@ def flows_import(
                     setattr(flow, k, row.fields[k])
                 flow.source = sheet.name[:255]
                 flow.save()
+                estimates_supersede(flow)
         if not dry_run and (result.created or result.updated):
             audit_record(
                 actor=actor,

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from tandem.demo.services import DEMO_EPCIS, demo_generate
 from tandem.eit.demo import SOURCE
 from tandem.eit.detection import run_detection, territory_for_epci
-from tandem.eit.models import Flow, Synergy
+from tandem.eit.models import EstimatedFlow, Flow, Synergy
 from tests.eit.builders import actor_of
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_parks_obvious_synergies_and_traps(ewc):
     created = demo_generate(scale="demo").extensions["eit_demo"]
     assert created["flows"] == Flow.objects.count() > 0 and created["synergies"] == 2 * 4
+    assert created["estimated_flows"] == EstimatedFlow.objects.count() > 0
     assert set(Flow.objects.values_list("source", flat=True)) == {SOURCE}
     names = set(Flow.objects.values_list("establishment__company__name", flat=True))
     assert all(name.endswith("(DÉMO)") and "FICTIVE" in name for name in names)
@@ -37,4 +38,4 @@ def test_demo_parks_obvious_synergies_and_traps(ewc):
     )
     assert any(p.count >= 3 and "carton" in p.label.lower() for p in result.detection.pools)
     again = demo_generate(scale="demo").extensions["eit_demo"]
-    assert again == {"flows": 0, "synergies": 0}
+    assert again == {"flows": 0, "synergies": 0, "estimated_flows": 0}

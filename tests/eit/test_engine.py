@@ -22,6 +22,7 @@ from tandem.eit.engine import (
     Permit,
     Quality,
     allocate,
+    allocate_optimal,
     detect,
     load_reference,
     normalise_nace,
@@ -224,6 +225,53 @@ def test_an_offer_of_100_t_is_never_allocated_150_t(ref):
     need = {"n1": 150, "n2": 60, "n3": 90}[first.receiver]
     assert first.quantity == min(100, need)
     assert f"quantité proposée : {min(100, need)} t/an (offre 100 t/an, besoin {need} t/an)" in first.reasons
+
+
+def test_network_allocation_reroutes_where_the_greedy_strands_an_offer(ref):
+    """o1 (packaging 15 01 01) is the exact answer to n1 and the only one for n2 (any chapter 15); o2 (paper
+    of municipal collection 20 01 01, a documented substitution) can serve n1 only. Served first, the greedy
+    gives o1 to n1 and strands o2 and n2 (100 t); the network allocation sends o1 to n2 and o2 to n1 (200 t)."""
+    actors = [actor("o1"), actor("o2"), actor("n1"), actor("n2")]
+    flows = [
+        material("a", "o1", OFFER, "150101", 100),
+        material("b", "o2", OFFER, "200101", 100),
+        material("c", "n1", NEED, "150101", 100),
+        material("d", "n2", NEED, "15", 100),
+    ]
+    greedy = detect(actors, flows, ref, params=Parameters(optimal_allocation_max_pairs=0))
+    assert greedy.stats["allocation"] == "greedy"
+    assert {(s.supplier, s.receiver): s.quantity for s in greedy.synergies} == {("o1", "n1"): 100}
+    network = detect(actors, flows, ref)
+    assert network.stats["allocation"] == "optimal"
+    found = {(s.supplier, s.receiver): s.quantity for s in network.synergies}
+    assert found == {("o1", "n2"): pytest.approx(100), ("o2", "n1"): pytest.approx(100)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    offers=st.lists(st.floats(0, 500), min_size=1, max_size=6),
+    needs=st.lists(st.floats(0, 500), min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_network_allocation_never_exceeds_and_carries_at_least_the_greedy(offers, needs, data):
+    import numpy as np
+
+    n_pairs = data.draw(st.integers(1, 30))
+    o_idx = np.array([data.draw(st.integers(0, len(offers) - 1)) for _ in range(n_pairs)])
+    n_idx = np.array([data.draw(st.integers(0, len(needs) - 1)) + len(offers) for _ in range(n_pairs)])
+    factor = np.array([data.draw(st.sampled_from([1.0, 1.25, 1.5])) for _ in range(n_pairs)])
+    weight = np.array([data.draw(st.sampled_from([0.3, 0.5, 0.8, 1.0])) for _ in range(n_pairs)])
+    qty = np.array(offers + needs, dtype=float)
+    order = np.argsort(-weight, kind="stable")
+    taken, delivered, kept = allocate_optimal(order, o_idx, n_idx, qty, qty, factor, weight)
+    for o in range(len(offers)):
+        assert np.nansum(taken[kept & (o_idx == o)]) <= offers[o] + 1e-6
+    for n in range(len(needs)):
+        assert np.nansum(delivered[kept & (n_idx == n + len(offers))]) <= needs[n] + 1e-6
+    g_taken, _, g_kept = allocate(order, o_idx, n_idx, qty, qty, factor)
+    optimal = float(np.nansum(np.where(kept, taken, 0) * weight))
+    greedy = float(np.nansum(np.where(g_kept, g_taken, 0) * weight))
+    assert optimal >= greedy - 1e-6 * max(1.0, greedy)
 
 
 @settings(max_examples=200, deadline=None)
@@ -462,7 +510,9 @@ def test_estimated_flows_say_so_with_their_confidence(ref):
     assert fuel[0].reasons[0] == (
         "ressource « gaz combustible (gaz de procédé) » disponible chez le fournisseur et recherchée par le receveur"
     )
-    assert any(r.startswith("flux estimés d'après l'activité (confiance") for r in fuel[0].reasons)
+    assert any(
+        r.startswith("flux estimés d'après l'activité — offre et besoin estimés (confiance") for r in fuel[0].reasons
+    )
 
 
 def test_activity_rules_agree_with_the_official_naf_labels(eit_dir):

@@ -248,3 +248,43 @@ def test_perimeter_territory_and_regional_aggregates(park):
         "réalisée": 0,
         "abandonnée": 0,
     }
+
+
+def test_synergy_export_lists_what_the_reader_sees(park, client):
+    import csv
+    import io
+
+    from tests.factories import PASSWORD
+
+    synergy = synergy_create(
+        actor=park["actor"], owner=park["org"], supplier_flow=park["slag"], receiver_flow=park["cement_need"]
+    )
+    assert client.login(username=park["user"].username, password=PASSWORD)
+    response = client.get("/eit/synergies/export.csv")
+    assert response["Content-Disposition"].endswith('synergies-eit.csv"')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode()), delimiter=";"))
+    assert [(r["intitule"], r["etape"], r["siret_fournisseur"]) for r in rows] == [
+        (synergy.title, "idée", park["slag"].establishment_id)
+    ]
+    assert client.get("/eit/synergies/export.xlsx").status_code == 200
+    metz = epci_org("200039865")
+    stranger = facilitator(metz, make_member(metz))
+    client.logout()
+    assert client.login(username=stranger.username, password=PASSWORD)
+    rows = list(csv.DictReader(io.StringIO(client.get("/eit/synergies/export.csv").content.decode()), delimiter=";"))
+    assert rows == []
+
+
+def test_map_points_cover_every_establishment_of_the_territory(park):
+    from collections import Counter
+
+    from tandem.eit.models import Flow
+    from tandem.eit.selectors import flow_map_points, flows_for
+
+    points = flow_map_points(flows_for(park["actor"]))
+    expected = Counter((f.establishment_id, f.direction) for f in Flow.objects.all())
+    assert {p["siret"]: (p["offers"], p["needs"]) for p in points} == {
+        siret: (expected[(siret, "offer")], expected[(siret, "need")]) for siret, _ in expected
+    }
+    assert all(-180 <= p["lon"] <= 180 and -90 <= p["lat"] <= 90 for p in points)
+    assert len(flow_map_points(flows_for(park["actor"]), limit=2)) == 2

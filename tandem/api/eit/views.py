@@ -16,8 +16,8 @@ from tandem.api.base import ActorMixin, ScopedViewSetMixin
 from tandem.companies.models import Establishment
 from tandem.core.errors import UserError
 from tandem.eit import detection as det
-from tandem.eit.models import Flow, Synergy
-from tandem.eit.selectors import synergy_history
+from tandem.eit.models import EstimatedFlow, Flow, Synergy
+from tandem.eit.selectors import estimated_flows_for, synergy_history
 from tandem.eit.services import (
     FLOW_FIELDS,
     flow_create,
@@ -254,6 +254,72 @@ class DetectRequestSerializer(serializers.Serializer):
         required=False, min_value=0.1, max_value=det.MAX_RADIUS_KM, default=det.DEFAULT_RADIUS_KM
     )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
+    with_estimates = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="inclure les flux estimés d'après l'activité et l'effectif (identifiants « e<n> »)",
+    )
+
+
+def _flow_ref(flow_id: str):
+    """A recorded flow's id (integer), or an estimated flow's « e<n> » (n: its id in /eit/estimated-flows/)."""
+    return flow_id if det.is_estimate_id(flow_id) else int(flow_id)
+
+
+class EstimatedFlowSerializer(serializers.ModelSerializer):
+    origin = serializers.SerializerMethodField()
+    hazardous = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EstimatedFlow
+        fields = [
+            "id",
+            "establishment",
+            "commune",
+            "origin",
+            "direction",
+            "kind",
+            "ewc",
+            "hazardous",
+            "resource",
+            "label",
+            "quantity",
+            "unit",
+            "temperature_c",
+            "water_class",
+            "legal_status",
+            "confidence",
+            "naf",
+            "headcount_band",
+            "headcount",
+            "factor_source",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+    def get_origin(self, flow) -> str:
+        return "estimated"
+
+    def get_hazardous(self, flow) -> bool:
+        return bool(flow.ewc_id and flow.ewc.hazardous)
+
+
+class EstimatedFlowViewSet(ActorMixin, viewsets.ReadOnlyModelViewSet):
+    """Flows estimated from an establishment's NAF code and headcount band (never recorded flows): origin
+    « estimated », with their confidence and the source of their factors. Read-only; visible to the
+    territory's EIT facilitators and the company's référent organisation."""
+
+    queryset = EstimatedFlow.objects.none()
+    serializer_class = EstimatedFlowSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return estimated_flows_for(
+            self.actor,
+            siren=params.get("siren", ""),
+            direction=params.get("direction", ""),
+            kind=params.get("kind", ""),
+        ).order_by("pk")
 
 
 class DetectView(ActorMixin, APIView):
@@ -287,7 +353,9 @@ class DetectView(ActorMixin, APIView):
             raise UserError(
                 "Territoire attendu : « epci », « perimeter », « siret » (avec « radius_km ») ou « siren »."
             )
-        result = det.run_detection(self.actor, territory, limit=v["limit"])
+        result = det.run_detection(
+            self.actor, territory, limit=v["limit"], with_estimates=v["with_estimates"]
+        )
         suggestions = []
         for s in result.suggestions:
             existing = result.existing.get((s.offer_id, s.need_id))
@@ -295,8 +363,10 @@ class DetectView(ActorMixin, APIView):
                 {
                     "supplier": s.supplier,
                     "receiver": s.receiver,
-                    "supplier_flow": int(s.offer_id),
-                    "receiver_flow": int(s.need_id),
+                    "supplier_flow": _flow_ref(s.offer_id),
+                    "receiver_flow": _flow_ref(s.need_id),
+                    "supplier_estimated": det.is_estimate_id(s.offer_id),
+                    "receiver_estimated": det.is_estimate_id(s.need_id),
                     "kind": s.kind,
                     "ewc": s.ewc,
                     "label": s.label,
@@ -311,7 +381,11 @@ class DetectView(ActorMixin, APIView):
                 "flows": result.flows_count,
                 "suggestions": suggestions,
                 "exclusions": [
-                    {"supplier_flow": int(e.offer_id), "receiver_flow": int(e.need_id), "reason": e.reason}
+                    {
+                        "supplier_flow": _flow_ref(e.offer_id),
+                        "receiver_flow": _flow_ref(e.need_id),
+                        "reason": e.reason,
+                    }
                     for e in result.detection.exclusions[:200]
                 ],
                 "pools": [
@@ -332,6 +406,7 @@ class DetectView(ActorMixin, APIView):
 router = SimpleRouter(trailing_slash=True)
 router.register("eit/flows", FlowViewSet, basename="eit-flow")
 router.register("eit/synergies", SynergyViewSet, basename="eit-synergy")
+router.register("eit/estimated-flows", EstimatedFlowViewSet, basename="eit-estimated-flow")
 
 urlpatterns = [
     path("eit/detect/", DetectView.as_view(), name="eit-detect"),

@@ -6,6 +6,8 @@ from tandem.eit.engine.activity import (
     estimated_flows,
     normalise_nace,
     resolve_activity,
+    waste_t_per_employee,
+    with_quantities,
 )
 from tandem.eit.engine.detect import (
     Detection,
@@ -16,6 +18,7 @@ from tandem.eit.engine.detect import (
     Ranking,
     Synergy,
     allocate,
+    allocate_optimal,
     detect,
     heat_pump_cop,
     line_cost_eur_per_m,
@@ -82,6 +85,7 @@ __all__ = [
     "Synergy",
     "WasteIndex",
     "allocate",
+    "allocate_optimal",
     "detect",
     "estimated_flows",
     "heat_pump_cop",
@@ -93,4 +97,6 @@ __all__ = [
     "resolve_activity",
     "road_km",
     "suggest",
+    "waste_t_per_employee",
+    "with_quantities",
 ]

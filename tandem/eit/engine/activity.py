@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tandem.eit.engine import knowledge
 from tandem.eit.engine.model import (
@@ -202,3 +202,41 @@ class WasteIndex:
                 scored.append((-score, hazardous, code))
         scored.sort()
         return [(code, round(-neg, 2)) for neg, _, code in scored[:limit]]
+
+
+def waste_t_per_employee(nace: str, factors: dict[str, float] | None = None) -> float | None:
+    """Tonnes of waste per employee and per year for the most specific prefix of `nace` in the table
+    (`knowledge.WASTE_T_PER_EMPLOYEE` unless `factors` are given); None when the activity has none."""
+    table = knowledge.WASTE_T_PER_EMPLOYEE if factors is None else factors
+    for prefix in knowledge.nace_prefixes(nace):
+        if prefix in table:
+            return table[prefix]
+    return None
+
+
+def with_quantities(
+    flows: list[Flow], nace: str, headcount: float | None, factors: dict[str, float] | None = None
+) -> list[Flow]:
+    """The estimated flows with a yearly tonnage for their material offers: headcount × tonnes per employee of
+    the activity, shared between the activity's material offers in proportion to their confidence. Other
+    flows, an unknown headcount or an activity without a factor keep an unknown quantity. The quantity is an
+    order of magnitude: the flow's confidence is multiplied by `knowledge.QUANTITY_CONFIDENCE`."""
+    per_employee = waste_t_per_employee(nace, factors)
+    materials = [f for f in flows if f.direction == OFFER and f.kind == MATERIAL and not f.resource]
+    if per_employee is None or not headcount or not materials:
+        return list(flows)
+    total = per_employee * headcount
+    weights = sum(f.confidence for f in materials)
+    material_ids = {f.id for f in materials}
+    out = []
+    for flow in flows:
+        if flow.id in material_ids:
+            flow = replace(
+                flow,
+                quantity=round(total * flow.confidence / weights, 1),
+                unit="t",
+                period="year",
+                confidence=round(max(flow.confidence * knowledge.QUANTITY_CONFIDENCE, 0.001), 3),
+            )
+        out.append(flow)
+    return out

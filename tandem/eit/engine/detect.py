@@ -10,7 +10,7 @@ columns, then allocated so that no offer (and no need) is promised more than its
    pump), water class and months, hazardous waste only to an authorised receiver (else an exclusion with its
    reason), validity dates.
 3. Score (0–100): weighted plausibility, impact (CO2e), economics, proximity, precedents; see `Parameters`.
-4. Allocation (`allocate`): pairs in decreasing score order each take min(remaining offer, remaining need);
+4. Allocation: exact network allocation (`allocate_optimal`, a linear programme) up to a size, else (`allocate`) pairs in decreasing score order each take min(remaining offer, remaining need);
    both remainders decrease, so the sum promised from an offer never exceeds its quantity (invariant proved in
    the docstring of `allocate` and tested).
 """
@@ -257,7 +257,13 @@ def _rubrique_match(held: str, listed: str) -> bool:
 
 
 def hazardous_authorisation(permit: Permit | None, ref: Reference) -> str | None:
-    """Why the installation may receive hazardous waste (French), or None when nothing declared allows it."""
+    """Why the installation may receive hazardous waste (French, with where the permit was read), or None when
+    nothing declared allows it."""
+    why = _hazardous_authorisation(permit, ref)
+    return f"{why} ({permit.source})" if why and permit.source else why
+
+
+def _hazardous_authorisation(permit: Permit | None, ref: Reference) -> str | None:
     if permit is None:
         return None
     hazardous_held = [r for r in permit.rubriques if any(_rubrique_match(r, h) for h in HAZARDOUS_RUBRIQUES)]
@@ -281,6 +287,11 @@ def hazardous_authorisation(permit: Permit | None, ref: Reference) -> str | None
 
 
 def waste_authorisation(permit: Permit | None) -> str | None:
+    why = _waste_authorisation(permit)
+    return f"{why} ({permit.source})" if why and permit.source else why
+
+
+def _waste_authorisation(permit: Permit | None) -> str | None:
     if permit is None:
         return None
     held = [r for r in permit.rubriques if r.startswith(("27", "35"))]
@@ -367,6 +378,64 @@ def allocate(order, offer_idx, need_idx, offer_qty, need_qty, factor):
         exhausted = (rem_o[offer_idx[rest]] <= 1e-9) | (rem_n[need_idx[rest]] <= 1e-9)
         kept[rest[exhausted]] = False
         live = rest[~exhausted]
+    return taken, delivered, kept
+
+
+def allocate_optimal(order, offer_idx, need_idx, offer_qty, need_qty, factor, weight):
+    """Network allocation, solved exactly: a generalised transportation problem (offers → needs, a pair p
+    carrying x_p offer units and delivering factor_p × x_p need units) as a linear programme (HiGHS, through
+    scipy): maximise Σ w_p × x_p subject to, for every offer o of known quantity, Σ_{p of o} x_p ≤ offer_qty[o],
+    and for every need n of known quantity, Σ_{p of n} factor_p × x_p ≤ need_qty[n], x ≥ 0. The weight w_p is
+    the pair's plausibility, plus a tie-breaker of at most 10⁻⁶ following `order` (best first) so that among
+    equally good allocations the better-ranked pair is served first, like the greedy.
+
+    Unlike the greedy (`allocate`), it reroutes: an offer compatible with two needs serves the one no other
+    offer can serve, when that carries more in total. Same contract as `allocate` (taken offer units, delivered
+    need units, kept mask; pairs with both quantities unknown kept with NaN; a pair given nothing is dropped).
+    Invariant: the solver's tolerance is removed by scaling each offer's and need's pairs down to its quantity,
+    so Σ taken ≤ offer_qty[o] and Σ delivered ≤ need_qty[n] hold exactly (up to float rounding).
+    Returns None when the solver fails (the caller falls back to the greedy)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    n_pairs = len(offer_idx)
+    taken = np.full(n_pairs, np.nan)
+    delivered = np.full(n_pairs, np.nan)
+    kept = np.ones(n_pairs, dtype=bool)
+    oq, nq = offer_qty[offer_idx], need_qty[need_idx]
+    var = np.flatnonzero(~(np.isnan(oq) & np.isnan(nq)))
+    if not len(var):
+        return taken, delivered, kept
+    rank = np.empty(n_pairs, dtype=float)
+    rank[order] = np.arange(len(order))
+    w = weight[var] + 1e-6 * (1 - rank[var] / max(n_pairs, 1))
+    cols = np.arange(len(var))
+    o_known = ~np.isnan(oq[var])
+    n_known = ~np.isnan(nq[var])
+    o_rows, o_of = np.unique(offer_idx[var][o_known], return_inverse=True)
+    n_rows, n_of = np.unique(need_idx[var][n_known], return_inverse=True)
+    rows = np.concatenate([o_of, len(o_rows) + n_of])
+    columns = np.concatenate([cols[o_known], cols[n_known]])
+    data = np.concatenate([np.ones(int(o_known.sum())), factor[var][n_known]])
+    a_ub = coo_matrix((data, (rows, columns)), shape=(len(o_rows) + len(n_rows), len(var))).tocsr()
+    b_ub = np.concatenate([offer_qty[o_rows], need_qty[n_rows]])
+    result = linprog(-w, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    if result.status != 0:
+        return None
+    x = np.maximum(result.x, 0.0)
+    x[x <= 1e-9] = 0.0
+    # remove the solver's tolerance: never more than a quantity, exactly
+    used = a_ub @ x
+    scale = np.where(used > b_ub, b_ub / np.where(used > 0, used, 1), 1.0)
+    x_scale = np.ones(len(var))
+    if len(o_rows):
+        np.minimum.at(x_scale, cols[o_known], scale[o_of])
+    if len(n_rows):
+        np.minimum.at(x_scale, cols[n_known], scale[len(o_rows) + n_of])
+    x *= x_scale
+    taken[var] = x
+    delivered[var] = x * factor[var]
+    kept[var] = x > 1e-9
     return taken, delivered, kept
 
 
@@ -561,7 +630,15 @@ def detect(
 
     factor = np.where(pairs["pump"], pairs["cop"] / np.maximum(pairs["cop"] - 1, 1e-9), 1.0)
     order = np.argsort(-pairs["plaus"], kind="stable")
-    _, delivered, kept = allocate(order, pairs["po"], pairs["pn"], cols.qty, cols.qty, factor)
+    allocation = None
+    if params.optimal_allocation_max_pairs and len(order) <= params.optimal_allocation_max_pairs:
+        allocation = allocate_optimal(
+            order, pairs["po"], pairs["pn"], cols.qty, cols.qty, factor, pairs["plaus"]
+        )
+    method = "optimal" if allocation is not None else "greedy"
+    if allocation is None:
+        allocation = allocate(order, pairs["po"], pairs["pn"], cols.qty, cols.qty, factor)
+    _, delivered, kept = allocation
     co2, eur, payback, invest = _impacts(cols, pairs, delivered, ref, params)
     prec_n = _precedents(cols, pairs, actors, precedents)
     score = _score(cols, pairs, co2, eur, payback, prec_n, params)
@@ -626,7 +703,7 @@ def detect(
         find_pools(cols, ref, params) if pools else [],
         exclusions,
         int(refused.sum()),
-        stats={"candidate_pairs": admissible, "allocated_pairs": int(kept.sum())},
+        stats={"candidate_pairs": admissible, "allocated_pairs": int(kept.sum()), "allocation": method},
     )
 
 
@@ -652,6 +729,7 @@ def _authorisations(cols: FlowTable, permits, ref: Reference):
                 permit.actor_id,
                 tuple(dict.fromkeys(held.rubriques + permit.rubriques)),
                 tuple(dict.fromkeys(held.operations + permit.operations)),
+                " ; ".join(x for x in dict.fromkeys((held.source, permit.source)) if x),
             )
         )
     answers: dict[tuple, tuple[str | None, str | None]] = {}  # many receivers hold the same permit
@@ -659,7 +737,7 @@ def _authorisations(cols: FlowTable, permits, ref: Reference):
         i = cols.actor_index.get(actor_id)
         if i is None:
             continue
-        key = (permit.rubriques, permit.operations)
+        key = (permit.rubriques, permit.operations, permit.source)
         if key not in answers:
             answers[key] = (hazardous_authorisation(permit, ref), waste_authorisation(permit))
         hazardous_ok[i], waste_ok[i] = answers[key]
@@ -1008,8 +1086,13 @@ def _reasons(
     elif syn.money_eur is not None:
         reasons.append(f"économie estimée : {money(syn.money_eur)}/an")
     if offer.origin == ESTIMATED or need.origin == ESTIMATED:
+        which = (
+            "offre et besoin estimés"
+            if offer.origin == need.origin
+            else ("offre estimée" if offer.origin == ESTIMATED else "besoin estimé")
+        )
         reasons.append(
-            f"flux estimés d'après l'activité (confiance {fr_num(offer.confidence * need.confidence, 2)}) : "
+            f"flux estimés d'après l'activité — {which} (confiance {fr_num(offer.confidence * need.confidence, 2)}) : "
             "à confirmer avec les entreprises"
         )
     elif offer.origin != need.origin or offer.origin != "declared":

@@ -209,3 +209,4 @@ class Permit:
     actor_id: str
     rubriques: tuple[str, ...] = ()
     operations: tuple[str, ...] = ()
+    source: str = ""  # where the permit was read (« déclaré sur le besoin », « installations classées »), French

@@ -84,5 +84,8 @@ class Parameters:
     )
     precedents_full: int = 20  # this many documented exchanges of a kind score 1
     top_per_offer: int = 10  # candidates kept per offer of known quantity before allocation
+    # allocation solved exactly (linear programme, `allocate_optimal`) up to this many candidate pairs; above,
+    # or at 0, the greedy in plausibility order (`allocate`)
+    optimal_allocation_max_pairs: int = 20_000
     pool_cell_km: float = 10.0
     pool_min_members: int = 2

@@ -13,6 +13,7 @@ urlpatterns = [
     path("detection/", views.detection, name="detection"),
     path("detection/suggestion/<int:offer>/<int:need>/", views.suggestion, name="suggestion"),
     path("synergies/", views.synergy_board, name="board"),
+    path("synergies/export.<str:fmt>", views.synergy_export, name="synergy_export"),
     path("synergies/<int:pk>/", views.synergy_detail, name="synergy"),
     path("synergies/<int:pk>/<str:what>/", views.synergy_update, name="synergy_update"),
     path("indicateurs/", views.indicators, name="indicators"),

@@ -25,7 +25,10 @@ from tandem.eit import detection as det
 from tandem.eit.models import Flow, Synergy
 from tandem.eit.perms import can_read_regional_indicators, can_write_eit
 from tandem.eit.selectors import (
+    estimated_flows_for,
+    flow_map_points,
     flows_for,
+    last_estimate_refresh,
     regional_indicators,
     synergies_for,
     synergy_history,
@@ -81,21 +84,33 @@ def _collection(features) -> dict:
 
 
 def _flows_layer(flows) -> dict:
-    """The flows of a page as points at their establishment (offers blue, needs red)."""
+    """Every establishment with flows in the territory (not only the page's), as a point: blue when it offers,
+    red when it only needs; the label counts its offers and needs."""
     features = []
-    for f in flows:
-        point = f.establishment.point
+    for p in flow_map_points(flows):
+        company = p["siret"][:9]
         features.append(
             _point(
-                point.x if point else None,
-                point.y if point else None,
-                nom=f.establishment.company.display_name,
-                libelle=f"{f.get_direction_display()} : {f.what}",
-                couleur=OFFER_COLOUR if f.direction == Flow.Direction.OFFER else NEED_COLOUR,
-                lien=reverse("www:eit:flow", args=[f.pk]),
+                p["lon"],
+                p["lat"],
+                nom=p["name"],
+                libelle=f"{p['offers']} offre(s), {p['needs']} besoin(s)",
+                couleur=OFFER_COLOUR if p["offers"] else NEED_COLOUR,
+                lien=reverse("www:eit:company", args=[company]),
             )
         )
     return _collection(features)
+
+
+ESTIMATES_SHOWN = 200
+
+
+def _estimates_context(estimates) -> dict:
+    return {
+        "estimates": list(estimates[:ESTIMATES_SHOWN]),
+        "estimates_count": estimates.count(),
+        "last_refresh": last_estimate_refresh(),
+    }
 
 
 @login_required
@@ -112,12 +127,19 @@ def flow_list(request):
         kind=request.GET.get("nature", ""),
     )
     page = Paginator(flows, 50).get_page(request.GET.get("page"))
+    estimates = estimated_flows_for(
+        request.actor,
+        commune_codes=codes,
+        direction=request.GET.get("sens", ""),
+        kind=request.GET.get("nature", ""),
+    )
     return render(
         request,
         "www/eit/flows.html",
         {
             "page": page,
-            "map": map_config(label="Carte des flux du territoire", layers={"flux": _flows_layer(page)}),
+            **_estimates_context(estimates),
+            "map": map_config(label="Carte des flux du territoire", layers={"flux": _flows_layer(flows)}),
             "epcis": _epcis(request.actor),
             "epci": siren,
             "directions": Flow.Direction.choices,
@@ -258,6 +280,7 @@ def company_flows(request, siren: str):
             "company": company,
             "flows": flows_for(request.actor, siren=siren),
             "synergies": synergies_for(request.actor, siren=siren),
+            **_estimates_context(estimated_flows_for(request.actor, siren=siren)),
         },
     )
 
@@ -286,7 +309,9 @@ def detection(request):
     try:
         territory = _territory_from(request)
         if territory is not None:
-            result = det.run_detection(request.actor, territory, limit=100)
+            result = det.run_detection(
+                request.actor, territory, limit=100, with_estimates=bool(request.GET.get("estimes"))
+            )
     except UserError as exc:
         messages.error(request, exc.message)
     rows = []
@@ -300,6 +325,7 @@ def detection(request):
                     "supplier": result.row(s.offer_id),
                     "receiver": result.row(s.need_id),
                     "existing": result.existing.get((s.offer_id, s.need_id)),
+                    "estimated": det.is_estimate_id(s.offer_id) or det.is_estimate_id(s.need_id),
                 }
             )
     points, links = {}, []
@@ -320,7 +346,11 @@ def detection(request):
                     "properties": {
                         "nom": f"{r['supplier']['establishment__company__name']} → {r['receiver']['establishment__company__name']}",
                         "libelle": r["s"].label,
-                        "lien": reverse("www:eit:suggestion", args=[r["s"].offer_id, r["s"].need_id]),
+                        **(
+                            {}
+                            if r["estimated"]
+                            else {"lien": reverse("www:eit:suggestion", args=[r["s"].offer_id, r["s"].need_id])}
+                        ),
                     },
                 }
             )
@@ -342,7 +372,7 @@ def detection(request):
             "pools": result.detection.pools[:30] if result else [],
             "epcis": _epcis(request.actor),
             "epci": request.GET.get("epci", ""),
-            "asked": {k: request.GET.get(k, "") for k in ("siret", "rayon", "siren")},
+            "asked": {k: request.GET.get(k, "") for k in ("siret", "rayon", "siren", "estimes")},
         },
     )
 
@@ -406,6 +436,75 @@ def synergy_board(request):
     return render(
         request, "www/eit/board.html", {"columns": columns, "epcis": _epcis(request.actor), "epci": siren}
     )
+
+
+SYNERGY_HEADERS = [
+    "intitule",
+    "etape",
+    "depuis_le",
+    "nature",
+    "fournisseur",
+    "siret_fournisseur",
+    "receveur",
+    "siret_receveur",
+    "quantite_par_an",
+    "unite",
+    "distance_routiere_km",
+    "co2e_evite_t_par_an",
+    "economie_eur_par_an",
+    "accord_fournisseur",
+    "accord_receveur",
+    "organisation",
+]
+
+
+def _synergy_rows(synergies):
+    for s in synergies.iterator(chunk_size=2000):
+        supplier, receiver = s.supplier_flow.establishment, s.receiver_flow.establishment
+        yield [
+            s.title,
+            s.get_stage_display(),
+            s.stage_since,
+            s.get_kind_display(),
+            supplier.company.display_name,
+            supplier.siret,
+            receiver.company.display_name,
+            receiver.siret,
+            s.quantity,
+            s.unit,
+            s.road_km,
+            s.co2e_t,
+            s.money_eur,
+            s.supplier_agreed_on,
+            s.receiver_agreed_on,
+            s.owner.name,
+        ]
+
+
+@login_required
+def synergy_export(request, fmt: str):
+    """The synergies of the board (territory filter) the actor sees, as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    codes, _ = _territory_codes(request)
+    synergies = synergies_for(request.actor, commune_codes=codes).order_by("stage", "-stage_since", "pk")
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="eit.synergy",
+        details={"format": fmt, "count": synergies.count()},
+    )
+    if fmt == "csv":
+        response = HttpResponse(
+            exports.to_csv(SYNERGY_HEADERS, _synergy_rows(synergies)), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            exports.to_xlsx(SYNERGY_HEADERS, _synergy_rows(synergies), title="synergies EIT"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="synergies-eit.{fmt}"'
+    return response
 
 
 def _synergy(request, pk):
