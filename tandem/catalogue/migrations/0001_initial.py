@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("companies", "0013_reminder_notified_at"),
-        ("imports", "0002_c3_kinds"),
+        ("imports", "0002_kinds"),
         ("organizations", "0006_membership_is_eit_facilitator"),
         ("territories", "0005_delete_geographyload"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
