@@ -114,3 +114,37 @@ def test_dry_run_writes_nothing():
     assert (
         not Tension.objects.exists() and not ImportRun.objects.filter(kind=ImportRun.Kind.TENSIONS).exists()
     )
+
+
+def test_commands_print_the_french_report_and_a_dry_run_writes_nothing():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "import_tensions",
+        "--tensions",
+        str(shared_file(TENSIONS)),
+        "--bassins",
+        str(shared_file(BASSINS19)),
+        "--dry-run",
+        stdout=out,
+    )
+    assert "2300 indicateur(s), 43 bassin(s) 2019, 5132 commune(s)" in out.getvalue()
+    assert not Tension.objects.exists()
+    out = StringIO()
+    call_command(
+        "import_rome",
+        "--codes",
+        str(shared_file(CODES)),
+        "--appellations",
+        str(shared_file(TITLES)),
+        "--millesime",
+        "4.60",
+        stdout=out,
+    )
+    assert "1584 code(s) ROME, 13120 appellation(s)" in out.getvalue()
+    assert RomeCode.objects.count() == 1584 and set(RomeCode.objects.values_list("version", flat=True)) == {
+        "4.60"
+    }

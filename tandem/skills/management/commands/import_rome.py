@@ -12,7 +12,7 @@ class Command(ImportCommand):
         parser.add_argument("--codes", required=True, type=Path, help="fichier des codes ROME (CSV)")
         parser.add_argument("--appellations", required=True, type=Path, help="fichier des appellations (CSV)")
         parser.add_argument(
-            "--version", dest="rome_version", default="", help="version du référentiel, ex. 4.60"
+            "--millesime", dest="rome_version", default="", help="version du référentiel, ex. 4.60"
         )
         parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
