@@ -247,6 +247,10 @@ TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
 TANDEM_EIT_REFERENCE_DIR = os.environ.get("TANDEM_EIT_REFERENCE_DIR", "")
 # EIT estimated flows: establishments of at least this many employees (by their SIRENE headcount band) get them
 TANDEM_EIT_ESTIMATE_MIN_HEADCOUNT = int(os.environ.get("TANDEM_EIT_ESTIMATE_MIN_HEADCOUNT", "10"))
+# Industrial decarbonation trajectory (docs/decarbonation.md): the −5,300 ktCO2e target is measured from the
+# reference year's emissions and reached in the target year (straight line between them).
+TANDEM_DECARBONATION_REFERENCE_YEAR = int(os.environ.get("TANDEM_DECARBONATION_REFERENCE_YEAR", "2019"))
+TANDEM_DECARBONATION_TARGET_YEAR = int(os.environ.get("TANDEM_DECARBONATION_TARGET_YEAR", "2030"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("tandem.api.companies.urls")),
     path("", include("tandem.api.prospects.urls")),
     path("", include("tandem.api.eit.views")),
+    path("", include("tandem.api.decarbonation.views")),
     path("", include(router.urls)),
 ]

@@ -226,6 +226,10 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
     from tandem.eit.selectors import company_synergy_events
 
     events.extend(company_synergy_events(actor, company))
+    # Industrial decarbonation: the company's decarbonation projects (permission layer).
+    from tandem.decarbonation.selectors import company_project_events
+
+    events.extend(company_project_events(actor, company))
     events.sort(key=lambda e: e.on, reverse=True)
     return events
 

@@ -326,7 +326,9 @@ def _eutl_write(rows: list[EutlRow], points, communes: CommuneIndex, report: Rep
         v = lead.values
         postcode = v["postcode"][:5]
         commune = communes.find(postcode=postcode, city=v["city"])
-        siren = re.sub(r"\s", "", v["registration_no"])
+        # The lead account's SIREN, else another account's (a closed account may carry the only one).
+        sirens = [re.sub(r"\s", "", r.values["registration_no"]) for r in [lead, *group]]
+        siren = next((x for x in sirens if len(x) == 9 and x.isdigit()), "")
         lat, lon = _float(v["latitude"]), _float(v["longitude"])
         if lat and lon:
             point, quality = Point(lon, lat, srid=4326), Installation.PointQuality.SITE

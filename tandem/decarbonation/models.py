@@ -74,6 +74,7 @@ class Installation(TimeStampedModel):
     in_icpe = models.BooleanField("présente dans la table ICPE", default=False)
     in_ets = models.BooleanField("soumise au SEQE-UE (ETS)", default=False)
     in_irep = models.BooleanField("déclarante IREP/GEREP", default=False)
+    is_demo = models.BooleanField("donnée de démonstration (fictive)", default=False)
 
     class Meta:
         verbose_name = "installation industrielle"
@@ -87,6 +88,10 @@ class Installation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.aiot_code or self.pk})"
+
+
+# EUTL account statuses in French (the extract writes them in English).
+ACCOUNT_STATUS_LABELS = {"open": "ouvert", "closed": "fermé", "Closure Pending": "fermeture en cours"}
 
 
 class EtsAccount(models.Model):
@@ -116,6 +121,10 @@ class EtsAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} ({self.eutl_id})"
+
+    @property
+    def status_label(self) -> str:
+        return ACCOUNT_STATUS_LABELS.get(self.status, self.status or "état inconnu")
 
 
 class EtsYear(models.Model):
@@ -147,6 +156,7 @@ class EmissionRecord(models.Model):
         EUTL = "eutl", "SEQE-UE (émissions vérifiées)"
         IREP = "irep", "IREP / GEREP (déclaration)"
         ESTIMATE = "estimate", "estimation (NAF et effectif)"
+        DEMO = "demo", "valeur fictive de démonstration"
 
     class Variant(models.TextChoices):
         VERIFIED = "verified", "émissions vérifiées"

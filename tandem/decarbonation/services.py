@@ -12,9 +12,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
-from tandem.decarbonation.models import EmissionRecord, EtsAccount, Installation, QualityFlag
+from tandem.decarbonation import linking
+from tandem.decarbonation.models import (
+    ACCOUNT_STATUS_LABELS,
+    EmissionRecord,
+    EstablishmentLink,
+    EtsAccount,
+    Installation,
+    QualityFlag,
+)
 
 # --- generic row synchronisation --------------------------------------------------------------------------
 
@@ -57,6 +65,7 @@ def sync_rows(
 # share of the total, kept for information.
 PRECEDENCE = {
     (EmissionRecord.Source.EUTL, EmissionRecord.Variant.VERIFIED): 0,
+    (EmissionRecord.Source.DEMO, EmissionRecord.Variant.VERIFIED): 0,  # only on fictitious demo installations
     (EmissionRecord.Source.IREP, EmissionRecord.Variant.NON_BIOMASS): 1,
     (EmissionRecord.Source.IREP, EmissionRecord.Variant.TOTAL): 2,
     (EmissionRecord.Source.ESTIMATE, EmissionRecord.Variant.ESTIMATE): 3,
@@ -215,9 +224,7 @@ def flags_refresh(*, installation_ids: Iterable[int]) -> int:
 
 
 def _status_fr(status: str) -> str:
-    return {"open": "ouvert", "closed": "fermé", "Closure Pending": "fermeture en cours"}.get(
-        status, status or "?"
-    )
+    return ACCOUNT_STATUS_LABELS.get(status, status or "?")
 
 
 def _peer_unit_errors(ids: list[int]) -> list[QualityFlag]:
@@ -257,6 +264,286 @@ def _peer_unit_errors(ids: list[int]) -> list[QualityFlag]:
     return flags
 
 
+# --- links to SIRENE establishments ---------------------------------------------------------------------------
+
+
+def _site_names(inst: Installation) -> tuple[str, ...]:
+    return tuple(n for n in (inst.name, inst.operator_name) if n)
+
+
 def links_refresh(*, installation_ids: Iterable[int] | None = None) -> dict:
-    """Placeholder until the linking step lands: no link computed."""
-    return {"auto": 0, "proposed": 0, "kept": 0}
+    """Recompute the sure (`auto`) and proposed links of installations (all when `installation_ids` is None)
+    through the linking engine. Installations with a confirmed link keep it untouched; establishments a person
+    rejected are never proposed again. Returns counts: auto, proposed (links), kept (confirmed)."""
+    from tandem.companies.models import Establishment
+
+    installations = Installation.objects.all()
+    if installation_ids is not None:
+        installations = installations.filter(pk__in=list(installation_ids))
+    installations = list(installations.filter(~Q(siret="") | ~Q(siren="")))
+    confirmed = set(
+        EstablishmentLink.objects.filter(status=EstablishmentLink.Status.CONFIRMED).values_list(
+            "installation_id", flat=True
+        )
+    )
+    rejected: dict[int, set[str]] = defaultdict(set)
+    for inst_id, siret in EstablishmentLink.objects.filter(
+        status=EstablishmentLink.Status.REJECTED
+    ).values_list("installation_id", "establishment_id"):
+        rejected[inst_id].add(siret)
+    todo = [i for i in installations if i.pk not in confirmed]
+    sirets = {i.siret for i in todo if i.siret}
+    sirens = {i.siren or i.siret[:9] for i in todo}
+    fields = (
+        "siret",
+        "company_id",
+        "commune_code",
+        "postcode",
+        "departement_code",
+        "state",
+        "usual_name",
+        "signboard",
+        "company__name",
+        "company__usual_name",
+    )
+    candidates: dict[str, linking.Candidate] = {}
+    of_siren: dict[str, list[linking.Candidate]] = defaultdict(list)
+    for row in Establishment.objects.filter(Q(siret__in=sirets) | Q(company_id__in=sirens)).values(*fields):
+        cand = linking.Candidate(
+            siret=row["siret"],
+            commune_code=row["commune_code"],
+            postcode=row["postcode"],
+            departement=row["departement_code"],
+            names=tuple(
+                n
+                for n in (
+                    row["company__name"],
+                    row["company__usual_name"],
+                    row["usual_name"],
+                    row["signboard"],
+                )
+                if n
+            ),
+            active=row["state"] == "A",
+        )
+        candidates[cand.siret] = cand
+        of_siren[row["company_id"]].append(cand)
+    wanted: dict[tuple[int, str], linking.Proposal] = {}
+    for inst in todo:
+        site = linking.Site(
+            siret=inst.siret,
+            siren=inst.siren or inst.siret[:9],
+            commune_code=inst.commune_id or "",
+            postcode=inst.postcode,
+            departement=inst.departement_code,
+            names=_site_names(inst),
+        )
+        for proposal in linking.propose(
+            site, candidates, of_siren.get(site.siren, []), frozenset(rejected[inst.pk])
+        ):
+            wanted[(inst.pk, proposal.siret)] = proposal
+    rows = [
+        {
+            "installation_id": inst_id,
+            "establishment_id": siret,
+            "method": p.method,
+            "score": p.score,
+            "status": EstablishmentLink.Status.AUTO if p.sure else EstablishmentLink.Status.PROPOSED,
+            "reason": p.reason[:255],
+        }
+        for (inst_id, siret), p in wanted.items()
+    ]
+    scope = EstablishmentLink.objects.filter(
+        installation_id__in=[i.pk for i in todo],
+        status__in=[EstablishmentLink.Status.AUTO, EstablishmentLink.Status.PROPOSED],
+    )
+    with transaction.atomic():
+        # A proposal turned sure (or the reverse) is rewritten: delete first so the « one sure link » index holds.
+        existing = {(link.installation_id, link.establishment_id): link for link in scope}
+        stale = [
+            link.pk
+            for k, link in existing.items()
+            if k not in wanted
+            or link.status
+            != (EstablishmentLink.Status.AUTO if wanted[k].sure else EstablishmentLink.Status.PROPOSED)
+        ]
+        EstablishmentLink.objects.filter(pk__in=stale).delete()
+        sync_rows(
+            EstablishmentLink,
+            ("installation_id", "establishment_id"),
+            rows,
+            EstablishmentLink.objects.filter(
+                installation_id__in=[i.pk for i in todo], status__in=["auto", "proposed"]
+            ),
+        )
+    return {
+        "auto": sum(1 for r in rows if r["status"] == EstablishmentLink.Status.AUTO),
+        "proposed": sum(1 for r in rows if r["status"] == EstablishmentLink.Status.PROPOSED),
+        "kept": len(confirmed),
+    }
+
+
+def link_confirm(*, actor, link: EstablishmentLink) -> EstablishmentLink:
+    """A person confirms a candidate: it becomes the installation's link, kept across re-imports; the other
+    candidates of the installation are rejected (never proposed again)."""
+    from django.utils import timezone
+
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.perms import can_review_links
+
+    if not can_review_links(actor):
+        raise NotAllowed(
+            "Seuls les contributeurs de la Région confirment les liens entre installations et établissements."
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        others = EstablishmentLink.objects.filter(installation_id=link.installation_id).exclude(pk=link.pk)
+        others.exclude(status=EstablishmentLink.Status.REJECTED).update(
+            status=EstablishmentLink.Status.REJECTED, decided_by=actor.user, decided_at=now
+        )
+        link.status, link.decided_by, link.decided_at = EstablishmentLink.Status.CONFIRMED, actor.user, now
+        link.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=link,
+            details={"lien": "confirmé", "siret": link.establishment_id},
+        )
+    return link
+
+
+def link_reject(*, actor, link: EstablishmentLink) -> EstablishmentLink:
+    """A person refuses a candidate (or a sure link): never proposed again for this installation."""
+    from django.utils import timezone
+
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.perms import can_review_links
+
+    if not can_review_links(actor):
+        raise NotAllowed(
+            "Seuls les contributeurs de la Région écartent les liens entre installations et établissements."
+        )
+    link.status, link.decided_by, link.decided_at = (
+        EstablishmentLink.Status.REJECTED,
+        actor.user,
+        timezone.now(),
+    )
+    link.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    audit_record(
+        actor=actor, action="update", obj=link, details={"lien": "écarté", "siret": link.establishment_id}
+    )
+    return link
+
+
+# --- projects and the Région's list -------------------------------------------------------------------------
+PROJECT_FIELDS = (
+    "title",
+    "lever",
+    "status",
+    "investment_eur",
+    "aid_requested_eur",
+    "aid_granted_eur",
+    "aid_scheme",
+    "expected_t_per_year",
+    "start_year",
+    "realised_t_per_year",
+)
+
+
+def installation_company_id(installation: Installation) -> str | None:
+    """The company (SIREN) of an installation's sure or confirmed establishment link, if any."""
+    link = (
+        EstablishmentLink.objects.filter(
+            installation=installation,
+            status__in=[EstablishmentLink.Status.AUTO, EstablishmentLink.Status.CONFIRMED],
+        )
+        .select_related("establishment")
+        .first()
+    )
+    return link.establishment.company_id if link else None
+
+
+def project_create(*, actor, owner, installation: Installation, visibility: str = "private", **fields):
+    """Record a decarbonation project of `installation` for `owner` (its contributors, in its perimeter: the
+    permission layer's creation rule, placed at the installation's commune). It joins the company's timeline
+    through the installation's establishment link."""
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.models import Project
+    from tandem.organizations.perms import can_create, can_share, sharing_requested
+
+    if not can_create(actor, Project, owner=owner, commune_code=installation.commune_id):
+        raise NotAllowed(
+            "Vous ne pouvez pas enregistrer de projet pour cette organisation sur ce territoire."
+        )
+    if sharing_requested(visibility) and not can_share(actor, owner=owner):
+        raise NotAllowed("Seule l'organisation propriétaire décide qui voit ce projet.")
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    project = Project.objects.create(
+        owner=owner,
+        visibility=visibility,
+        installation=installation,
+        commune_id=installation.commune_id,
+        company_id=installation_company_id(installation),
+        created_by=getattr(actor, "user", None)
+        if getattr(getattr(actor, "user", None), "pk", None)
+        else None,
+        **fields,
+    )
+    audit_record(actor=actor, action="create", obj=project)
+    return project
+
+
+def project_update(*, actor, project, **fields):
+    """Change a project's fields (its owner's contributors)."""
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.organizations.perms import can_change
+
+    if not can_change(actor, project):
+        raise NotAllowed("Vous ne pouvez pas modifier ce projet.")
+    unknown = set(fields) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*fields, "updated_at"])
+    audit_record(actor=actor, action="update", obj=project, details={"champs": sorted(fields)})
+    return project
+
+
+def major_emitters_set(*, actor, region_code: str, installation_ids: list[int]):
+    """Replace the Région's list of « 15 plus gros émetteurs » (its contributors)."""
+    from tandem.core.audit import audit_record
+    from tandem.core.errors import NotAllowed
+    from tandem.decarbonation.models import MajorEmitter
+    from tandem.decarbonation.perms import can_edit_major_emitters
+    from tandem.organizations.models import Organization
+
+    if not can_edit_major_emitters(actor, region_code):
+        raise NotAllowed("Seuls les contributeurs de la Région tiennent la liste des plus gros émetteurs.")
+    owner = (
+        Organization.objects.filter(kind=Organization.Kind.REGION, region_id=region_code)
+        .order_by("pk")
+        .first()
+    )
+    if owner is None:
+        raise NotAllowed("Aucune organisation Région pour cette région.")
+    with transaction.atomic():
+        MajorEmitter.objects.filter(region_id=region_code).delete()
+        MajorEmitter.objects.bulk_create(
+            [
+                MajorEmitter(region_id=region_code, installation_id=i, owner=owner, added_by=actor.user)
+                for i in dict.fromkeys(installation_ids)
+            ]
+        )
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="decarbonation.majoremitter",
+        details={"région": region_code, "installations": len(installation_ids)},
+    )

@@ -193,3 +193,6 @@ DEMO_EXTENSIONS.append(prospects_demo)
 from tandem.eit.demo import eit_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(eit_demo)
+from tandem.decarbonation.demo import decarbonation_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(decarbonation_demo)

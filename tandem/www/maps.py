@@ -36,6 +36,7 @@ def sheet_links() -> dict[str, str]:
         "etablissements": reverse("www:companies:detail", args=["SIREN"]).replace("SIREN", "{siren}"),
         "epcis": reverse("www:epci_detail", args=["SIREN"]).replace("SIREN", "{code}"),
         "communes": reverse("www:commune_detail", args=["CODE"]).replace("CODE", "{code}"),
+        "installations": _template("www:decarbonation:installation", "id"),
     }
 
 
@@ -46,7 +47,7 @@ def land_tiles(*layers: str, query: str = "") -> list[dict]:
 
 
 def map_tiles(*layers: str, query: str = "") -> list[dict]:
-    """Vector-tile layers served by `www:map_tile` (`etablissements`, `perimetres`)."""
+    """Vector-tile layers served by `www:map_tile` (`etablissements`, `perimetres`, `installations`)."""
     return [
         {"name": n, "url": _tile_template("www:map_tile", n, query), "minzoom": TILE_MINZOOM.get(n, 0)}
         for n in layers

@@ -48,4 +48,5 @@ urlpatterns = [
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),
     path("eit/", include("tandem.www.eit.urls")),
+    path("decarbonation/", include("tandem.www.decarbonation.urls")),
 ]

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 
 from tandem.companies.selectors import establishment_tile
 from tandem.core.ids import parse_id
+from tandem.decarbonation.selectors import installation_tile
 from tandem.territories.selectors import context_tile, perimeter_tile
 
 
@@ -25,6 +26,8 @@ def map_tile(request, layer: str, z: int, x: int, y: int):
         return tile_response(context_tile(z=z, x=x, y=y), shared=True)
     if layer == "etablissements":
         return tile_response(establishment_tile(request.actor, z=z, x=x, y=y))
+    if layer == "installations":
+        return tile_response(installation_tile(request.actor, z=z, x=x, y=y))
     if layer == "perimetres":
         ids = [parse_id(v) for v in request.GET.getlist("id")]
         if any(i is None for i in ids):

@@ -33,11 +33,13 @@ const NAMES = {
   flux: "Flux (offres et besoins)",
   liens: "Synergies proposées",
   epcis: "EPCI",
-  communes: "Communes"
+  communes: "Communes",
+  installations: "Installations industrielles (émissions)"
 };
 const SINGULAR = {
   sites: "site", terrains: "terrain", friches: "friche", etablissements: "établissement",
-  perimetres: "périmètre", candidats: "candidat", flux: "flux", liens: "synergie", epcis: "EPCI", communes: "commune"
+  perimetres: "périmètre", candidats: "candidat", flux: "flux", liens: "synergie", epcis: "EPCI", communes: "commune",
+  installations: "installation"
 };
 // Drawing of each kind of object: outline colour, fill (a colour or an expression), fill opacity, line width.
 const STYLES = {
@@ -53,7 +55,9 @@ const STYLES = {
   etablissements: { line: "#ffffff", fill: "#6e445a", opacity: 0.9, width: 1, radius: 3 },
   candidats: { line: "#ffffff", fill: "#18753c", opacity: 0.95, width: 2, radius: 7 },
   flux: { line: "#ffffff", fill: ["coalesce", ["get", "couleur"], "#000091"], opacity: 0.9, width: 1, radius: 6 },
-  liens: { line: "#18753c", fill: "#18753c", opacity: 0.8, width: 3 }
+  liens: { line: "#18753c", fill: "#18753c", opacity: 0.8, width: 3 },
+  // Circles sized by the installation's last emissions (`rayon`, computed by the tile's selector).
+  installations: { line: "#ffffff", fill: "#e1000f", opacity: 0.7, width: 1, radius: ["coalesce", ["get", "rayon"], 4] }
 };
 const FRENCH = {
   "AttributionControl.ToggleAttribution": "Afficher ou masquer les sources",
@@ -122,7 +126,7 @@ async function start() {
     objectLayers.push([name, id, null]);
   });
   // Areas under objects: a shaded EPCI or a perimeter never hides the terrains drawn on it.
-  const ORDER = ["epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "liens", "flux", "candidats"];
+  const ORDER = ["epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "installations", "liens", "flux", "candidats"];
   objectLayers.sort(function (a, b) { return ORDER.indexOf(a[0]) - ORDER.indexOf(b[0]); });
   const interactive = [];
   const layerIdsOf = {};
@@ -268,6 +272,7 @@ function describe(name, p) {
   if (p.statut) { parts.push(p.statut); }
   if (p.note !== undefined) { parts.push("note " + fr(p.note)); }
   if (p.disponible_ha !== undefined) { parts.push(fr(p.disponible_ha) + " ha disponibles"); }
+  if (p.emissions_t !== undefined) { parts.push(fr(Math.round(p.emissions_t)) + " tCO2e"); }
   return parts.filter(Boolean).join(" — ");
 }
 
@@ -364,7 +369,7 @@ function listFeatures(config, map, objectLayers, layerIdsOf, geojson, openPopup)
   const rows = [];
   const seen = new Set();
   let more = 0;
-  const LISTED = ["liens", "flux", "candidats", "sites", "friches", "terrains", "perimetres", "etablissements", "epcis", "communes"];
+  const LISTED = ["liens", "flux", "candidats", "installations", "sites", "friches", "terrains", "perimetres", "etablissements", "epcis", "communes"];
   objectLayers.slice().sort(function (a, b) {
     return LISTED.indexOf(a[0]) - LISTED.indexOf(b[0]);
   }).forEach(function (entry) {
