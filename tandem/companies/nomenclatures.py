@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -52,16 +51,15 @@ def headcount_label(code: str | None) -> str:
 
 def headcount_estimate(code: str | None) -> float | None:
     """A representative number of employees for an INSEE headcount band, for estimates made from the registry
-    (EIT estimated flows, diffuse emissions): the geometric mean of the band's bounds (establishment sizes are
-    spread roughly log-normally within a band: « 10 à 19 » → 13,8), the lower bound for the open band
-    « 10 000 salariés et plus », 0 for a unit without employees; None when the band is unknown or empty.
-    The one rule for turning a band into a number: every module estimating from headcount calls it."""
+    (EIT estimated flows, diffuse emissions of the decarbonation): the middle of the band (« 10 à 19 » → 14,5),
+    its floor for the open band « 10 000 salariés et plus », 0 for a unit without employees; None when the band
+    is unknown or empty. The one rule for turning a band into a number: every module estimating from
+    headcount calls it."""
     band = HEADCOUNT_BANDS.get(code or "")
     if band is None:
         return None
-    if not band.maximum:
-        return float(band.minimum or 0)
-    return round(math.sqrt(max(band.minimum, 1) * band.maximum), 1)
+    minimum = band.minimum or 0
+    return float(minimum) if band.maximum is None else (minimum + band.maximum) / 2
 
 
 def is_headcount_drop(old: str | None, new: str | None) -> bool:

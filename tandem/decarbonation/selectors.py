@@ -12,7 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Greatest, Least, Substr
 
-from tandem.companies.nomenclatures import HEADCOUNT_BANDS
+from tandem.companies.nomenclatures import headcount_estimate
 from tandem.core.problems import UserError
 from tandem.decarbonation.models import EmissionRecord, EstablishmentLink, Installation, MajorEmitter, Project
 from tandem.organizations.perms import Actor
@@ -207,15 +207,6 @@ DIFFUSE_FACTORS: dict[str, tuple[float, float]] = {
 }
 
 
-def headcount_of_band(code: str) -> float | None:
-    """A band's headcount for the estimate: the middle of the INSEE band (`HEADCOUNT_BANDS`, the companies
-    module's one table), its floor for the open top band; None for an unknown band."""
-    band = HEADCOUNT_BANDS.get(code or "")
-    if band is None or band.minimum is None:
-        return None
-    return band.minimum if band.maximum is None else (band.minimum + band.maximum) / 2
-
-
 @dataclass
 class DiffuseEstimate:
     tonnes: float
@@ -250,7 +241,7 @@ def diffuse_estimate(territory: Territory) -> DiffuseEstimate:
     count = 0
     for row in rows:
         factor = DIFFUSE_FACTORS.get(row["division"])
-        people = headcount_of_band(row["headcount_band"])
+        people = headcount_estimate(row["headcount_band"])
         if factor is None or people is None:
             continue
         tonnes = factor[0] * people * row["n"]

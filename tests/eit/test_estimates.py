@@ -3,8 +3,6 @@
 replaced by a recorded flow of the same kind, refreshed when the registry changes, visible to the territory's
 facilitators only, and used by the detection only when asked (its reasons say which side is estimated)."""
 
-import math
-
 import pytest
 from django.utils import timezone
 
@@ -23,10 +21,10 @@ pytestmark = pytest.mark.django_db
 SXB = "246700488"
 
 
-def test_headcount_estimate_is_the_geometric_mean_of_the_band():
+def test_headcount_estimate_is_the_middle_of_the_band():
     # INSEE bands: « 10 à 19 salariés », « 100 à 199 salariés », open band, no employee, unknown.
-    assert headcount_estimate("11") == pytest.approx(math.sqrt(10 * 19), abs=0.05)
-    assert headcount_estimate("22") == pytest.approx(math.sqrt(100 * 199), abs=0.05)
+    assert headcount_estimate("11") == 14.5
+    assert headcount_estimate("22") == 149.5
     assert headcount_estimate("53") == 10000
     assert headcount_estimate("NN") == 0
     assert headcount_estimate("") is None and headcount_estimate("99") is None
@@ -56,7 +54,7 @@ def test_refresh_stores_marked_estimates_and_is_idempotent(territory):
     assert "INSEE" in slag.factor_source and slag.headcount_band == "22" and slag.naf == steel.naf
     # Material offers share headcount × 15 t per employee (metallurgy, docs/eit-engine.md).
     offered = sum(e.quantity for e in estimates.filter(direction="offer", kind="material", resource=""))
-    assert offered == pytest.approx(15 * math.sqrt(100 * 199), rel=0.01)
+    assert offered == pytest.approx(15 * (100 + 199) / 2, rel=0.01)
     again = estimated_flows_refresh(reason="test")
     assert (again.created, again.deleted) == (0, 0) and again.unchanged == first.establishments
     assert EstimatedFlow.objects.count() == first.created
