@@ -193,3 +193,6 @@ DEMO_EXTENSIONS.append(prospects_demo)
 from tandem.eit.demo import eit_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(eit_demo)
+from tandem.steering.demo import steering_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(steering_demo)
