@@ -36,6 +36,7 @@ def test_the_registry_holds_the_periodic_tasks_of_every_module():
         ("generated-files-purge", "core.generated_files_purge", "*/15 * * * *"),
         ("finished-jobs-delete", "core.finished_jobs_delete", "30 2 * * *"),
         ("reminders-notify", "companies.reminders_notify", "0 6 * * *"),
+        ("steering-snapshots", "steering.snapshots_take", "15 3 1 1,4,7,10 *"),
     }
 
 
