@@ -202,3 +202,6 @@ DEMO_EXTENSIONS.append(catalogue_demo)
 from tandem.skills.demo import skills_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(skills_demo)
+from tandem.steering.demo import steering_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(steering_demo)

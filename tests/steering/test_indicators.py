@@ -180,3 +180,21 @@ def test_a_snapshot_stays_frozen_and_a_correction_is_a_new_version(land):
         True,
     )
     assert frozen.value == 7.0 and not frozen.is_current
+
+
+def test_the_quarterly_job_freezes_the_quarter_just_ended_for_the_followed_regions(land):
+    from tandem.steering.tasks import snapshots_take_job
+
+    region_org("94")  # a Région organisation for Corse (small: a cheap run): its territories are followed
+    april_first = dt.datetime(2026, 4, 1, 3, 15, tzinfo=dt.UTC).timestamp()
+    snapshots_take_job(int(april_first))
+    frozen = IndicatorSnapshot.objects.filter(year=2026, quarter=1)
+    assert {"region", "departement", "epci"} <= set(frozen.values_list("territory_level", flat=True))
+    assert set(frozen.filter(territory_level="departement").values_list("territory_key", flat=True)) == {
+        "2A",
+        "2B",
+    }
+    assert frozen.get(indicator="land.available_now_ha", territory_level="region").value == 0.0
+    # Grand Est has no Région organisation here: not followed, nothing frozen there.
+    assert not frozen.filter(territory_key__in=["44", b.STRASBOURG]).exists()
+    assert not IndicatorSnapshot.objects.exclude(year=2026, quarter=1).exists()

@@ -106,3 +106,24 @@ def test_unfrozen_quarter_is_marked_provisional(prospects, region_reader):
         Period.of(dt.date.today()),
     )
     assert rows and all(r["status"] == "provisoire (non figée)" for r in rows)
+
+
+def test_a_region_admin_corrects_a_frozen_value_with_its_reason(client, land):
+    from tandem.steering.models import IndicatorSnapshot
+
+    epci = Territory("epci", b.STRASBOURG, "Eurométropole de Strasbourg")
+    snapshot_take(territory=epci, period=Q1)
+    frozen = IndicatorSnapshot.objects.get(indicator="land.available_now_ha", territory_key=b.STRASBOURG)
+    url = reverse("www:steering:snapshot_correct", args=[frozen.pk])
+    client.force_login(make_member(land["stras"], Role.ADMIN))
+    assert client.post(url, {"reason": "saisie"}).status_code == 403
+    client.force_login(make_member(region_org(), Role.ADMIN))
+    assert client.post(url, {"reason": ""}).status_code == 302  # refused: a reason is required
+    assert (
+        IndicatorSnapshot.objects.filter(indicator=frozen.indicator, territory_key=b.STRASBOURG).count() == 1
+    )
+    client.post(url, {"reason": "terrain vendu saisi en retard"})
+    versions = IndicatorSnapshot.objects.filter(indicator=frozen.indicator, territory_key=b.STRASBOURG)
+    assert sorted(versions.values_list("version", "is_current")) == [(1, False), (2, True)]
+    html = client.get(reverse("www:steering:dashboard", args=["epci", b.STRASBOURG]) + "?periode=2026-T1")
+    assert "corrigée : terrain vendu saisi en retard" in html.content.decode()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("conventions/<int:pk>/rapports/", views.report_open_view, name="report_open"),
     path("rapports/<int:pk>/", views.report_detail, name="report_detail"),
     path("rapports/<int:pk>/<str:action>/", views.report_action_view, name="report_action"),
+    path("valeurs/<int:pk>/corriger/", views.snapshot_correct_view, name="snapshot_correct"),
     path("<str:level>/<str:key>/", views.dashboard, name="dashboard"),
     path("<str:level>/<str:key>/rapport/", views.territory_report, name="territory_report"),
 ]

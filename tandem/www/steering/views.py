@@ -8,6 +8,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tandem.core.errors import NotAllowed, UserError
@@ -17,6 +18,7 @@ from tandem.steering import registry
 from tandem.steering import selectors as sel
 from tandem.steering.perms import (
     can_change_convention,
+    can_correct_snapshot,
     can_manage_conventions,
     can_open_report,
     can_read_steering,
@@ -77,6 +79,7 @@ def dashboard(request, level, key):
             "charts": sel.dashboard_charts(board),
             "similar": sel.similar_territories(territory),
             "quarters": [period.next(), period] + [p for p in reversed(board["periods"][:-1])],
+            "can_correct": can_correct_snapshot(request.actor),
         },
     )
 
@@ -292,3 +295,24 @@ def report_action_view(request, pk, action):
 
         raise Http404
     return redirect("www:steering:report_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def snapshot_correct_view(request, pk):
+    from django.shortcuts import get_object_or_404
+
+    from tandem.steering.models import IndicatorSnapshot
+    from tandem.steering.services import snapshot_correct
+
+    snapshot = get_object_or_404(IndicatorSnapshot, pk=pk, is_current=True)
+    try:
+        corrected = snapshot_correct(
+            actor=request.actor, snapshot=snapshot, reason=request.POST.get("reason", "")
+        )
+    except UserError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Valeur corrigée (version {corrected.version}).")
+    url = reverse("www:steering:dashboard", args=[snapshot.territory_level, snapshot.territory_key])
+    return redirect(f"{url}?periode={snapshot.year}-T{snapshot.quarter}")
