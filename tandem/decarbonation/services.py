@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
@@ -31,22 +32,24 @@ def sync_rows(
     model: type[Model], key: tuple[str, ...], rows: list[dict], scope: QuerySet, *, delete: bool = True
 ) -> dict:
     """Make `scope` hold exactly `rows` (matched on `key`): create the new, update the changed, delete the
-    absent (unless `delete` is false). Counts by outcome; a second run with the same rows changes nothing."""
-    existing = {tuple(getattr(obj, k) for k in key): obj for obj in scope}
+    absent (unless `delete` is false). Counts by outcome; a second run with the same rows changes nothing.
+    Existing rows are compared as tuples (no model instance is built for an unchanged row)."""
     fields = sorted({f for row in rows for f in row} - set(key))
+    existing = {tuple(values[1 : 1 + len(key)]): values for values in scope.values_list("pk", *key, *fields)}
     new, changed, seen = [], [], set()
     for row in rows:
         k = tuple(row[f] for f in key)
         seen.add(k)
-        obj = existing.get(k)
-        if obj is None:
+        current = existing.get(k)
+        if current is None:
             new.append(model(**row))
-        elif any(getattr(obj, f) != row[f] for f in fields if f in row):
-            for f in fields:
-                if f in row:
-                    setattr(obj, f, row[f])
-            changed.append(obj)
-    removed = [obj.pk for k, obj in existing.items() if k not in seen] if delete else []
+            continue
+        stored = dict(zip(fields, current[1 + len(key) :], strict=True))
+        if any(f in row and stored[f] != row[f] for f in fields):
+            changed.append(
+                model(pk=current[0], **{**stored, **{k2: v for k2, v in row.items() if k2 in fields}})
+            )
+    removed = [values[0] for k, values in existing.items() if k not in seen] if delete else []
     if removed:
         model.objects.filter(pk__in=removed).delete()
     model.objects.bulk_create(new, batch_size=2000)
@@ -119,9 +122,13 @@ def _fr(value: float) -> str:
 def flags_refresh(*, installation_ids: Iterable[int]) -> int:
     """Recompute the quality flags of these installations (each with its reason); returns the flag count."""
     ids = list(installation_ids)
-    records: dict[int, list[EmissionRecord]] = defaultdict(list)
-    for rec in EmissionRecord.objects.filter(installation_id__in=ids).order_by("year"):
-        records[rec.installation_id].append(rec)
+    records: dict[int, list[_Rec]] = defaultdict(list)
+    for values in (
+        EmissionRecord.objects.filter(installation_id__in=ids)
+        .order_by("year")
+        .values_list("installation_id", "year", "source", "variant", "value_t", "retained")
+    ):
+        records[values[0]].append(_Rec(*values[1:]))
     installations = Installation.objects.in_bulk(ids)
     accounts: dict[int, list[EtsAccount]] = defaultdict(list)
     for account in EtsAccount.objects.filter(installation_id__in=ids).order_by("eutl_id"):
@@ -223,16 +230,36 @@ def flags_refresh(*, installation_ids: Iterable[int]) -> int:
     return len(unique)
 
 
+@dataclass(eq=False)
+class _Rec:
+    """An emission record as the flags read it (no model instance: thousands per import)."""
+
+    year: int
+    source: str
+    variant: str
+    value_t: float
+    retained: bool
+
+    def get_source_display(self) -> str:
+        return EmissionRecord.Source(self.source).label
+
+
 def _status_fr(status: str) -> str:
     return ACCOUNT_STATUS_LABELS.get(status, status or "?")
 
 
 def _peer_unit_errors(ids: list[int]) -> list[QualityFlag]:
     """Retained values far above every other site of the same NAF division in the same year."""
+    divisions = {
+        naf[:2]
+        for naf in Installation.objects.filter(pk__in=ids).exclude(naf="").values_list("naf", flat=True)
+    }
+    if not divisions:
+        return []
     rows = list(
-        EmissionRecord.objects.filter(retained=True)
-        .exclude(installation__naf="")
-        .values_list("installation_id", "installation__naf", "year", "value_t")
+        EmissionRecord.objects.filter(
+            retained=True, installation__naf__regex=rf"^({'|'.join(sorted(divisions))})"
+        ).values_list("installation_id", "installation__naf", "year", "value_t")
     )
     groups: dict[tuple[str, int], list[tuple[float, int]]] = defaultdict(list)
     for inst, naf, year, value in rows:

@@ -19,8 +19,23 @@ def read_csv(relative: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture
-def eutl_loaded(db):
+@pytest.fixture(scope="module")
+def _france_eutl(django_db_setup, django_db_blocker):
+    """The whole French EUTL extract, imported once per test module and committed (each test still runs in
+    its own rolled-back transaction on top of it); removed when the module's tests are done."""
     from tandem.decarbonation.importers import eutl_import
+    from tandem.decarbonation.models import Installation
+    from tandem.imports.models import ImportRun
 
-    return eutl_import(path=shared_file(EUTL), points_path=shared_file(EUTL_GEO))
+    with django_db_blocker.unblock():
+        run = eutl_import(path=shared_file(EUTL), points_path=shared_file(EUTL_GEO))
+        try:
+            yield run
+        finally:
+            Installation.objects.all().delete()  # cascades to accounts, years, emissions, flags, links
+            ImportRun.objects.filter(pk=run.pk).delete()
+
+
+@pytest.fixture
+def eutl_loaded(_france_eutl, db):
+    return _france_eutl

@@ -1,4 +1,5 @@
-"""Links from installations to SIRENE establishments, with generated SIRENE rows for the real EUTL keys."""
+"""Links from installations to SIRENE establishments: ambiguous candidates, confirmation kept across re-imports,
+the pure engine (the real EUTL keys against generated SIRENE rows are in test_france.py)."""
 
 import csv
 
@@ -7,112 +8,14 @@ import pytest
 from tandem.companies.models import Company, Establishment
 from tandem.core.errors import NotAllowed
 from tandem.decarbonation import linking
-from tandem.decarbonation.importers import eutl_import, icpe_import
-from tandem.decarbonation.models import EstablishmentLink, Installation
+from tandem.decarbonation.importers import eutl_import
+from tandem.decarbonation.models import Installation
 from tandem.decarbonation.services import link_confirm, links_refresh
 from tandem.organizations.models import Organization, Role
 from tandem.organizations.perms import Actor
-from tests.conftest import shared_file
 from tests.factories import epci_org, make_member, region_org
 
-from .conftest import EUTL, GEORISQUES_SAMPLE, KEYS, read_csv
-
-
-def generated_registry(places: dict[tuple[str, str], str]) -> None:
-    """Generated SIRENE rows: for each (SIREN, postcode) one active establishment named `name`, and for each
-    SIREN a head office in Paris 8e (a second establishment the place must tell apart)."""
-    sirens = {siren for siren, _ in places}
-    Company.objects.bulk_create(
-        [
-            Company(siren=s, name=next(n for (x, _), n in places.items() if x == s), legal_unit_loaded=True)
-            for s in sirens
-        ]
-    )
-    rows = []
-    for index, ((siren, postcode), name) in enumerate(sorted(places.items())):
-        nic = f"{(index % 90000) + 10000:05d}"
-        rows.append(
-            Establishment(
-                siret=siren + nic,
-                company_id=siren,
-                nic=nic,
-                state="A",
-                postcode=postcode,
-                departement_code=postcode[:2],
-                usual_name=name,
-            )
-        )
-    for siren in sirens:
-        rows.append(
-            Establishment(
-                siret=siren + "00001",
-                company_id=siren,
-                nic="00001",
-                state="A",
-                postcode="75008",
-                departement_code="75",
-                is_head_office=True,
-            )
-        )
-    Establishment.objects.bulk_create(rows)
-
-
-@pytest.mark.django_db
-def test_every_eutl_key_with_siren_and_aiot_links_to_its_establishment(eutl_loaded):
-    keys = [r for r in read_csv(KEYS) if r["siren"] and r["aiot_candidate"]]
-    assert len(keys) > 1400
-    generated_registry({(r["siren"], r["zip_code"]): r["account_holder"] for r in keys})
-    counts = links_refresh()
-    assert counts["auto"] >= len({r["aiot_candidate"] for r in keys})
-    for aiot in {r["aiot_candidate"] for r in keys}:
-        inst = Installation.objects.get(aiot_code=aiot)
-        link = inst.links.get(status=EstablishmentLink.Status.AUTO)
-        siren_zips = {(r["siren"], r["zip_code"]) for r in keys if r["aiot_candidate"] == aiot}
-        assert (link.establishment.company_id, link.establishment.postcode) in siren_zips, aiot
-    # never the head office: the place decides
-    assert not EstablishmentLink.objects.filter(establishment__nic="00001", status="auto").exists()
-
-
-@pytest.mark.django_db
-def test_georisques_sample_links_on_both_keys(eutl_loaded):
-    icpe_import(path=shared_file(GEORISQUES_SAMPLE))
-    sample = read_csv(GEORISQUES_SAMPLE)
-    Company.objects.bulk_create([Company(siren=r["num_siret"][:9], name=r["nom_ets"]) for r in sample])
-    Establishment.objects.bulk_create(
-        [
-            Establishment(
-                siret=r["num_siret"],
-                company_id=r["num_siret"][:9],
-                nic=r["num_siret"][9:],
-                state="A",
-                commune_code=r["cd_insee"],
-            )
-            for r in sample
-        ]
-        # a second establishment of each company in the same commune: only the SIRET tells them apart
-        + [
-            Establishment(
-                siret=r["num_siret"][:9] + "99999",
-                company_id=r["num_siret"][:9],
-                nic="99999",
-                state="A",
-                commune_code=r["cd_insee"],
-            )
-            for r in sample
-        ]
-    )
-    links_refresh()
-    both = []
-    for row in sample:
-        inst = Installation.objects.get(aiot_code=row["code_aiot"])
-        link = inst.links.get(status="auto")
-        assert link.establishment_id == row["num_siret"] and link.method == "siret"
-        if inst.in_ets and inst.siren == row["num_siret"][:9]:
-            both.append(row["code_aiot"])
-    # PROVENANCE: YARA Ambès, TotalEnergies Donges, EURENCO Sorgues and INEOS Sarralbe match on the AIOT code
-    # and SIREN = SIRET[0:9]; ARKEMA Carling has no EUTL account.
-    assert sorted(both) == ["0005200259", "0006207572", "0006301207", "0006402706"]
-    assert not Installation.objects.get(aiot_code="0006201065").in_ets
+from .conftest import EUTL, read_csv
 
 
 def _small_eutl(tmp_path, rows):
