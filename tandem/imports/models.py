@@ -31,6 +31,7 @@ class ImportRun(TimeStampedModel):
         CATALOGUE_OPERATORS = "catalogue_operators", "catalogue — opérateurs et antennes"
         CATALOGUE_TEE = "catalogue_tee", "catalogue — programmes Transition écologique (TEE)"
         CATALOGUE_AIDES = "catalogue_aides", "catalogue — aides (Aides-territoires)"
+        CATALOGUE_GRAND_EST = "catalogue_grand_est", "catalogue — aides de la Région Grand Est (API)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"
