@@ -18,6 +18,7 @@ router.register("audit", views.AuditEventViewSet, basename="audit")
 urlpatterns = [
     path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("", include("tandem.api.catalogue.views")),  # before companies: « needs/routings/ » is not a need id
     path("", include("tandem.api.land.urls")),
     path("", include("tandem.api.companies.urls")),
     path("", include("tandem.api.prospects.urls")),

@@ -703,3 +703,197 @@ def aides_territoires_import(
         details={"tables": counts.tables},
     )
     return SchemesResult(run, counts)
+
+
+# --- Région Grand Est aids API ---------------------------------------------------------------------------
+
+GE_FIELDS_FILE = "grand_est_api_fields_mapping.csv"
+GE_CATEGORIES_FILE = "grand_est_api_categories_mapping.csv"
+GE_AUDIENCES_FILE = "grand_est_api_audiences_mapping.csv"
+# The destinations (Aides-territoires' fields) Tandem reads, each from the source field the mapping names.
+GE_DESTINATIONS = (
+    "import_uniqueid",
+    "name",
+    "description",
+    "origin_url",
+    "application_url",
+    "targeted_audiences",
+    "start_date",
+    "submission_deadline",
+    "is_call_for_project",
+    "categories",
+)
+GE_REQUIRED = ("import_uniqueid", "name")
+HTML_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class GrandEstMapping:
+    fields: dict[str, str]  # destination -> source field of the Grand Est API
+    audiences: dict[str, list[str]]  # Grand Est beneficiary -> Aides-territoires audiences
+    categories: dict[str, list[str]]  # Grand Est sub-theme (or theme) -> Aides-territoires themes
+
+
+def read_grand_est_mapping(folder: Path) -> GrandEstMapping:
+    """The three mapping files of the Région Grand Est aids API (Aides-territoires' importer)."""
+    fields = {}
+    for _line, row in _csv(folder, GE_FIELDS_FILE, ["destination_field", "source_field"]):
+        destination, source = row["destination_field"].strip(), row["source_field"].strip()
+        if destination in GE_DESTINATIONS and source:
+            fields[destination] = source.split("/")[0].strip()
+    missing = [d for d in GE_REQUIRED if d not in fields]
+    if missing:
+        raise UserError(f"{GE_FIELDS_FILE} : aucune source pour le(s) champ(s) {', '.join(missing)}.")
+    audiences = {}
+    for _line, row in _csv(folder, GE_AUDIENCES_FILE, ["Bénéficiaires Grand Est"]):
+        targets = [v.strip() for k, v in row.items() if k.startswith("Bénéficiaires AT") and v and v.strip()]
+        audiences[row["Bénéficiaires Grand Est"].strip()] = targets
+    categories: dict[str, list[str]] = {}
+    for _line, row in _csv(
+        folder, GE_CATEGORIES_FILE, ["Thématiques Grand Est", "Sous-thématiques Grand Est"]
+    ):
+        targets = [v.strip() for k, v in row.items() if k.startswith("Thématiques AT") and v and v.strip()]
+        for key in (row["Sous-thématiques Grand Est"].strip(), row["Thématiques Grand Est"].strip()):
+            if key:
+                categories.setdefault(key, [])
+                categories[key] += [t for t in targets if t not in categories[key]]
+    return GrandEstMapping(fields, audiences, categories)
+
+
+def _names(value) -> list[str]:
+    """A Grand Est « liste d'objets » (objects with a name or label) or a list of strings."""
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("label") or item.get("nom") or ""
+        if str(item).strip():
+            names.append(str(item).strip())
+    return names
+
+
+def _ge_date(report: Report, name: str, index: int, field_name: str, value) -> dt.date | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", text) or None
+    try:
+        if match:
+            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        french = FR_DATE.match(text)
+        if french:
+            return dt.date(int(french.group(3)), int(french.group(2)), int(french.group(1)))
+    except ValueError:
+        pass
+    report.error(name, index, field_name, "date AAAA-MM-JJ ou JJ/MM/AAAA attendue", text)
+    return None
+
+
+def grand_est_import(
+    *, path: Path, mapping_folder: Path, actor, dry_run: bool = False, run: ImportRun | None = None
+) -> SchemesResult:
+    """Import aids in the layout of the Région Grand Est aids API (a JSON list of records), read through the
+    field, beneficiary and theme mappings of Aides-territoires. Each record is a scheme « grand-est-<ID> »."""
+    path, mapping_folder = Path(path), Path(mapping_folder)
+    run = import_run_start(
+        kind=ImportRun.Kind.CATALOGUE_GRAND_EST,
+        actor=actor,
+        paths=[path, *(mapping_folder / f for f in (GE_FIELDS_FILE, GE_CATEGORIES_FILE, GE_AUDIENCES_FILE))],
+        dry_run=dry_run,
+        run=run,
+    )
+    with import_run_guard(run):
+        mapping = read_grand_est_mapping(mapping_folder)
+        records = _json_list(path.parent, path.name)
+        report, aids = Report(), {}
+        src = mapping.fields
+        for index, record in enumerate(records, start=1):
+            uid = str(record.get(src["import_uniqueid"]) or "").strip()
+            title = " ".join(str(record.get(src["name"]) or "").split())
+            if not uid:
+                report.error(path.name, index, src["import_uniqueid"], "identifiant de l'aide manquant")
+                continue
+            if not title:
+                report.error(path.name, index, src["name"], "titre de l'aide manquant")
+                continue
+            slug = f"grand-est-{slugify(uid)}"[:200]
+            if slug in aids:
+                report.error(path.name, index, src["import_uniqueid"], "aide en double", uid)
+                continue
+            beneficiaries = []
+            for name in _names(record.get(src.get("targeted_audiences", ""))):
+                if name not in mapping.audiences:
+                    report.warning(
+                        path.name,
+                        index,
+                        src["targeted_audiences"],
+                        "bénéficiaire absent de la table de correspondance",
+                        name,
+                    )
+                    continue
+                beneficiaries += [b for b in mapping.audiences[name] if b not in beneficiaries]
+            themes = []
+            for name in _names(record.get(src.get("categories", ""))):
+                if name not in mapping.categories:
+                    report.warning(
+                        path.name,
+                        index,
+                        src["categories"],
+                        "thématique absente de la table de correspondance",
+                        name,
+                    )
+                    continue
+                themes += [t for t in mapping.categories[name] if t not in themes]
+            description = HTML_TAG.sub(" ", str(record.get(src.get("description", "")) or ""))
+            is_call = str(record.get(src.get("is_call_for_project", "")) or "") == "ge_projet"
+            aids[slug] = {
+                "source": Scheme.Source.GRAND_EST,
+                "title": title[:400],
+                "description": " ".join(description.split()),
+                "nature": Scheme.Nature.OTHER,
+                "operator": None,
+                "financers": "Région Grand Est",
+                "valid_from": _ge_date(
+                    report, path.name, index, src.get("start_date"), record.get(src.get("start_date", ""))
+                )
+                if is_call
+                else None,
+                "valid_until": _ge_date(
+                    report,
+                    path.name,
+                    index,
+                    src.get("submission_deadline"),
+                    record.get(src.get("submission_deadline", "")),
+                ),
+                "regions": ["Grand Est"],
+                "national": False,
+                "beneficiaries": [b[:120] for b in beneficiaries],
+                "url": str(record.get(src.get("origin_url", "")) or "")[:500],
+                "data": {**record, "_thématiques": themes, "_appel_à_projets": is_call},
+            }
+        report.raise_if_errors(f"{path.name} : aides de la Région Grand Est refusées, rien n'a été importé.")
+        with import_writes(run):
+            counts = Counts()
+            for slug, values in aids.items():
+                values["data"] = json.loads(json.dumps(values["data"], default=str))
+                values["fingerprint"] = hashlib.sha256(
+                    json.dumps(values["data"], sort_keys=True, ensure_ascii=False).encode()
+                ).hexdigest()[:16]
+                scheme = _upsert(Scheme, counts, "dispositifs", {"slug": slug}, values)
+                SchemeVersion.objects.get_or_create(
+                    scheme=scheme,
+                    fingerprint=scheme.fingerprint,
+                    defaults={"data": scheme.data, "run": run if run.pk else None},
+                )
+    run = import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=report.warnings,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        details={"tables": counts.tables},
+    )
+    return SchemesResult(run, counts)

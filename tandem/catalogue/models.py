@@ -146,6 +146,7 @@ class Scheme(TimeStampedModel):
     class Source(models.TextChoices):
         TEE = "tee", "Mission Transition Écologique des Entreprises"
         AIDES_TERRITOIRES = "aides_territoires", "Aides-territoires"
+        GRAND_EST = "grand_est", "Région Grand Est (API des aides)"
         REGION = "region", "saisi par la Région"
 
     class Nature(models.TextChoices):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -134,13 +135,44 @@ def routing_send(
             _partner_link(routing),
         ]
     else:
-        contact = actor.user.email if getattr(actor.user, "email", "") else sender
-        lines += ["", f"Merci de répondre avant le {fr_date(deadline)} à {contact}."]
+        lines += [
+            "",
+            f"Merci de le prendre en charge ou de le refuser avant le {fr_date(deadline)}, sans compte Tandem, "
+            "par ce lien personnel (ne le transférez pas) :",
+            f"{_site()}/catalogue/reponse/{routing_token(routing)}/",
+        ]
     _mail(f"un besoin vous est adressé — {need.title}", lines, _recipients(routing))
     return routing
 
 
-def _require_answer(actor: Actor, routing: NeedRouting) -> None:
+ANSWER_LINK_SALT = "tandem.catalogue.routing-answer"
+ANSWER_LINK_MAX_AGE_DAYS = RETURN_DAYS + 30
+
+
+def routing_token(routing: NeedRouting) -> str:
+    """The secure link's key given to a partner outside Tandem (signed with SECRET_KEY, valid 75 days)."""
+    return signing.dumps(routing.pk, salt=ANSWER_LINK_SALT)
+
+
+def routing_id_from_token(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=ANSWER_LINK_SALT, max_age=dt.timedelta(days=ANSWER_LINK_MAX_AGE_DAYS))
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _require_answer(actor: Actor, routing: NeedRouting, token: str = "") -> None:
+    """The partner organisation answers in Tandem; a partner outside Tandem (no organisation) answers through
+    the secure link of its e-mail, while the routing is open."""
+    if token:
+        if (
+            routing_id_from_token(token) != routing.pk
+            or routing.partner_id is not None
+            or routing.status not in NeedRouting.OPEN_STATUSES
+        ):
+            raise NotAllowed("Ce lien de réponse n'est pas (ou plus) valable pour ce besoin.")
+        return
     if not can_answer_routing(actor, routing):
         raise NotAllowed(
             "Seul le partenaire destinataire peut répondre à cette orientation tant qu'elle est ouverte."
@@ -156,9 +188,11 @@ def _tell_sender(routing: NeedRouting, subject: str, lines: list[str]) -> None:
     _mail(subject, [*lines, "", link], sorted(recipients))
 
 
-def routing_take(*, actor: Actor, routing: NeedRouting, on: dt.date | None = None) -> NeedRouting:
-    """The partner takes the need in charge."""
-    _require_answer(actor, routing)
+def routing_take(
+    *, actor: Actor, routing: NeedRouting, on: dt.date | None = None, token: str = ""
+) -> NeedRouting:
+    """The partner takes the need in charge (`token`: through the secure link of a partner outside Tandem)."""
+    _require_answer(actor, routing, token)
     if routing.status != NeedRouting.Status.SENT:
         raise UserError("Cette orientation est déjà prise en charge.")
     routing.status, routing.answered_on = NeedRouting.Status.TAKEN, on or timezone.localdate()
@@ -178,10 +212,10 @@ def routing_take(*, actor: Actor, routing: NeedRouting, on: dt.date | None = Non
 
 
 def routing_refuse(
-    *, actor: Actor, routing: NeedRouting, answer: str, on: dt.date | None = None
+    *, actor: Actor, routing: NeedRouting, answer: str, on: dt.date | None = None, token: str = ""
 ) -> NeedRouting:
     """The partner declines the need (with its reason): it goes back to the sender."""
-    _require_answer(actor, routing)
+    _require_answer(actor, routing, token)
     if not answer.strip():
         raise UserError("Indiquez pourquoi vous refusez ce besoin (champ « réponse »).")
     day = on or timezone.localdate()
@@ -211,9 +245,10 @@ def routing_close(
     amount_eur: Decimal | None = None,
     answer: str = "",
     on: dt.date | None = None,
+    token: str = "",
 ) -> NeedRouting:
     """The partner closes the need with its outcome (aid granted with its amount, refused, not relevant…)."""
-    _require_answer(actor, routing)
+    _require_answer(actor, routing, token)
     if outcome not in NeedRouting.Outcome.values:
         raise UserError(f"Résultat inconnu : « {outcome} » (champ « résultat »).")
     if outcome == NeedRouting.Outcome.GRANTED and amount_eur is None:
@@ -292,8 +327,12 @@ def _remind(routing: NeedRouting, *, second: bool) -> None:
         f"adressé par {routing.owner.name} le {fr_date(routing.sent_on)}, attend votre réponse.",
         f"Sans réponse le {fr_date(deadline)}, il reviendra à {routing.owner.name}.",
     ]
-    if routing.partner_id:
-        lines += ["", _partner_link(routing)]
+    link = (
+        _partner_link(routing)
+        if routing.partner_id
+        else f"{_site()}/catalogue/reponse/{routing_token(routing)}/"
+    )
+    lines += ["", link]
     _mail(
         f"{'deuxième relance' if second else 'relance'} — {routing.need.title}", lines, _recipients(routing)
     )

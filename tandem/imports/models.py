@@ -36,6 +36,7 @@ class ImportRun(TimeStampedModel):
         CATALOGUE_AIDES = "catalogue_aides", "catalogue — aides (Aides-territoires)"
         ROME = "rome", "référentiel ROME (codes et appellations)"
         TENSIONS = "tensions", "indicateurs de tension par métier et bassin"
+        CATALOGUE_GRAND_EST = "catalogue_grand_est", "catalogue — aides de la Région Grand Est (API)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"

@@ -171,3 +171,61 @@ def test_aides_territoires_import_names_the_bad_line(tmp_path):
         "aides.csv" in str(refused.value) and "ligne 2" in str(refused.value) and "Lien" in str(refused.value)
     )
     assert Scheme.objects.count() == 0
+
+
+GRAND_EST_MAPPING = shared_file("real/catalogue/aides-territoires")
+# No real record of the Région Grand Est aids API is available (PROVENANCE.md): a FICTITIOUS sample written in
+# the API layout that the real mapping files describe (post_title, post_content, url, pro_fin, post_type,
+# gui_beneficiaire, gui_competence…).
+FICTITIOUS_GRAND_EST = [
+    {
+        "ID": 9001,
+        "post_title": "Aide fictive à l'investissement industriel (démo)",
+        "post_content": "<p>Soutien <strong>fictif</strong> aux investissements.</p>",
+        "url": "https://exemple.invalid/aides/9001",
+        "post_type": "ge_projet",
+        "post_date": "2026-01-15 09:00:00",
+        "pro_fin": "2026-06-30",
+        "gui_beneficiaire": [{"name": "Entreprise - Artisan - Société"}],
+        "gui_tax_competence": [{"name": "Forêt – Bois"}],
+    },
+    {
+        "ID": 9002,
+        "post_title": "Guide fictif des aides à l'emploi (démo)",
+        "post_content": "Texte fictif.",
+        "url": "https://exemple.invalid/aides/9002",
+        "post_type": "ge_guide",
+        "gui_beneficiaire": [{"name": "Association"}, {"name": "Bénéficiaire inconnu"}],
+    },
+]
+
+
+@pytest.mark.django_db
+def test_grand_est_api_layout_read_through_the_real_mappings(tmp_path):
+    records = tmp_path / "aides_grand_est.json"
+    records.write_text(json.dumps(FICTITIOUS_GRAND_EST, ensure_ascii=False), encoding="utf-8")
+    from tandem.catalogue.importers import grand_est_import
+
+    result = grand_est_import(path=records, mapping_folder=GRAND_EST_MAPPING, actor=SYSTEM)
+    assert result.run.created == 2
+    call = Scheme.objects.get(slug="grand-est-9001")
+    assert call.source == Scheme.Source.GRAND_EST and call.regions == ["Grand Est"]
+    # « Entreprise - Artisan - Société » → Entreprises privées, Agriculteurs (grand_est_api_audiences_mapping.csv)
+    assert call.beneficiaries == ["Entreprises privées", "Agriculteurs"]
+    assert call.description == "Soutien fictif aux investissements."
+    assert str(call.valid_from) == "2026-01-15" and str(call.valid_until) == "2026-06-30"
+    assert "Nature / Environnement" in call.data["_thématiques"]
+    guide = Scheme.objects.get(slug="grand-est-9002")
+    assert guide.valid_from is None and guide.beneficiaries == ["Associations"]
+    [warning] = [p for p in result.run.problems if p["value"] == "Bénéficiaire inconnu"]
+    assert warning["line"] == 2 and warning["field"] == "gui_beneficiaire"
+    again = grand_est_import(path=records, mapping_folder=GRAND_EST_MAPPING, actor=SYSTEM)
+    assert (again.run.created, again.run.updated, again.run.unchanged) == (0, 0, 2)
+
+    FICTITIOUS_GRAND_EST[1]["pro_fin"] = "31/02/2026"
+    records.write_text(json.dumps(FICTITIOUS_GRAND_EST, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("import_catalogue", "grand-est", str(records), "--mapping", str(GRAND_EST_MAPPING))
+    assert "aides_grand_est.json" in str(refused.value) and "pro_fin" in str(refused.value)
+    assert "31/02/2026" in str(refused.value)
+    del FICTITIOUS_GRAND_EST[1]["pro_fin"]

@@ -176,3 +176,34 @@ def test_the_region_edits_operators_and_offices_others_may_not(world):
     assert response.status_code == 302
     office.refresh_from_db()
     assert office.email == "antenne67@example.fr" and office.organization is None
+
+
+def test_api_schemes_routings_and_answers(world):
+    from rest_framework.test import APIClient
+
+    users, need, office = world["users"], world["need"], world["office"]
+    referent, partner, other = APIClient(), APIClient(), APIClient()
+    referent.force_authenticate(users["referent"])
+    partner.force_authenticate(users["partner"])
+    other.force_authenticate(users["other_epci"])
+
+    schemes = referent.get("/api/v1/catalogue/schemes/?region=44&q=cheque vert").json()
+    assert "cheque-vert-grand-est" in [s["slug"] for s in schemes["results"]]
+    proposals = referent.get(f"/api/v1/needs/{need.pk}/proposals/").json()
+    assert [o["id"] for o in proposals["offices"]] == [office.pk] and proposals["schemes"]
+    assert other.get(f"/api/v1/needs/{need.pk}/proposals/").status_code == 404
+
+    created = referent.post("/api/v1/needs/routings/", {"need": need.pk, "office": office.pk}, format="json")
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert referent.post(f"/api/v1/needs/routings/{pk}/take/").status_code == 403
+    assert other.get(f"/api/v1/needs/routings/{pk}/").status_code == 404
+    assert partner.post(f"/api/v1/needs/routings/{pk}/take/").json()["status"] == "taken"
+    missing = partner.post(f"/api/v1/needs/routings/{pk}/close/", {"outcome": "granted"}, format="json")
+    assert missing.status_code == 400 and "montant" in missing.json()["detail"]
+    closed = partner.post(
+        f"/api/v1/needs/routings/{pk}/close/", {"outcome": "granted", "amount_eur": "3000"}, format="json"
+    ).json()
+    assert closed["status"] == "closed" and closed["amount_eur"] == "3000.00"
+    assert [r["id"] for r in partner.get("/api/v1/needs/routings/").json()["results"]] == [pk]
+    assert other.get("/api/v1/needs/routings/").json()["results"] == []

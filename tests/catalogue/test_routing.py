@@ -163,3 +163,46 @@ def test_need_goes_to_the_office_covering_the_commune_reminders_and_return_once_
         and figures["amount_granted"] == Decimal("15000")
     )
     assert routing_figures(actor, departement="68")["sent"] == 0
+
+
+@pytest.mark.django_db
+def test_a_partner_outside_tandem_answers_through_the_secure_link_of_its_e_mail(smtp_inbox):  # noqa: F811
+    import re
+
+    from django.test import Client
+
+    from tandem.catalogue.services import routing_token
+
+    offices = _generated_offices()
+    outside = Office.objects.create(
+        operator=offices["67"].operator,
+        key="dehors",
+        name="Antenne hors Tandem (démo)",
+        email="antenne@exemple.fr",
+    )
+    outside.departements.add("67")
+    strasbourg = epci_org(STRASBOURG)
+    referent = make_member(strasbourg)
+    actor = Actor.for_user(referent, strasbourg.pk)
+    company = make_company(STRASBOURG_COMMUNE)
+    need = need_create(
+        actor=actor, owner=strasbourg, company=company, topic=Need.Topic.RECRUITMENT, title="Former"
+    )
+    routing = routing_send(actor=actor, need=need, office=outside)
+    [message] = smtp_inbox.messages
+    assert message["To"] == "antenne@exemple.fr"
+    [link] = re.findall(r"https://tandem\.example\.fr(/catalogue/reponse/[^/\s]+/)", message.get_content())
+
+    anonymous = Client()
+    assert "Former" in anonymous.get(link).content.decode()
+    assert anonymous.get(link[:-3] + "xx/").status_code == 404  # tampered
+    inside = routing_send(actor=actor, need=need, office=offices["67"])
+    assert (
+        anonymous.get(f"/catalogue/reponse/{routing_token(inside)}/").status_code == 404
+    )  # a Tandem partner's
+    anonymous.post(link, {"action": "prendre"})
+    anonymous.post(link, {"action": "cloturer", "resultat": "not_relevant", "reponse": "Hors de notre champ"})
+    routing.refresh_from_db()
+    assert routing.status == NeedRouting.Status.CLOSED and routing.outcome == "not_relevant"
+    assert routing.answered_on is not None and routing.answer == "Hors de notre champ"
+    assert anonymous.post(link, {"action": "prendre"}).status_code == 403  # the link no longer answers

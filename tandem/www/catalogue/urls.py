@@ -16,5 +16,6 @@ urlpatterns = [
     path("orientations/", views.routing_list, name="routings"),
     path("orientations/<int:pk>/", views.routing_detail, name="routing"),
     path("orientations/<int:pk>/<str:action>/", views.routing_answer, name="routing_answer"),
+    path("reponse/<str:token>/", views.routing_answer_link, name="answer_link"),
     path("indicateurs/", views.routing_indicators, name="indicators"),
 ]

@@ -35,6 +35,7 @@ from tandem.catalogue.services import (
     office_save,
     operator_save,
     routing_close,
+    routing_id_from_token,
     routing_refuse,
     routing_send,
     routing_take,
@@ -42,7 +43,7 @@ from tandem.catalogue.services import (
 from tandem.companies.models import Company, Need
 from tandem.core.errors import NotAllowed, UserError
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import get_visible_or_404
+from tandem.organizations.perms import Actor, get_visible_or_404
 from tandem.territories.models import Departement, Region
 
 
@@ -360,3 +361,60 @@ def office_edit(request, pk: int):
         messages.success(request, "Antenne enregistrée.")
         return redirect("www:catalogue:operator", slug=office.operator.slug)
     return render(request, "www/catalogue/office_form.html", {"form": form, "office": office})
+
+
+def routing_answer_link(request, token: str):
+    """The page a partner outside Tandem opens from its e-mail's secure link: the need, and its answer (take,
+    refuse, close) without an account. An invalid, expired or used link answers 404."""
+    pk = routing_id_from_token(token)
+    routing = (
+        NeedRouting.objects.select_related("company", "need", "owner", "office__operator")
+        .filter(pk=pk, partner=None)
+        .first()
+    )  # the signed link is the capability: no organisation reads it
+    if routing is None:
+        raise Http404
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        system = Actor.system_actor()
+        try:
+            if action == "prendre":
+                routing_take(actor=system, routing=routing, token=token)
+            elif action == "refuser":
+                routing_refuse(
+                    actor=system, routing=routing, answer=request.POST.get("reponse", ""), token=token
+                )
+            elif action == "cloturer":
+                raw = (
+                    (request.POST.get("montant") or "")
+                    .replace("\u202f", "")
+                    .replace(" ", "")
+                    .replace(",", ".")
+                )
+                try:
+                    amount = Decimal(raw) if raw else None
+                except InvalidOperation as error:
+                    raise UserError("Montant illisible (champ « montant accordé »).") from error
+                routing_close(
+                    actor=system,
+                    routing=routing,
+                    outcome=request.POST.get("resultat", ""),
+                    amount_eur=amount,
+                    answer=request.POST.get("reponse", ""),
+                    token=token,
+                )
+            else:
+                raise UserError("Action inconnue.")
+            messages.success(request, "Réponse enregistrée : merci.")
+        except UserError as error:
+            messages.error(request, error.message)
+        return redirect("www:catalogue:answer_link", token=token)
+    return render(
+        request,
+        "www/catalogue/answer_link.html",
+        {
+            "routing": routing,
+            "open": routing.status in NeedRouting.OPEN_STATUSES,
+            "outcomes": NeedRouting.Outcome.choices,
+        },
+    )
