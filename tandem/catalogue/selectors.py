@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
 
 from tandem.catalogue.eligibility import CompanyProfile, Programme, evaluate_programme
 from tandem.catalogue.eligibility.wording import ELIGIBLE, UNDETERMINED
@@ -153,7 +154,7 @@ def operator_serves(operator: Operator, *, band, section: str, created_on: dt.da
     if operator.naf_sections and section and section not in operator.naf_sections:
         return False
     if operator.min_age_years and created_on:
-        age = (dt.date.today() - created_on).days / 365.25
+        age = (timezone.localdate() - created_on).days / 365.25
         if age < operator.min_age_years:
             return False
     return True
