@@ -25,7 +25,7 @@ from tandem.companies.models import (
 )
 from tandem.companies.perms import actor_commune_codes, can_see_exchange_existence
 from tandem.companies.selectors import establishments_named
-from tandem.core.search import search_union
+from tandem.core.search import search_matches
 from tandem.organizations.perms import Actor, scope_queryset
 
 
@@ -48,7 +48,11 @@ def establishments_for(
         if digits.isdigit():
             qs = qs.filter(siret__startswith=digits)
         else:
-            qs = qs.filter(siret__in=search_union(establishments_named(qs, q), key="siret"))
+            # A perimeter's few thousand establishments in one pass; the whole registry through the union
+            # of the search's index-served branches (one OR across the company join read it all: 30 s).
+            qs = search_matches(
+                qs, key="siret", branches=establishments_named(qs, q), narrow=codes is not None
+            )
     referents = CompanyAdvisor.objects.filter(
         company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None
     )

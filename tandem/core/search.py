@@ -102,6 +102,15 @@ def search_union(branches: list[QuerySet], *, key: str, first: int | None = None
     return parts[0].union(*parts[1:])
 
 
+def search_matches(base: QuerySet, *, key: str, branches: list[QuerySet], narrow: bool) -> QuerySet:
+    """`base` restricted to the rows any of `branches` matches, in no order (for a list sorted otherwise):
+    with `narrow` (a small `base` read by its own index) one pass testing every branch's condition, else the
+    rows whose `key` is in the union of the branches (each served by its index)."""
+    if narrow:
+        return reduce(operator.or_, branches)
+    return base.filter(**{f"{key}__in": search_union(branches, key=key)})
+
+
 def _matching(base: QuerySet, key: str, branches: list[QuerySet], *, first: int | None = None) -> QuerySet:
     return base.filter(**{f"{key}__in": search_union(branches, key=key, first=first)}).order_by(key)
 
@@ -117,7 +126,9 @@ def search_results(base: QuerySet, *, key: str, branches: list[QuerySet], narrow
     if narrow:
         # Sorted by `key || ''` (the same order for a text key): PostgreSQL would otherwise walk the whole
         # table in `key` order through its index, hoping to meet the base's rows early.
-        return reduce(operator.or_, branches).order_by(Func(F(key), template="(%(expressions)s || '')"))
+        return search_matches(base, key=key, branches=branches, narrow=True).order_by(
+            Func(F(key), template="(%(expressions)s || '')")
+        )
     results = _matching(base, key, branches)
     results.__class__ = SearchResults
     results._search = (base, key, branches, _sql(results))

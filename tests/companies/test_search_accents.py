@@ -136,7 +136,8 @@ def crowded_registry():
                 diffusion=rng.choice("OOOP"),
                 signboard=rng.choice(["", "", "Scierie du coin", "Mécanique générale"]),
                 usual_name=rng.choice(["", "", "Transports rapides"]),
-                commune_code=rng.choice(["57463", "67482"]),
+                commune_code=(code := rng.choice(["57463", "67482"])),
+                commune_id=code,
                 commune_label="",
             )
         )
@@ -147,7 +148,7 @@ def crowded_registry():
 def test_registry_search_pages_equal_a_brute_force_search(crowded_registry, q):
     """Every page of the registry search (the whole registry: each branch stops at the page's end; an EPCI:
     one pass over its establishments) holds the rows a brute-force reading of the establishments gives, in
-    SIRET order, and the count is the number of matches."""
+    SIRET order, and the count is the number of matches; the follow-up's list holds the same rows."""
     from tandem.territories.models import Commune
 
     metz = make_member(epci_org(Commune.objects.get(pk="57463").epci_id))  # Metz's EPCI, not Strasbourg's
@@ -170,3 +171,6 @@ def test_registry_search_pages_equal_a_brute_force_search(crowded_registry, q):
         for start, stop in ((0, 10), (10, 20), (5, 40), (0, 1000)):
             assert [e.siret for e in results[start:stop]] == expected[start:stop], (actor, start, stop)
         assert [e.siret for e in results] == expected
+        # The follow-up's company list reads the same rule (sorted by company name).
+        listed = establishments_for(actor, q=q, whole_registry=actor is ADMIN)
+        assert sorted(e.siret for e in listed) == expected
