@@ -190,6 +190,7 @@ def load_sirene():
             "signboard": f"CASE WHEN i % 3 = 0 THEN ({trades})[1 + (i / 5) % 12] || ' ' || c.name ELSE '' END",
             "usual_name": f"CASE WHEN i % 4 = 0 THEN ({names})[1 + i % 12] ELSE '' END",
             "commune_code": "c.code",
+            "commune_id": "c.code",  # the follow-up list selects a perimeter by this key
             "departement_code": "c.departement_id",
             "commune_label": "upper(c.name)",
             "lambert_x": "c.x + (hashint4(i) % 3000)",
@@ -535,7 +536,8 @@ def main():
         flush=True,
     )
     # The follow-up list of the EPCI user (their perimeter): over the whole registry, its former OR takes
-    # tens of seconds a word at national scale (30 s seen), too long to repeat here for every word.
+    # tens of seconds a word at national scale (30 s seen), too long to repeat here for every word. (A
+    # database filled before `commune_id` was set here holds no establishment in any perimeter for it.)
     followup_times, followup_before_times = [], []
     for searcher in (actor,):
         for q in SEARCHES:
