@@ -14,10 +14,16 @@ Then, as a logged-in user of the EPCI of Grand Est with the most sites, through 
   over Grand Est (at zooms ≥ 11, tiles around generated sites: where a user looks);
 - `geojson_layer_ms`: today's way, `land.selectors.map_layers` (GeoJSON, capped at 5,000 features a layer) for
   the sites of the same bounding boxes, serialised as the map page does (p50 over the boxes; `_p95` too);
+- `tile_before_p50_ms`, `tile_before_p95_ms`: the same tiles as PostgreSQL plans them with the server's
+  default settings (JIT compilation, parallel workers: the way before `tandem.core.db.interactive_query`);
 - `search_p95_ms`: the accent- and case-insensitive searches (`tandem.core.search`, unaccent + pg_trgm) of the
   registry (companies and establishments, `registry_establishments`, first page of 20), of sites
   (`sites_visible` by name, first 20) and of communes (`commune_list`, first 20), for the EPCI user and for a
-  Région user (whose registry is the whole region).
+  Région user (whose registry is the whole registry), run as the views run them (`interactive_query`);
+  `search_before_p95_ms`: the same searches the way before (the registry as one UNION of every match, with
+  the server's default settings); `followup_search_p95_ms` / `followup_search_before_p95_ms`: the EPCI
+  user's company list of the follow-up (`establishments_for`, first page of 50, by company name) and its
+  former OR across the company join.
 - `layer_distances_s`: `tandem load_layer` of a generated national layer of 3,000 rail freight stations,
   distances of every site and terrain computed by KNN in PostGIS; `layer_reload_same_file_s`: the same file
   again (nothing written).
@@ -100,7 +106,7 @@ def load_land():
             actor=Actor.system_actor(),
         )
         assert not report.errors, [str(p) for p in report.errors[:5]]
-    print(f"land inventory loaded in {time.perf_counter() - started:.0f} s: {report.summary()}", flush=True)
+    print(f"land inventory loaded in {time.perf_counter() - started:.0f} s: {report.counts}", flush=True)
 
 
 def share_half_of_the_inventories():
@@ -184,6 +190,7 @@ def load_sirene():
             "signboard": f"CASE WHEN i % 3 = 0 THEN ({trades})[1 + (i / 5) % 12] || ' ' || c.name ELSE '' END",
             "usual_name": f"CASE WHEN i % 4 = 0 THEN ({names})[1 + i % 12] ELSE '' END",
             "commune_code": "c.code",
+            "commune_id": "c.code",  # the follow-up list selects a perimeter by this key
             "departement_code": "c.departement_id",
             "commune_label": "upper(c.name)",
             "lambert_x": "c.x + (hashint4(i) % 3000)",
@@ -243,6 +250,10 @@ def reference_layer_timing() -> tuple[float, float, int]:
             crs="EPSG:2154",
         )
         with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM land_referencefeature WHERE layer_id IN"
+                " (SELECT id FROM land_referencelayer WHERE kind = 'rail_freight')"
+            )
             cursor.execute("DELETE FROM land_referencelayer WHERE kind = 'rail_freight'")
             cursor.execute(
                 "UPDATE land_site SET calc_rail_freight_km = NULL WHERE calc_rail_freight_km IS NOT NULL"
@@ -294,6 +305,79 @@ def tiles_over_grand_est(rng: random.Random, per_zoom: int) -> list[tuple[int, i
     return tiles
 
 
+def timed_search(run, *, interactive=True):
+    """(seconds, rows) of the second call of `run` (the first plans the query and warms the pages), inside
+    `interactive_query` as the views run searches, or with the server's default settings."""
+    from tandem.core.db import interactive_query
+
+    def once():
+        if not interactive:
+            return run()
+        with interactive_query():
+            return run()
+
+    once()
+    started = time.perf_counter()
+    found = once()
+    return time.perf_counter() - started, found
+
+
+def registry_search_before(actor, q):
+    """The registry search as it was before the search's first rows were read in SIRET order: every match
+    collected by one UNION (company names, signboards, usual names, communes), then sorted."""
+    from django.db.models import Q
+
+    from tandem.companies.models import Company, Establishment
+    from tandem.companies.perms import actor_commune_codes
+    from tandem.territories.selectors import commune_codes_named
+
+    codes = actor_commune_codes(actor)
+    base = (
+        Establishment.objects.all() if codes is None else Establishment.objects.filter(commune_code__in=codes)
+    )
+    companies = Company.objects.filter(Q(name__unaccent_icontains=q) | Q(usual_name__unaccent_icontains=q))
+    named = (
+        base.filter(company__in=companies.values("siren"))
+        .values("siret")
+        .union(
+            base.filter(signboard__unaccent_icontains=q, diffusion="O").values("siret"),
+            base.filter(usual_name__unaccent_icontains=q, diffusion="O").values("siret"),
+            base.filter(commune_code__in=commune_codes_named(q)).values("siret"),
+        )
+    )
+    qs = Establishment.objects.select_related("company")
+    if codes is not None:
+        qs = qs.filter(commune_code__in=codes)
+    return qs.filter(siret__in=named).order_by("siret")
+
+
+def followup_search_before(actor, q, *, whole_registry):
+    """The follow-up's company list as it was: one OR across the company join (PostgreSQL reads the whole
+    perimeter, or the whole registry for the Région), with the establishment's usual name that the one search
+    rule (`establishments_named`) now adds, so that both ways find the same rows."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from tandem.companies.models import CompanyAdvisor, Establishment
+    from tandem.companies.perms import actor_commune_codes
+    from tandem.territories.selectors import commune_codes_named
+
+    qs = Establishment.objects.select_related("company")
+    codes = None if whole_registry else actor_commune_codes(actor)
+    if codes is not None:
+        qs = qs.filter(commune_id__in=codes)
+    qs = qs.filter(state="A").filter(
+        Q(company__name__unaccent_icontains=q)
+        | Q(company__usual_name__unaccent_icontains=q)
+        | Q(signboard__unaccent_icontains=q, diffusion="O")
+        | Q(usual_name__unaccent_icontains=q, diffusion="O")
+        | Q(commune_code__in=commune_codes_named(q))
+    )
+    referents = CompanyAdvisor.objects.filter(
+        company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None
+    )
+    return qs.annotate(has_referent=Exists(referents)).order_by("company__name", "siret")
+
+
 def main():
     import django
 
@@ -305,7 +389,9 @@ def main():
     from django.test import Client
 
     from tandem.companies.selectors import registry_establishments
-    from tandem.land.selectors import map_layers, sites_visible, tile_bounds
+    from tandem.companies.selectors_followup import establishments_for
+    from tandem.core.tiles import tile_bounds
+    from tandem.land.selectors import map_layers, sites_visible
     from tandem.organizations.models import Organization, Role
     from tandem.organizations.perms import Actor
     from tandem.organizations.services import membership_set, organization_create
@@ -362,27 +448,42 @@ def main():
 
     rng = random.Random(10)
     tiles = tiles_over_grand_est(rng, ARGS.tiles_per_zoom)
-    for z, x, y in tiles[:5]:  # warm-up: connections, caches, first plans
-        client.get(f"/foncier/tuiles/sites/{z}/{x}/{y}.pbf")
-    tile_times, sizes, by_zoom = [], [], {}
-    for z, x, y in tiles:
-        for layer in ("sites", "terrains"):
-            started = time.perf_counter()
-            response = client.get(f"/foncier/tuiles/{layer}/{z}/{x}/{y}.pbf")
-            elapsed = time.perf_counter() - started
-            assert response.status_code == 200, response.status_code
-            tile_times.append(elapsed)
-            sizes.append(len(response.content))
-            by_zoom.setdefault(z, []).append(elapsed)
-    print(
-        "tiles p95 by zoom (ms): "
-        + ", ".join(f"z{z} {ms(percentile(v, 95))}" for z, v in sorted(by_zoom.items())),
-        flush=True,
-    )
+
+    per_box = {"before": {}, "now": {}}  # a tile's sites + terrains, as the map asks both
+
+    def tile_run(label):
+        for z, x, y in tiles[:5]:  # warm-up: connections, caches, first plans
+            client.get(f"/foncier/tuiles/sites/{z}/{x}/{y}.pbf")
+        times, sizes, by_zoom = [], [], {}
+        for z, x, y in tiles:
+            for layer in ("sites", "terrains"):
+                started = time.perf_counter()
+                response = client.get(f"/foncier/tuiles/{layer}/{z}/{x}/{y}.pbf")
+                elapsed = time.perf_counter() - started
+                assert response.status_code == 200, response.status_code
+                times.append(elapsed)
+                sizes.append(len(response.content))
+                by_zoom.setdefault(z, []).append(elapsed)
+                per_box[label][(z, x, y)] = per_box[label].get((z, x, y), 0) + elapsed
+        print(
+            f"tiles {label} p95 by zoom (ms): "
+            + ", ".join(f"z{z} {ms(percentile(v, 95))}" for z, v in sorted(by_zoom.items())),
+            flush=True,
+        )
+        return times, sizes
+
+    # Before: the server's default planner settings (the tile queries' own settings emptied).
+    from tandem.core import db
+
+    settings_now = dict(db.INTERACTIVE_SETTINGS)
+    db.INTERACTIVE_SETTINGS.clear()
+    tile_before_times, _ = tile_run("before")
+    db.INTERACTIVE_SETTINGS.update(settings_now)
+    tile_times, sizes = tile_run("now")
 
     # Today's way for the same boxes: the GeoJSON layers of the sites in the box (one box a zoom level at
     # most 6 times: at low zooms each call serialises thousands of features).
-    geojson_times, features = [], []
+    geojson_times, features, same_box_tiles = [], [], []
     boxes = {}
     for z, x, y in tiles:
         boxes.setdefault(z, [])
@@ -395,33 +496,62 @@ def main():
         layers = map_layers(actor, sites=sites_visible(actor).filter(geometry__bboverlaps=box))
         text = json.dumps(layers)
         geojson_times.append(time.perf_counter() - started)
+        same_box_tiles.append(per_box["now"][(z, x, y)])
         features.append(sum(len(layer["features"]) for layer in layers.values()))
         del text
 
-    search_times, search_kinds = [], {}
+    search_times, search_before_times, search_kinds = [], [], {}
     for who, searcher in (("epci", actor), ("region", region_actor)):
         for q in SEARCHES:
-            for kind, run in (
-                ("registry", lambda q=q, a=searcher: list(registry_establishments(a, q=q)[:20])),
+            for kind, run, before in (
+                (
+                    "registry",
+                    lambda q=q, a=searcher: list(registry_establishments(a, q=q)[:20]),
+                    lambda q=q, a=searcher: list(registry_search_before(a, q)[:20]),
+                ),
                 (
                     "sites",
                     lambda q=q, a=searcher: list(
                         sites_visible(a).filter(site_nom__unaccent_icontains=q)[:20]
                     ),
+                    None,
                 ),
-                ("communes", lambda q=q: list(commune_list(q=q)[:20])),
+                ("communes", lambda q=q: list(commune_list(q=q)[:20]), None),
             ):
-                run()  # first call plans the query
-                started = time.perf_counter()
-                found = run()
-                elapsed = time.perf_counter() - started
+                elapsed, found = timed_search(run)
                 search_times.append(elapsed)
                 search_kinds.setdefault(kind, []).append(elapsed)
+                if before is not None:
+                    before_elapsed, before_found = timed_search(before, interactive=False)
+                    assert [e.siret for e in before_found] == [e.siret for e in found], (who, q)
+                else:
+                    before_elapsed = elapsed
+                search_before_times.append(before_elapsed)
+                search_kinds.setdefault(f"{kind} before", []).append(before_elapsed)
                 if who == "region" and q == "acierie" and kind == "registry":
                     assert found, "« acierie » finds « ACIÉRIE … » in the region"
     print(
         "search p95 by kind (ms): "
         + ", ".join(f"{k} {ms(percentile(v, 95))}" for k, v in search_kinds.items()),
+        flush=True,
+    )
+    # The follow-up list of the EPCI user (their perimeter): over the whole registry, its former OR takes
+    # tens of seconds a word at national scale (30 s seen), too long to repeat here for every word. (A
+    # database filled before `commune_id` was set here holds no establishment in any perimeter for it.)
+    followup_times, followup_before_times = [], []
+    for searcher in (actor,):
+        for q in SEARCHES:
+            elapsed, found = timed_search(lambda q=q, a=searcher: list(establishments_for(a, q=q)[:50]))
+            before_elapsed, before_found = timed_search(
+                lambda q=q, a=searcher: list(followup_search_before(a, q, whole_registry=False)[:50]),
+                interactive=False,
+            )
+            assert [e.siret for e in before_found] == [e.siret for e in found], q
+            followup_times.append(elapsed)
+            followup_before_times.append(before_elapsed)
+    print(
+        f"follow-up search p95 (ms): now {ms(percentile(followup_times, 95))},"
+        f" before {ms(percentile(followup_before_times, 95))}",
         flush=True,
     )
 
@@ -451,9 +581,26 @@ def main():
                 "geojson_layer_p95_ms": ms(percentile(geojson_times, 95)),
                 "geojson_features_p50": int(statistics.median(features)),
                 "geojson_p50_over_tile_p95": round(geojson_p50 / tile_p95, 1),
+                "tile_before_p50_ms": ms(statistics.median(tile_before_times)),
+                "tile_before_p95_ms": ms(percentile(tile_before_times, 95)),
+                "geojson_p95_over_tile_p95": round(percentile(geojson_times, 95) / tile_p95, 1),
+                # The same boxes both ways: a box's GeoJSON layers against its two tiles (sites + terrains).
+                "same_boxes_tiles_p50_ms": ms(statistics.median(same_box_tiles)),
+                "same_boxes_tiles_p95_ms": ms(percentile(same_box_tiles, 95)),
+                "same_boxes_geojson_over_tiles_p50": round(
+                    geojson_p50 / statistics.median(same_box_tiles), 1
+                ),
+                "same_boxes_geojson_over_tiles_p95": round(
+                    percentile(geojson_times, 95) / percentile(same_box_tiles, 95), 1
+                ),
                 "searches": len(search_times),
                 "search_p50_ms": ms(statistics.median(search_times)),
                 "search_p95_ms": ms(percentile(search_times, 95)),
+                "search_before_p95_ms": ms(percentile(search_before_times, 95)),
+                "registry_search_p95_ms": ms(percentile(search_kinds["registry"], 95)),
+                "registry_search_before_p95_ms": ms(percentile(search_kinds["registry before"], 95)),
+                "followup_search_p95_ms": ms(percentile(followup_times, 95)),
+                "followup_search_before_p95_ms": ms(percentile(followup_before_times, 95)),
                 "layer_features": LAYER_FEATURES,
                 "layer_distances_s": round(layer_s, 1),
                 "layer_objects_changed": layer_changed,

@@ -11,9 +11,10 @@ DECODE_TILE = """
 import json, sys
 import pyogrio
 layers = [name for name, _ in pyogrio.list_layers(sys.argv[1])]
+options = {} if sys.argv[2] == "clip" else {"CLIP": "NO"}
 out = {}
 for layer in layers:
-    meta, _fids, geometries, fields = pyogrio.raw.read(sys.argv[1], layer=layer)
+    meta, _fids, geometries, fields = pyogrio.raw.read(sys.argv[1], layer=layer, **options)
     rows = [[v.item() if hasattr(v, "item") else v for v in values] for values in zip(*fields)]
     out[layer] = {"names": list(meta["fields"]), "rows": rows, "geometries": [g.hex() for g in geometries]}
 print(json.dumps(out))
@@ -28,8 +29,9 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
     return z, x, y
 
 
-def decode_tile(tmp_path, content: bytes, z: int, x: int, y: int) -> dict:
-    """{layer: (rows as dicts, shapely geometries in Web Mercator)} of a tile's bytes."""
+def decode_tile(tmp_path, content: bytes, z: int, x: int, y: int, *, clip: bool = True) -> dict:
+    """{layer: (rows as dicts, shapely geometries in Web Mercator)} of a tile's bytes; GDAL clips them to the
+    tile unless `clip` is False (then what lies in the tile's buffer is read too)."""
     if not content:
         return {}
     # GDAL reads one tile file and georeferences it from its z/x/y path.
@@ -39,7 +41,10 @@ def decode_tile(tmp_path, content: bytes, z: int, x: int, y: int) -> dict:
     # In a process of its own: the importers restrict this process's GDAL to the upload drivers
     # (tandem.imports.spatial.harden_gdal), which leaves out MVT once any import test has run.
     decoded = subprocess.run(
-        [sys.executable, "-c", DECODE_TILE, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", DECODE_TILE, str(path), "clip" if clip else "noclip"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     layers = {}
     for name, tile in json.loads(decoded.stdout).items():
@@ -48,9 +53,9 @@ def decode_tile(tmp_path, content: bytes, z: int, x: int, y: int) -> dict:
     return layers
 
 
-def read_tile(tmp_path, client, url: str, z: int, x: int, y: int) -> dict:
+def read_tile(tmp_path, client, url: str, z: int, x: int, y: int, *, clip: bool = True) -> dict:
     """GET a tile (`url` a template with {z}/{x}/{y}) as `client` and decode it."""
     response = client.get(url.format(z=z, x=x, y=y))
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
-    return decode_tile(tmp_path, response.content, z, x, y)
+    return decode_tile(tmp_path, response.content, z, x, y, clip=clip)

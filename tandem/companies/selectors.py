@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from django.db import connection
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
@@ -22,6 +22,7 @@ from tandem.companies.models import (
 )
 from tandem.companies.models.registry import Diffusion
 from tandem.companies.perms import actor_commune_codes, can_read_registry
+from tandem.core.search import search_results
 from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
@@ -72,26 +73,31 @@ def registry_establishments(
         if digits.isdigit():
             qs = qs.filter(siret__startswith=digits)
         else:
-            qs = qs.filter(siret__in=_establishments_named(q, codes))
+            # An actor's perimeter (an EPCI: a few thousand establishments) is read whole by its index;
+            # the whole registry through the search's branches, each stopping at its first rows.
+            return search_results(
+                qs, key="siret", branches=establishments_named(qs, q), narrow=codes is not None or bool(commune)
+            )
     return qs.order_by("siret")
 
 
-def _establishments_named(q: str, codes=None) -> QuerySet:
-    """SIRETs whose company name or usual name, public signboard or usual name, or commune contains `q`
-    (accent- and case-insensitive), within the communes `codes` when given. One UNION of index-served
-    searches: each part uses its trigram (or commune code) index, where one OR across the company join made
-    PostgreSQL scan the registry (seconds at a million establishments)."""
-    base = Establishment.objects.all() if codes is None else Establishment.objects.filter(commune_code__in=codes)
-    companies = Company.objects.filter(Q(name__unaccent_icontains=q) | Q(usual_name__unaccent_icontains=q))
-    return (
-        base.filter(company__in=companies.values("siren"))
-        .values("siret")
-        .union(
-            base.filter(signboard__unaccent_icontains=q, diffusion="O").values("siret"),
-            base.filter(usual_name__unaccent_icontains=q, diffusion="O").values("siret"),
-            base.filter(commune_code__in=commune_codes_named(q)).values("siret"),
-        )
-    )
+def establishments_named(base: QuerySet, q: str) -> list[QuerySet]:
+    """The one rule of a name search in the registry, as index-served branches of `base` (see
+    `tandem.core.search.search_results`): establishments whose company's name or usual name, public
+    signboard or usual name (diffusible establishments only), or commune's name contains `q`, accents and
+    case ignored. Each branch uses its trigram index (or the commune code index)."""
+    return [
+        base.filter(
+            Exists(
+                Company.objects.filter(siren=OuterRef("company_id")).filter(
+                    Q(name__unaccent_icontains=q) | Q(usual_name__unaccent_icontains=q)
+                )
+            )
+        ),
+        base.filter(signboard__unaccent_icontains=q, diffusion=Diffusion.DIFFUSIBLE),
+        base.filter(usual_name__unaccent_icontains=q, diffusion=Diffusion.DIFFUSIBLE),
+        base.filter(commune_code__in=commune_codes_named(q)),
+    ]
 
 
 def registry_company(actor: Actor, siren: str) -> Company:

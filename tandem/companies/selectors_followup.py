@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from tandem.companies.models import (
@@ -24,8 +24,9 @@ from tandem.companies.models import (
     Signal,
 )
 from tandem.companies.perms import actor_commune_codes, can_see_exchange_existence
+from tandem.companies.selectors import establishments_named
+from tandem.core.search import search_matches
 from tandem.organizations.perms import Actor, scope_queryset
-from tandem.territories.selectors import commune_codes_named
 
 
 def establishments_for(
@@ -47,11 +48,10 @@ def establishments_for(
         if digits.isdigit():
             qs = qs.filter(siret__startswith=digits)
         else:
-            qs = qs.filter(
-                Q(company__name__unaccent_icontains=q)
-                | Q(company__usual_name__unaccent_icontains=q)
-                | Q(signboard__unaccent_icontains=q, diffusion="O")
-                | Q(commune_code__in=commune_codes_named(q))
+            # A perimeter's few thousand establishments in one pass; the whole registry through the union
+            # of the search's index-served branches (one OR across the company join read it all: 30 s).
+            qs = search_matches(
+                qs, key="siret", branches=establishments_named(qs, q), narrow=codes is not None
             )
     referents = CompanyAdvisor.objects.filter(
         company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None

@@ -13,10 +13,11 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import F, FloatField, Func, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+
+from tandem.core.db import interactive_query
 
 TILE_MAX_ZOOM = 22
 TILE_EXTENT = 4096
@@ -61,6 +62,16 @@ class _Simplify(Func):
     output_field = GeometryField(srid=3857)
 
 
+class _PointOnSurface(Func):
+    function = "ST_PointOnSurface"
+    output_field = GeometryField(srid=3857)
+
+
+class _Intersection(Func):
+    function = "ST_Intersection"
+    output_field = GeometryField(srid=3857)
+
+
 class _MakePoint(Func):
     """`ST_SetSRID(ST_MakePoint(lon, lat), 4326)`: an object's stored inner point."""
 
@@ -73,15 +84,21 @@ def tile_geometry(
 ):
     """The expression of an object's geometry in tile coordinates: projected to Web Mercator, simplified to the
     tile's resolution (one tile unit), clipped. With `point_fallback` (the columns of the object's inner point,
-    lon and lat), an outline too small to be drawn at this zoom becomes its inner point, so that a zoomed-out
-    map still shows every object (as a dot) instead of dropping it."""
+    lon and lat), an outline too small to be drawn at this zoom becomes its inner point (or, cut by the tile's
+    edge, a point of its part inside the tile), so that a zoomed-out map still shows every object (as a dot)
+    instead of dropping it."""
     envelope = _TileEnvelope(Value(z), Value(x), Value(y))
     unit_m = WEB_MERCATOR_SIZE_M / 2**z / TILE_EXTENT
     projected = _Simplify(Transform(geometry, 3857), Value(unit_m, output_field=FloatField()), Value(True))
     shape = _AsMVTGeom(projected, envelope)
     if point_fallback is None:
         return shape
-    return Coalesce(shape, tile_point(z, x, y, *point_fallback), output_field=GeometryField(srid=3857))
+    # An outline cut by the tile's edge may leave a sliver too thin to draw while its inner point lies beyond
+    # the tile: then a point of its part inside the tile (computed only for those few).
+    inside = _AsMVTGeom(_PointOnSurface(_Intersection(Transform(geometry, 3857), envelope)), envelope)
+    return Coalesce(
+        shape, tile_point(z, x, y, *point_fallback), inside, output_field=GeometryField(srid=3857)
+    )
 
 
 def tile_point(z: int, x: int, y: int, lon: str, lat: str):
@@ -91,11 +108,21 @@ def tile_point(z: int, x: int, y: int, lon: str, lat: str):
 
 
 def mvt_layer(
-    queryset: QuerySet, *, name: str, columns: list[str], geometry, id_field: str | None = "pk"
+    queryset: QuerySet,
+    *,
+    name: str,
+    columns: list[str],
+    geometry,
+    id_field: str | None = "pk",
+    labels: dict[str, tuple[str, dict[str, str]]] | None = None,
 ) -> bytes:
     """One tile layer `name` from `queryset` (already restricted to the tile and to what the user may see):
     `columns` become the features' properties, `geometry` is a `tile_geometry` expression, `id_field` the
-    feature id (an integer column; None for a layer whose keys are codes, carried as properties)."""
+    feature id (an integer column; None for a layer whose keys are codes, carried as properties).
+
+    `labels` adds properties read from another one's value: `{"libelle": ("disponibilite", {"now": "…"})}`
+    (done once per feature on the computed value, where an ORM `Case` over an annotation would repeat the
+    annotation's whole expression in the SQL for each label)."""
     annotations = {"mvt_geom": geometry}
     if id_field:
         annotations["mvt_id"] = F(id_field)
@@ -106,11 +133,19 @@ def mvt_layer(
     except EmptyResultSet:  # a queryset that can hold nothing (`.none()`, `__in=[]`): an empty tile
         return b""
     id_arg = ", 'mvt_id'" if id_field else ""
+    extra, extra_params = "", []
+    for label, (source, values) in (labels or {}).items():
+        assert label.isidentifier() and source in columns, (label, source)  # names from code, never input
+        cases = " ".join("WHEN %s THEN %s" for _ in values)
+        extra += f", CASE t.{source} {cases} END AS {label}"
+        extra_params += [v for pair in values.items() for v in pair]
+    # MATERIALIZED: each row's tile geometry is computed once (as a plain subquery, PostgreSQL pushes the
+    # outer conditions down and computes the expression again for each of them).
     query = (
-        f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom'{id_arg}) FROM ({sql}) t "  # noqa: S608 — SQL compiled by the ORM, values as parameters
-        "WHERE t.mvt_geom IS NOT NULL AND NOT ST_IsEmpty(t.mvt_geom)"
+        f"WITH t AS MATERIALIZED ({sql}) SELECT ST_AsMVT(f, %s, {TILE_EXTENT}, 'mvt_geom'{id_arg}) "  # noqa: S608 — SQL compiled by the ORM, values as parameters
+        f"FROM (SELECT t.*{extra} FROM t WHERE t.mvt_geom IS NOT NULL AND NOT ST_IsEmpty(t.mvt_geom)) f"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(query, [name, *params])
+    with interactive_query() as cursor:
+        cursor.execute(query, [*params, name, *extra_params])
         data = cursor.fetchone()[0]
     return bytes(data) if data else b""

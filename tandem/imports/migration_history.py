@@ -25,6 +25,13 @@ def reset_sequence() -> None:
         )
 
 
+def checks_done(schema_editor) -> None:
+    """Fires the foreign-key checks the moved rows left pending: the migration's own schema changes that
+    Django runs after its data step (the index of the new `run` column) refuse a table with pending trigger
+    events (« cannot CREATE INDEX … because it has pending trigger events » on a database holding runs)."""
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def land_runs_forward(apps, schema_editor) -> None:
     """Each land run keeps its id (its page address and its queued job's argument stay valid)."""
     Old = apps.get_model("land", "ImportRun")
@@ -36,6 +43,7 @@ def land_runs_forward(apps, schema_editor) -> None:
     reset_sequence()
     for old in [o for o in olds if o.pk in taken]:
         _land_run_move(apps, old, keep_id=False)
+    checks_done(schema_editor)
 
 
 def _land_run_move(apps, old, *, keep_id: bool) -> None:
@@ -103,6 +111,7 @@ def registry_runs_forward(apps, schema_editor) -> None:
         _keep_dates(New, new, old.created_at, old.updated_at)
         Registry.objects.filter(pk=old.pk).update(run_id=new.pk)
     reset_sequence()
+    checks_done(schema_editor)
 
 
 def geography_loads_forward(apps, schema_editor) -> None:

@@ -8,15 +8,16 @@ lists, counts, indicators, maps and downloads alike. Personal fields are removed
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.measure import D
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Case,
     DecimalField,
     Exists,
     F,
@@ -27,7 +28,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Cast, Coalesce, Round
 from django.http import Http404
@@ -56,6 +56,7 @@ from tandem.land.models.layers import distance_of
 from tandem.land.perms import can_decide_label, can_see_personal_fields
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.organizations.versions import visibility_version
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 
 if TYPE_CHECKING:
@@ -279,8 +280,49 @@ def site_list(
     Availability filters run in SQL; readiness (a pure function of the extensions) is computed for the
     filtered page of sites only.
     """
+    sites = sites_filtered(
+        actor,
+        sites_visible(actor).select_related("commune"),
+        epci=epci,
+        vocation=vocation,
+        state=state,
+        min_available_ha=min_available_ha,
+        label=label,
+        cle_en_main=cle_en_main,
+        q=q,
+        today=today,
+    )
+    friches = friches_visible(actor)
+    sites = sites.annotate(
+        polluted=Exists(friches.filter(Q(site_eco=OuterRef("pk")), sol_pollution_existe=PROVEN)),
+        suspected=Exists(friches.filter(Q(site_eco=OuterRef("pk")), sol_pollution_existe=SUSPECTED)),
+    )
+    result = list(sites.order_by("site_nom", "pk"))
+    for site in result:
+        pollution = PROVEN if site.polluted else (SUSPECTED if site.suspected else None)
+        site.readiness = readiness_for_site(site, today=today, soil_pollution=pollution)
+    if min_readiness is not None:
+        result = [s for s in result if s.readiness.score >= min_readiness]
+    return result
+
+
+def sites_filtered(
+    actor: Actor,
+    sites: QuerySet[Site],
+    *,
+    epci: str | None = None,
+    vocation: str | None = None,
+    state: str | None = None,
+    min_available_ha: float | None = None,
+    label: str | None = None,
+    cle_en_main: bool | None = None,
+    q: str | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[Site]:
+    """`sites` (already visible to `actor`) narrowed by the site filters that run in SQL — every filter of
+    `site_list` but the readiness — with `available_ha` and `short_ha`. A map tile narrows its own few sites
+    with it, instead of the whole filtered list for each tile."""
     terrains = terrains_visible(actor)
-    sites = sites_visible(actor).select_related("commune")
     if epci:
         sites = sites.filter(Q(site_epci_siren=epci) | Q(commune__epci_id=epci))
     if vocation:
@@ -314,18 +356,7 @@ def site_list(
     sites = sites.annotate(available_ha=surface_of(av.NOW), short_ha=surface_of(av.SHORT))
     if min_available_ha is not None:
         sites = sites.filter(available_ha__gte=min_available_ha)
-    friches = friches_visible(actor)
-    sites = sites.annotate(
-        polluted=Exists(friches.filter(Q(site_eco=OuterRef("pk")), sol_pollution_existe=PROVEN)),
-        suspected=Exists(friches.filter(Q(site_eco=OuterRef("pk")), sol_pollution_existe=SUSPECTED)),
-    )
-    result = list(sites.order_by("site_nom", "pk"))
-    for site in result:
-        pollution = PROVEN if site.polluted else (SUSPECTED if site.suspected else None)
-        site.readiness = readiness_for_site(site, today=today, soil_pollution=pollution)
-    if min_readiness is not None:
-        result = [s for s in result if s.readiness.score >= min_readiness]
-    return result
+    return sites
 
 
 def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
@@ -605,22 +636,35 @@ def land_tile(
     x: int,
     y: int,
     today=None,
-    sites: QuerySet[Site] | None = None,
+    site_filters: dict | None = None,
     friches: QuerySet[Friche] | None = None,
 ) -> bytes:
     """One Mapbox vector tile (`ST_AsMVT`) of a land layer, with every object `actor` may see in it and no
     other (the layer starts from `scope_queryset`), with the public properties of `map_layers` only (never a
     personal field), and no feature cap. The GiST index on `geometry` selects the objects of the tile.
 
-    `sites` / `friches` narrow the layer to a page's filtered objects (the land map's filters; the terrains
-    follow their sites); an outline too small for the zoom is drawn as its inner point."""
+    `site_filters` (the keyword arguments of `site_list`) / `friches` narrow the layer to a page's filtered
+    objects (the land map's filters; the terrains follow their sites): the SQL filters apply to the tile's own
+    objects (`sites_filtered`), the readiness one through `site_ids_ready` (computed once for all the tiles
+    of a map). An outline too small for the zoom is drawn as its inner point."""
     if layer not in TILE_LAYERS:
         raise Http404("Tuile inconnue.")
     tile_check(z, x, y)
+    labels = None
+    site_filters = {k: v for k, v in (site_filters or {}).items() if v is not None}
+    min_readiness = site_filters.pop("min_readiness", None)
+
+    def narrowed(sites: QuerySet[Site]) -> QuerySet[Site]:
+        if site_filters:
+            sites = sites_filtered(actor, sites, **site_filters, today=today)
+        if min_readiness is not None:
+            sites = sites.filter(pk__in=site_ids_ready(actor, min_readiness, site_filters, today=today))
+        return sites
+
     if layer == "sites":
-        qs = sites_visible(actor).annotate(nom=F("site_nom"), code=F("site_id"), vocation=F("site_vocadomi"))
-        if sites is not None:
-            qs = qs.filter(pk__in=sites.values("pk"))
+        qs = narrowed(sites_visible(actor)).annotate(
+            nom=F("site_nom"), code=F("site_id"), vocation=F("site_vocadomi")
+        )
         columns = ["id", "nom", "code", "vocation"]
     elif layer == "terrains":
         avail = av.availability_case(today=today)
@@ -628,16 +672,15 @@ def land_tile(
             nom=F("terr_id"),
             site=F("site_eco_id"),
             disponibilite=avail,
-            libelle=Case(*[When(disponibilite=k, then=Value(v)) for k, v in av.CLASSES.items()]),
-            couleur=Case(*[When(disponibilite=k, then=Value(v)) for k, v in av.COLOURS.items()]),
             # round(numeric, 2): PostgreSQL has no round(double precision, integer).
             surface_ha=Cast(
                 Round(Cast(av.surface_ha(), DecimalField(max_digits=14, decimal_places=4)), 2), FloatField()
             ),
         )
-        if sites is not None:
-            qs = qs.filter(site_eco__in=sites.values("pk"))
-        columns = ["id", "nom", "site", "disponibilite", "libelle", "couleur", "surface_ha"]
+        if site_filters or min_readiness is not None:
+            qs = qs.filter(site_eco__in=narrowed(sites_visible(actor)).values("pk"))
+        columns = ["id", "nom", "site", "disponibilite", "surface_ha"]
+        labels = {"libelle": ("disponibilite", av.CLASSES), "couleur": ("disponibilite", av.COLOURS)}
     else:
         qs = friches_visible(actor).annotate(
             nom=F("site_nom"), code=F("site_id"), statut=F("site_statut"), type=F("site_type")
@@ -650,7 +693,39 @@ def land_tile(
         name=layer,
         columns=columns,
         geometry=tile_geometry(z, x, y, point_fallback=("centroid_lon", "centroid_lat")),
+        labels=labels,
     )
+
+
+READY_CACHE_SECONDS = 600
+
+
+def site_ids_ready(actor: Actor, min_readiness: int, site_filters: dict, *, today=None) -> list[int]:
+    """Ids of the sites of `site_list(actor, min_readiness=…, **site_filters)`: the readiness is computed in
+    Python over the whole filtered list, so a map's tiles share one computation, kept in the cache under the
+    actor, the filters, the day and the visibility version of the land tables (any write to them, a sharing
+    change included, makes a new key)."""
+    day = today or dt.date.today()
+    key = "land:ready:" + hashlib.sha256(
+        repr(
+            (
+                getattr(actor.user, "pk", None),
+                sorted(actor.roles.items()),
+                actor.grants,
+                sorted(actor.region_codes | actor.region_body_codes),
+                actor.current_org_id,
+                sorted(site_filters.items()),
+                min_readiness,
+                day.isoformat(),
+                visibility_version(Site, Terrain, Friche),
+            )
+        ).encode()
+    ).hexdigest()
+    ids = cache.get(key)
+    if ids is None:
+        ids = [s.pk for s in site_list(actor, min_readiness=min_readiness, today=today, **site_filters)]
+        cache.set(key, ids, READY_CACHE_SECONDS)
+    return ids
 
 
 def land_extent(
@@ -761,7 +836,7 @@ def fold_text(text: str) -> str:
 
 
 def _folded(field: str):
-    from django.db.models import TextField, Value
+    from django.db.models import TextField
     from django.db.models.functions import Cast, Lower, Replace
 
     expr = Lower(Cast(field, TextField()))

@@ -21,8 +21,10 @@ TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
 Z, X, Y = 12, 2118, 1404  # covers Metz
 
 
-def read_tile(tmp_path, client, layer, z=Z, x=X, y=Y):
-    layers = tiles.read_tile(tmp_path, client, f"/foncier/tuiles/{layer}/{{z}}/{{x}}/{{y}}.pbf", z, x, y)
+def read_tile(tmp_path, client, layer, z=Z, x=X, y=Y, *, clip=True):
+    layers = tiles.read_tile(
+        tmp_path, client, f"/foncier/tuiles/{layer}/{{z}}/{{x}}/{{y}}.pbf", z, x, y, clip=clip
+    )
     return layers.get(layer, ([], []))
 
 
@@ -120,3 +122,95 @@ def test_tiles_have_no_feature_cap_and_unknown_tiles_answer_404(world, tmp_path)
         assert client.get(url).status_code == 404
     anonymous = Client().get(f"/foncier/tuiles/sites/{Z}/{X}/{Y}.pbf")
     assert anonymous.status_code == 302
+
+
+def _detailed_outline(rng, lon: float, lat: float, radius_deg: float, vertices: int):
+    """A jagged ring of `vertices` points around (lon, lat): a surveyed outline, far more detail than a
+    zoomed-out tile can show."""
+    angles = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+    radii = radius_deg * rng.uniform(0.6, 1.0, vertices)
+    return shapely.Polygon(np.column_stack([lon + radii * np.cos(angles), lat + radii * np.sin(angles)]))
+
+
+def test_zoomed_out_tiles_keep_every_terrain_simplified_and_valid(world, tmp_path):
+    """Zooms 6 to 10 over detailed outlines (400 vertices, from a few metres to a kilometre across): every
+    terrain the user may see whose outline meets the tile is in it, and none beyond the tile's buffer — the
+    oracle is shapely's intersection of each stored outline with the tile's bounds, computed here — as a
+    valid geometry (a polygon simplified to
+    the tile's resolution, or the inner point of an outline smaller than a tile unit), and zoomed-out
+    polygons carry fewer vertices than the stored outlines."""
+    rng = np.random.default_rng(10)
+    site = world["public"]
+    terrains = [world["terrain"]]
+    for k in range(60):
+        lon, lat = 6.17 + rng.uniform(-0.15, 0.15), 49.12 + rng.uniform(-0.1, 0.1)
+        radius = [0.00003, 0.0005, 0.004][k % 3]  # ~3 m, ~50 m, ~400 m
+        terrain = make_terrain(site, 1.0)
+        terrain.set_geometry(_detailed_outline(rng, lon, lat, radius, 400))
+        terrain.save()
+        terrains.append(terrain)
+    client = Client()
+    client.force_login(world["other_user"])  # sees the shared site's terrains only
+    for z in range(6, 11):
+        for terrain in terrains[1::7]:  # the tiles holding some terrains, each zoom
+            z_, x, y = tiles.tile_of(terrain.centroid_lon, terrain.centroid_lat, z)
+            west, south, east, north = tile_bounds(z, x, y)
+            box = shapely.box(west, south, east, north)
+            # A tile also carries what lies in its rendering buffer (256 of its 4,096 units each side; one
+            # more for the simplification, which may move an outline by one unit).
+            margin = 257 / 4096
+            buffered = shapely.box(
+                west - margin * (east - west),
+                south - margin * (north - south),
+                east + margin * (east - west),
+                north + margin * (north - south),
+            )
+            must = {t.pk for t in terrains if t.shape.intersects(box)}
+            may = {t.pk for t in terrains if t.shape.intersects(buffered)}
+            # Unclipped: an outline that only touches the tile may lie, once simplified, in the buffer.
+            rows, geoms = read_tile(tmp_path / f"{z}-{x}-{y}", client, "terrains", z, x, y, clip=False)
+            ids = [r["id"] for r in rows]
+            assert len(ids) == len(set(ids))
+            assert must <= set(ids) <= may, (z, x, y)
+            assert shapely.is_valid(geoms).all(), (z, x, y)
+            polygons = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+            assert all(shapely.get_num_coordinates(g) < 400 for g in polygons)
+    # At zoom 6 a tile unit is ~38 m: the 3 m outlines are dots, the others still polygons.
+    z, x, y = tiles.tile_of(terrains[1].centroid_lon, terrains[1].centroid_lat, 6)
+    rows, geoms = read_tile(tmp_path / "z6", client, "terrains", z, x, y)
+    kinds = {r["id"]: g.geom_type for r, g in zip(rows, geoms, strict=True)}
+    assert kinds[terrains[1].pk] == "Point"
+    assert kinds[terrains[3].pk] in ("Polygon", "MultiPolygon")
+
+
+def test_filtered_tiles_hold_the_filtered_sites_and_their_terrains(world, tmp_path):
+    """The land map's filters narrow its tiles: each tile applies them to its own sites (and terrains follow
+    their sites); the readiness filter, computed in Python, once for all the map's tiles."""
+    west, south, east, north = tile_bounds(Z, X, Y)
+    steel = make_site(
+        world["public"].owner, METZ, visibility=Visibility.NETWORK, site_nom="Zone de l'Aciérie"
+    )
+    steel.set_geometry(shapely.box(west + 0.02, south + 0.03, west + 0.024, south + 0.033))
+    steel.save()
+    client = Client()
+    client.force_login(world["other_user"])  # sees the shared sites: `public` (2.5 ha for sale) and `steel`
+
+    def ids(layer, query):
+        rows, _ = tiles.decode_tile(
+            tmp_path / f"{layer}-{len(query)}-{sorted(query.items())!s:.20}",
+            client.get(f"/foncier/tuiles/{layer}/{Z}/{X}/{Y}.pbf", query).content,
+            Z,
+            X,
+            Y,
+        ).get(layer, ([], []))
+        return {r["id"] for r in rows}
+
+    assert ids("sites", {}) == {world["public"].pk, steel.pk}
+    assert ids("sites", {"q": "acierie"}) == {steel.pk}
+    assert ids("terrains", {"q": "acierie"}) == set()
+    assert ids("sites", {"min_available_ha": "1"}) == {world["public"].pk}
+    assert ids("terrains", {"min_available_ha": "1"}) == {world["terrain"].pk}
+    assert ids("sites", {"min_available_ha": "3"}) == set()
+    # A readiness score lies between 0 and 100.
+    assert ids("sites", {"min_readiness": "0"}) == {world["public"].pk, steel.pk}
+    assert ids("terrains", {"min_readiness": "0"}) == {world["terrain"].pk}

@@ -21,6 +21,7 @@ from tandem.companies.selectors import (
     registry_company,
     registry_establishments,
 )
+from tandem.core.db import interactive_query
 
 
 class _ProtectedFieldsMixin:
@@ -118,6 +119,10 @@ class EstablishmentListView(ActorMixin, generics.ListAPIView):
     @extend_schema(parameters=ESTABLISHMENT_FILTERS)
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        with interactive_query():  # a search over the registry: short queries (tandem.core.db)
+            return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         params = self.request.query_params

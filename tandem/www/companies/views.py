@@ -82,6 +82,7 @@ from tandem.companies.selectors_followup import (
 )
 from tandem.companies.signals_workflow import signal_acknowledge, signal_act, signal_dismiss
 from tandem.core.audit import audit_record
+from tandem.core.db import interactive_query
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization
@@ -146,7 +147,9 @@ def _list_queryset(request):
 @login_required
 def company_list(request):
     establishments = _list_queryset(request)
-    page = Paginator(establishments, 50).get_page(request.GET.get("page"))
+    with interactive_query():  # a search box: short queries (tandem.core.db)
+        page = Paginator(establishments, 50).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     return render(
         request,
         "www/companies/list.html",

@@ -124,15 +124,15 @@ def site_list(request):
 def land_tile(request, layer: str, z: int, x: int, y: int):
     """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them, narrowed by
     the filters of the page that shows it (the land map's site filters, the friche list's friche filters)."""
-    sites = friches = None
+    site_filters = friches = None
     if request.GET:
         if layer == "friches":
             _, friches = _friches_filtered(request)
         else:
-            _, filters = _filters(request)
-            if any(v is not None for v in filters.values()):
-                sites = Site.objects.filter(pk__in=[s.pk for s in sel.site_list(request.actor, **filters)])
-    data = sel.land_tile(request.actor, layer=layer, z=z, x=x, y=y, sites=sites, friches=friches)
+            _, site_filters = _filters(request)
+    data = sel.land_tile(
+        request.actor, layer=layer, z=z, x=x, y=y, site_filters=site_filters, friches=friches
+    )
     return tile_response(data)
 
 
