@@ -186,11 +186,21 @@ def routings_of_need(actor: Actor, need) -> QuerySet:
 
 
 def routing_figures(
-    actor: Actor, *, region: str | None = None, departement: str | None = None, epci: str | None = None
+    actor: Actor,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    epci: str | None = None,
+    zone_emploi: str | None = None,
+    commune_codes=None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> dict:
-    """Routing indicators over the routings `actor` may see, placed in a territory (commune of the company):
-    needs sent, taken within 9 days, answered (closed or refused) within 45 days, unanswered, outcomes and
-    amounts granted. Read by steering (issue 17) through this selector."""
+    """Routing indicators over the routings `actor` may see, placed in a territory (commune of the company:
+    a région, département, EPCI, zone d'emploi or a list of communes) and sent between `start` and `end`
+    (included) when given: needs sent, taken within 9 days, answered (closed or refused) within 45 days,
+    closed (a closing date recorded), unanswered, outcomes and amounts granted. Read by steering (issue 17)
+    through this selector."""
     routings = routings_visible(actor)
     if region:
         routings = routings.filter(commune__region_id=region)
@@ -198,6 +208,14 @@ def routing_figures(
         routings = routings.filter(commune__departement_id=departement)
     if epci:
         routings = routings.filter(commune__epci_id=epci)
+    if zone_emploi:
+        routings = routings.filter(commune__zone_emploi_id=zone_emploi)
+    if commune_codes is not None:
+        routings = routings.filter(commune_id__in=list(commune_codes))
+    if start:
+        routings = routings.filter(sent_on__gte=start)
+    if end:
+        routings = routings.filter(sent_on__lte=end)
     within_9 = Q(
         answered_on__isnull=False, answered_on__lte=F("sent_on") + dt.timedelta(days=FIRST_REMINDER_DAYS)
     )
@@ -207,6 +225,7 @@ def routing_figures(
         needs=Count("need", distinct=True),
         taken_in_time=Count("pk", filter=within_9),
         answered_in_time=Count("pk", filter=within_45),
+        closed=Count("pk", filter=Q(closed_on__isnull=False)),
         unanswered=Count("pk", filter=Q(status=NeedRouting.Status.UNANSWERED)),
         open=Count("pk", filter=Q(status__in=NeedRouting.OPEN_STATUSES)),
         granted=Count("pk", filter=Q(outcome=NeedRouting.Outcome.GRANTED)),

@@ -61,3 +61,36 @@ def mwh(actor, territory, period):
 )
 def co2e_t(actor, territory, period):
     return _year(actor, territory, period, "co2e_t")
+
+
+# --- estimated potential (`eit.selectors.estimated_potential`) ----------------------------------------------
+
+
+def _potential(actor, territory) -> dict:
+    from tandem.eit.selectors import estimated_potential
+
+    return estimated_potential(actor, commune_codes=list(territory.communes().values_list("pk", flat=True)))
+
+
+@indicator(
+    code="eit.estimated_potential_t",
+    label="Gisement de matières estimé",
+    unit="t",
+    definition="Tonnes par an de matières que les établissements du territoire pourraient céder, estimées à "
+    "partir de leur activité et de leur effectif (ordre de grandeur, « estimé »).",
+    source="eit",
+)
+def estimated_potential_t(actor, territory, period):
+    return _potential(actor, territory)["tonnes"]
+
+
+@indicator(
+    code="eit.estimated_establishments",
+    label="Établissements ayant un gisement estimé",
+    unit="count",
+    definition="Établissements du territoire pour lesquels un gisement de matières est estimé.",
+    source="eit",
+    small_count=True,
+)
+def estimated_establishments(actor, territory, period):
+    return _potential(actor, territory)["establishments"]

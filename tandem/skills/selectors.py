@@ -40,7 +40,8 @@ def hiring_needs(*, actor: Actor, territory: Territory, year: int | None = None)
     share judged difficult (over the cells where both are published) and seasonal; cells under statistical
     secrecy are counted apart, never as 0."""
     year = year or bmo_year()
-    out = {"year": year, "projects": 0.0, "difficult": 0.0, "base": 0.0, "secret_cells": 0, "jobs": []}
+    out = {"year": year, "projects": 0.0, "difficult": 0.0, "base": 0.0, "secret_cells": 0, "jobs": [],
+           "difficult_share": None}  # fmt: skip
     if year is None:
         return out
     jobs = BmoJob.objects.filter(year=year)

@@ -70,6 +70,7 @@ UNITS = {
     "t": "t",
     "mwh": "MWh",
     "tco2e": "tCO2e",
+    "ktco2e": "ktCO2e",
     "days": "jours",
 }
 
