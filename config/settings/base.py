@@ -274,6 +274,11 @@ SPECTACULAR_SETTINGS = {
     # The schema maps the whole API: signed-in users only.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers of every operation (400, 401, 403, 404, 406), documented with their body.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tandem.api.schema.document_error_responses",
+    ],
     # Explicit names where several models have a `kind`, `status` or `action` field.
     "ENUM_NAME_OVERRIDES": {
         "EpciKindEnum": "tandem.territories.models.Epci.Kind",

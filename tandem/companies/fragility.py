@@ -201,6 +201,7 @@ def bodacc_import(
     if not path.exists():
         raise UserError(f"Fichier introuvable : {path}")
     run = import_run_start(kind=ImportRun.Kind.BODACC, actor=actor, paths=[path], dry_run=dry_run, run=run)
+    stored_before = run.pk is not None  # a web or background run: it keeps its record, dry run or not
     with import_run_guard(run):
         rows, report = _bodacc_rows(path)
         with import_writes(run):
@@ -208,7 +209,9 @@ def bodacc_import(
                 run.save()  # a dry run: saved inside the transaction rolled back at its end
             registry, fresh, signals = _bodacc_write(path, rows, actor, owner, run)
     if dry_run:
-        run.pk = registry.pk = None
+        registry.pk = None
+        if not stored_before:
+            run.pk = None
     import_run_finish(
         run=run,
         status=ImportRun.Status.DONE,

@@ -621,6 +621,7 @@ def sirene_import(
         run=run,
     )
     run.files = [{"name": path.name, "size": path.stat().st_size, "sha256": ""}]
+    stored_before = run.pk is not None  # a web or background run: it keeps its record, dry run or not
     with import_run_guard(run):
         header, delimiter, header_bytes = read_header(path)
         kind = _checked_kind(path, header)
@@ -666,7 +667,9 @@ def sirene_import(
                     },
                 )
     if dry_run:
-        run.pk = registry.pk = None  # rolled back with everything else
+        registry.pk = None
+        if not stored_before:
+            run.pk = None  # rolled back with everything else
     importer.problems.sort(key=lambda p: p.line or 0)
     run.files[0]["sha256"] = importer.digest.hexdigest()
     import_run_finish(

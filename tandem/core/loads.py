@@ -2,8 +2,10 @@
 official geography. The importers stay plain commands and functions; the job runs the same command in a
 memory-limited child process (`tandem.core.jobs.run_limited`), so what it writes is the importer's own single
 transaction — a killed, cancelled or failed load writes nothing — and each line the command prints becomes the
-run's progress. The run is recorded in the import run model (`RUN_MODEL`), which the web and the CLI read;
-a stalled job (its worker died) is retried once, then marked failed (`core.stalled_jobs_recover`).
+run's progress. The load is ONE run of the import run model (`RUN_MODEL`), which the web and the CLI read: the
+job creates it (« en attente ») and passes it to the command (`--import-run`), whose importer records its
+progress, counts, problems and outcome into it. A stalled job (its worker died) is retried once, then marked
+failed (`core.stalled_jobs_recover`) — the same run, never left « en cours ».
 """
 
 from __future__ import annotations
@@ -52,9 +54,11 @@ def _absolute(args: list[str]) -> tuple[list[str], list[dict]]:
     return out, files
 
 
-def background_load_submit(*, command: str, args: list[str], user=None):
-    """Record a load (« en attente ») and queue its job. The arguments are checked by the command's own parser
-    first: a mistyped option is refused here, in French, and nothing is queued."""
+def background_load_submit(*, command: str, args: list[str], user=None) -> list:
+    """Record a load (« en attente ») and queue its job; returns its run — one per load: a command may split
+    its arguments into several loads (`ImportCommand.background_loads`, e.g. one per SIRENE file), queued in
+    order and run one after the other. The arguments are checked by the command's own parser first: a
+    mistyped option is refused here, in French, and nothing is queued."""
     from tandem.core.tasks import background_load_job
 
     if command not in BACKGROUND_COMMANDS:
@@ -62,24 +66,31 @@ def background_load_submit(*, command: str, args: list[str], user=None):
             f"« {command} » ne peut pas être lancé en tâche de fond (commandes possibles : "
             f"{', '.join(sorted(BACKGROUND_COMMANDS))})."
         )
-    parser = load_command_class(django_commands()[command], command).create_parser("tandem", command)
+    command_class = load_command_class(django_commands()[command], command)
+    parser = command_class.create_parser("tandem", command)
     parser.exit_on_error = False  # parse errors raise instead of exiting
     try:
         parser.parse_args(args)
     except (CommandError, SystemExit) as exc:
         raise UserError(f"Arguments refusés pour {command} : {exc}") from None
-    absolute, files = _absolute(args)
+    absolute = _absolute(args)[0]
+    loads = command_class.background_loads(vars(parser.parse_args(absolute)), absolute)
     Run = run_model()
-    run = Run.objects.create(
-        kind=BACKGROUND_KINDS[command],
-        created_by=user if getattr(user, "pk", None) else None,
-        options={"command": command, "args": absolute, "background": BACKGROUND_COMMANDS[command]},
-        files=files,
-        progress_label="en attente",
-    )
-    run.job_id = background_load_job.defer(run_id=run.pk)
-    run.save(update_fields=["job_id"])
-    return run
+    runs = []
+    for load_args in loads:
+        _args, files = _absolute(load_args)
+        run = Run.objects.create(
+            kind=BACKGROUND_KINDS[command],
+            created_by=user if getattr(user, "pk", None) else None,
+            options={"command": command, "args": load_args, "background": BACKGROUND_COMMANDS[command]},
+            files=files,
+            progress_label="en attente",
+        )
+        # One lock per command: its loads run one after the other, in the order queued.
+        run.job_id = background_load_job.configure(lock=f"background-{command}").defer(run_id=run.pk)
+        run.save(update_fields=["job_id"])
+        runs.append(run)
+    return runs
 
 
 def background_load_progress(*, run_id: int, line: str) -> None:

@@ -1,7 +1,15 @@
+import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
+
+
+def api_error(status: int, detail: str) -> HttpResponse:
+    """An error of /api/v1/ answered outside DRF (no route, a refused parameter): `{"detail": …}` in JSON,
+    the body tandem.api.exceptions gives and the API's schema documents (tandem/api/schema.py)."""
+    body = json.dumps({"detail": detail}, ensure_ascii=False)
+    return HttpResponse(body, status=status, content_type="application/json")
 
 
 class RejectNulBytesMiddleware:
@@ -19,10 +27,10 @@ class RejectNulBytesMiddleware:
         for params in sources:
             for key, values in params.lists():
                 if "\x00" in key or any("\x00" in value for value in values):
-                    return HttpResponseBadRequest(
-                        "Requête invalide : un paramètre contient un caractère nul.",
-                        content_type="text/plain; charset=utf-8",
-                    )
+                    message = "Requête invalide : un paramètre contient un caractère nul."
+                    if request.path.startswith("/api/"):
+                        return api_error(400, message)  # the API's JSON error, as its schema says
+                    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

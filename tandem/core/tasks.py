@@ -4,7 +4,6 @@ the size served at once, `tandem.core.files`). Periodic work of every module is 
 whatever the number of workers)."""
 
 from django.conf import settings
-from django.utils import timezone
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 from procrastinate.job_context import AbortReason
@@ -12,6 +11,8 @@ from procrastinate.job_context import AbortReason
 from tandem.core.files import generated_file_end, generated_files_purge
 from tandem.core.jobs import ChildFailed, finished_jobs_delete, on_stalled, run_limited, stalled_jobs_recover
 from tandem.core.models import GeneratedFile
+from tandem.imports.models import ImportRun
+from tandem.imports.services import import_run_end, on_cancel
 
 GENERATED_FILE_TASK = "core.generated_file"
 
@@ -86,6 +87,16 @@ def generated_file_stalled(job_kwargs: dict, retried: bool) -> None:
 
 
 BACKGROUND_LOAD_TASK = "core.background_load"
+# The kinds a background load's run can have: the load's, then the one its importer recorded (SIRENE files).
+BACKGROUND_RUN_KINDS = (
+    ImportRun.Kind.SIRENE,
+    ImportRun.Kind.SIRENE_UNITE_LEGALE,
+    ImportRun.Kind.SIRENE_ETABLISSEMENT,
+    ImportRun.Kind.SIRENE_GEOLOCALISATION,
+    ImportRun.Kind.BODACC,
+    ImportRun.Kind.BMO,
+    ImportRun.Kind.GEOGRAPHY,
+)
 REFUSED_EXIT_CODE = 1  # a command's French error (CommandError, UserError) exits with 1, printed first
 
 
@@ -112,7 +123,8 @@ def background_load_job(context, run_id: int) -> None:
     options = run.options or {}
     try:
         run_limited(
-            [options["command"], *options.get("args", [])],
+            # The importer records its progress, counts, problems and outcome into this run.
+            [options["command"], *options.get("args", []), f"--import-run={run_id}"],
             memory_mb=settings.TANDEM_IMPORT_MEMORY_MB,
             should_abort=context.should_abort,
             on_output=output,
@@ -128,9 +140,14 @@ def background_load_job(context, run_id: int) -> None:
         )
         raise
     except ChildFailed as failure:
+        if (
+            failure.returncode == REFUSED_EXIT_CODE
+            and run_model().objects.filter(pk=run_id, status=Status.REFUSED).exists()
+        ):
+            return  # the importer refused the load: its French problems are the run's report; nothing written
         refusal = [n for n, line in enumerate(lines) if line.startswith("CommandError: ")]
         if failure.returncode == REFUSED_EXIT_CODE and refusal:
-            # The command's own French message (a user error, not a crash): nothing was written.
+            # The command's own French message before its importer started (a user error, not a crash).
             message = " ".join(lines[refusal[-1] :]).removeprefix("CommandError: ")
             background_load_end(run_id=run_id, status=Status.REFUSED, label=f"refusé : {message}")
             return
@@ -151,17 +168,7 @@ def background_load_stalled(job_kwargs: dict, retried: bool) -> None:
     from tandem.core.loads import background_load_end, run_model
 
     Run = run_model()
-    run_id = job_kwargs["run_id"]
-    run = Run.objects.filter(pk=run_id).first()
-    if run is not None and run.started_at is not None:
-        # The importer the load ran recorded its own run, left « en cours » by the dead worker: close it.
-        Run.objects.filter(
-            kind=run.kind, status=Run.Status.RUNNING, created_at__gte=run.started_at
-        ).exclude(pk=run_id).update(
-            status=Run.Status.FAILED,
-            finished_at=timezone.now(),
-            progress_label="échec technique : le worker s'est arrêté pendant l'import ; rien n'a été écrit",
-        )
+    run_id = job_kwargs["run_id"]  # the load's one run, which its importer was recording into
     if retried:
         Run.objects.filter(pk=run_id).exclude(status__in=Run.FINISHED).update(
             status=Run.Status.PENDING,
@@ -174,3 +181,14 @@ def background_load_stalled(job_kwargs: dict, retried: bool) -> None:
             status=Run.Status.FAILED,
             label="échec technique : le worker s'est arrêté pendant le chargement ; rien n'a été écrit",
         )
+
+
+@on_cancel(*BACKGROUND_RUN_KINDS)
+def background_load_cancel_run(run) -> None:
+    """Cancel from the imports page: a background load's job is stopped (its importer's kinds included)."""
+    from tandem.core.loads import background_load_cancel
+
+    if (run.options or {}).get("background"):
+        background_load_cancel(run_id=run.pk)
+    else:
+        import_run_end(run_id=run.pk, status=run.Status.CANCELLED, label="annulé à la demande")

@@ -90,7 +90,11 @@ def import_run_start(
             dry_run=dry_run,
         )
     else:
+        # A run stored beforehand (a web import, or a background load recording into its job's run).
         run.kind = run.kind or kind
+        run.dry_run = run.dry_run or dry_run
+        if paths and not any(entry.get("sha256") for entry in run.files or []):
+            run.files = file_entries(paths, display_names)
         if options:
             run.options = {**(run.options or {}), **options}
         if owner is not None:
@@ -148,7 +152,14 @@ def import_run_finish(
 def import_run_refuse(*, run: ImportRun, error: UserError, details: dict | None = None) -> ImportRun:
     """End a run refused by a `UserError` (its problems, or its message as the one problem)."""
     problems = error.problems or [Problem(_file_of(run), None, None, error.message)]
-    import_run_finish(run=run, status=ImportRun.Status.REFUSED, problems=problems, details=details)
+    first = next((p for p in problems if p.level == "error"), problems[0])
+    import_run_finish(
+        run=run,
+        status=ImportRun.Status.REFUSED,
+        problems=problems,
+        details=details,
+        label=f"refusé : {first}"[:200],  # the step says why in a line; the report lists every problem
+    )
     error.run = run  # the caller may show the refused run's report
     return run
 

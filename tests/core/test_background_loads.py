@@ -1,6 +1,7 @@
-"""Reference-data loads as jobs (`tandem background COMMAND …`, run by a real `tandem procrastinate worker`): the
-run reports the command's progress and summary, a refused load writes nothing and says why in French, a queued
-load is cancelled, a load whose worker died twice ends « échec technique », never « en cours »."""
+"""Reference-data loads as jobs (`tandem background COMMAND …`, run by a real `tandem procrastinate worker`): one
+run per load — the job's, into which the importer records its progress, counts and problems —, a refused load
+writes nothing and says why in French, a queued load is cancelled, a load whose worker died twice ends « échec
+technique », never « en cours »."""
 
 import io
 import time
@@ -29,12 +30,23 @@ def wait_until(predicate, seconds, step=0.2):
 
 
 def background_runs():
-    """The runs of background loads (the importer a load runs records its own run too)."""
+    """The runs of background loads."""
     return run_model().objects.filter(options__has_key="background")
 
 
-def importer_runs(kind: str):
-    return run_model().objects.filter(kind=kind).exclude(options__has_key="background")
+@pytest.fixture
+def new_runs(db):
+    """The runs recorded during the test (the test database holds the geography's load run)."""
+    Run = run_model()
+    last = Run.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return lambda: Run.objects.filter(pk__gt=last)
+
+
+def one_run(new_runs):
+    """The load's one run: no other run was recorded (the importer records into the job's run)."""
+    runs = new_runs()
+    assert runs.count() == 1, list(runs.values("pk", "kind", "status", "options"))
+    return background_runs().get()
 
 
 def background(*args) -> str:
@@ -50,7 +62,7 @@ def status(run_id, *extra) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_load_runs_in_the_worker_and_reports_its_summary(job_worker):
+def test_a_load_runs_in_the_worker_and_reports_its_summary(job_worker, new_runs):
     Run = run_model()
     printed = background("import_bmo", "--bmo", str(shared_file(BMO)), "--bassins", str(shared_file(BASSINS)))
     run = background_runs().get()
@@ -62,19 +74,18 @@ def test_a_load_runs_in_the_worker_and_reports_its_summary(job_worker):
 
     job_worker.start()
     assert wait_until(lambda: Run.objects.get(pk=run.pk).finished, 180)
-    run.refresh_from_db()
+    run = one_run(new_runs)
     assert run.status == Run.Status.DONE, run.progress_label
     assert BmoJob.objects.count() == 5159  # the real file's rows (tests/prospects/test_labour.py)
     assert BmoBasinCommune.objects.exists()
-    # The command's report's last line is the run's last step, shown by `background_status`; the importer's
-    # own run holds the counts.
-    assert run.progress_label == "0 erreur(s), 0 avertissement(s)"
-    assert importer_runs("bmo").get().created == 5159
-    assert run.progress_label in status(run.pk) and "terminé" in status(run.pk)
+    # The importer recorded its counts and files (with their SHA-256) into the load's run.
+    assert run.created == 5159 and run.kind == "bmo" and run.started_at and run.finished_at
+    assert all(len(f["sha256"]) == 64 for f in run.files), run.files
+    assert "terminé" in status(run.pk)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_refused_load_writes_nothing_and_says_why_in_french(job_worker, tmp_path):
+def test_a_refused_load_writes_nothing_and_says_why_in_french(job_worker, new_runs, tmp_path):
     Run = run_model()
     bad = tmp_path / "bmo.csv"
     lines = open(shared_file(BMO), encoding="utf-8-sig").read().splitlines()[:4]
@@ -85,22 +96,21 @@ def test_a_refused_load_writes_nothing_and_says_why_in_french(job_worker, tmp_pa
     assert run.options["args"][0] == f"--bmo={bad.resolve()}"
     job_worker.start()
     assert wait_until(lambda: Run.objects.get(pk=run.pk).finished, 180)
-    run.refresh_from_db()
+    run = one_run(new_runs)
     assert run.status == Run.Status.REFUSED, run.progress_label
     assert run.progress_label.startswith("refusé : ")
-    refused = importer_runs("bmo").get()  # the importer's refused run and its report
-    assert refused.status == Run.Status.REFUSED
-    assert any(p.get("line") == 4 and "xmet" in str(p) for p in refused.problems), refused.problems
+    # The importer's problems are the load's run's report.
+    assert any(p.get("line") == 4 and "xmet" in str(p) for p in run.problems), run.problems
     assert not BmoJob.objects.exists() and not BmoBasinCommune.objects.exists()
 
 
 @pytest.mark.django_db
-def test_only_load_commands_with_valid_arguments_are_queued():
+def test_only_load_commands_with_valid_arguments_are_queued(new_runs):
     with pytest.raises(CommandError, match="ne peut pas être lancé en tâche de fond"):
         background("flush", "--no-input")
     with pytest.raises(CommandError, match="Arguments refusés pour import_bmo"):
         background("import_bmo", "--bmo", "x.csv")  # --bassins is required
-    assert not background_runs().exists() and not importer_runs("bmo").exists()
+    assert not new_runs().exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -158,7 +168,8 @@ def test_a_worker_killed_during_a_geography_load_leaves_nothing_and_the_load_is_
     Run = run_model()
     # An empty database (the session's geography would make the load a no-op): the load writes everything.
     call_command("flush", "--no-input", verbosity=0)
-    assert not Commune.objects.exists() and not importer_runs("geography").exists()
+    new_runs = Run.objects.all  # every run is the test's now
+    assert not Commune.objects.exists() and not new_runs().exists()
     background("load_geography")
     run = background_runs().get()
     worker = job_worker.start()
@@ -167,14 +178,29 @@ def test_a_worker_killed_during_a_geography_load_leaves_nothing_and_the_load_is_
     )
     run.refresh_from_db()
     assert reached and child_writing_communes(), (run.status, run.progress_label)
-    assert run.status == Run.Status.RUNNING
+    assert run.status == Run.Status.RUNNING and new_runs().count() == 1
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     # The child dies with its worker; PostgreSQL rolls its transaction back.
     assert wait_until(lambda: not child_connected(), 30)
     assert not Commune.objects.exists()
     assert stalled_jobs_recover(seconds_since_heartbeat=0) == [(run.job_id, "retried")]
-    # The importer's own run, left « en cours » by the dead worker, is closed as failed: never stuck.
-    assert not importer_runs("geography").exclude(status=Run.Status.FAILED).exists()
-    run.refresh_from_db()
+    run = one_run(new_runs)  # the run the importer was recording into is the one the recovery queued again
     assert run.status == Run.Status.PENDING and run.progress_label.startswith("relancé")
+
+
+ETAB = "real/sirene/stock_etablissement_format_sample_2024.csv"
+UNITE = "real/sirene/stock_unite_legale_format_sample_2024_personnes_morales.csv"
+
+
+@pytest.mark.django_db
+def test_several_sirene_files_are_one_load_each_queued_in_load_order():
+    # Legal units named first: the establishments still load first (legal units are then filtered by them).
+    printed = background("import_sirene", str(shared_file(UNITE)), str(shared_file(ETAB)), "--sans-signaux")
+    runs = list(background_runs().order_by("pk"))
+    assert len(runs) == 2 and printed.count("mis en file") == 2
+    assert [r.files[0]["name"] for r in runs] == [shared_file(ETAB).name, shared_file(UNITE).name]
+    assert [r.options["args"][1:] for r in runs] == [["--sans-signaux"], ["--sans-signaux"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lock FROM procrastinate_jobs WHERE id = ANY(%s)", [[r.job_id for r in runs]])
+        assert {row[0] for row in cursor.fetchall()} == {"background-import_sirene"}

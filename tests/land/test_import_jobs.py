@@ -117,6 +117,7 @@ def test_killed_worker_leaves_nothing_half_written_and_the_import_is_retried(
     assert Site.objects.filter(owner=org).count() == len(tables["site-eco"])
     assert Terrain.objects.count() == len(tables["terrain-eco"])
     assert Vintage.objects.count() == 1
+    assert ImportRun.objects.filter(pk__gte=run.pk).count() == 1  # one run for the import, the one the worker retried
     # The uploads are removed from the storage once the run has finished.
     assert wait_until(lambda: not any((job_worker.media_root / p).exists() for p in stored), 30)
 
@@ -141,6 +142,7 @@ def test_a_second_worker_death_marks_the_import_failed_not_running(
     assert stalled_jobs_recover(seconds_since_heartbeat=0) == [(run.job_id, "failed")]
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED and "rien n'a été écrit" in run.progress_label
+    assert ImportRun.objects.filter(pk__gte=run.pk).count() == 1
     page = client.get(reverse("www:imports:detail", args=[run.pk])).content.decode()
     assert "échec technique" in page
     assert not any((job_worker.media_root / u["path"]).exists() for u in run.options["uploads"])

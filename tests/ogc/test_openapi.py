@@ -1,6 +1,7 @@
 """Property-based test of the OGC API against its own service description (`/ogc/api`, OpenAPI 3.0):
 schemathesis generates requests from it (bbox, limit, offset, datetime, crs, identifiers…); every answer is
-a documented status with a documented media type, never a server error."""
+a documented status with a documented media type and a body conforming to the documented schema, never a
+server error."""
 
 import pytest
 import schemathesis
@@ -39,5 +40,6 @@ def test_ogc_api_answers_what_it_describes(case, token):
             schemathesis.checks.not_a_server_error,
             schemathesis.checks.status_code_conformance,
             schemathesis.checks.content_type_conformance,
+            schemathesis.checks.response_schema_conformance,
         ],
     )

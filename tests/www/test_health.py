@@ -16,3 +16,15 @@ def test_health_answers_without_login_and_counts_live_workers(client, db):
         )
     assert client.get("/sante/").json()["workers_actifs"] == before + 1
     assert client.post("/sante/").status_code == 405
+
+
+def test_health_answers_503_when_the_job_queue_does_not_answer(client, db):
+    """The queue's tables unreachable (here renamed inside the test's transaction, rolled back at its end):
+    the load balancer reads 503 and which part failed, in French."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE procrastinate_workers RENAME TO procrastinate_workers_away")
+    response = client.get("/sante/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["etat"] == "indisponible" and body["base"] == "ok"
+    assert body["file_de_taches"].startswith("indisponible")

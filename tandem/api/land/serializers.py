@@ -38,13 +38,13 @@ class SiteSerializer(serializers.ModelSerializer):
 
 
 class TerrainSerializer(serializers.ModelSerializer):
-    """A terrain without the standard's personal fields, unless the reader belongs to the owner (or it shares)."""
-
-    availability = serializers.CharField(read_only=True, required=False)
+    """A terrain without the standard's personal fields, unless the reader belongs to the owner (or it shares):
+    the schema does not require them, since a reader who may not see them does not get them."""
 
     class Meta:
         model = Terrain
         exclude = INTERNAL
+        extra_kwargs = {name: {"required": False} for name in Terrain.PERSONAL_FIELDS}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -15,5 +15,7 @@ class Command(ImportCommand):
         parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
     def handle(self, *args, file, dry_run, **options):
-        result = bodacc_import(path=file, actor=Actor.system_actor(), dry_run=dry_run)
+        result = bodacc_import(
+            path=file, actor=Actor.system_actor(), dry_run=dry_run, run=self.stored_run(options)
+        )
         self.write_report(result.run)

@@ -28,15 +28,26 @@ class Command(ImportCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
+    @staticmethod
+    def in_load_order(files: list[Path]) -> list[Path]:
+        """Establishments first: legal units are then kept for the companies of the territory."""
+        return sorted(files, key=lambda f: ORDER.get(detect_kind(read_header(f)[0]) if f.exists() else "", 9))
+
+    @classmethod
+    def background_loads(cls, options: dict, args: list[str]) -> list[list[str]]:
+        """In the background, each file is one load (its own run), queued in load order."""
+        named = {str(path) for path in options["files"]}
+        others = [arg for arg in args if arg not in named]
+        return [[str(path), *others] for path in cls.in_load_order(options["files"])]
+
     def handle(self, *args, files, departements, sans_signaux, dry_run, **options):
         deps = [code.strip() for code in departements.split(",") if code.strip()] or None
         actor = Actor.system_actor()
-        # Establishments first: legal units are then kept for the companies of the territory.
-        files = sorted(
-            files, key=lambda f: ORDER.get(detect_kind(read_header(f)[0]) if f.exists() else "", 9)
-        )
-        for path in files:
-            result = sirene_import(path=path, actor=actor, departements=deps, dry_run=dry_run)
+        stored = self.stored_run(options)
+        if stored is not None and len(files) > 1:
+            raise UserError("Un chargement en tâche de fond lit un seul fichier SIRENE.")
+        for path in self.in_load_order(files):
+            result = sirene_import(path=path, actor=actor, departements=deps, dry_run=dry_run, run=stored)
             if not sans_signaux and not dry_run:
                 try:
                     signals = registry_signals_create(run=result.registry)

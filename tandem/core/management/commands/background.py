@@ -14,8 +14,8 @@ class Command(TandemCommand):
         parser.add_argument("load_args", nargs="...", help="ses arguments")
 
     def handle(self, *args, load_command, load_args, **opts):
-        run = background_load_submit(command=load_command, args=load_args)
-        self.stdout.write(
-            f"Chargement n° {run.pk} mis en file (tâche {run.job_id}). "
-            f"Suivi : tandem background_status {run.pk} ; annulation : tandem background_status {run.pk} --annuler"
-        )
+        for run in background_load_submit(command=load_command, args=load_args):
+            self.stdout.write(
+                f"Chargement n° {run.pk} mis en file (tâche {run.job_id}). Suivi : tandem background_status "
+                f"{run.pk} ; annulation : tandem background_status {run.pk} --annuler"
+            )

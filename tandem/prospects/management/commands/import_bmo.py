@@ -19,5 +19,6 @@ class Command(ImportCommand):
             bmo_path=options["bmo"],
             bassins_path=options["bassins"],
             dry_run=options["dry_run"],
+            run=self.stored_run(options),
         )
         self.write_report(result.run)

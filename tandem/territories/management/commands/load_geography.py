@@ -66,7 +66,7 @@ class Command(ImportCommand):
                 opts["zones_emploi"], opts["zones_emploi_labels"]
             )
             geography.sources.append({"name": "INSEE zones d'emploi 2020", "path": str(opts["zones_emploi"])})
-        summary = geography_load(geography=geography, dry_run=opts["dry_run"])
+        summary = geography_load(geography=geography, dry_run=opts["dry_run"], run=self.stored_run(opts))
         prefix = "[simulation] " if opts["dry_run"] else ""
         if not summary.changed:
             self.stdout.write(f"{prefix}Géographie déjà à jour : aucun changement.")
