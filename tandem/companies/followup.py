@@ -94,8 +94,10 @@ def _require_change(actor: Actor, obj) -> None:
 
 
 def current_referent(company: Company) -> CompanyAdvisor | None:
+    # Unscoped on purpose: a company's référent is known to the whole network (docs/permissions.md).
     return (
-        CompanyAdvisor.objects.filter(company=company, role=CompanyAdvisor.Role.REFERENT, ended_on=None)
+        CompanyAdvisor.objects.unscoped()
+        .filter(company=company, role=CompanyAdvisor.Role.REFERENT, ended_on=None)
         .select_related("user", "organization")
         .first()
     )

@@ -49,6 +49,7 @@ from tandem.organizations.perms import (
     is_inventory_producer,
     writable_q,
 )
+from tandem.organizations.scoping import unscoped
 from tandem.organizations.services import organization_create
 from tandem.territories.models import Commune, Epci
 from tandem.territories.selectors import points_outside_communes
@@ -80,7 +81,8 @@ class DbReferential:
     def existing_ids(self, table: str) -> set[str]:
         model = MODELS[table]
         key = "siret" if table == "etablissement" else PRIMARY_KEY[table]
-        return set(model.objects.values_list(key, flat=True))
+        # Unscoped on purpose: validation tells new identifiers from stored ones, whoever owns them.
+        return set(model.objects.unscoped().values_list(key, flat=True))
 
     def outside_communes(self, codes: np.ndarray, points: np.ndarray) -> dict[int, tuple[str, str]]:
         """Rows whose point lies farther than POINT_TOLERANCE_M from their declared commune, with the current
@@ -167,6 +169,10 @@ class ImportReport:
         return "\n".join(lines)
 
 
+# Unscoped on purpose: the engine compares the file with the producers' whole stored inventory (identifiers,
+# links across tables, communes) and writes it; who may import for which producer is checked inside
+# (`can_create`, `can_produce_inventory`; removals through `writable_q`).
+@unscoped()
 def land_import(
     *,
     paths: list[Path],

@@ -246,7 +246,8 @@ def perimeters_import(
             if not codes:
                 continue
         result.unknown_members.extend(unknown)
-        perimeter = Perimeter.objects.filter(owner=owner, kind=kind, code=item.code).first()
+        # The owner's own perimeter of that code (the actor may create for this owner, checked above).
+        perimeter = Perimeter.objects.unscoped().filter(owner=owner, kind=kind, code=item.code).first()
         if perimeter is None:
             perimeter = Perimeter.objects.create(
                 owner=owner,

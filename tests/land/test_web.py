@@ -187,7 +187,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     assert 'id="import-report"' in report and 'data-table="terrain-eco"' in report
     status = client.get(reverse("www:land:import_status", args=[run.pk])).json()
     assert status["finished"] and status["percent"] == 100
-    imported = Terrain.objects.filter(site_eco__site_id__endswith="_ZAE1")
+    imported = Terrain.objects.unscoped().filter(site_eco__site_id__endswith="_ZAE1")
     assert imported.count() == 2 and set(imported.values_list("visibility", flat=True)) == {Visibility.REGION}
     # The Region now counts the new 4 ha on its dashboard.
     client.force_login(world["region_user"])
@@ -212,7 +212,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     finally:
         for f in files:
             f.close()
-    site = Site.objects.get(site_id__endswith="_ZAE1")
+    site = Site.objects.unscoped().get(site_id__endswith="_ZAE1")
     sheet = client.get(reverse("www:land:site_detail", args=[site.pk])).content.decode()
     assert "terr_surf_brute : « 4 » → « 5 »" in sheet
     assert "n° 2" in sheet
@@ -231,7 +231,7 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
     page = client.get(response.url).content.decode()
     for column in ("site_identif_date", "site_actu_date", "urba_zaer", "source_nom"):
         assert column in page
-    assert not Friche.objects.exists()
+    assert not Friche.objects.unscoped().exists()
     # The same form with the four columns filled for the whole file (« --set »): imported, with warnings.
     sets = (
         "site_identif_date=2025-12-15\nsite_actu_date=2025-12-15\nurba_zaer=inconnu\n"
@@ -243,7 +243,7 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
         )
     run = ImportRun.objects.latest("pk")
     assert run.status == ImportRun.Status.DONE and run.options["set"]["urba_zaer"] == "inconnu"
-    assert Friche.objects.count() == 164
+    assert Friche.objects.unscoped().count() == 164
     page = client.get(response.url).content.decode()
     assert 'id="import-warnings"' in page and "’" in page
     # The Région (friches shared with it) counts them in the Ardennes.
