@@ -112,7 +112,8 @@ def generate_land(rng: random.Random):
         )
     Site.objects.bulk_create(sites, batch_size=2000)
     site_rows = list(
-        Site.objects.unscoped().filter(site_id__startswith="BENCH-SITE-")
+        Site.objects.unscoped()
+        .filter(site_id__startswith="BENCH-SITE-")
         .order_by("site_id")
         .values_list("pk", "owner_id", "commune_id", "centroid_lon", "centroid_lat")
     )

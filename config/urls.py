@@ -10,6 +10,7 @@ urlpatterns = [
     path("sante/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tandem.api.urls")),
+    path("ogc/", include("tandem.ogc.urls")),
     path("", include("tandem.www.urls")),
 ]
 handler404 = "tandem.www.views.errors.not_found"

@@ -50,6 +50,13 @@ if [ -d "$zones" ]; then
     --zones-emploi-labels "$zones/zones_emploi_2020_grand_est.csv")
 fi
 "$bin/python" -m tandem.manage load_geography "${geo_args[@]}"
+# EIT reference nomenclatures (EWC …) read in place from ../shared, never copied into the repository.
+if [ -z "${TANDEM_EIT_REFERENCE_DIR:-}" ] && [ -d "$shared/data/real/eit" ]; then
+  export TANDEM_EIT_REFERENCE_DIR=$shared/data/real/eit
+fi
+if [ -n "${TANDEM_EIT_REFERENCE_DIR:-}" ]; then
+  "$bin/python" -m tandem.manage load_eit_reference
+fi
 "$bin/python" -m tandem.manage generate_demo --seed 1 --scale demo
 
 # The web server (no autoreloader: one process to stop) and the job worker, stopped together.

@@ -1,5 +1,6 @@
 """Tandem settings. Every value comes from the environment; the README documents each variable."""
 
+import mimetypes
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -167,8 +168,11 @@ NODE_MODULES_DIR = Path(os.environ.get("TANDEM_NODE_MODULES", BASE_DIR / "node_m
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [
-    ("vendor/leaflet", NODE_MODULES_DIR / "leaflet" / "dist"),
+    # MapLibre GL JS: an ES module (maplibre-gl.mjs) that starts its worker from maplibre-gl-worker.mjs beside it.
+    ("vendor/maplibre-gl", NODE_MODULES_DIR / "maplibre-gl" / "dist"),
 ]
+# Module scripts are refused unless served as JavaScript: do not depend on the system's mime.types for `.mjs`.
+mimetypes.add_type("text/javascript", ".mjs")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -183,10 +187,34 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A job whose worker sent no heartbeat for this long is stalled (its worker died): retried or marked failed.
 TANDEM_JOBS_STALLED_SECONDS = int(os.environ.get("TANDEM_JOBS_STALLED_SECONDS", "60"))
+# Finished jobs are deleted from the queue's tables after this many days (periodic job core.finished_jobs_delete).
+TANDEM_JOBS_KEEP_DAYS = int(os.environ.get("TANDEM_JOBS_KEEP_DAYS", "30"))
 # Each import runs in a subprocess of the worker limited to this much address space (RLIMIT_AS).
 TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
+# Exports and PDFs (tandem.core.files): up to these sizes the request serves them at once; above, a job writes
+# them to the storage and the user downloads them from a progress page until they expire.
+TANDEM_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("TANDEM_EXPORT_SYNC_MAX_ROWS", "20000"))
+TANDEM_PDF_SYNC_MAX_SITES = int(os.environ.get("TANDEM_PDF_SYNC_MAX_SITES", "5"))
+TANDEM_GENERATED_FILE_HOURS = int(os.environ.get("TANDEM_GENERATED_FILE_HOURS", "24"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# E-mail (the daily reminders of the follow-up): an SMTP server, or the console in DEBUG/demo without one.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not (DEBUG or TANDEM_DEMO)
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tandem <tandem@localhost>")
+# The public address of this instance (https://tandem.example.fr), for links in e-mails; empty: no links.
+TANDEM_SITE_URL = os.environ.get("TANDEM_SITE_URL", "")
 
 # Import limits (docs/security-imports.md). Every import checks them with a French message; uploads are also
 # refused before they are read when the request announces a larger body.
@@ -204,7 +232,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(5 * _MB // 2)))
 DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "20"))
 
-# Base map tiles: any XYZ/WMTS template usable by Leaflet. Maps stay usable without tiles.
+# Base map raster tiles: any XYZ/WMTS template ({z}/{x}/{y}) usable by MapLibre; empty disables them. Maps stay
+# usable without them: the boundaries and names of the loaded geography are Tandem's own vector tiles.
 TANDEM_TILE_URL = os.environ.get(
     "TANDEM_TILE_URL",
     "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"

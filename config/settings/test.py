@@ -4,6 +4,16 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("TANDEM_DEMO", "0")
+# The EIT reference files of ../shared (read in place, never copied into the repository).
+os.environ.setdefault(
+    "TANDEM_EIT_REFERENCE_DIR",
+    os.path.join(
+        os.environ.get("TANDEM_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")),
+        "data",
+        "real",
+        "eit",
+    ),
+)
 
 from .base import *  # noqa: E402,F403
 

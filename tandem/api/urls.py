@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("tandem.api.land.urls")),
     path("", include("tandem.api.companies.urls")),
     path("", include("tandem.api.prospects.urls")),
+    path("", include("tandem.api.eit.views")),
     path("", include(router.urls)),
 ]

@@ -24,10 +24,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RegistryImport)
 class RegistryImportAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "file_name", "vintage", "rows_read", "created", "updated",
-                    "rows_rejected", "duration_s"]  # fmt: skip
-    list_filter = ["kind"]
-    search_fields = ["file_name", "file_sha256"]
+    list_display = ["created_at", "run", "vintage", "rows_read", "rows_in_territory", "changes_recorded"]
+    list_filter = ["run__kind"]
 
 
 @admin.register(Company)

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import BinaryIO
 
 from openpyxl import Workbook
 
@@ -137,6 +138,49 @@ def review_rows(review, lines) -> Iterable[list]:
         ]
 
 
+def establishments_export_file(*, actor, params: dict, out: BinaryIO, progress) -> None:
+    """The establishments list as `actor` sees it with the list's filters (`params`: q, naf, state,
+    whole_registry, format), written into `out`: the generator of the web export, served at once or by a job
+    (`tandem.core.files`, kind `companies.establishments`). The export is audited when it is generated."""
+    from tandem.companies.selectors_followup import establishments_for
+    from tandem.core.audit import audit_record
+    from tandem.core.models import AuditEvent
+
+    establishments = establishments_for(
+        actor,
+        q=params.get("q", ""),
+        naf=params.get("naf", ""),
+        state=params.get("state", "A"),
+        whole_registry=bool(params.get("whole_registry")),
+    )
+    fmt = params.get("format", "csv")
+    count = establishments.count()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="companies.establishment",
+        details={"format": fmt, "count": count},
+    )
+    progress(5, f"{count} établissements à écrire")
+    rows = _counted(establishment_rows(establishments), count, progress)
+    if fmt == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+        writer.writerow(ESTABLISHMENT_HEADERS)
+        writer.writerows(neutralise_row(row) for row in rows)
+        text.flush()
+        text.detach()  # `out` stays open for the caller
+    else:
+        out.write(to_xlsx(ESTABLISHMENT_HEADERS, rows, title="etablissements"))
+
+
+def _counted(rows: Iterable[list], total: int, progress, every: int = 5000) -> Iterable[list]:
+    for n, row in enumerate(rows, start=1):
+        if n % every == 0 and total:
+            progress(5 + 90 * n // total, f"{n} établissements écrits sur {total}")
+        yield row
+
+
 def to_csv(headers: list[str], rows: Iterable[list]) -> str:
     """UTF-8 CSV with a BOM-free header line, `;`-separated as French spreadsheets expect; text cells that
     a spreadsheet would run as formulas are neutralised (`tandem.core.spreadsheet`). Lines end with CRLF
@@ -174,6 +218,7 @@ __all__ = [
     "NEED_HEADERS",
     "agenda_rows",
     "establishment_rows",
+    "establishments_export_file",
     "journey_rows",
     "need_rows",
     "review_rows",

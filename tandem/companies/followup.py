@@ -369,6 +369,63 @@ def reminder_create(
     )
 
 
+def reminders_notify(*, on: date) -> int:
+    """E-mail each advisor the reminders due on or before `on`, not done and not sent yet, in one French
+    message per advisor (the daily periodic job `companies.reminders_notify`); returns the messages sent.
+
+    What an advisor reads is what the permission layer shows them now (`reminders_due`): a reminder of an
+    organisation they have left is not sent. Each reminder is marked sent once its message has gone, so a job
+    retried after a failure sends the rest and nothing twice."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+
+    from tandem.companies.selectors_followup import reminders_due
+    from tandem.core.formats import fr_date
+
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            pk__in=Reminder.objects.filter(done_at=None, notified_at=None, remind_on__lte=on).values(
+                "assignee"
+            ),
+        )
+        .exclude(email="")
+    )
+    sent = 0
+    for user in users.order_by("pk"):
+        reminders = list(
+            reminders_due(Actor.for_user(user), on=on)
+            .filter(notified_at=None)
+            .select_related("company")
+            .order_by("remind_on", "pk")
+        )
+        if not reminders:
+            continue
+        site = settings.TANDEM_SITE_URL.rstrip("/")
+        lines = [
+            f"- {fr_date(r.remind_on)} — {r.company.display_name} ({r.company_id}) : {r.text}"
+            + (f"\n  {site}/entreprises/{r.company_id}/" if site else "")
+            for r in reminders
+        ]
+        count = len(reminders)
+        send_mail(
+            subject=f"Tandem : {count} rappel{'s' if count > 1 else ''} à traiter",
+            message="Bonjour,\n\nVos rappels de suivi des entreprises arrivés à échéance :\n\n"
+            + "\n".join(lines)
+            + "\n\nMarquez-les comme faits dans Tandem une fois traités.\n",
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        # The reminders in hand, read just above through the permission layer for their assignee.
+        Reminder.objects.unscoped().filter(pk__in=[r.pk for r in reminders]).update(
+            notified_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
 def reminder_done(*, actor: Actor, reminder: Reminder) -> Reminder:
     _require_change(actor, reminder)
     reminder.done_at = timezone.now()

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from django.db import transaction
 from django.db.models import Q
 
 from tandem.companies.models import (
@@ -25,12 +24,13 @@ from tandem.companies.models import (
     Signal,
 )
 from tandem.companies.nomenclatures import EMPLOYER_BANDS, HEADCOUNT_BANDS, headcount_label, is_headcount_drop
-from tandem.companies.sirene_import import file_sha256
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, Report, UserError
 from tandem.core.models import AuditEvent
 from tandem.imports.limits import import_limits
+from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import can_create, can_share, sharing_requested
 
@@ -138,7 +138,7 @@ def registry_signals_create(*, run: RegistryImport, owner: Organization | None =
                 evidence={
                     "registry_change": change.pk,
                     "run": run.pk,
-                    "file": run.file_name,
+                    "file": ", ".join(f["name"] for f in run.run.files),
                     "old": change.old_value,
                     "new": change.new_value,
                 },
@@ -177,7 +177,8 @@ def proceeding_kind(nature: str) -> str:
 
 @dataclass
 class BodaccResult:
-    run: RegistryImport
+    run: ImportRun
+    registry: RegistryImport
     announcements_created: int
     signals: list[Signal]
     warnings: list
@@ -186,14 +187,54 @@ class BodaccResult:
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def bodacc_import(*, path: Path, actor, owner: Organization | None = None) -> BodaccResult:
+def bodacc_import(
+    *,
+    path: Path,
+    actor,
+    owner: Organization | None = None,
+    dry_run: bool = False,
+    run: ImportRun | None = None,
+) -> BodaccResult:
     """Import BODACC collective-proceeding judgments (columns RCS, DATE, EFFECTIFS, NATURE; extra columns
     such as TRIBUNAL are read when present). Every row is validated first; then announcements are kept (all
     of them) and a signal is created for each one about a company of the registry, in one transaction.
+    A refused file leaves only its refused run; a dry run writes nothing at all.
     """
     path = Path(path)
     if not path.exists():
         raise UserError(f"Fichier introuvable : {path}")
+    run = import_run_start(kind=ImportRun.Kind.BODACC, actor=actor, paths=[path], dry_run=dry_run, run=run)
+    with import_run_guard(run):
+        rows, report = _bodacc_rows(path)
+        with import_writes(run):
+            if run.pk is None:
+                run.save()  # a dry run: saved inside the transaction rolled back at its end
+            registry, fresh, signals = _bodacc_write(path, rows, actor, owner, run)
+    if dry_run:
+        run.pk = registry.pk = None
+    import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=report.warnings,
+        created=len(fresh),
+        unchanged=len(rows) - len(fresh),
+        details={
+            "notes": [
+                f"{registry.rows_read} jugement(s) lu(s), {registry.rows_in_territory} concernant des "
+                f"entreprises du répertoire, {len(signals)} signal(aux) créé(s)"
+            ]
+        },
+    )
+    return BodaccResult(
+        run=run,
+        registry=registry,
+        announcements_created=len(fresh),
+        signals=signals,
+        warnings=report.warnings,
+    )
+
+
+def _bodacc_rows(path: Path) -> tuple[list[tuple], Report]:
     report = Report()
     rows = []
     table = read_table(path, path.name, limits=import_limits(), delimiters=(",", ";"))
@@ -229,64 +270,53 @@ def bodacc_import(*, path: Path, actor, owner: Organization | None = None) -> Bo
             report.error(path.name, line, "NATURE", "texte de plus de 255 caractères")
         rows.append((line, siren, judgment_on, band, nature, (row.get("TRIBUNAL") or "").strip()[:200]))
     report.raise_if_errors(f"Le fichier BODACC {path.name} contient des erreurs ; rien n'a été importé.")
+    return rows, report
 
-    with transaction.atomic():
-        run = RegistryImport.objects.create(
-            kind=RegistryImport.Kind.BODACC,
-            file_name=path.name,
-            file_sha256=file_sha256(path),
-            file_size=path.stat().st_size,
-            source=BODACC_SOURCE,
-            licence=BODACC_LICENCE,
-            rows_read=len(rows),
+
+def _bodacc_write(path: Path, rows: list[tuple], actor, owner, run: ImportRun):
+    registry = RegistryImport.objects.create(
+        run=run, source=BODACC_SOURCE, licence=BODACC_LICENCE, rows_read=len(rows)
+    )
+    known = set(Company.objects.filter(siren__in={r[1] for r in rows}).values_list("siren", flat=True))
+    existing = {
+        (a.siren, a.judgment_on, a.nature): a
+        for a in BodaccAnnouncement.objects.filter(siren__in={r[1] for r in rows})
+    }
+    fresh = []
+    for line, siren, judgment_on, band, nature, tribunal in rows:
+        key = (siren, judgment_on, nature)
+        if key in existing:
+            announcement = existing[key]
+            if announcement.company_id is None and siren in known:
+                announcement.company_id = siren
+                announcement.save(update_fields=["company"])
+            continue
+        existing[key] = BodaccAnnouncement(
+            siren=siren,
+            company_id=siren if siren in known else None,
+            judgment_on=judgment_on,
+            kind=proceeding_kind(nature),
+            nature=nature,
+            tribunal=tribunal,
+            headcount_band=band,
+            source=path.name,
+            source_line=line,
+            run=registry,
         )
-        known = set(Company.objects.filter(siren__in={r[1] for r in rows}).values_list("siren", flat=True))
-        existing = {
-            (a.siren, a.judgment_on, a.nature): a
-            for a in BodaccAnnouncement.objects.filter(siren__in={r[1] for r in rows})
-        }
-        fresh = []
-        for line, siren, judgment_on, band, nature, tribunal in rows:
-            key = (siren, judgment_on, nature)
-            if key in existing:
-                announcement = existing[key]
-                if announcement.company_id is None and siren in known:
-                    announcement.company_id = siren
-                    announcement.save(update_fields=["company"])
-                continue
-            existing[key] = BodaccAnnouncement(
-                siren=siren,
-                company_id=siren if siren in known else None,
-                judgment_on=judgment_on,
-                kind=proceeding_kind(nature),
-                nature=nature,
-                tribunal=tribunal,
-                headcount_band=band,
-                source=path.name,
-                source_line=line,
-                run=run,
-            )
-            fresh.append(existing[key])
-        BodaccAnnouncement.objects.bulk_create(fresh)
-        signals = bodacc_signals_create(
-            announcements=[a for a in existing.values() if a.company_id], owner=owner
-        )
-        run.created = len(fresh)
-        run.unchanged = len(rows) - len(fresh)
-        run.rows_in_territory = sum(1 for r in rows if r[1] in known)
-        run.signals_created = len(signals)
-        run.problems = [
-            {"line": p.line, "field": p.field, "message": p.message, "value": p.value}
-            for p in report.warnings
-        ]
-        run.save()
+        fresh.append(existing[key])
+    BodaccAnnouncement.objects.bulk_create(fresh)
+    signals = bodacc_signals_create(announcements=[a for a in existing.values() if a.company_id], owner=owner)
+    registry.rows_in_territory = sum(1 for r in rows if r[1] in known)
+    registry.signals_created = len(signals)
+    registry.save()
+    if not run.dry_run:
         audit_record(
             actor=actor,
             action=AuditEvent.Action.IMPORT,
-            obj=run,
+            obj=registry,
             details={"file": path.name, "announcements": len(fresh), "signals": len(signals)},
         )
-    return BodaccResult(run=run, announcements_created=len(fresh), signals=signals, warnings=report.warnings)
+    return registry, fresh, signals
 
 
 def bodacc_signals_create(*, announcements, owner: Organization | None = None) -> list[Signal]:

@@ -89,3 +89,69 @@ def naf_section_label(section: str) -> str:
 def naf_codes() -> list[str]:
     """All NAF rév. 2 sub-class codes (732)."""
     return sorted(_naf_db().keys())
+
+
+# INSEE « catégories juridiques », levels I and II (https://www.insee.fr/fr/information/2028129, nomenclature
+# in force since 2008, levels unchanged by the later revisions of level III). Level III (about 250 four-digit
+# codes) is data with no registry package: a four-digit code is named by its level II (its first two digits),
+# which is what a follow-up file needs (« Société par actions simplifiée » for 5710, 5720…).
+LEGAL_CATEGORY_LEVEL_1: dict[str, str] = {
+    "1": "Entrepreneur individuel",
+    "2": "Groupement de droit privé non doté de la personnalité morale",
+    "3": "Personne morale de droit étranger",
+    "4": "Personne morale de droit public soumise au droit commercial",
+    "5": "Société commerciale",
+    "6": "Autre personne morale immatriculée au RCS",
+    "7": "Personne morale et organisme soumis au droit administratif",
+    "8": "Organisme privé spécialisé",
+    "9": "Groupement de droit privé",
+}
+LEGAL_CATEGORY_LEVEL_2: dict[str, str] = {
+    "10": "Entrepreneur individuel",
+    "21": "Indivision",
+    "22": "Société créée de fait",
+    "23": "Société en participation",
+    "24": "Fiducie",
+    "27": "Paroisse hors zone concordataire",
+    "28": "Assujetti unique à la TVA",
+    "29": "Autre groupement de droit privé non doté de la personnalité morale",
+    "31": "Personne morale de droit étranger, immatriculée au RCS",
+    "32": "Personne morale de droit étranger, non immatriculée au RCS",
+    "41": "Établissement public ou régie à caractère industriel ou commercial",
+    "51": "Société coopérative commerciale particulière",
+    "52": "Société en nom collectif",
+    "53": "Société en commandite",
+    "54": "Société à responsabilité limitée (SARL)",
+    "55": "Société anonyme à conseil d'administration",
+    "56": "Société anonyme à directoire",
+    "57": "Société par actions simplifiée",
+    "58": "Société européenne",
+    "61": "Caisse d'épargne et de prévoyance",
+    "62": "Groupement d'intérêt économique",
+    "63": "Société coopérative agricole",
+    "64": "Société d'assurance mutuelle",
+    "65": "Société civile",
+    "69": "Autre personne morale de droit privé inscrite au registre du commerce et des sociétés",
+    "71": "Administration de l'État",
+    "72": "Collectivité territoriale",
+    "73": "Établissement public administratif",
+    "74": "Autre personne morale de droit public administratif",
+    "81": "Organisme gérant un régime de protection sociale à adhésion obligatoire",
+    "82": "Organisme mutualiste",
+    "83": "Comité d'entreprise (comité social et économique)",
+    "84": "Organisme professionnel",
+    "85": "Organisme de retraite à adhésion non obligatoire",
+    "91": "Syndicat de propriétaires",
+    "92": "Association loi 1901 ou assimilé",
+    "93": "Fondation",
+    "99": "Autre personne morale de droit privé",
+}
+
+
+def legal_category_label(code: str | None) -> str:
+    """The words of an INSEE legal category code (« 5710 » → « Société par actions simplifiée »): its level II
+    label, else its level I one; empty when the code is empty or unknown."""
+    code = (code or "").strip()
+    if not code.isdigit():
+        return ""
+    return LEGAL_CATEGORY_LEVEL_2.get(code[:2]) or LEGAL_CATEGORY_LEVEL_1.get(code[:1], "")

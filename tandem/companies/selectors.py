@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from tandem.companies.models import (
@@ -19,7 +20,9 @@ from tandem.companies.models import (
     Company,
     Establishment,
 )
+from tandem.companies.models.registry import Diffusion
 from tandem.companies.perms import actor_commune_codes, can_read_registry
+from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Commune
 from tandem.territories.selectors import commune_codes_named
@@ -69,14 +72,26 @@ def registry_establishments(
         if digits.isdigit():
             qs = qs.filter(siret__startswith=digits)
         else:
-            qs = qs.filter(
-                Q(company__name__unaccent_icontains=q)
-                | Q(company__usual_name__unaccent_icontains=q)
-                | Q(signboard__unaccent_icontains=q, diffusion="O")
-                | Q(usual_name__unaccent_icontains=q, diffusion="O")
-                | Q(commune_code__in=commune_codes_named(q))
-            )
+            qs = qs.filter(siret__in=_establishments_named(q, codes))
     return qs.order_by("siret")
+
+
+def _establishments_named(q: str, codes=None) -> QuerySet:
+    """SIRETs whose company name or usual name, public signboard or usual name, or commune contains `q`
+    (accent- and case-insensitive), within the communes `codes` when given. One UNION of index-served
+    searches: each part uses its trigram (or commune code) index, where one OR across the company join made
+    PostgreSQL scan the registry (seconds at a million establishments)."""
+    base = Establishment.objects.all() if codes is None else Establishment.objects.filter(commune_code__in=codes)
+    companies = Company.objects.filter(Q(name__unaccent_icontains=q) | Q(usual_name__unaccent_icontains=q))
+    return (
+        base.filter(company__in=companies.values("siren"))
+        .values("siret")
+        .union(
+            base.filter(signboard__unaccent_icontains=q, diffusion="O").values("siret"),
+            base.filter(usual_name__unaccent_icontains=q, diffusion="O").values("siret"),
+            base.filter(commune_code__in=commune_codes_named(q)).values("siret"),
+        )
+    )
 
 
 def registry_company(actor: Actor, siren: str) -> Company:
@@ -100,6 +115,40 @@ def establishments_in_outline(outline) -> QuerySet:
         Establishment.objects.filter(point_l93__intersects=outline)
         .select_related("company")
         .order_by("state", "company__name", "siret")
+    )
+
+
+def establishment_tile(actor: Actor, *, z: int, x: int, y: int) -> bytes:
+    """The active SIRENE establishments of `actor`'s registry perimeter (`registry_establishments`) in one
+    vector tile (layer `etablissements`: `siret`, `siren`, `nom`, `naf`), with no feature cap. Only
+    diffusible establishments are drawn: the location of a protected one is itself protected
+    (`PROTECTED_ESTABLISHMENT_FIELDS`), so it is never in a tile. The GiST index of `point_l93` selects the
+    tile's points (PostGIS projects the tile's outline to Lambert-93)."""
+    tile_check(z, x, y)
+    qs = (
+        registry_establishments(actor)
+        .filter(
+            diffusion=Diffusion.DIFFUSIBLE,
+            state=Establishment.State.ACTIVE,
+            point_l93__bboverlaps=tile_box(z, x, y),
+        )
+        .annotate(
+            siren=F("company_id"),
+            nom=Coalesce(
+                NullIf("usual_name", Value("")),
+                NullIf("signboard", Value("")),
+                NullIf("company__name", Value("")),
+                F("siret"),
+                output_field=CharField(),
+            ),
+        )
+    )
+    return mvt_layer(
+        qs,
+        name="etablissements",
+        columns=["siret", "siren", "nom", "naf"],
+        geometry=tile_geometry(z, x, y, "point"),
+        id_field=None,
     )
 
 

@@ -104,7 +104,7 @@ def company_followup(actor: Actor, company: Company) -> dict:
 @dataclass
 class TimelineEvent:
     on: date
-    kind: str  # exchange, advisor, need, project, parcours, signal, registry
+    kind: str  # exchange, advisor, need, project, parcours, signal, registry, synergy
     title: str
     organization: str = ""
     detail: str = ""  # only what the actor may read (never another organisation's private notes)
@@ -222,8 +222,19 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
                 "INSEE",
             )
         )
+    # Industrial ecology: the synergies involving the company, one event per stage change.
+    from tandem.eit.selectors import company_synergy_events
+
+    events.extend(company_synergy_events(actor, company))
     events.sort(key=lambda e: e.on, reverse=True)
     return events
+
+
+def advisor_companies(actor: Actor) -> QuerySet[CompanyAdvisor]:
+    """The companies `actor`'s user follows today (référent, co-conseiller or expert), by company name."""
+    return scope_queryset(
+        actor, CompanyAdvisor.objects.filter(user=actor.user, ended_on=None).select_related("company")
+    ).order_by("company__name", "company_id")
 
 
 def reminders_due(actor: Actor, *, on: date) -> QuerySet:

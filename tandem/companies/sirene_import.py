@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +42,8 @@ from tandem.companies.models import Company, Establishment, RegistryChange, Regi
 from tandem.core.audit import audit_record
 from tandem.core.errors import Problem, UserError
 from tandem.core.models import AuditEvent
+from tandem.imports.models import ImportRun
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 
 CHUNK_BYTES = 16 * 1024 * 1024
 CHUNKS_AHEAD = 3  # chunks prepared in advance (memory: about 100 MB each)
@@ -68,17 +69,9 @@ _PG_TYPES = {
 
 @dataclass
 class ImportResult:
-    run: RegistryImport
+    run: ImportRun
+    registry: RegistryImport
     problems: list[Problem] = field(default_factory=list)
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read by blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_header(path: Path) -> tuple[list[str], str, int]:
@@ -601,17 +594,100 @@ def territory_departements(departements: list[str] | None) -> list[str] | None:
 
 
 def sirene_import(
-    *, path: Path, actor, departements: list[str] | None = None, vintage: date | None = None
+    *,
+    path: Path,
+    actor,
+    departements: list[str] | None = None,
+    vintage: date | None = None,
+    dry_run: bool = False,
+    run: ImportRun | None = None,
 ) -> ImportResult:
     """Import one SIRENE stock file (StockEtablissement, StockUniteLegale or the geolocated stock).
 
     Import establishments before legal units: with a territory filter, legal units are kept for the
-    companies that have an establishment in the territory. Returns the run (counts, problems).
+    companies that have an establishment in the territory. Returns the run (counts, problems) and its registry
+    record. A dry run computes everything in a transaction rolled back at its end: nothing at all is written.
+    A refused file (unknown header, missing columns) leaves only its refused run.
     """
     path = Path(path)
     if not path.exists():
         raise UserError(f"Fichier introuvable : {path}")
-    header, delimiter, header_bytes = read_header(path)
+    run = import_run_start(
+        kind=ImportRun.Kind.SIRENE,
+        actor=actor,
+        paths=[],  # the SHA-256 is computed while reading
+        options={"departements": departements or [], "vintage": vintage.isoformat() if vintage else None},
+        dry_run=dry_run,
+        run=run,
+    )
+    run.files = [{"name": path.name, "size": path.stat().st_size, "sha256": ""}]
+    with import_run_guard(run):
+        header, delimiter, header_bytes = read_header(path)
+        kind = _checked_kind(path, header)
+        deps = territory_departements(departements)
+        run.kind = kind
+        with import_writes(run):
+            if run.pk is None:
+                run.save()  # a dry run: saved inside the transaction rolled back at its end
+            registry = RegistryImport.objects.create(
+                run=run,
+                vintage=vintage,
+                departements=deps or [],
+                source=SIRENE_SOURCE,
+                licence=SIRENE_LICENCE,
+            )
+            importer = _Importer(
+                path=path,
+                kind=kind,
+                header=header,
+                delimiter=delimiter,
+                header_bytes=header_bytes,
+                departements=deps,
+                run=registry,
+            )
+            importer.execute()
+            counts = importer.counts
+            registry.rows_read = importer.rows_read
+            registry.rows_in_territory = counts["in_territory"]
+            registry.changes_recorded = counts["changes"]
+            if registry.vintage is None and importer.latest_processed:
+                registry.vintage = importer.latest_processed.date()
+            registry.save()
+            if not dry_run:
+                audit_record(
+                    actor=actor,
+                    action=AuditEvent.Action.IMPORT,
+                    obj=registry,
+                    details={
+                        "file": path.name,
+                        "created": counts["created"],
+                        "updated": counts["updated"],
+                        "rejected": importer.rejected,
+                    },
+                )
+    if dry_run:
+        run.pk = registry.pk = None  # rolled back with everything else
+    importer.problems.sort(key=lambda p: p.line or 0)
+    run.files[0]["sha256"] = importer.digest.hexdigest()
+    import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=importer.problems,
+        created=counts["created"],
+        updated=counts["updated"],
+        unchanged=max(counts["in_territory"] - counts["created"] - counts["updated"], 0),
+        rejected=importer.rejected,
+        details={
+            "notes": [
+                f"{registry.rows_read} ligne(s) lue(s), {registry.rows_in_territory} du territoire, "
+                f"{registry.changes_recorded} changement(s) enregistré(s)"
+            ],
+        },
+    )
+    return ImportResult(run=run, registry=registry, problems=importer.problems)
+
+
+def _checked_kind(path: Path, header: list[str]) -> str:
     kind = fmt.detect_kind(header)
     if kind is None:
         raise UserError(
@@ -627,59 +703,7 @@ def sirene_import(
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise UserError(f"{path.name}, ligne 1 : colonne(s) en double : {', '.join(duplicated)}.")
-    deps = territory_departements(departements)
-    started = time.perf_counter()
-    with transaction.atomic():
-        run = RegistryImport.objects.create(
-            kind=kind,
-            file_name=path.name,
-            file_sha256="",  # computed while reading (below)
-            file_size=path.stat().st_size,
-            vintage=vintage,
-            departements=deps or [],
-            source=SIRENE_SOURCE,
-            licence=SIRENE_LICENCE,
-        )
-        importer = _Importer(
-            path=path,
-            kind=kind,
-            header=header,
-            delimiter=delimiter,
-            header_bytes=header_bytes,
-            departements=deps,
-            run=run,
-        )
-        importer.execute()
-        run.file_sha256 = importer.digest.hexdigest()
-        importer.problems.sort(key=lambda p: p.line or 0)
-        counts = importer.counts
-        run.rows_read = importer.rows_read
-        run.rows_in_territory = counts["in_territory"]
-        run.rows_rejected = importer.rejected
-        run.created = counts["created"]
-        run.updated = counts["updated"]
-        run.unchanged = max(counts["in_territory"] - counts["created"] - counts["updated"], 0)
-        run.changes_recorded = counts["changes"]
-        run.problems = [
-            {"line": p.line, "field": p.field, "message": p.message, "value": p.value}
-            for p in importer.problems
-        ]
-        if run.vintage is None and importer.latest_processed:
-            run.vintage = importer.latest_processed.date()
-        run.duration_s = time.perf_counter() - started
-        run.save()
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.IMPORT,
-            obj=run,
-            details={
-                "file": path.name,
-                "created": run.created,
-                "updated": run.updated,
-                "rejected": run.rows_rejected,
-            },
-        )
-    return ImportResult(run=run, problems=importer.problems)
+    return kind
 
 
 __all__ = [

@@ -19,6 +19,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -67,8 +68,12 @@ def run_limited(
     memory_mb: int,
     should_abort: Callable[[], bool] = lambda: False,
     poll_seconds: float = 0.5,
+    on_output: Callable[[str], None] | None = None,
 ) -> None:
     """Run `tandem <args>` in a child process limited to `memory_mb` of address space.
+
+    With `on_output`, each line the child prints (standard output and error) is passed to it, from a reader
+    thread, as it comes (a command's progress and its final summary or French error).
 
     Raises `procrastinate.exceptions.JobAborted` (after stopping the child, whose transaction PostgreSQL rolls
     back) when the job is cancelled or the worker shuts down, `ChildFailed` when the child fails (a MemoryError
@@ -78,7 +83,33 @@ def run_limited(
         preexec_fn=_child_setup(memory_mb),  # noqa: PLW1509 — the worker runs no other threads forking
         # PostgreSQL shows the child's connection as `tandem-job-<command>` (pg_stat_activity).
         env={**os.environ, "PGAPPNAME": f"tandem-job-{args[0]}"},
+        stdout=subprocess.PIPE if on_output else None,
+        stderr=subprocess.STDOUT if on_output else None,
+        text=bool(on_output),
     )
+    reader = None
+    if on_output:
+
+        def read() -> None:
+            from django.db import connections
+
+            try:
+                for line in child.stdout:
+                    if line.strip():
+                        on_output(line.rstrip("\n"))
+            finally:
+                connections.close_all()  # this thread's own connections only
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+    try:
+        _wait(child, should_abort=should_abort, poll_seconds=poll_seconds)
+    finally:
+        if reader:
+            reader.join(timeout=10)
+
+
+def _wait(child: subprocess.Popen, *, should_abort: Callable[[], bool], poll_seconds: float) -> None:
     while True:
         try:
             returncode = child.wait(timeout=poll_seconds)
@@ -141,3 +172,17 @@ def stalled_jobs_recover(*, seconds_since_heartbeat: float | None = None) -> lis
         )
         outcome.append((job.id, "retried" if retried else "failed"))
     return outcome
+
+
+def finished_jobs_delete(*, older_than_hours: int | None = None) -> None:
+    """Delete the queue's jobs finished (succeeded, failed, cancelled, aborted) more than `older_than_hours`
+    ago, with their events, so the queue's tables stay small (Procrastinate's own `delete_old_jobs`). The
+    records of the apps (import runs, generated files) keep their own history."""
+    hours = settings.TANDEM_JOBS_KEEP_DAYS * 24 if older_than_hours is None else older_than_hours
+    _sync(
+        app.job_manager.delete_old_jobs,
+        nb_hours=hours,
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )

@@ -33,19 +33,22 @@ DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; ba
 
 def content_security_policy(tile_url: str) -> str:
     """The pages' policy: scripts, styles, fonts and requests from Tandem itself only — no inline script, no
-    inline style, no `eval` (templates use static files and data attributes) —, images also from the
-    base-map tile server of `TANDEM_TILE_URL`."""
-    images = ["'self'", "data:"]
+    inline style, no `eval` (templates use static files and data attributes) —, and for the maps (MapLibre GL
+    JS): its worker, a module script of Tandem's (`worker-src 'self'`), images decoded from `blob:` URLs, and
+    the base-map tile server of `TANDEM_TILE_URL`, which MapLibre fetches (`connect-src`) and draws (`img-src`)."""
+    images, requests = ["'self'", "data:", "blob:"], ["'self'"]
     parts = urlsplit(tile_url or "")
     if parts.scheme in ("http", "https") and parts.netloc:
         images.append(f"{parts.scheme}://{parts.netloc}")
+        requests.append(f"{parts.scheme}://{parts.netloc}")
     return "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
             f"img-src {' '.join(images)}",
-            "connect-src 'self'",
+            f"connect-src {' '.join(requests)}",
+            "worker-src 'self'",
             "font-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",

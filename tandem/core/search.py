@@ -23,9 +23,19 @@ class UnaccentIContains(Lookup):
         return f"tandem_unaccent({lhs}) ILIKE tandem_unaccent({rhs})", [*lhs_params, *rhs_params]
 
 
+class UnaccentIExact(UnaccentIContains):
+    """`field__unaccent_iexact=q`: the whole text equal to `q`, accents and case ignored (a name in a sheet)."""
+
+    lookup_name = "unaccent_iexact"
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [connection.ops.prep_for_like_query(str(value))]
+
+
 def register_lookups() -> None:
-    models.CharField.register_lookup(UnaccentIContains)
-    models.TextField.register_lookup(UnaccentIContains)
+    for lookup in (UnaccentIContains, UnaccentIExact):
+        models.CharField.register_lookup(lookup)
+        models.TextField.register_lookup(lookup)
 
 
 def trigram_index_sql(table: str, column: str) -> tuple[str, str]:

@@ -190,3 +190,6 @@ DEMO_EXTENSIONS.append(land_demo)
 from tandem.prospects.demo import prospects_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(prospects_demo)
+from tandem.eit.demo import eit_demo  # noqa: E402
+
+DEMO_EXTENSIONS.append(eit_demo)

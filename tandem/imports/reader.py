@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -68,6 +69,15 @@ class TextTable:
             (line, dict(zip(self.header, row, strict=True)))
             for line, row in zip(self.lines, self.rows, strict=True)
         ]
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read by blocks (the one digest every import records)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _line_of(data: bytes | str, offset: int) -> int:

@@ -19,7 +19,9 @@ from django.db import transaction
 
 from tandem.core.errors import Report, UserError
 from tandem.imports.limits import import_limits
+from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start
 from tandem.land.models import NafConsumption
 from tandem.territories.models import Commune
 
@@ -44,6 +46,7 @@ class NafImportResult:
     unchanged: int
     years: list[int]
     warnings: list
+    run: ImportRun | None = None
 
 
 def _year_columns(header: list[str]) -> dict[str, tuple[int, str]]:
@@ -114,8 +117,20 @@ def naf_consumption_parse(*, path: Path, report: Report) -> dict[tuple[str, int]
     return data
 
 
-def naf_consumption_import(*, path: Path, dry_run: bool = False) -> NafImportResult:
-    """Validate the whole Cerema file, then write it in one transaction (created / updated / unchanged)."""
+def naf_consumption_import(
+    *, path: Path, dry_run: bool = False, actor=None, run: ImportRun | None = None
+) -> NafImportResult:
+    """Validate the whole Cerema file, then write it in one transaction (created / updated / unchanged).
+    Recorded as an import run; a refused file leaves only its run, a dry run nothing at all."""
+    path = Path(path)
+    run = import_run_start(
+        kind=ImportRun.Kind.CONSUMPTION, actor=actor, paths=[path], dry_run=dry_run, run=run
+    )
+    with import_run_guard(run):
+        return _naf_consumption_import(path, dry_run, run)
+
+
+def _naf_consumption_import(path: Path, dry_run: bool, run: ImportRun) -> NafImportResult:
     report = Report()
     data = naf_consumption_parse(path=path, report=report)
     report.raise_if_errors(f"{path.name} : import refusé, rien n'a été écrit.")
@@ -146,7 +161,7 @@ def naf_consumption_import(*, path: Path, dry_run: bool = False) -> NafImportRes
         with transaction.atomic():
             NafConsumption.objects.bulk_create(to_create, batch_size=5000)
             NafConsumption.objects.bulk_update(to_update, [*VALUE_FIELDS, "source_name"], batch_size=5000)
-    return NafImportResult(
+    result = NafImportResult(
         rows=len(codes),
         created=len(to_create),
         updated=len(to_update),
@@ -154,3 +169,14 @@ def naf_consumption_import(*, path: Path, dry_run: bool = False) -> NafImportRes
         years=sorted({year for _, year in data}),
         warnings=report.warnings,
     )
+    years = f"{result.years[0]}–{result.years[-1]}" if result.years else "aucune"
+    result.run = import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=report.warnings,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        details={"notes": [f"{result.rows} commune(s), années {years}"]},
+    )
+    return result

@@ -92,6 +92,7 @@ def land_demo(*, rng, organizations: list[Organization], scale: str) -> dict:
         "friches": friches,
         "labels": labels,
         "import": status,
+        "changes": report.run.created + report.run.updated,
     }
 
 

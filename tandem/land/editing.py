@@ -26,7 +26,7 @@ from tandem.land.io import RawTable
 from tandem.land.models import Friche, Pole, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.land.records import POINT_FIELDS, canonical_from_db, db_value, value_columns
-from tandem.land.services import DbReferential
+from tandem.land.services import DbReferential, reference_distances_refresh
 from tandem.land.validation import standard_columns, validate
 from tandem.organizations.perms import Actor, can_change, can_create
 
@@ -173,6 +173,8 @@ def _validated_update(*, actor, obj, table, row, record, allowed, changes, date_
         diff[column] = [record.get(column, ""), new_text]
     if diff:
         obj.save()
+        if isinstance(obj, Terrain):
+            reference_distances_refresh(owner_ids=[obj.owner_id])  # its geometry may have moved
         hidden = set(model.PERSONAL_FIELDS)
         audit_record(
             actor=actor,
@@ -290,6 +292,8 @@ def inventory_record_create(
                 shapely.get_y(points[0]),
             )
     obj.save()
+    if table in ("site-eco", "terrain-eco"):
+        reference_distances_refresh(owner_ids=[owner.pk])
     audit_record(
         actor=actor, action=AuditEvent.Action.CREATE, obj=obj, details={"source": "formulaire de création"}
     )

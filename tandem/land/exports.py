@@ -8,7 +8,11 @@ record or the owner shared them.
 from __future__ import annotations
 
 import json
+import tempfile
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import shapely
 
@@ -43,6 +47,7 @@ def land_export(
     region_code: str | None = None,
     strict: bool = False,
     tables: tuple[str, ...] = (*SITES_ECONOMIQUES, FRICHES),
+    progress: Callable[[int, str], None] | None = None,
 ) -> list[Path]:
     """Write one file per table (`site-eco.csv`, `friches.geojson`…) into `output_dir`; return their paths."""
     if fmt not in FORMATS:
@@ -52,12 +57,10 @@ def land_export(
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     counts = {}
-    for table in tables:
-        queryset = scope_queryset(actor, MODELS[table].objects.all())
-        if epci_siren:
-            queryset = queryset.filter(commune__epci_id=epci_siren)
-        if region_code:
-            queryset = queryset.filter(commune__region_id=region_code)
+    for n, table in enumerate(tables):
+        if progress:
+            progress(90 * n // len(tables), f"export de la table {table}")
+        queryset = _scoped(actor, table, epci_siren=epci_siren, region_code=region_code)
         rows, geometries = table_rows(actor, table, queryset, fmt=fmt)
         columns = export_columns(table, strict=strict)
         counts[table] = len(rows)
@@ -103,6 +106,49 @@ def land_export(
         },
     )
     return paths
+
+
+def _scoped(actor: Actor, table: str, *, epci_siren: str | None, region_code: str | None):
+    queryset = scope_queryset(actor, MODELS[table].objects.all())
+    if epci_siren:
+        queryset = queryset.filter(commune__epci_id=epci_siren)
+    if region_code:
+        queryset = queryset.filter(commune__region_id=region_code)
+    return queryset
+
+
+def land_export_row_count(
+    *,
+    actor: Actor,
+    epci_siren: str | None = None,
+    region_code: str | None = None,
+    tables: tuple[str, ...] = (*SITES_ECONOMIQUES, FRICHES),
+) -> int:
+    """How many rows `land_export` would write for `actor` (to serve a small export at once, a large one as
+    a job: `tandem.core.files`)."""
+    return sum(
+        _scoped(actor, table, epci_siren=epci_siren, region_code=region_code).count() for table in tables
+    )
+
+
+def land_export_archive(*, actor: Actor, params: dict, out: BinaryIO, progress) -> None:
+    """The CNIG export as one ZIP (one file per table) written into `out`: the generator of the web download,
+    served at once or by a job (`tandem.core.files`, kind `land.cnig`). `params`: format, epci, region,
+    strict."""
+    with tempfile.TemporaryDirectory(prefix="tandem-land-export-") as scratch:
+        paths = land_export(
+            actor=actor,
+            fmt=params["format"],
+            output_dir=Path(scratch),
+            epci_siren=params.get("epci") or None,
+            region_code=params.get("region") or None,
+            strict=bool(params.get("strict")),
+            progress=progress,
+        )
+        progress(95, "compression")
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, path.name)
 
 
 # Column types whose values are free text in a spreadsheet; numbers, dates, booleans, coordinates and

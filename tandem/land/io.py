@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import json
 import math
 import tempfile
@@ -23,7 +22,7 @@ import shapely
 from tandem.core.problems import Problem, UserError
 from tandem.imports import spatial
 from tandem.imports.limits import ImportLimits, import_limits, size_text
-from tandem.imports.reader import decode, read_table
+from tandem.imports.reader import decode, file_sha256, read_table
 from tandem.imports.spatial import check_name
 
 # GeoPackage layer names of the CNIG template, and the standard's table names.
@@ -54,6 +53,7 @@ class RawTable:
     encoding: str = ""
     delimiter: str = ""
     sha256: str = ""
+    size: int = 0  # bytes of the file
     problems: list[Problem] = field(default_factory=list)  # structural problems (bad field counts)
 
 
@@ -77,7 +77,7 @@ def read_files(
             raise UserError(
                 f"{name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})"
             )
-        digest = _sha256(path)
+        digest = file_sha256(path)
         suffix = path.suffix.lower()
         if suffix in (".csv", ".txt"):
             read = [read_csv(path, name, limits)]
@@ -92,17 +92,9 @@ def read_files(
                 f"{name} : format non reconnu (attendu : .csv, .geojson, .gpkg, ou .zip contenant un Shapefile)"
             )
         for table in read:
-            table.sha256 = digest
+            table.sha256, table.size = digest, size
         tables.extend(read)
     return tables
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_csv(path: Path, name: str, limits: ImportLimits | None = None) -> RawTable:

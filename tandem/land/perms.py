@@ -55,18 +55,6 @@ def can_decide_label(actor: Actor) -> bool:
     return bool(region_decider_org_ids(actor))
 
 
-def can_view_import_run(actor: Actor, run) -> bool:
-    """An import's report is for the person who ran it and the organisations it was run for or from."""
-    if actor.is_platform_admin:
-        return True
-    user_id = getattr(actor.user, "pk", None)
-    return bool(
-        (user_id and run.created_by_id == user_id)
-        or (run.actor_org_id and run.actor_org_id in actor.org_ids)
-        or (run.owner_id and run.owner_id in actor.org_ids)
-    )
-
-
 def can_set_inventory_visibility(actor: Actor, owner: Organization) -> bool:
     """Only the producing organisation (contributors and above) decides who sees its inventory."""
     return can_share(actor, owner=owner)

@@ -8,14 +8,11 @@ lists, counts, indicators, maps and downloads alike. Personal fields are removed
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import Transform
-from django.contrib.gis.geos import Polygon
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.measure import D
 from django.db import connection
 from django.db.models import (
@@ -24,7 +21,6 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
-    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -35,23 +31,29 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Round
 from django.http import Http404
+from django.utils import timezone
 
 from tandem.companies.selectors import establishments_in_outline
 from tandem.core.geo import feature, feature_collection
 from tandem.core.ids import parse_id
+from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.land import availability as av
 from tandem.land import indicators as ind
 from tandem.land.models import (
+    DISTANCE_KINDS,
     Etablissement,
     Friche,
     LabelDecision,
+    LayerKind,
     NafConsumption,
     RecordVersion,
+    ReferenceLayer,
     Site,
     Terrain,
     Vintage,
 )
-from tandem.land.perms import can_see_personal_fields
+from tandem.land.models.layers import distance_of
+from tandem.land.perms import can_decide_label, can_see_personal_fields
 from tandem.land.readiness import readiness_for_site, readiness_for_terrain
 from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
@@ -86,6 +88,21 @@ def etablissements_visible(actor: Actor) -> QuerySet[Etablissement]:
 
 def friches_visible(actor: Actor) -> QuerySet[Friche]:
     return scope_queryset(actor, Friche.objects.all())
+
+
+def label_decisions_visible(actor: Actor) -> QuerySet[LabelDecision]:
+    """Label proposals and decisions about the sites `actor` sees, latest first."""
+    return LabelDecision.objects.filter(site__in=sites_visible(actor).values("pk")).select_related(
+        "site", "proposed_by_org"
+    )
+
+
+def labels_to_decide(actor: Actor) -> QuerySet[LabelDecision]:
+    """The proposals waiting for a decision of `actor` (the Région's deciders; nobody else has any)."""
+    if not can_decide_label(actor):
+        return LabelDecision.objects.none()
+    return label_decisions_visible(actor).filter(status=LabelDecision.Status.PROPOSED)
+
 
 
 @dataclass(frozen=True)
@@ -126,6 +143,17 @@ def territory_resolve(actor: Actor, *, level: str, key: str) -> Territory:
         codes = tuple(perimeter.communes.values_list("pk", flat=True))
         return Territory(level, str(perimeter.pk), perimeter.name, codes)
     raise Http404
+
+
+def territory_extent(territory: Territory) -> tuple[float, float, float, float] | None:
+    """WGS84 (west, south, east, north) of a territory's outline (a perimeter's: of its communes), for a map."""
+    if territory.level == "perimeter":
+        qs = Commune.objects.filter(pk__in=territory.commune_codes or ())
+    else:
+        qs = {"epci": Epci, "departement": Departement, "region": Region}[territory.level].objects.filter(
+            pk=territory.key
+        )
+    return qs.aggregate(extent=Extent("geometry"))["extent"]
 
 
 def territory_indicators(actor: Actor, territory: Territory, *, today: dt.date | None = None) -> dict:
@@ -336,9 +364,50 @@ def site_detail(actor: Actor, pk: int, *, today: dt.date | None = None) -> dict:
             LabelDecision.objects.filter(site=site).select_related("proposed_by_org", "decided_by_org")
         ),
         "history": list(history[:200]),
+        "distances": distance_rows(site),
         "personal_fields": Terrain.PERSONAL_FIELDS,
         "show_personal": personal,
     }
+
+
+def distance_rows(obj: Site | Terrain) -> list[dict]:
+    """The distances of a site or terrain to the networks, each with where it comes from (French): the value the
+    producer typed, or the one computed from the loaded reference layer (`land.models.layers.distance_fields`,
+    the rule the matching reads). Kinds with neither are left out."""
+    layers = {layer.kind: layer for layer in ReferenceLayer.objects.all()}
+    rows = []
+    for kind, spec in DISTANCE_KINDS.items():
+        km, typed = distance_of(obj, kind)
+        if km is None:
+            continue
+        layer = layers.get(kind)
+        computed = distance_of_computed(obj, kind)
+        if typed:
+            source = "saisie par le producteur"
+        else:
+            when = timezone.localtime(layer.loaded_at).strftime("%d/%m/%Y") if layer else "?"
+            name = layer.source_name if layer else "?"
+            source = f"calculée depuis la couche « {LayerKind(kind).label} » ({name}) du {when}"
+        rows.append(
+            {
+                "kind": kind,
+                "label": spec.label[:1].upper() + spec.label[1:],
+                "km": km,
+                "typed": bool(typed),
+                "source": source,
+                "computed_km": computed if typed else None,
+            }
+        )
+    return rows
+
+
+def distance_of_computed(obj: Site | Terrain, kind: str) -> float | None:
+    """The distance computed from the layer alone (a terrain without geometry: its site's)."""
+    column = DISTANCE_KINDS[kind].column
+    value = getattr(obj, column, None)
+    if value is None and isinstance(obj, Terrain) and obj.site_eco_id:
+        value = getattr(obj.site_eco, column, None)
+    return value
 
 
 def friches_near(actor: Actor, site: Site, *, km: float = NEARBY_FRICHES_KM) -> list[Friche]:
@@ -451,9 +520,6 @@ def friche_detail(actor: Actor, pk) -> dict:
     }
 
 
-MAX_FEATURES = 5000
-
-
 def map_layers(
     actor: Actor,
     *,
@@ -462,9 +528,11 @@ def map_layers(
     friches: QuerySet[Friche] | None = None,
     today=None,
 ) -> dict:
-    """GeoJSON layers `sites`, `terrains` and `friches` for the map, terrains coloured by availability.
+    """GeoJSON layers `sites`, `terrains` and `friches` (every visible object asked for, no cap), terrains
+    coloured by availability, for the GeoJSON downloads and the API; the web maps read vector tiles
+    (`land_tile`) and embed this only for a page's few objects.
 
-    Popups only carry public fields (never the personal ones)."""
+    Properties are public fields only (never the personal ones)."""
     site_qs = sites_visible(actor) if sites is None else scope_queryset(actor, sites)
     terrain_qs = terrains_visible(actor).filter(site_eco__in=site_qs.values("pk"))
     friche_qs = friches_visible(actor) if friches is None else scope_queryset(actor, friches)
@@ -477,7 +545,7 @@ def map_layers(
             s["geometry"],
             {"nom": s["site_nom"], "code": s["site_id"], "id": s["pk"], "vocation": s["site_vocadomi"]},
         )
-        for s in site_qs.values("pk", "site_nom", "site_id", "site_vocadomi", "geometry")[:MAX_FEATURES]
+        for s in site_qs.values("pk", "site_nom", "site_id", "site_vocadomi", "geometry")
     ]
     terrain_features = [
         feature(
@@ -493,7 +561,7 @@ def map_layers(
         )
         for t in terrain_qs.annotate(avail=av.availability_case(today=today), surf=av.surface_ha()).values(
             "terr_id", "site_eco_id", "geometry", "avail", "surf"
-        )[:MAX_FEATURES]
+        )
     ]
     friche_features = [
         feature(
@@ -506,9 +574,7 @@ def map_layers(
                 "type": f["site_type"],
             },
         )
-        for f in friche_qs.values("pk", "site_nom", "site_id", "site_statut", "site_type", "geometry")[
-            :MAX_FEATURES
-        ]
+        for f in friche_qs.values("pk", "site_nom", "site_id", "site_statut", "site_type", "geometry")
     ]
     return {
         "sites": feature_collection(site_features),
@@ -519,41 +585,32 @@ def map_layers(
 
 # --- Vector tiles ------------------------------------------------------------------------------------------
 TILE_LAYERS = ("sites", "terrains", "friches")
-TILE_MAX_ZOOM = 22
-TILE_EXTENT = 4096
 
 
-def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """WGS84 (west, south, east, north) of a Web Mercator (XYZ) tile: its edges are meridians and parallels."""
-    n = 2**z
-
-    def lat(row):
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
-
-    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
-
-
-class _TileEnvelope(Func):
-    function = "ST_TileEnvelope"
-    output_field = GeometryField(srid=3857)
-
-
-class _AsMVTGeom(Func):
-    function = "ST_AsMVTGeom"
-    output_field = GeometryField(srid=3857)
-
-
-def land_tile(actor: Actor, *, layer: str, z: int, x: int, y: int, today=None) -> bytes:
+def land_tile(
+    actor: Actor,
+    *,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    today=None,
+    sites: QuerySet[Site] | None = None,
+    friches: QuerySet[Friche] | None = None,
+) -> bytes:
     """One Mapbox vector tile (`ST_AsMVT`) of a land layer, with every object `actor` may see in it and no
     other (the layer starts from `scope_queryset`), with the public properties of `map_layers` only (never a
-    personal field), and no feature cap. The GiST index on `geometry` selects the objects of the tile."""
-    if layer not in TILE_LAYERS or not (0 <= z <= TILE_MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+    personal field), and no feature cap. The GiST index on `geometry` selects the objects of the tile.
+
+    `sites` / `friches` narrow the layer to a page's filtered objects (the land map's filters; the terrains
+    follow their sites); an outline too small for the zoom is drawn as its inner point."""
+    if layer not in TILE_LAYERS:
         raise Http404("Tuile inconnue.")
-    box = Polygon.from_bbox(tile_bounds(z, x, y))
-    box.srid = 4326
-    geom = _AsMVTGeom(Transform("geometry", 3857), _TileEnvelope(Value(z), Value(x), Value(y)))
+    tile_check(z, x, y)
     if layer == "sites":
         qs = sites_visible(actor).annotate(nom=F("site_nom"), code=F("site_id"), vocation=F("site_vocadomi"))
+        if sites is not None:
+            qs = qs.filter(pk__in=sites.values("pk"))
         columns = ["id", "nom", "code", "vocation"]
     elif layer == "terrains":
         avail = av.availability_case(today=today)
@@ -568,24 +625,45 @@ def land_tile(actor: Actor, *, layer: str, z: int, x: int, y: int, today=None) -
                 Round(Cast(av.surface_ha(), DecimalField(max_digits=14, decimal_places=4)), 2), FloatField()
             ),
         )
+        if sites is not None:
+            qs = qs.filter(site_eco__in=sites.values("pk"))
         columns = ["id", "nom", "site", "disponibilite", "libelle", "couleur", "surface_ha"]
     else:
         qs = friches_visible(actor).annotate(
             nom=F("site_nom"), code=F("site_id"), statut=F("site_statut"), type=F("site_type")
         )
+        if friches is not None:
+            qs = qs.filter(pk__in=friches.values("pk"))
         columns = ["id", "nom", "code", "statut", "type"]
-    inner = (
-        qs.filter(geometry__bboverlaps=box)
-        .annotate(mvt_geom=geom, mvt_id=F("pk"))
-        .values(*columns, "mvt_geom", "mvt_id")
-        .order_by()
-        .query.sql_with_params()
+    return mvt_layer(
+        qs.filter(geometry__bboverlaps=tile_box(z, x, y)),
+        name=layer,
+        columns=columns,
+        geometry=tile_geometry(z, x, y, point_fallback=("centroid_lon", "centroid_lat")),
     )
-    sql = f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom', 'mvt_id') FROM ({inner[0]}) t WHERE t.mvt_geom IS NOT NULL"  # noqa: S608 — SQL compiled by the ORM, values as parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [layer, *inner[1]])
-        data = cursor.fetchone()[0]
-    return bytes(data) if data else b""
+
+
+def land_extent(
+    actor: Actor, *, sites: QuerySet[Site] | None = None, friches: QuerySet[Friche] | None = None
+) -> tuple[float, float, float, float] | None:
+    """WGS84 (west, south, east, north) of the visible sites and friches given (all visible ones by default),
+    for a map to open on them; None when there is none."""
+    boxes = []
+    for qs in (
+        sites_visible(actor) if sites is None else scope_queryset(actor, sites),
+        friches_visible(actor) if friches is None else scope_queryset(actor, friches),
+    ):
+        extent = qs.aggregate(extent=Extent("geometry"))["extent"]
+        if extent:
+            boxes.append(extent)
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def terrain_public_values(actor: Actor, terrain: Terrain) -> dict:

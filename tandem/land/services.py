@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -24,8 +25,15 @@ from tandem.core.errors import Problem, UserError
 from tandem.core.geo import GEOMETRY_COLUMNS, geometry_column_arrays
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_cell
+from tandem.imports.models import ImportRun
+from tandem.imports.services import (
+    import_run_end,
+    import_run_finish,
+    import_run_start,
+    import_run_step,
+)
 from tandem.land.io import read_files
-from tandem.land.models import ImportRun, RecordVersion, Site, Standard, Vintage
+from tandem.land.models import RecordVersion, Site, Standard, Vintage
 from tandem.land.records import (
     GEOMETRY_KEY,
     MODELS,
@@ -156,18 +164,6 @@ class ImportReport:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
 
-    def summary(self) -> str:
-        lines = []
-        for table, c in self.counts.items():
-            lines.append(
-                f"{table} : {c.get('read', 0)} ligne(s) lue(s), {c.get('rejected', 0)} rejetée(s), "
-                f"{c.get('added', 0)} ajoutée(s), {c.get('changed', 0)} modifiée(s), "
-                f"{c.get('removed', 0)} supprimée(s), {c.get('unchanged', 0)} inchangée(s)"
-            )
-        lines += self.migration
-        lines.append(f"{len(self.errors)} erreur(s), {len(self.warnings)} avertissement(s)")
-        return "\n".join(lines)
-
 
 # Unscoped on purpose: the engine compares the file with the producers' whole stored inventory (identifiers,
 # links across tables, communes) and writes it; who may import for which producer is checked inside
@@ -203,23 +199,25 @@ def land_import(
     """
     sets = dict(sets or {})
     renames = dict(renames or {})
-    run = run or ImportRun()
-    run.status, run.started_at = ImportRun.Status.RUNNING, timezone.now()
-    run.dry_run, run.skip_invalid = dry_run, skip_invalid
-    run.created_by = run.created_by or (actor.user if getattr(actor.user, "pk", None) else None)
-    run.actor_org_id = run.actor_org_id or actor.current_org_id
-    run.options = {**(run.options or {}), "set": sets, "epci": epci_siren}
+    options = {"set": sets, "epci": epci_siren, "skip_invalid": skip_invalid}
     if renames:
-        run.options["rename"] = renames
+        options["rename"] = renames
     if producer_id:
-        run.options["producer"] = producer_id
-    run.save()
+        options["producer"] = producer_id
+    run = import_run_start(
+        kind=ImportRun.Kind.LAND,
+        actor=actor,
+        paths=[] if run is not None else paths,
+        display_names=display_names,
+        options=options,
+        dry_run=dry_run,
+        run=run,
+    )
     report = ImportReport(run=run)
     locks = EpciImportLocks()
 
     def step(percent: int, label: str) -> None:
-        run.progress_percent, run.progress_label = percent, label
-        ImportRun.objects.filter(pk=run.pk).update(progress_percent=percent, progress_label=label)
+        import_run_step(run, percent, label)
         if progress:
             progress(percent, label)
 
@@ -234,6 +232,7 @@ def land_import(
         run.files = [
             {
                 "name": r.source,
+                "size": r.size,
                 "sha256": r.sha256,
                 "format": r.format,
                 "encoding": r.encoding,
@@ -265,7 +264,7 @@ def land_import(
         validation = validate(
             raws, referential=DbReferential(), sets=sets, epci_siren=epci_siren, renames=renames, web=web
         )
-        run.standard = Standard.FRICHES if validation.kind == "friches" else Standard.SITES_ECONOMIQUES
+        run.kind = ImportRun.Kind.LAND_FRICHES if validation.kind == "friches" else ImportRun.Kind.LAND_SITES
         if producer is not None and validation.kind != "friches":
             report.problems.append(
                 Problem(
@@ -307,7 +306,7 @@ def land_import(
             changes["added"] or changes["changed"] or changes["removed"] for changes in plan.values()
         )
         if dry_run or not report.changed:
-            return _finish(report, ImportRun.Status.DONE if report.changed else ImportRun.Status.UNCHANGED)
+            return _finish(report, ImportRun.Status.DONE)
         step(80, "écriture")
         try:
             with transaction.atomic():
@@ -340,8 +339,12 @@ def land_import(
             return _finish(report, ImportRun.Status.REFUSED)
         return _finish(report, ImportRun.Status.DONE)
     except Exception:
-        run.status, run.finished_at = ImportRun.Status.FAILED, timezone.now()
-        run.save()
+        import_run_finish(
+            run=run,
+            status=ImportRun.Status.FAILED,
+            problems=report.problems,
+            label="échec technique ; rien n'a été écrit",
+        )
         raise
     finally:
         locks.release()
@@ -359,26 +362,24 @@ def _is_global(problem: Problem) -> bool:
 
 
 def _finish(report: ImportReport, status: str) -> ImportReport:
-    run = report.run
-    run.status, run.finished_at = status, timezone.now()
-    run.progress_percent, run.progress_label = 100, dict(ImportRun.Status.choices)[status]
-    run.counts = report.counts
-    run.problems = [
-        {
-            "file": p.file,
-            "line": p.line,
-            "field": p.field,
-            "message": p.message,
-            "value": p.value,
-            "level": p.level,
-        }
-        for p in report.problems
-    ]
-    run.errors_count, run.warnings_count = len(report.errors), len(report.warnings)
-    run.rejects_csv = report.rejects_csv
-    if report.vintages:
-        run.vintage = report.vintages[0]
-    run.save()
+    tables = report.counts
+    total = lambda key: sum(c.get(key, 0) for c in tables.values())  # noqa: E731
+    import_run_finish(
+        run=report.run,
+        status=status,
+        problems=report.problems,
+        created=total("added") if report.written or report.run.dry_run else 0,
+        updated=total("changed") if report.written or report.run.dry_run else 0,
+        unchanged=total("unchanged"),
+        rejected=total("rejected"),
+        details={
+            "tables": tables,
+            "removed": total("removed") if report.written or report.run.dry_run else 0,
+            "notes": report.migration,
+            "vintages": [v.pk for v in report.vintages],
+        },
+        rejects_csv=report.rejects_csv,
+    )
     return report
 
 
@@ -740,6 +741,7 @@ def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list
                 created_by=run.created_by,
                 files=run.files,
                 provenance=provenance,
+                run=run if run.pk else None,
                 content_digest=_digest(run.files),
                 diff=_diff_summary(groups, owner),
                 counts={
@@ -782,6 +784,8 @@ def _write(validation, plan, owners, actor: Actor, run: ImportRun, sets) -> list
             },
         },
     )
+    # Distances to the loaded reference layers, for the sites and terrains of the EPCI just imported.
+    reference_distances_refresh(owner_ids=touched)
     return created
 
 
@@ -1118,26 +1122,32 @@ def land_import_submit(
     """Record an import started from the web: its run (« en attente ») and its files in Django's storage, where
     the job worker reads them (MEDIA_ROOT by default; they are deleted once the run has finished)."""
     run = ImportRun.objects.create(
+        kind=ImportRun.Kind.LAND,
         created_by=actor.user if getattr(actor.user, "pk", None) else None,
-        actor_org_id=actor.current_org_id,
-        epci_id=epci_siren or None,
+        organization_id=actor.current_org_id,
         dry_run=dry_run,
-        skip_invalid=skip_invalid,
         progress_label="en attente",
     )
-    stored = []
+    stored, files = [], []
     for upload in uploads:
         name = Path(upload.name).name
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        files.append({"name": name, "size": upload.size, "sha256": digest.hexdigest()})
         stored.append({"name": name, "path": default_storage.save(f"{UPLOAD_DIR}/{run.pk}/{name}", upload)})
+    run.files = files
     run.options = {
         "set": sets,
         "rename": renames or {},
         "producer": producer_id,
         "epci": epci_siren,
+        "skip_invalid": skip_invalid,
         "visibility": visibility,
         "uploads": stored,
     }
-    run.save(update_fields=["options"])
+    run.save(update_fields=["files", "options"])
     return run
 
 
@@ -1147,7 +1157,7 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
     if run.finished:
         return run
-    actor = Actor.for_user(run.created_by, run.actor_org_id)
+    actor = Actor.for_user(run.created_by, run.organization_id)
     options = run.options or {}
     with tempfile.TemporaryDirectory(prefix="tandem-land-import-") as folder:
         paths = []
@@ -1161,7 +1171,7 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
             actor=actor,
             epci_siren=options.get("epci") or None,
             dry_run=run.dry_run,
-            skip_invalid=run.skip_invalid,
+            skip_invalid=bool(options.get("skip_invalid")),
             sets=options.get("set") or {},
             renames=options.get("rename") or {},
             producer_id=options.get("producer") or None,
@@ -1175,12 +1185,13 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
                 inventory_visibility_set(actor=actor, owner=owner, visibility=options.get("visibility"))
             except UserError:
                 pass  # a delegate keeps the owner's choice of visibility
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.IMPORT,
-        obj=run,
-        details={"status": run.status, "files": [f.get("name") for f in run.files]},
-    )
+    if report.written:  # a dry run or a refused import writes nothing, not even an audit event
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.IMPORT,
+            obj=run,
+            details={"status": run.status, "files": [f.get("name") for f in run.files]},
+        )
     land_import_uploads_delete(run=run)
     return run
 
@@ -1188,9 +1199,7 @@ def land_import_stored_run(*, run_id: int) -> ImportRun:
 def land_import_end(*, run_id: int, status: str, label: str) -> None:
     """Close a run the import itself could not close (worker or child process gone, cancelled): nothing of it
     was written, since an import writes in one transaction."""
-    ImportRun.objects.filter(pk=run_id).exclude(status__in=ImportRun.FINISHED).update(
-        status=status, progress_percent=100, progress_label=label[:200], finished_at=timezone.now()
-    )
+    import_run_end(run_id=run_id, status=status, label=label[:200])
     run = ImportRun.objects.filter(pk=run_id).first()
     if run and run.finished:
         land_import_uploads_delete(run=run)
@@ -1199,3 +1208,145 @@ def land_import_end(*, run_id: int, status: str, label: str) -> None:
 def land_import_uploads_delete(*, run: ImportRun) -> None:
     for upload in (run.options or {}).get("uploads", []):
         default_storage.delete(upload["path"])
+
+
+# --- reference layers -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LayerLoadResult:
+    kind: str
+    source_name: str
+    crs_label: str
+    features: int
+    unchanged_file: bool
+    sites_changed: int
+    terrains_changed: int
+    dry_run: bool
+
+
+def reference_layer_load(
+    *, kind: str, path: Path, dry_run: bool = False, name: str | None = None
+) -> LayerLoadResult:
+    """Replace the reference layer of `kind` with the features of a file (GeoJSON, GeoPackage, zipped
+    Shapefile; Lambert-93 or WGS84), then compute the distances of every site and terrain to it, in one
+    transaction. The same file again (same SHA-256) keeps the layer as it is and changes no distance; a dry
+    run validates and counts, then rolls everything back."""
+    from tandem.imports.limits import import_limits
+    from tandem.land.layers import read_layer_file
+    from tandem.land.models import LayerKind, ReferenceFeature, ReferenceLayer
+
+    if kind not in LayerKind.values:
+        raise UserError(f"Type de couche inconnu : « {kind} » (types : {', '.join(LayerKind.values)}).")
+    layer_file = read_layer_file(Path(path), import_limits(), name)
+    with transaction.atomic():
+        layer = ReferenceLayer.objects.select_for_update().filter(kind=kind).first()
+        unchanged = layer is not None and layer.source_sha256 == layer_file.sha256
+        if not unchanged:
+            if layer is None:
+                layer = ReferenceLayer(kind=kind)
+            else:
+                layer.features.all().delete()
+            layer.source_name = layer_file.name[:255]
+            layer.source_sha256 = layer_file.sha256
+            layer.source_crs = layer_file.crs_label
+            layer.feature_count = len(layer_file.geometries)
+            layer.loaded_at = timezone.now()
+            layer.save()
+            wkb = shapely.to_wkb(shapely.set_srid(layer_file.geometries, 4326), include_srid=True, hex=True)
+            ReferenceFeature.objects.bulk_create(
+                [
+                    ReferenceFeature(layer=layer, name=feature_name, geometry=geometry)
+                    for feature_name, geometry in zip(layer_file.names, wkb, strict=True)
+                ],
+                batch_size=2000,
+            )
+        sites, terrains = reference_distances_refresh(kinds=[kind])
+        if not unchanged or sites or terrains:
+            audit_record(
+                actor=None,
+                action=AuditEvent.Action.IMPORT,
+                obj=layer,
+                details={
+                    "file": layer_file.name,
+                    "sha256": layer_file.sha256,
+                    "features": layer.feature_count,
+                    "sites_changed": sites,
+                    "terrains_changed": terrains,
+                },
+            )
+        if dry_run:
+            transaction.set_rollback(True)
+    return LayerLoadResult(
+        kind=kind,
+        source_name=layer_file.name,
+        crs_label=layer_file.crs_label,
+        features=len(layer_file.geometries),
+        unchanged_file=unchanged,
+        sites_changed=sites,
+        terrains_changed=terrains,
+        dry_run=dry_run,
+    )
+
+
+# The distance from each object's outline (a terrain without geometry: its site's) to the nearest feature of
+# the layer, in Lambert-93, found by KNN (`<->`) over a GiST index of the layer's features alone (a temporary
+# copy: in the shared table, the nearest features of a large layer would have to be skipped one by one to reach
+# those of a small one); written only where it differs, so a reload of the same layer writes no row.
+_LAYER_COPY_SQL = [
+    "DROP TABLE IF EXISTS tandem_layer_features",
+    "CREATE TEMPORARY TABLE tandem_layer_features AS"
+    " SELECT geometry_l93 FROM land_referencefeature WHERE layer_id = %(layer)s",
+    "CREATE INDEX ON tandem_layer_features USING gist (geometry_l93)",
+    "ANALYZE tandem_layer_features",
+]
+_DISTANCES_SQL = """
+WITH site_km AS (
+    SELECT s.id, CASE WHEN s.geometry_l93 IS NULL THEN NULL ELSE (
+        SELECT ST_Distance(s.geometry_l93, f.geometry_l93) / 1000.0 FROM tandem_layer_features f
+        ORDER BY s.geometry_l93 <-> f.geometry_l93 LIMIT 1) END AS km
+    FROM land_site s WHERE {site_filter}
+), sites AS (
+    UPDATE land_site s SET {column} = d.km FROM site_km d
+    WHERE s.id = d.id AND s.{column} IS DISTINCT FROM d.km RETURNING 1
+), terrain_km AS (
+    SELECT t.id, CASE WHEN g.geom IS NULL THEN NULL ELSE (
+        SELECT ST_Distance(g.geom, f.geometry_l93) / 1000.0 FROM tandem_layer_features f
+        ORDER BY g.geom <-> f.geometry_l93 LIMIT 1) END AS km
+    FROM land_terrain t LEFT JOIN land_site s ON s.id = t.site_eco_id
+    CROSS JOIN LATERAL (SELECT COALESCE(t.geometry_l93, s.geometry_l93) AS geom) g
+    WHERE {terrain_filter}
+), terrains AS (
+    UPDATE land_terrain t SET {column} = d.km FROM terrain_km d
+    WHERE t.id = d.id AND t.{column} IS DISTINCT FROM d.km RETURNING 1
+)
+SELECT (SELECT count(*) FROM sites), (SELECT count(*) FROM terrains)
+"""
+
+
+def reference_distances_refresh(*, kinds=None, owner_ids=None) -> tuple[int, int]:
+    """Compute the `calc_<kind>_km` distances of every site and terrain (of `owner_ids` only, when given) to
+    each loaded layer of `kinds` (all loaded layers by default), one SQL statement per layer. Returns how many
+    sites and terrains changed."""
+    from tandem.land.models import DISTANCE_KINDS, ReferenceLayer
+
+    layers = ReferenceLayer.objects.all()
+    if kinds is not None:
+        layers = layers.filter(kind__in=list(kinds))
+    sites = terrains = 0
+    owners = None if owner_ids is None else sorted({int(o) for o in owner_ids})
+    for layer_id, kind in layers.values_list("pk", "kind"):
+        sql = _DISTANCES_SQL.format(
+            column=DISTANCE_KINDS[kind].column,  # from the model's own mapping, never from input
+            site_filter="TRUE" if owners is None else "s.owner_id = ANY(%(owners)s)",
+            terrain_filter="TRUE" if owners is None else "t.owner_id = ANY(%(owners)s)",
+        )
+        with connection.cursor() as cursor:
+            for statement in _LAYER_COPY_SQL:
+                cursor.execute(statement, {"layer": layer_id})
+            cursor.execute(sql, {"owners": owners})
+            changed = cursor.fetchone()
+            cursor.execute(_LAYER_COPY_SQL[0])
+        sites += changed[0]
+        terrains += changed[1]
+    return sites, terrains

@@ -10,7 +10,8 @@ from procrastinate.contrib.django import app
 from procrastinate.job_context import AbortReason
 
 from tandem.core.jobs import ChildFailed, on_stalled, run_limited
-from tandem.land.models import ImportRun
+from tandem.imports.models import ImportRun
+from tandem.imports.services import on_cancel
 from tandem.land.services import land_import_end
 
 IMPORT_TASK = "land.import"
@@ -75,6 +76,7 @@ def land_import_defer(run: ImportRun) -> None:
     run.save(update_fields=["job_id"])
 
 
+@on_cancel(ImportRun.Kind.LAND, ImportRun.Kind.LAND_SITES, ImportRun.Kind.LAND_FRICHES)
 def land_import_cancel(run: ImportRun) -> None:
     """Cancel a queued import at once, or ask the worker to stop a running one (its child process is stopped,
     and PostgreSQL rolls back its transaction)."""

@@ -59,6 +59,9 @@ class Membership(TimeStampedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.LECTEUR)
+    # An « animateur EIT » (industrial and territorial ecology) reads the flows and synergies of the
+    # establishments placed in the organisation's perimeter (`perms.facilitator_shared_q`).
+    is_eit_facilitator = models.BooleanField("animateur EIT (écologie industrielle)", default=False)
 
     class Meta:
         verbose_name = "appartenance"

@@ -37,6 +37,8 @@ class Actor:
     # The regions of the user's Maisons de Région and regional investment agency (their region, or the regions
     # of their perimeter): they read the regional land inventory of those regions only.
     region_body_codes: frozenset[str] = frozenset()
+    # The organisations in which the user is an « animateur EIT » (Membership.is_eit_facilitator).
+    facilitator_org_ids: frozenset[int] = frozenset()
     current_org_id: int | None = None
     system: bool = False  # the command line and background jobs, audited as « système »
 
@@ -81,6 +83,7 @@ class Actor:
             grants=grants,
             region_codes=region_codes,
             region_body_codes=region_body_codes - {None},
+            facilitator_org_ids=frozenset(m.organization_id for m in memberships if m.is_eit_facilitator),
             current_org_id=current_org_id,
         )
 
@@ -154,6 +157,8 @@ def visible_q(actor: Actor, model: type[Model]) -> Q:
     q |= region_shared_q(actor, model)
     q |= _delegation_q(actor, model, write=False)
     q |= task_force_shared_q(actor, model)
+    q |= referent_shared_q(actor, model)
+    q |= facilitator_shared_q(actor, model)
     return q
 
 
@@ -191,6 +196,45 @@ def task_force_shared_q(actor: Actor, model: type[Model]) -> Q:
         parents = scope_queryset(actor, holder._meta.get_field(parent).related_model.objects.all())
         rows = holder.objects.filter(**{f"{parent}__in": parents.values("pk")}).exclude(**{name: None})
         q |= Q(pk__in=rows.values(name))
+    return q
+
+
+def referent_shared_q(actor: Actor, model: type[Model]) -> Q:
+    """Objects about a company shown to the organisation of its current référent: a model listing, in
+    `REFERENT_COMPANY_FIELDS`, the paths to the company (or companies) it concerns (an EIT flow: its
+    establishment's company; a synergy: both companies) is visible to every member of the organisation of the
+    current référent of one of them, whatever its own visibility. The référent follows the company for the
+    network: what is recorded about it must reach them (docs/permissions.md)."""
+    fields = getattr(model, "REFERENT_COMPANY_FIELDS", ())
+    if not fields or not actor.org_ids:
+        return Q(pk__in=[])
+    from django.apps import apps
+
+    advisor = apps.get_model("companies", "CompanyAdvisor")
+    companies = advisor.objects.filter(
+        role="referent", ended_on__isnull=True, organization_id__in=actor.org_ids
+    ).values("company_id")
+    q = Q(pk__in=[])
+    for name in fields:
+        q |= Q(**{f"{name}__in": companies})
+    return q
+
+
+def facilitator_shared_q(actor: Actor, model: type[Model]) -> Q:
+    """Objects placed in a territory shown to its « animateurs EIT »: a model listing, in
+    `FACILITATOR_COMMUNE_FIELDS`, the commune fields that place it (an EIT flow: its establishment's commune;
+    a synergy: both ends) is visible to the facilitators (`Membership.is_eit_facilitator`) of the organisations
+    whose perimeter holds one of those communes (an agency's facilitators read, through a delegation, what the
+    delegating EPCI owns, like any delegate)."""
+    fields = getattr(model, "FACILITATOR_COMMUNE_FIELDS", ())
+    if not fields or not actor.facilitator_org_ids:
+        return Q(pk__in=[])
+    communes = Organization.communes.through.objects.filter(
+        organization_id__in=actor.facilitator_org_ids
+    ).values("commune_id")
+    q = Q(pk__in=[])
+    for name in fields:
+        q |= Q(**{f"{name}__in": communes})
     return q
 
 

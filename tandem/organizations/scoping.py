@@ -43,13 +43,26 @@ def unscoped():
 
 
 @contextmanager
-def request_scope():
-    """A web request or API call starts scoped, whatever context the server (or a test) runs it in."""
+def scoped():
+    """The block runs scoped whatever its caller opened: work done for one actor (a web request, an API call,
+    a file the worker generates for its requester) reads only through the permission layer."""
     token = _unscoped.set(False)
     try:
         yield
     finally:
         _unscoped.reset(token)
+
+
+def request_scope():
+    """A web request or API call starts scoped, whatever context the server (or a test) runs it in."""
+    return scoped()
+
+
+def check_scoped(queryset) -> None:
+    """Raise `UnscopedQueryError` if `queryset` would be refused when evaluated: for code that compiles a
+    queryset to SQL itself (vector tiles, OGC features) instead of evaluating it."""
+    if isinstance(queryset, ScopedQuerySet):
+        queryset._check_scope()
 
 
 def is_unscoped() -> bool:

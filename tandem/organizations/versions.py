@@ -1,5 +1,7 @@
 """The visibility version: a number per table that every write to it — and so every sharing change — moves on,
-for caches of what actors may see (the matching's candidate arrays today).
+for caches of what actors may see (the matching's candidate arrays) and of what is derived from such tables
+(the matching's sector-ecosystem counts over the SIRENE establishments). Each process keeps its own cache and
+checks the version the database holds (one indexed query): a change made by any process is seen by all.
 
 PostgreSQL triggers keep it, so no write path can forget it: `.update()`, bulk imports, the admin, raw SQL.
 Each statement on a versioned table sets that table's row of `organizations_visibilityversion` to a fresh value

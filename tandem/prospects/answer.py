@@ -11,7 +11,8 @@ from pyproj import Transformer
 
 from tandem.companies.selectors import establishment_counts_within, establishment_names_nearest
 from tandem.core.geo import geojson
-from tandem.land.models import Friche, Site, Terrain
+from tandem.land.models import Friche, LayerKind, Site, Terrain
+from tandem.land.models.layers import distance_of
 from tandem.land.perms import can_see_personal_fields
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.candidates import (
@@ -61,6 +62,8 @@ def constraint_labels(req: Requirements) -> dict[str, str]:
         "gaz": "raccordement au gaz naturel",
         "eaux_usees": f"traitement des eaux usées ≥ {fr_num(req.wastewater_m3d)} m³/j",
         "autoroute": f"échangeur autoroutier à ≤ {fr_num(req.max_motorway_km or 0)} km",
+        "gare": f"gare de voyageurs à ≤ {fr_num(req.max_station_km or 0)} km",
+        "aeroport": f"aéroport à ≤ {fr_num(req.max_airport_km or 0)} km",
         "icpe": f"régime ICPE « {ICPE_LEVELS[req.icpe_regime]} » admis",
         "seveso": f"{SEVESO_LEVELS[req.seveso]} admis",
         "disponibilite": f"disponible au plus tard le {needed}",
@@ -128,6 +131,9 @@ def _sheet(actor: Actor, proposal, today: date) -> dict:
             value = getattr(site, name, None)
         return value
 
+    def distance(kind):
+        return distance_of(ext, kind)[0] if ext is not None else None
+
     studies = [(label, getattr(ext, f, None) if ext else None) for f, label in STUDY_LABELS.items()]
     permit_months = pick("tdm_permit_months")
     price = getattr(obj, "terr_m2_prix", None) if isinstance(obj, Terrain) else None
@@ -163,11 +169,12 @@ def _sheet(actor: Actor, proposal, today: date) -> dict:
         "rail": pick("tdm_rail_siding")
         if pick("tdm_rail_siding") is not None
         else getattr(site, "reseau_fret_ferroviaire", None),
-        "motorway_km": pick("tdm_motorway_junction_km") or getattr(site, "autoroute_echang_dist", None),
+        # The distances the matching read (the producer's value, else the one computed from the layer).
+        "motorway_km": distance(LayerKind.MOTORWAY_JUNCTION),
         "motorway_name": getattr(site, "autoroute_nom", ""),
-        "station": (getattr(site, "gare_nom", ""), getattr(site, "gare_dist", None)),
-        "airport": (getattr(site, "aeroport_nom", ""), getattr(site, "aeroport_dist", None)),
-        "port": (getattr(site, "port_nom", ""), getattr(site, "port_dist", None)),
+        "station": (getattr(site, "gare_nom", ""), distance(LayerKind.STATION)),
+        "airport": (getattr(site, "aeroport_nom", ""), distance(LayerKind.AIRPORT)),
+        "port": (getattr(site, "port_nom", ""), distance(LayerKind.PORT)),
         "studies": studies,
         "permit_months": permit_months,
         "appeals_cleared_on": pick("tdm_appeals_cleared_on"),
@@ -261,3 +268,53 @@ def answer_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html).write_pdf()
+
+
+def _require_answer_right(actor: Actor, prospect: Prospect) -> None:
+    from tandem.core.errors import NotAllowed
+    from tandem.prospects import perms
+
+    if not perms.can_manage_prospect(actor, prospect):
+        raise NotAllowed("Vous ne pouvez pas générer le dossier de réponse de ce prospect.")
+
+
+def answer_site_count(*, actor: Actor, prospect_id: int) -> int:
+    """How many shortlisted sites the answer file would show (to serve a small PDF at once, a large one as a
+    job), after the same checks as `answer_document`: 404 outside the task force, `NotAllowed` otherwise."""
+    from tandem.organizations.perms import get_visible_or_404
+
+    prospect = get_visible_or_404(actor, Prospect.objects.all(), pk=prospect_id)
+    _require_answer_right(actor, prospect)
+    return prospect.proposals.filter(shortlisted=True).count()
+
+
+def answer_document(*, actor: Actor, prospect_id: int, fmt: str, today: date) -> str:
+    """The answer file's HTML for `actor`: 404 outside the prospect's task force, `NotAllowed` for a member
+    who may not generate it; the read is audited (the one place the web page and the PDF job both call)."""
+    from tandem.core.models import AuditEvent
+    from tandem.prospects import selectors, services
+    from tandem.prospects.audit import audit_confidential
+
+    prospect = selectors.prospect_get(actor=actor, pk=prospect_id, purpose=f"dossier de réponse ({fmt})")
+    _require_answer_right(actor, prospect)
+    context = answer_context(
+        actor=actor, prospect=prospect, requirements=services.requirements_of(prospect), today=today
+    )
+    audit_confidential(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        obj=prospect,
+        details={"format": fmt, "sites": len(context["sheets"])},
+    )
+    return answer_html(context)
+
+
+def answer_pdf_file(*, actor: Actor, params: dict, out, progress) -> None:
+    """The answer file as PDF, written into `out`: the generator of the web download, served at once or by a
+    job (`tandem.core.files`, kind `prospects.answer_pdf`; `params`: prospect)."""
+    from django.utils import timezone
+
+    progress(10, "préparation du dossier")
+    html = answer_document(actor=actor, prospect_id=params["prospect"], fmt="pdf", today=timezone.localdate())
+    progress(50, "mise en page du PDF")
+    out.write(answer_pdf(html))

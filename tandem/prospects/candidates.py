@@ -23,7 +23,8 @@ from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from tandem.land.availability import availability_case, unavailable_reason
-from tandem.land.models import Friche, Site, Terrain
+from tandem.land.models import Friche, LayerKind, Site, Terrain
+from tandem.land.models.layers import effective_distance
 from tandem.land.perms import personal_fields_visible
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.organizations.scoping import unscoped
@@ -153,6 +154,8 @@ def _terrain_columns(today: date) -> tuple[dict, dict]:
         "rail": [bool(v) for v in cols["rail"]],
         "waterway": [bool(v) for v in cols["waterway"]],
         "motorway_km": _num(cols["motorway_km"]),
+        "station_km": _num(cols["station_km"]),
+        "airport_km": _num(cols["airport_km"]),
         "icpe_max": _levels(cols["icpe"], ICPE_LEVELS),
         "seveso_max": _levels(cols["seveso"], SEVESO_LEVELS),
         "readiness": _readiness(list(zip(*(cols[s] for s in STUDIES), strict=True)), cols["stage"], today),
@@ -220,7 +223,8 @@ def _terrain_fields() -> dict:
         "wastewater_m3d": _c("tdm_wastewater_m3d", "tdm_wastewater_m3d"),
         "rail": _c("tdm_rail_siding", "tdm_rail_siding", "reseau_fret_ferroviaire"),
         "waterway": Coalesce("site_eco__reseau_fluvial", "site_eco__site_voca_portuaire"),
-        "motorway_km": _c("tdm_motorway_junction_km", "tdm_motorway_junction_km", "autoroute_echang_dist"),
+        # Distances: the producer's value, else the one computed from the reference layer (`distance_fields`).
+        **_distances(terrain=True),
         "icpe": Coalesce(NullIf("tdm_icpe_max_regime", Value("")), "site_eco__tdm_icpe_max_regime"),
         "seveso": Coalesce(NullIf("tdm_seveso_max", Value("")), "site_eco__tdm_seveso_max"),
         "price": F("terr_m2_prix"),
@@ -249,12 +253,22 @@ def _terrain_fields() -> dict:
     }
 
 
+def _distances(*, terrain: bool, prefix: str = "") -> dict:
+    """The distance columns of the engine, as SQL expressions of the one precedence rule."""
+    return {
+        "motorway_km": effective_distance(LayerKind.MOTORWAY_JUNCTION, terrain=terrain, prefix=prefix),
+        "station_km": effective_distance(LayerKind.STATION, terrain=terrain, prefix=prefix),
+        "airport_km": effective_distance(LayerKind.AIRPORT, terrain=terrain, prefix=prefix),
+    }
+
+
 def _site_columns(today: date) -> tuple[dict, dict]:
     """Sites offering commercialisable surface with no terrain recorded (the offer is known only globally)."""
     qs = (
         Site.objects.filter(site_surf_comm_dispo__gt=0)
         .exclude(site_etat="déclassé")
         .exclude(Exists(Terrain.objects.filter(site_eco=OuterRef("pk"))))
+        .annotate(**{f"m_{k}": v for k, v in _distances(terrain=False).items()})
         .order_by("pk")
     )
     fields = [
@@ -272,8 +286,9 @@ def _site_columns(today: date) -> tuple[dict, dict]:
         "reseau_fret_ferroviaire",
         "reseau_fluvial",
         "site_voca_portuaire",
-        "tdm_motorway_junction_km",
-        "autoroute_echang_dist",
+        "m_motorway_km",
+        "m_station_km",
+        "m_airport_km",
         "tdm_icpe_max_regime",
         "tdm_seveso_max",
         "tdm_permit_months",
@@ -313,12 +328,9 @@ def _site_columns(today: date) -> tuple[dict, dict]:
         "waterway": [
             bool(a or b) for a, b in zip(cols["reseau_fluvial"], cols["site_voca_portuaire"], strict=True)
         ],
-        "motorway_km": _num(
-            [
-                a if a is not None else b
-                for a, b in zip(cols["tdm_motorway_junction_km"], cols["autoroute_echang_dist"], strict=True)
-            ]
-        ),
+        "motorway_km": _num(cols["m_motorway_km"]),
+        "station_km": _num(cols["m_station_km"]),
+        "airport_km": _num(cols["m_airport_km"]),
         "icpe_max": _levels(cols["tdm_icpe_max_regime"], ICPE_LEVELS),
         "seveso_max": _levels(cols["tdm_seveso_max"], SEVESO_LEVELS),
         "readiness": _readiness(list(zip(*(cols[s] for s in STUDIES), strict=True)), ["inconnu"] * n, today),
@@ -343,6 +355,7 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
     qs = (
         Friche.objects.filter(terrain_eco__isnull=True)
         .exclude(site_statut="friche reconvertie")
+        .annotate(**{f"m_{k}": v for k, v in _distances(terrain=False, prefix="site_eco__").items()})
         .order_by("pk")
     )
     fields = [
@@ -352,7 +365,9 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
         "unite_fonciere_surface",
         "area_ha",
         "site_eco__tdm_power_mw",
-        "site_eco__tdm_motorway_junction_km",
+        "m_motorway_km",
+        "m_station_km",
+        "m_airport_km",
         "site_eco__reseau_fret_ferroviaire",
         "urba_zone_type",
         "commune__zone_emploi_id",
@@ -380,7 +395,9 @@ def _friche_columns(today: date) -> tuple[dict, dict]:
         ],
         "power_mw": _num(cols["site_eco__tdm_power_mw"]),
         "rail": [bool(v) for v in cols["site_eco__reseau_fret_ferroviaire"]],
-        "motorway_km": _num(cols["site_eco__tdm_motorway_junction_km"]),
+        "motorway_km": _num(cols["m_motorway_km"]),
+        "station_km": _num(cols["m_station_km"]),
+        "airport_km": _num(cols["m_airport_km"]),
         "is_friche": [True] * n,
         "is_farmland": [z == "A" for z in cols["urba_zone_type"]],
         "zone_emploi": [z or "" for z in cols["commune__zone_emploi_id"]],
@@ -539,7 +556,7 @@ def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
 
 # Sector ecosystem: active establishments of the prospect's NAF division within ECOSYSTEM_RADIUS_KM of each
 # candidate (SIRENE registry), by the one proximity rule (`companies.selectors.establishment_counts_within`)
-# that the answer file and the project value use too. Cached per division, registry import and land state.
+# that the answer file and the project value use too. Cached per division, registry version and land state.
 ECOSYSTEM_RADIUS_KM = 30
 _ECOSYSTEM: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # NaN: not counted yet
 
@@ -547,16 +564,14 @@ _ECOSYSTEM: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # NaN: not co
 def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np.ndarray | None:
     """Establishments of `division` within the radius of the candidates at `positions` of the bundle; None when
     the registry has none. Counted once per candidate and registry state, on demand."""
-    from tandem.companies.models import Establishment, RegistryImport
+    from tandem.companies.models import Establishment
     from tandem.companies.selectors import establishment_counts_within
 
     if not division:
         return None
-    stamp = (
-        division,
-        RegistryImport.objects.order_by("-id").values_list("id", flat=True).first(),
-        CACHE.bundle_key,
-    )
+    # The registry's version in the database (moved on by a trigger at every write to the establishments,
+    # imports, edits and bulk updates alike): each process drops its counts as soon as the registry changes.
+    stamp = (division, visibility_version(Establishment), CACHE.bundle_key)
     with CACHE.lock:
         counts = _ECOSYSTEM.get(stamp, False)
     if counts is False:

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
-
 from tandem.core.audit import audit_record
 from tandem.core.errors import Report, UserError
 from tandem.core.models import AuditEvent
 from tandem.imports.limits import import_limits
+from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.prospects.models import BmoBasin, BmoBasinCommune, BmoJob
 
 BMO_COLUMNS = [
@@ -74,10 +74,38 @@ class BmoImportResult:
     created: int
     updated: int
     unchanged: int
+    run: ImportRun | None = None
 
 
-def bmo_import(*, actor, bmo_path: Path, bassins_path: Path) -> BmoImportResult:
-    """Import a BMO survey file (CSV, possibly .gz) and the commune → basin table."""
+def bmo_import(
+    *, actor, bmo_path: Path, bassins_path: Path, dry_run: bool = False, run: ImportRun | None = None
+) -> BmoImportResult:
+    """Import a BMO survey file (CSV, possibly .gz) and the commune → basin table. Recorded as an import run;
+    a refused import leaves only its run, a dry run nothing at all."""
+    run = import_run_start(
+        kind=ImportRun.Kind.BMO,
+        actor=actor,
+        paths=[Path(bmo_path), Path(bassins_path)],
+        dry_run=dry_run,
+        run=run,
+    )
+    with import_run_guard(run):
+        basins, communes, jobs, bmo_name, warnings = _bmo_read(Path(bmo_path), Path(bassins_path))
+        with import_writes(run):
+            result = _write(actor, basins, communes, jobs, bmo_name)
+    result.run = import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=warnings,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        details={"notes": [f"{result.basins} bassin(s), {result.communes} commune(s)"]},
+    )
+    return result
+
+
+def _bmo_read(bmo_path: Path, bassins_path: Path):
     report = Report()
     bmo_name, bassins_name = Path(bmo_path).name, Path(bassins_path).name
     fields, rows = _read(Path(bmo_path))
@@ -136,10 +164,9 @@ def bmo_import(*, actor, bmo_path: Path, bassins_path: Path) -> BmoImportResult:
         communes[commune] = basin
         basins.setdefault(basin, (row["lib_bassin_BMO"] or "").strip())
     report.raise_if_errors("Import BMO refusé : aucune ligne n'a été écrite.")
-    return _write(actor, basins, communes, jobs, bmo_name)
+    return basins, communes, jobs, bmo_name, report.warnings
 
 
-@transaction.atomic
 def _write(actor, basins, communes, jobs, name) -> BmoImportResult:
     existing_basins = dict(BmoBasin.objects.values_list("code", "name"))
     BmoBasin.objects.bulk_create(

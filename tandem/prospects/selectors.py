@@ -10,7 +10,7 @@ from django.utils import timezone
 from tandem.core.audit import audit_record
 from tandem.core.disclosure import protect_counts, protect_total
 from tandem.core.models import AuditEvent
-from tandem.organizations.perms import Actor, get_visible_or_404, scope_queryset
+from tandem.organizations.perms import Actor, contributor_org_ids, get_visible_or_404, scope_queryset
 from tandem.prospects import perms
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.candidates import CACHE, LAND_MODELS, visible_candidates
@@ -22,14 +22,38 @@ def prospect_list(*, actor: Actor, audit: bool = True) -> QuerySet[Prospect]:
     """The prospects whose task force includes `actor` (audited as one read listing their ids)."""
     prospects = scope_queryset(actor, Prospect.objects.select_related("owner"))
     if audit:
-        ids = list(prospects.values_list("pk", flat=True))
-        if ids:
-            audit_record(
-                actor=actor,
-                action=AuditEvent.Action.READ,
-                object_type="prospects.prospect",
-                details={"list": ids},
-            )
+        _audit_listing(actor, list(prospects.values_list("pk", flat=True)))
+    return prospects
+
+
+def _audit_listing(actor: Actor, ids: list[int]) -> None:
+    """A list naming prospects is a read of each of them (shown to their task force as « liste des prospects »)."""
+    if ids:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.READ,
+            object_type="prospects.prospect",
+            details={"list": ids},
+        )
+
+
+# A prospect still waits for territories' proposals in these statuses.
+OPEN_TO_PROPOSALS = (Prospect.Status.SHARED, Prospect.Status.PROPOSALS)
+
+
+def prospects_awaiting_proposal(*, actor: Actor) -> list[Prospect]:
+    """Prospects shared with an organisation in which `actor` contributes, still open to proposals, to which
+    none of those organisations has proposed a site yet (audited as one read listing them)."""
+    orgs = contributor_org_ids(actor)
+    prospects = list(
+        scope_queryset(actor, Prospect.objects.select_related("owner"))
+        .filter(shared_with__in=orgs, status__in=OPEN_TO_PROPOSALS)
+        .exclude(owner_id__in=orgs)
+        .exclude(proposals__organization_id__in=orgs)
+        .distinct()
+        .order_by("decision_on", "pk")
+    )
+    _audit_listing(actor, [p.pk for p in prospects])
     return prospects
 
 
@@ -51,6 +75,17 @@ def prospect_reads(*, prospect: Prospect, limit: int = 50) -> QuerySet[AuditEven
         .select_related("organization")
         .order_by("-at", "-id")[:limit]
     )
+
+
+def task_force(prospect: Prospect) -> list[tuple[str, str]]:
+    """The task force as people know each other: (name, organisations among the prospect's owner and those it
+    is shared with), by name; the login only for an account with no name."""
+    orgs = {prospect.owner_id, *prospect.shared_with.values_list("pk", flat=True)}
+    people = []
+    for user in prospect.members.prefetch_related("memberships__organization"):
+        names = sorted(m.organization.name for m in user.memberships.all() if m.organization_id in orgs)
+        people.append((user.get_full_name() or user.username, ", ".join(names)))
+    return sorted(people)
 
 
 def proposals_of(prospect: Prospect) -> QuerySet[Proposal]:
@@ -111,6 +146,30 @@ def matching_results(
         ranking = matching_run(actor=actor, requirements=requirements, region=region, today=today)
         results = ranking.results(limit=limit, include_excluded=include_excluded)
     return ranking, results
+
+
+def matching_excluded(
+    *,
+    actor: Actor,
+    requirements: Requirements,
+    region: str | None = None,
+    limit: int = 50,
+    today: date | None = None,
+) -> tuple[int, list[dict]]:
+    """The visible land the requirements set aside — not a candidate at all (sold, reserved, occupied, non
+    aménageable) or failing a hard constraint —, each with its reasons, best score first: how a user learns why
+    a site they expected is absent. Returns (how many, the first `limit` explained)."""
+
+    def run():
+        ranking = matching_run(actor=actor, requirements=requirements, region=region, today=today)
+        excluded = ranking.order(include_excluded=True)[ranking.count() :]
+        return len(excluded), [ranking.explain(int(i)) for i in excluded[:limit]]
+
+    count, rows = run()
+    if _invisible_rows(actor, rows):
+        CACHE.clear()
+        count, rows = run()
+    return count, rows
 
 
 def prospect_pipeline(*, actor: Actor) -> dict:

@@ -78,6 +78,8 @@ def requirements_of(prospect: Prospect, **overrides) -> Requirements:
         "rail_required": prospect.rail_required,
         "waterway_required": prospect.waterway_required or prospect.port_required,
         "max_motorway_km": prospect.max_motorway_km,
+        "max_station_km": prospect.max_station_km,
+        "max_airport_km": prospect.max_airport_km,
         "icpe_regime": prospect.icpe_regime,
         "seveso": prospect.seveso,
         "needed_by": prospect.production_start_on or prospect.works_start_on,

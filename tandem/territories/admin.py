@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from tandem.core.admin_mixins import AuditedAdmin
-from tandem.territories.models import Commune, Departement, Epci, GeographyLoad, Perimeter, Region, ZoneEmploi
+from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 
 GEOMETRY_EXCLUDE = ["geometry", "geometry_l93", "geometry_digest"]
 
@@ -27,12 +27,6 @@ class CommuneAdmin(admin.ModelAdmin):
     list_filter = ["is_current", "region"]
     search_fields = ["code", "name"]
     raw_id_fields = ["epci", "merged_into", "zone_emploi"]
-
-
-@admin.register(GeographyLoad)
-class GeographyLoadAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "cog_year"]
-    readonly_fields = ["cog_year", "sources", "summary"]
 
 
 @admin.register(Perimeter)

@@ -7,7 +7,6 @@ to the commune it merged into, so that everything referencing it keeps working.
 from django.db import models
 
 from tandem.core.geo import GeometryFields
-from tandem.core.models import TimeStampedModel
 from tandem.organizations.models import SharedObject
 
 
@@ -103,22 +102,6 @@ class Commune(GeometryFields):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
-
-
-class GeographyLoad(TimeStampedModel):
-    """Provenance of each geography load: sources, licence, vintage, what changed."""
-
-    cog_year = models.PositiveSmallIntegerField("millésime du COG")
-    sources = models.JSONField("sources", default=list)
-    summary = models.JSONField("résumé des changements", default=dict)
-
-    class Meta:
-        verbose_name = "chargement de la géographie"
-        verbose_name_plural = "chargements de la géographie"
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"COG {self.cog_year} ({self.created_at:%Y-%m-%d})"
 
 
 class Perimeter(SharedObject):

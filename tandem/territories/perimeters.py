@@ -9,16 +9,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.gis.db.models import Union
+from django.contrib.gis.db.models import GeometryField, Union
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from tandem.core.audit import audit_record
-from tandem.core.errors import NotAllowed, Report, UserError
-from tandem.core.geo import to_shapely
+from tandem.core.errors import NotAllowed, Problem, Report, UserError
+from tandem.core.geo import WGS84, to_shapely
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.limits import import_limits, size_text
+from tandem.imports.models import ImportRun
 from tandem.imports.reader import decode, read_table
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, can_create, can_share
 from tandem.territories.models import Commune, Epci, Perimeter
@@ -216,9 +219,9 @@ class PerimeterImportResult:
     updated: int = 0
     unchanged: int = 0
     unknown_members: list[str] = field(default_factory=list)
+    run: ImportRun | None = None
 
 
-@transaction.atomic
 def perimeters_import(
     *,
     actor: Actor,
@@ -227,8 +230,42 @@ def perimeters_import(
     kind: str = Perimeter.Kind.AUTRE,
     visibility: str = Visibility.NETWORK,
     only_region: str | None = None,
+    dry_run: bool = False,
+    display_name: str | None = None,
+    run: ImportRun | None = None,
 ) -> PerimeterImportResult:
-    """Import perimeters; the same file twice changes nothing. Members outside Tandem's geography are listed."""
+    """Import perimeters; the same file twice changes nothing. Members outside Tandem's geography are listed.
+    Recorded as an import run; a dry run writes nothing at all, a refused import only its run (then raises)."""
+    path = Path(path)
+    run = import_run_start(
+        kind=ImportRun.Kind.PERIMETERS,
+        actor=actor,
+        paths=[path],
+        display_names={path: display_name} if display_name else None,
+        options={"kind": kind, "visibility": visibility, "region": only_region},
+        dry_run=dry_run,
+        owner=owner,
+        run=run,
+    )
+    with import_run_guard(run), import_writes(run):
+        result = _perimeters_write(actor, owner, path, kind, visibility, only_region)
+    name = display_name or path.name
+    problems = [
+        Problem(name, None, "membres", "membre hors de la géographie chargée : ignoré", code, level="warning")
+        for code in result.unknown_members
+    ]
+    result.run = import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=problems,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+    )
+    return result
+
+
+def _perimeters_write(actor, owner, path, kind, visibility, only_region) -> PerimeterImportResult:
     if not can_create(actor, Perimeter, owner=owner):
         raise NotAllowed("Vous ne pouvez pas importer de périmètres pour cette organisation.")
     if visibility != Visibility.PRIVATE and not can_share(actor, owner=owner):
@@ -293,7 +330,29 @@ def perimeters_export_csv(perimeters) -> str:
     return out.getvalue()
 
 
+def perimeter_outline(*, srid: int = WGS84) -> Subquery:
+    """SQL expression over perimeters: the outline, the union of the perimeter's communes dissolved by PostGIS
+    (WGS84, or the Lambert-93 copies of the communes when `srid` is 2154). The one definition of a perimeter's
+    outline, for a single perimeter (`perimeter_geometry`) or a whole queryset (the OGC API)."""
+    column = "geometry" if srid == WGS84 else "geometry_l93"
+    communes = (
+        Commune.objects.filter(perimeters=OuterRef("pk"))
+        .exclude(**{column: None})
+        .order_by()
+        .values("perimeters")
+        .annotate(outline=Union(column))
+        .values("outline")
+    )
+    return Subquery(communes, output_field=GeometryField(srid=srid))
+
+
 def perimeter_geometry(perimeter: Perimeter):
-    """The perimeter's outline: the union of its communes, dissolved by PostGIS (shapely, WGS84)."""
-    union = perimeter.communes.exclude(geometry=None).aggregate(outline=Union("geometry"))["outline"]
+    """The perimeter's outline (`perimeter_outline`) as a shapely geometry, WGS84."""
+    union = (
+        Perimeter.objects.unscoped()  # the perimeter in hand, already read through the permission layer
+        .filter(pk=perimeter.pk)
+        .annotate(outline=perimeter_outline())
+        .values_list("outline", flat=True)
+        .first()
+    )
     return to_shapely(union)

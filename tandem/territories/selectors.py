@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib.gis.db.models import Union
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 
 from tandem.core.geo import feature, feature_collection
-from tandem.territories.models import Commune, Departement, Epci, Region
+from tandem.core.tiles import TILE_EXTENT, TILE_MAX_ZOOM, mvt_layer, tile_box, tile_check, tile_geometry
+from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
 
 MAX_COMMUNES_DRAWN = 400
 
@@ -140,3 +142,80 @@ def points_outside_communes(
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(codes), [float(x) for x in lons], [float(y) for y in lats], tolerance_m])
         return {int(i) - 1: (code or "", name or "") for i, code, name in cursor.fetchall()}
+
+
+# --- Vector tiles: the map's context (boundaries and names) and the custom perimeters ----------------------
+# Which levels a context tile carries at each zoom: outlines from `outline_from`, names from `names_from` to
+# `names_to` (a map shows the régions' names zoomed out, the communes' names zoomed in).
+CONTEXT_LEVELS = (
+    # (layer, model, outline_from, names_from, names_to)
+    ("regions", Region, 0, 0, 6),
+    ("departements", Departement, 5, 6, 8),
+    ("epcis", Epci, 7, 8, 10),
+    ("communes", Commune, 9, 11, TILE_MAX_ZOOM),
+)
+CONTEXT_LABELS = "etiquettes"
+LABEL_COLUMNS = ("code", "nom", "niveau", "centroid_lon", "centroid_lat")
+
+
+def context_tile(*, z: int, x: int, y: int) -> bytes:
+    """The base context of every map, from the loaded geography (public reference data): région,
+    département, EPCI and commune outlines (layers `regions`, `departements`, `epcis`, `communes`, each
+    feature with `code`, `nom`, `niveau`) and their names (layer `etiquettes`: one point per territory, its
+    inner point), by zoom (`CONTEXT_LEVELS`). Maps show where things are with no internet base map."""
+    tile_check(z, x, y)
+    box = tile_box(z, x, y)
+    outlines, labels = [], []
+    for layer, model, outline_from, names_from, names_to in CONTEXT_LEVELS:
+        qs = model.objects.filter(geometry__bboverlaps=box)
+        if model in (Epci, Commune):
+            qs = qs.filter(is_current=True)
+        qs = qs.annotate(nom=F("name"), niveau=Value(layer))
+        if model is Epci:
+            qs = qs.annotate(code=F("siren"))
+        columns = ["code", "nom", "niveau"]
+        if z >= outline_from:
+            outlines.append(
+                mvt_layer(qs, name=layer, columns=columns, geometry=tile_geometry(z, x, y), id_field=None)
+            )
+        if names_from <= z <= names_to:
+            labels.append(qs.filter(centroid_lon__isnull=False))
+    parts = b"".join(outlines)
+    if labels:
+        union = labels[0].values(*LABEL_COLUMNS)
+        for qs in labels[1:]:
+            union = union.union(qs.values(*LABEL_COLUMNS), all=True)
+        parts += _label_layer(union, z=z, x=x, y=y)
+    return parts
+
+
+def _label_layer(rows, *, z: int, x: int, y: int) -> bytes:
+    sql, params = rows.query.sql_with_params()
+    point = "ST_Transform(ST_SetSRID(ST_MakePoint(centroid_lon, centroid_lat), 4326), 3857)"
+    # SQL compiled by the ORM, values as parameters.
+    wrapped = f"SELECT code, nom, niveau, ST_AsMVTGeom({point}, ST_TileEnvelope(%s, %s, %s)) AS mvt_geom FROM ({sql}) l"  # noqa: S608
+    query = f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom') FROM ({wrapped}) t WHERE t.mvt_geom IS NOT NULL"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, [CONTEXT_LABELS, z, x, y, *params])
+        data = cursor.fetchone()[0]
+    return bytes(data) if data else b""
+
+
+def perimeter_tile(actor, *, z: int, x: int, y: int, perimeter_ids: list[int] | None = None) -> bytes:
+    """The outlines of the custom perimeters `actor` may see (the permission layer), in layer `perimetres`
+    (`id`, `nom`, `type`), each the union of its communes inside the tile (a perimeter stores no outline of its
+    own); `perimeter_ids` narrows to a page's perimeters. No feature cap."""
+    from tandem.organizations.perms import scope_queryset
+
+    tile_check(z, x, y)
+    box = tile_box(z, x, y)
+    qs = scope_queryset(actor, Perimeter.objects.all())
+    if perimeter_ids is not None:
+        qs = qs.filter(pk__in=perimeter_ids)
+    inside = Q(communes__geometry__bboverlaps=box, communes__is_current=True)
+    qs = qs.filter(inside).annotate(
+        outline=Union("communes__geometry", filter=inside), nom=F("name"), type=F("kind")
+    )
+    return mvt_layer(
+        qs, name="perimetres", columns=["id", "nom", "type"], geometry=tile_geometry(z, x, y, "outline")
+    )

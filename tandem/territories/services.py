@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import shapely
-from django.db import transaction
 from django.db.models import Q
 
 from tandem.core.errors import Report
 from tandem.core.geo import GEOMETRY_COLUMNS, geometry_columns_many, to_shapely
-from tandem.territories.models import Commune, Departement, Epci, GeographyLoad, Region, ZoneEmploi
+from tandem.imports.models import ImportRun
+from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
+from tandem.territories.models import Commune, Departement, Epci, Region, ZoneEmploi
 from tandem.territories.sources import Geography
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ class TableChange:
 class LoadSummary:
     tables: dict[str, TableChange] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    problems: list = field(default_factory=list)  # the warnings as Problems, for the run's report
+    run: ImportRun | None = None
 
     @property
     def changed(self) -> bool:
@@ -44,11 +48,46 @@ class LoadSummary:
         return {name: change.as_dict() for name, change in self.tables.items() if change.as_dict()}
 
 
-def geography_load(*, geography: Geography, dry_run: bool = False) -> LoadSummary:
+def geography_load(
+    *, geography: Geography, dry_run: bool = False, actor=None, run: ImportRun | None = None
+) -> LoadSummary:
     """Load official geography idempotently: new rows are created, changed rows updated, nothing deleted.
 
     Communes absent from a newer COG are kept, marked not current and linked to the commune they merged into.
+    The load is recorded as an import run (`tandem.imports`); a dry run writes nothing at all, a refused load
+    only its run.
     """
+    run = import_run_start(
+        kind=ImportRun.Kind.GEOGRAPHY,
+        actor=actor,
+        paths=[Path(s["path"]) for s in geography.sources if s.get("path")],
+        options={"cog_year": geography.cog_year, "sources": geography.sources},
+        dry_run=dry_run,
+        run=run,
+    )
+    with import_run_guard(run):
+        summary = _geography_write(geography, run)
+    total = lambda key: sum(getattr(t, key) for t in summary.tables.values())  # noqa: E731
+    summary.run = import_run_finish(
+        run=run,
+        status=ImportRun.Status.DONE,
+        problems=summary.problems,
+        created=total("created"),
+        updated=total("updated"),
+        unchanged=total("unchanged"),
+        details={
+            "tables": {
+                name: {"added": t.created, "changed": t.updated, "unchanged": t.unchanged}
+                for name, t in summary.tables.items()
+            },
+            "removed": total("retired"),
+            "notes": [f"{t.retired} {name} retiré(es)" for name, t in summary.tables.items() if t.retired],
+        },
+    )
+    return summary
+
+
+def _geography_write(geography: Geography, run: ImportRun) -> LoadSummary:
     report = Report()
     summary = LoadSummary()
     _check_references(geography)
@@ -58,7 +97,7 @@ def geography_load(*, geography: Geography, dry_run: bool = False) -> LoadSummar
         Commune.objects.filter(is_current=True).values_list("departement_id", flat=True).distinct()
     )
     complete = bool(source_deps) and existing_deps <= source_deps
-    with transaction.atomic():
+    with import_writes(run):
         _upsert(Region, {c: {"name": n} for c, n in geography.regions.items()}, summary, "régions")
         _upsert(
             Departement,
@@ -139,15 +178,11 @@ def geography_load(*, geography: Geography, dry_run: bool = False) -> LoadSummar
         _dissolve(summary, _affected_groups(changed, before))
         for message in report.warnings:
             summary.warnings.append(str(message))
+        summary.problems = report.warnings
         if summary.changed:
             from tandem.organizations.services import organization_perimeters_sync
 
             organization_perimeters_sync()
-            GeographyLoad.objects.create(
-                cog_year=geography.cog_year or 0, sources=geography.sources, summary=summary.as_dict()
-            )
-        if dry_run:
-            transaction.set_rollback(True)
     return summary
 
 

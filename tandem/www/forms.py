@@ -47,6 +47,7 @@ class PerimeterImportForm(forms.Form):
     kind = forms.ChoiceField(label="Type", choices=Perimeter.Kind.choices)
     visibility = forms.ChoiceField(label="Visibilité", choices=Visibility.choices, initial=Visibility.NETWORK)
     file = forms.FileField(label="Fichier CSV ou GeoJSON")
+    dry_run = forms.BooleanField(label="Simulation : contrôler et compter sans rien écrire", required=False)
 
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)

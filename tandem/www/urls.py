@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tandem.www.views import home, organizations, perimeters, territories
+from tandem.www.views import account, files, home, maps, organizations, perimeters, territories
 
 app_name = "www"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/choisir/", home.switch_organization, name="switch_organization"),
+    path("compte/jeton/", account.api_token, name="api_token"),
+    path("carte/tuiles/<str:layer>/<int:z>/<int:x>/<int:y>.pbf", maps.map_tile, name="map_tile"),
     path("territoires/", territories.territory_search, name="territory_search"),
     path("territoires/epci/<str:siren>/", territories.epci_detail, name="epci_detail"),
     path("territoires/communes/<str:code>/", territories.commune_detail, name="commune_detail"),
@@ -38,7 +40,12 @@ urlpatterns = [
         organizations.invitation_answer_view,
         name="invitation_answer",
     ),
+    path("imports/", include("tandem.www.imports.urls")),
+    path("fichiers/<int:pk>/", files.generated_file_detail, name="generated_file_detail"),
+    path("fichiers/<int:pk>/telecharger/", files.generated_file_download, name="generated_file_download"),
+    path("fichiers/<int:pk>/annuler/", files.generated_file_cancel_view, name="generated_file_cancel"),
     path("foncier/", include("tandem.www.land.urls")),
     path("entreprises/", include("tandem.www.companies.urls")),
     path("prospects/", include("tandem.www.prospects.urls")),
+    path("eit/", include("tandem.www.eit.urls")),
 ]

@@ -70,6 +70,39 @@ def test_establishment_xlsx_for_the_region_covers_both_epcis(client, ctx):
     assert client.get("/entreprises/export.pdf").status_code == 404
 
 
+def test_a_large_establishment_export_is_prepared_as_a_job_with_the_same_rows(
+    client, ctx, settings, tmp_path
+):
+    from django.urls import reverse
+
+    from tandem.core.files import generated_file_build
+    from tandem.core.models import GeneratedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client.login(username=ctx["region_user"].username, password=PASSWORD)
+    at_once = _csv(client.get("/entreprises/export.csv?q=FICTI"))
+    settings.TANDEM_EXPORT_SYNC_MAX_ROWS = 1
+    response = client.get("/entreprises/export.csv?q=FICTI")
+    generated = GeneratedFile.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "www:generated_file_detail", args=[generated.pk]
+    )
+    assert generated.params == {
+        "q": "FICTI",
+        "naf": "",
+        "state": "A",
+        "whole_registry": False,
+        "format": "csv",
+    }
+    generated_file_build(file_id=generated.pk)  # what the job's child process runs
+    download = client.get(reverse("www:generated_file_download", args=[generated.pk]))
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    by_job = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode()), delimiter=";"))
+    assert by_job == at_once
+    assert {r[2] for r in by_job[1:]} == {"ATELIERS FICTIFS DU RHIN", "USINE FICTIVE DE MULHOUSE"}
+    assert AuditEvent.objects.filter(action="export", object_type="companies.establishment").count() == 2
+
+
 def test_parcours_export_lists_only_visible_journeys(client, ctx):
     journey = parcours_step_move(
         actor=Actor.for_user(ctx["sxb_user"]),

@@ -84,9 +84,10 @@ def test_import_bodacc_command(capsys):
     region_org("44")
     call_command("import_bodacc", str(shared_file(BODACC)))
     out = capsys.readouterr().out
-    assert (
-        "544 jugements lus, 544 nouveaux, 0 concernant des entreprises du répertoire, 0 signaux créés" in out
-    )
+    # The one import report: counts, then the file's facts, then the grouped warnings.
+    assert "Import terminé — BODACC — procédures collectives" in out
+    assert "544 créé(s), 0 modifié(s), 0 inchangé(s), 0 rejeté(s)" in out
+    assert "544 jugement(s) lu(s), 0 concernant des entreprises du répertoire, 0 signal(aux) créé(s)" in out
 
 
 def test_advisor_signal_is_private_to_its_organisation_by_default():

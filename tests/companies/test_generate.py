@@ -67,7 +67,9 @@ def test_import_sirene_command_on_generated_files(tmp_path, capsys):
     out = capsys.readouterr().out
     with open(etab, encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if departement_of(r["codeCommuneEtablissement"]) == "67"]
-    assert f"StockEtablissement.csv : 3000 lignes lues, {len(rows)} du territoire, {len(rows)} créées" in out
+    etab_report = out[out.index("Fichier StockEtablissement.csv") :]
+    assert f"3000 ligne(s) lue(s), {len(rows)} du territoire" in etab_report
+    assert f"{french_count(len(rows))} créé(s), 0 modifié(s)" in etab_report
     assert Establishment.objects.count() == len(rows)
     assert Counter(Establishment.objects.values_list("naf", flat=True)) == Counter(
         r["activitePrincipaleEtablissement"] for r in rows
@@ -102,8 +104,15 @@ def test_import_sirene_command_creates_signals_for_a_newer_vintage(tmp_path, cap
     call_command("import_sirene", str(first))
     call_command("import_sirene", str(second))
     out = capsys.readouterr().out
-    assert f"v2.csv : 400 lignes lues, 400 du territoire, 0 créées, {len(employers)} modifiées" in out
-    assert f"{len(employers)} signaux" in out
+    v2_report = out[out.index("Fichier v2.csv") :]
+    assert "400 ligne(s) lue(s), 400 du territoire" in v2_report
+    assert f"0 créé(s), {french_count(len(employers))} modifié(s)" in v2_report
+    assert f"v2.csv : {len(employers)} signal(aux) créé(s)" in out
     assert sorted(Signal.objects.unscoped().values_list("establishment_id", flat=True)) == sorted(
         r["siret"] for r in employers
     )
+
+
+def french_count(n: int) -> str:
+    """1528 as the reports print it: « 1 528 » (narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f")

@@ -36,7 +36,13 @@ def test_real_stock_etablissement_sample_imports_with_its_53_columns():
 
     run = result.run
     assert result.problems == []
-    assert (run.rows_read, run.rows_in_territory, run.created, run.updated, run.rows_rejected) == (
+    assert (
+        run.registry.rows_read,
+        run.registry.rows_in_territory,
+        run.created,
+        run.updated,
+        run.rejected,
+    ) == (
         299,
         299,
         299,
@@ -89,7 +95,7 @@ def test_reimporting_the_same_file_changes_nothing():
     sirene_import(path=path, actor=SYSTEM)
     before = list(Establishment.objects.order_by("siret").values())
     again = sirene_import(path=path, actor=SYSTEM).run
-    assert (again.created, again.updated, again.unchanged, again.changes_recorded) == (0, 0, 299, 0)
+    assert (again.created, again.updated, again.unchanged, again.registry.changes_recorded) == (0, 0, 299, 0)
     assert list(Establishment.objects.order_by("siret").values()) == before
     assert not RegistryChange.objects.exists()
 
@@ -100,7 +106,7 @@ def test_real_stock_unite_legale_sample_after_establishments():
     assert tuple(rows[0].keys()) == UNITE_LEGALE_COLUMNS
     run = sirene_import(path=shared_file(UL), actor=SYSTEM).run
     # No territory filter (no Region organisation, no départements): every legal unit is kept.
-    assert (run.rows_read, run.rows_rejected) == (526, 0)
+    assert (run.registry.rows_read, run.rejected) == (526, 0)
     assert Company.objects.filter(legal_unit_loaded=True).count() == 526
     company = Company.objects.get(siren="005420013")
     assert (company.name, company.state, company.legal_category, company.naf) == (
@@ -162,26 +168,26 @@ def test_extra_and_reordered_columns_still_import(tmp_path):
     changes = {r["siret"]: {"activitePrincipaleNAF25Etablissement": "25.11Y"} for r in rows}
     path = rewrite(ETAB, tmp_path, changes=changes, columns=columns)
     run = sirene_import(path=path, actor=SYSTEM).run
-    assert (run.created, run.rows_rejected) == (original.created, 0) == (299, 0)
+    assert (run.created, run.rejected) == (original.created, 0) == (299, 0)
     assert snapshot() == expected
 
 
 def test_territory_filter_keeps_the_given_departements():
     run = sirene_import(path=shared_file(ETAB), actor=SYSTEM, departements=["51", "54"]).run
     expected = [r["siret"] for r in raw_rows(ETAB) if r["codeCommuneEtablissement"][:2] in ("51", "54")]
-    assert (run.rows_read, run.rows_in_territory, run.created) == (299, 2, 2)
+    assert (run.registry.rows_read, run.registry.rows_in_territory, run.created) == (299, 2, 2)
     assert sorted(Establishment.objects.values_list("siret", flat=True)) == sorted(expected)
     # Legal units are then kept only for the companies of those establishments.
     ul = sirene_import(path=shared_file(UL), actor=SYSTEM, departements=["51", "54"]).run
     sirens = {s[:9] for s in expected}
-    assert ul.rows_in_territory == sum(r["siren"] in sirens for r in raw_rows(UL))
+    assert ul.registry.rows_in_territory == sum(r["siren"] in sirens for r in raw_rows(UL))
     assert Company.objects.count() == len(sirens)
 
 
 def test_territory_defaults_to_the_region_organisations():
     region_org("44")  # Grand Est: 08, 10, 51, 52, 54, 55, 57, 67, 68, 88
     run = sirene_import(path=shared_file(ETAB), actor=SYSTEM).run
-    assert run.departements == ["08", "10", "51", "52", "54", "55", "57", "67", "68", "88"]
+    assert run.registry.departements == ["08", "10", "51", "52", "54", "55", "57", "67", "68", "88"]
     assert run.created == 2
 
 
@@ -272,12 +278,12 @@ def test_a_changed_row_updates_and_a_closure_is_dated(tmp_path):
         "00542012000015": {"activitePrincipaleEtablissement": "25.11Z"},
     }
     run = sirene_import(path=rewrite(ETAB, tmp_path, changes=changes), actor=SYSTEM).run
-    assert (run.created, run.updated, run.unchanged, run.rows_rejected) == (0, 4, 295, 0)
+    assert (run.created, run.updated, run.unchanged, run.rejected) == (0, 4, 295, 0)
     closed = Establishment.objects.get(siret="00552017600016")
     assert (closed.state, str(closed.closed_on), str(closed.state_since)) == ("F", "2026-03-31", "2026-03-31")
     assert Establishment.objects.get(siret="00552017600032").headcount_band == "03"
     recorded = sorted(
-        RegistryChange.objects.filter(run=run).values_list(
+        RegistryChange.objects.filter(run=run.registry).values_list(
             "establishment_id", "kind", "old_value", "new_value"
         )
     )
@@ -293,16 +299,16 @@ def test_a_changed_row_updates_and_a_closure_is_dated(tmp_path):
     assert str(RegistryChange.objects.get(establishment_id="00552017600016").effective_on) == "2026-03-31"
 
     region_org("44")
-    signals = registry_signals_create(run=run)
+    signals = registry_signals_create(run=run.registry)
     assert sorted((s.establishment_id, s.source, str(s.observed_on)) for s in signals) == [
         ("00552017600016", Signal.Source.SIRENE_CLOSURE, "2026-03-31"),
-        ("00552017600032", Signal.Source.HEADCOUNT_DROP, str(run.vintage)),
+        ("00552017600032", Signal.Source.HEADCOUNT_DROP, str(run.registry.vintage)),
     ]
     drop = next(s for s in signals if s.source == Signal.Source.HEADCOUNT_DROP)
     assert "20 à 49 salariés" in drop.description and "6 à 9 salariés" in drop.description
     assert all(s.visibility == "network" and s.owner.kind == "region" for s in signals)
     # Signals are idempotent: creating them again adds nothing.
-    assert registry_signals_create(run=run) == []
+    assert registry_signals_create(run=run.registry) == []
     assert Signal.objects.unscoped().count() == 2
 
 
@@ -337,7 +343,7 @@ def test_a_malformed_row_is_reported_with_its_line_and_nothing_else_is_lost(tmp_
     assert "stock.csv, ligne 11, champ « dateCreationEtablissement » : date AAAA-MM-JJ attendue" in str(
         next(p for p in result.problems if p.line == 11)
     )
-    assert (run.rows_read, run.rows_rejected, run.created) == (302, 6, 296)
+    assert (run.registry.rows_read, run.rejected, run.created) == (302, 6, 296)
     bad = {rows[i]["siret"] for i in (9, 19, 29)}
     assert set(Establishment.objects.values_list("siret", flat=True)) == {r["siret"] for r in rows} - bad
     assert run.problems[0]["line"] == 11
@@ -358,7 +364,7 @@ def test_a_siret_twice_in_a_file_keeps_its_last_row(tmp_path, chunks):
     csv.writer(duplicate, lineterminator="\n").writerow(row.values())
     path = rewrite(ETAB, tmp_path, extra_lines=[duplicate.getvalue().encode()])
     run = sirene_import(path=path, actor=SYSTEM).run
-    assert (run.rows_read, run.created, run.rows_rejected) == (300, 299, 0)
+    assert (run.registry.rows_read, run.created, run.rejected) == (300, 299, 0)
     assert str(Establishment.objects.get(siret="00552017600016").closed_on) == "2026-04-30"
 
 
@@ -374,7 +380,12 @@ def test_geolocated_stock_sets_coordinates_of_diffusible_establishments(tmp_path
         encoding="utf-8",
     )
     run = sirene_import(path=path, actor=SYSTEM).run
-    assert (run.kind, run.rows_read, run.rows_in_territory, run.updated) == ("geolocalisation", 3, 2, 2)
+    assert (run.kind, run.registry.rows_read, run.registry.rows_in_territory, run.updated) == (
+        "geolocalisation",
+        3,
+        2,
+        2,
+    )
     first = Establishment.objects.get(siret="00552017600016")
     assert (first.lambert_x, first.geolocation_quality) == (652469.0, "11")
     assert 48.85 < first.latitude < 48.86 and 2.34 < first.longitude < 2.36  # central Paris
@@ -400,8 +411,8 @@ def test_a_company_cessation_between_two_vintages(tmp_path):
     sirene_import(path=shared_file(UL), actor=SYSTEM)
     changes = {active["siren"]: {"etatAdministratifUniteLegale": "C", "dateDebut": "2026-05-31"}}
     run = sirene_import(path=rewrite(UL, tmp_path, changes=changes), actor=SYSTEM).run
-    assert (run.updated, run.changes_recorded) == (1, 1)
-    change = RegistryChange.objects.get(run=run)
+    assert (run.updated, run.registry.changes_recorded) == (1, 1)
+    change = RegistryChange.objects.get(run=run.registry)
     assert (change.company_id, change.kind, str(change.effective_on)) == (
         active["siren"],
         "cessation",
@@ -446,9 +457,9 @@ def test_a_company_headcount_drop_signal_is_placed_at_its_head_office(tmp_path):
     run = sirene_import(
         path=rewrite(UL, tmp_path, changes={"005520176": {"trancheEffectifsUniteLegale": "11"}}), actor=SYSTEM
     ).run
-    assert run.changes_recorded == 1
+    assert run.registry.changes_recorded == 1
     region_org("44")
-    [signal] = registry_signals_create(run=run)
+    [signal] = registry_signals_create(run=run.registry)
     assert (signal.company_id, signal.establishment_id, signal.source) == (
         "005520176",
         None,

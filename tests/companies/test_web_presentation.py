@@ -124,3 +124,42 @@ def test_parcours_target_is_shown_to_the_region_only(client, ctx):
     _login(client, region_user)
     html = client.get("/entreprises/parcours/").content.decode()
     assert "Entrées nécessaires par an" in html
+
+
+def test_legal_categories_are_named_in_words_on_the_real_registry_sample():
+    """Every legal category of the real StockUniteLegale sample has words; the words agree with what the
+    companies call themselves (« … SAS », « … SARL », « … SA » at the end of their name)."""
+    from tandem.companies.nomenclatures import legal_category_label
+
+    path = shared_file("real/sirene/stock_unite_legale_format_sample_2024_personnes_morales.csv")
+    with open(path, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 526
+    unnamed = {
+        r["categorieJuridiqueUniteLegale"]
+        for r in rows
+        if not legal_category_label(r["categorieJuridiqueUniteLegale"])
+    }
+    assert not unnamed
+    expected = {"SAS": "Société par actions simplifiée", "SARL": "Société à responsabilité limitée (SARL)"}
+    checked = 0
+    for r in rows:
+        suffix = r["denominationUniteLegale"].split()[-1:]
+        label = legal_category_label(r["categorieJuridiqueUniteLegale"])
+        if suffix and suffix[0] in expected:
+            assert label == expected[suffix[0]], r["denominationUniteLegale"]
+            checked += 1
+        elif suffix == ["SA"]:
+            assert label.startswith("Société anonyme"), r["denominationUniteLegale"]
+            checked += 1
+    assert checked >= 5
+    assert legal_category_label("") == "" and legal_category_label("0000") == ""
+
+
+def test_company_page_names_the_legal_category(client, ctx):
+    company = ctx["company"]
+    company.legal_category = "5710"
+    company.save(update_fields=["legal_category"])
+    _login(client, ctx["sxb_user"])
+    html = client.get(f"/entreprises/{company.siren}/").content.decode()
+    assert "<dd>Société par actions simplifiée (5710)</dd>" in html

@@ -77,9 +77,22 @@ def test_every_page_carries_a_strict_policy_and_no_inline_code(client, user):
         html = response.content.decode()
         for pattern in INLINE:
             assert not pattern.search(html), (url, pattern.pattern, pattern.search(html))
-    # The base-map tiles are the one outside origin allowed, and only for images.
-    img = _directives(client.get("/")["Content-Security-Policy"])["img-src"]
-    assert "https://data.geopf.fr" in img
+    # The base-map tiles are the one outside origin allowed: fetched (connect-src) and drawn (img-src) by
+    # MapLibre, whose worker is a module script of Tandem's own and whose images are decoded from blob: URLs.
+    policy = _directives(client.get("/")["Content-Security-Policy"])
+    assert policy["img-src"] == "img-src 'self' data: blob: https://data.geopf.fr"
+    assert policy["connect-src"] == "connect-src 'self' https://data.geopf.fr"
+    assert policy["worker-src"] == "worker-src 'self'"
+
+
+def test_the_policy_follows_the_tile_setting():
+    from tandem.core.middleware import content_security_policy
+
+    none = _directives(content_security_policy(""))
+    assert none["connect-src"] == "connect-src 'self'" and none["img-src"] == "img-src 'self' data: blob:"
+    other = _directives(content_security_policy("https://tuiles.example.org/{z}/{x}/{y}.png"))
+    assert other["connect-src"] == "connect-src 'self' https://tuiles.example.org"
+    assert _directives(content_security_policy("javascript:alert(1)"))["connect-src"] == "connect-src 'self'"
 
 
 def test_api_responses_carry_the_policy_too(client, user):

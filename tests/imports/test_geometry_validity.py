@@ -6,7 +6,8 @@ import json
 import pytest
 import shapely
 
-from tandem.land.models import ImportRun, Terrain
+from tandem.imports.models import ImportRun
+from tandem.land.models import Terrain
 from tandem.land.services import land_import
 from tandem.organizations.perms import Actor
 from tests.land.inventory_builders import write_inventory_files

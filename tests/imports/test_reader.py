@@ -12,8 +12,9 @@ from tandem.companies.fragility import bodacc_import
 from tandem.companies.models import BodaccAnnouncement
 from tandem.core.errors import UserError
 from tandem.imports.limits import ImportLimits
+from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
-from tandem.land.models import Friche, ImportRun
+from tandem.land.models import Friche
 from tandem.land.services import land_import
 from tandem.organizations.perms import Actor
 from tests.conftest import shared_file

@@ -4,7 +4,8 @@ then shows the new available surface."""
 
 import pytest
 
-from tandem.land.models import ImportRun, Terrain
+from tandem.imports.models import ImportRun
+from tandem.land.models import Terrain
 from tandem.organizations.models import Role
 from tests.conftest import browser_login
 from tests.factories import PASSWORD, epci_org, make_member, region_org
@@ -41,18 +42,21 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     page.set_input_files("#id_files", [str(p) for p in paths])
     page.select_option("#id_epci", STRASBOURG)
     page.click("#import-form button[type=submit]")
-    page.wait_for_url("**/foncier/import/*/")
+    page.wait_for_url("**/imports/*/")
     # The progress bar is on the page while the import runs in the job worker, then the report replaces it.
     assert page.locator("#import-progress").count() == 1
     page.wait_for_selector("#import-report", timeout=60_000)
     assert page.locator("#import-progress").get_attribute("value") == "100"
     assert page.locator("#import-run").get_attribute("data-status") == "done"
-    assert (
-        page.locator('#import-counts tr[data-table="terrain-eco"] td[data-count="added"]').inner_text() == "3"
-    )
+    [terrains] = [
+        line
+        for line in page.locator("#import-facts li").all_inner_texts()
+        if line.startswith("terrain-eco :")
+    ]
+    assert "3 ajoutée(s)" in terrains
     assert page.locator('[data-figure="errors"]').inner_text() == "0"
-    run = ImportRun.objects.get()
-    assert run.status == ImportRun.Status.DONE and run.counts["site-eco"]["added"] == 1
+    run = ImportRun.objects.latest("pk")
+    assert run.status == ImportRun.Status.DONE and run.details["tables"]["site-eco"]["added"] == 1
 
     page.click("text=Voir l'inventaire")
     assert page.locator('[data-figure="available-ha"]').inner_text() == "4"
@@ -113,7 +117,7 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     page.set_input_files("#id_files", str(shared_file(DDT08)))
     page.fill("#id_sets", "\n".join(f"{k}={v}" for k, v in SETS.items()))
     page.click("#import-form button[type=submit]")
-    page.wait_for_url("**/foncier/import/*/")
+    page.wait_for_url("**/imports/*/")
     page.wait_for_selector("#import-report", timeout=90_000)
     assert page.locator("#import-run").get_attribute("data-status") == "done"
     assert page.locator('[data-figure="errors"]').inner_text() == "0"
@@ -126,10 +130,15 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     page.fill("#id_q", target["site_id"])
     page.click("form.filters button[type=submit]")
     page.wait_for_selector("#map[data-ready=true]")
-    assert page.locator("#map").get_attribute("data-friches-count") == "1"
-    page.locator("#map path.leaflet-interactive").first.click()
-    link = page.locator(".leaflet-popup-content a")
-    assert target["site_nom"] in page.locator(".leaflet-popup-content").inner_text()
+    # The friche list's map shows the filtered friche only (its vector tiles follow the list's filters), and
+    # lists it beside the map; its button opens the popup, whose link (focused) leads to the sheet.
+    page.wait_for_selector("#map-list li[data-layer=friches]")
+    assert page.locator("#map-list li").count() == 1
+    page.locator("#map-list li button").click()
+    popup = page.locator(".maplibregl-popup-content")
+    assert target["site_nom"] in popup.inner_text()
+    link = popup.locator("a")
+    assert link.evaluate("a => a === document.activeElement")
     link.click()
     friche = Friche.objects.unscoped().get(site_id=target["site_id"])
     page.wait_for_url(f"**/foncier/friches/{friche.pk}/")

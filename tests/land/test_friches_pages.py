@@ -17,6 +17,7 @@ from tandem.territories.models import Commune
 from tests.conftest import shared_file
 from tests.factories import epci_org, make_member, other_org
 from tests.land.test_import_friches import DDT08, SETS
+from tests.tiles import read_tile, tile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,7 @@ def test_sheet_shows_parcels_pollution_links_and_history(client, ddt_world):
     friche = Friche.objects.unscoped().get(site_id=row["site_id"])
     friche.site_ademe_url = "https://fiches-ademe.example.org/site/1"
     friche.sol_depollution_fiche = "javascript:alert(1)"
+    friche.unite_fonciere_surface = 19000
     friche.save()
     client.force_login(ddt_world["reader"])
     response = client.get(reverse("www:land:friche_detail", args=[friche.pk]))
@@ -78,22 +80,33 @@ def test_sheet_shows_parcels_pollution_links_and_history(client, ddt_world):
     assert [v.action for v in response.context["history"]] == ["added"]
     assert "ajouté" in text
     assert "Modifier" not in text  # a reader does not edit
+    # Figures read the French way; the geometry is drawn on the map, never printed as WKT.
+    fields = dict(response.context["fields"])
+    assert not any("POINT" in str(v) or "POLYGON" in str(v) for v in fields.values())
+    assert fields["Surface de l'unité foncière"] == "19\u202f000"
+    assert "19\u202f000 m²" in text
     # The map's friche feature links to this sheet.
-    layers = response.context["layers"]
+    layers = response.context["map"]["layers"]
     assert layers["friches"]["features"][0]["properties"]["lien"] == reverse(
         "www:land:friche_detail", args=[friche.pk]
     )
 
 
-def test_map_popup_links_to_the_friche_sheet(client, ddt_world):
+def test_map_popup_links_to_the_friche_sheet(client, ddt_world, tmp_path):
+    """The land map's friche tiles hold every friche (164, no cap) and each feature's link opens its sheet."""
     client.force_login(ddt_world["reader"])
     page = client.get(reverse("www:land:map")).content.decode()
-    data = json.loads(page.split('<script id="map-data" type="application/json">')[1].split("</script>")[0])
-    links = {f["properties"]["code"]: f["properties"]["lien"] for f in data["friches"]["features"]}
-    assert len(links) == 164
+    config = json.loads(page.split('<script id="map-data" type="application/json">')[1].split("</script>")[0])
+    friches_url = next(t["url"] for t in config["tiles"] if t["name"] == "friches")
+    rows, _ = read_tile(tmp_path, client, friches_url, 0, 0, 0)["friches"]
+    assert len(rows) == 164
     friche = Friche.objects.unscoped().get(site_id=ddt_world["rows"][0]["site_id"])
-    assert links[friche.site_id] == reverse("www:land:friche_detail", args=[friche.pk])
-    assert client.get(links[friche.site_id]).status_code == 200
+    z, x, y = tile_of(friche.centroid_lon, friche.centroid_lat, 14)
+    rows, _ = read_tile(tmp_path, client, friches_url, z, x, y)["friches"]
+    feature = next(r for r in rows if r["code"] == friche.site_id)
+    link = config["links"]["friches"].format(**feature)
+    assert link == reverse("www:land:friche_detail", args=[friche.pk])
+    assert client.get(link).status_code == 200
 
 
 def test_edit_uses_the_importer_validation_with_form_errors(client, ddt_world):

@@ -52,5 +52,7 @@ def test_partial_delegation_removes_only_within_its_communes(inventory_dir):
     assert report.errors == [], [str(p) for p in report.errors[:5]]
     assert not Site.objects.unscoped().filter(site_id=dropped_site).exists()  # removed inside the delegation
     assert before_elsewhere > 0
-    assert Site.objects.unscoped().exclude(commune_id__in=delegated).count() == before_elsewhere  # untouched elsewhere
+    assert (
+        Site.objects.unscoped().exclude(commune_id__in=delegated).count() == before_elsewhere
+    )  # untouched elsewhere
     assert Terrain.objects.unscoped().exclude(commune_id__in=delegated).exists()

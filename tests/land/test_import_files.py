@@ -8,8 +8,9 @@ import pyogrio
 import pytest
 import shapely
 
+from tandem.imports.models import ImportRun
 from tandem.land.exports import land_export
-from tandem.land.models import Friche, ImportRun, Site, Terrain
+from tandem.land.models import Friche, Site, Terrain
 from tandem.land.services import land_import
 from tandem.organizations.perms import Actor
 from tests.conftest import shared_file
@@ -62,7 +63,10 @@ def test_planted_defects_go_to_the_rejects_file_with_skip_invalid(tmp_path):
     assert "geompoint : latitude et longitude semblent inversées" in motifs[3]
     assert "unite_fonciere_surface : nombre attendu" in motifs[4]
     assert all(r["fichier"] == "friches_defauts.csv" and r["table"] == "friches" for r in rejects)
-    assert report.run.rejects_csv == report.rejects_csv
+    # The rejects file is kept in Django's storage with the run.
+    stored = ImportRun.objects.get(pk=report.run.pk)
+    assert stored.rejects.name and stored.rejects.read().decode() == report.rejects_csv
+    assert stored.rejected == 5 and stored.created == 164 - 5
     [outside] = [p for p in report.warnings if "hors de sa commune" in p.message]
     assert outside.line == 61 and outside.field == "geompoint"
     assert f"déclarée {rows[59]['comm_nom']} ({rows[59]['comm_insee']})" in outside.value

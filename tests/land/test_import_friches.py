@@ -4,7 +4,8 @@ import csv
 
 import pytest
 
-from tandem.land.models import Friche, ImportRun, Vintage
+from tandem.imports.models import ImportRun
+from tandem.land.models import Friche, Vintage
 from tandem.land.services import land_import
 from tandem.organizations.perms import Actor
 from tests.conftest import shared_file
@@ -83,7 +84,7 @@ def test_ddt08_imported_whole_with_set_and_apostrophes_normalised_as_warnings():
     assert friche.unite_fonciere_surface == 97540
 
     again = run([DDT08], sets=SETS)
-    assert again.run.status == ImportRun.Status.UNCHANGED and not again.written
+    assert again.run.status == ImportRun.Status.DONE and not again.written
     assert Vintage.objects.filter(standard="friches").count() == 8
 
 
@@ -92,7 +93,9 @@ def test_dry_run_reports_without_writing_and_progress_is_reported():
     report = run([DDT08], sets=SETS, dry_run=True, progress=lambda percent, label: steps.append(percent))
     assert report.errors == [] and report.counts["friches"]["added"] == 164
     assert steps == sorted(steps) and steps[0] == 5 and steps[-1] == 65
-    assert ImportRun.objects.get(pk=report.run.pk).progress_percent == 100
+    # A dry run from the command line keeps its run in memory: not even the run is stored.
+    assert report.run.pk is None and report.run.progress_percent == 100 and report.run.created == 164
+    assert not ImportRun.objects.filter(kind__startswith="land").exists()
     assert not Friche.objects.unscoped().exists() and not Vintage.objects.exists()
 
 
@@ -111,7 +114,7 @@ def test_friches_round_trip_import_export_import_gives_identical_records(fmt, tm
     assert [p.name for p in paths] == [f"friches.{fmt}"]
     again = run(paths)
     assert again.errors == [], [str(p) for p in again.errors[:5]]
-    assert again.run.status == ImportRun.Status.UNCHANGED and again.counts["friches"]["unchanged"] == 164
+    assert again.run.status == ImportRun.Status.DONE and again.counts["friches"]["unchanged"] == 164
     after = {
         f.site_id: (f.site_type, f.proprio_nom, f.geompoint_lon, f.geometry_digest)
         for f in Friche.objects.unscoped().all()
@@ -131,7 +134,9 @@ def test_latin1_semicolon_file_is_detected(tmp_path):
         report.run.files[0]["encoding"] == "Latin-1 (Windows-1252)"
         and report.run.files[0]["delimiter"] == ";"
     )
-    assert Friche.objects.unscoped().get(site_id="08008_01").site_nom == "Délaissé ferroviaire d’Amagne-Lucquy"
+    assert (
+        Friche.objects.unscoped().get(site_id="08008_01").site_nom == "Délaissé ferroviaire d’Amagne-Lucquy"
+    )
 
 
 def test_export_land_command_writes_one_file_per_table(tmp_path):

@@ -10,8 +10,9 @@ from django.db import connection
 from django.urls import reverse
 
 from tandem.core.jobs import stalled_jobs_recover
+from tandem.imports.models import ImportRun
 from tandem.land.generate import generate_inventory, write_inventory_csv
-from tandem.land.models import Etablissement, ImportRun, RecordVersion, Site, Terrain, Vintage
+from tandem.land.models import Etablissement, RecordVersion, Site, Terrain, Vintage
 from tandem.land.selectors import commune_places
 from tandem.land.services import UPLOAD_DIR
 from tandem.organizations.models import Role, Visibility
@@ -61,7 +62,7 @@ def submit(client, directory) -> ImportRun:
         for f in files:
             f.close()
     run = ImportRun.objects.latest("pk")
-    assert response.status_code == 302 and response.url == reverse("www:land:import_detail", args=[run.pk])
+    assert response.status_code == 302 and response.url == reverse("www:imports:detail", args=[run.pk])
     return run
 
 
@@ -140,7 +141,7 @@ def test_a_second_worker_death_marks_the_import_failed_not_running(
     assert stalled_jobs_recover(seconds_since_heartbeat=0) == [(run.job_id, "failed")]
     run.refresh_from_db()
     assert run.status == ImportRun.Status.FAILED and "rien n'a été écrit" in run.progress_label
-    page = client.get(reverse("www:land:import_detail", args=[run.pk])).content.decode()
+    page = client.get(reverse("www:imports:detail", args=[run.pk])).content.decode()
     assert "échec technique" in page
     assert not any((job_worker.media_root / u["path"]).exists() for u in run.options["uploads"])
 
@@ -156,16 +157,16 @@ def test_an_import_is_cancelled_before_it_starts_and_while_it_runs(
     )
     write_inventory_csv(tables, tmp_path / "inventaire")
     queued = submit(client, tmp_path / "inventaire")
-    page = client.get(reverse("www:land:import_detail", args=[queued.pk])).content.decode()
+    page = client.get(reverse("www:imports:detail", args=[queued.pk])).content.decode()
     assert 'id="import-cancel"' in page
-    client.post(reverse("www:land:import_cancel", args=[queued.pk]))
+    client.post(reverse("www:imports:cancel", args=[queued.pk]))
     queued.refresh_from_db()
     assert queued.status == ImportRun.Status.CANCELLED
 
     running = submit(client, tmp_path / "inventaire")
     job_worker.start()
     assert wait_until(child_connected, 120)
-    client.post(reverse("www:land:import_cancel", args=[running.pk]))
+    client.post(reverse("www:imports:cancel", args=[running.pk]))
     assert wait_until(lambda: ImportRun.objects.get(pk=running.pk).finished, 60, step=0.2)
     running.refresh_from_db()
     assert running.status == ImportRun.Status.CANCELLED, running.progress_label

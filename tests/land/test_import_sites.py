@@ -7,8 +7,9 @@ import shapely
 from frictionless import Resource, Schema
 
 from tandem.core.geo import to_lambert93
+from tandem.imports.models import ImportRun
 from tandem.land.exports import land_export
-from tandem.land.models import Etablissement, ImportRun, Pole, RecordVersion, Site, Terrain, Vintage
+from tandem.land.models import Etablissement, Pole, RecordVersion, Site, Terrain, Vintage
 from tandem.land.selectors import record_history, vintage_diff_lines
 from tandem.land.services import land_import
 from tandem.organizations.models import Organization
@@ -49,7 +50,7 @@ def test_inventory_imported_with_links_and_reimport_changes_nothing(inventory_di
     assert RecordVersion.objects.filter(vintage=vintage, action="added").count() == 2 + 6 + 18 + 12
 
     again = land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
-    assert again.run.status == ImportRun.Status.UNCHANGED and not again.written
+    assert again.run.status == ImportRun.Status.DONE and not again.written
     assert again.counts["terrain-eco"]["unchanged"] == 18
     assert Vintage.objects.count() == 1
 
@@ -74,7 +75,8 @@ def test_one_bad_row_among_good_ones_writes_nothing(inventory_dir):
 def test_round_trip_export_then_import_gives_identical_records(inventory_dir, tmp_path):
     land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     before = {
-        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest) for t in Terrain.objects.unscoped().all()
+        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest)
+        for t in Terrain.objects.unscoped().all()
     }
     exported = land_export(
         actor=SYSTEM, fmt="csv", output_dir=tmp_path / "export", epci_siren=ARDENNE_METROPOLE
@@ -87,9 +89,10 @@ def test_round_trip_export_then_import_gives_identical_records(inventory_dir, tm
         "friches.csv",
     ]
     again = land_import(paths=exported[:4], actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
-    assert again.errors == [] and again.run.status == ImportRun.Status.UNCHANGED
+    assert again.errors == [] and again.run.status == ImportRun.Status.DONE
     after = {
-        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest) for t in Terrain.objects.unscoped().all()
+        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest)
+        for t in Terrain.objects.unscoped().all()
     }
     assert after == before and len(after) == 18
 
@@ -206,7 +209,9 @@ def test_lambert93_geometries_recognised_and_swapped_coordinates_reported(invent
     refused = land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     [error] = refused.errors
     assert (error.line, error.field) == (5, "etab_geompoint") and "inversées" in error.message
-    assert Etablissement.objects.unscoped().get(siret=etabs[3]["SIRET"]).centroid_lon == pytest.approx(lon, abs=1e-5)
+    assert Etablissement.objects.unscoped().get(siret=etabs[3]["SIRET"]).centroid_lon == pytest.approx(
+        lon, abs=1e-5
+    )
 
 
 def test_a_contributor_of_another_epci_may_not_import_this_inventory(inventory_dir):

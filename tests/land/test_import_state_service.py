@@ -8,7 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from tandem.land.models import Friche, ImportRun, Vintage
+from tandem.imports.models import ImportRun
+from tandem.land.models import Friche, Vintage
 from tandem.land.services import land_import
 from tandem.organizations.models import Organization, Role, Visibility
 from tandem.organizations.perms import Actor
@@ -58,7 +59,7 @@ def test_ddt08_loads_through_the_web_for_a_state_service(client, tmp_path, monke
                 "visibility": Visibility.NETWORK,
             },
         )
-    run = ImportRun.objects.get()
+    run = ImportRun.objects.latest("pk")
     assert response.status_code == 302, response.content.decode()[:2000]
     assert run.status == ImportRun.Status.DONE, [p for p in run.problems if p["level"] == "error"][:5]
     rows = ddt08_rows()
@@ -73,7 +74,7 @@ def test_ddt08_loads_through_the_web_for_a_state_service(client, tmp_path, monke
     assert vintage.owner == ddt and vintage.scope == f"friches:{ddt.slug}"
     assert Organization.objects.count() == organisations_before
     # The report offers to read the unknown column as the standard one, in the page's own words.
-    detail = client.get(reverse("www:land:import_detail", args=[run.pk]))
+    detail = client.get(reverse("www:imports:detail", args=[run.pk]))
     assert "proprio_type(catpro3)=proprio_type" in detail.context["suggested_renames"]
     assert "--rename" not in detail.content.decode()
     # The network sees them, under each EPCI.

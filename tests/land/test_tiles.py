@@ -1,19 +1,16 @@
 """Vector tiles of the land layers: decoded with GDAL's own MVT driver, they hold exactly the objects the user
 may see in the tile (the permission layer), only public properties, and no feature cap."""
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import shapely
 from django.test import Client
 from pyproj import Transformer
 
+from tandem.core.tiles import tile_bounds
 from tandem.land.models import Friche
-from tandem.land.selectors import tile_bounds
 from tandem.organizations.models import Visibility
+from tests import tiles
 from tests.factories import epci_org, make_member
 from tests.land.inventory_builders import make_friche, make_site, make_terrain
 
@@ -25,32 +22,8 @@ Z, X, Y = 12, 2118, 1404  # covers Metz
 
 
 def read_tile(tmp_path, client, layer, z=Z, x=X, y=Y):
-    response = client.get(f"/foncier/tuiles/{layer}/{z}/{x}/{y}.pbf")
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
-    if not response.content:
-        return [], []
-    # GDAL reads one tile file and georeferences it from its z/x/y path.
-    path = tmp_path / layer / str(z) / str(x) / f"{y}.pbf"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(response.content)
-    # In a process of its own: the importers restrict this process's GDAL to the upload drivers
-    # (tandem.imports.spatial.harden_gdal), which leaves out MVT once any import test has run.
-    decoded = subprocess.run(
-        [sys.executable, "-c", DECODE_TILE, str(path), layer], capture_output=True, text=True, check=True
-    )
-    tile = json.loads(decoded.stdout)
-    rows = [dict(zip(tile["names"], values, strict=True)) for values in tile["rows"]]
-    return rows, shapely.from_wkb([bytes.fromhex(g) for g in tile["geometries"]])
-
-
-DECODE_TILE = """
-import json, sys
-import pyogrio
-meta, _fids, geometries, fields = pyogrio.raw.read(sys.argv[1], layer=sys.argv[2])
-rows = [[v.item() if hasattr(v, "item") else v for v in values] for values in zip(*fields)]
-print(json.dumps({"names": list(meta["fields"]), "rows": rows, "geometries": [g.hex() for g in geometries]}))
-"""
+    layers = tiles.read_tile(tmp_path, client, f"/foncier/tuiles/{layer}/{{z}}/{{x}}/{{y}}.pbf", z, x, y)
+    return layers.get(layer, ([], []))
 
 
 @pytest.fixture
@@ -136,6 +109,9 @@ def test_tiles_have_no_feature_cap_and_unknown_tiles_answer_404(world, tmp_path)
     client.force_login(world["other_user"])
     rows, _ = read_tile(tmp_path, client, "friches")
     assert len(rows) == 6000 + (1 if shapely.box(west, south, east, north).contains(model.shape) else 0)
+    # Zoomed out (the zoom-5 tile holding this one): every friche still, none dropped.
+    rows, _ = read_tile(tmp_path / "z5", client, "friches", 5, X >> 7, Y >> 7)
+    assert len({r["id"] for r in rows}) == 6001
     for url in (
         "/foncier/tuiles/prospects/12/2118/1404.pbf",
         "/foncier/tuiles/sites/12/4096/1404.pbf",

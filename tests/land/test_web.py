@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from tandem.core.models import AuditEvent
-from tandem.land.models import Friche, ImportRun, LabelDecision, Site, Terrain
+from tandem.imports.models import ImportRun
+from tandem.land.models import Friche, LabelDecision, Site, Terrain
 from tandem.organizations.models import Role, Visibility
 from tandem.www.land import views as land_views
 from tests.conftest import shared_file
@@ -142,6 +143,10 @@ def test_terrain_edit_uses_the_importer_validation(client, world):
     assert form.status_code == 200
     fields = form.context["form"].fields
     assert fields["tdm_power_mw"].label == "Puissance électrique disponible (MW)"
+    # The standard's numeric columns carry their unit, read from the schema's description.
+    assert fields["terr_surf_brute"].label == "Superficie brute (ha)"
+    assert fields["terr_vente_montant"].label == "Montant de la vente (€)"
+    assert fields["terr_m2_prix"].label == "Prix au m² (€/m²)"
     assert not any(f.label.endswith(f"({name})") for name, f in fields.items())
     data = {k: v for k, v in form.context["form"].initial.items()}
     bad = client.post(url, {**data, "terr_surf_brute": "cinq", "terr_stade_comm": "bradé"})
@@ -180,12 +185,12 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     finally:
         for f in files:
             f.close()
-    run = ImportRun.objects.get()
-    assert response.status_code == 302 and response.url == reverse("www:land:import_detail", args=[run.pk])
+    run = ImportRun.objects.latest("pk")
+    assert response.status_code == 302 and response.url == reverse("www:imports:detail", args=[run.pk])
     assert run.status == ImportRun.Status.DONE, run.problems
     report = client.get(response.url).content.decode()
-    assert 'id="import-report"' in report and 'data-table="terrain-eco"' in report
-    status = client.get(reverse("www:land:import_status", args=[run.pk])).json()
+    assert 'id="import-report"' in report and "terrain-eco : 2 lue(s)" in report
+    status = client.get(reverse("www:imports:status", args=[run.pk])).json()
     assert status["finished"] and status["percent"] == 100
     imported = Terrain.objects.unscoped().filter(site_eco__site_id__endswith="_ZAE1")
     assert imported.count() == 2 and set(imported.values_list("visibility", flat=True)) == {Visibility.REGION}
@@ -197,7 +202,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     assert 'data-figure="region-available-ha">4\u00a0ha<' in board
     # Another EPCI's user cannot read this import's report.
     client.force_login(world["mulh_user"])
-    assert client.get(reverse("www:land:import_detail", args=[run.pk])).status_code == 404
+    assert client.get(reverse("www:imports:detail", args=[run.pk])).status_code == 404
 
     # A newer file: a new vintage, and the site sheet shows what changed, field by field.
     paths = write_inventory_files(
@@ -226,7 +231,7 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
         response = client.post(
             reverse("www:land:import"), {"files": [handle], "visibility": Visibility.REGION}
         )
-    run = ImportRun.objects.get()
+    run = ImportRun.objects.latest("pk")
     assert run.status == ImportRun.Status.REFUSED
     page = client.get(response.url).content.decode()
     for column in ("site_identif_date", "site_actu_date", "urba_zaer", "source_nom"):
@@ -292,8 +297,9 @@ def test_dashboard_and_indicator_pages(client, world):
     assert "<svg" in text and f'data-code="{STRASBOURG}"' in text and f'data-code="{MULHOUSE}"' not in text
     # SVG coordinates are plain numbers (not French-formatted), so the bars are drawn.
     assert re.search(r'<rect x="0(\.0)?" y="2" width="\d+(\.\d+)?" height="16" fill="#18753c">', text)
-    layers = board.context["layers"]
-    assert len(layers["terrains"]["features"]) == 3 and len(layers["epcis"]["features"]) == 1
+    board_map = board.context["map"]
+    assert len(board_map["layers"]["epcis"]["features"]) == 1  # the EPCI shaded by its available land
+    assert [t["name"] for t in board_map["tiles"]] == ["sites", "terrains", "friches"]
     page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()
     assert 'data-figure="available-ha">5,5\u00a0ha<' in page
     assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
@@ -310,8 +316,16 @@ def test_dashboard_and_indicator_pages(client, world):
     assert reverse("www:land:indicators", args=["perimeter", perimeter.pk]) in board
     page = client.get(reverse("www:land:indicators", args=["perimeter", perimeter.pk])).content.decode()
     assert 'data-figure="available-ha">5\u00a0ha<' in page
-    map_page = client.get(reverse("www:land:map"))
-    assert len(map_page.context["layers"]["sites"]["features"]) == 2
+    map_page = client.get(reverse("www:land:map"), {"epci": STRASBOURG})
+    land_map = map_page.context["map"]
+    # The land layers are vector tiles narrowed by the page's filters; the map opens on the filtered sites.
+    assert land_map["tiles"][0]["url"] == f"/foncier/tuiles/sites/{{z}}/{{x}}/{{y}}.pbf?epci={STRASBOURG}"
+    west, south, east, north = land_map["bounds"]
+    sites = Site.objects.unscoped().filter(commune__epci_id=STRASBOURG)
+    assert sites.count() == 2
+    for site in sites:
+        w, s_, e, n = site.geometry.extent
+        assert west <= w and south <= s_ and east >= e and north >= n
 
 
 def test_site_readiness_counts_the_pollution_of_its_friches(client, world):

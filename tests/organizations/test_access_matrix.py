@@ -121,13 +121,16 @@ def _status(client: Client, perimeter: Perimeter, action: str) -> int:
     api = f"/api/v1/perimeters/{perimeter.pk}/"
     if action == "read":
         web, rest = _norm(client.get(f"/perimetres/{perimeter.pk}/")), _norm(client.get(api))
-        assert web == rest, (web, rest)
+        ogc = _norm(client.get(f"/ogc/collections/perimetres/items/{perimeter.pk}"))  # QGIS's view
+        assert web == rest == ogc, (web, rest, ogc)
         return web
     if action == "list":
         rest, web = client.get("/api/v1/perimeters/", {"page_size": 1000}), client.get("/perimetres/")
         if _norm(rest) != 200:
             return _norm(rest)
         assert _listed(rest, perimeter) == (perimeter.name in web.content.decode())
+        ogc = client.get("/ogc/collections/perimetres/items", {"limit": 10_000}).json()["features"]
+        assert _listed(rest, perimeter) == any(f["id"] == perimeter.pk for f in ogc)
         return 200 if _listed(rest, perimeter) else 404
     if action == "search":
         rest, web = client.get("/api/v1/perimeters/", {"q": "zqx"}), client.get("/perimetres/", {"q": "zqx"})

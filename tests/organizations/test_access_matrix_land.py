@@ -94,7 +94,16 @@ def _status(client: Client, site: Site, terrain: Terrain, action: str) -> int:
         web = _norm(client.get(f"/foncier/sites/{site.pk}/"))
         rest = _norm(client.get(f"/api/v1/land/terrains/{terrain.pk}/"))
         site_api = _norm(client.get(f"/api/v1/land/sites/{site.pk}/"))
-        assert web == rest == site_api, (web, rest, site_api)
+        # The OGC API (QGIS) answers as the pages do: 401 anonymous, 404 invisible.
+        ogc_site = _norm(client.get(f"/ogc/collections/sites/items/{site.pk}"))
+        ogc_terrain = _norm(client.get(f"/ogc/collections/terrains/items/{terrain.pk}"))
+        assert web == rest == site_api == ogc_site == ogc_terrain, (
+            web,
+            rest,
+            site_api,
+            ogc_site,
+            ogc_terrain,
+        )
         return web
     if action in ("list", "search"):
         params = {"page_size": 1000} if action == "list" else {"q": "qzv", "page_size": 1000}
@@ -107,6 +116,9 @@ def _status(client: Client, site: Site, terrain: Terrain, action: str) -> int:
             in client.get("/foncier/", {"q": "qzv"} if action == "search" else {}).content.decode()
         )
         assert in_api == in_web, (in_api, in_web)
+        if action == "list":
+            ogc = client.get("/ogc/collections/sites/items", {"limit": 10_000}).json()["features"]
+            assert in_api == any(f["id"] == site.pk for f in ogc)
         return 200 if in_api else 404
     if action == "map":
         layers = client.get("/api/v1/land/layers/")
@@ -170,6 +182,9 @@ def test_personal_fields_stay_with_the_owner(world, kind, role):
     body = client.get(f"/api/v1/land/terrains/{terrain.pk}/").json()
     page = client.get(f"/foncier/sites/{terrain.site_eco_id}/").content.decode()
     layers = client.get("/api/v1/land/layers/").content.decode()
+    ogc = client.get(f"/ogc/collections/terrains/items/{terrain.pk}").json()["properties"]
+    assert ogc["terr_acquereur"] == ("Personne Physique Fictive" if kind == "epci_owner" else None)
+    assert ogc["terr_vente_montant"] == (125000 if kind == "epci_owner" else None)
     if kind == "epci_owner":
         assert body["terr_acquereur"] == "Personne Physique Fictive"
     else:

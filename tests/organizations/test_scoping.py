@@ -149,3 +149,51 @@ def test_pages_and_api_answer_through_the_scoped_path(perimeters):
         assert client.login(username=user.username, password=PASSWORD)
         assert client.get(f"/perimetres/{private.pk}/").status_code == status
         assert client.get(f"/api/v1/perimeters/{private.pk}/").status_code == status
+
+
+def test_tiles_and_ogc_features_refuse_a_queryset_compiled_without_the_permission_layer(perimeters):
+    """Vector tiles and OGC features compile their queryset to SQL instead of evaluating it: they check it
+    themselves (`scoping.check_scoped`), so an unscoped layer raises there too."""
+    from tandem.core.tiles import mvt_layer, tile_geometry
+    from tandem.ogc.selectors import COLLECTIONS, features_geojson
+
+    owner_user, _other_user, private = perimeters
+    actor = Actor.for_user(owner_user)
+    geometry = tile_geometry(0, 0, 0, "communes__geometry")
+    with pytest.raises(UnscopedQueryError, match="territories.Perimeter"):
+        mvt_layer(Perimeter.objects.all(), name="p", columns=["id"], geometry=geometry)
+    scoped_layer = mvt_layer(
+        scope_queryset(actor, Perimeter.objects.all()), name="p", columns=["id"], geometry=geometry
+    )
+    assert isinstance(scoped_layer, bytes)
+    with pytest.raises(UnscopedQueryError, match="territories.Perimeter"):
+        features_geojson(actor, COLLECTIONS["perimetres"], Perimeter.objects.filter(pk=private.pk))
+    scoped_rows = features_geojson(
+        actor, COLLECTIONS["perimetres"], scope_queryset(actor, Perimeter.objects.filter(pk=private.pk))
+    )
+    assert len(scoped_rows) == 1 and "Périmètre privé" in scoped_rows[0]
+
+
+def leaky_generator(*, actor, params, out, progress):
+    """A file generator that forgets the permission layer (for the test below)."""
+    out.write(str(Perimeter.objects.count()).encode())
+
+
+def test_a_generated_file_is_built_scoped_even_from_the_unscoped_worker(perimeters, monkeypatch):
+    """The worker's child process is a management command (unscoped), but a file is built for its requester:
+    `generated_file_build` runs the generator scoped, so one that reads past the permission layer fails."""
+    from tandem.core import files
+    from tandem.core.models import GeneratedFile
+
+    owner_user, _other_user, _private = perimeters
+    monkeypatch.setitem(files.GENERATORS, "test.leaky", f"{__name__}.leaky_generator")
+    generated = GeneratedFile.objects.create(
+        kind="test.leaky",
+        label="Fichier",
+        created_by=owner_user,
+        file_name="x.txt",
+        content_type="text/plain",
+    )
+    with unscoped(), pytest.raises(UnscopedQueryError):
+        files.generated_file_build(file_id=generated.pk)
+    assert not GeneratedFile.objects.get(pk=generated.pk).storage_name

@@ -129,6 +129,18 @@ def evaluate(row: pd.Series, req: Requirements, today: date, t: cr.Thresholds) -
             reasons.append(
                 f"échangeur autoroutier à {fr_num(row.motorway_km)} km > {fr_num(req.max_motorway_km)} km au plus"
             )
+    if req.max_station_km is not None:
+        if _nan(row.station_km):
+            verify = True
+        elif row.station_km > req.max_station_km:
+            reasons.append(
+                f"gare de voyageurs à {fr_num(row.station_km)} km > {fr_num(req.max_station_km)} km au plus"
+            )
+    if req.max_airport_km is not None:
+        if _nan(row.airport_km):
+            verify = True
+        elif row.airport_km > req.max_airport_km:
+            reasons.append(f"aéroport à {fr_num(row.airport_km)} km > {fr_num(req.max_airport_km)} km au plus")
     for need, level, label in (
         (req.icpe_regime, row.icpe_max, "icpe"),
         (req.seveso, row.seveso_max, "seveso"),

@@ -1,6 +1,7 @@
 """Web pages of prospects and the answer file (HTML and PDF read back with pypdf)."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -96,6 +97,14 @@ def test_pages_show_the_ranking_and_the_workflow(client, shortlisted):
     assert "Projet Cormoran" in page and "Sites classés" in page
     assert "liste restreinte" in page and page.count("retenu") >= 2
     assert client.get("/prospects/").content.decode().count("Projet Cormoran") == 1
+    # The candidate map holds the ranked candidates of the page, by rank, each linking to its site's sheet.
+    response = client.get(f"/prospects/{prospect.pk}/")
+    features = response.context["map"]["layers"]["candidats"]["features"]
+    ranked = [r for r in response.context["results"] if r["object_id"] is not None]
+    assert len(features) == len(ranked) >= 1
+    assert [f["properties"]["nom"] for f in features] == [r["name"] for r in ranked]
+    site_sheet = f"/foncier/sites/{shortlisted['ready'].site_eco_id}/"
+    assert {f["properties"]["lien"] for f in features} == {site_sheet}
 
 
 def test_create_through_the_form(client):
@@ -154,3 +163,73 @@ def test_answer_page_runs_no_script_under_its_own_policy(client, shortlisted):
     assert response.status_code == 200 and "Matrice de conformité" in response.content.decode()
     assert response["Content-Security-Policy"] == DOCUMENT_CSP
     assert "script-src" not in DOCUMENT_CSP and "default-src 'none'" in DOCUMENT_CSP
+
+
+def test_a_large_answer_pdf_is_prepared_as_a_job_and_refused_if_the_right_is_lost(
+    client, shortlisted, settings, tmp_path
+):
+    from django.urls import reverse
+
+    from tandem.core.files import generated_file_build
+    from tandem.core.models import GeneratedFile
+    from tandem.organizations.models import Membership
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.TANDEM_PDF_SYNC_MAX_SITES = 1  # two shortlisted sites: over the threshold
+    client.force_login(shortlisted["lead"])
+    url = f"/prospects/{shortlisted['prospect'].pk}/reponse.pdf"
+    first = client.get(url)
+    generated = GeneratedFile.objects.get(created_by=shortlisted["lead"])
+    assert first.status_code == 302 and first.url == reverse("www:generated_file_detail", args=[generated.pk])
+    generated_file_build(file_id=generated.pk)  # what the job's child process runs
+    download = client.get(reverse("www:generated_file_download", args=[generated.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    pdf = PdfReader(io.BytesIO(b"".join(download.streaming_content)))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Matrice de conformité" in text and "Fiche site 2" in text
+
+    # A second request; the lead becomes a reader of the agency before the worker gets to it.
+    client.get(url)
+    second = GeneratedFile.objects.filter(created_by=shortlisted["lead"]).latest("pk")
+    Membership.objects.filter(user=shortlisted["lead"]).update(role=Role.LECTEUR)
+    generated_file_build(file_id=second.pk)
+    second.refresh_from_db()
+    assert second.status == GeneratedFile.Status.FAILED and not second.storage_name
+    assert (
+        second.progress_label == "refusé : Vous ne pouvez pas générer le dossier de réponse de ce prospect."
+    )
+
+
+def test_the_task_force_reads_as_names_and_organisations(client, shortlisted):
+    lead, dev = shortlisted["lead"], shortlisted["dev"]
+    dev.first_name, dev.last_name = "Camille", "Exemple"
+    dev.save()
+    client.force_login(lead)
+    html = client.get(f"/prospects/{shortlisted['prospect'].pk}/").content.decode()
+    team = html[html.index('<ul id="task-force">') : html.index("</ul>", html.index('<ul id="task-force">'))]
+    mulhouse = shortlisted["prospect"].shared_with.get().name
+    assert f'Camille Exemple <small class="hint">({mulhouse})</small>' in team
+    assert dev.username not in team  # a login only for an account with no name
+    assert lead.username in team  # … like the lead's here
+
+
+def test_the_page_says_why_a_visible_site_is_set_aside(client, shortlisted):
+    """A sold terrain and one too small are not candidates; the page lists them with their reasons."""
+    from tandem.prospects.candidates import CACHE
+
+    zae = shortlisted["ready"].site_eco
+    sold = make_terrain(zae, 10, cell=(6, 0), terr_stade_comm="vendu, commercialisation achevée")
+    small = make_terrain(zae, 1, cell=(8, 0))
+    CACHE.clear()
+    client.force_login(shortlisted["dev"])
+    html = client.get(f"/prospects/{shortlisted['prospect'].pk}/").content.decode()
+    section = html[html.index('<details id="excluded">') : html.index("</details>")]
+    rows = dict(re.findall(r'<tr data-excluded="terrain:(\d+)">(.*?)</tr>', section, re.S))
+    assert "occupé ou vendu" in rows[str(sold.pk)]
+    assert "surface" in rows[str(small.pk)]
+    later = shortlisted["later"]
+    ranking = html[
+        html.index('<table id="ranking">') : html.index("</table>", html.index('<table id="ranking">'))
+    ]
+    assert later.terr_id in ranking and str(later.pk) not in rows  # a candidate is not set aside
+    CACHE.clear()

@@ -241,7 +241,9 @@ def test_sector_ecosystem_counts_establishments_of_the_division_within_30_km(lan
 
 def test_gas_wastewater_and_daily_water_reach_the_engine_from_the_land_columns(land):
     Terrain = type(land["big"])
-    Terrain.objects.unscoped().filter(pk=land["big"].pk).update(tdm_gas=True, tdm_wastewater_m3d=500, tdm_water_m3h=10)
+    Terrain.objects.unscoped().filter(pk=land["big"].pk).update(
+        tdm_gas=True, tdm_wastewater_m3d=500, tdm_water_m3h=10
+    )
     Terrain.objects.unscoped().filter(pk=land["waiting"].pk).update(
         tdm_gas=False, tdm_wastewater_m3d=500, tdm_water_m3h=10
     )

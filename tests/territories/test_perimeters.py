@@ -78,10 +78,13 @@ def test_export_reads_back_identically(region, tmp_path):
         actor=Actor.system_actor(), owner=region, path=path, kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE
     )
     exported = tmp_path / "export.csv"
-    exported.write_text(perimeters_export_csv(Perimeter.objects.unscoped().filter(owner=region)), encoding="utf-8")
+    exported.write_text(
+        perimeters_export_csv(Perimeter.objects.unscoped().filter(owner=region)), encoding="utf-8"
+    )
     parsed = {p.code: set(p.members) for p in parse_perimeter_file(exported)}
     stored = {
-        p.code: set(p.communes.values_list("pk", flat=True)) for p in Perimeter.objects.unscoped().filter(owner=region)
+        p.code: set(p.communes.values_list("pk", flat=True))
+        for p in Perimeter.objects.unscoped().filter(owner=region)
     }
     assert parsed == {code: members for code, members in stored.items() if members}
 

@@ -19,8 +19,22 @@ def test_epci_user_sees_the_map_with_its_boundary(page, grand_est_geography):
     page.wait_for_selector("#map[data-ready=true]")
     assert page.locator("#map").get_attribute("data-epcis-count") == "1"
     assert page.locator("#map").get_attribute("data-communes-count") == "33"
-    # The EPCI boundary and the 33 communes are drawn as SVG paths, even though no tile could load.
-    assert page.locator("#map path.leaflet-interactive").count() == 34
+    # The EPCI outline and the 33 communes are drawn (WebGL), even though no internet tile could load, and
+    # the base context from Tandem's own tiles shows the names of the places.
+    drawn = page.evaluate(
+        """() => {
+        const features = window.tandemMap.queryRenderedFeatures({layers: ["page-epcis-line", "page-communes-line"]});
+        return [...new Set(features.map(f => f.layer.id + ":" + (f.properties.siren || f.properties.code)))].length;
+    }"""
+    )
+    assert drawn == 34
+    assert page.evaluate(
+        "() => window.tandemMap.queryRenderedFeatures({layers: ['contexte-communes']}).length"
+    ) > 0
+    assert "Eurométropole de Strasbourg" in page.locator("#map .map-label").all_inner_texts()
+    # Beside the map, the list names the same objects, each with a link to its sheet.
+    assert page.locator("#map-list li").count() == 34
+    assert page.locator("#map-list li a[href='/territoires/epci/246700488/']").count() == 1
     assert page.locator("[data-figure=communes]").inner_text() == "33"
 
 

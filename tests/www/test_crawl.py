@@ -5,7 +5,6 @@ Links are followed breadth-first; URLs that differ only by an identifier count a
 PER_PATTERN times per role, so the crawl sees every kind of page without opening all 120 company files."""
 
 import re
-import time
 from collections import deque
 from html import unescape
 from urllib.parse import urljoin, urlsplit
@@ -31,10 +30,18 @@ FORBIDDEN = [
     re.compile(r"\bpending\b", re.I),
     re.compile(r"\bexcluded\b", re.I),
     re.compile(r"\b(companies|land|prospects|organizations|territories|core|accounts)\.[a-z_]+\b"),
+    re.compile(r"\b(advisor|referent|shortlisted|proposals|received|shared)\b"),  # model choice codes
+    re.compile(
+        r"\((tdm|terr|site|pole)_[a-z0-9_]+\)"
+    ),  # a column name as a label (« Surface (terr_surf_brute) »)
+    re.compile(r"--(set|rename|epci)\b"),  # command-line wording on a web page
+    re.compile(r"SRID=|\b(MULTI)?(POINT|POLYGON) \("),  # a geometry printed as WKT
     re.compile(r"\bNone\b"),
     re.compile(r"\bnan\b", re.I),
     re.compile(r"!!MISSING"),
 ]
+
+MULTI_SELECT = re.compile(r"<select\b[^>]*\bmultiple\b", re.I)
 
 
 def visible_text(html: str) -> str:
@@ -87,6 +94,8 @@ def crawl(client: Client) -> tuple[list[str], list[str]]:
         if not response.get("Content-Type", "").startswith("text/html"):
             continue
         html = response.content.decode()
+        if MULTI_SELECT.search(html):  # a list needing Ctrl-click: checkbox lists instead
+            problems.append(f"{path}: liste à choix multiples (Ctrl-clic)")
         text = visible_text(html)
         for rule in FORBIDDEN:
             if match := rule.search(text):
@@ -100,6 +109,15 @@ def test_the_checker_reads_text_not_markup():
     html = '<td data-status="eligible">sous condition</td><script>{"statut": "eligible"}</script><p>None</p>'
     found = [rule.search(visible_text(html)) for rule in FORBIDDEN]
     assert [m.group(0) for m in found if m] == ["None"]
+    assert MULTI_SELECT.search('<select name="orgs" multiple>') and not MULTI_SELECT.search(
+        "<select name='a'>"
+    )
+    raw = "Source : conseiller advisor ; Puissance (tdm_power_mw) ; utilisez --set ; SRID=2154;POINT (1 2)"
+    assert sum(1 for rule in FORBIDDEN if rule.search(raw)) == 4
+    assert not any(
+        rule.search("référent de proximité ; partagé avec la Région ; 12 terr. ; Point (longitude)")
+        for rule in FORBIDDEN
+    )
     assert pattern("/entreprises/900000001/echanges/12/") == "/entreprises/<id>/echanges/<id>/"
     assert links('<a href="/foncier/?page=2">x</a><a href="/entreprises/export.csv">y</a>', "/") == [
         "/foncier/?page=2"
@@ -109,8 +127,7 @@ def test_the_checker_reads_text_not_markup():
 def test_every_demo_role_crawls_its_site_without_errors_or_raw_labels():
     CACHE.clear()
     result = demo_generate(scale="demo")
-    started = time.monotonic()
-    report, total, roles = {}, 0, set()
+    report, roles = {}, set()
     for username, password, _org_name, role in result.accounts:
         # One account per role of each kind of organisation (the four demo EPCIs share their pages).
         role_key = (re.sub(r"\d+", "", username.split(".")[0]), role)
@@ -120,11 +137,8 @@ def test_every_demo_role_crawls_its_site_without_errors_or_raw_labels():
         client = Client()
         assert client.login(username=username, password=password), username
         visited, problems = crawl(client)
-        total += len(visited)
         assert len(visited) > 5, (username, visited)
         if problems:
             report[username] = problems[:10]
     CACHE.clear()
     assert not report, "\n".join(f"{user}:\n  " + "\n  ".join(p) for user, p in report.items())
-    # The crawl itself stays fast (data generation aside).
-    assert time.monotonic() - started < 90, f"{total} pages en {time.monotonic() - started:.0f} s"

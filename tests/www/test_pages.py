@@ -19,9 +19,11 @@ def test_epci_home_shows_its_perimeter_and_figures(client):
     response = client.get("/")
     assert response.context["figures"]["communes"] == 33
     assert response.context["figures"]["epcis"] == 1
-    layers = response.context["layers"]
+    layers = response.context["map"]["layers"]
     assert len(layers["communes"]["features"]) == 33
     assert [f["properties"]["siren"] for f in layers["epcis"]["features"]] == ["246700488"]
+    # Every map carries the base context (boundaries and names) as vector tiles of the loaded geography.
+    assert response.context["map"]["context"] == "/carte/tuiles/contexte/{z}/{x}/{y}.pbf"
 
 
 def test_region_home_draws_epci_boundaries_only(client):
@@ -29,10 +31,10 @@ def test_region_home_draws_epci_boundaries_only(client):
     response = client.get("/")
     assert response.context["figures"]["communes"] == 5_115
     assert response.context["figures"]["departements"] == 10
-    layers = response.context["layers"]
-    assert layers["communes"]["features"] == []  # too many to draw: EPCI boundaries instead
+    layers = response.context["map"]["layers"]
+    # Too many to embed: the communes' outlines come from the context tiles, the EPCI ones are highlighted.
+    assert layers["communes"]["features"] == []
     assert len(layers["epcis"]["features"]) == 150
-    assert "seules les limites des EPCI" in response.content.decode()
 
 
 def test_territory_pages(client):

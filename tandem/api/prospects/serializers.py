@@ -36,6 +36,12 @@ class MatchingRequestSerializer(serializers.Serializer):
     rail_required = serializers.BooleanField(required=False, default=False)
     waterway_required = serializers.BooleanField(required=False, default=False)
     max_motorway_km = _float(required=False, allow_null=True, default=None)
+    max_station_km = _float(
+        required=False, allow_null=True, default=None, help_text="distance maximale à une gare de voyageurs (km)"
+    )
+    max_airport_km = _float(
+        required=False, allow_null=True, default=None, help_text="distance maximale à un aéroport (km)"
+    )
     icpe_regime = serializers.ChoiceField(choices=ICPE_LEVELS, required=False, default="aucun")
     seveso = serializers.ChoiceField(choices=SEVESO_LEVELS, required=False, default="non Seveso")
     needed_by = serializers.DateField(required=False, allow_null=True, default=None)

@@ -49,6 +49,8 @@ class MatchingView(ActorMixin, APIView):
                 rail_required=data["rail_required"],
                 waterway_required=data["waterway_required"],
                 max_motorway_km=data["max_motorway_km"],
+                max_station_km=data["max_station_km"],
+                max_airport_km=data["max_airport_km"],
                 icpe_regime=ICPE_LEVELS.index(data["icpe_regime"]),
                 seveso=SEVESO_LEVELS.index(data["seveso"]),
                 needed_by=data["needed_by"],

@@ -206,6 +206,8 @@ class Reminder(CompanyFollowUp):
     remind_on = models.DateField("date du rappel", db_index=True)
     text = models.CharField("rappel", max_length=255)
     done_at = models.DateTimeField("fait le", null=True, blank=True)
+    # Set by the daily e-mail of due reminders (`followup.reminders_notify`): each reminder is sent once.
+    notified_at = models.DateTimeField("envoyé par courriel le", null=True, blank=True)
 
     class Meta:
         verbose_name = "rappel"

@@ -59,32 +59,20 @@ class CodeField(models.CharField):
 
 
 class RegistryImport(TimeStampedModel):
-    """One run of an importer on one file: provenance, vintage and what it changed."""
+    """The registry side of one import run (`tandem.imports.models.ImportRun`: kind, file with its SHA-256,
+    counts, problems, duration): vintage, territory and what the registry gained."""
 
-    class Kind(models.TextChoices):
-        UNITE_LEGALE = "unite_legale", "SIRENE — StockUniteLegale"
-        ETABLISSEMENT = "etablissement", "SIRENE — StockEtablissement"
-        GEOLOCALISATION = "geolocalisation", "SIRENE — géolocalisation des établissements"
-        BODACC = "bodacc", "BODACC — procédures collectives"
-
-    kind = models.CharField("type", max_length=20, choices=Kind.choices)
-    file_name = models.CharField("fichier", max_length=255)
-    file_sha256 = models.CharField("empreinte SHA-256", max_length=64)
-    file_size = models.BigIntegerField("taille (octets)", default=0)
+    run = models.OneToOneField(
+        "imports.ImportRun", verbose_name="import", on_delete=models.CASCADE, related_name="registry"
+    )
     vintage = models.DateField("millésime", null=True, blank=True)
     departements = models.JSONField("départements retenus", default=list, blank=True)
     source = models.CharField("source", max_length=255, blank=True)
     licence = models.CharField("licence", max_length=100, blank=True)
     rows_read = models.PositiveBigIntegerField("lignes lues", default=0)
     rows_in_territory = models.PositiveBigIntegerField("lignes du territoire", default=0)
-    rows_rejected = models.PositiveBigIntegerField("lignes rejetées", default=0)
-    created = models.PositiveBigIntegerField("créés", default=0)
-    updated = models.PositiveBigIntegerField("modifiés", default=0)
-    unchanged = models.PositiveBigIntegerField("inchangés", default=0)
     changes_recorded = models.PositiveBigIntegerField("changements enregistrés", default=0)
     signals_created = models.PositiveIntegerField("signaux créés", default=0)
-    problems = models.JSONField("problèmes (les 1 000 premiers)", default=list, blank=True)
-    duration_s = models.FloatField("durée (s)", default=0)
 
     class Meta:
         verbose_name = "import du répertoire"
@@ -92,7 +80,7 @@ class RegistryImport(TimeStampedModel):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.file_name} ({self.created_at:%Y-%m-%d})"
+        return f"{self.run} ({self.created_at:%Y-%m-%d})"
 
 
 class Company(models.Model):
@@ -198,6 +186,10 @@ class Company(models.Model):
 
 class Establishment(models.Model):
     """An establishment (SIRET) of the SIRENE registry, with its current state and location."""
+
+    # Every write moves the table's version on (database trigger, `organizations.versions`): the matching's
+    # sector-ecosystem counts, cached in each process, are keyed on it.
+    VISIBILITY_VERSIONED = True
 
     class State(models.TextChoices):
         ACTIVE = "A", "actif"

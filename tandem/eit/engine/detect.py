@@ -551,7 +551,7 @@ def detect(
     refused = (
         pairs["ok"]
         & cols.hazardous[pairs["po"]]
-        & ~np.array([r is not None for r in hazardous_ok])[pairs["ra"]]
+        & ~np.array([r is not None for r in hazardous_ok], dtype=bool)[pairs["ra"]]
     )
     exclusions = _exclusions(cols, pairs, refused, ref)
     pairs = _take(pairs, np.flatnonzero(pairs["ok"] & ~refused))

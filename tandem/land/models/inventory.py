@@ -10,6 +10,7 @@ from django.db import models
 
 from tandem.core.geo import GeometryFields
 from tandem.land.models.extensions import SiteSelectionExtensions
+from tandem.land.models.layers import ComputedDistances
 from tandem.land.standard import enum_choices
 from tandem.organizations.models import SharedObject
 
@@ -73,7 +74,7 @@ class Pole(InventoryObject):
         return self.pole_nom
 
 
-class Site(InventoryObject, SiteSelectionExtensions):
+class Site(InventoryObject, SiteSelectionExtensions, ComputedDistances):
     """SITE-ECO: a business zone (ZAE) or another economic site (geometry: `site_geomsurf`)."""
 
     TABLE = "site-eco"
@@ -164,7 +165,7 @@ class Site(InventoryObject, SiteSelectionExtensions):
         return self.site_nom
 
 
-class Terrain(InventoryObject, SiteSelectionExtensions):
+class Terrain(InventoryObject, SiteSelectionExtensions, ComputedDistances):
     """TERRAIN-ECO: a plot inside a site (geometry: `terr_geomsurf`).
 
     The buyer and the sale figures are personal data: they stay in the owning organisation unless it sets

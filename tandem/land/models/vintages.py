@@ -1,7 +1,7 @@
-"""Import runs, vintages (millésimes) and the per-record history they leave behind.
+"""Vintages (millésimes) and the per-record history they leave behind.
 
-An `ImportRun` is one attempt (command line or web, possibly in the background with progress, possibly a dry
-run or refused). When a run changes the data it records a `Vintage` for its scope (a producing EPCI's Sites
+An import run (`tandem.imports.models.ImportRun`) is one attempt (command line or web, possibly in the
+background with progress, possibly a dry run or refused). When a run changes the data it records a `Vintage` for its scope (a producing EPCI's Sites
 économiques inventory, or a Friches file's communes) with a diff summary, and one `RecordVersion` per record
 added, changed or removed, so the history of a site or terrain stays queryable after newer files.
 """
@@ -56,6 +56,14 @@ class Vintage(TimeStampedModel):
         help_text="par table : added / removed / changed {identifiant: {champ: [avant, après]}}",
     )
     counts = models.JSONField("effectifs par table", default=dict, blank=True)
+    run = models.ForeignKey(
+        "imports.ImportRun",
+        verbose_name="import",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vintages",
+    )
 
     class Meta:
         verbose_name = "millésime"
@@ -64,80 +72,6 @@ class Vintage(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.scope} — millésime {self.number} ({self.created_at:%Y-%m-%d})"
-
-
-class ImportRun(TimeStampedModel):
-    """One import attempt, with its progress (for the background web import) and its full report."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "en attente"
-        RUNNING = "running", "en cours"
-        DONE = "done", "terminé"
-        UNCHANGED = "unchanged", "terminé, aucune modification"
-        REFUSED = "refused", "refusé (erreurs)"
-        FAILED = "failed", "échec technique"
-        CANCELLED = "cancelled", "annulé"
-
-    standard = models.CharField("standard", max_length=20, choices=Standard.choices, blank=True)
-    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
-    dry_run = models.BooleanField("simulation", default=False)
-    skip_invalid = models.BooleanField("lignes invalides écartées", default=False)
-    epci = models.ForeignKey(
-        "territories.Epci", verbose_name="EPCI producteur", null=True, blank=True, on_delete=models.PROTECT
-    )
-    owner = models.ForeignKey(
-        "organizations.Organization",
-        verbose_name="organisation productrice",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_org = models.ForeignKey(
-        "organizations.Organization",
-        verbose_name="organisation de l'utilisateur",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    files = models.JSONField("fichiers", default=list, blank=True)
-    options = models.JSONField("options", default=dict, blank=True, help_text="valeurs --set, etc.")
-    progress_percent = models.PositiveSmallIntegerField("avancement (%)", default=0)
-    progress_label = models.CharField("étape en cours", max_length=200, blank=True)
-    counts = models.JSONField("effectifs", default=dict, blank=True)
-    problems = models.JSONField("problèmes (erreurs et avertissements)", default=list, blank=True)
-    errors_count = models.PositiveIntegerField("erreurs", default=0)
-    warnings_count = models.PositiveIntegerField("avertissements", default=0)
-    rejects_csv = models.TextField("lignes rejetées (CSV)", blank=True)
-    vintage = models.ForeignKey(
-        Vintage,
-        verbose_name="millésime créé",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="runs",
-    )
-    started_at = models.DateTimeField("commencé le", null=True, blank=True)
-    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
-    job_id = models.BigIntegerField("tâche de fond", null=True, blank=True, editable=False)
-
-    class Meta:
-        verbose_name = "import de foncier"
-        verbose_name_plural = "imports de foncier"
-        ordering = ["-created_at", "-id"]
-
-    FINISHED = frozenset({Status.DONE, Status.UNCHANGED, Status.REFUSED, Status.FAILED, Status.CANCELLED})
-
-    @property
-    def finished(self) -> bool:
-        return self.status in self.FINISHED
-
-    def __str__(self) -> str:
-        return f"import {self.pk} ({self.get_status_display()})"
 
 
 class RecordVersion(models.Model):

@@ -41,6 +41,8 @@ COLUMNS: dict[str, tuple[object, object]] = {
     "rail": (np.bool_, False),
     "waterway": (np.bool_, False),
     "motorway_km": (np.float64, np.nan),
+    "station_km": (np.float64, np.nan),
+    "airport_km": (np.float64, np.nan),
     "icpe_max": (np.int8, UNKNOWN_LEVEL),
     "seveso_max": (np.int8, UNKNOWN_LEVEL),
     "price_eur_m2": (np.float64, np.nan),
@@ -92,6 +94,8 @@ class Candidates:
     rail: np.ndarray
     waterway: np.ndarray
     motorway_km: np.ndarray
+    station_km: np.ndarray  # passenger station, km
+    airport_km: np.ndarray
     icpe_max: np.ndarray
     seveso_max: np.ndarray
     price_eur_m2: np.ndarray

@@ -39,7 +39,7 @@ CRITERIA_LABELS = {
     "disponibilite": "date de disponibilité",
     "emploi": "bassin d'emploi (projets de recrutement, difficulté)",
     "ecosysteme": "écosystème de la filière",
-    "friche": "bonus friche (réutilisation)",
+    "friche": "friche (bonus de réutilisation ; malus si projet ou pollution avérée)",
     "foncier_agricole": "malus foncier agricole (ZAN)",
 }
 

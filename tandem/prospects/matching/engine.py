@@ -36,6 +36,8 @@ CONSTRAINTS = (
     "fer",
     "voie_eau",
     "autoroute",
+    "gare",
+    "aeroport",
     "icpe",
     "seveso",
     "disponibilite",
@@ -118,10 +120,15 @@ def stage1(
         fail[:, C["fer"]] = ~c.rail
     if req.waterway_required:
         fail[:, C["voie_eau"]] = ~c.waterway
-    if req.max_motorway_km is not None:
-        unknown = np.isnan(c.motorway_km)
-        fail[:, C["autoroute"]] = ~unknown & (c.motorway_km > req.max_motorway_km)
-        verify[:, C["autoroute"]] = unknown
+    for name, km, limit in (
+        ("autoroute", c.motorway_km, req.max_motorway_km),
+        ("gare", c.station_km, req.max_station_km),
+        ("aeroport", c.airport_km, req.max_airport_km),
+    ):
+        if limit is not None:
+            unknown = np.isnan(km)
+            fail[:, C[name]] = ~unknown & (km > limit)
+            verify[:, C[name]] = unknown
     if req.icpe_regime > 0:
         fail[:, C["icpe"]] = (c.icpe_max >= 0) & (c.icpe_max < req.icpe_regime)
         verify[:, C["icpe"]] = c.icpe_max < 0
@@ -303,6 +310,8 @@ def combine(c: Candidates, groups: list[tuple[int, ...]]) -> Candidates:
         "rail": np.maximum.reduceat(c.rail[members].astype(np.int8), starts).astype(bool),
         "waterway": np.maximum.reduceat(c.waterway[members].astype(np.int8), starts).astype(bool),
         "motorway_km": np.fmin.reduceat(c.motorway_km[members], starts),
+        "station_km": np.fmin.reduceat(c.station_km[members], starts),
+        "airport_km": np.fmin.reduceat(c.airport_km[members], starts),
         "icpe_max": np.minimum.reduceat(c.icpe_max[members], starts),
         "seveso_max": np.minimum.reduceat(c.seveso_max[members], starts),
         "price_eur_m2": weighted(c.price_eur_m2),
@@ -520,6 +529,12 @@ def reasons_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[str
         out.append(
             f"échangeur autoroutier à {fr_num(c.motorway_km[i])} km > {fr_num(req.max_motorway_km)} km au plus"
         )
+    if failed[C["gare"]]:
+        out.append(
+            f"gare de voyageurs à {fr_num(c.station_km[i])} km > {fr_num(req.max_station_km)} km au plus"
+        )
+    if failed[C["aeroport"]]:
+        out.append(f"aéroport à {fr_num(c.airport_km[i])} km > {fr_num(req.max_airport_km)} km au plus")
     if failed[C["icpe"]]:
         out.append(
             f"régime ICPE « {ICPE_LEVELS[req.icpe_regime]} » non admis "
@@ -571,6 +586,8 @@ def conditions_of(c: Candidates, req: Requirements, s1: Stage1, i: int) -> list[
         "gaz": "raccordement au gaz naturel non renseigné : à vérifier",
         "eaux_usees": "capacité de traitement des eaux usées non renseignée : à vérifier",
         "autoroute": "distance à l'échangeur autoroutier non renseignée : à vérifier",
+        "gare": "distance à la gare de voyageurs non renseignée : à vérifier",
+        "aeroport": "distance à l'aéroport non renseignée : à vérifier",
         "icpe": "régime ICPE admis par la zone non renseigné : à vérifier",
         "seveso": "statut Seveso admis par la zone non renseigné : à vérifier",
     }
@@ -599,6 +616,8 @@ def required_constraints(req: Requirements) -> list[str]:
         "fer": req.rail_required,
         "voie_eau": req.waterway_required,
         "autoroute": req.max_motorway_km is not None,
+        "gare": req.max_station_km is not None,
+        "aeroport": req.max_airport_km is not None,
         "icpe": req.icpe_regime > 0,
         "seveso": req.seveso > 0,
         "disponibilite": True,

@@ -29,6 +29,8 @@ class Requirements:
     rail_required: bool = False
     waterway_required: bool = False
     max_motorway_km: float | None = None
+    max_station_km: float | None = None
+    max_airport_km: float | None = None
     icpe_regime: int = 0
     seveso: int = 0
     needed_by: date | None = None
@@ -47,8 +49,9 @@ class Requirements:
         for name in ("extension_margin_ha", "power_mw", "water_m3h", "wastewater_m3d"):
             if getattr(self, name) < 0:
                 raise MatchingInputError(f"« {name} » ne peut pas être négatif.")
-        if self.max_motorway_km is not None and self.max_motorway_km < 0:
-            raise MatchingInputError("« max_motorway_km » ne peut pas être négatif.")
+        for name in ("max_motorway_km", "max_station_km", "max_airport_km"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise MatchingInputError(f"« {name} » ne peut pas être négatif.")
         if not 0 <= self.icpe_regime <= 3:
             raise MatchingInputError("« icpe_regime » doit valoir 0 (aucun) à 3 (autorisation).")
         if not 0 <= self.seveso <= 2:

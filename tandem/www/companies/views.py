@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -89,8 +90,13 @@ from tandem.organizations.perms import can_change, get_visible_or_404, scope_que
 from tandem.prospects.matching.text import status_text
 from tandem.territories.models import Perimeter
 from tandem.www.companies import forms
+from tandem.www.views.files import file_response
 
 FORMATS = {"csv", "xlsx"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _company(siren: str) -> Company:
@@ -161,15 +167,25 @@ def company_list(request):
 
 @login_required
 def company_export(request, fmt: str):
-    establishments = _list_queryset(request)
-    return _export(
+    """A large export is prepared by the job worker (`tandem.core.files`), a small one served at once."""
+    if fmt not in FORMATS:
+        raise Http404
+    params = {
+        "q": request.GET.get("q", ""),
+        "naf": request.GET.get("naf", "").strip(),
+        "state": "" if request.GET.get("fermes") else "A",
+        "whole_registry": bool(request.GET.get("tout")),
+        "format": fmt,
+    }
+    return file_response(
         request,
-        headers=exports.ESTABLISHMENT_HEADERS,
-        rows=exports.establishment_rows(establishments),
-        name="etablissements",
-        fmt=fmt,
-        object_type="companies.establishment",
-        count=establishments.count(),
+        kind="companies.establishments",
+        params=params,
+        size=_list_queryset(request).count(),
+        limit=settings.TANDEM_EXPORT_SYNC_MAX_ROWS,
+        label=f"Export des établissements ({fmt.upper()})",
+        file_name=f"etablissements.{fmt}",
+        content_type=CONTENT_TYPES[fmt],
     )
 
 
@@ -233,7 +249,11 @@ def company_detail(request, siren: str):
         context["can_write"]
         and owner_kwargs["owners"].filter(pk=actor.current_org_id).exists()
         and can_hand_over_referent(actor, referent)
-        and not (referent and referent.user_id == request.user.pk and referent.organization_id == actor.current_org_id)
+        and not (
+            referent
+            and referent.user_id == request.user.pk
+            and referent.organization_id == actor.current_org_id
+        )
     )
     return render(request, "www/companies/detail.html", context)
 
@@ -724,7 +744,9 @@ def review_list(request):
         data = form.cleaned_data
         kind, _, pk = data["area"].partition(":")
         perimeter = (
-            scope_queryset(request.actor, Perimeter.objects.filter(pk=pk)).first() if kind == "perimeter" else None
+            scope_queryset(request.actor, Perimeter.objects.filter(pk=pk)).first()
+            if kind == "perimeter"
+            else None
         )
         organization = _area_organizations(request.actor).filter(pk=pk).first() if kind == "org" else None
         try:

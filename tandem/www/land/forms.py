@@ -192,7 +192,34 @@ def column_label(spec: dict) -> str:
         label, unit = EXTENSION_LABELS[name]
         return f"{label[:1].upper()}{label[1:]}" + (f" ({unit})" if unit else "")
     title = spec.get("title") or spec.get("description") or name
-    return f"{title[:1].upper()}{title[1:]}"
+    unit = standard_unit(spec)
+    return f"{title[:1].upper()}{title[1:]}" + (f" ({unit})" if unit else "")
+
+
+# Units of the standards' numeric columns, as their schemas' descriptions state them (« … en hectare »,
+# « Unité : m² », « (en km) »); the Table Schema files have no unit field and the editing specs no description.
+STANDARD_UNITS = {
+    "terr_surf_brute": "ha",
+    "terr_vente_montant": "€",
+    "terr_m2_prix": "€/m²",
+    "site_surf_brute": "ha",
+    "site_surf_utile": "ha",
+    "site_surf_comm_dispo": "ha",
+    "site_surf_projet": "ha",
+    "site_taux_vacance": "%",
+    "autoroute_echang_dist": "km",
+    "gare_dist": "km",
+    "gare_fret_dist": "km",
+    "aeroport_dist": "km",
+    "port_dist": "km",
+    "pole_surface": "ha",
+    "bati_surface": "m²",
+    "unite_fonciere_surface": "m²",
+}
+
+
+def standard_unit(spec: dict) -> str:
+    return STANDARD_UNITS.get(spec["name"], "")
 
 
 EXTENSION_LABELS = {name: (label, unit) for name, _kind, unit, label, _enum in EXTENSIONS}

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import tempfile
-from pathlib import Path
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import GeometryField
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
+from tandem.core.formats import fr_number
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
+from tandem.imports.selectors import import_runs_visible
 from tandem.land import availability as av
 from tandem.land import selectors as sel
 from tandem.land.editing import (
@@ -35,11 +37,11 @@ from tandem.land.editing import (
     terrain_update,
 )
 from tandem.land.labels import label_decide, label_propose, site_sector_priorities_set
-from tandem.land.models import Friche, ImportRun, LabelDecision, Pole, Site, Terrain
-from tandem.land.perms import can_decide_label, can_propose_label, can_view_import_run
+from tandem.land.models import Friche, LabelDecision, Pole, Site, Terrain
+from tandem.land.perms import can_decide_label, can_propose_label
 from tandem.land.readiness import NETWORK_CRITERIA, STUDY_CRITERIA
 from tandem.land.services import land_import_stored_run, land_import_submit
-from tandem.land.tasks import land_import_cancel, land_import_defer
+from tandem.land.tasks import land_import_defer
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import (
     INVENTORY_PRODUCER_KINDS,
@@ -49,7 +51,8 @@ from tandem.organizations.perms import (
     scope_queryset,
     writable_owners,
 )
-from tandem.territories.models import Epci, Perimeter
+from tandem.territories.models import Epci, Perimeter, Region
+from tandem.www.imports.views import LAND_KINDS
 from tandem.www.land.forms import (
     FricheFilterForm,
     LabelDecisionForm,
@@ -59,6 +62,9 @@ from tandem.www.land.forms import (
     creation_form_class,
     terrain_form_class,
 )
+from tandem.www.maps import land_tiles, map_config, map_tiles
+from tandem.www.views.files import file_response
+from tandem.www.views.maps import tile_response
 
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
@@ -116,24 +122,47 @@ def site_list(request):
 
 @login_required
 def land_tile(request, layer: str, z: int, x: int, y: int):
-    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them."""
-    data = sel.land_tile(request.actor, layer=layer, z=z, x=x, y=y)
-    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
-    # Per user: what a tile holds depends on who asks.
-    response["Cache-Control"] = "private, max-age=60"
-    response["Vary"] = "Cookie"
-    return response
+    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them, narrowed by
+    the filters of the page that shows it (the land map's site filters, the friche list's friche filters)."""
+    sites = friches = None
+    if request.GET:
+        if layer == "friches":
+            _, friches = _friches_filtered(request)
+        else:
+            _, filters = _filters(request)
+            if any(v is not None for v in filters.values()):
+                sites = Site.objects.filter(pk__in=[s.pk for s in sel.site_list(request.actor, **filters)])
+    data = sel.land_tile(request.actor, layer=layer, z=z, x=x, y=y, sites=sites, friches=friches)
+    return tile_response(data)
+
+
+def _query(request) -> str:
+    """The page's filters as a query string (without the page number), for its map's tiles."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @login_required
 def land_map(request):
     form, filters = _filters(request)
-    sites = sel.site_list(request.actor, **filters)
-    layers = _linked(sel.map_layers(request.actor, sites=Site.objects.filter(pk__in=[s.pk for s in sites])))
+    filtered = any(v is not None for v in filters.values())
+    sites = sel.site_list(request.actor, **filters) if filtered else None
+    site_qs = Site.objects.filter(pk__in=[s.pk for s in sites]) if filtered else None
+    config = map_config(
+        label="Carte du foncier économique : sites, terrains et friches",
+        tiles=[
+            *land_tiles("sites", "terrains", query=_query(request)),
+            *land_tiles("friches"),
+            *map_tiles("etablissements"),
+        ],
+        bounds=sel.land_extent(request.actor, sites=site_qs, friches=Friche.objects.none() if filtered else None),
+        list_title="Sites, terrains et friches de la carte",
+    )
     return render(
         request,
         "www/land/map.html",
-        {"form": form, "layers": layers, "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES]},
+        {"form": form, "map": config, "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES]},
     )
 
 
@@ -143,12 +172,17 @@ def site_detail(request, pk):
     site = context["site"]
     context.update(
         {
-            "layers": _linked(
-                sel.map_layers(
-                    request.actor,
-                    sites=Site.objects.filter(pk=site.pk),
-                    friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
-                )
+            "map": map_config(
+                label=f"Carte du site {site.site_nom} : ses terrains et les friches proches",
+                layers=_linked(
+                    sel.map_layers(
+                        request.actor,
+                        sites=Site.objects.filter(pk=site.pk),
+                        friches=Friche.objects.filter(pk__in=[f.pk for f in context["friches_nearby"]]),
+                    )
+                ),
+                tiles=map_tiles("etablissements"),
+                list_title="Le site, ses terrains et les friches proches",
             ),
             "can_edit": can_change(request.actor, site),
             "can_propose": can_propose_label(request.actor, site),
@@ -181,7 +215,10 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
         if (
             f.name in exclude
             or f.name in ("id", "geometry_digest")
-            or f.name.startswith(("bbox_", "centroid_"))
+            or f.name.startswith(("bbox_", "centroid_", "calc_"))
+            # drawn on the map, never printed as WKT (generated Lambert-93 copies included)
+            or isinstance(f, GeometryField)
+            or isinstance(getattr(f, "output_field", None), GeometryField)
         ):
             continue
         value = getattr(obj, f.name if f.is_relation else f.attname)
@@ -193,8 +230,10 @@ def _fields(obj, *, exclude=()) -> list[tuple[str, object]]:
             value = ", ".join(str(v) for v in value)
         elif f.choices:
             value = getattr(obj, f"get_{f.name}_display")()
-        if isinstance(value, float):
-            value = formats.number_format(value, decimal_pos=0 if value.is_integer() else 2, use_l10n=True)
+        if isinstance(value, (float, Decimal)) or (
+            isinstance(value, int) and not isinstance(f, models.PositiveSmallIntegerField)  # years stay 2024
+        ):
+            value = fr_number(value, 2)
         label = str(f.verbose_name)
         rows.append((label[:1].upper() + label[1:], value))
     return rows
@@ -250,8 +289,8 @@ def _linked(layers: dict) -> dict:
     return layers
 
 
-@login_required
-def friche_list(request):
+def _friches_filtered(request):
+    """The friche list's filters applied to the visible friches (the list and its map's tiles)."""
     form = FricheFilterForm(request.GET or None, epci_choices=sel.friche_epci_choices(request.actor))
     data = form.cleaned_data if form.is_valid() else {}
     friches = sel.friche_list(
@@ -262,9 +301,14 @@ def friche_list(request):
         site_type=data.get("type") or None,
         pollution=data.get("pollution") or None,
     )
+    return form, friches
+
+
+@login_required
+def friche_list(request):
+    form, friches = _friches_filtered(request)
     page = Paginator(friches, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = _query(request)
     return render(
         request,
         "www/land/friche_list.html",
@@ -272,8 +316,13 @@ def friche_list(request):
             "form": form,
             "page": page,
             "count": page.paginator.count,
-            "query": query.urlencode(),
-            "layers": _linked(sel.map_layers(request.actor, sites=Site.objects.none(), friches=friches)),
+            "query": query,
+            "map": map_config(
+                label="Carte des friches de la liste",
+                tiles=land_tiles("friches", query=query),
+                bounds=sel.land_extent(request.actor, sites=Site.objects.none(), friches=friches),
+                list_title="Friches de la carte",
+            ),
         },
     )
 
@@ -299,10 +348,14 @@ def friche_detail(request, pk):
                     *([] if context["show_personal"] else friche.PERSONAL_FIELDS),
                 },
             ),
-            "layers": _linked(
-                sel.map_layers(
-                    request.actor, sites=Site.objects.none(), friches=Friche.objects.filter(pk=friche.pk)
-                )
+            "map": map_config(
+                label=f"Carte de la friche {friche.site_nom}",
+                layers=_linked(
+                    sel.map_layers(
+                        request.actor, sites=Site.objects.none(), friches=Friche.objects.filter(pk=friche.pk)
+                    )
+                ),
+                list_title="La friche",
             ),
         }
     )
@@ -463,81 +516,9 @@ def import_start(request):
             land_import_defer(run)
         else:
             land_import_stored_run(run_id=run.pk)
-        return redirect("www:land:import_detail", pk=run.pk)
-    runs = [r for r in ImportRun.objects.order_by("-created_at")[:100] if can_view_import_run(actor, r)][:20]
+        return redirect("www:imports:detail", pk=run.pk)
+    runs = import_runs_visible(actor, kinds=LAND_KINDS)[:20]
     return render(request, "www/land/import.html", {"form": form, "runs": runs})
-
-
-def _visible_run(request, pk) -> ImportRun:
-    run = get_object_or_404(ImportRun, pk=pk)
-    if not can_view_import_run(request.actor, run):
-        raise Http404
-    return run
-
-
-@login_required
-@require_POST
-def import_cancel(request, pk):
-    run = _visible_run(request, pk)
-    land_import_cancel(run)
-    messages.info(request, "Annulation demandée : rien de cet import ne sera écrit.")
-    return redirect("www:land:import_detail", pk=run.pk)
-
-
-@login_required
-def import_detail(request, pk):
-    run = _visible_run(request, pk)
-    problems = run.problems or []
-    return render(
-        request,
-        "www/land/import_detail.html",
-        {
-            "run": run,
-            "finished": run.finished,
-            "errors": [p for p in problems if p.get("level") == "error"][:500],
-            "warnings": [p for p in problems if p.get("level") == "warning"][:500],
-            "suggested_renames": _suggested_renames(problems),
-        },
-    )
-
-
-_SUGGESTION = re.compile(r"vouliez-vous dire « ([^»]+) »")
-
-
-def _suggested_renames(problems: list[dict]) -> list[str]:
-    """The column associations the report suggests, as lines for the form's « Associer des colonnes »."""
-    lines = []
-    for p in problems:
-        found = _SUGGESTION.search(p.get("message") or "")
-        if found and p.get("field"):
-            lines.append(f"{p['field']}={found.group(1)}")
-    return list(dict.fromkeys(lines))
-
-
-@login_required
-def import_status(request, pk):
-    run = _visible_run(request, pk)
-    return JsonResponse(
-        {
-            "status": run.status,
-            "status_label": run.get_status_display(),
-            "percent": run.progress_percent,
-            "label": run.progress_label,
-            "finished": run.finished,
-            "errors": run.errors_count,
-            "warnings": run.warnings_count,
-        }
-    )
-
-
-@login_required
-def import_rejects(request, pk):
-    run = _visible_run(request, pk)
-    if not run.rejects_csv:
-        raise Http404
-    response = HttpResponse(run.rejects_csv, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rejets-import-{run.pk}.csv"'
-    return response
 
 
 # --- Labels ----------------------------------------------------------------------------------------------
@@ -612,8 +593,7 @@ def site_sectors_view(request, pk):
 
 @login_required
 def label_list(request):
-    visible = sel.sites_visible(request.actor).values("pk")
-    decisions = LabelDecision.objects.filter(site__in=visible).select_related("site", "proposed_by_org")
+    decisions = sel.label_decisions_visible(request.actor)
     return render(
         request,
         "www/land/labels.html",
@@ -685,8 +665,14 @@ def dashboard(request):
         )
         for e in epcis
     ]
-    layers = {"epcis": feature_collection(epci_features)}
-    layers.update(_linked(sel.map_layers(request.actor, territory=sel.Territory("region", region_code, ""))))
+    region = Region.objects.filter(pk=region_code).first()
+    config = map_config(
+        label="Carte du foncier disponible par EPCI de la région",
+        layers={"epcis": feature_collection(epci_features)},
+        tiles=land_tiles("sites", "terrains", "friches"),
+        bounds=region.geometry.extent if region and region.geometry else None,
+        list_title="EPCI et foncier de la carte",
+    )
     return render(
         request,
         "www/land/dashboard.html",
@@ -695,7 +681,7 @@ def dashboard(request):
             "region_code": region_code,
             "chart": _chart(board["epci"]),
             "chart_dep": _chart(board["departement"]),
-            "layers": layers,
+            "map": config,
             "classes": av.CLASSES,
             "perimeters": scope_queryset(request.actor, Perimeter.objects.order_by("name"))[:50],
         },
@@ -720,7 +706,15 @@ def territory_indicators(request, level, key):
         {
             "territory": territory,
             "ind": sel.territory_indicators(request.actor, territory),
-            "layers": _linked(sel.map_layers(request.actor, territory=territory)),
+            "map": map_config(
+                label=f"Carte du foncier : {territory.name}",
+                tiles=[
+                    *land_tiles("sites", "terrains", "friches"),
+                    *(map_tiles("perimetres", query=f"id={territory.key}") if level == "perimeter" else []),
+                ],
+                bounds=sel.territory_extent(territory),
+                list_title="Foncier de la carte",
+            ),
             "classes": av.CLASSES,
         },
     )
@@ -796,10 +790,9 @@ def download_geojson(request, layer):
 @login_required
 def download_cnig(request):
     """The inventory in the exact CNIG layouts (one file per table, zipped), through land A's exporter: only what
-    the user may see, personal fields only for their owner. `strict=1` leaves the `tdm_*` extensions out."""
-    import zipfile
-
-    from tandem.land.exports import land_export
+    the user may see, personal fields only for their owner. `strict=1` leaves the `tdm_*` extensions out. A
+    large export is prepared by the job worker (`tandem.core.files`)."""
+    from tandem.land.exports import land_export_row_count
 
     fmt = request.GET.get("format", "csv")
     epci = request.GET.get("epci") or None
@@ -807,22 +800,15 @@ def download_cnig(request):
     if fmt not in ("csv", "geojson", "gpkg") or (epci and not epci.isdigit()) or (region and len(region) > 3):
         raise Http404
     strict = request.GET.get("strict") == "1"
-    with tempfile.TemporaryDirectory(prefix="tandem-land-export-") as tmp:
-        paths = land_export(
-            actor=_actor(request),
-            fmt=fmt,
-            output_dir=Path(tmp),
-            epci_siren=epci,
-            region_code=region,
-            strict=strict,
-        )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in paths:
-                archive.write(path, path.name)
+    actor = _actor(request)
     scope = f"epci-{epci}" if epci else f"region-{region}"
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = (
-        f'attachment; filename="inventaire-{scope}-{fmt}{"-cnig-strict" if strict else ""}.zip"'
+    return file_response(
+        request,
+        kind="land.cnig",
+        params={"format": fmt, "epci": epci, "region": region, "strict": strict},
+        size=land_export_row_count(actor=actor, epci_siren=epci, region_code=region),
+        limit=settings.TANDEM_EXPORT_SYNC_MAX_ROWS,
+        label=f"Inventaire au format CNIG ({'EPCI ' + epci if epci else 'région ' + str(region)}, {fmt})",
+        file_name=f"inventaire-{scope}-{fmt}{'-cnig-strict' if strict else ''}.zip",
+        content_type="application/zip",
     )
-    return response

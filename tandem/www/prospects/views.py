@@ -1,6 +1,7 @@
 """Prospect pages: thin views over the prospects' selectors, services and permission rules."""
 
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -9,21 +10,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.core.errors import UserError
+from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.middleware import DOCUMENT_CSP
-from tandem.core.models import AuditEvent
-from tandem.land.models import Site
+from tandem.land.models import Friche, Site, Terrain
 from tandem.land.selectors import land_search
 from tandem.organizations.perms import scope_queryset
 from tandem.prospects import perms, selectors, services
-from tandem.prospects.answer import answer_context, answer_html, answer_pdf, constraint_labels
-from tandem.prospects.audit import audit_confidential
+from tandem.prospects.answer import answer_document, answer_site_count, constraint_labels
 from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
+from tandem.www.maps import map_config
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
+from tandem.www.views.files import file_response
 
 RANKING_PAGE = 20
 SHOW_ALL_MAX = 300  # « voir tout » explains every row: beyond this, pages only
@@ -70,28 +71,40 @@ def prospect_create_view(request):
     return render(request, "www/prospects/form.html", {"form": form})
 
 
-def _result_layer(actor, results) -> dict:
-    """Map layer of the ranked candidates: only rows the actor may see (they come from the visible arrays)."""
+def _result_layer(actor, results, *, first: int = 1) -> dict:
+    """Map layer `candidats` of the ranked candidates shown on the page: only rows the actor may see (they come
+    from the visible arrays, and are checked again here), each at its inner point with its rank, score, status
+    and the link to its sheet (a terrain's: its site's)."""
     features = []
+    rank = {(r["kind"], r["object_id"]): n for n, r in enumerate(results, start=first)}
     for kind_index, model in LAND_MODELS.items():
         kind = KIND_NAMES[kind_index]
         ids = {r["object_id"]: r for r in results if r["kind"] == kind}
-        for pk, lon, lat in scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list(
-            "pk", "centroid_lon", "centroid_lat"
-        ):
-            if lon is not None:
-                r = ids[pk]
-                features.append(
-                    feature(
-                        {"type": "Point", "coordinates": [lon, lat]},
-                        {
-                            "nom": r["name"],
-                            "note": round(r["score"], 3),
-                            "statut": status_text(r["status"], r.get("available_on")),
-                        },
-                    )
+        if not ids:
+            continue
+        site_field = "site_eco_id" if model is Terrain else "pk"
+        rows = scope_queryset(actor, model.objects.filter(pk__in=ids)).values_list(
+            "pk", "centroid_lon", "centroid_lat", site_field
+        )
+        for pk, lon, lat, site_id in rows:
+            if lon is None:
+                continue
+            r = ids[pk]
+            route = "www:land:friche_detail" if model is Friche else "www:land:site_detail"
+            features.append(
+                feature(
+                    {"type": "Point", "coordinates": [lon, lat]},
+                    {
+                        "nom": r["name"],
+                        "rang": rank[(kind, pk)],
+                        "note": round(r["score"], 3),
+                        "statut": status_text(r["status"], r.get("available_on")),
+                        "lien": reverse(route, args=[pk if model is Friche else site_id]),
+                    },
                 )
-    return {"Sites classés": feature_collection(features)}
+            )
+    features.sort(key=lambda f: f["properties"]["rang"])
+    return {"candidats": feature_collection(features)}
 
 
 # Purposes recorded by the web pages are French; the API records its action names (« retrieve »…).
@@ -143,6 +156,11 @@ def prospect_detail(request, pk):
         r["contribution_rows"] = [
             (CRITERIA_LABELS[k], signed(v)) for k, v in r["contributions"].items() if round(v, 3) != 0
         ]
+    excluded_count, excluded = selectors.matching_excluded(
+        actor=actor, requirements=requirements, region=region
+    )
+    for r in excluded:
+        r["status_label"] = status_text(r["status"], r.get("available_on"))
     labels = constraint_labels(requirements)
     pages = -(-count // RANKING_PAGE)
     search = request.GET.get("site", "").strip()
@@ -158,6 +176,8 @@ def prospect_detail(request, pk):
             "count": count,
             "examined": ranking.count(True),
             "exclusions": [(labels[name], n) for name, n in ranking.exclusions().items()],
+            "excluded": excluded,
+            "excluded_count": excluded_count,
             "stability": ranking.stability,
             "ranking_pages": {
                 "page": page,
@@ -171,11 +191,15 @@ def prospect_detail(request, pk):
             "search": search,
             "found": found,
             "history": prospect.status_changes.select_related("by"),
-            "members": prospect.members.order_by("username"),
+            "members": selectors.task_force(prospect),
             "can_manage": perms.can_manage_prospect(actor, prospect),
             "proposing_orgs": proposing,
             "status_form": StatusForm(initial={"status": prospect.status}, prefix="statut"),
-            "layers": _result_layer(actor, results),
+            "map": map_config(
+                label=f"Carte des candidats classés du prospect {prospect.code_name}",
+                layers=_result_layer(actor, results, first=1 if show_all else (page - 1) * RANKING_PAGE + 1),
+                list_title="Candidats de la carte",
+            ),
             "value": project_value(actor=actor, prospect=prospect, proposal=valued),
             "valued": valued,
             "decisions": prospect.decisions.select_related("by"),
@@ -312,29 +336,18 @@ def decision_create_view(request, pk):
     return redirect("www:prospects:detail", pk=prospect.pk)
 
 
-def _answer(request, pk, fmt: str):
-    prospect = selectors.prospect_get(actor=request.actor, pk=pk, purpose=f"dossier de réponse ({fmt})")
-    if not perms.can_manage_prospect(request.actor, prospect):
-        messages.error(request, "Vous ne pouvez pas générer le dossier de réponse de ce prospect.")
-        return None, redirect("www:prospects:detail", pk=prospect.pk)
-    today = timezone.localdate()
-    context = answer_context(
-        actor=request.actor, prospect=prospect, requirements=services.requirements_of(prospect), today=today
-    )
-    audit_confidential(
-        actor=request.actor,
-        action=AuditEvent.Action.EXPORT,
-        obj=prospect,
-        details={"format": fmt, "sites": len(context["sheets"])},
-    )
-    return answer_html(context), None
+def _answer_refused(request, pk, refusal: NotAllowed):
+    """A task-force member who may not generate the answer file goes back to the prospect with the reason."""
+    messages.error(request, refusal.message)
+    return redirect("www:prospects:detail", pk=pk)
 
 
 @login_required
 def prospect_answer_html(request, pk):
-    html, redirection = _answer(request, pk, "html")
-    if redirection:
-        return redirection
+    try:
+        html = answer_document(actor=request.actor, prospect_id=pk, fmt="html", today=timezone.localdate())
+    except NotAllowed as refusal:
+        return _answer_refused(request, pk, refusal)
     response = HttpResponse(html)
     response["Content-Security-Policy"] = DOCUMENT_CSP  # its inline stylesheet, and nothing else
     return response
@@ -342,9 +355,18 @@ def prospect_answer_html(request, pk):
 
 @login_required
 def prospect_answer_pdf(request, pk):
-    html, redirection = _answer(request, pk, "pdf")
-    if redirection:
-        return redirection
-    response = HttpResponse(answer_pdf(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="dossier-reponse-{pk}.pdf"'
-    return response
+    """A PDF of more than TANDEM_PDF_SYNC_MAX_SITES sites is prepared by the job worker."""
+    try:
+        sites = answer_site_count(actor=request.actor, prospect_id=pk)
+    except NotAllowed as refusal:
+        return _answer_refused(request, pk, refusal)
+    return file_response(
+        request,
+        kind="prospects.answer_pdf",
+        params={"prospect": pk},
+        size=sites,
+        limit=settings.TANDEM_PDF_SYNC_MAX_SITES,
+        label=f"Dossier de réponse du prospect n° {pk} (PDF)",
+        file_name=f"dossier-reponse-{pk}.pdf",
+        content_type="application/pdf",
+    )

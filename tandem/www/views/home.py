@@ -1,25 +1,75 @@
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from tandem.companies.selectors_followup import advisor_companies, needs_for, reminders_due
 from tandem.core.ids import parse_id
+from tandem.imports.models import ImportRun
+from tandem.imports.selectors import import_runs_visible
+from tandem.land.perms import can_decide_label
+from tandem.land.selectors import labels_to_decide
 from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
+from tandem.organizations.perms import contributor_org_ids, writable_owners
 from tandem.organizations.selectors import invitations_for
+from tandem.prospects.selectors import prospects_awaiting_proposal
 from tandem.territories.selectors import perimeter_layers, territory_figures
+from tandem.www.maps import map_config
+
+SHOWN = 5  # lines per block; the block's link leads to the whole list
+FINISHED_IMPORTS = [
+    ImportRun.Status.DONE,
+    ImportRun.Status.REFUSED,
+    ImportRun.Status.FAILED,
+]
+PROPOSING_KINDS = {Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION}
+
+
+def _block(items, shown: int = SHOWN) -> dict:
+    items = list(items[: shown + 1]) if not isinstance(items, list) else items
+    return {"items": items[:shown], "more": len(items) > shown}
+
+
+def dashboard(actor) -> dict:
+    """What waits for the user, like Deveco's home page: one selector per block, each through the
+    permission layer (a block the role can never fill is left out)."""
+    today = timezone.localdate()
+    blocks = {
+        "companies": _block(advisor_companies(actor)),
+        "reminders": _block(reminders_due(actor, on=today + timedelta(days=7)).select_related("company")),
+        "needs_overdue": _block(needs_for(actor, status="en-retard")),
+    }
+    prospects = prospects_awaiting_proposal(actor=actor)
+    if prospects or any(actor.kinds.get(org) in PROPOSING_KINDS for org in contributor_org_ids(actor)):
+        blocks["prospects"] = _block(prospects)
+    if can_decide_label(actor):
+        blocks["labels"] = _block(labels_to_decide(actor))
+    imports = import_runs_visible(actor).filter(
+        status__in=FINISHED_IMPORTS, created_at__gte=timezone.now() - timedelta(days=30)
+    )
+    blocks["can_import"] = writable_owners(actor).exists()
+    if blocks["can_import"] or imports.exists():
+        blocks["imports"] = _block(imports)
+    return blocks
 
 
 @login_required
 def home(request):
-    """The current organisation's home: its perimeter on a map and its key figures."""
+    """The user's home: what waits for them (dashboard), then their organisation's perimeter and figures."""
     actor = request.actor
     org = Organization.objects.filter(pk=actor.current_org_id).first()
     context = {"organization": org, "invitations": list(invitations_for(request.user))}
     if org is not None:
+        context["dashboard"] = dashboard(actor)
         communes = org.communes.all()
         context["figures"] = territory_figures(communes)
-        context["layers"] = perimeter_layers(communes)
+        context["map"] = map_config(
+            label=f"Carte du territoire de {org.name}", layers=perimeter_layers(communes), list_title="Territoire"
+        )
     return render(request, "www/home.html", context)
 
 

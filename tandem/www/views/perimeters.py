@@ -1,10 +1,10 @@
 import json
-import tempfile
 from pathlib import Path
 
 import shapely
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models import Extent
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -13,6 +13,8 @@ from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.geo import feature, feature_collection
 from tandem.core.models import AuditEvent
+from tandem.core.uploads import upload_stored
+from tandem.imports.report import run_report
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.territories.models import Perimeter
 from tandem.territories.perimeters import (
@@ -23,8 +25,9 @@ from tandem.territories.perimeters import (
     perimeters_export_csv,
     perimeters_import,
 )
-from tandem.territories.selectors import perimeter_layers, perimeter_search, territory_figures
+from tandem.territories.selectors import perimeter_search, territory_figures
 from tandem.www.forms import PerimeterForm, PerimeterImportForm
+from tandem.www.maps import map_config, map_tiles
 
 
 def _visible(request):
@@ -52,7 +55,12 @@ def perimeter_detail(request, pk):
         {
             "perimeter": perimeter,
             "figures": territory_figures(communes),
-            "layers": perimeter_layers(communes),
+            "map": map_config(
+                label=f"Carte du périmètre {perimeter.name}",
+                tiles=map_tiles("perimetres", query=f"id={perimeter.pk}"),
+                bounds=communes.aggregate(extent=Extent("geometry"))["extent"],
+                list_title="Le périmètre",
+            ),
             "communes": communes.defer("geometry", "geometry_l93").order_by("name")[:500],
             "can_change": can_change(request.actor, perimeter),
         },
@@ -138,10 +146,7 @@ def perimeter_import_view(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower() or ".csv"
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path = path.with_suffix(suffix)
-            path.write_bytes(upload.read())
+        with upload_stored(upload, folder="imports/perimeters", suffix=suffix) as path:
             try:
                 result = perimeters_import(
                     actor=request.actor,
@@ -149,16 +154,24 @@ def perimeter_import_view(request):
                     path=path,
                     kind=form.cleaned_data["kind"],
                     visibility=form.cleaned_data["visibility"],
+                    dry_run=form.cleaned_data.get("dry_run", False),
                 )
             except UserError as exc:
                 form.add_error("file", str(exc))
+                refused = getattr(exc, "run", None)
+                if refused is not None and refused.pk:
+                    # The refused run and its report (nothing else was written).
+                    return redirect("www:imports:detail", pk=refused.pk)
             else:
+                if result.run.pk is None:  # a dry run: its report, nothing stored
+                    report = run_report(result.run)
+                    return render(request, "www/perimeters/import.html", {"form": form, "report": report})
                 messages.success(
                     request,
                     f"Import terminé : {result.created} créé(s), {result.updated} modifié(s), "
                     f"{result.unchanged} inchangé(s).",
                 )
-                return redirect("www:perimeter_list")
+                return redirect("www:imports:detail", pk=result.run.pk)
     return render(request, "www/perimeters/import.html", {"form": form})
 
 

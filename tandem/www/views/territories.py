@@ -11,6 +11,7 @@ from tandem.territories.selectors import (
     epcis_layer,
     territory_figures,
 )
+from tandem.www.maps import map_config
 
 
 @login_required
@@ -42,10 +43,14 @@ def epci_detail(request, siren):
             "communes": communes.defer("geometry", "geometry_l93"),
             "figures": territory_figures(communes),
             "regions": epci_regions(epci),
-            "layers": {
-                "epcis": epcis_layer(Epci.objects.filter(pk=epci.pk)),
-                "communes": communes_layer(communes),
-            },
+            "map": map_config(
+                label=f"Carte de l'EPCI {epci.name} et de ses communes",
+                layers={
+                    "epcis": epcis_layer(Epci.objects.filter(pk=epci.pk)),
+                    "communes": communes_layer(communes),
+                },
+                list_title="L'EPCI et ses communes",
+            ),
         },
     )
 
@@ -58,4 +63,5 @@ def commune_detail(request, code):
     layers = {"communes": communes_layer(Commune.objects.filter(pk=code))}
     if commune.epci_id:
         layers["epcis"] = epcis_layer(Epci.objects.filter(pk=commune.epci_id))
-    return render(request, "www/territories/commune.html", {"commune": commune, "layers": layers})
+    config = map_config(label=f"Carte de la commune {commune.name}", layers=layers, list_title="La commune")
+    return render(request, "www/territories/commune.html", {"commune": commune, "map": config})

@@ -5,14 +5,14 @@ from pathlib import Path
 from tandem.companies.fragility import registry_signals_create
 from tandem.companies.sirene_format import detect_kind
 from tandem.companies.sirene_import import read_header, sirene_import
-from tandem.core.commands import TandemCommand
 from tandem.core.errors import UserError
+from tandem.imports.commands import ImportCommand
 from tandem.organizations.perms import Actor
 
 ORDER = {"etablissement": 0, "unite_legale": 1, "geolocalisation": 2}
 
 
-class Command(TandemCommand):
+class Command(ImportCommand):
     help = (
         "Importe des fichiers du stock SIRENE (StockEtablissement, StockUniteLegale, stock géolocalisé), "
         "filtrés aux départements donnés (par défaut ceux des organisations Région)."
@@ -26,8 +26,9 @@ class Command(TandemCommand):
             action="store_true",
             help="ne pas créer de signaux (fermetures, baisses d'effectif)",
         )
+        parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
-    def handle(self, *args, files, departements, sans_signaux, **options):
+    def handle(self, *args, files, departements, sans_signaux, dry_run, **options):
         deps = [code.strip() for code in departements.split(",") if code.strip()] or None
         actor = Actor.system_actor()
         # Establishments first: legal units are then kept for the companies of the territory.
@@ -35,24 +36,15 @@ class Command(TandemCommand):
             files, key=lambda f: ORDER.get(detect_kind(read_header(f)[0]) if f.exists() else "", 9)
         )
         for path in files:
-            result = sirene_import(path=path, actor=actor, departements=deps)
-            run = result.run
-            if not sans_signaux:
+            result = sirene_import(path=path, actor=actor, departements=deps, dry_run=dry_run)
+            if not sans_signaux and not dry_run:
                 try:
-                    signals = registry_signals_create(run=run)
+                    signals = registry_signals_create(run=result.registry)
                 except UserError as exc:
                     # The registry is imported; only the alerts wait for a Région organisation to own them.
                     self.stderr.write(f"Aucun signal créé : {exc}")
                     signals = []
-                run.signals_created = len(signals)
-                run.save(update_fields=["signals_created"])
-            self.stdout.write(
-                f"{path.name} : {run.rows_read} lignes lues, {run.rows_in_territory} du territoire, "
-                f"{run.created} créées, {run.updated} modifiées, {run.unchanged} inchangées, "
-                f"{run.rows_rejected} rejetées, {run.changes_recorded} changements, "
-                f"{run.signals_created} signaux ({run.duration_s:.1f} s)"
-            )
-            for problem in result.problems[:50]:
-                self.stderr.write(f"  - {problem}")
-            if len(result.problems) > 50:
-                self.stderr.write(f"  … et {len(result.problems) - 50} autre(s) problème(s)")
+                result.registry.signals_created = len(signals)
+                result.registry.save(update_fields=["signals_created"])
+                self.stdout.write(f"{path.name} : {len(signals)} signal(aux) créé(s)")
+            self.write_report(result.run)

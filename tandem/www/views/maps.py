@@ -1,0 +1,33 @@
+"""Vector tiles of the maps beside the land ones (`/foncier/tuiles/`): the base context (boundaries and names),
+SIRENE establishments and custom perimeters. Each comes from its app's selector, through the permission layer."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+
+from tandem.companies.selectors import establishment_tile
+from tandem.core.ids import parse_id
+from tandem.territories.selectors import context_tile, perimeter_tile
+
+
+def tile_response(data: bytes, *, shared: bool = False) -> HttpResponse:
+    """A Mapbox vector tile. What a tile holds depends on who asks (except the public context): cached by
+    the user's browser only."""
+    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+    response["Cache-Control"] = f"private, max-age={3600 if shared else 60}"
+    if not shared:
+        response["Vary"] = "Cookie"
+    return response
+
+
+@login_required
+def map_tile(request, layer: str, z: int, x: int, y: int):
+    if layer == "contexte":
+        return tile_response(context_tile(z=z, x=x, y=y), shared=True)
+    if layer == "etablissements":
+        return tile_response(establishment_tile(request.actor, z=z, x=x, y=y))
+    if layer == "perimetres":
+        ids = [parse_id(v) for v in request.GET.getlist("id")]
+        if any(i is None for i in ids):
+            raise Http404("Tuile inconnue.")
+        return tile_response(perimeter_tile(request.actor, z=z, x=x, y=y, perimeter_ids=ids or None))
+    raise Http404("Tuile inconnue.")
