@@ -43,6 +43,8 @@ ORG_BUILDERS = {
         Organization.Kind.AGENCE_INVESTISSEMENT, commune_codes=communes_of(STRASBOURG)[:3]
     ),
     "operateur": lambda: other_org(Organization.Kind.OPERATEUR),
+    # An operator working in Strasbourg: its « animateurs EIT » see the flows placed there.
+    "operateur_local": lambda: other_org(Organization.Kind.OPERATEUR, commune_codes=["67482"]),
 }
 
 
