@@ -431,3 +431,19 @@ def test_a_conditional_candidate_shows_its_date_the_french_way(client, agency_pr
     client.force_login(agency_prospect["lead"])
     (row,) = ranking_rows(client.get(f"/prospects/{prospect.pk}/").content.decode())
     assert f"sous condition (au {later:%d/%m/%Y})" in row and later.isoformat() not in row
+
+
+def test_who_proposes_land_is_a_rule_of_the_permission_layer():
+    """`prospects.perms.proposes_land`: contributors of EPCIs, agencies and Maisons de Région answer
+    prospects with land; readers, operators and the Région do not."""
+    from tandem.prospects.perms import proposes_land
+
+    sxb = epci_org("246700488")
+    agency = other_org(Organization.Kind.AGENCE)
+    operator = other_org(Organization.Kind.OPERATEUR)
+    region = region_org()
+    assert proposes_land(Actor.for_user(make_member(sxb, Role.CONTRIBUTEUR)))
+    assert proposes_land(Actor.for_user(make_member(agency, Role.ADMIN)))
+    assert not proposes_land(Actor.for_user(make_member(sxb, Role.LECTEUR)))
+    assert not proposes_land(Actor.for_user(make_member(operator, Role.CONTRIBUTEUR)))
+    assert not proposes_land(Actor.for_user(make_member(region, Role.CONTRIBUTEUR)))
