@@ -18,6 +18,8 @@ from django.db.models import F, FloatField, Func, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from tandem.organizations.scoping import check_scoped
+
 TILE_MAX_ZOOM = 22
 TILE_EXTENT = 4096
 WEB_MERCATOR_SIZE_M = 2 * math.pi * 6378137
@@ -96,6 +98,7 @@ def mvt_layer(
     """One tile layer `name` from `queryset` (already restricted to the tile and to what the user may see):
     `columns` become the features' properties, `geometry` is a `tile_geometry` expression, `id_field` the
     feature id (an integer column; None for a layer whose keys are codes, carried as properties)."""
+    check_scoped(queryset)  # compiled to SQL below, never evaluated: the permission layer is checked here
     annotations = {"mvt_geom": geometry}
     if id_field:
         annotations["mvt_id"] = F(id_field)

@@ -181,7 +181,8 @@ def prospect_pipeline(*, actor: Actor) -> dict:
     """
     if not perms.can_see_pipeline(actor):
         return {"total": None, "by_status": {}, "plan_500": None, "by_departement": {}}
-    everything = Prospect.objects.all()
+    # Unscoped on purpose: aggregates over every prospect, each cell under the small-count rule below.
+    everything = Prospect.objects.unscoped()
     total = everything.count()
     by_status = dict(everything.values_list("status").annotate(n=Count("pk")).order_by())
     plan_500 = everything.filter(plan_500=True).count()
