@@ -282,7 +282,7 @@ def test_map_points_cover_every_establishment_of_the_territory(park):
     from tandem.eit.selectors import flow_map_points, flows_for
 
     points = flow_map_points(flows_for(park["actor"]))
-    expected = Counter((f.establishment_id, f.direction) for f in Flow.objects.all())
+    expected = Counter((f.establishment_id, f.direction) for f in Flow.objects.unscoped())
     assert {p["siret"]: (p["offers"], p["needs"]) for p in points} == {
         siret: (expected[(siret, "offer")], expected[(siret, "need")]) for siret, _ in expected
     }
