@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_needs_and_actions_are_fictitious_and_marked():
     created = demo_generate(scale="demo").extensions["skills_demo"]
     assert created == {"needs": 3, "actions": 3}
-    needs = CompanyProject.objects.exclude(job_code="")
+    needs = CompanyProject.objects.unscoped().exclude(job_code="")
     assert needs.count() == 3
     assert all("démonstration" in p.title and "démonstration" in p.description for p in needs)
     actions = SkillAction.objects.unscoped()
