@@ -90,10 +90,10 @@ def main():
         print(report.summary())
         assert not report.errors, [str(p) for p in report.errors[:5]]
         loaded = (
-            Pole.objects.count(),
-            Site.objects.count(),
-            Terrain.objects.count(),
-            Etablissement.objects.count(),
+            Pole.objects.unscoped().count(),
+            Site.objects.unscoped().count(),
+            Terrain.objects.unscoped().count(),
+            Etablissement.objects.unscoped().count(),
         )
         print(f"validate-and-load: {total_s:.1f} s, stored {loaded}")
 

@@ -41,7 +41,7 @@ def setup_inventory():
     call_command("migrate", verbosity=0)
     if Commune.objects.filter(is_current=True).count() < 30_000:
         call_command("load_geography", verbosity=0)
-    if Terrain.objects.count() >= SITES * 5:
+    if Terrain.objects.unscoped().count() >= SITES * 5:
         return
     places = commune_places()
     for siren in sorted({p.epci_siren for p in places}):
@@ -124,8 +124,8 @@ def main():
     print(
         json.dumps(
             {
-                "sites": Site.objects.count(),
-                "terrains": Terrain.objects.count(),
+                "sites": Site.objects.unscoped().count(),
+                "terrains": Terrain.objects.unscoped().count(),
                 "epcis": len(by_epci),
                 "national_available_now_ha": total["now_ha"],
                 "aggregate_s": round(aggregate_s, 3),

@@ -90,7 +90,7 @@ def load_land():
     from tandem.land.services import epci_organization, land_import
     from tandem.organizations.perms import Actor
 
-    if Site.objects.count() >= SITES:
+    if Site.objects.unscoped().count() >= SITES:  # set-up: the data of an earlier run, every organisation's
         return
     places = commune_places()
     for siren in sorted({p.epci_siren for p in places}):
@@ -288,9 +288,9 @@ def tiles_over_grand_est(rng: random.Random, per_zoom: int) -> list[tuple[int, i
     tiles around random sites of the region (where users look)."""
     from tandem.land.models import Site
 
-    points = list(
-        Site.objects.filter(commune__region_id=REGION).values_list("centroid_lon", "centroid_lat")[:20000]
-    )
+    # Set-up, not timed: sample points among every organisation's sites.
+    everywhere = Site.objects.unscoped().filter(commune__region_id=REGION)
+    points = list(everywhere.values_list("centroid_lon", "centroid_lat")[:20000])
     west, south, east, north = GRAND_EST
     tiles = []
     for z in range(6, 16):
@@ -419,7 +419,8 @@ def main():
     from tandem.land.models import Site
 
     busiest = (
-        Site.objects.filter(commune__region_id=REGION)
+        Site.objects.unscoped()  # set-up, not timed: counts every organisation's sites
+        .filter(commune__region_id=REGION)
         .values("owner_id")
         .annotate(n=Count("pk"))
         .order_by("-n", "owner_id")
@@ -566,9 +567,10 @@ def main():
         json.dumps(
             {
                 "scale": ARGS.scale,
-                "sites": Site.objects.count(),
-                "terrains": Terrain.objects.count(),
-                "land_establishments": Etablissement.objects.count(),
+                # The sizes of the whole data set, every organisation's (unscoped on purpose).
+                "sites": Site.objects.unscoped().count(),
+                "terrains": Terrain.objects.unscoped().count(),
+                "land_establishments": Etablissement.objects.unscoped().count(),
                 "sirene_establishments": Establishment.objects.count(),
                 "tiles": len(tile_times),
                 "zooms": [6, 15],

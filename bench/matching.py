@@ -60,7 +60,7 @@ def generate_land(rng: random.Random):
     from tandem.organizations.models import Organization, Visibility
     from tandem.territories.models import Commune
 
-    if Terrain.objects.count() >= TERRAINS:
+    if Terrain.objects.unscoped().count() >= TERRAINS:
         return
     communes = list(
         Commune.objects.filter(is_current=True, epci__isnull=False, centroid_lat__isnull=False)
@@ -112,7 +112,8 @@ def generate_land(rng: random.Random):
         )
     Site.objects.bulk_create(sites, batch_size=2000)
     site_rows = list(
-        Site.objects.filter(site_id__startswith="BENCH-SITE-")
+        Site.objects.unscoped()
+        .filter(site_id__startswith="BENCH-SITE-")
         .order_by("site_id")
         .values_list("pk", "owner_id", "commune_id", "centroid_lon", "centroid_lat")
     )
@@ -233,7 +234,7 @@ def main() -> None:
     rng = random.Random(2026)
     generate_land(rng)
     load_s = time.perf_counter() - started
-    n_terrains = Terrain.objects.count()
+    n_terrains = Terrain.objects.unscoped().count()
     print(f"{n_terrains} terrains chargés en {load_s:.0f} s", file=sys.stderr)
 
     from django.contrib.auth import get_user_model

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from tandem.core.geo import geojson
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization, Visibility
+from tandem.organizations.scoping import ScopedQuerySet
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 
 
@@ -136,6 +137,15 @@ class PerimeterSerializer(serializers.ModelSerializer):
             "communes",
         ]
         read_only_fields = ["source"]
+
+    def get_validators(self):
+        # Uniqueness (owner, kind, code) is data integrity, checked across every organisation's perimeters:
+        # the generated validator reads them unscoped (docs/adr/0002-scoped-managers.md).
+        validators = super().get_validators()
+        for validator in validators:
+            if isinstance(getattr(validator, "queryset", None), ScopedQuerySet):
+                validator.queryset = validator.queryset.unscoped()
+        return validators
 
     def get_communes(self, obj) -> list[str]:
         return list(obj.communes.values_list("pk", flat=True))

@@ -16,6 +16,7 @@ from tandem.catalogue.subjects import SUBJECTS_BY_NEED_TOPIC, subject_label
 from tandem.companies.models import Need
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 
 DEMO_SCHEMES = [
     ("demo-aide-embauche", "Aide fictive au premier recrutement (démo)", Scheme.Nature.FINANCING, "recruter"),
@@ -23,6 +24,8 @@ DEMO_SCHEMES = [
 ]
 
 
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 def catalogue_demo(*, rng: random.Random, organizations: list[Organization], scale: str) -> dict:
     partner = Organization.objects.filter(slug="operateur-demo").first()
     slugs = {s for topic in SUBJECTS_BY_NEED_TOPIC.values() for s in topic}

@@ -91,7 +91,9 @@ def routing_send(
         )
     if partner is not None and partner.pk == need.owner_id:
         raise UserError("Le besoin appartient déjà à cette organisation.")
-    open_same = NeedRouting.objects.filter(need=need, status__in=NeedRouting.OPEN_STATUSES)
+    # Unscoped on purpose: an integrity check (the need is already open with this partner, whoever routed it),
+    # answered yes or no, never a routing's detail; the need itself was checked by `can_route_need`.
+    open_same = NeedRouting.objects.unscoped().filter(need=need, status__in=NeedRouting.OPEN_STATUSES)
     if (partner and open_same.filter(partner=partner).exists()) or (
         partner is None and open_same.filter(office=office, partner=None).exists()
     ):
@@ -287,7 +289,8 @@ def routings_follow_up(*, today: dt.date) -> dict[str, int]:
     organisation administrators are told. Each step happens once (its date is recorded); a routing found late
     gets only the step it has reached. Background job: it sees every routing."""
     done = {"reminders_9": 0, "reminders_21": 0, "returned": 0}
-    pending = NeedRouting.objects.filter(status=NeedRouting.Status.SENT).select_related(
+    # Unscoped on purpose: a periodic job, not a read for a user; it follows up every pending routing.
+    pending = NeedRouting.objects.unscoped().filter(status=NeedRouting.Status.SENT).select_related(
         "company", "need", "partner", "office__operator", "owner", "sent_by", "need__assignee"
     )
     for routing in pending.order_by("pk"):

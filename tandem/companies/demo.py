@@ -18,6 +18,7 @@ from tandem.companies.parcours import parcours_step_move
 from tandem.companies.reviews import review_create
 from tandem.organizations.models import Membership, Organization, Role, Visibility
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 from tandem.territories.models import Commune
 
 # Real NAF rév. 2 sub-classes of industry and industrial services.
@@ -58,6 +59,8 @@ def _people(org: Organization) -> list:
 
 
 @transaction.atomic
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 def companies_demo(*, rng: random.Random, organizations: list[Organization], scale: str) -> dict:
     """Add demo companies, establishments, référents, exchanges, needs, projects, Parcours journeys and
     signals to each demo EPCI."""

@@ -95,8 +95,10 @@ def _require_change(actor: Actor, obj) -> None:
 
 
 def current_referent(company: Company) -> CompanyAdvisor | None:
+    # Unscoped on purpose: a company's référent is known to the whole network (docs/permissions.md).
     return (
-        CompanyAdvisor.objects.filter(company=company, role=CompanyAdvisor.Role.REFERENT, ended_on=None)
+        CompanyAdvisor.objects.unscoped()
+        .filter(company=company, role=CompanyAdvisor.Role.REFERENT, ended_on=None)
         .select_related("user", "organization")
         .first()
     )
@@ -382,10 +384,16 @@ def reminders_notify(*, on: date) -> int:
     from tandem.companies.selectors_followup import reminders_due
     from tandem.core.formats import fr_date
 
-    users = get_user_model().objects.filter(
-        is_active=True,
-        pk__in=Reminder.objects.filter(done_at=None, notified_at=None, remind_on__lte=on).values("assignee"),
-    ).exclude(email="")
+    users = (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            pk__in=Reminder.objects.filter(done_at=None, notified_at=None, remind_on__lte=on).values(
+                "assignee"
+            ),
+        )
+        .exclude(email="")
+    )
     sent = 0
     for user in users.order_by("pk"):
         reminders = list(
@@ -411,7 +419,10 @@ def reminders_notify(*, on: date) -> int:
             from_email=None,
             recipient_list=[user.email],
         )
-        Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(notified_at=timezone.now())
+        # The reminders in hand, read just above through the permission layer for their assignee.
+        Reminder.objects.unscoped().filter(pk__in=[r.pk for r in reminders]).update(
+            notified_at=timezone.now()
+        )
         sent += 1
     return sent
 

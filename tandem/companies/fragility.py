@@ -59,7 +59,10 @@ def _create_new(signals: list[Signal]) -> list[Signal]:
     """Insert the signals whose (source, dedup_key) is not already there: imports stay idempotent."""
     keys = {(s.source, s.dedup_key) for s in signals}
     existing = set(
-        Signal.objects.filter(dedup_key__in={k for _s, k in keys}).values_list("source", "dedup_key")
+        # Unscoped on purpose: deduplication against every signal already raised, whoever owns it.
+        Signal.objects.unscoped()
+        .filter(dedup_key__in={k for _s, k in keys})
+        .values_list("source", "dedup_key")
     )
     fresh, seen = [], set()
     for signal in signals:

@@ -51,7 +51,8 @@ def parcours_step_move(
     on = on or timezone.localdate()
     if step not in STEP_ORDER:
         raise UserError(f"Étape inconnue : « {step} ».")
-    journey = ParcoursJourney.objects.select_for_update().filter(company=company).first()
+    # Unscoped on purpose: a company has one Parcours, whoever owns it; changing it is checked below.
+    journey = ParcoursJourney.objects.unscoped().select_for_update().filter(company=company).first()
     if journey is None:
         if owner is None:
             raise UserError("Indiquez l'organisation qui inscrit l'entreprise dans le Parcours.")

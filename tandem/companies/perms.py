@@ -34,6 +34,15 @@ def can_see_exchange_existence(actor: Actor) -> bool:
     return actor.is_platform_admin or (actor.is_authenticated and bool(actor.org_ids))
 
 
+def exchanges_known_to(actor: Actor, queryset):
+    """The exchanges of `queryset` whose existence — organisation and date, never the subject nor the notes —
+    `actor` may know (`can_see_exchange_existence`): every one for members of the network, otherwise only
+    those `scope_queryset` admits. Whoever shows more than « échange avec … le … » asks `scope_queryset`."""
+    if can_see_exchange_existence(actor):
+        return queryset.unscoped()
+    return scope_queryset(actor, queryset)
+
+
 def can_hand_over_referent(actor: Actor, current) -> bool:
     """Who may replace the current référent of a company: whoever may change that assignment (its
     organisation, or a delegate with write rights), and contributors of the Région, which coordinates the
@@ -79,6 +88,12 @@ def can_handle_signal(actor: Actor, signal) -> bool:
 def can_manage_providers(actor: Actor) -> bool:
     """The register of solution providers is kept by the Région (contributors) and platform administrators."""
     return actor.is_platform_admin or is_region_contributor(actor)
+
+
+def sees_regional_parcours_target(actor: Actor) -> bool:
+    """The Parcours 2030 target is the Région's: it is not split between territories, so an EPCI or an agency
+    does not measure its own companies against it; Région members and platform administrators see it."""
+    return actor.is_platform_admin or actor.is_region_member
 
 
 def actor_commune_codes(actor: Actor):

@@ -23,7 +23,7 @@ from tandem.companies.models import (
     Reminder,
     Signal,
 )
-from tandem.companies.perms import actor_commune_codes, can_see_exchange_existence
+from tandem.companies.perms import actor_commune_codes, exchanges_known_to
 from tandem.companies.selectors import establishments_named
 from tandem.core.search import search_matches
 from tandem.organizations.perms import Actor, scope_queryset
@@ -173,14 +173,14 @@ def company_timeline(actor: Actor, company: Company) -> list[TimelineEvent]:
 
     Exchanges of other organisations that `actor` may not read appear as « Échange avec <organisation> le
     <date> » only: their subject and notes follow the exchange's visibility, like any private object (see
-    `can_see_exchange_existence` and docs/permissions.md)."""
+    `perms.exchanges_known_to` and docs/permissions.md)."""
     events: list[TimelineEvent] = []
     readable = set(
         scope_queryset(actor, Exchange.objects.filter(company=company)).values_list("pk", flat=True)
     )
-    exchanges = Exchange.objects.filter(company=company).select_related("owner", "author")
-    if not can_see_exchange_existence(actor):
-        exchanges = exchanges.filter(pk__in=readable)
+    exchanges = exchanges_known_to(actor, Exchange.objects.filter(company=company)).select_related(
+        "owner", "author"
+    )
     for ex in exchanges:
         when = f"{ex.happened_on:%d/%m/%Y}"
         if ex.pk in readable:

@@ -15,6 +15,17 @@ class AuditedAdmin(admin.ModelAdmin):
 
         return Actor.for_user(request.user)
 
+    def get_queryset(self, request):
+        """Organisation-owned models pass through the permission layer here too: the admin is for platform
+        administrators (everything), except confidential objects, shown to their task force only."""
+        from tandem.organizations.perms import scope_queryset
+        from tandem.organizations.scoping import ScopedQuerySet
+
+        queryset = super().get_queryset(request)
+        if isinstance(queryset, ScopedQuerySet):
+            queryset = scope_queryset(self._actor(request), queryset)
+        return queryset
+
     def audit_object(self, obj):
         """What the audit log records for `obj` (its type, id and text); override to keep secrets out."""
         return obj

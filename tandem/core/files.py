@@ -35,6 +35,7 @@ from django.utils.module_loading import import_string
 from tandem.core.errors import UserError
 from tandem.core.models import GeneratedFile
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import scoped
 
 ProgressCallback = Callable[[int, str], None]
 STORAGE_DIR = "generated"
@@ -108,12 +109,14 @@ def generated_file_build(*, file_id: int) -> GeneratedFile:
     actor = Actor.for_user(generated.created_by, generated.actor_org_id)
     name = f"{STORAGE_DIR}/{generated.pk}/{generated.file_name}"
     try:
-        size = _store(
-            name,
-            lambda out: generator(generated.kind)(
-                actor=actor, params=generated.params, out=out, progress=_progress(file_id)
-            ),
-        )
+        # Built for its requester: scoped like their request, even though the worker's command runs unscoped.
+        with scoped():
+            size = _store(
+                name,
+                lambda out: generator(generated.kind)(
+                    actor=actor, params=generated.params, out=out, progress=_progress(file_id)
+                ),
+            )
     except (UserError, PermissionDenied, Http404) as refusal:
         # NotAllowed is a PermissionDenied; Http404: what the requester no longer sees.
         message = (

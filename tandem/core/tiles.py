@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from tandem.core.db import interactive_query
+from tandem.organizations.scoping import check_scoped
 
 TILE_MAX_ZOOM = 22
 TILE_EXTENT = 4096
@@ -123,6 +124,7 @@ def mvt_layer(
     `labels` adds properties read from another one's value: `{"libelle": ("disponibilite", {"now": "…"})}`
     (done once per feature on the computed value, where an ORM `Case` over an annotation would repeat the
     annotation's whole expression in the SQL for each label)."""
+    check_scoped(queryset)  # compiled to SQL below, never evaluated: the permission layer is checked here
     annotations = {"mvt_geom": geometry}
     if id_field:
         annotations["mvt_id"] = F(id_field)

@@ -16,6 +16,7 @@ from tandem.decarbonation.services import emissions_retain, flags_refresh, proje
 from tandem.eit.demo import PARK, SIREN_PREFIX
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 
 # (EIT park key as its establishment name, installation name, emissions of 2015 in tCO2e, yearly change)
 SITES = [
@@ -50,6 +51,8 @@ PROJECTS = [
 YEARS = range(2015, 2023)
 
 
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 def decarbonation_demo(*, rng: random.Random, organizations: list[Organization], scale: str) -> dict:
     created = {"installations": 0, "projects": 0}
     system = Actor.system_actor()

@@ -27,6 +27,7 @@ from tandem.eit.models import Flow, Synergy, WasteCode
 from tandem.eit.services import flow_create, synergy_create, synergy_stage_move, synergy_year_set
 from tandem.organizations.models import Membership, Organization, Role
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 from tandem.territories.models import Commune
 
 SIREN_PREFIX = "998"
@@ -260,6 +261,8 @@ def _establishment(siren: str, name: str, naf: str, commune: Commune, north_km: 
     return establishment
 
 
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 @transaction.atomic
 def eit_demo(*, rng: random.Random, organizations: list[Organization], scale: str) -> dict:
     """A fictitious park per demo EPCI (four at most), its flows and a few synergies in the pipeline."""

@@ -209,13 +209,15 @@ def detection_input(flows_qs, estimates_qs=None) -> DetectionInput:
             r.update(ESTIMATE_DEFAULTS, pk=f"{ESTIMATE_PREFIX}{r['pk']}", estimated=True)
             rows.append(r)
     ids = [r["pk"] for r in rows if not r.get("estimated")]
+    # Capacity already promised counts every organisation's live synergies (a total, never their detail).
+    promised = Synergy.objects.unscoped().filter(stage__in=Synergy.ACTIVE_STAGES)
     promised_offer = dict(
-        Synergy.objects.filter(stage__in=Synergy.ACTIVE_STAGES, supplier_flow_id__in=ids)
+        promised.filter(supplier_flow_id__in=ids)
         .values_list("supplier_flow_id")
         .annotate(total=Sum("quantity"))
     )
     promised_need = dict(
-        Synergy.objects.filter(stage__in=Synergy.ACTIVE_STAGES, receiver_flow_id__in=ids)
+        promised.filter(receiver_flow_id__in=ids)
         .values_list("receiver_flow_id")
         .annotate(total=Sum("quantity"))
     )
@@ -300,7 +302,9 @@ def platform_precedents() -> Precedents:
     """Realised synergies of the platform counted by (supplier NACE division, receiver NACE division): a count,
     whoever owns them, never their detail."""
     pairs = Counter()
-    for supplier_naf, receiver_naf in Synergy.objects.filter(stage=Synergy.Stage.REALISED).values_list(
+    # A count over the platform, whoever owns the synergies, never their detail.
+    realised = Synergy.objects.unscoped().filter(stage=Synergy.Stage.REALISED)
+    for supplier_naf, receiver_naf in realised.values_list(
         "supplier_flow__establishment__naf", "receiver_flow__establishment__naf"
     ):
         if supplier_naf and receiver_naf:
@@ -364,7 +368,8 @@ def run_detection(
 def evaluate_pair(offer: Flow, need: Flow) -> tuple[Suggestion | None, str]:
     """The engine's verdict on one offer and one need (on what is still free of both): the suggestion with its
     reasons, or None and the reason it is refused."""
-    data = detection_input(Flow.objects.filter(pk__in=[offer.pk, need.pk]))
+    # The two flows in hand, already read through the permission layer by the caller.
+    data = detection_input(Flow.objects.unscoped().filter(pk__in=[offer.pk, need.pk]))
     detection = detect(
         data.actors,
         data.flows,

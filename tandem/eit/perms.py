@@ -50,6 +50,16 @@ def can_read_regional_indicators(actor: Actor) -> bool:
     return actor.is_platform_admin or actor.is_region_member or is_region_contributor(actor)
 
 
+def territory_epcis(actor: Actor):
+    """The EPCIs an actor may pick as the territory of the EIT pages: those of their organisations' perimeters;
+    every current EPCI for platform administrators (whatever the region: a national instance has them all)."""
+    from tandem.territories.models import Epci
+
+    if actor.is_platform_admin:
+        return Epci.objects.filter(is_current=True)
+    return Epci.objects.filter(is_current=True, communes__organizations__in=actor.org_ids).distinct()
+
+
 def can_write_eit(actor: Actor) -> bool:
     """Whether to offer the forms that record flows and synergies (the services check each write)."""
     return actor.is_platform_admin or bool(contributor_org_ids(actor))

@@ -244,7 +244,10 @@ def regional_indicators(region_code: str) -> dict:
     """The Région's view: synergies by stage over the whole region (whoever owns them), aggregates only, with
     the small-count rule applied; no flow, no company."""
     communes = Commune.objects.filter(region_id=region_code).values("pk")
-    synergies = Synergy.objects.filter(Q(commune_id__in=communes) | Q(receiver_commune_id__in=communes))
+    # Aggregates only, under the small-count rule, whoever owns the synergies.
+    synergies = Synergy.objects.unscoped().filter(
+        Q(commune_id__in=communes) | Q(receiver_commune_id__in=communes)
+    )
     counts = dict(synergies.order_by().values_list("stage").annotate(n=Count("pk")))
     labels = dict(Synergy.Stage.choices)
     return protect_counts({labels[stage]: counts.get(stage, 0) for stage in STAGES})

@@ -107,10 +107,9 @@ def flow_delete(*, actor: Actor, flow: Flow) -> None:
     """Delete a flow that no synergy uses (a synergy keeps its history: abandon it instead)."""
     if not can_change(actor, flow):
         raise NotAllowed("Vous ne pouvez pas supprimer ce flux.")
-    if (
-        Synergy.objects.filter(supplier_flow=flow).exists()
-        or Synergy.objects.filter(receiver_flow=flow).exists()
-    ):
+    # Integrity: a synergy of any organisation that uses this flow forbids deleting it.
+    synergies = Synergy.objects.unscoped()
+    if synergies.filter(supplier_flow=flow).exists() or synergies.filter(receiver_flow=flow).exists():
         raise UserError(
             "Ce flux fait partie d'une synergie : il ne peut pas être supprimé (abandonnez la synergie)."
         )
@@ -165,9 +164,10 @@ def flows_import(
     with transaction.atomic():
         existing = {
             f.import_key: f
-            for f in Flow.objects.select_for_update().filter(
-                owner=owner, import_key__in=[r.import_key for r in sheet.rows]
-            )
+            # The owner's own flows, matched by import key (the owner was checked above).
+            for f in Flow.objects.unscoped()
+            .select_for_update()
+            .filter(owner=owner, import_key__in=[r.import_key for r in sheet.rows])
         }
         for row in sheet.rows:
             flow = existing.get(row.import_key)
@@ -214,7 +214,8 @@ def flows_import(
 def committed_quantity(flow: Flow, *, exclude: Synergy | None = None) -> float:
     """What the flow already promises (offer) or receives (need) in synergies still alive, per year, in the
     kind's unit."""
-    related = Synergy.objects.filter(stage__in=Synergy.ACTIVE_STAGES)
+    # Capacity is physical: every organisation's live synergies count, whoever may see them.
+    related = Synergy.objects.unscoped().filter(stage__in=Synergy.ACTIVE_STAGES)
     related = (
         related.filter(supplier_flow=flow)
         if flow.direction == engine.OFFER
@@ -245,8 +246,9 @@ def synergy_create(
     commune = synergy_commune_for(actor, owner, supplier_flow.commune_id, receiver_flow.commune_id)
     if commune is None and not actor.is_platform_admin:
         raise NotAllowed(f"Vous ne pouvez pas ouvrir de synergie pour {owner} sur ce territoire.")
-    Flow.objects.select_for_update().filter(pk__in=[supplier_flow.pk, receiver_flow.pk]).first()
-    if Synergy.objects.filter(supplier_flow=supplier_flow, receiver_flow=receiver_flow).exists():
+    # Lock the two flows already checked visible above; a pair is unique across organisations (integrity).
+    Flow.objects.unscoped().select_for_update().filter(pk__in=[supplier_flow.pk, receiver_flow.pk]).first()
+    if Synergy.objects.unscoped().filter(supplier_flow=supplier_flow, receiver_flow=receiver_flow).exists():
         raise UserError("Cette synergie existe déjà.")
     found, refusal = evaluate_pair(supplier_flow, receiver_flow)
     if found is None:
@@ -310,7 +312,7 @@ def synergy_stage_move(
         raise NotAllowed("Vous ne pouvez pas faire avancer cette synergie.")
     if stage not in Synergy.Stage.values:
         raise UserError(f"Étape inconnue : « {stage} ».")
-    synergy = Synergy.objects.select_for_update().get(pk=synergy.pk)
+    synergy = Synergy.objects.unscoped().select_for_update().get(pk=synergy.pk)  # the object in hand, locked
     if stage == synergy.stage:
         raise UserError(f"La synergie est déjà à l'étape « {synergy.get_stage_display()} ».")
     on = on or timezone.localdate()
@@ -365,7 +367,7 @@ def synergy_year_set(
     unit exchanged (CO2e estimated / quantity envisaged) is applied and stated as such in the audit log."""
     if not can_change(actor, synergy):
         raise NotAllowed("Vous ne pouvez pas modifier cette synergie.")
-    synergy = Synergy.objects.get(pk=synergy.pk)
+    synergy = Synergy.objects.unscoped().get(pk=synergy.pk)  # the object in hand, read again
     if synergy.stage != Synergy.Stage.REALISED:
         raise UserError("Les quantités échangées se saisissent pour une synergie réalisée.")
     if quantity is None or quantity < 0 or not math.isfinite(quantity):

@@ -20,6 +20,7 @@ from tandem.land.models import Friche, LabelDecision, Site
 from tandem.land.sharing import inventory_visibility_set
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 
 # Sites per EPCI, by scale; national reaches the benchmark's 30,000 sites, 150,000 terrains.
 SITES_PER_EPCI = {"demo": 6, "region": 8}
@@ -30,6 +31,8 @@ FRICHE_STATUS = ["friche sans projet", "friche avec projet", "friche potentielle
 POLLUTION = ["pollution supposée", "pollution avérée", "pollution peu probable", "inconnu"]
 
 
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 def land_demo(*, rng, organizations: list[Organization], scale: str) -> dict:
     """Add the demo inventories of `organizations` (EPCI organisations); returns counts."""
     from tandem.land.generate import generate_inventory, write_inventory_csv

@@ -49,7 +49,8 @@ def friche_editable_columns(actor: Actor, friche: Friche) -> list[dict]:
 
 def friche_record(friche: Friche) -> dict[str, str]:
     """The friche's canonical text per standard column, as an export would write it."""
-    return canonical_from_db(Friche.TABLE, Friche.objects.filter(pk=friche.pk))[friche.site_id]
+    # The friche in hand (the caller found it through the permission layer).
+    return canonical_from_db(Friche.TABLE, Friche.objects.unscoped().filter(pk=friche.pk))[friche.site_id]
 
 
 @transaction.atomic
@@ -96,7 +97,10 @@ def editable_columns(actor: Actor, terrain: Terrain) -> list[dict]:
 
 def terrain_record(terrain: Terrain) -> dict[str, str]:
     """The terrain's canonical text per standard column, as an export would write it."""
-    record = canonical_from_db(TABLE, Terrain.objects.filter(pk=terrain.pk).select_related("site_eco"))
+    # The terrain in hand (the caller found it through the permission layer).
+    record = canonical_from_db(
+        TABLE, Terrain.objects.unscoped().filter(pk=terrain.pk).select_related("site_eco")
+    )
     return record[terrain.terr_id]
 
 
@@ -250,9 +254,14 @@ def inventory_record_create(
         )
     key = PRIMARY_KEY[table]
     problems = []
-    if row[key] and model.objects.filter(owner=owner, **{key: row[key]}).exists():
+    # Unscoped on purpose below: the owner's own inventory, for which the actor may create (checked above).
+    if row[key] and model.objects.unscoped().filter(owner=owner, **{key: row[key]}).exists():
         problems.append(_form_problem(key, f"identifiant déjà utilisé par {owner.name}", row[key]))
-    pole = Pole.objects.filter(owner=owner, pole_id=row["pole_id"]).first() if table == "site-eco" else None
+    pole = (
+        Pole.objects.unscoped().filter(owner=owner, pole_id=row["pole_id"]).first()
+        if table == "site-eco"
+        else None
+    )
     frame = pd.DataFrame([row], dtype=str)
     raw = RawTable(source=FORM_SOURCE, frame=frame, lines=np.array([1]), format="csv", table=table)
     validation = validate(
@@ -302,9 +311,10 @@ def _inventory_visibility(owner) -> str:
     from tandem.land.models import Site
     from tandem.organizations.models import Visibility
 
-    current = Site.objects.filter(owner=owner).values_list("visibility", flat=True).first()
+    # Unscoped on purpose: the owner's inventory visibility, whoever creates on its behalf.
+    current = Site.objects.unscoped().filter(owner=owner).values_list("visibility", flat=True).first()
     if current is None:
-        current = Pole.objects.filter(owner=owner).values_list("visibility", flat=True).first()
+        current = Pole.objects.unscoped().filter(owner=owner).values_list("visibility", flat=True).first()
     return current or Visibility.PRIVATE
 
 
@@ -317,5 +327,6 @@ class _PolesReferential(DbReferential):
 
     def existing_ids(self, table: str) -> set[str]:
         if table == "pole-eco":
-            return set(Pole.objects.filter(owner=self.owner).values_list("pole_id", flat=True))
+            # The owner's own pôles, for which the actor may create a site (checked by the caller).
+            return set(Pole.objects.unscoped().filter(owner=self.owner).values_list("pole_id", flat=True))
         return set()

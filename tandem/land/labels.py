@@ -50,7 +50,8 @@ def label_propose(
         raise UserError(f"Label inconnu « {label} ».")
     # Concurrent proposals for one site queue on the site's row, so the next one sees the first one pending;
     # the partial unique index `land_label_one_pending_proposal` holds the rule whatever the path.
-    site = Site.objects.select_for_update().get(pk=site.pk)
+    # The site in hand, which the actor may change (`can_propose_label` above).
+    site = Site.objects.unscoped().select_for_update().get(pk=site.pk)
     pending = LabelDecision.objects.filter(site=site, label=label, status=LabelDecision.Status.PROPOSED)
     if pending.exists():
         raise UserError(PENDING_PROPOSAL_MESSAGE)

@@ -574,7 +574,7 @@ def map_layers(
     (`land_tile`) and embed this only for a page's few objects.
 
     Properties are public fields only (never the personal ones)."""
-    site_qs = sites if sites is not None else sites_visible(actor)
+    site_qs = sites_visible(actor) if sites is None else scope_queryset(actor, sites)
     terrain_qs = terrains_visible(actor).filter(site_eco__in=site_qs.values("pk"))
     friche_qs = friches_visible(actor) if friches is None else scope_queryset(actor, friches)
     if territory is not None:

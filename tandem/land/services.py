@@ -57,6 +57,7 @@ from tandem.organizations.perms import (
     is_inventory_producer,
     writable_q,
 )
+from tandem.organizations.scoping import unscoped
 from tandem.organizations.services import organization_create
 from tandem.territories.models import Commune, Epci
 from tandem.territories.selectors import points_outside_communes
@@ -88,7 +89,8 @@ class DbReferential:
     def existing_ids(self, table: str) -> set[str]:
         model = MODELS[table]
         key = "siret" if table == "etablissement" else PRIMARY_KEY[table]
-        return set(model.objects.values_list(key, flat=True))
+        # Unscoped on purpose: validation tells new identifiers from stored ones, whoever owns them.
+        return set(model.objects.unscoped().values_list(key, flat=True))
 
     def outside_communes(self, codes: np.ndarray, points: np.ndarray) -> dict[int, tuple[str, str]]:
         """Rows whose point lies farther than POINT_TOLERANCE_M from their declared commune, with the current
@@ -163,6 +165,10 @@ class ImportReport:
         return [p for p in self.problems if p.level == "warning"]
 
 
+# Unscoped on purpose: the engine compares the file with the producers' whole stored inventory (identifiers,
+# links across tables, communes) and writes it; who may import for which producer is checked inside
+# (`can_create`, `can_produce_inventory`; removals through `writable_q`).
+@unscoped()
 def land_import(
     *,
     paths: list[Path],
@@ -1219,7 +1225,9 @@ class LayerLoadResult:
     dry_run: bool
 
 
-def reference_layer_load(*, kind: str, path: Path, dry_run: bool = False, name: str | None = None) -> LayerLoadResult:
+def reference_layer_load(
+    *, kind: str, path: Path, dry_run: bool = False, name: str | None = None
+) -> LayerLoadResult:
     """Replace the reference layer of `kind` with the features of a file (GeoJSON, GeoPackage, zipped
     Shapefile; Lambert-93 or WGS84), then compute the distances of every site and terrain to it, in one
     transaction. The same file again (same SHA-256) keeps the layer as it is and changes no distance; a dry

@@ -25,8 +25,12 @@ def inventory_visibility_set(*, actor: Actor, owner: Organization, visibility: s
         raise NotAllowed("Vous ne pouvez pas changer la visibilité de cet inventaire.")
     changed = 0
     for model in INVENTORY_MODELS:
+        # Unscoped on purpose: the owner's whole inventory, which the actor may share (checked above).
         changed += (
-            model.objects.filter(owner=owner).exclude(visibility=visibility).update(visibility=visibility)
+            model.objects.unscoped()
+            .filter(owner=owner)
+            .exclude(visibility=visibility)
+            .update(visibility=visibility)
         )
     if changed:
         audit_record(

@@ -27,6 +27,7 @@ from tandem.land.perms import personal_fields_visible
 from tandem.land.records import LINK_COLUMNS, value_columns
 from tandem.ogc.params import CRS84, SRIDS, Interval
 from tandem.organizations.perms import Actor, scope_queryset
+from tandem.organizations.scoping import check_scoped
 from tandem.territories.models import Commune, Perimeter
 from tandem.territories.perimeters import perimeter_outline
 
@@ -231,6 +232,7 @@ def features_geojson(
         annotations["ogc_link"] = F(collection.link[1])
     fields = [f for _, f in collection.columns] + [f for _, f in collection.personal]
     personal = bool(collection.personal)
+    check_scoped(queryset)  # compiled to SQL below, never evaluated: the permission layer is checked here
     inner_sql, params = (
         queryset.annotate(**annotations)
         .values("id", "owner_id", *(["personal_shared"] if personal else []), *fields, *annotations)

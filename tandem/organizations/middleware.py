@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import request_scope
 
 SESSION_KEY = "tandem_current_org"
 
@@ -15,4 +16,7 @@ class ActorMiddleware:
         request.actor = SimpleLazyObject(
             lambda: Actor.for_user(getattr(request, "user", None), request.session.get(SESSION_KEY))
         )
-        return self.get_response(request)
+        # A request never inherits an unscoped context: every owned object it reads goes through the
+        # permission layer (`tandem.organizations.scoping`).
+        with request_scope():
+            return self.get_response(request)

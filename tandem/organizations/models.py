@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.core.models import TimeStampedModel
+from tandem.organizations.scoping import ScopedManager, unscoped
 
 
 class Organization(TimeStampedModel):
@@ -171,8 +172,21 @@ class SharedObject(TimeStampedModel):
         Organization, verbose_name="partagé avec", blank=True, related_name="+"
     )
 
+    # The default manager refuses queries that did not pass through the permission layer
+    # (`tandem.organizations.scoping`); the base manager (forward foreign keys, cascades, saves) stays plain.
+    objects = ScopedManager()
+
     class Meta:
         abstract = True
+
+    # Uniqueness is data integrity, checked across every organisation's objects.
+    def _perform_unique_checks(self, unique_checks):
+        with unscoped():
+            return super()._perform_unique_checks(unique_checks)
+
+    def validate_constraints(self, exclude=None):
+        with unscoped():
+            return super().validate_constraints(exclude)
 
 
 class VisibilityVersion(models.Model):

@@ -14,6 +14,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from tandem.organizations.models import ROLE_RANK, Delegation, Membership, Organization, Role, Visibility
+from tandem.organizations.scoping import ScopedQuerySet
 
 
 @dataclass(frozen=True)
@@ -297,8 +298,19 @@ def writable_q(actor: Actor, model: type[Model]) -> Q:
 
 
 def scope_queryset(actor: Actor, queryset: QuerySet) -> QuerySet:
-    """Restrict any queryset of SharedObjects to what `actor` may see. The one entry point for reads."""
-    return queryset.filter(visible_q(actor, queryset.model))
+    """Restrict any queryset of SharedObjects to what `actor` may see. The one entry point for reads: the
+    result is marked as scoped, so the model's manager lets it run (`tandem.organizations.scoping`)."""
+    return _mark_scoped(queryset.filter(visible_q(actor, queryset.model)))
+
+
+def scope_writable_queryset(actor: Actor, queryset: QuerySet) -> QuerySet:
+    """Restrict a queryset of SharedObjects to what `actor` may change or delete (`writable_q`, a subset of what
+    they see): bulk operations such as an import removing what its file no longer lists."""
+    return _mark_scoped(queryset.filter(writable_q(actor, queryset.model)))
+
+
+def _mark_scoped(queryset: QuerySet) -> QuerySet:
+    return queryset._as_checked() if isinstance(queryset, ScopedQuerySet) else queryset
 
 
 def get_visible_or_404(actor: Actor, queryset: QuerySet, **lookup):

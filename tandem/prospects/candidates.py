@@ -27,6 +27,7 @@ from tandem.land.models import Friche, LayerKind, Site, Terrain
 from tandem.land.models.layers import effective_distance
 from tandem.land.perms import personal_fields_visible
 from tandem.organizations.perms import Actor, scope_queryset
+from tandem.organizations.scoping import unscoped
 from tandem.organizations.versions import visibility_version
 from tandem.prospects.labour import commune_labour
 from tandem.prospects.matching import (
@@ -441,6 +442,13 @@ def candidate_point(obj) -> tuple[float | None, float | None]:
 
 def build_bundle(today: date) -> Bundle:
     """Every candidate of the inventory as columns (no visibility applied yet)."""
+    # Unscoped on purpose: the bundle is built once for every actor; each actor's rows are then picked by
+    # `_visible_positions` (scope_queryset), and personal fields by `personal_fields_visible`.
+    with unscoped():
+        return _build_bundle(today)
+
+
+def _build_bundle(today: date) -> Bundle:
     parts = [_terrain_columns(today), _site_columns(today), _friche_columns(today)]
     candidates = Candidates.from_columns({"id": []})
     for columns, _ in parts:
@@ -657,7 +665,8 @@ def not_candidate_reason(obj) -> str:
     if isinstance(obj, Site):
         if obj.site_etat == DECLASSIFIED:
             return "zone déclassée"
-        if obj.terrains.exists():
+        # Unscoped on purpose: the inventory's structure, as the candidate bundle (built for every actor) sees it.
+        if obj.terrains.unscoped().exists():
             return "site dont les terrains sont proposés un à un : proposer un de ses terrains"
         return "site sans surface commercialisable disponible"
     if isinstance(obj, Friche):

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 from tandem.prospects import selectors, services
 from tandem.prospects.models import Prospect
 
@@ -44,6 +45,8 @@ PROSPECTS = [
 ]
 
 
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 def prospects_demo(*, rng, organizations: list[Organization], scale: str) -> dict:
     """Add the demo prospects (the agency's contributor leads, the first demo EPCI proposes); returns counts."""
     del rng, scale  # deterministic content, the same at every scale

@@ -43,6 +43,17 @@ def can_propose(actor: Actor, prospect, organization: Organization) -> bool:
     return organization.pk == prospect.owner_id or prospect.shared_with.filter(pk=organization.pk).exists()
 
 
+# The organisations that answer investors' prospects with land of their territory.
+PROPOSING_KINDS = (Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION)
+
+
+def proposes_land(actor: Actor) -> bool:
+    """Whether `actor` is a contributor of an organisation that answers prospects with land (an EPCI, an
+    agency, a Maison de Région): their home page keeps a « prospects waiting for my proposal » block, even
+    when empty."""
+    return any(actor.kinds.get(org_id) in PROPOSING_KINDS for org_id in contributor_org_ids(actor))
+
+
 def can_see_pipeline(actor: Actor) -> bool:
     """The aggregated pipeline (counts only, under the small-count rule) is for the Région's and the agencies'
     members and for platform administrators."""

@@ -181,7 +181,8 @@ def prospect_pipeline(*, actor: Actor) -> dict:
     """
     if not perms.can_see_pipeline(actor):
         return {"total": None, "by_status": {}, "plan_500": None, "by_departement": {}}
-    everything = Prospect.objects.all()
+    # Unscoped on purpose: aggregates over every prospect, each cell under the small-count rule below.
+    everything = Prospect.objects.unscoped()
     total = everything.count()
     by_status = dict(everything.values_list("status").annotate(n=Count("pk")).order_by())
     plan_500 = everything.filter(plan_500=True).count()
@@ -212,9 +213,12 @@ def prospect_territory_figures(*, actor: Actor, territory, start: date, end: dat
 
     from tandem.prospects.models import StatusChange
 
-    base = Prospect.objects.all()
-    if not perms.can_see_pipeline(actor):
-        base = scope_queryset(actor, base)
+    if perms.can_see_pipeline(actor):
+        # Unscoped on purpose: pipeline readers (Région, agencies) count every prospect, as in the pipeline
+        # table (docs/steering.md); numbers only, under the small-count rule of the indicators.
+        base = Prospect.objects.unscoped()
+    else:
+        base = scope_queryset(actor, Prospect.objects.all())
     wanted = base.filter(
         pk__in=Prospect.objects.filter(preferred_epcis__communes__in=territory.communes().values("pk")).values(
             "pk"

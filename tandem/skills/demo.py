@@ -10,6 +10,7 @@ from tandem.companies.followup import project_create
 from tandem.companies.models import CompanyAdvisor, CompanyProject
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 from tandem.skills.models import SkillAction
 from tandem.skills.services import skill_action_create
 from tandem.skills.territory import Territory
@@ -24,6 +25,8 @@ DEMO_JOBS = [
 TITLE = "Recrutement (démonstration) : {}"
 
 
+# Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
+@unscoped()
 def skills_demo(*, rng: random.Random, organizations: list[Organization], scale: str) -> dict:
     created = {"needs": 0, "actions": 0}
     system = Actor.system_actor()

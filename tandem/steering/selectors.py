@@ -40,7 +40,8 @@ def snapshot_territories(region_code: str) -> Iterator[Territory]:
         yield Territory("epci", epci.pk, epci.name)
     for zone in ZoneEmploi.objects.filter(pk__in=communes.values("zone_emploi_id")).order_by("name"):
         yield Territory("zone_emploi", zone.pk, zone.name)
-    perimeters = Perimeter.objects.filter(
+    # Unscoped on purpose: the quarterly job covers every official perimeter of the region (docs/steering.md).
+    perimeters = Perimeter.objects.unscoped().filter(
         kind__in=[Perimeter.Kind.TERRITOIRE_INDUSTRIE, Perimeter.Kind.MAISON_REGION],
         communes__region_id=region_code,
     ).distinct()

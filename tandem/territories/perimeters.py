@@ -283,7 +283,8 @@ def _perimeters_write(actor, owner, path, kind, visibility, only_region) -> Peri
             if not codes:
                 continue
         result.unknown_members.extend(unknown)
-        perimeter = Perimeter.objects.filter(owner=owner, kind=kind, code=item.code).first()
+        # The owner's own perimeter of that code (the actor may create for this owner, checked above).
+        perimeter = Perimeter.objects.unscoped().filter(owner=owner, kind=kind, code=item.code).first()
         if perimeter is None:
             perimeter = Perimeter.objects.create(
                 owner=owner,
@@ -348,7 +349,8 @@ def perimeter_outline(*, srid: int = WGS84) -> Subquery:
 def perimeter_geometry(perimeter: Perimeter):
     """The perimeter's outline (`perimeter_outline`) as a shapely geometry, WGS84."""
     union = (
-        Perimeter.objects.filter(pk=perimeter.pk)
+        Perimeter.objects.unscoped()  # the perimeter in hand, already read through the permission layer
+        .filter(pk=perimeter.pk)
         .annotate(outline=perimeter_outline())
         .values_list("outline", flat=True)
         .first()

@@ -65,7 +65,7 @@ def test_need_routed_taken_closed_and_counted(page, grand_est_geography):
     assert "Antenne fictive 67" in page.locator("label[for^=antenne]").inner_text()
     page.click("#routing-form button[type=submit]")
     page.wait_for_selector("text=Besoin adressé à")
-    routing = NeedRouting.objects.get()
+    routing = NeedRouting.objects.unscoped().get()
 
     login_as(page, partner)
     page.goto("/catalogue/orientations/")

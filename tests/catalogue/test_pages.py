@@ -85,7 +85,7 @@ def test_catalogue_search_sheet_need_routing_answer_timeline_and_indicators(worl
         f"/catalogue/besoins/{need.pk}/", {"antenne": world["office"].pk, "message": "Urgent"}
     )
     assert response.status_code == 302
-    routing = NeedRouting.objects.get()
+    routing = NeedRouting.objects.unscoped().get()
 
     partner = client_for(users["partner"])
     assert "Recruter deux soudeurs" in text(partner.get("/catalogue/orientations/"))

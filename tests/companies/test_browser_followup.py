@@ -42,9 +42,9 @@ def test_advisor_follows_a_company_and_the_region_counts_it(page, grand_est_geog
     form.locator("button[type=submit]").click()
     page.wait_for_selector("[data-parcours-step='2_diagnostic']")
 
-    assert CompanyAdvisor.objects.get(ended_on=None).user.username == "conseiller.sxb"
-    assert Exchange.objects.get().topic == "Visite du site de production"
-    assert ParcoursJourney.objects.get().current_step == "2_diagnostic"
+    assert CompanyAdvisor.objects.unscoped().get(ended_on=None).user.username == "conseiller.sxb"
+    assert Exchange.objects.unscoped().get().topic == "Visite du site de production"
+    assert ParcoursJourney.objects.unscoped().get().current_step == "2_diagnostic"
 
     page.click("text=Se déconnecter")
     browser_login(page, "charge.region", PASSWORD)

@@ -37,9 +37,9 @@ def test_bodacc_import_keeps_every_judgment_and_signals_known_companies():
     assert kinds == Counter(proceeding_kind(r["NATURE"]) for r in rows)
     assert kinds == Counter({"liquidation": 414, "cloture": 127, "redressement": 3})
     expected = sum(r["RCS"].zfill(9) in known for r in rows)
-    assert len(result.signals) == expected == Signal.objects.filter(source="bodacc").count()
-    assert set(Signal.objects.values_list("company_id", flat=True)) == set(known)
-    signal = Signal.objects.filter(source="bodacc").order_by("observed_on").first()
+    assert len(result.signals) == expected == Signal.objects.unscoped().filter(source="bodacc").count()
+    assert set(Signal.objects.unscoped().values_list("company_id", flat=True)) == set(known)
+    signal = Signal.objects.unscoped().filter(source="bodacc").order_by("observed_on").first()
     assert signal.description.startswith("BODACC : jugement")
     assert signal.rule.startswith("bodacc.") and signal.category == "collective_proceeding"
     # The one SIREN that lost its leading zero is completed, with a warning naming its line.
@@ -50,13 +50,13 @@ def test_bodacc_import_keeps_every_judgment_and_signals_known_companies():
 
     again = bodacc_import(path=shared_file(BODACC), actor=SYSTEM)
     assert (again.announcements_created, len(again.signals)) == (0, 0)
-    assert Signal.objects.count() == expected
+    assert Signal.objects.unscoped().count() == expected
 
 
 def test_bodacc_signals_follow_companies_added_later():
     region_org("44")
     bodacc_import(path=shared_file(BODACC), actor=SYSTEM)
-    assert not Signal.objects.exists()
+    assert not Signal.objects.unscoped().exists()
     siren = bodacc_rows()[0]["RCS"]
     Company.objects.create(siren=siren)
     result = bodacc_import(path=shared_file(BODACC), actor=SYSTEM)
@@ -104,8 +104,8 @@ def test_advisor_signal_is_private_to_its_organisation_by_default():
     signal = signal_create(actor=actor, owner=epci, company=company, category="succession",
                            observed_on="2026-01-05", description="Dirigeant proche de la retraite")  # fmt: skip
     assert (signal.source, signal.commune_id, signal.created_by) == ("advisor", commune, author)
-    assert scope_queryset(actor, Signal.objects.all()).count() == 1
-    assert scope_queryset(Actor.for_user(make_member(other)), Signal.objects.all()).count() == 0
+    assert scope_queryset(actor, Signal.objects.unscoped().all()).count() == 1
+    assert scope_queryset(Actor.for_user(make_member(other)), Signal.objects.unscoped().all()).count() == 0
     with pytest.raises(NotAllowed):
         signal_create(actor=Actor.for_user(make_member(other)), owner=epci, company=company,
                       category="financing", observed_on="2026-01-05", description="x")  # fmt: skip

@@ -108,7 +108,7 @@ def test_import_sirene_command_creates_signals_for_a_newer_vintage(tmp_path, cap
     assert "400 ligne(s) lue(s), 400 du territoire" in v2_report
     assert f"0 créé(s), {french_count(len(employers))} modifié(s)" in v2_report
     assert f"v2.csv : {len(employers)} signal(aux) créé(s)" in out
-    assert sorted(Signal.objects.values_list("establishment_id", flat=True)) == sorted(
+    assert sorted(Signal.objects.unscoped().values_list("establishment_id", flat=True)) == sorted(
         r["siret"] for r in employers
     )
 

@@ -101,7 +101,7 @@ def test_indicators_count_years_territories_conversion_and_durations(setup):
         parcours_step_move(actor=a, company=company, step=S, owner=setup["sxb"], on=entered)
         for step, when in moves:
             parcours_step_move(actor=a, company=company, step=step, on=when)
-    abandoned = ParcoursJourney.objects.order_by("entered_on").last()
+    abandoned = ParcoursJourney.objects.unscoped().order_by("entered_on").last()
     parcours_close(actor=a, journey=abandoned, status="abandoned", on=date(2026, 3, 1))
     # A private journey of Mulhouse is not counted by the Région.
     mul_company = make_company(communes_of("200066009")[0])

@@ -309,7 +309,7 @@ def test_a_changed_row_updates_and_a_closure_is_dated(tmp_path):
     assert all(s.visibility == "network" and s.owner.kind == "region" for s in signals)
     # Signals are idempotent: creating them again adds nothing.
     assert registry_signals_create(run=run.registry) == []
-    assert Signal.objects.count() == 2
+    assert Signal.objects.unscoped().count() == 2
 
 
 # --- malformed input ----------------------------------------------------------------------------------------

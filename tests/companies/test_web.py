@@ -80,7 +80,7 @@ def test_advisor_flow_through_the_forms(client, ctx):
     siren = ctx["company"].siren
     login(client, ctx["sxb_user"])
     assert client.post(f"/entreprises/{siren}/referent/").status_code == 302
-    referent = CompanyAdvisor.objects.get(role="referent", ended_on=None)
+    referent = CompanyAdvisor.objects.unscoped().get(role="referent", ended_on=None)
     assert referent.user == ctx["sxb_user"] and referent.organization == ctx["sxb"]
     response = client.post(
         f"/entreprises/{siren}/echanges/",
@@ -94,7 +94,7 @@ def test_advisor_flow_through_the_forms(client, ctx):
         },
     )
     assert response.status_code == 302
-    assert Exchange.objects.get().notes == "Tension sur le BFR"
+    assert Exchange.objects.unscoped().get().notes == "Tension sur le BFR"
     client.post(
         f"/entreprises/{siren}/besoins/",
         {
@@ -105,7 +105,7 @@ def test_advisor_flow_through_the_forms(client, ctx):
             "due_on": "2026-02-01",
         },
     )
-    need = Need.objects.get()
+    need = Need.objects.unscoped().get()
     assert need.assignee == ctx["sxb_user"] and need.visibility == "region"
     client.post(f"/entreprises/{siren}/besoins/{need.pk}/statut/", {"status": "done"})
     need.refresh_from_db()
@@ -114,7 +114,7 @@ def test_advisor_flow_through_the_forms(client, ctx):
         f"/entreprises/{siren}/parcours/",
         {"owner": ctx["sxb"].pk, "step": "2_diagnostic", "on": "2026-01-20"},
     )
-    assert ParcoursJourney.objects.get().current_step == "2_diagnostic"
+    assert ParcoursJourney.objects.unscoped().get().current_step == "2_diagnostic"
     client.post(
         f"/entreprises/{siren}/contacts/",
         {
@@ -125,9 +125,9 @@ def test_advisor_flow_through_the_forms(client, ctx):
             "source": "meeting",
         },
     )
-    contact = Contact.objects.get()
+    contact = Contact.objects.unscoped().get()
     client.post(f"/entreprises/{siren}/contacts/{contact.pk}/supprimer/")
-    assert not Contact.objects.exists()
+    assert not Contact.objects.unscoped().exists()
     client.post(
         f"/entreprises/{siren}/signaux/",
         {
@@ -138,7 +138,7 @@ def test_advisor_flow_through_the_forms(client, ctx):
             "description": "Dirigeant de 67 ans sans repreneur identifié",
         },
     )
-    signal = Signal.objects.get()
+    signal = Signal.objects.unscoped().get()
     assert (signal.source, signal.category, signal.owner) == ("advisor", "succession", ctx["sxb"])
     page = client.get(f"/entreprises/{siren}/").content.decode()
     assert "Prêt rebond" in page and "diagnostic 360°" in page and "Dirigeant de 67 ans" in page
@@ -152,14 +152,14 @@ def test_another_epci_cannot_write_in_strasbourg(client, ctx):
         {"owner": ctx["mul"].pk, "visibility": "private", "topic": "financing", "title": "x"},
     )
     assert response.status_code == 403 and "Vous ne pouvez pas" in response.content.decode()
-    assert not Need.objects.exists()
+    assert not Need.objects.unscoped().exists()
     # A private need of Strasbourg answers 404 to Mulhouse.
     login(client, ctx["sxb_user"])
     client.post(
         f"/entreprises/{ctx['company'].siren}/besoins/",
         {"owner": ctx["sxb"].pk, "visibility": "private", "topic": "financing", "title": "Prêt"},
     )
-    need = Need.objects.get()
+    need = Need.objects.unscoped().get()
     login(client, ctx["mul_user"])
     assert (
         client.post(
@@ -224,7 +224,7 @@ def test_review_pages(client, ctx):
             "title": "",
         },
     )
-    review = ProjectReview.objects.get()
+    review = ProjectReview.objects.unscoped().get()
     assert response.status_code == 302 and response["Location"] == f"/entreprises/revues/{review.pk}/"
     client.post(f"/entreprises/revues/{review.pk}/compte-rendu/", {"minutes": "Tour de table"})
     client.post(
@@ -263,7 +263,7 @@ def test_reminders_co_advisors_step_aid_and_closing_the_parcours(client, ctx):
         f"/entreprises/{siren}/rappels/",
         {"owner": ctx["sxb"].pk, "remind_on": "2026-03-01", "text": "Relancer"},
     )
-    reminder = Reminder.objects.get()
+    reminder = Reminder.objects.unscoped().get()
     assert reminder.assignee == ctx["sxb_user"] and reminder.visibility == "private"
     assert "Relancer" in client.get("/entreprises/").content.decode()
     client.post(f"/entreprises/{siren}/rappels/{reminder.pk}/fait/")
@@ -275,7 +275,7 @@ def test_reminders_co_advisors_step_aid_and_closing_the_parcours(client, ctx):
         f"/entreprises/{siren}/conseillers/",
         {"owner": ctx["sxb"].pk, "user": expert.pk, "role": "expert", "expertise": "énergie"},
     )
-    advisor = CompanyAdvisor.objects.get(role="expert")
+    advisor = CompanyAdvisor.objects.unscoped().get(role="expert")
     client.post(f"/entreprises/{siren}/conseillers/{advisor.pk}/fin/", {"note": "mission terminée"})
     advisor.refresh_from_db()
     assert advisor.ended_on == timezone.localdate()
@@ -293,7 +293,7 @@ def test_reminders_co_advisors_step_aid_and_closing_the_parcours(client, ctx):
     step.refresh_from_db()
     assert step.provider == provider and step.aid_granted and step.aid_amount_eur == 8000
     client.post(f"/entreprises/{siren}/parcours/cloture/", {"status": "abandoned"})
-    journey = ParcoursJourney.objects.get()
+    journey = ParcoursJourney.objects.unscoped().get()
     assert journey.status == "abandoned"
     step.refresh_from_db()
     assert step.status == "abandoned"
@@ -313,7 +313,7 @@ def test_an_exchange_shared_with_a_designated_organisation_shows_its_notes_there
             "notes": "Cherche un sous-traitant à Mulhouse",
         },
     )
-    assert list(Exchange.objects.get().shared_with.all()) == [ctx["mul"]]
+    assert list(Exchange.objects.unscoped().get().shared_with.all()) == [ctx["mul"]]
     client.logout()
     login(client, ctx["mul_user"])
     assert (
@@ -394,7 +394,7 @@ def test_the_region_prepares_a_review_of_an_epci_territory_with_what_it_may_see(
             "stall_days": 120,
         },
     )
-    review = ProjectReview.objects.get()
+    review = ProjectReview.objects.unscoped().get()
     assert review.area_organization == ctx["sxb"] and review.owner == ctx["region"]
     assert [(i.rule, i.company_id) for i in review.agenda.all()] == [("need_past_due", late.siren)]
 

@@ -108,7 +108,7 @@ def test_review_defaults_to_own_territory_refuses_a_name_as_siren_and_exports_ev
         f"/entreprises/revues/{review.pk}/action/",
         {"action-text": "Rappeler", "action-company": ctx["company"].siren},
     )
-    assert ProjectReview.objects.get(pk=review.pk).actions.get().company == ctx["company"]
+    assert ProjectReview.objects.unscoped().get(pk=review.pk).actions.get().company == ctx["company"]
     text = client.get(f"/entreprises/revues/{review.pk}/export.csv").content.decode()
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     sections = [r[0] for r in rows[1:]]

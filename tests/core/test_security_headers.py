@@ -49,7 +49,7 @@ def test_every_page_carries_a_strict_policy_and_no_inline_code(client, user):
     from tandem.territories.models import Perimeter
 
     client.force_login(user)
-    perimeter = Perimeter.objects.get(name="Zone test")
+    perimeter = Perimeter.objects.unscoped().get(name="Zone test")
     pages = [
         "/",
         "/connexion/",

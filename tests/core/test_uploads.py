@@ -41,7 +41,7 @@ def test_the_perimeter_import_page_reads_its_file_from_the_storage(client, setti
         {"owner": org.pk, "kind": Perimeter.Kind.AUTRE, "visibility": Visibility.PRIVATE, "file": upload},
     )
     assert response.status_code == 302, response.content.decode()[:500]
-    perimeter = Perimeter.objects.get(owner=org, code="P1")
+    perimeter = Perimeter.objects.unscoped().get(owner=org, code="P1")
     assert perimeter.communes.count() == 33  # Eurométropole de Strasbourg
     assert stored_files(settings.MEDIA_ROOT) == []
 

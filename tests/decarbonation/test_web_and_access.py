@@ -97,7 +97,7 @@ def test_region_user_dashboard_site_link_and_project_move_the_trajectory(client,
         },
     )
     assert response.status_code == 302
-    project = Project.objects.get()
+    project = Project.objects.unscoped().get()
     assert project.company_id == siren  # through the confirmed link: it joins the company's timeline
     after = sel.trajectory(actor, territory).projected
     assert after[2026] == pytest.approx(before[2026] - 50_000)

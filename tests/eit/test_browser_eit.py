@@ -60,7 +60,7 @@ def test_facilitator_detects_a_synergy_and_the_referent_sees_it(page, grand_est_
     page.fill("#stage-form textarea[name=notes]", "Essais de laitier au four")
     page.click("#stage-form button[type=submit]")
     page.wait_for_selector("[data-stage='study']")
-    synergy = Synergy.objects.get()
+    synergy = Synergy.objects.unscoped().get()
     assert synergy.stage == "study"
     assert SynergyStageChange.objects.filter(
         synergy=synergy, to_stage="study", by__username="animateur.sxb"

@@ -42,16 +42,16 @@ def test_import_then_reimport_changes_nothing(setting, tmp_path):
     path = sheet(tmp_path, rows_for(setting))
     result = flows_import(actor=setting["actor"], owner=setting["org"], path=path)
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
-    before = list(Flow.objects.order_by("pk").values())
+    before = list(Flow.objects.unscoped().order_by("pk").values())
     again = flows_import(actor=setting["actor"], owner=setting["org"], path=path)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert "rien n'a changé" in again.summary
-    assert list(Flow.objects.order_by("pk").values()) == before
-    heat = Flow.objects.get(kind="heat")
+    assert list(Flow.objects.unscoped().order_by("pk").values()) == before
+    heat = Flow.objects.unscoped().get(kind="heat")
     assert heat.resource == "heat" and heat.temperature_c == 180 and heat.origin == "workshop"
-    need = Flow.objects.get(direction="need")
+    need = Flow.objects.unscoped().get(direction="need")
     assert need.establishment == setting["cement"]  # found by name and commune
-    assert Flow.objects.get(kind="material", direction="offer").quantity == 1200
+    assert Flow.objects.unscoped().get(kind="material", direction="offer").quantity == 1200
 
 
 def test_a_changed_quantity_updates_the_same_flow(setting, tmp_path):
@@ -60,8 +60,8 @@ def test_a_changed_quantity_updates_the_same_flow(setting, tmp_path):
     rows[0] = rows[0].replace("1 200", "900")
     result = flows_import(actor=setting["actor"], owner=setting["org"], path=sheet(tmp_path, rows))
     assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
-    assert Flow.objects.count() == 3
-    assert Flow.objects.get(kind="material", direction="offer").quantity == 900
+    assert Flow.objects.unscoped().count() == 3
+    assert Flow.objects.unscoped().get(kind="material", direction="offer").quantity == 900
 
 
 def test_dry_run_writes_nothing(setting, tmp_path):
@@ -69,7 +69,7 @@ def test_dry_run_writes_nothing(setting, tmp_path):
         actor=setting["actor"], owner=setting["org"], path=sheet(tmp_path, rows_for(setting)), dry_run=True
     )
     assert result.created == 3 and "simulation" in result.summary
-    assert not Flow.objects.exists()
+    assert not Flow.objects.unscoped().exists()
 
 
 def test_errors_name_file_row_and_field_and_nothing_is_written(setting, tmp_path):
@@ -88,7 +88,7 @@ def test_errors_name_file_row_and_field_and_nothing_is_written(setting, tmp_path
     assert "atelier.csv, ligne 6, champ « siret » : SIRET de 14 chiffres attendu (valeur : « 12345 »)" in text
     assert "atelier.csv, ligne 7, champ « sens » : « offre » ou « besoin » attendu" in text
     assert "atelier.csv, ligne 7, champ « quantite » : nombre positif attendu (valeur : « abc »)" in text
-    assert not Flow.objects.exists()
+    assert not Flow.objects.unscoped().exists()
 
 
 def test_unknown_column_and_unknown_name_are_refused(setting, tmp_path):
@@ -108,7 +108,7 @@ def test_establishment_outside_the_owner_territory_is_refused(setting, tmp_path)
     rows = [f"{far.siret};;;offre;matière;100202;Laitier;10;t;an;;"]
     with pytest.raises(NotAllowed):
         flows_import(actor=setting["actor"], owner=setting["org"], path=sheet(tmp_path, rows))
-    assert not Flow.objects.exists()
+    assert not Flow.objects.unscoped().exists()
 
 
 def test_xlsx_sheet(setting, tmp_path):
@@ -120,4 +120,4 @@ def test_xlsx_sheet(setting, tmp_path):
     workbook.save(path)
     result = flows_import(actor=setting["actor"], owner=setting["org"], path=path)
     assert result.created == 1
-    assert Flow.objects.get().ewc_id == "100202"
+    assert Flow.objects.unscoped().get().ewc_id == "100202"

@@ -165,3 +165,20 @@ def test_metz_commune_is_outside_strasbourg(world):
     _, est = located_company(METZ, name="AUTRE FICTIVE", lat=49.12, lon=6.18)
     with pytest.raises(NotAllowed):
         add_flow(world["animateur"], world["sxb"], est, direction="offer", kind="material", ewc_id="100202")
+
+
+def test_territory_epcis_are_the_actors_own_and_every_region_for_platform_admins(db):
+    """The EIT territory selectors offer an EPCI member their own EPCI only, and a platform administrator
+    every current EPCI of the instance — an Île-de-France one included (no region written in a view)."""
+    from tandem.eit.perms import territory_epcis
+    from tests.factories import make_user
+
+    sxb = epci_org(SXB)
+    member = actor_of(make_member(sxb, role="lecteur"))
+    assert list(territory_epcis(member).values_list("pk", flat=True)) == [SXB]
+    admin = actor_of(make_user(superuser=True))
+    offered = set(territory_epcis(admin).values_list("pk", flat=True))
+    assert {SXB, METZ_EPCI, "200057958"} <= offered  # Strasbourg, Metz, CA Paris - Vallée de la Marne
+    page = Client()
+    page.force_login(admin.user)
+    assert "CA Paris - Vallée de la Marne" in page.get("/eit/").content.decode()

@@ -50,21 +50,24 @@ def test_import_detect_create_move_through_the_web(site):
         "dry_run": "on",
     }
     page = client.post("/eit/flux/import/", upload).content.decode()
-    assert "2 flux seraient créé(s)" in page and not Flow.objects.exists()
+    assert "2 flux seraient créé(s)" in page and not Flow.objects.unscoped().exists()
     upload = {"owner": site["org"].pk, "file": SimpleUploadedFile("atelier.csv", site["sheet"])}
     assert client.post("/eit/flux/import/", upload).status_code == 302
-    assert Flow.objects.count() == 2
+    assert Flow.objects.unscoped().count() == 2
     listing = client.get("/eit/").content.decode()
     assert "ACIERIE FICTIVE" in listing and "10 02 02" in listing
     page = client.get(f"/eit/detection/?epci={SXB}").content.decode()
-    offer, need = Flow.objects.get(direction="offer"), Flow.objects.get(direction="need")
+    offer, need = (
+        Flow.objects.unscoped().get(direction="offer"),
+        Flow.objects.unscoped().get(direction="need"),
+    )
     assert f'data-suggestion="{offer.pk}-{need.pk}"' in page
     suggestion = client.get(f"/eit/detection/suggestion/{offer.pk}/{need.pk}/").content.decode()
     assert "Pourquoi" in suggestion and "Créer la synergie" in suggestion
     response = client.post(
         f"/eit/detection/suggestion/{offer.pk}/{need.pk}/", {"owner": site["org"].pk, "notes": ""}
     )
-    synergy = Synergy.objects.get()
+    synergy = Synergy.objects.unscoped().get()
     assert response.status_code == 302 and response["Location"] == f"/eit/synergies/{synergy.pk}/"
     response = client.post(
         f"/eit/synergies/{synergy.pk}/etape/", {"stage": "study", "on": "", "notes": "Essais"}

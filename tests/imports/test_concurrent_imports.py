@@ -45,7 +45,7 @@ def _clean(since) -> None:
     runs = list(ImportRun.objects.filter(created_at__gte=since).values_list("pk", flat=True))
     vintages = list(Vintage.objects.filter(epci_id=STRASBOURG).values_list("pk", flat=True))
     for model in (Terrain, Site, Pole):
-        model.objects.filter(owner__epci_id=STRASBOURG).delete()
+        model.objects.unscoped().filter(owner__epci_id=STRASBOURG).delete()
     RecordVersion.objects.filter(vintage_id__in=vintages).delete()
     ImportRun.objects.filter(pk__in=runs).delete()
     Vintage.objects.filter(pk__in=vintages).delete()
@@ -86,7 +86,7 @@ def test_two_concurrent_imports_of_one_epci_end_cleanly(tmp_path):
             lambda: (
                 Organization.objects.filter(epci_id=STRASBOURG).count(),
                 Vintage.objects.filter(epci_id=STRASBOURG).count(),
-                Terrain.objects.filter(owner__epci_id=STRASBOURG).count(),
+                Terrain.objects.unscoped().filter(owner__epci_id=STRASBOURG).count(),
             )
         )
         assert counts == (1, 1, 2)

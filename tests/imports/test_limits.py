@@ -56,7 +56,7 @@ def test_a_zip_lying_about_its_sizes_is_stopped_while_extracting(tmp_path):
     report = land_import(paths=[archive], actor=SYSTEM, epci_siren=STRASBOURG)
     assert report.run.status == ImportRun.Status.REFUSED
     assert "archive zip corrompue ou incohérente" in report.errors[0].message
-    assert not Site.objects.exists()
+    assert not Site.objects.unscoped().exists()
 
 
 @override_settings(TANDEM_IMPORT_MAX_ZIP_ENTRIES=3)
@@ -112,4 +112,4 @@ def test_the_perimeter_upload_obeys_the_same_limit(client, tmp_path):
         )
     assert response.status_code == 200
     assert "perimetres.csv : fichier trop volumineux (37 ko ; limite : 20 ko)." in response.content.decode()
-    assert not Perimeter.objects.filter(owner=org).exists()
+    assert not Perimeter.objects.unscoped().filter(owner=org).exists()

@@ -97,19 +97,19 @@ def test_import_land_refuses_bad_text_files_in_french(tmp_path, make, expected):
     assert report.run.status == ImportRun.Status.REFUSED
     [problem] = report.errors
     assert problem.file == "friches.csv" and expected in problem.message, problem.message
-    assert not Friche.objects.exists()
+    assert not Friche.objects.unscoped().exists()
     # The command line says the same, in French, and writes nothing either.
     with pytest.raises(CommandError) as caught:
         call_command("import_land", str(path), *[f"--set={k}={v}" for k, v in SETS.items()])
     assert expected in str(caught.value) and "Import refusé" in str(caught.value)
-    assert not Friche.objects.exists()
+    assert not Friche.objects.unscoped().exists()
 
 
 def test_import_land_reads_a_utf16_file_with_its_real_column_names(tmp_path):
     path = tmp_path / "friches_utf16.csv"
     path.write_bytes(_ddt08_bytes().decode("utf-8").encode("utf-16"))
     report = land_import(paths=[path], actor=SYSTEM, sets=SETS)
-    assert report.errors == [] and Friche.objects.count() == 164
+    assert report.errors == [] and Friche.objects.unscoped().count() == 164
     assert report.run.files[0]["encoding"] == "UTF-16"
 
 
@@ -119,7 +119,7 @@ def test_import_land_refuses_more_rows_than_the_limit(tmp_path):
     path.write_bytes(_ddt08_bytes())
     report = land_import(paths=[path], actor=SYSTEM, sets=SETS)
     assert report.run.status == ImportRun.Status.REFUSED
-    assert "plus de 100 lignes" in report.errors[0].message and not Friche.objects.exists()
+    assert "plus de 100 lignes" in report.errors[0].message and not Friche.objects.unscoped().exists()
 
 
 @override_settings(TANDEM_IMPORT_MAX_FIELD_CHARS=400)

@@ -148,7 +148,7 @@ def test_geography_and_perimeters_dry_run_and_refused_import_write_nothing(tmp_p
     with pytest.raises(UserError):
         perimeters_import(actor=SYSTEM, owner=owner, path=bad)
     assert_nothing_written(before, runs_added=2)
-    assert not Perimeter.objects.filter(owner=owner).exists()
+    assert not Perimeter.objects.unscoped().filter(owner=owner).exists()
 
 
 # --- the grouped report, the same on the command line and on the web ------------------------------------

@@ -64,7 +64,7 @@ def test_import_edit_and_regional_dashboard(page, grand_est_geography, job_worke
     assert page.locator('[data-figure="site-available-ha"]').inner_text() == "4\u00a0ha"
     page.wait_for_selector("#map[data-ready=true]")
     assert page.locator("#map").get_attribute("data-terrains-count") == "3"
-    terrain = Terrain.objects.get(terr_stade_comm="non commercialisé")
+    terrain = Terrain.objects.unscoped().get(terr_stade_comm="non commercialisé")
     row = page.locator(f'tr[data-terrain="{terrain.terr_id}"]')
     assert (
         row.locator('[data-field="availability"]').inner_text()
@@ -121,7 +121,7 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     page.wait_for_selector("#import-report", timeout=90_000)
     assert page.locator("#import-run").get_attribute("data-status") == "done"
     assert page.locator('[data-figure="errors"]').inner_text() == "0"
-    placed = dict(Friche.objects.filter(owner=ddt).values_list("site_id", "commune__epci_id"))
+    placed = dict(Friche.objects.unscoped().filter(owner=ddt).values_list("site_id", "commune__epci_id"))
     assert placed == {row["site_id"]: row["epci_siren"] for row in rows}
 
     page.click("nav.land-nav >> text=Friches")
@@ -140,7 +140,7 @@ def test_state_service_loads_the_ddt08_file_and_opens_a_friche_sheet_from_the_ma
     link = popup.locator("a")
     assert link.evaluate("a => a === document.activeElement")
     link.click()
-    friche = Friche.objects.get(site_id=target["site_id"])
+    friche = Friche.objects.unscoped().get(site_id=target["site_id"])
     page.wait_for_url(f"**/foncier/friches/{friche.pk}/")
     assert page.locator("h1").inner_text() == target["site_nom"]
     parcels = [p for p in target["unite_fonciere_refcad"].split("|") if p.strip()]

@@ -50,7 +50,7 @@ def test_pole_then_site_created_with_the_importer_validation(client, stras):
     )
     errors = bad.context["form"].errors
     assert "pole_vocadomi" in errors and errors["pole_surface"][0].startswith("nombre attendu")
-    assert not Pole.objects.exists()
+    assert not Pole.objects.unscoped().exists()
     ok = client.post(
         reverse("www:land:pole_create"),
         {
@@ -63,7 +63,7 @@ def test_pole_then_site_created_with_the_importer_validation(client, stras):
         },
     )
     assert ok.status_code == 302
-    pole = Pole.objects.get(pole_id="P1")
+    pole = Pole.objects.unscoped().get(pole_id="P1")
     assert pole.owner == stras["org"] and pole.pole_surface == 120
 
     commune = communes_of(STRASBOURG)[0]
@@ -84,11 +84,11 @@ def test_pole_then_site_created_with_the_importer_validation(client, stras):
     elsewhere = client.post(
         reverse("www:land:site_create"), {**site_data, "site_comm_insee": communes_of(MULHOUSE)[0]}
     )
-    assert elsewhere.status_code == 200 and not Site.objects.exists()
+    assert elsewhere.status_code == 200 and not Site.objects.unscoped().exists()
     assert "Vous ne pouvez pas créer" in elsewhere.content.decode()
     created = client.post(reverse("www:land:site_create"), site_data)
     assert created.status_code == 302, created.context["form"].errors
-    site = Site.objects.get(site_id="S1")
+    site = Site.objects.unscoped().get(site_id="S1")
     assert site.pole_eco == pole and site.commune_id == commune and site.site_epci_siren == STRASBOURG
     assert site.geometry.geom_type == "Polygon" and site.area_ha > 0
     assert AuditEvent.objects.filter(

@@ -57,14 +57,14 @@ def test_list_filters_paginates_and_hides_what_is_not_visible(client, ddt_world)
     # Another organisation sees none of the DDT's private inventory: no row, 404 on a sheet.
     client.force_login(ddt_world["outsider"])
     assert client.get(reverse("www:land:friche_list")).context["count"] == 0
-    friche = Friche.objects.get(site_id=one["site_id"])
+    friche = Friche.objects.unscoped().get(site_id=one["site_id"])
     assert client.get(reverse("www:land:friche_detail", args=[friche.pk])).status_code == 404
     assert client.get(reverse("www:land:friche_edit", args=[friche.pk])).status_code == 404
 
 
 def test_sheet_shows_parcels_pollution_links_and_history(client, ddt_world):
     row = next(r for r in ddt_world["rows"] if r["unite_fonciere_refcad"].count("|") >= 1)
-    friche = Friche.objects.get(site_id=row["site_id"])
+    friche = Friche.objects.unscoped().get(site_id=row["site_id"])
     friche.site_ademe_url = "https://fiches-ademe.example.org/site/1"
     friche.sol_depollution_fiche = "javascript:alert(1)"
     friche.unite_fonciere_surface = 19000
@@ -100,7 +100,7 @@ def test_map_popup_links_to_the_friche_sheet(client, ddt_world, tmp_path):
     friches_url = next(t["url"] for t in config["tiles"] if t["name"] == "friches")
     rows, _ = read_tile(tmp_path, client, friches_url, 0, 0, 0)["friches"]
     assert len(rows) == 164
-    friche = Friche.objects.get(site_id=ddt_world["rows"][0]["site_id"])
+    friche = Friche.objects.unscoped().get(site_id=ddt_world["rows"][0]["site_id"])
     z, x, y = tile_of(friche.centroid_lon, friche.centroid_lat, 14)
     rows, _ = read_tile(tmp_path, client, friches_url, z, x, y)["friches"]
     feature = next(r for r in rows if r["code"] == friche.site_id)
@@ -110,7 +110,7 @@ def test_map_popup_links_to_the_friche_sheet(client, ddt_world, tmp_path):
 
 
 def test_edit_uses_the_importer_validation_with_form_errors(client, ddt_world):
-    friche = Friche.objects.get(site_id=ddt_world["rows"][0]["site_id"])
+    friche = Friche.objects.unscoped().get(site_id=ddt_world["rows"][0]["site_id"])
     url = reverse("www:land:friche_edit", args=[friche.pk])
     client.force_login(ddt_world["reader"])
     assert client.get(url).status_code == 403

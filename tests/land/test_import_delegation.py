@@ -47,10 +47,12 @@ def test_partial_delegation_removes_only_within_its_communes(inventory_dir):
         if "pole" not in p.name and (etabs or "etablissement" not in p.name)
     ]
 
-    before_elsewhere = Site.objects.exclude(commune_id__in=delegated).count()
+    before_elsewhere = Site.objects.unscoped().exclude(commune_id__in=delegated).count()
     report = land_import(paths=paths, actor=agent, epci_siren=ARDENNE_METROPOLE)
     assert report.errors == [], [str(p) for p in report.errors[:5]]
-    assert not Site.objects.filter(site_id=dropped_site).exists()  # removed inside the delegation
+    assert not Site.objects.unscoped().filter(site_id=dropped_site).exists()  # removed inside the delegation
     assert before_elsewhere > 0
-    assert Site.objects.exclude(commune_id__in=delegated).count() == before_elsewhere  # untouched elsewhere
-    assert Terrain.objects.exclude(commune_id__in=delegated).exists()
+    assert (
+        Site.objects.unscoped().exclude(commune_id__in=delegated).count() == before_elsewhere
+    )  # untouched elsewhere
+    assert Terrain.objects.unscoped().exclude(commune_id__in=delegated).exists()

@@ -41,13 +41,13 @@ def test_planted_defects_go_to_the_rejects_file_with_skip_invalid(tmp_path):
     write_rows(path, rows)
 
     refused = land_import(paths=[path], actor=SYSTEM, sets=SETS)
-    assert refused.run.status == ImportRun.Status.REFUSED and not Friche.objects.exists()
+    assert refused.run.status == ImportRun.Status.REFUSED and not Friche.objects.unscoped().exists()
     assert sorted({p.line for p in refused.errors}) == [6, 11, 21, 31, 41]
 
     report = land_import(paths=[path], actor=SYSTEM, sets=SETS, skip_invalid=True)
 
     assert report.run.status == ImportRun.Status.DONE
-    assert Friche.objects.count() == 164 - 5
+    assert Friche.objects.unscoped().count() == 164 - 5
     rejects = list(csv.DictReader(report.rejects_csv.splitlines(), delimiter=";"))
     assert [(r["ligne"], r["site_id"]) for r in rejects] == [
         ("6", rows[4]["site_id"]),
@@ -84,7 +84,7 @@ def test_import_land_command_writes_the_rejects_file(tmp_path):
     call_command("import_land", str(path), *sets, "--skip-invalid", stdout=open(tmp_path / "out.txt", "w"))  # noqa: SIM115
     rejects = read_rows(tmp_path / "rejets.csv", delimiter=";")
     assert [r["ligne"] for r in rejects] == ["5"] and "site_statut" in rejects[0]["motifs"]
-    assert Friche.objects.count() == 9
+    assert Friche.objects.unscoped().count() == 9
 
 
 def test_official_sites_economiques_examples_are_refused_where_the_readme_says_they_are_invalid():
@@ -110,7 +110,7 @@ def test_official_sites_economiques_examples_are_refused_where_the_readme_says_t
     # Its terrains are not in the terrain file (one even has a space inside its identifier).
     [link] = [p for p in report.errors if p.field == "terr_id"]
     assert "lien vers terrain-eco" in link.message and "44003_TERRAIN-ECO_ 000131" in link.value
-    assert not Site.objects.exists() and not Terrain.objects.exists()
+    assert not Site.objects.unscoped().exists() and not Terrain.objects.unscoped().exists()
 
 
 def test_official_friches_example_writes_latitude_first_and_is_reported_not_fixed():
@@ -122,7 +122,7 @@ def test_official_friches_example_writes_latitude_first_and_is_reported_not_fixe
         and "inversées" in swapped[0].message
         and swapped[0].value == "POINT(49.2527 3.9815)"
     )
-    assert not Friche.objects.exists()
+    assert not Friche.objects.unscoped().exists()
 
 
 def test_friches_v103_file_is_migrated_with_a_report_of_what_was_filled(tmp_path):
@@ -139,7 +139,7 @@ def test_friches_v103_file_is_migrated_with_a_report_of_what_was_filled(tmp_path
         f"friches_v103.csv : version 1.0.3 migrée en 1.0.6 ; « urba_zaer » (obligatoire depuis 1.0.6) rempli avec "
         f"« inconnu » pour {len(rows)} ligne(s)"
     ]
-    friche = Friche.objects.get(site_id=rows[0]["site_id"])
+    friche = Friche.objects.unscoped().get(site_id=rows[0]["site_id"])
     assert friche.urba_zaer == "inconnu" and friche.site_reconv_type == ""
     vintage = report.vintages[0]
     assert (
@@ -153,7 +153,7 @@ def test_geopackage_in_the_cnig_template_layout_round_trips(inventory_dir, tmp_p
     paths = land_export(actor=SYSTEM, fmt="gpkg", output_dir=tmp_path, epci_siren=ARDENNE_METROPOLE)[:4]
     assert pyogrio.read_info(paths[1], layer="site_eco")["crs"] == "EPSG:2154"
     assert "siret" in pyogrio.read_info(paths[3], layer="etablissement")["fields"]
-    before = {t.terr_id: t.shape for t in Terrain.objects.all()}
+    before = {t.terr_id: t.shape for t in Terrain.objects.unscoped().all()}
     report = land_import(paths=paths, actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     assert report.errors == [], [str(p) for p in report.errors[:5]]
     assert report.counts["site-eco"]["unchanged"] == 6 and report.counts["etablissement"]["unchanged"] == 12
@@ -161,7 +161,7 @@ def test_geopackage_in_the_cnig_template_layout_round_trips(inventory_dir, tmp_p
     # nothing added or removed, and every geometry within one grid step of what it was.
     terrains = report.counts["terrain-eco"]
     assert terrains["added"] == terrains["removed"] == 0 and terrains["changed"] + terrains["unchanged"] == 18
-    for terrain in Terrain.objects.all():
+    for terrain in Terrain.objects.unscoped().all():
         assert shapely.hausdorff_distance(terrain.shape, before[terrain.terr_id]) <= 1.5e-5
 
 
@@ -195,8 +195,8 @@ def test_zipped_shapefile_is_read_with_its_truncated_column_names(tmp_path):
                 z.write(part, part.name)
     report = land_import(paths=[archive], actor=SYSTEM, sets=SETS)
     assert report.errors == [], [str(p) for p in report.errors[:5]]
-    assert Friche.objects.count() == 10
-    first = Friche.objects.get(site_id=rows[0]["site_id"])
+    assert Friche.objects.unscoped().count() == 10
+    first = Friche.objects.unscoped().get(site_id=rows[0]["site_id"])
     assert (
         first.site_adresse == rows[0]["site_adresse"].strip() and first.site_statut == rows[0]["site_statut"]
     )

@@ -37,7 +37,7 @@ def test_ddt08_refused_naming_its_four_missing_mandatory_columns():
         p.field for p in report.errors if p.line is None and "colonne obligatoire absente" in p.message
     ]
     assert sorted(missing) == sorted(MISSING)
-    assert not Friche.objects.exists()
+    assert not Friche.objects.unscoped().exists()
 
 
 def test_ddt08_imported_whole_with_set_and_apostrophes_normalised_as_warnings():
@@ -50,13 +50,13 @@ def test_ddt08_imported_whole_with_set_and_apostrophes_normalised_as_warnings():
 
     assert report.errors == [], [str(p) for p in report.errors[:5]]
     assert report.run.status == ImportRun.Status.DONE
-    assert Friche.objects.count() == len(rows) == 164
+    assert Friche.objects.unscoped().count() == len(rows) == 164
     apostrophes = [p for p in report.warnings if "apostrophe typographique" in p.message]
     assert [p.line for p in apostrophes] == expected_lines
     assert len(apostrophes) == 15 and {p.field for p in apostrophes} == {"site_type"}
     assert expected_lines[:3] == [27, 46, 48]
-    assert Friche.objects.filter(site_type="friche d'équipement public").count() == 12
-    assert Friche.objects.filter(site_type="friche d'habitat").count() == 3
+    assert Friche.objects.unscoped().filter(site_type="friche d'équipement public").count() == 12
+    assert Friche.objects.unscoped().filter(site_type="friche d'habitat").count() == 3
     unknown = {p.field: p.message for p in report.warnings if "colonne inconnue" in p.message}
     assert set(unknown) == {
         "epci_siren",
@@ -75,8 +75,8 @@ def test_ddt08_imported_whole_with_set_and_apostrophes_normalised_as_warnings():
     for row in rows:
         by_epci[row["epci_siren"]] = by_epci.get(row["epci_siren"], 0) + 1
     for vintage in vintages:
-        assert Friche.objects.filter(owner=vintage.owner).count() == by_epci[vintage.epci_id]
-    friche = Friche.objects.get(site_id="08008_01")
+        assert Friche.objects.unscoped().filter(owner=vintage.owner).count() == by_epci[vintage.epci_id]
+    friche = Friche.objects.unscoped().get(site_id="08008_01")
     assert friche.comm_insee == "08008" and friche.urba_zaer == "inconnu"
     assert friche.geompoint_lon == pytest.approx(4.483852) and friche.geompoint_lat == pytest.approx(
         49.524312
@@ -96,7 +96,7 @@ def test_dry_run_reports_without_writing_and_progress_is_reported():
     # A dry run from the command line keeps its run in memory: not even the run is stored.
     assert report.run.pk is None and report.run.progress_percent == 100 and report.run.created == 164
     assert not ImportRun.objects.filter(kind__startswith="land").exists()
-    assert not Friche.objects.exists() and not Vintage.objects.exists()
+    assert not Friche.objects.unscoped().exists() and not Vintage.objects.exists()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "geojson"])
@@ -106,7 +106,7 @@ def test_friches_round_trip_import_export_import_gives_identical_records(fmt, tm
     run([DDT08], sets=SETS)
     before = {
         f.site_id: (f.site_type, f.proprio_nom, f.geompoint_lon, f.geometry_digest)
-        for f in Friche.objects.all()
+        for f in Friche.objects.unscoped().all()
     }
     paths = land_export(
         actor=Actor.system_actor(), fmt=fmt, output_dir=tmp_path, region_code="44", tables=("friches",)
@@ -117,7 +117,7 @@ def test_friches_round_trip_import_export_import_gives_identical_records(fmt, tm
     assert again.run.status == ImportRun.Status.DONE and again.counts["friches"]["unchanged"] == 164
     after = {
         f.site_id: (f.site_type, f.proprio_nom, f.geompoint_lon, f.geometry_digest)
-        for f in Friche.objects.all()
+        for f in Friche.objects.unscoped().all()
     }
     assert after == before
 
@@ -129,12 +129,14 @@ def test_latin1_semicolon_file_is_detected(tmp_path):
     with open(path, "w", encoding="cp1252", newline="") as handle:
         csv.writer(handle, delimiter=";").writerows(rows)
     report = run([path], sets=SETS)
-    assert report.errors == [] and Friche.objects.count() == 164
+    assert report.errors == [] and Friche.objects.unscoped().count() == 164
     assert (
         report.run.files[0]["encoding"] == "Latin-1 (Windows-1252)"
         and report.run.files[0]["delimiter"] == ";"
     )
-    assert Friche.objects.get(site_id="08008_01").site_nom == "Délaissé ferroviaire d’Amagne-Lucquy"
+    assert (
+        Friche.objects.unscoped().get(site_id="08008_01").site_nom == "Délaissé ferroviaire d’Amagne-Lucquy"
+    )
 
 
 def test_export_land_command_writes_one_file_per_table(tmp_path):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_reimport_removes_only_the_friches_of_the_same_source(tmp_path):
     assert run([DDT08], sets=SETS).errors == []
-    total = Friche.objects.count()
+    total = Friche.objects.unscoped().count()
     assert total == 164
     # An EPCI records one of the same places from its own survey (another source, another identifier).
     with open(shared_file(DDT08), encoding="utf-8", newline="") as handle:
@@ -27,7 +27,7 @@ def test_reimport_removes_only_the_friches_of_the_same_source(tmp_path):
         writer.writeheader()
         writer.writerow(row)
     assert run([own], sets=dict(SETS, source_nom="Inventaire intercommunal")).errors == []
-    assert Friche.objects.count() == total + 1
+    assert Friche.objects.unscoped().count() == total + 1
 
     # The DDT's file again, now without its first friche: that one goes, the EPCI's stays.
     ddt = tmp_path / "ddt08_sans_premiere.csv"
@@ -37,6 +37,6 @@ def test_reimport_removes_only_the_friches_of_the_same_source(tmp_path):
         writer.writerows(rows[1:])
     report = run([ddt], sets=SETS)
     assert report.errors == [], [str(p) for p in report.errors[:3]]
-    assert not Friche.objects.filter(site_id=rows[0]["site_id"]).exists()
-    assert Friche.objects.filter(site_id=rows[0]["site_id"] + "-EPCI").exists()
-    assert Friche.objects.count() == total
+    assert not Friche.objects.unscoped().filter(site_id=rows[0]["site_id"]).exists()
+    assert Friche.objects.unscoped().filter(site_id=rows[0]["site_id"] + "-EPCI").exists()
+    assert Friche.objects.unscoped().count() == total

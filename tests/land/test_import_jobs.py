@@ -98,8 +98,8 @@ def test_killed_worker_leaves_nothing_half_written_and_the_import_is_retried(
     worker.wait()
     # The child dies with its worker (PR_SET_PDEATHSIG); PostgreSQL rolls its transaction back.
     assert wait_until(lambda: not child_connected(), 30)
-    assert not Site.objects.filter(owner=org).exists()
-    assert not Terrain.objects.exists() and not Etablissement.objects.exists()
+    assert not Site.objects.unscoped().filter(owner=org).exists()
+    assert not Terrain.objects.unscoped().exists() and not Etablissement.objects.unscoped().exists()
     assert not Vintage.objects.exists() and not RecordVersion.objects.exists()
     run.refresh_from_db()
     assert run.status == ImportRun.Status.RUNNING  # what the dead worker left, until the recovery
@@ -114,8 +114,8 @@ def test_killed_worker_leaves_nothing_half_written_and_the_import_is_retried(
     print(f"retried import finished after {time.monotonic() - started:.1f} s")
     run.refresh_from_db()
     assert run.status == ImportRun.Status.DONE, (run.progress_label, run.problems[:3])
-    assert Site.objects.filter(owner=org).count() == len(tables["site-eco"])
-    assert Terrain.objects.count() == len(tables["terrain-eco"])
+    assert Site.objects.unscoped().filter(owner=org).count() == len(tables["site-eco"])
+    assert Terrain.objects.unscoped().count() == len(tables["terrain-eco"])
     assert Vintage.objects.count() == 1
     assert ImportRun.objects.filter(pk__gte=run.pk).count() == 1  # one run for the import, the one the worker retried
     # The uploads are removed from the storage once the run has finished.
@@ -173,4 +173,4 @@ def test_an_import_is_cancelled_before_it_starts_and_while_it_runs(
     running.refresh_from_db()
     assert running.status == ImportRun.Status.CANCELLED, running.progress_label
     assert wait_until(lambda: not child_connected(), 30)
-    assert not Site.objects.exists() and not Vintage.objects.exists()
+    assert not Site.objects.unscoped().exists() and not Vintage.objects.exists()

@@ -24,10 +24,10 @@ SYSTEM = Actor.system_actor()
 
 def counts():
     return (
-        Pole.objects.count(),
-        Site.objects.count(),
-        Terrain.objects.count(),
-        Etablissement.objects.count(),
+        Pole.objects.unscoped().count(),
+        Site.objects.unscoped().count(),
+        Terrain.objects.unscoped().count(),
+        Etablissement.objects.unscoped().count(),
     )
 
 
@@ -36,14 +36,14 @@ def test_inventory_imported_with_links_and_reimport_changes_nothing(inventory_di
     assert report.errors == [], [str(p) for p in report.errors[:5]]
     assert counts() == (2, 6, 18, 12)
     owner = Organization.objects.get(epci_id=ARDENNE_METROPOLE)
-    assert set(Site.objects.values_list("owner", flat=True)) == {owner.pk}
-    site = Site.objects.get(site_id=read_rows(inventory_dir / "site-eco.csv")[0]["site_id"])
+    assert set(Site.objects.unscoped().values_list("owner", flat=True)) == {owner.pk}
+    site = Site.objects.unscoped().get(site_id=read_rows(inventory_dir / "site-eco.csv")[0]["site_id"])
     assert site.pole_eco.pole_id == read_rows(inventory_dir / "site-eco.csv")[0]["pole_id"]
-    assert site.terrains.count() == 3 and site.commune_id == site.site_comm_insee
+    assert site.terrains.unscoped().count() == 3 and site.commune_id == site.site_comm_insee
     assert site.tdm_power_mw in (2, 5, 12, 20, 36) and len(site.tdm_sector_priorities) == 2
-    terrain = site.terrains.order_by("terr_id").first()
+    terrain = site.terrains.unscoped().order_by("terr_id").first()
     assert terrain.commune_id == site.commune_id and terrain.area_ha > 0
-    assert Etablissement.objects.filter(terrain_eco__site_eco=site).exists()
+    assert Etablissement.objects.unscoped().filter(terrain_eco__site_eco=site).exists()
     vintage = Vintage.objects.get()
     assert vintage.number == 1 and vintage.scope == f"sites_economiques:{ARDENNE_METROPOLE}"
     assert vintage.diff["terrain-eco"]["added_count"] == 18
@@ -75,7 +75,8 @@ def test_one_bad_row_among_good_ones_writes_nothing(inventory_dir):
 def test_round_trip_export_then_import_gives_identical_records(inventory_dir, tmp_path):
     land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     before = {
-        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest) for t in Terrain.objects.all()
+        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest)
+        for t in Terrain.objects.unscoped().all()
     }
     exported = land_export(
         actor=SYSTEM, fmt="csv", output_dir=tmp_path / "export", epci_siren=ARDENNE_METROPOLE
@@ -90,7 +91,8 @@ def test_round_trip_export_then_import_gives_identical_records(inventory_dir, tm
     again = land_import(paths=exported[:4], actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     assert again.errors == [] and again.run.status == ImportRun.Status.DONE
     after = {
-        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest) for t in Terrain.objects.all()
+        t.terr_id: (t.terr_stade_comm, t.terr_vente_montant, t.geometry_digest)
+        for t in Terrain.objects.unscoped().all()
     }
     assert after == before and len(after) == 18
 
@@ -120,12 +122,12 @@ def test_strict_export_validates_against_the_strict_schemas_with_frictionless(in
 def test_personal_fields_never_leave_the_owner_unless_shared(inventory_dir, tmp_path):
     land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     owner = Organization.objects.get(epci_id=ARDENNE_METROPOLE)
-    Site.objects.update(visibility="region")
-    Terrain.objects.update(visibility="region")
+    Site.objects.unscoped().update(visibility="region")
+    Terrain.objects.unscoped().update(visibility="region")
     region = region_org()
     reader = Actor.for_user(make_member(region, role="lecteur"))
     member = Actor.for_user(make_member(owner, role="lecteur"))
-    sold = Terrain.objects.exclude(terr_acquereur="").count()
+    sold = Terrain.objects.unscoped().exclude(terr_acquereur="").count()
     assert sold > 0
 
     def exported_buyers(actor, folder):
@@ -136,7 +138,7 @@ def test_personal_fields_never_leave_the_owner_unless_shared(inventory_dir, tmp_
 
     assert len(exported_buyers(member, "owner")) == sold
     assert exported_buyers(reader, "region") == []
-    Terrain.objects.update(personal_shared=True)
+    Terrain.objects.unscoped().update(personal_shared=True)
     assert len(exported_buyers(reader, "shared")) == sold
 
 
@@ -176,8 +178,8 @@ def test_newer_file_records_a_vintage_with_a_readable_diff_and_history(inventory
         f"  ~ {changed['terr_id']} : terr_stade_comm « en vente » → « vendu, commercialisation achevée »"
         in lines
     )
-    assert Terrain.objects.get(terr_id=changed["terr_id"]).terr_stade_comm.startswith("vendu")
-    assert not Terrain.objects.filter(terr_id=removed["terr_id"]).exists()
+    assert Terrain.objects.unscoped().get(terr_id=changed["terr_id"]).terr_stade_comm.startswith("vendu")
+    assert not Terrain.objects.unscoped().filter(terr_id=removed["terr_id"]).exists()
     owner = Organization.objects.get(epci_id=ARDENNE_METROPOLE)
     history = list(record_history(table="terrain-eco", record_key=changed["terr_id"], owner_id=owner.pk))
     assert [(h.vintage.number, h.action) for h in history] == [(1, "added"), (2, "changed")]
@@ -193,7 +195,7 @@ def test_lambert93_geometries_recognised_and_swapped_coordinates_reported(invent
     write_rows(inventory_dir / "site-eco.csv", sites)
     report = land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     assert report.errors == []
-    stored = Site.objects.get(site_id=sites[0]["site_id"])
+    stored = Site.objects.unscoped().get(site_id=sites[0]["site_id"])
     assert stored.centroid_lon == pytest.approx(original.centroid.x, abs=1e-5)
     assert stored.centroid_lat == pytest.approx(original.centroid.y, abs=1e-5)
     assert (
@@ -207,7 +209,9 @@ def test_lambert93_geometries_recognised_and_swapped_coordinates_reported(invent
     refused = land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
     [error] = refused.errors
     assert (error.line, error.field) == (5, "etab_geompoint") and "inversées" in error.message
-    assert Etablissement.objects.get(siret=etabs[3]["SIRET"]).centroid_lon == pytest.approx(lon, abs=1e-5)
+    assert Etablissement.objects.unscoped().get(siret=etabs[3]["SIRET"]).centroid_lon == pytest.approx(
+        lon, abs=1e-5
+    )
 
 
 def test_a_contributor_of_another_epci_may_not_import_this_inventory(inventory_dir):
@@ -224,7 +228,7 @@ def test_a_friche_is_linked_to_the_site_and_terrain_it_lies_in(inventory_dir, tm
     from tests.land.test_import_friches import SETS
 
     land_import(paths=inventory_paths(inventory_dir), actor=SYSTEM, epci_siren=ARDENNE_METROPOLE)
-    terrain = Terrain.objects.select_related("site_eco").order_by("terr_id")[4]
+    terrain = Terrain.objects.unscoped().select_related("site_eco").order_by("terr_id")[4]
     path = tmp_path / "friches.csv"
     write_rows(
         path,
@@ -249,7 +253,7 @@ def test_a_friche_is_linked_to_the_site_and_terrain_it_lies_in(inventory_dir, tm
     )
     report = land_import(paths=[path], actor=SYSTEM, sets=SETS)
     assert report.errors == [], [str(p) for p in report.errors]
-    inside = Friche.objects.get(site_id=f"{terrain.commune_id}_99")
+    inside = Friche.objects.unscoped().get(site_id=f"{terrain.commune_id}_99")
     assert (inside.site_eco_id, inside.terrain_eco_id) == (terrain.site_eco_id, terrain.pk)
-    outside = Friche.objects.get(site_id="08105_98")
+    outside = Friche.objects.unscoped().get(site_id="08105_98")
     assert outside.site_eco_id is None and outside.terrain_eco_id is None

@@ -63,10 +63,10 @@ def test_ddt08_loads_through_the_web_for_a_state_service(client, tmp_path, monke
     assert response.status_code == 302, response.content.decode()[:2000]
     assert run.status == ImportRun.Status.DONE, [p for p in run.problems if p["level"] == "error"][:5]
     rows = ddt08_rows()
-    assert Friche.objects.count() == len(rows) == 164
+    assert Friche.objects.unscoped().count() == len(rows) == 164
     # Every friche stays owned by its producer, under the EPCI of its commune (the file's own epci_siren).
-    assert set(Friche.objects.values_list("owner_id", flat=True)) == {ddt.pk}
-    placed = dict(Friche.objects.values_list("site_id", "commune__epci_id"))
+    assert set(Friche.objects.unscoped().values_list("owner_id", flat=True)) == {ddt.pk}
+    placed = dict(Friche.objects.unscoped().values_list("site_id", "commune__epci_id"))
     assert {row["site_id"]: row["epci_siren"] for row in rows} == placed
     assert len(set(placed.values())) == 8
     # One vintage, the producer's; no EPCI organisation was created for it.
@@ -92,13 +92,13 @@ def test_refused_import_and_dry_run_create_no_organisation():
     assert Organization.objects.count() == before
     dry = land_import(paths=[shared_file(DDT08)], actor=Actor.system_actor(), sets=SETS, dry_run=True)
     assert dry.run.status == ImportRun.Status.DONE and dry.errors == []
-    assert Organization.objects.count() == before and not Friche.objects.exists()
+    assert Organization.objects.count() == before and not Friche.objects.unscoped().exists()
     # Written for real (no producer: each friche to the EPCI of its commune): the 8 organisations now.
     written = land_import(paths=[shared_file(DDT08)], actor=Actor.system_actor(), sets=SETS)
     assert written.run.status == ImportRun.Status.DONE
     created = [p for p in written.warnings if p.message.startswith("organisation créée")]
     assert len(created) == Organization.objects.count() - before == 8
-    assert Friche.objects.filter(owner__kind=Organization.Kind.EPCI).count() == 164
+    assert Friche.objects.unscoped().filter(owner__kind=Organization.Kind.EPCI).count() == 164
 
 
 def test_region_imports_its_region_a_state_service_only_its_departement():
@@ -108,7 +108,7 @@ def test_region_imports_its_region_a_state_service_only_its_departement():
         paths=[shared_file(DDT08)], actor=actor_of(admin, region), sets=SETS, producer_id=region.pk
     )
     assert report.errors == [] and report.run.status == ImportRun.Status.DONE
-    assert Friche.objects.filter(owner=region).count() == 164
+    assert Friche.objects.unscoped().filter(owner=region).count() == 164
 
     marne = state_service("51")
     agent = make_member(marne, Role.CONTRIBUTEUR)
@@ -118,7 +118,7 @@ def test_region_imports_its_region_a_state_service_only_its_departement():
     assert outside.run.status == ImportRun.Status.REFUSED
     refused = [p for p in outside.errors if "hors du périmètre" in p.message]
     assert len(refused) == 164 and refused[0].field == "comm_insee"
-    assert not Friche.objects.filter(owner=marne).exists()
+    assert not Friche.objects.unscoped().filter(owner=marne).exists()
 
     # A member of an EPCI cannot import for a State service, nor make an EPCI a departmental producer.
     epci = epci_org(ARDENNE_METROPOLE)

@@ -36,7 +36,7 @@ def test_epci_proposes_and_region_labels(actors):
     site = actors["site"]
     region = actors["region_contrib"]
     # A private site is not visible to the Région before it is proposed.
-    assert not scope_queryset(region, Site.objects.filter(pk=site.pk)).exists()
+    assert not scope_queryset(region, Site.objects.unscoped().filter(pk=site.pk)).exists()
     proposal = label_propose(
         actor=actors["epci_contrib"],
         site=site,
@@ -46,7 +46,7 @@ def test_epci_proposes_and_region_labels(actors):
     )
     assert proposal.status == LabelDecision.Status.PROPOSED
     assert proposal.sector_priorities == ["batteries", "hydrogène"]
-    assert scope_queryset(region, Site.objects.filter(pk=site.pk)).exists()
+    assert scope_queryset(region, Site.objects.unscoped().filter(pk=site.pk)).exists()
     with pytest.raises(UserError, match="déjà en attente"):
         label_propose(actor=actors["epci_contrib"], site=site)
 

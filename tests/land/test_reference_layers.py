@@ -119,14 +119,14 @@ def brute_force_km(shape_wgs84, features_l93) -> float | None:
 
 def assert_distances(column: str, features_l93):
     checked = 0
-    for site in Site.objects.all():
+    for site in Site.objects.unscoped().all():
         expected = brute_force_km(site.shape, features_l93)
         value = getattr(site, column)
         assert (value is None) == (expected is None)
         if expected is not None:
             assert value == pytest.approx(expected, abs=0.002)  # 2 m: two PROJ builds, one rule
             checked += 1
-    for terrain in Terrain.objects.select_related("site_eco"):
+    for terrain in Terrain.objects.unscoped().select_related("site_eco"):
         shape = terrain.shape if terrain.geometry is not None else terrain.site_eco.shape
         expected = brute_force_km(shape, features_l93)
         assert getattr(terrain, column) == pytest.approx(expected, abs=0.002)
@@ -158,8 +158,8 @@ def test_distances_to_a_layer_match_a_brute_force_computation(inventory, tmp_pat
     reference_layer_load(kind="hv_substation", path=zip_shapefile(shp))
 
     assert result.features == 25 and result.crs_label == "WGS84 (EPSG:4326)"
-    assert result.sites_changed == 10 and result.terrains_changed == Terrain.objects.count()
-    assert assert_distances("calc_station_km", stations) == 10 + Terrain.objects.count()
+    assert result.sites_changed == 10 and result.terrains_changed == Terrain.objects.unscoped().count()
+    assert assert_distances("calc_station_km", stations) == 10 + Terrain.objects.unscoped().count()
     assert assert_distances("calc_motorway_junction_km", junctions) > 20
     assert assert_distances("calc_hv_substation_km", substations) > 20
     layer = ReferenceLayer.objects.get(kind="motorway_junction")
@@ -180,15 +180,15 @@ def test_replacing_a_layer_reloading_it_and_a_dry_run(inventory, tmp_path):
     dry = reference_layer_load(kind="airport", path=one, dry_run=True)
     assert dry.sites_changed == 10 and dry.dry_run
     assert not ReferenceLayer.objects.exists() and not ReferenceFeature.objects.exists()
-    assert not Site.objects.filter(calc_airport_km__isnull=False).exists()
+    assert not Site.objects.unscoped().filter(calc_airport_km__isnull=False).exists()
 
     reference_layer_load(kind="airport", path=one)
-    before = dict(Terrain.objects.values_list("pk", "calc_airport_km"))
+    before = dict(Terrain.objects.unscoped().values_list("pk", "calc_airport_km"))
     events = AuditEvent.objects.count()
     again = reference_layer_load(kind="airport", path=one)
     assert again.unchanged_file and again.sites_changed == again.terrains_changed == 0
     assert AuditEvent.objects.count() == events
-    assert dict(Terrain.objects.values_list("pk", "calc_airport_km")) == before
+    assert dict(Terrain.objects.unscoped().values_list("pk", "calc_airport_km")) == before
 
     reference_layer_load(kind="airport", path=two)
     assert ReferenceFeature.objects.count() == 6  # replaced, not added
@@ -256,7 +256,7 @@ def test_command_output_and_french_refusals_naming_file_feature_and_field(invent
         call_command("load_layer", str(tmp_path / "couche.csv"), "--kind", "airport")
     assert (
         not ReferenceLayer.objects.exists()
-        and not Site.objects.filter(calc_station_km__isnull=False).exists()
+        and not Site.objects.unscoped().filter(calc_station_km__isnull=False).exists()
     )
 
 
@@ -266,7 +266,7 @@ def test_typed_values_override_computed_ones_in_the_matching_and_on_the_sheet(in
     reference_layer_load(
         kind="station", path=write_layer(tmp_path / "g.gpkg", stations, ["G"] * 8, crs="EPSG:2154")
     )
-    typed, computed = Site.objects.exclude(geometry=None).order_by("pk")[:2]
+    typed, computed = Site.objects.unscoped().exclude(geometry=None).order_by("pk")[:2]
     typed.gare_dist = 99.0
     typed.save()
     typed.refresh_from_db()
@@ -275,9 +275,9 @@ def test_typed_values_override_computed_ones_in_the_matching_and_on_the_sheet(in
     CACHE.clear()
     c = visible_candidates(Actor.system_actor(), today=date.today())
     by_key = {(int(k), int(i)): n for n, (k, i) in enumerate(zip(c.kind, c.id, strict=True))}
-    for terrain in Terrain.objects.filter(site_eco=typed):
+    for terrain in Terrain.objects.unscoped().filter(site_eco=typed):
         assert c.station_km[by_key[(KIND_TERRAIN, terrain.pk)]] == 99.0
-    for terrain in Terrain.objects.filter(site_eco=computed).exclude(geometry=None):
+    for terrain in Terrain.objects.unscoped().filter(site_eco=computed).exclude(geometry=None):
         assert c.station_km[by_key[(KIND_TERRAIN, terrain.pk)]] == terrain.calc_station_km
     assert not any(k == KIND_SITE for k, _ in by_key)
 
@@ -291,7 +291,7 @@ def test_typed_values_override_computed_ones_in_the_matching_and_on_the_sheet(in
     )
 
     # The station distance as a matching constraint: beyond the limit excluded, unknown to be checked.
-    limit = float(np.median([t.calc_station_km for t in Terrain.objects.exclude(site_eco=typed)]))
+    limit = float(np.median([t.calc_station_km for t in Terrain.objects.unscoped().exclude(site_eco=typed)]))
     ranking = match(c, Requirements(surface_min_ha=0.5, max_station_km=limit), today=date.today())
     for n in range(len(c)):
         km = c.station_km[n]
@@ -307,7 +307,7 @@ def test_the_site_sheet_says_where_each_distance_comes_from(inventory, tmp_path,
         kind="airport",
         path=write_layer(tmp_path / "aeroports.gpkg", random_features(rng, 3), ["A"] * 3, crs="EPSG:2154"),
     )
-    site = Site.objects.exclude(geometry=None).order_by("pk").first()
+    site = Site.objects.unscoped().exclude(geometry=None).order_by("pk").first()
     site.tdm_motorway_junction_km = 3.5
     site.save()
     client.force_login(make_member(inventory))

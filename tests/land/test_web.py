@@ -192,7 +192,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     assert 'id="import-report"' in report and "terrain-eco : 2 lue(s)" in report
     status = client.get(reverse("www:imports:status", args=[run.pk])).json()
     assert status["finished"] and status["percent"] == 100
-    imported = Terrain.objects.filter(site_eco__site_id__endswith="_ZAE1")
+    imported = Terrain.objects.unscoped().filter(site_eco__site_id__endswith="_ZAE1")
     assert imported.count() == 2 and set(imported.values_list("visibility", flat=True)) == {Visibility.REGION}
     # The Region now counts the new 4 ha on its dashboard.
     client.force_login(world["region_user"])
@@ -217,7 +217,7 @@ def test_import_page_runs_the_import_and_shows_the_report(client, world, tmp_pat
     finally:
         for f in files:
             f.close()
-    site = Site.objects.get(site_id__endswith="_ZAE1")
+    site = Site.objects.unscoped().get(site_id__endswith="_ZAE1")
     sheet = client.get(reverse("www:land:site_detail", args=[site.pk])).content.decode()
     assert "terr_surf_brute : « 4 » → « 5 »" in sheet
     assert "n° 2" in sheet
@@ -236,7 +236,7 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
     page = client.get(response.url).content.decode()
     for column in ("site_identif_date", "site_actu_date", "urba_zaer", "source_nom"):
         assert column in page
-    assert not Friche.objects.exists()
+    assert not Friche.objects.unscoped().exists()
     # The same form with the four columns filled for the whole file (« --set »): imported, with warnings.
     sets = (
         "site_identif_date=2025-12-15\nsite_actu_date=2025-12-15\nurba_zaer=inconnu\n"
@@ -248,7 +248,7 @@ def test_import_page_refuses_the_real_ddt08_file_with_its_missing_columns(client
         )
     run = ImportRun.objects.latest("pk")
     assert run.status == ImportRun.Status.DONE and run.options["set"]["urba_zaer"] == "inconnu"
-    assert Friche.objects.count() == 164
+    assert Friche.objects.unscoped().count() == 164
     page = client.get(response.url).content.decode()
     assert 'id="import-warnings"' in page and "’" in page
     # The Région (friches shared with it) counts them in the Ardennes.
@@ -321,7 +321,7 @@ def test_dashboard_and_indicator_pages(client, world):
     # The land layers are vector tiles narrowed by the page's filters; the map opens on the filtered sites.
     assert land_map["tiles"][0]["url"] == f"/foncier/tuiles/sites/{{z}}/{{x}}/{{y}}.pbf?epci={STRASBOURG}"
     west, south, east, north = land_map["bounds"]
-    sites = Site.objects.filter(commune__epci_id=STRASBOURG)
+    sites = Site.objects.unscoped().filter(commune__epci_id=STRASBOURG)
     assert sites.count() == 2
     for site in sites:
         w, s_, e, n = site.geometry.extent

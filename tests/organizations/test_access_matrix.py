@@ -12,11 +12,12 @@ import pytest
 from django.test import Client
 
 from tandem.core.models import AuditEvent
-from tandem.organizations.models import Delegation, Organization, Role, Visibility
+from tandem.organizations.models import Delegation, Role, Visibility
 from tandem.organizations.perms import Actor
 from tandem.territories.models import Perimeter
 from tandem.territories.perimeters import perimeter_create
-from tests.factories import communes_of, epci_org, make_member, make_user, other_org, region_org
+from tests.factories import communes_of
+from tests.organizations.matrix import client_for, matrix_world
 
 ORG_KINDS = [
     "region",
@@ -81,65 +82,27 @@ def expected_create(kind: str, role: str | None) -> int:
 def world(django_db_setup, django_db_blocker):
     """Organisations of every kind with a member of every role, and one perimeter per visibility, owned by
     the first EPCI. Created once for the module (committed) and removed at the end."""
-    with django_db_blocker.unblock():
-        orgs = {
-            "region": region_org("44"),
-            # Another Région (Île-de-France): « shared with the Région » is not for it.
-            "region_other": region_org("11"),
-            "epci_owner": epci_org("246700488"),
-            "epci_other": epci_org("200066009"),
-            "agence_delegated": other_org(Organization.Kind.AGENCE),
-            "agence_read_delegated": other_org(Organization.Kind.AGENCE),
-            "agence_partial": other_org(Organization.Kind.AGENCE),
-            "agence_other": other_org(Organization.Kind.AGENCE),
-            "maison_region": other_org(Organization.Kind.MAISON_REGION),
-            "agence_investissement": other_org(Organization.Kind.AGENCE_INVESTISSEMENT),
-            "operateur": other_org(Organization.Kind.OPERATEUR),
-        }
-        Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_delegated"])
-        Delegation.objects.create(
-            delegator=orgs["epci_owner"], delegate=orgs["agence_read_delegated"], scope=Delegation.Scope.READ
-        )
-        # A write delegation limited to two communes (which the perimeters include).
-        partial = Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_partial"])
-        partial.communes.set(communes_of("246700488")[:2])
-        # An expired and a revoked delegation grant nothing.
-        Delegation.objects.create(
-            delegator=orgs["epci_owner"],
-            delegate=orgs["agence_other"],
-            starts_on="2020-01-01",
-            ends_on="2021-01-01",
-        )
-        users = {(kind, role): make_member(org, role) for kind, org in orgs.items() for role in ROLES}
-        users[("platform_admin", None)] = make_user(superuser=True)
-        owner_admin = users[("epci_owner", Role.ADMIN)]
-        actor = Actor.for_user(owner_admin)
-        members = communes_of("246700488")[:5]
-        perimeters = {}
-        for visibility in VISIBILITIES:
-            perimeters[visibility] = perimeter_create(
-                actor=actor,
-                owner=orgs["epci_owner"],
-                name=f"Périmètre {visibility} zqx",
-                members=members,
-                visibility=visibility if visibility != "shared" else Visibility.SHARED,
-            )
-        perimeters["shared"].shared_with.add(orgs["epci_other"])
-    yield {"orgs": orgs, "users": users, "perimeters": perimeters}
-    with django_db_blocker.unblock():
-        Perimeter.objects.filter(pk__in=[p.pk for p in perimeters.values()]).delete()
-        AuditEvent.objects.all().delete()
-        Delegation.objects.all().delete()
-        Organization.objects.filter(pk__in=[o.pk for o in orgs.values()]).delete()
-        for user in users.values():
-            user.delete()
+    with matrix_world(
+        django_db_blocker, ORG_KINDS, partial_communes=lambda: communes_of("246700488")[:2]
+    ) as world:
+        with django_db_blocker.unblock():
+            orgs = world["orgs"]
+            actor = Actor.for_user(world["users"][("epci_owner", Role.ADMIN)])
+            members = communes_of("246700488")[:5]  # including the partial delegation's two communes
+            perimeters = {}
+            for visibility in VISIBILITIES:
+                perimeters[visibility] = perimeter_create(
+                    actor=actor,
+                    owner=orgs["epci_owner"],
+                    name=f"Périmètre {visibility} zqx",
+                    members=members,
+                    visibility=visibility if visibility != "shared" else Visibility.SHARED,
+                )
+            perimeters["shared"].shared_with.add(orgs["epci_other"])
+        yield {**world, "perimeters": perimeters}
 
 
-def _client(world, kind, role) -> Client:
-    client = Client()
-    if kind != "anonymous":
-        client.force_login(world["users"][(kind, role)])
-    return client
+_client = client_for
 
 
 def _norm(response) -> int:
@@ -190,7 +153,9 @@ def _status(client: Client, perimeter: Perimeter, action: str) -> int:
         before = perimeter.visibility
         wanted = "network" if before != "network" else "region"
         response = client.patch(api, {"visibility": wanted}, content_type="application/json")
-        Perimeter.objects.filter(pk=perimeter.pk).update(visibility=before)  # the world stays as it was
+        Perimeter.objects.unscoped().filter(pk=perimeter.pk).update(
+            visibility=before
+        )  # the world stays as it was
         return _norm(response)
     return _norm(client.delete(api))
 
@@ -297,7 +262,7 @@ def test_commune_limited_delegation_creates_no_perimeter_for_the_epci(world):
         "kind": "autre",
     }
     assert client.post("/api/v1/perimeters/", payload, content_type="application/json").status_code == 403
-    assert not Perimeter.objects.filter(name="Périmètre de l'agence").exists()
+    assert not Perimeter.objects.unscoped().filter(name="Périmètre de l'agence").exists()
 
 
 @pytest.mark.django_db

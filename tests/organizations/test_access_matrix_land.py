@@ -6,15 +6,15 @@ placed there. Personal fields (buyer, sale price) reach nobody outside the ownin
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 from django.test import Client
 
-from tandem.core.models import AuditEvent
 from tandem.land.models import Site, Terrain
-from tandem.organizations.models import Delegation, Organization, Role
-from tests.factories import epci_org, make_member, make_user, other_org, region_org
+from tandem.organizations.models import Role
 from tests.land.inventory_builders import make_site, make_terrain
+from tests.organizations.matrix import matrix_world
 
 KINDS = [
     "region",
@@ -28,7 +28,7 @@ KINDS = [
 ROLES = [Role.LECTEUR, Role.CONTRIBUTEUR, Role.ADMIN]
 ACTORS = [(k, r) for k in KINDS for r in ROLES] + [("platform_admin", None), ("anonymous", None)]
 VISIBILITIES = ["private", "shared", "region", "network"]
-ACTIONS = ["read", "list", "search", "map", "export", "update"]
+ACTIONS = ["read", "list", "search", "map", "tile", "export", "update"]
 SITE_COMMUNE, OTHER_COMMUNE = (
     "67482",
     "67447",
@@ -57,50 +57,30 @@ def expected(kind: str, role, visibility: str, action: str) -> int:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        orgs = {
-            "region": region_org("44"),
-            "epci_owner": epci_org("246700488"),
-            "epci_other": epci_org("200066009"),
-            "agence_delegated": other_org(Organization.Kind.AGENCE),
-            "agence_partial": other_org(Organization.Kind.AGENCE),
-            "agence_other": other_org(Organization.Kind.AGENCE),
-            "operateur": other_org(Organization.Kind.OPERATEUR),
-        }
-        Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_delegated"])
-        partial = Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_partial"])
-        partial.communes.set([OTHER_COMMUNE])
-        users = {(k, r): make_member(org, r) for k, org in orgs.items() for r in ROLES}
-        users[("platform_admin", None)] = make_user(superuser=True)
-        objects = {}
-        for visibility in VISIBILITIES:
-            site = make_site(
-                orgs["epci_owner"],
-                SITE_COMMUNE,
-                site_nom=f"ZAE matrice {visibility} qzv",
-                visibility=visibility,
-            )
-            terrain = make_terrain(
-                site,
-                2.5,
-                terr_acquereur="Personne Physique Fictive",
-                terr_vente_montant=125000.0,
-                terr_identif_date="2024-01-15",
-                terr_actu_date="2025-06-01",
-            )
-            if visibility == "shared":
-                site.shared_with.add(orgs["epci_other"])
-                terrain.shared_with.add(orgs["epci_other"])
-            objects[visibility] = (site, terrain)
-    yield {"orgs": orgs, "users": users, "objects": objects}
-    with django_db_blocker.unblock():
-        Terrain.objects.filter(site_eco__site_nom__endswith="qzv").delete()
-        Site.objects.filter(site_nom__endswith="qzv").delete()
-        AuditEvent.objects.all().delete()
-        Delegation.objects.all().delete()
-        Organization.objects.filter(pk__in=[o.pk for o in orgs.values()]).delete()
-        for user in users.values():
-            user.delete()
+    with matrix_world(django_db_blocker, KINDS, partial_communes=[OTHER_COMMUNE]) as world:
+        with django_db_blocker.unblock():
+            orgs = world["orgs"]
+            objects = {}
+            for visibility in VISIBILITIES:
+                site = make_site(
+                    orgs["epci_owner"],
+                    SITE_COMMUNE,
+                    site_nom=f"ZAE matrice {visibility} qzv",
+                    visibility=visibility,
+                )
+                terrain = make_terrain(
+                    site,
+                    2.5,
+                    terr_acquereur="Personne Physique Fictive",
+                    terr_vente_montant=125000.0,
+                    terr_identif_date="2024-01-15",
+                    terr_actu_date="2025-06-01",
+                )
+                if visibility == "shared":
+                    site.shared_with.add(orgs["epci_other"])
+                    terrain.shared_with.add(orgs["epci_other"])
+                objects[visibility] = (site, terrain)
+        yield {**world, "objects": objects}
 
 
 def _norm(response) -> int:
@@ -146,6 +126,16 @@ def _status(client: Client, site: Site, terrain: Terrain, action: str) -> int:
             return _norm(layers)
         text = layers.content.decode()
         return 200 if site.site_nom in text else 404
+    if action == "tile":
+        # The vector tile holding the site (zoom 12): its name is one of the tile's property values.
+        lon, lat = site.geometry.point_on_surface.coords
+        n = 2**12
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        tile = client.get(f"/foncier/tuiles/sites/12/{x}/{y}.pbf")
+        if _norm(tile) != 200:
+            return _norm(tile)
+        return 200 if site.site_nom.encode() in tile.content else 404
     if action == "export":
         csv = client.get("/foncier/export/sites.csv")
         if _norm(csv) != 200:

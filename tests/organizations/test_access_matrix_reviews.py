@@ -16,13 +16,13 @@ from django.test import Client
 from django.utils import timezone
 
 from tandem.companies.followup import need_create
-from tandem.companies.models import Company, Establishment, Need, ProjectReview
+from tandem.companies.models import Company, Establishment, Need
 from tandem.companies.reviews import review_create
-from tandem.core.models import AuditEvent
-from tandem.organizations.models import Delegation, Organization, Role, Visibility
+from tandem.organizations.models import Role, Visibility
 from tandem.organizations.perms import Actor
 from tests.companies.followup_builders import make_company
-from tests.factories import communes_of, epci_org, make_member, make_user, other_org, region_org
+from tests.factories import communes_of
+from tests.organizations.matrix import matrix_world
 
 STRASBOURG, MULHOUSE = "246700488", "200066009"
 COMPANY_COMMUNE = "67482"  # Strasbourg: outside the partial delegation's two communes
@@ -68,69 +68,58 @@ def sees_private_need(kind: str) -> bool:
     return kind in ("epci_owner", "agence_delegated", "platform_admin")
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        orgs = {
-            "region": region_org("44"),
-            "epci_owner": epci_org(STRASBOURG),
-            "epci_other": epci_org(MULHOUSE),
-            # The agency works in Strasbourg: what it shares with the Région goes to the Grand Est Région.
-            "agence_delegated": other_org(
-                Organization.Kind.AGENCE, commune_codes=communes_of(STRASBOURG)[:3]
-            ),
-            "agence_partial": other_org(Organization.Kind.AGENCE),
-            "agence_other": other_org(Organization.Kind.AGENCE),
-            "operateur": other_org(Organization.Kind.OPERATEUR),
-        }
-        Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_delegated"])
-        partial = Delegation.objects.create(delegator=orgs["epci_owner"], delegate=orgs["agence_partial"])
-        partial.communes.set([c for c in communes_of(STRASBOURG) if c != COMPANY_COMMUNE][:2])
-        users = {(k, r): make_member(org, r) for k, org in orgs.items() for r in ROLES}
-        users[("platform_admin", None)] = make_user(superuser=True)
-        owner = Actor.for_user(users[("epci_owner", Role.ADMIN)])
-        company = make_company(COMPANY_COMMUNE, name="ENTREPRISE REVUE ZQW")
-        past = timezone.localdate() - timedelta(days=10)
-        need_create(
-            actor=owner,
-            owner=orgs["epci_owner"],
-            company=company,
-            topic="financing",
-            title=PRIVATE_TITLE,
-            due_on=past,
-        )
-        need_create(
-            actor=owner,
-            owner=orgs["epci_owner"],
-            company=company,
-            topic="export",
-            title=REGION_TITLE,
-            due_on=past,
-            visibility=Visibility.REGION,
-        )
-        reviews = {}
-        for n, visibility in enumerate(VISIBILITIES):
-            reviews[visibility] = review_create(
-                actor=owner,
-                owner=orgs["epci_owner"],
-                organization=orgs["epci_owner"],
-                held_on=timezone.localdate() + timedelta(days=n),
-                title=f"Revue {visibility} zqw",
-                visibility=visibility,
-                shared_with=[orgs["epci_other"]] if visibility == "shared" else (),
-            )
-    yield {"orgs": orgs, "users": users, "reviews": reviews, "company": company}
-    with django_db_blocker.unblock():
-        ProjectReview.objects.filter(pk__in=[r.pk for r in reviews.values()]).delete()
-        ProjectReview.objects.filter(title__endswith="zqw-agence").delete()
-        Need.objects.filter(company=company).delete()
+def _remove_company(world):
+    company = world.get("company")
+    if company is not None:
+        Need.objects.unscoped().filter(company=company).delete()
         Establishment.objects.filter(company=company).delete()
         Company.objects.filter(pk=company.pk).delete()
-        AuditEvent.objects.all().delete()
-        Delegation.objects.all().delete()
-        Organization.objects.filter(pk__in=[o.pk for o in orgs.values()]).delete()
-        for user in users.values():
-            user.delete()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    def partial():
+        return [c for c in communes_of(STRASBOURG) if c != COMPANY_COMMUNE][:2]
+
+    holder = {}
+    with matrix_world(
+        django_db_blocker, KINDS, partial_communes=partial, cleanup=[lambda: _remove_company(holder)]
+    ) as world:
+        with django_db_blocker.unblock():
+            orgs, users = world["orgs"], world["users"]
+            owner = Actor.for_user(users[("epci_owner", Role.ADMIN)])
+            company = make_company(COMPANY_COMMUNE, name="ENTREPRISE REVUE ZQW")
+            past = timezone.localdate() - timedelta(days=10)
+            need_create(
+                actor=owner,
+                owner=orgs["epci_owner"],
+                company=company,
+                topic="financing",
+                title=PRIVATE_TITLE,
+                due_on=past,
+            )
+            need_create(
+                actor=owner,
+                owner=orgs["epci_owner"],
+                company=company,
+                topic="export",
+                title=REGION_TITLE,
+                due_on=past,
+                visibility=Visibility.REGION,
+            )
+            reviews = {}
+            for n, visibility in enumerate(VISIBILITIES):
+                reviews[visibility] = review_create(
+                    actor=owner,
+                    owner=orgs["epci_owner"],
+                    organization=orgs["epci_owner"],
+                    held_on=timezone.localdate() + timedelta(days=n),
+                    title=f"Revue {visibility} zqw",
+                    visibility=visibility,
+                    shared_with=[orgs["epci_other"]] if visibility == "shared" else (),
+                )
+            holder["company"] = company
+        yield {**world, "reviews": reviews, "company": company}
 
 
 def _client(world, kind, role) -> Client:
@@ -226,12 +215,12 @@ def test_agenda_prepared_by_a_delegate_read_by_the_region(world):
             assert (PRIVATE_TITLE in text) == sees
         assert len(client.get(f"/api/v1/reviews/{review.pk}/").json()["agenda"]) == (2 if sees else 1)
     # A need made private after the review was prepared disappears from the Région's agenda at once.
-    Need.objects.filter(title=REGION_TITLE).update(visibility=Visibility.PRIVATE)
+    Need.objects.unscoped().filter(title=REGION_TITLE).update(visibility=Visibility.PRIVATE)
     try:
         page, api, csv = _agenda_texts(_client(world, "region", Role.LECTEUR), review)
         assert REGION_TITLE not in page + api + csv
     finally:
-        Need.objects.filter(title=REGION_TITLE).update(visibility=Visibility.REGION)
+        Need.objects.unscoped().filter(title=REGION_TITLE).update(visibility=Visibility.REGION)
 
 
 @pytest.mark.django_db

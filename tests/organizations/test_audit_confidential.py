@@ -29,7 +29,7 @@ def test_admin_outside_the_task_force_sees_no_event_of_the_prospect():
         format="json",
     )
     assert created.status_code == 201, created.content
-    prospect = Prospect.objects.get(pk=created.json()["id"])
+    prospect = Prospect.objects.unscoped().get(pk=created.json()["id"])
     client_for(chargee).get(f"/api/v1/prospects/{prospect.pk}/")
     client_for(chargee).get("/api/v1/prospects/")
     events = AuditEvent.objects.filter(object_type="prospects.prospect")

@@ -128,7 +128,7 @@ def test_create_through_the_form(client):
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
-    prospect = Prospect.objects.get(code_name="Projet Grue")
+    prospect = Prospect.objects.unscoped().get(code_name="Projet Grue")
     assert list(prospect.preferred_epcis.values_list("pk", flat=True)) == ["200066009"]
     assert list(prospect.members.values_list("username", flat=True)) == ["createur"]
 

@@ -39,7 +39,7 @@ def test_agency_shares_epci_proposes_task_force_shortlists_and_downloads_the_pdf
     page.fill("#id_preferred_epcis_codes", "200066009")
     page.click("button[type=submit]:has-text('Enregistrer')")
     page.wait_for_url("**/prospects/*/")
-    prospect = Prospect.objects.get(code_name="Projet Martin-pêcheur")
+    prospect = Prospect.objects.unscoped().get(code_name="Projet Martin-pêcheur")
     page.click("text=Partager avec des territoires")
     page.get_by_label(mulhouse.name, exact=True).check()
     page.get_by_label(f"dev.mulhouse — {mulhouse.name}").check()  # people by name and organisation

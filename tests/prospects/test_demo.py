@@ -26,7 +26,7 @@ def test_demo_prospects(monkeypatch):
         "prospects": 2,
         "proposals": 2,
     }
-    heron = Prospect.objects.get(code_name="[fictif] Projet Héron")
+    heron = Prospect.objects.unscoped().get(code_name="[fictif] Projet Héron")
     assert heron.status == "shortlisted"
     assert sorted(heron.members.values_list("username", flat=True)) == [
         "epci1.contributeur",
@@ -38,4 +38,4 @@ def test_demo_prospects(monkeypatch):
         "prospects": 0,
         "proposals": 0,
     }
-    assert Prospect.objects.count() == 2
+    assert Prospect.objects.unscoped().count() == 2

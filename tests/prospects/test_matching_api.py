@@ -133,7 +133,7 @@ def test_price_is_used_only_where_the_caller_may_read_it(land):
     assert priced[0]["contributions"]["prix"] > 0.04  # 10 €/m² is worth 1 × 0.08
     from tandem.land.models import Terrain
 
-    Terrain.objects.filter(terr_m2_prix=10).update(visibility=Visibility.REGION)
+    Terrain.objects.unscoped().filter(terr_m2_prix=10).update(visibility=Visibility.REGION)
     seen = post(region_reader, surface_min_ha=15).json()["results"]
     assert seen and seen[0]["contributions"]["prix"] == pytest.approx(0.04)  # unknown: neutral 0.5 × 0.08
 
@@ -191,7 +191,7 @@ def test_a_row_made_invisible_behind_the_cache_is_never_returned(land):
     regional = f"terrain:{land['regional'].pk}"
     assert [r["id"] for r in post(reader, include_excluded=True).json()["results"]] == [regional]
     # A bulk update sends no signal and leaves the fingerprint as it was: the cached arrays still hold the row.
-    Terrain.objects.filter(pk=land["regional"].pk).update(visibility=Visibility.PRIVATE)
+    Terrain.objects.unscoped().filter(pk=land["regional"].pk).update(visibility=Visibility.PRIVATE)
     body = post(reader, include_excluded=True).json()
     assert body["results"] == [] and body["count"] == 0
 
@@ -241,8 +241,10 @@ def test_sector_ecosystem_counts_establishments_of_the_division_within_30_km(lan
 
 def test_gas_wastewater_and_daily_water_reach_the_engine_from_the_land_columns(land):
     Terrain = type(land["big"])
-    Terrain.objects.filter(pk=land["big"].pk).update(tdm_gas=True, tdm_wastewater_m3d=500, tdm_water_m3h=10)
-    Terrain.objects.filter(pk=land["waiting"].pk).update(
+    Terrain.objects.unscoped().filter(pk=land["big"].pk).update(
+        tdm_gas=True, tdm_wastewater_m3d=500, tdm_water_m3h=10
+    )
+    Terrain.objects.unscoped().filter(pk=land["waiting"].pk).update(
         tdm_gas=False, tdm_wastewater_m3d=500, tdm_water_m3h=10
     )
     user = make_member(land["mulhouse"], Role.LECTEUR)

@@ -44,7 +44,7 @@ def proposed():
         services.proposal_shortlist(actor=lead_actor, proposal=proposal)
     for terrain in (ready, sold):
         terrain.shared_with.clear()
-    assert Terrain.objects.get(pk=ready.pk).visibility == Visibility.PRIVATE
+    assert Terrain.objects.unscoped().get(pk=ready.pk).visibility == Visibility.PRIVATE
     return {"prospect": prospect, "lead": lead, "colleague": colleague, "ready": ready, "sold": sold}
 
 
@@ -74,8 +74,8 @@ def test_a_shortlisted_available_terrain_reads_respecte_whatever_the_inventory_v
 def test_a_proposal_puts_its_site_before_the_task_force_only(proposed):
     ready = proposed["ready"]
     lead, colleague = Actor.for_user(proposed["lead"]), Actor.for_user(proposed["colleague"])
-    assert scope_queryset(lead, Terrain.objects.filter(pk=ready.pk)).exists()
-    assert not scope_queryset(colleague, Terrain.objects.filter(pk=ready.pk)).exists()
+    assert scope_queryset(lead, Terrain.objects.unscoped().filter(pk=ready.pk)).exists()
+    assert not scope_queryset(colleague, Terrain.objects.unscoped().filter(pk=ready.pk)).exists()
     # And the task force's ranking holds it (the cache is keyed by what each viewer sees).
     requirements = services.requirements_of(proposed["prospect"])
     _, mine = selectors.matching_results(actor=lead, requirements=requirements, region="44")
@@ -91,7 +91,7 @@ def regional():
     zae = make_site(mulhouse, "68224", tdm_power_mw=20, site_nom="ZAE du Rhin régionale")
     terrains = [make_terrain(zae, 10, cell=(0, 0), terr_m2_prix=25), make_terrain(zae, 9, cell=(6, 0))]
     inventory_visibility_set(actor=Actor.system_actor(), owner=mulhouse, visibility=Visibility.REGION)
-    return {"mulhouse": mulhouse, "site": Site.objects.get(pk=zae.pk), "terrains": terrains}
+    return {"mulhouse": mulhouse, "site": Site.objects.unscoped().get(pk=zae.pk), "terrains": terrains}
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_the_observatory_and_the_matching_share_one_availability_rule():
         name: make_terrain(zae, 10, cell=(3 * k, 0), **f) for k, (name, (f, _, _)) in enumerate(CASES.items())
     }
     classes = dict(
-        Terrain.objects.annotate(a=av.availability_case()).values_list("pk", "a")
+        Terrain.objects.unscoped().annotate(a=av.availability_case()).values_list("pk", "a")
     )  # the indicators' and the map's expression
     assert {n: classes[t.pk] for n, t in terrains.items()} == {n: c for n, (_, c, _) in CASES.items()}
 
@@ -400,7 +400,7 @@ def test_prospect_form_shows_every_error_at_once_with_french_labels(client):
         in summary
     )
     assert "power_mw" not in re.sub(r"<[^>]+>", "", summary)
-    assert not Prospect.objects.filter(code_name="Projet Sterne").exists()
+    assert not Prospect.objects.unscoped().filter(code_name="Projet Sterne").exists()
     # The services refuse the same values, all of them in one message (API, command line).
     with pytest.raises(services.UserError) as refused:
         services.prospect_create(
@@ -431,3 +431,19 @@ def test_a_conditional_candidate_shows_its_date_the_french_way(client, agency_pr
     client.force_login(agency_prospect["lead"])
     (row,) = ranking_rows(client.get(f"/prospects/{prospect.pk}/").content.decode())
     assert f"sous condition (au {later:%d/%m/%Y})" in row and later.isoformat() not in row
+
+
+def test_who_proposes_land_is_a_rule_of_the_permission_layer():
+    """`prospects.perms.proposes_land`: contributors of EPCIs, agencies and Maisons de Région answer
+    prospects with land; readers, operators and the Région do not."""
+    from tandem.prospects.perms import proposes_land
+
+    sxb = epci_org("246700488")
+    agency = other_org(Organization.Kind.AGENCE)
+    operator = other_org(Organization.Kind.OPERATEUR)
+    region = region_org()
+    assert proposes_land(Actor.for_user(make_member(sxb, Role.CONTRIBUTEUR)))
+    assert proposes_land(Actor.for_user(make_member(agency, Role.ADMIN)))
+    assert not proposes_land(Actor.for_user(make_member(sxb, Role.LECTEUR)))
+    assert not proposes_land(Actor.for_user(make_member(operator, Role.CONTRIBUTEUR)))
+    assert not proposes_land(Actor.for_user(make_member(region, Role.CONTRIBUTEUR)))

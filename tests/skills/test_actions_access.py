@@ -71,7 +71,7 @@ def world(django_db_setup, django_db_blocker):
         }
     yield {"orgs": orgs, "users": users, "actions": actions, "territory": territory}
     with django_db_blocker.unblock():
-        SkillAction.objects.all().delete()
+        SkillAction.objects.unscoped().delete()
         Delegation.objects.all().delete()
         for user in users.values():
             user.delete()
@@ -109,9 +109,9 @@ def test_matrix_on_skill_actions(world, kind, role):
         assert (action.status == SkillAction.Status.RUNNING) == (
             kind != "anonymous" and sees(kind, visibility) and writes(kind, role)
         )
-        SkillAction.objects.filter(pk=action.pk).update(status=SkillAction.Status.PLANNED, results="")
+        SkillAction.objects.unscoped().filter(pk=action.pk).update(status=SkillAction.Status.PLANNED, results="")
     # recording one for the owner EPCI
-    before = SkillAction.objects.count()
+    before = SkillAction.objects.unscoped().count()
     client.post(
         f"/competences/ze/{territory.code}/actions/",
         {
@@ -121,6 +121,6 @@ def test_matrix_on_skill_actions(world, kind, role):
             "visibility": "network",
         },
     )
-    created = SkillAction.objects.count() - before
+    created = SkillAction.objects.unscoped().count() - before
     assert created == (1 if kind != "anonymous" and writes(kind, role) else 0)
-    SkillAction.objects.exclude(pk__in=[a.pk for a in world["actions"].values()]).delete()
+    SkillAction.objects.unscoped().exclude(pk__in=[a.pk for a in world["actions"].values()]).delete()

@@ -67,5 +67,5 @@ def test_region_user_records_a_training_session_on_a_flagged_gap(page, world):
     actions = gap.locator("ul.actions").inner_text()
     assert "Session de formation demandée — prévue" in actions
     assert "Session CQPM usinage à ouvrir à la rentrée" in actions
-    action = SkillAction.objects.get()
+    action = SkillAction.objects.unscoped().get()
     assert (action.kind, action.people, action.owner.kind) == ("training", 12, "region")

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.django_db
 def test_demo_needs_and_actions_are_fictitious_and_marked():
     created = demo_generate(scale="demo").extensions["skills_demo"]
     assert created == {"needs": 3, "actions": 3}
-    needs = CompanyProject.objects.exclude(job_code="")
+    needs = CompanyProject.objects.unscoped().exclude(job_code="")
     assert needs.count() == 3
     assert all("démonstration" in p.title and "démonstration" in p.description for p in needs)
-    actions = SkillAction.objects.all()
+    actions = SkillAction.objects.unscoped()
     assert all("démonstration" in a.description for a in actions)
     action = actions.first()
     found = gaps(actor=Actor.system_actor(), territory=territory_get("ze", action.territory_code))

@@ -71,7 +71,7 @@ def test_company_need_makes_a_flagged_gap_and_a_region_user_records_an_action(ne
         },
     )
     assert response.status_code == 302
-    action = SkillAction.objects.get()
+    action = SkillAction.objects.unscoped().get()
     assert (action.kind, action.job_label) == (
         "training",
         "Ouvriers qualifiés en conduite d'équipement d'usinage",

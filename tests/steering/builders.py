@@ -24,7 +24,7 @@ def make_prospect(
     owner, name: str, *, epcis=(STRASBOURG,), created: dt.date, members=(), **fields
 ) -> Prospect:
     prospect = Prospect.objects.create(owner=owner, code_name=name, surface_min_ha=5, **fields)
-    Prospect.objects.filter(pk=prospect.pk).update(created_at=at(created))
+    Prospect.objects.unscoped().filter(pk=prospect.pk).update(created_at=at(created))
     prospect.preferred_epcis.set(Epci.objects.filter(pk__in=epcis))
     prospect.members.set(members)
     return prospect
@@ -33,7 +33,7 @@ def make_prospect(
 def set_status(prospect: Prospect, status: str, day: dt.date) -> None:
     change = StatusChange.objects.create(prospect=prospect, status=status)
     StatusChange.objects.filter(pk=change.pk).update(at=at(day))
-    Prospect.objects.filter(pk=prospect.pk).update(status=status)
+    Prospect.objects.unscoped().filter(pk=prospect.pk).update(status=status)
 
 
 def make_proposal(prospect: Prospect, organization, site, day: dt.date) -> Proposal:
@@ -71,7 +71,7 @@ def make_need(owner, company, commune, *, created: dt.date, due=None, closed=Non
         due_on=due,
         closed_on=closed,
     )
-    Need.objects.filter(pk=need.pk).update(created_at=at(created))
+    Need.objects.unscoped().filter(pk=need.pk).update(created_at=at(created))
     return need
 
 

@@ -160,7 +160,7 @@ def test_a_snapshot_stays_frozen_and_a_correction_is_a_new_version(land):
     frozen = IndicatorSnapshot.objects.get(indicator="land.available_now_ha", territory_key=b.STRASBOURG)
     assert frozen.value == 7.0
     terrain = land["terrains"]["now"]
-    type(terrain).objects.filter(pk=terrain.pk).update(terr_stade_comm="vendu, commercialisation achevée")
+    type(terrain).objects.unscoped().filter(pk=terrain.pk).update(terr_stade_comm="vendu, commercialisation achevée")
     assert value("land.available_now_ha", Actor.system_actor(), epci, NOW) == 2.0
     frozen.refresh_from_db()
     assert frozen.value == 7.0 and frozen.is_current

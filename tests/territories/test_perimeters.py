@@ -31,7 +31,7 @@ def test_official_territoires_d_industrie_geojson(region):
         kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE,
     )
     assert result.created == 183
-    alsace_centrale = Perimeter.objects.get(owner=region, code="ti-4401")
+    alsace_centrale = Perimeter.objects.unscoped().get(owner=region, code="ti-4401")
     assert alsace_centrale.name == "Alsace Centrale"
     # Expanded through the 2026 EPCI composition, as in the derived commune list of ../shared/data.
     with shared_file(TI + "ti_2023_2027_communes_grand_est_derive_cog2026.csv").open(
@@ -61,7 +61,7 @@ def test_grand_est_only_from_the_long_csv(region):
         "44",
         stdout=io.StringIO(),
     )
-    perimeters = Perimeter.objects.filter(owner=region, kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE)
+    perimeters = Perimeter.objects.unscoped().filter(owner=region, kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE)
     assert perimeters.count() == 21
     with shared_file(TI + "ti_2023_2027_communes_grand_est_derive_cog2026.csv").open(
         encoding="utf-8"
@@ -78,10 +78,13 @@ def test_export_reads_back_identically(region, tmp_path):
         actor=Actor.system_actor(), owner=region, path=path, kind=Perimeter.Kind.TERRITOIRE_INDUSTRIE
     )
     exported = tmp_path / "export.csv"
-    exported.write_text(perimeters_export_csv(Perimeter.objects.filter(owner=region)), encoding="utf-8")
+    exported.write_text(
+        perimeters_export_csv(Perimeter.objects.unscoped().filter(owner=region)), encoding="utf-8"
+    )
     parsed = {p.code: set(p.members) for p in parse_perimeter_file(exported)}
     stored = {
-        p.code: set(p.communes.values_list("pk", flat=True)) for p in Perimeter.objects.filter(owner=region)
+        p.code: set(p.communes.values_list("pk", flat=True))
+        for p in Perimeter.objects.unscoped().filter(owner=region)
     }
     assert parsed == {code: members for code, members in stored.items() if members}
 
@@ -93,7 +96,7 @@ def test_bad_member_is_named_with_line_and_column(region, tmp_path):
         perimeters_import(actor=Actor.system_actor(), owner=region, path=path)
     assert "perimetres.csv, ligne 3, champ « epci_siren »" in str(error.value)
     assert "24670048X" in str(error.value)
-    assert not Perimeter.objects.filter(owner=region).exists()
+    assert not Perimeter.objects.unscoped().filter(owner=region).exists()
 
 
 def test_command_reports_unknown_owner(tmp_path):

@@ -32,7 +32,7 @@ def login_as(page, username):
 def test_the_investment_agency_reads_the_regional_inventory(page, demo):
     """The agency sees every site the EPCIs share with the Région, opens the STAR'EST site and the site of the
     terrain it shortlisted (404 before the regional inventory was opened to it)."""
-    shared = Site.objects.filter(visibility="region")
+    shared = Site.objects.unscoped().filter(visibility="region")
     assert shared.count() > 0
     login_as(page, "investissement.contributeur")
     page.click("#menu-principal >> text=Foncier")
@@ -42,7 +42,7 @@ def test_the_investment_agency_reads_the_regional_inventory(page, demo):
 
     page.select_option("#id_label", label="STAR'EST")
     page.click("form.filters button[type=submit]")
-    labelled = Site.objects.get(tdm_labels__contains=["STAR'EST"])
+    labelled = Site.objects.unscoped().get(tdm_labels__contains=["STAR'EST"])
     page.click(f"main table >> text={labelled.site_nom}")
     page.wait_for_url(f"**/foncier/sites/{labelled.pk}/")
     assert page.locator("h1").inner_text() == labelled.site_nom
@@ -77,7 +77,7 @@ def test_a_contributor_opens_the_journal_from_the_menu(page, demo):
 
 def test_the_home_dashboard_leads_each_role_to_what_waits_for_it(page, demo):
     # The agency shares a prospect with Metz, picking the person by name and organisation.
-    prospect = Prospect.objects.get(code_name__contains="Grive")
+    prospect = Prospect.objects.unscoped().get(code_name__contains="Grive")
     login_as(page, "investissement.contributeur")
     page.goto(f"/prospects/{prospect.pk}/partager/")
     metz = "Metz Métropole (démo)"

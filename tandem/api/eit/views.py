@@ -233,7 +233,9 @@ class SynergyViewSet(
                 synergy = synergy_agreement_set(
                     actor=self.actor, synergy=synergy, side=side, on=v[f"{side}_agreed_on"]
                 )
-        return Response(SynergySerializer(Synergy.objects.get(pk=synergy.pk)).data)
+        return Response(
+            SynergySerializer(get_visible_or_404(self.actor, Synergy.objects.all(), pk=synergy.pk)).data
+        )
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)

@@ -63,6 +63,7 @@ from tandem.companies.perms import (
     can_handle_signal,
     can_manage_providers,
     is_contributor,
+    sees_regional_parcours_target,
 )
 from tandem.companies.reviews import (
     review_action_add,
@@ -251,7 +252,11 @@ def company_detail(request, siren: str):
         context["can_write"]
         and owner_kwargs["owners"].filter(pk=actor.current_org_id).exists()
         and can_hand_over_referent(actor, referent)
-        and not (referent and referent.user_id == request.user.pk and referent.organization_id == actor.current_org_id)
+        and not (
+            referent
+            and referent.user_id == request.user.pk
+            and referent.organization_id == actor.current_org_id
+        )
     )
     return render(request, "www/companies/detail.html", context)
 
@@ -661,9 +666,7 @@ def parcours_page(request):
         {
             "ind": parcours_indicators(actor=request.actor),
             "providers_count": SolutionProvider.objects.count(),
-            # The 2030 target is the Region's: it is not split between territories, so an EPCI or an agency
-            # does not measure its own companies against it.
-            "regional_view": request.actor.is_platform_admin or request.actor.is_region_member,
+            "regional_view": sees_regional_parcours_target(request.actor),
         },
     )
 
@@ -743,7 +746,11 @@ def review_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         kind, _, pk = data["area"].partition(":")
-        perimeter = Perimeter.objects.filter(pk=pk).first() if kind == "perimeter" else None
+        perimeter = (
+            scope_queryset(request.actor, Perimeter.objects.filter(pk=pk)).first()
+            if kind == "perimeter"
+            else None
+        )
         organization = _area_organizations(request.actor).filter(pk=pk).first() if kind == "org" else None
         try:
             review = review_create(

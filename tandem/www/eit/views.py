@@ -23,7 +23,7 @@ from tandem.core.models import AuditEvent
 from tandem.core.uploads import upload_stored
 from tandem.eit import detection as det
 from tandem.eit.models import Flow, Synergy
-from tandem.eit.perms import can_read_regional_indicators, can_write_eit
+from tandem.eit.perms import can_read_regional_indicators, can_write_eit, territory_epcis
 from tandem.eit.selectors import (
     estimated_flows_for,
     flow_map_points,
@@ -42,20 +42,14 @@ from tandem.eit.services import (
     synergy_year_set,
 )
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
-from tandem.territories.models import Commune, Epci
+from tandem.territories.models import Commune
 from tandem.www.eit import forms
 from tandem.www.maps import map_config
 
 
 def _epcis(actor):
-    """The EPCIs offered in the territory selectors: those of the actor's perimeters."""
-    if actor.is_platform_admin:
-        return Epci.objects.filter(is_current=True, communes__region_id="44").distinct().order_by("name")
-    return (
-        Epci.objects.filter(is_current=True, communes__organizations__in=actor.org_ids)
-        .distinct()
-        .order_by("name")
-    )
+    """The EPCIs offered in the territory selectors (`eit.perms.territory_epcis`)."""
+    return territory_epcis(actor).order_by("name")
 
 
 def _territory_codes(request):

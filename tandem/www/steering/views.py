@@ -199,6 +199,7 @@ def convention_detail(request, pk):
             "period": period,
             "objectives": sel.objective_rows(request.actor, convention, period),
             "reports": convention.reports.all(),
+            "renewals": sel.conventions_visible(request.actor).filter(renews=convention),
             "delegations": convention.delegations.select_related("delegator", "delegate"),
             "can_change": can_change_convention(request.actor, convention),
             "can_open": can_open_report(request.actor, convention),

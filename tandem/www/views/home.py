@@ -14,8 +14,9 @@ from tandem.land.perms import can_decide_label
 from tandem.land.selectors import labels_to_decide
 from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import contributor_org_ids, writable_owners
+from tandem.organizations.perms import writable_owners
 from tandem.organizations.selectors import invitations_for
+from tandem.prospects.perms import proposes_land
 from tandem.prospects.selectors import prospects_awaiting_proposal
 from tandem.territories.selectors import perimeter_layers, territory_figures
 from tandem.www.maps import map_config
@@ -26,7 +27,6 @@ FINISHED_IMPORTS = [
     ImportRun.Status.REFUSED,
     ImportRun.Status.FAILED,
 ]
-PROPOSING_KINDS = {Organization.Kind.EPCI, Organization.Kind.AGENCE, Organization.Kind.MAISON_REGION}
 
 
 def _block(items, shown: int = SHOWN) -> dict:
@@ -44,7 +44,7 @@ def dashboard(actor) -> dict:
         "needs_overdue": _block(needs_for(actor, status="en-retard")),
     }
     prospects = prospects_awaiting_proposal(actor=actor)
-    if prospects or any(actor.kinds.get(org) in PROPOSING_KINDS for org in contributor_org_ids(actor)):
+    if prospects or proposes_land(actor):
         blocks["prospects"] = _block(prospects)
     if can_decide_label(actor):
         blocks["labels"] = _block(labels_to_decide(actor))
