@@ -100,11 +100,14 @@ def estimates_for(naf: str, band: str, ref_codes: set[str]) -> list[dict]:
 
 
 def _recorded_keys_unscoped(sirets) -> dict[tuple[str, str], set[str]]:
-    """(siret, direction) -> cover keys of the recorded flows (declared or from a workshop) of these establishments, WHOEVER owns them (a job
-    that must see everything; after the scoped managers land: `Flow.objects.unscoped()`)."""
+    """(siret, direction) -> cover keys of the recorded flows (declared or from a workshop) of these
+    establishments, WHOEVER owns them."""
     keys: dict[tuple[str, str], set[str]] = defaultdict(set)
     rows = (
-        Flow.objects.filter(establishment_id__in=sirets)
+        # Unscoped on purpose: a job, not a read for a user; it only learns which kinds of flow are recorded,
+        # to drop the estimates they replace (no flow detail leaves this function).
+        Flow.objects.unscoped()
+        .filter(establishment_id__in=sirets)
         .exclude(origin=engine.ESTIMATED)
         .values_list("establishment_id", "direction", "kind", "ewc_id", "resource")
     )
