@@ -10,12 +10,15 @@ import datetime as dt
 from tandem.land.selectors import Territory
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
+from tandem.organizations.scoping import unscoped
 from tandem.steering.models import Convention
 from tandem.steering.registry import Period
 from tandem.steering.selectors import snapshot_territories
 from tandem.steering.services import convention_create, objective_add, report_open, snapshot_take
 
 
+# The demo generator writes fictitious conventions for every demo organisation: it sees them all.
+@unscoped()
 def steering_demo(*, rng, organizations, scale: str) -> dict:
     region = Organization.objects.filter(slug="region-demo").first()
     agency = Organization.objects.filter(slug="agence-demo").first()

@@ -368,10 +368,12 @@ def routing_answer_link(request, token: str):
     refuse, close) without an account. An invalid, expired or used link answers 404."""
     pk = routing_id_from_token(token)
     routing = (
-        NeedRouting.objects.select_related("company", "need", "owner", "office__operator")
+        # Unscoped on purpose: the signed link is the capability (no account, no organisation reads it).
+        NeedRouting.objects.unscoped()
+        .select_related("company", "need", "owner", "office__operator")
         .filter(pk=pk, partner=None)
         .first()
-    )  # the signed link is the capability: no organisation reads it
+    )
     if routing is None:
         raise Http404
     if request.method == "POST":
