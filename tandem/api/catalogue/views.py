@@ -118,6 +118,9 @@ class OperatorViewSet(ActorMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RoutingSerializer(serializers.ModelSerializer):
+    # Empty until the routing is closed: declared so the schema admits "" (a read-only model field loses it).
+    outcome = serializers.ChoiceField(choices=NeedRouting.Outcome.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = NeedRouting
         fields = [

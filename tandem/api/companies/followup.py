@@ -157,6 +157,11 @@ class SignalDecisionSerializer(serializers.Serializer):
 
 
 class SignalStateSerializer(serializers.ModelSerializer):
+    # Empty unless the signal was dismissed: declared so the schema admits "" (a read-only model field loses it).
+    dismissal_reason = serializers.ChoiceField(
+        choices=Signal.DismissalReason.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = Signal
         fields = [

@@ -201,7 +201,7 @@ class ProjectViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
         owner = Organization.objects.filter(pk=values.pop("owner")).first()
         installation = Installation.objects.filter(pk=values.pop("installation")).first()
         if owner is None or installation is None:
-            raise serializers.ValidationError("Organisation ou installation inconnue.")
+            raise serializers.ValidationError({"detail": "Organisation ou installation inconnue."})
         visibility = values.pop("visibility")
         project = project_create(
             actor=self.actor,
@@ -242,7 +242,7 @@ class TrajectoryView(ActorMixin, APIView):
         try:
             territory = sel.territory_get(self.actor, kind, code[:12])
         except UserError as exc:
-            raise serializers.ValidationError(exc.message) from exc
+            raise serializers.ValidationError({"detail": exc.message}) from exc
         t = sel.trajectory(self.actor, territory)
         return Response(
             {
