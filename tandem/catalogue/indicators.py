@@ -4,9 +4,10 @@ days, answered within 45). Routings concern named companies: counts follow the s
 
 from __future__ import annotations
 
-from tandem.steering.registry import indicator
+from tandem.steering.registry import indicator, per_evaluation
 
 
+@per_evaluation
 def _figures(actor, territory, period) -> dict:
     from tandem.catalogue.selectors import routing_figures
 

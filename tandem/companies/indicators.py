@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from tandem.steering.registry import indicator
+from tandem.steering.registry import indicator, per_evaluation
 
 
+@per_evaluation
 def _figures(actor, territory, period) -> dict:
     from tandem.companies.selectors_followup import followup_territory_figures
 

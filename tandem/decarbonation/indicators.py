@@ -6,7 +6,7 @@ signed-in users: no small-count rule; the actor is passed on (a custom perimeter
 
 from __future__ import annotations
 
-from tandem.steering.registry import indicator
+from tandem.steering.registry import indicator, per_evaluation
 
 # Kinds of `steering` territories → kinds of `decarbonation.selectors.Territory`.
 _KIND = {
@@ -18,10 +18,18 @@ _KIND = {
 }
 
 
+@per_evaluation
 def _territory(actor, territory):
     from tandem.decarbonation.selectors import territory_get
 
     return territory_get(actor, _KIND[territory.level], territory.key)
+
+
+@per_evaluation
+def _trajectory(actor, territory):
+    from tandem.decarbonation.selectors import trajectory
+
+    return trajectory(actor, _territory(actor, territory))
 
 
 def _last_year(years, period) -> int | None:
@@ -64,9 +72,7 @@ def _regional_target_kt(territory) -> float | None:
     target_note="Baisse de 5 300 ktCO2e de l'industrie régionale (déclaration)",
 )
 def reduction_kt(actor, territory, period):
-    from tandem.decarbonation.selectors import trajectory
-
-    path = trajectory(actor, _territory(actor, territory))
+    path = _trajectory(actor, territory)
     year = _last_year(path.measured, period)
     if year is None or path.reference_year not in path.measured:
         return None
@@ -86,9 +92,7 @@ def reduction_kt(actor, territory, period):
     target_note="Sur la trajectoire ou en dessous",
 )
 def trajectory_gap_kt(actor, territory, period):
-    from tandem.decarbonation.selectors import trajectory
-
-    path = trajectory(actor, _territory(actor, territory))
+    path = _trajectory(actor, territory)
     year = _last_year(path.measured, period)
     if year is None or year not in path.target:
         return None

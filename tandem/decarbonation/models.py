@@ -30,6 +30,7 @@ from tandem.organizations.models import SharedObject
 class Installation(TimeStampedModel):
     """An industrial site: an ICPE installation (code AIOT), an EU ETS installation (one or several accounts
     sharing its permit = AIOT code), an IREP establishment, or an establishment of the diffuse industry."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class PointQuality(models.TextChoices):
         SITE = "site", "coordonnées du site"
@@ -151,6 +152,7 @@ class EmissionRecord(models.Model):
     """A site's CO2 emissions of one year as one source gives them. Exactly one record per (installation,
     year) is `retained` (precedence: EUTL verified, then IREP without biomass, then IREP total, then the
     estimate); totals sum retained records only."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class Source(models.TextChoices):
         EUTL = "eutl", "SEQE-UE (émissions vérifiées)"
@@ -228,6 +230,7 @@ class EstablishmentLink(TimeStampedModel):
     `status`: `auto` (sure: AIOT/ICPE SIRET, or declared SIRET found), `proposed` (a candidate waiting for a
     person, several may compete), `confirmed` (a person chose it: kept across re-imports, never recomputed),
     `rejected` (a person refused it: never proposed again)."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class Method(models.TextChoices):
         SIRET = "siret", "SIRET de la déclaration ICPE / IREP"
@@ -274,6 +277,7 @@ class EstablishmentLink(TimeStampedModel):
 class MajorEmitter(TimeStampedModel):
     """An installation on the Région's list of « 15 plus gros émetteurs » (under contract with the State).
     While a Région has no list, the top 15 by last verified emissions are proposed (`selectors`)."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     region = models.ForeignKey("territories.Region", on_delete=models.PROTECT, related_name="+")
     installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="+")

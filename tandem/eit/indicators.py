@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from tandem.steering.registry import indicator
+from tandem.steering.registry import indicator, per_evaluation
 
 
+@per_evaluation
 def _figures(actor, territory, period):
     from tandem.eit.selectors import synergy_indicators
 
@@ -66,6 +67,7 @@ def co2e_t(actor, territory, period):
 # --- estimated potential (`eit.selectors.estimated_potential`) ----------------------------------------------
 
 
+@per_evaluation
 def _potential(actor, territory) -> dict:
     from tandem.eit.selectors import estimated_potential
 

@@ -30,6 +30,7 @@ class WasteCode(models.Model):
     """An entry, sub-chapter or chapter of the European List of Waste (EWC / LoW, annex II of art. R541-8 Code
     de l'environnement). Loaded from the reference files by `tandem load_eit_reference` (never copied into the
     repository); `hazardous` is the `*` of the list."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class Level(models.TextChoices):
         CHAPTER = "chapter", "chapitre"
@@ -219,6 +220,7 @@ class EstimatedFlow(models.Model):
     owned by an organisation: shown to the « animateurs EIT » of the territory and to the company's référent
     organisation (same rules as flows). An estimate disappears when a recorded flow of the same kind arrives
     for the establishment (same direction and kind; for a material, same EWC sub-chapter)."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     FACILITATOR_COMMUNE_FIELDS = ("commune",)
     REFERENT_COMPANY_FIELDS = ("establishment__company",)
@@ -438,6 +440,7 @@ class SynergyStageChange(models.Model):
 
 class SynergyYear(models.Model):
     """What a realised synergy exchanged in one year, and the CO2e it avoided."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     synergy = models.ForeignKey(Synergy, on_delete=models.CASCADE, related_name="years")
     year = models.PositiveSmallIntegerField("année")

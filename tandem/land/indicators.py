@@ -304,9 +304,10 @@ def surface_breakdown(figures: dict) -> list[dict]:
 # --- Steering indicators (declared for `tandem.steering.registry`; read the selectors above) ----------------
 
 # Imported here, after the computing functions: `tandem.steering.registry` imports no model.
-from tandem.steering.registry import ALL_KINDS, indicator  # noqa: E402
+from tandem.steering.registry import ALL_KINDS, indicator, per_evaluation  # noqa: E402
 
 
+@per_evaluation
 def _visible_terrain_figures(actor, territory, period) -> dict:
     from tandem.land.selectors import terrains_visible
 
@@ -314,6 +315,7 @@ def _visible_terrain_figures(actor, territory, period) -> dict:
     return terrain_figures(terrains_visible(actor).filter(territory.commune_q()), today=today)
 
 
+@per_evaluation
 def _naf(territory) -> dict:
     return naf_trajectory(NafConsumption.objects.filter(territory.commune_q()))
 

@@ -33,10 +33,11 @@ END $$ LANGUAGE plpgsql;
 
 
 def _tables_of(model) -> list[str]:
+    """The model's table and the tables of its many-to-many fields (`shared_with`, `communes`, a prospect's
+    task force `members`…): what its rows and their visibility are read from."""
     tables = [model._meta.db_table]
     for m2m in model._meta.local_many_to_many:
-        if m2m.name in ("shared_with", "communes"):
-            tables.append(m2m.remote_field.through._meta.db_table)
+        tables.append(m2m.remote_field.through._meta.db_table)
     return tables
 
 
@@ -72,3 +73,15 @@ def visibility_version(*models) -> tuple:
         VisibilityVersion.objects.filter(table_name__in=tables).values_list("table_name", "version")
     )
     return tuple(versions.get(t, 0) for t in tables)
+
+
+def data_version() -> int:
+    """One number that moves on with every write to ANY versioned table (each write takes a fresh value of one
+    sequence, so the largest version is the last write's), in one query: for caches of figures read from
+    many tables (steering's live dashboard values); tests/steering/test_live_cache.py checks that those
+    figures read versioned tables only."""
+    from django.db.models import Max
+
+    from tandem.organizations.models import VisibilityVersion
+
+    return VisibilityVersion.objects.aggregate(last=Max("version"))["last"] or 0

@@ -4,9 +4,10 @@ confidential prospects count only as numbers, and a count of one or two is hidde
 
 from __future__ import annotations
 
-from tandem.steering.registry import indicator
+from tandem.steering.registry import indicator, per_evaluation
 
 
+@per_evaluation
 def _figures(actor, territory, period) -> dict:
     from tandem.prospects.selectors import prospect_territory_figures
 

@@ -119,6 +119,7 @@ class Prospect(SharedObject):
 
 class StatusChange(models.Model):
     """The prospect's status history, with who changed it and why."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     CONFIDENTIAL_PARENT = "prospect"  # audit events about it are shown only to the task force
 
@@ -138,6 +139,7 @@ class StatusChange(models.Model):
 
 class Proposal(TimeStampedModel):
     """A candidate proposed by a territory for a prospect (from the ranked list or its own)."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     CONFIDENTIAL_PARENT = "prospect"  # audit events about it are shown only to the task force
     # A proposal puts its site before the task force, whatever the site's own visibility (permissions.md).

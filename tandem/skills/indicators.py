@@ -5,13 +5,14 @@ computes zones d'emploi, EPCI and départements only."""
 
 from __future__ import annotations
 
-from tandem.steering.registry import indicator
+from tandem.steering.registry import indicator, per_evaluation
 
 # Kinds of `steering` territories → kinds of `skills.territory.Territory`.
 _KIND = {"zone_emploi": "ze", "epci": "epci", "departement": "dep"}
 KINDS = frozenset(_KIND)
 
 
+@per_evaluation
 def _figures(actor, territory) -> dict:
     from tandem.skills.selectors import territory_skill_figures
     from tandem.skills.territory import Territory

@@ -85,6 +85,7 @@ INDICATORS = {
 class Tension(models.Model):
     """The tension indicators of one ROME code in one 2019 bassin for one year (Dares / France Travail).
     Indicators are quintiles 1–5 (5 = strongest tension); offers and job seekers are yearly averages."""
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     year = models.PositiveSmallIntegerField("année")
     rome_code = models.CharField("code ROME", max_length=5, db_index=True)

@@ -99,6 +99,8 @@ class Convention(SharedObject):
         related_name="renewals",
     )
     alert_days = models.PositiveSmallIntegerField("alerte avant l'échéance (jours)", default=90)
+    # Set by the daily job once the expiry alert has gone (`services.conventions_alert`): it is sent once.
+    alert_sent_at = models.DateTimeField("alerte d'échéance envoyée le", null=True, blank=True)
     delegations = models.ManyToManyField(
         "organizations.Delegation",
         verbose_name="délégations fondées sur la convention",

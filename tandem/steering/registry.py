@@ -45,8 +45,11 @@ number that singles out a project. Indicators return numbers only: no name ever 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from tandem.core.disclosure import protect_total
@@ -225,6 +228,58 @@ def territory_kind(territory) -> str:
     if territory.level == "perimeter" and territory.perimeter_kind == "territoire_industrie":
         return "territoire_industrie"
     return territory.level
+
+
+_SHARED: ContextVar[dict | None] = ContextVar("steering_shared_figures", default=None)
+
+
+@contextmanager
+def evaluation():
+    """One evaluation of several indicators (a dashboard, a snapshot, a report): the module figures they
+    share (`shared_figures`) are computed once inside it, and forgotten when it ends — a memo of one request
+    or one job, never kept by the process."""
+    token = _SHARED.set({}) if _SHARED.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _SHARED.reset(token)
+
+
+def _memo_key(value):
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))  # an actor: the same object for the whole evaluation
+    return value
+
+
+def shared_figures(function: Callable, *args, **kwargs):
+    """`function(*args, **kwargs)`, computed once per `evaluation()` for the same arguments (a module's
+    figures that several of its indicators read); computed each time outside an evaluation."""
+    memo = _SHARED.get()
+    if memo is None:
+        return function(*args, **kwargs)
+    key = (
+        function.__module__,
+        function.__qualname__,
+        tuple(_memo_key(a) for a in args),
+        tuple(sorted((k, _memo_key(v)) for k, v in kwargs.items())),
+    )
+    if key not in memo:
+        memo[key] = function(*args, **kwargs)
+    return memo[key]
+
+
+def per_evaluation(function: Callable) -> Callable:
+    """Decorate a module's figures function read by several of its indicators (`_figures(actor, territory,
+    period)`): inside one `evaluation()` it runs once for the same arguments."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return shared_figures(function, *args, **kwargs)
+
+    return wrapper
 
 
 def indicator_value(item: Indicator, *, actor, territory, period: Period) -> float | None:

@@ -42,6 +42,7 @@ SOURCES = {
 }
 
 
+@registry.evaluation()
 def report_rows(actor: Actor, territory, period: Period) -> list[dict]:
     """One row per indicator of the territory for the quarter (see the module)."""
     frozen = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
@@ -78,6 +80,54 @@ def progress_pct(item: registry.Indicator, value: float | None, target: float | 
     return round(100 * value / target, 1)
 
 
+# Live values by (reader, territory, quarter, day, data version): a dashboard read again before any write to
+# the tables its figures come from is served from this process's memory. The key holds `data_version()`, the
+# number every write to a versioned table moves on (whichever process made it: tests/core/
+# test_process_caches.py); tests/steering/test_live_cache.py checks the figures read versioned tables only.
+LIVE_CACHE_SIZE = 256
+_LIVE: OrderedDict = OrderedDict()
+_LIVE_LOCK = threading.Lock()
+
+
+def _actor_key(actor: Actor) -> tuple:
+    """Everything of a reader the permission layer decides on (who they are, their organisations, roles,
+    delegations, regions): two readers with the same key see the same objects."""
+    return (
+        getattr(actor.user, "pk", None),
+        actor.is_platform_admin,
+        actor.system,
+        tuple(sorted(actor.roles.items())),
+        tuple(sorted(actor.kinds.items())),
+        tuple(sorted((g.delegator_id, g.can_write, tuple(sorted(g.commune_codes))) for g in actor.grants)),
+        tuple(sorted(actor.region_codes)),
+        tuple(sorted(actor.region_body_codes)),
+        tuple(sorted(actor.facilitator_org_ids)),
+        actor.current_org_id,
+    )
+
+
+@registry.evaluation()
+def live_values(actor: Actor, territory: Territory, period: Period) -> dict[str, float | None]:
+    """The value of every indicator applying to `territory` for `period`, over what `actor` may see now
+    (`registry.indicator_value`), remembered until the next write to the data (see `LIVE_CACHE_SIZE`)."""
+    from tandem.organizations.versions import data_version
+
+    key = (_actor_key(actor), territory, period, dt.date.today(), data_version())
+    with _LIVE_LOCK:
+        if key in _LIVE:
+            _LIVE.move_to_end(key)
+            return _LIVE[key]
+    values = {
+        item.code: registry.indicator_value(item, actor=actor, territory=territory, period=period)
+        for item in registry.indicators(territory=territory)
+    }
+    with _LIVE_LOCK:
+        _LIVE[key] = values
+        while len(_LIVE) > LIVE_CACHE_SIZE:
+            _LIVE.popitem(last=False)
+    return values
+
+
 def territory_dashboard(
     actor: Actor, territory: Territory, *, period: Period | None = None, quarters: int = 8
 ):
@@ -92,8 +142,9 @@ def territory_dashboard(
     for snap in snapshots_of(territory).filter(year__gte=periods[0].year - 1):
         frozen[(snap.indicator, snap.year, snap.quarter)] = snap
     rows = []
+    values = live_values(actor, territory, period)
     for item in registry.indicators(territory=territory):
-        live = registry.indicator_value(item, actor=actor, territory=territory, period=period)
+        live = values[item.code]
         history = []
         for p in periods:
             snap = frozen.get((item.code, p.year, p.quarter))
@@ -297,6 +348,7 @@ def convention_territory(convention) -> Territory:
     )
 
 
+@registry.evaluation()
 def objective_rows(actor: Actor, convention, period: Period) -> dict:
     """The objectives of `convention` for the year of `period` with their actual value for the quarter (frozen
     value, else computed now over what `actor` sees), progress towards the target and the weighted score."""
@@ -347,3 +399,55 @@ def report_get(actor: Actor, pk: int):
         pk=pk,
         convention__in=conventions_visible(actor),
     )
+
+
+# --- Map -----------------------------------------------------------------------------------------------
+
+MAPPED = ("land.available_now_ha", "companies.followed", "companies.parcours")
+# Five shades of the DSFR's blue, from the lowest fifth of the EPCI values to the highest.
+MAP_COLOURS = ("#e3e3fd", "#cacafb", "#8585f6", "#6a6af4", "#000091")
+
+
+def map_indicator(code: str | None) -> registry.Indicator:
+    """The indicator an EPCI map shades (one of `MAPPED`; the first by default)."""
+    known = {i.code for i in registry.indicators()}
+    return registry.indicator_get(code if code in MAPPED and code in known else MAPPED[0])
+
+
+def epci_indicator_tile(*, z: int, x: int, y: int, indicator: str | None = None) -> bytes:
+    """The EPCI in a vector tile (layer `epcis`), shaded by the last frozen value of an indicator (`MAPPED`):
+    `code`, `nom`, `libelle` (the value in French) and `couleur` (its fifth among the EPCI of the tile's
+    regions). Frozen values are territories' aggregates under the small-count rule: no object, no actor."""
+    from django.db.models import Case, CharField, F, Value, When
+
+    from tandem.core.formats import fr_number
+    from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
+
+    tile_check(z, x, y)
+    item = map_indicator(indicator)
+    epcis = Epci.objects.filter(geometry__bboverlaps=tile_box(z, x, y), is_current=True)
+    latest: dict[str, float | None] = {}
+    snaps = IndicatorSnapshot.objects.filter(territory_level="epci", indicator=item.code, is_current=True)
+    for key, value in snaps.order_by("year", "quarter").values_list("territory_key", "value"):
+        latest[key] = value  # ordered: the last quarter wins
+    values = sorted(v for v in latest.values() if v is not None)
+    limits = [values[len(values) * k // 5] for k in range(1, 5)] if values else []
+    labels, colours = [], []
+    for key in epcis.values_list("siren", flat=True):
+        value = latest.get(key)
+        if key in latest:
+            text = "non communiqué" if value is None else f"{fr_number(value)} {item.unit_label}".strip()
+            labels.append(When(siren=key, then=Value(f"{item.label} : {text}")))
+        if value is not None:
+            rank = sum(value >= limit for limit in limits)
+            colours.append(When(siren=key, then=Value(MAP_COLOURS[rank])))
+    qs = epcis.annotate(
+        code=F("siren"),
+        nom=F("name"),
+        libelle=Case(*labels, default=Value(f"{item.label} : non figé"), output_field=CharField()),
+        couleur=Case(*colours, default=Value("#eeeeee"), output_field=CharField()),
+    )
+    return mvt_layer(
+        qs, name="epcis", columns=["code", "nom", "libelle", "couleur"], geometry=tile_geometry(z, x, y),
+        id_field=None,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ from tandem.steering.perms import can_correct_snapshot
 from tandem.steering.registry import Period
 
 
+@registry.evaluation()
 def snapshot_take(*, territory, period: Period, codes: list[str] | None = None) -> int:
     """Freeze every applicable indicator of `territory` for `period`, computed over the whole territory
     (the system actor: steering figures are the territory's, shown under the small-count rule). An indicator
@@ -224,3 +225,68 @@ def report_validate(*, actor: Actor, report: QuarterlyReport) -> QuarterlyReport
     report.save(update_fields=["status", "validated_at", "validated_by", "updated_at"])
     audit_record(actor=actor, action="update", obj=report, details={"état": "validé"})
     return report
+
+
+def conventions_alert(*, on) -> int:
+    """E-mail, once, the people who act on each convention reaching its alert delay (`alert_days` before its
+    end) and not renewed: the contributors and administrators of the Région that owns it and of its partner
+    (`perms.can_open_report`), each reading it through the permission layer. The daily periodic job
+    `steering.conventions_alert`; returns the messages sent. A convention is marked alerted once its messages
+    have gone, so a retried job sends nothing twice."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+    from django.utils import timezone
+
+    from tandem.core.formats import fr_date
+    from tandem.organizations.models import Membership
+    from tandem.steering.perms import can_open_report
+    from tandem.steering.selectors import conventions_visible
+
+    # The job, as the system, looks at every convention due; each message is then read for its recipient.
+    due = [
+        c
+        for c in Convention.objects.unscoped()
+        .filter(alert_sent_at=None, ends_on__gte=on, renewals__isnull=True)
+        .select_related("owner", "partner")
+        .order_by("ends_on", "pk")
+        if c.ends_on - on <= dt.timedelta(days=c.alert_days)
+    ]
+    site = settings.TANDEM_SITE_URL.rstrip("/")
+    sent = 0
+    for convention in due:
+        users = (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                pk__in=Membership.objects.filter(
+                    organization__in=[convention.owner_id, convention.partner_id]
+                ).values("user"),
+            )
+            .exclude(email="")
+            .order_by("pk")
+        )
+        for user in users:
+            actor = Actor.for_user(user)
+            seen = conventions_visible(actor).filter(pk=convention.pk).first()
+            if seen is None or not can_open_report(actor, seen):
+                continue
+            days = (seen.ends_on - on).days
+            link = f"\n{site}/pilotage/conventions/{seen.pk}/\n" if site else ""
+            send_mail(
+                subject=f"Tandem : la convention « {seen.title} » arrive à échéance le {fr_date(seen.ends_on)}",
+                message=(
+                    "Bonjour,\n\n"
+                    f"La convention « {seen.title} » ({seen.get_kind_display()}) entre {seen.owner.name} et "
+                    f"{seen.partner.name} prend fin le {fr_date(seen.ends_on)}, dans {days} jour"
+                    f"{'s' if days > 1 else ''}, et n'est pas encore renouvelée.\n{link}\n"
+                    "Préparez son renouvellement ou sa clôture avec votre partenaire.\n"
+                ),
+                from_email=None,
+                recipient_list=[user.email],
+            )
+            sent += 1
+        Convention.objects.unscoped().filter(pk=convention.pk).update(alert_sent_at=timezone.now())
+    return sent

@@ -28,3 +28,14 @@ def snapshots_take_job(timestamp: int) -> None:
     """First day of each quarter, 03:15: the quarter that just ended is frozen."""
     day = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC).date()
     snapshots_take_all(period=Period.of(day).previous())
+
+
+@app.periodic(cron="30 6 * * *", periodic_id="conventions-alert")
+@app.task(name="steering.conventions_alert", queue="maintenance", queueing_lock="conventions-alert")
+def conventions_alert_job(timestamp: int) -> int:
+    """Every morning (06:30 UTC): conventions reaching their alert delay before expiry, e-mailed once."""
+    from django.utils import timezone
+
+    from tandem.steering.services import conventions_alert
+
+    return conventions_alert(on=timezone.localdate())

@@ -11,6 +11,8 @@ from tandem.organizations.models import SharedObject
 
 
 class Region(GeometryFields):
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
     code = models.CharField("code INSEE", max_length=3, primary_key=True)
     name = models.CharField("nom", max_length=100)
 
@@ -23,6 +25,8 @@ class Region(GeometryFields):
 
 
 class Departement(GeometryFields):
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
     code = models.CharField("code INSEE", max_length=3, primary_key=True)
     name = models.CharField("nom", max_length=100)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="departements")
@@ -36,6 +40,8 @@ class Departement(GeometryFields):
 
 
 class Epci(GeometryFields):
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
     class Kind(models.TextChoices):
         CC = "CC", "communauté de communes"
         CA = "CA", "communauté d'agglomération"
@@ -73,6 +79,8 @@ class ZoneEmploi(GeometryFields):
 
 
 class Commune(GeometryFields):
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
     code = models.CharField("code INSEE", max_length=5, primary_key=True)
     name = models.CharField("nom", max_length=200)
     siren = models.CharField("SIREN", max_length=9, blank=True)

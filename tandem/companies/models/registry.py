@@ -90,6 +90,7 @@ class Company(models.Model):
     (`legal_unit_loaded` is then false). Database defaults (`db_default`) let the SIRENE import create such
     rows by giving the SIREN alone.
     """
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class State(models.TextChoices):
         ACTIVE = "A", "active"

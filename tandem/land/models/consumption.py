@@ -10,6 +10,8 @@ from django.db import models
 
 
 class NafConsumption(models.Model):
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
     commune_code = models.CharField("code INSEE de la commune (idcom)", max_length=5)
     commune = models.ForeignKey(
         "territories.Commune",

@@ -4,6 +4,7 @@ figures come from `tandem.steering.selectors` and the indicators' own modules)."
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.files import generated_file_request
-from tandem.land.selectors import territory_resolve
+from tandem.land.selectors import territory_extent, territory_resolve
 from tandem.steering import registry
 from tandem.steering import selectors as sel
 from tandem.steering.perms import (
@@ -34,6 +35,7 @@ from tandem.steering.services import (
     report_submit,
     report_validate,
 )
+from tandem.www.maps import land_tiles, map_config, map_tiles
 from tandem.www.steering.forms import ConventionForm, ObjectiveForm, ReportCommentForm
 
 FORMATS = {
@@ -70,6 +72,7 @@ def dashboard(request, level, key):
     territory = territory_resolve(request.actor, level=level, key=key)
     period = _period(request)
     board = sel.territory_dashboard(request.actor, territory, period=period)
+    mapped = sel.map_indicator(request.GET.get("carte"))
     return render(
         request,
         "www/steering/dashboard.html",
@@ -80,6 +83,14 @@ def dashboard(request, level, key):
             "similar": sel.similar_territories(territory),
             "quarters": [period.next(), period] + [p for p in reversed(board["periods"][:-1])],
             "can_correct": can_correct_snapshot(request.actor),
+            "mapped": mapped,
+            "mapped_choices": [registry.indicator_get(c) for c in sel.MAPPED],
+            "map": map_config(
+                label=f"Carte de {territory.name} : EPCI selon « {mapped.label} » et sites économiques",
+                tiles=map_tiles("epcis", query=urlencode({"indicateur": mapped.code})) + land_tiles("sites"),
+                bounds=territory_extent(territory),
+                list_title="EPCI et sites de la carte",
+            ),
         },
     )
 

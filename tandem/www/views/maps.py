@@ -8,6 +8,8 @@ from tandem.companies.selectors import establishment_tile
 from tandem.core.ids import parse_id
 from tandem.decarbonation.selectors import installation_tile
 from tandem.skills.selectors import zone_tile
+from tandem.steering.perms import can_read_steering
+from tandem.steering.selectors import epci_indicator_tile
 from tandem.territories.selectors import context_tile, perimeter_tile
 
 
@@ -34,6 +36,11 @@ def map_tile(request, layer: str, z: int, x: int, y: int):
         if any(i is None for i in ids):
             raise Http404("Tuile inconnue.")
         return tile_response(perimeter_tile(request.actor, z=z, x=x, y=y, perimeter_ids=ids or None))
+    if layer == "epcis":  # the steering map: EPCI shaded by a frozen indicator (aggregates, no object)
+        if not can_read_steering(request.actor):
+            raise Http404("Tuile inconnue.")
+        indicator = request.GET.get("indicateur")
+        return tile_response(epci_indicator_tile(z=z, x=x, y=y, indicator=indicator), shared=True)
     if layer == "zones_emploi":
         return tile_response(zone_tile(request.actor, z=z, x=x, y=y), shared=True)
     raise Http404("Tuile inconnue.")

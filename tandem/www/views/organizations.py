@@ -2,7 +2,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -27,6 +27,7 @@ from tandem.organizations.services import (
     membership_remove,
     membership_set,
 )
+from tandem.steering.selectors import conventions_visible
 from tandem.www.forms import DelegationForm, split_codes
 
 
@@ -36,7 +37,11 @@ def delegation_list(request):
     delegations = (
         Delegation.objects.filter(delegations_visible_q(actor))
         .select_related("delegator", "delegate")
-        .prefetch_related("communes")
+        .prefetch_related(
+            "communes",
+            # The conventions grounding each delegation, those the reader may see (steering's register).
+            Prefetch("conventions", queryset=conventions_visible(actor), to_attr="visible_conventions"),
+        )
     )
     admin_epcis = delegation_admin_epcis(actor)
     form = DelegationForm(request.POST or None, delegators=admin_epcis)
