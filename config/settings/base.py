@@ -63,6 +63,13 @@ DATABASES = {
 }
 # PostgreSQL + PostGIS is the only engine (GeoDjango's backend; needs the GDAL and GEOS system libraries).
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# PostgreSQL's JIT compiler off for Tandem's sessions (DATABASE_JIT=1 turns it back on): the permission layer's
+# correlated subqueries make the planner over-estimate small queries (a land list of 20 sites estimated past
+# `jit_above_cost`), and compiling them took 1.7 s of a 1.8 s query in the load benchmark (bench/load.py).
+# Behind PgBouncer, which refuses the `options` start-up parameter, set `ALTER DATABASE … SET jit = off` instead
+# and DATABASE_JIT=1 (docs/deployment.md).
+if not env_bool("DATABASE_JIT", False):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Connections: one psycopg pool per process, at most DATABASE_POOL_MAX_SIZE connections each, whatever the
 # number of threads serving requests (a request waits up to DATABASE_POOL_TIMEOUT seconds for one, then fails
 # cleanly). Size PostgreSQL's max_connections ≥ Σ processes × pool size (docs/deployment.md). 0 turns the pool off
@@ -110,6 +117,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tandem.core.middleware.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tandem.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -298,7 +306,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Requests slower than TANDEM_SLOW_REQUEST_MS, whatever LOG_LEVEL says (tandem.core.middleware).
+    "loggers": {"tandem.requests": {"level": "WARNING"}},
 }
+TANDEM_SLOW_REQUEST_MS = int(os.environ.get("TANDEM_SLOW_REQUEST_MS", "1000"))
 
 # Login throttling (django-axes, docs/security.md): after TANDEM_LOGIN_FAILURE_LIMIT failed logins for one
 # username, or from one address, logins are refused for TANDEM_LOGIN_LOCKOUT_MINUTES (each new failure

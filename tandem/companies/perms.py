@@ -96,19 +96,26 @@ def sees_regional_parcours_target(actor: Actor) -> bool:
     return actor.is_platform_admin or actor.is_region_member
 
 
-def actor_commune_codes(actor: Actor):
-    """The communes of the perimeters the actor works in: their organisations' and their delegations'.
-    None means no restriction (platform administrators and Région members see the whole registry)."""
+def actor_communes(actor: Actor):
+    """The communes of the perimeters the actor works in — their organisations' and their delegations' — as
+    a queryset of codes, to filter by a subquery (an agency's perimeter is thousands of communes: no list of
+    literals). None means no restriction (platform administrators and Région members see the whole
+    registry)."""
+    from django.db.models import Q
+
     from tandem.territories.models import Commune
 
     if actor.is_platform_admin or actor.is_region_member:
         return None
-    codes = set(Commune.objects.filter(organizations__in=actor.org_ids).values_list("pk", flat=True))
-    for grant in actor.grants:
-        if grant.commune_codes:
-            codes |= grant.commune_codes
-        else:
-            codes |= set(
-                Commune.objects.filter(organizations=grant.delegator_id).values_list("pk", flat=True)
-            )
-    return codes
+    whole = [g.delegator_id for g in actor.grants if not g.commune_codes]
+    some = set().union(*(g.commune_codes for g in actor.grants if g.commune_codes))
+    where = Q(organizations__in=[*actor.org_ids, *whole])
+    if some:
+        where |= Q(pk__in=some)
+    return Commune.objects.filter(where).values("pk")
+
+
+def actor_commune_codes(actor: Actor):
+    """`actor_communes` as a set of codes (None: no restriction)."""
+    communes = actor_communes(actor)
+    return None if communes is None else set(communes.values_list("pk", flat=True))

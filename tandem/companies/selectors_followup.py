@@ -23,7 +23,7 @@ from tandem.companies.models import (
     Reminder,
     Signal,
 )
-from tandem.companies.perms import actor_commune_codes, exchanges_known_to
+from tandem.companies.perms import actor_commune_codes, actor_communes, exchanges_known_to
 from tandem.companies.selectors import establishments_named
 from tandem.core.search import search_matches
 from tandem.organizations.perms import Actor, scope_queryset
@@ -37,7 +37,9 @@ def establishments_for(
     qs = Establishment.objects.select_related("company")
     codes = None if whole_registry else actor_commune_codes(actor)
     if codes is not None:
-        qs = qs.filter(commune_id__in=codes)
+        # The file's commune code, indexed (`commune` is not: a filter on it read the whole registry); for
+        # the loaded communes an actor's perimeter holds, the two are equal.
+        qs = qs.filter(commune_code__in=codes)
     if state:
         qs = qs.filter(state=state)
     if naf:
@@ -309,7 +311,7 @@ def needs_for(actor: Actor, *, status: str = "ouverts", whole_network: bool = Fa
     """Needs `actor` may see, in their territory unless `whole_network`; open ones (« ouverts »), overdue ones
     (« en retard ») or all (« tous »); soonest due first."""
     needs = scope_queryset(actor, Need.objects.select_related("company", "owner", "assignee"))
-    codes = None if whole_network else actor_commune_codes(actor)
+    codes = None if whole_network else actor_communes(actor)
     if codes is not None:
         needs = needs.filter(commune_id__in=codes)
     if status in ("ouverts", "en-retard"):

@@ -77,3 +77,43 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class RequestTimingMiddleware:
+    """How long the server took for each request, and how many SQL queries: a `Server-Timing` header
+    (`app;dur=…`, `db;desc="N requêtes"`) the browser's tools and the load benchmark read (server time against
+    time seen by the client: the difference is waiting in queues), and a WARNING line of the logger
+    `tandem.requests` for every request slower than `TANDEM_SLOW_REQUEST_MS` (method, path without its query
+    string, status, duration, queries) — what to EXPLAIN first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.slow_ms = settings.TANDEM_SLOW_REQUEST_MS
+
+    def __call__(self, request):
+        import logging
+        import time
+
+        from django.db import connection
+
+        queries = [0]
+
+        def count(execute, sql, params, many, context):
+            queries[0] += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        ms = (time.perf_counter() - started) * 1000
+        response.headers.setdefault("Server-Timing", f'app;dur={ms:.1f}, db;desc="{queries[0]} requêtes"')
+        if self.slow_ms and ms >= self.slow_ms:
+            logging.getLogger("tandem.requests").warning(
+                "slow request: %s %s %s %.0f ms, %d SQL queries",
+                request.method,
+                request.path,
+                response.status_code,
+                ms,
+                queries[0],
+            )
+        return response

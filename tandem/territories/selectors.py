@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.gis.db.models import Union
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 
-from tandem.core.geo import feature, feature_collection
+from tandem.core.geo import MAP_OUTLINE_TOLERANCE_DEG, feature, feature_collection, map_outline
 from tandem.core.tiles import TILE_EXTENT, TILE_MAX_ZOOM, mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
 
@@ -72,18 +74,32 @@ def territory_figures(communes: QuerySet[Commune]) -> dict:
     return totals
 
 
+WIDE_OUTLINE_TOLERANCE_DEG = 0.002
+
+
 def communes_layer(communes: QuerySet[Commune]) -> dict:
-    rows = communes.filter(is_current=True, geometry__isnull=False).values_list(
-        "code", "name", "population", "geometry"
+    rows = (
+        communes.filter(is_current=True, geometry__isnull=False)
+        .annotate(outline=map_outline())
+        .values_list("code", "name", "population", "outline")
     )
     return feature_collection(
-        [feature(g, {"code": c, "nom": n, "population": p, "type": "commune"}) for c, n, p, g in rows]
+        [
+            feature(json.loads(g), {"code": c, "nom": n, "population": p, "type": "commune"})
+            for c, n, p, g in rows
+        ]
     )
 
 
-def epcis_layer(epcis: QuerySet[Epci]) -> dict:
-    rows = epcis.filter(geometry__isnull=False).values_list("siren", "name", "kind", "geometry")
-    return feature_collection([feature(g, {"siren": s, "nom": n, "type": k}) for s, n, k, g in rows])
+def epcis_layer(epcis: QuerySet[Epci], *, tolerance: float = MAP_OUTLINE_TOLERANCE_DEG) -> dict:
+    rows = (
+        epcis.filter(geometry__isnull=False)
+        .annotate(outline=map_outline(tolerance=tolerance))
+        .values_list("siren", "name", "kind", "outline")
+    )
+    return feature_collection(
+        [feature(json.loads(g), {"siren": s, "nom": n, "type": k}) for s, n, k, g in rows]
+    )
 
 
 def perimeter_layers(communes: QuerySet[Commune]) -> dict:
@@ -91,9 +107,12 @@ def perimeter_layers(communes: QuerySet[Commune]) -> dict:
     current = communes.filter(is_current=True)
     epcis = Epci.objects.filter(pk__in=current.values("epci_id"))
     count = current.count()
+    many = count > MAX_COMMUNES_DRAWN  # a département or a region: drawn whole, outlines to ~200 m suffice
     return {
-        "epcis": epcis_layer(epcis),
-        "communes": communes_layer(current) if count <= MAX_COMMUNES_DRAWN else feature_collection([]),
+        "epcis": epcis_layer(
+            epcis, tolerance=WIDE_OUTLINE_TOLERANCE_DEG if many else MAP_OUTLINE_TOLERANCE_DEG
+        ),
+        "communes": feature_collection([]) if many else communes_layer(current),
         "communes_total": count,
     }
 
@@ -194,7 +213,9 @@ def _label_layer(rows, *, z: int, x: int, y: int) -> bytes:
     point = "ST_Transform(ST_SetSRID(ST_MakePoint(centroid_lon, centroid_lat), 4326), 3857)"
     # SQL compiled by the ORM, values as parameters.
     wrapped = f"SELECT code, nom, niveau, ST_AsMVTGeom({point}, ST_TileEnvelope(%s, %s, %s)) AS mvt_geom FROM ({sql}) l"  # noqa: S608
-    query = f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom') FROM ({wrapped}) t WHERE t.mvt_geom IS NOT NULL"  # noqa: S608
+    query = (
+        f"SELECT ST_AsMVT(t, %s, {TILE_EXTENT}, 'mvt_geom') FROM ({wrapped}) t WHERE t.mvt_geom IS NOT NULL"  # noqa: S608
+    )
     with connection.cursor() as cursor:
         cursor.execute(query, [CONTEXT_LABELS, z, x, y, *params])
         data = cursor.fetchone()[0]

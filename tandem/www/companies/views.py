@@ -58,7 +58,7 @@ from tandem.companies.parcours import (
     provider_create,
 )
 from tandem.companies.perms import (
-    actor_commune_codes,
+    actor_communes,
     can_hand_over_referent,
     can_handle_signal,
     can_manage_providers,
@@ -610,7 +610,7 @@ def signal_list(request):
     signals = scope_queryset(request.actor, Signal.objects.select_related("company", "owner", "commune"))
     # By default, the signals of one's own territory (perimeter and delegations), as for the company list.
     whole_network = bool(request.GET.get("tout"))
-    codes = None if whole_network else actor_commune_codes(request.actor)
+    codes = None if whole_network else actor_communes(request.actor)
     if codes is not None:
         signals = signals.filter(commune_id__in=codes)
     status = request.GET.get("statut", "ouverts")
