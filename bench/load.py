@@ -21,7 +21,10 @@ inventory by `tandem import_land` in a process of its own.
 
 Printed figures (last line, JSON): per server `users`, `requests`, `errors`, `p50_ms`, `p95_ms`, `p99_ms`,
 `max_ms`, `slow_over_2s` (requests over 2 s other than exports and imports), per-scenario p95
-(`scenarios_p95_ms`), the import's duration, and the machine's load average during the run.
+(`scenarios_p95_ms`), the same seen by the server itself (`server_p95_ms`, `server_scenarios_p95_ms`: the
+`Server-Timing` header of tandem.core.middleware; the gap to the client's figures is time spent waiting for a
+CPU, i.e. contention), the requests the server logged as slow (`server_slow_logged`, over
+TANDEM_SLOW_REQUEST_MS), the import's duration, and the machine's load average during the run.
 
 Run: `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:55432/tandem_bench_load .venv/bin/python bench/load.py
 [--scale 0.1] [--users 50] [--seconds 30]` (a throwaway database: it is created and filled when missing).
@@ -107,6 +110,7 @@ def _fill(scale: float) -> dict:
 
     from tandem.accounts.models import User
     from tandem.companies.models import Company, CompanyAdvisor, Establishment, Exchange, Need
+    from tandem.eit.models import Flow
     from tandem.land.generate import generate_inventory, write_inventory_csv
     from tandem.land.models import Site
     from tandem.land.selectors import commune_places
@@ -185,6 +189,7 @@ def _fill(scale: float) -> dict:
                 state="A",
                 naf=company.naf,
                 commune_code=commune.code,
+                commune_id=commune.code,
                 departement_code=commune.departement_id,
                 commune_label=commune.name.upper(),
                 created_on=date(2010, 1, 1),
@@ -256,6 +261,28 @@ def _fill(scale: float) -> dict:
     for model, rows in ((CompanyAdvisor, advisors), (Exchange, exchanges), (Need, needs)):
         model.objects.bulk_create(rows, batch_size=5000)
 
+    # Industrial-ecology flows of one followed company in four: heat offered, heat or water needed.
+    flows = []
+    for i in range(0, len(advisors), 4):
+        advisor = advisors[i]
+        offer = i % 8 == 0
+        flows.append(
+            Flow(
+                owner=advisor.owner,
+                visibility=Visibility.REGION,
+                establishment_id=f"{advisor.company.siren}00011",
+                commune_id=advisor.commune_id,
+                direction="offer" if offer else "need",
+                kind="heat" if offer or i % 3 else "water",
+                resource="heat" if offer or i % 3 else "",
+                water_class="" if offer or i % 3 else "B",
+                quantity=rng.randint(100, 20_000),
+                unit="MWh" if offer or i % 3 else "m3",
+                temperature_c=rng.choice([60, 90, 140]) if offer or i % 3 else None,
+            )
+        )
+    Flow.objects.bulk_create(flows, batch_size=5000)
+
     # Frozen indicators: the région and its départements, last four quarters.
     period = Period.of(today)
     territories = [t for t in snapshot_territories(REGION) if t.level in ("region", "departement")]
@@ -275,9 +302,10 @@ def _fill(scale: float) -> dict:
         ],
         "import_epci": sirens[0],
         "epci_inventories": len(sirens),
-        "sites": Site.objects.count(),
+        "sites": Site.objects.unscoped().count(),  # the bench reads its own data whole
         "establishments": n_etab,
         "followed": len(advisors),
+        "flows": len(flows),
     }
 
 
@@ -426,8 +454,24 @@ def run_load(mode: str, state: dict, database: str) -> dict:
 
         @task(1)
         def export(self):
-            self.client.get(f"/foncier/export/sites.csv?epci={self.epci}", name="export")
+            if rng.random() < 0.5:
+                self.client.get(f"/foncier/export/sites.csv?epci={self.epci}", name="export")
+            else:
+                # The registry's search results: over TANDEM_EXPORT_SYNC_MAX_ROWS rows (region scale), queued
+                # for the job worker; the user lands on the file's progress page.
+                self.client.get("/entreprises/export.csv?q=mecanique", name="export")
 
+    server_ms: dict[str, list[float]] = {}
+
+    def server_time(name, response=None, **_kwargs):
+        """The server's own time (`Server-Timing: app;dur=…`, tandem.core.middleware): next to the time the
+        client saw, it tells queueing for the CPU from slow application code."""
+        header = getattr(response, "headers", {}).get("Server-Timing", "") if response is not None else ""
+        found = re.search(r"app;dur=([0-9.]+)", header)
+        if found:
+            server_ms.setdefault(name, []).append(float(found.group(1)))
+
+    events.request.add_listener(server_time)
     env = Environment(user_classes=[Person], events=events)
     runner = env.create_local_runner()
     load_before = os.getloadavg()
@@ -467,6 +511,7 @@ def run_load(mode: str, state: dict, database: str) -> dict:
         "ramp_up_s": round(300 - (deadline - time.time()), 1),
     }
     env.stats.reset_all()
+    server_ms.clear()
     importer = gevent.spawn(land_import)
     loads = []
 
@@ -495,6 +540,9 @@ def run_load(mode: str, state: dict, database: str) -> dict:
             for ms, n in entry.response_times.items():
                 browsing[ms] = browsing.get(ms, 0) + n
     importer.join(timeout=1)
+    events.request.remove_listener(server_time)
+    every_server_ms = sorted(ms for name, values in server_ms.items() if name != "connexion" for ms in values)
+    log_text = Path(log.name).read_text(errors="replace")
     return {
         "server": mode,
         "users": ARGS.users,
@@ -508,11 +556,23 @@ def run_load(mode: str, state: dict, database: str) -> dict:
         "p95_ms_without_login": _percentile(browsing, 0.95),
         "slow_over_2s": slow,
         "scenarios_p95_ms": dict(sorted(scenarios.items())),
+        "server_p95_ms": _quantile(every_server_ms, 0.95),
+        "server_scenarios_p95_ms": {
+            name: _quantile(sorted(values), 0.95) for name, values in sorted(server_ms.items())
+        },
+        "server_slow_logged": log_text.count("slow request:"),
         "import_s": import_started.get("s"),
         **login_figures,
         "load_average": {"before": round(load_before[0], 2), "during_max": round(max(loads or [0]), 2)},
         "error_samples": [str(e.error)[:120] for e in list(stats.errors.values())[:3]],
     }
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile of sorted values (nearest rank)."""
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, max(0, int(q * len(values) + 0.5) - 1))], 1)
 
 
 def _percentile(counts: dict[int, int], q: float) -> float | None:
@@ -554,7 +614,7 @@ def main() -> None:
         json.dumps(
             {
                 "scale": ARGS.scale,
-                "data": {k: state[k] for k in ("sites", "establishments", "followed")}
+                "data": {k: state[k] for k in ("sites", "establishments", "followed", "flows")}
                 | {"prospects": round(2000 * ARGS.scale), "epci_inventories": state["epci_inventories"]},
                 "users": deployment["users"],
                 "requests": deployment["requests"],
@@ -565,6 +625,9 @@ def main() -> None:
                 "p95_ms_without_login": deployment["p95_ms_without_login"],
                 "slow_over_2s": deployment["slow_over_2s"],
                 "scenarios_p95_ms": deployment["scenarios_p95_ms"],
+                "server_p95_ms": deployment["server_p95_ms"],
+                "server_scenarios_p95_ms": deployment["server_scenarios_p95_ms"],
+                "server_slow_logged": deployment["server_slow_logged"],
                 "import_s": deployment["import_s"],
                 "login_p95_ms": deployment["login_p95_ms"],
                 "load_average": deployment["load_average"],

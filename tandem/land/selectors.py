@@ -324,7 +324,9 @@ def sites_filtered(
     with it, instead of the whole filtered list for each tile."""
     terrains = terrains_visible(actor)
     if epci:
-        sites = sites.filter(Q(site_epci_siren=epci) | Q(commune__epci_id=epci))
+        # The EPCI's communes as a subquery: a join to the communes made PostgreSQL read all of them.
+        in_communes = Commune.objects.filter(epci_id=epci).values("code")
+        sites = sites.filter(Q(site_epci_siren=epci) | Q(commune_id__in=in_communes))
     if vocation:
         sites = sites.filter(site_vocadomi=vocation)
     if state:

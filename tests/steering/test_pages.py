@@ -18,6 +18,7 @@ from tandem.steering.registry import Period
 from tandem.steering.services import snapshot_take
 from tests.factories import make_member, region_org
 from tests.steering import builders as b
+from tests.tiles import read_tile, tile_of
 
 pytestmark = pytest.mark.django_db
 Q1 = Period(2026, 1)
@@ -127,3 +128,26 @@ def test_a_region_admin_corrects_a_frozen_value_with_its_reason(client, land):
     assert sorted(versions.values_list("version", "is_current")) == [(1, False), (2, True)]
     html = client.get(reverse("www:steering:dashboard", args=["epci", b.STRASBOURG]) + "?periode=2026-T1")
     assert "corrigée : terrain vendu saisi en retard" in html.content.decode()
+
+
+def test_the_dashboard_map_shades_each_epci_by_its_last_frozen_value(client, land, region_reader, tmp_path):
+    """The map's EPCI layer (vector tile) carries each EPCI's last frozen value in French and its shade; an
+    EPCI never frozen is grey. The dashboard page draws it, opened on the territory."""
+    snapshot_take(territory=Territory("epci", b.STRASBOURG, "Eurométropole de Strasbourg"), period=Q1)
+    snapshot_take(territory=Territory("epci", b.MULHOUSE, "Mulhouse Alsace Agglomération"), period=Q1)
+    client.force_login(region_reader)
+    html = client.get(reverse("www:steering:dashboard", args=["epci", b.STRASBOURG])).content.decode()
+    assert "EPCI colorés selon" in html and "/carte/tuiles/epcis/" in html and 'id="map"' in html
+    z, x, y = tile_of(7.5, 48.2, 7)  # Alsace: Strasbourg and Mulhouse
+    url = "/carte/tuiles/epcis/{z}/{x}/{y}.pbf?indicateur=land.available_now_ha"
+    rows = {row["code"]: row for row in read_tile(tmp_path, client, url, z, x, y)["epcis"][0]}
+    # Strasbourg: 5 + 2 ha available now (conftest); Mulhouse: 4 ha, but private — the snapshot is the
+    # territory's whole figure, as frozen by the system.
+    assert rows[b.STRASBOURG]["libelle"] == "Foncier économique disponible immédiatement : 7 ha"
+    assert rows[b.MULHOUSE]["libelle"] == "Foncier économique disponible immédiatement : 4 ha"
+    assert rows[b.STRASBOURG]["couleur"] != rows[b.MULHOUSE]["couleur"]  # the higher value, the darker
+    never = next(row for code, row in rows.items() if code not in (b.STRASBOURG, b.MULHOUSE))
+    assert never["couleur"] == "#eeeeee" and never["libelle"].endswith("non figé")
+    # Outside the organisations' members, no tile.
+    client.logout()
+    assert client.get(url.format(z=z, x=x, y=y)).status_code == 302
