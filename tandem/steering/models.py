@@ -120,6 +120,10 @@ class Convention(SharedObject):
     def __str__(self) -> str:
         return self.title
 
+    def alert_due(self, on) -> bool:
+        """Whether the convention is within its alert delay before its end on `on` (renewals apart)."""
+        return self.ends_on >= on and (self.ends_on - on).days <= self.alert_days
+
 
 class ConventionObjective(models.Model):
     """One objective of a convention for a year: an indicator of the registry, its target and its weight."""

@@ -331,7 +331,7 @@ def conventions_expiring(actor: Actor, *, on: dt.date | None = None) -> list:
     """Visible conventions ending within their alert delay (`alert_days`) and not renewed yet."""
     on = on or dt.date.today()
     rows = conventions_visible(actor).filter(ends_on__gte=on, renewals__isnull=True)
-    return [c for c in rows if (c.ends_on - on).days <= c.alert_days]
+    return [c for c in rows if c.alert_due(on)]
 
 
 def conventions_of_epci(actor: Actor, siren: str) -> QuerySet:

@@ -233,8 +233,6 @@ def conventions_alert(*, on) -> int:
     (`perms.can_open_report`), each reading it through the permission layer. The daily periodic job
     `steering.conventions_alert`; returns the messages sent. A convention is marked alerted once its messages
     have gone, so a retried job sends nothing twice."""
-    import datetime as dt
-
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.mail import send_mail
@@ -252,7 +250,7 @@ def conventions_alert(*, on) -> int:
         .filter(alert_sent_at=None, ends_on__gte=on, renewals__isnull=True)
         .select_related("owner", "partner")
         .order_by("ends_on", "pk")
-        if c.ends_on - on <= dt.timedelta(days=c.alert_days)
+        if c.alert_due(on)
     ]
     site = settings.TANDEM_SITE_URL.rstrip("/")
     sent = 0
