@@ -395,6 +395,7 @@ def run_load(mode: str, state: dict, database: str) -> dict:
     users = list(state["users"])
     rng = random.Random(1)
     logged_in: list[str] = []
+    started: list[str] = []
     z, x0, y0 = 10, 528, 350  # tiles over Alsace–Lorraine
 
     class Person(HttpUser):
@@ -402,7 +403,9 @@ def run_load(mode: str, state: dict, database: str) -> dict:
         wait_time = between(0.5, 2.0)
 
         def on_start(self):
-            self.username = users[rng.randrange(len(users))]
+            # Round the people in turn: the Région's and the agency's (who runs the matching) among them.
+            self.username = users[len(started) % len(users)]
+            started.append(self.username)
             page = self.client.get("/connexion/", name="connexion")
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
             self.client.post(
