@@ -97,10 +97,26 @@ def setup(scale: float, database: str) -> dict:
     if state_path.exists():
         state = json.loads(state_path.read_text())
         if state.get("scale") == scale:
+            _production_passwords(state["users"])
             return state
     state = {"scale": scale, **_fill(scale)}
     state_path.write_text(json.dumps(state))
+    _production_passwords(state["users"])
     return state
+
+
+def _production_passwords(usernames: list[str]) -> None:
+    """The bench's people get their password hashed as production hashes it (Django's default, PBKDF2): the
+    set-up runs under the test settings, whose MD5 hasher the served production settings do not accept — the
+    logins then failed and every page answered the login form (seen in earlier runs). One hash for all."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    from tandem.accounts.models import User
+
+    encoded = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
+    User.objects.filter(username__in=usernames).exclude(password__startswith="pbkdf2_sha256$").update(
+        password=encoded
+    )
 
 
 def _fill(scale: float) -> dict:
@@ -402,48 +418,57 @@ def run_load(mode: str, state: dict, database: str) -> dict:
         host = f"http://127.0.0.1:{port}"
         wait_time = between(0.5, 2.0)
 
+        def get(self, url, name):
+            """A page of the logged-in user: an answer that is the login page (session lost) is an error."""
+            with self.client.get(url, name=name, catch_response=True) as response:
+                if "/connexion/" in response.url:
+                    response.failure("renvoyé à la page de connexion")
+
         def on_start(self):
             # Round the people in turn: the Région's and the agency's (who runs the matching) among them.
             self.username = users[len(started) % len(users)]
             started.append(self.username)
             page = self.client.get("/connexion/", name="connexion")
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-            self.client.post(
+            with self.client.post(
                 "/connexion/",
                 {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
                 headers={"Referer": f"{self.host}/connexion/"},
                 name="connexion",
-            )
+                catch_response=True,
+            ) as response:
+                if "/connexion/" in response.url:  # the form again: refused
+                    response.failure("connexion refusée")
             self.epci = rng.choice(state["epcis"])
             logged_in.append(self.username)
 
         @task(3)
         def home(self):
-            self.client.get("/", name="accueil")
+            self.get("/", name="accueil")
 
         @task(2)
         def steering(self):
             if self.username == "bench.region":
-                self.client.get(
+                self.get(
                     f"/pilotage/departement/{rng.choice(['08', '10', '51', '52', '54', '55', '57', '67', '68', '88'])}/",
                     name="pilotage",
                 )
             else:
-                self.client.get(f"/pilotage/epci/{self.epci}/", name="pilotage")
+                self.get(f"/pilotage/epci/{self.epci}/", name="pilotage")
 
         @task(2)
         def land(self):
-            self.client.get(f"/foncier/?epci={self.epci}", name="foncier")
+            self.get(f"/foncier/?epci={self.epci}", name="foncier")
 
         @task(2)
         def search(self):
             word = rng.choice(["mecanique", "acierie", "transports", "plasturgie", "menuiserie 12"])
-            self.client.get(f"/entreprises/?q={word}", name="recherche")
+            self.get(f"/entreprises/?q={word}", name="recherche")
 
         @task(3)
         def tile(self):
             layer = rng.choice(["sites", "terrains"])
-            self.client.get(
+            self.get(
                 f"/foncier/tuiles/{layer}/{z}/{x0 + rng.randrange(4)}/{y0 + rng.randrange(4)}.pbf",
                 name="tuile",
             )
@@ -451,18 +476,18 @@ def run_load(mode: str, state: dict, database: str) -> dict:
         @task(1)
         def matching(self):
             if self.username == "bench.agence":
-                self.client.get(f"/prospects/{rng.choice(state['prospects'])}/", name="matching")
+                self.get(f"/prospects/{rng.choice(state['prospects'])}/", name="matching")
             else:
-                self.client.get("/prospects/", name="prospects")
+                self.get("/prospects/", name="prospects")
 
         @task(1)
         def export(self):
             if rng.random() < 0.5:
-                self.client.get(f"/foncier/export/sites.csv?epci={self.epci}", name="export")
+                self.get(f"/foncier/export/sites.csv?epci={self.epci}", name="export")
             else:
                 # The registry's search results: over TANDEM_EXPORT_SYNC_MAX_ROWS rows (region scale), queued
                 # for the job worker; the user lands on the file's progress page.
-                self.client.get("/entreprises/export.csv?q=mecanique", name="export")
+                self.get("/entreprises/export.csv?q=mecanique", name="export")
 
     server_ms: dict[str, list[float]] = {}
 
