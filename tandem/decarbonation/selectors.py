@@ -3,6 +3,7 @@ signed-in users; organisation-owned follow-up (projects) goes through `scope_que
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -215,7 +216,33 @@ class DiffuseEstimate:
     by_division: list[tuple[str, int, float]]  # (division, establishments, tonnes)
 
 
+# The region's diffuse estimate (every territory's trajectory reads it for its share of the target; it sums the
+# region's whole SIRENE manufacturing): kept by each process until the next write to a versioned table — the
+# key holds `organizations.versions.data_version()`, moved on by any process (tests/core/test_process_caches.py).
+_REGION_DIFFUSE: dict = {}
+_REGION_DIFFUSE_LOCK = threading.Lock()
+
+
 def diffuse_estimate(territory: Territory) -> DiffuseEstimate:
+    """`_diffuse_estimate`, the region's remembered until the data changes (public registry figures: the same
+    for every reader)."""
+    if territory.kind != "region":
+        return _diffuse_estimate(territory)
+    from tandem.organizations.versions import data_version
+
+    key = (territory.code, data_version())
+    with _REGION_DIFFUSE_LOCK:
+        if key in _REGION_DIFFUSE:
+            return _REGION_DIFFUSE[key]
+    estimate = _diffuse_estimate(territory)
+    with _REGION_DIFFUSE_LOCK:
+        if len(_REGION_DIFFUSE) > 32:
+            _REGION_DIFFUSE.clear()
+        _REGION_DIFFUSE[key] = estimate
+    return estimate
+
+
+def _diffuse_estimate(territory: Territory) -> DiffuseEstimate:
     """Estimated emissions of the territory's diffuse industry: active SIRENE establishments of manufacturing
     (NAF divisions 10 to 33) with a known headcount band, not linked to an ETS installation, × the division's
     factor. An estimate, never a measure: every page shows it as such."""
