@@ -12,9 +12,10 @@ Then, for each of two servers in turn — the naive way (`tandem runserver`, Dja
 deployment's (`gunicorn config.wsgi:application -w 2 --threads 4 --keep-alive 5`, docs/deployment.md, 2 cores here)
 — with production settings (DEBUG off, SECRET_KEY set; only cookies over plain HTTP, since the server is on
 127.0.0.1) and the job worker running (`tandem procrastinate worker`), Locust drives `--users` simulated users
-(Région, EPCI and agency people), localhost only. They first log in through the login form (the morning's
-logins, measured apart: `login_p95_ms`; password hashing is CPU-bound by design), then browse for `--seconds`
-seconds, the window the figures describe:
+(Région, EPCI and agency people, taken in turn), localhost only. They first log in through the login form
+(the morning's logins, measured apart: `login_p95_ms`; password hashing — PBKDF2, as in production — is
+CPU-bound by design; a refused login is an error), then browse for `--seconds` seconds, the window the
+figures describe (a page answered by the login form is an error):
 home dashboard, steering dashboards, land site list, registry searches, map tiles, the prospect page with its
 matching, land exports (served at once or queued as jobs) and, once in each run, a land import of one EPCI's
 inventory by `tandem import_land` in a process of its own.
