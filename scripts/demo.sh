@@ -18,6 +18,8 @@ export TANDEM_DEMO=1 DEBUG=${DEBUG:-1}
 host=${HOST:-127.0.0.1}
 port=${PORT:-8000}
 shared=${TANDEM_SHARED:-$(cd .. && pwd)/shared}
+# Links in the e-mails the demo sends (a need routed to a partner…) lead to this server.
+export TANDEM_SITE_URL=${TANDEM_SITE_URL:-http://$host:$port}
 
 scripts/system-deps.sh demo
 
@@ -56,6 +58,22 @@ if [ -z "${TANDEM_EIT_REFERENCE_DIR:-}" ] && [ -d "$shared/data/real/eit" ]; the
 fi
 if [ -n "${TANDEM_EIT_REFERENCE_DIR:-}" ]; then
   "$bin/python" -m tandem.manage load_eit_reference
+fi
+# Jobs and skills reference data (France Travail's BMO survey, ROME, tensions), read in place from ../shared
+# when present: without them the « Emplois et compétences » pages of the demo would be empty.
+economy=$shared/data/real/economy
+if [ -f "$economy/bmo_2024/bmo_2024_grand_est.csv" ]; then
+  "$bin/python" -m tandem.manage import_bmo --bmo "$economy/bmo_2024/bmo_2024_grand_est.csv" \
+    --bassins "$economy/bmo_2024/bassins_bmo_communes_grand_est.csv"
+fi
+if [ -f "$economy/rome/unix_referentiel_code_rome_v460_utf8.csv" ]; then
+  "$bin/python" -m tandem.manage import_rome --codes "$economy/rome/unix_referentiel_code_rome_v460_utf8.csv" \
+    --appellations "$economy/rome/unix_referentiel_appellation_v460_utf8.csv"
+fi
+if [ -f "$economy/tensions_metiers/tensions_metier_bassin_2021_grand_est.csv" ]; then
+  "$bin/python" -m tandem.manage import_tensions \
+    --tensions "$economy/tensions_metiers/tensions_metier_bassin_2021_grand_est.csv" \
+    --bassins "$economy/tensions_metiers/bassins_emploi_2019_communes_grand_est.csv"
 fi
 "$bin/python" -m tandem.manage generate_demo --seed 1 --scale demo
 

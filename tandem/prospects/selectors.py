@@ -72,7 +72,7 @@ def prospect_reads(*, prospect: Prospect, limit: int = 50) -> QuerySet[AuditEven
     return (
         AuditEvent.objects.filter(action=AuditEvent.Action.READ, object_type=Prospect._meta.label_lower)
         .filter(Q(object_id=str(prospect.pk)) | Q(object_id="", details__list__contains=[prospect.pk]))
-        .select_related("organization")
+        .select_related("organization", "user")
         .order_by("-at", "-id")[:limit]
     )
 

@@ -249,16 +249,13 @@ def dashboard_charts(board: dict) -> dict:
         ("Projets gagnés", live.get("prospects.won")),
     ]
     top = max((v or 0 for _, v in funnel), default=0) or 1
+    segments, x = [], 0.0  # a stacked bar: each segment starts where the previous one ends
+    for label, key, v in land:
+        width = round(100 * (v or 0) / total, 1) if total else 0
+        segments.append({"label": label, "key": key, "ha": v, "x": round(x, 1), "width_pct": width})
+        x += width
     return {
-        "land": [
-            {
-                "label": label,
-                "key": key,
-                "ha": v,
-                "width_pct": round(100 * (v or 0) / total, 1) if total else 0,
-            }
-            for label, key, v in land
-        ],
+        "land": segments,
         "land_total_ha": total,
         "funnel": [
             {"label": label, "value": v, "width_px": round(200 * (v or 0) / top) if v is not None else 0}

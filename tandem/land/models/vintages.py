@@ -8,6 +8,7 @@ added, changed or removed, so the history of a site or terrain stays queryable a
 
 from django.conf import settings
 from django.db import models
+from django.utils.timezone import localtime
 
 from tandem.core.models import TimeStampedModel
 
@@ -71,7 +72,8 @@ class Vintage(TimeStampedModel):
         constraints = [models.UniqueConstraint(fields=["scope", "number"], name="land_vintage_unique_number")]
 
     def __str__(self) -> str:
-        return f"{self.scope} — millésime {self.number} ({self.created_at:%Y-%m-%d})"
+        # What a reader sees (site sheet, admin): the standard in words and the date, never the internal scope key.
+        return f"{self.get_standard_display()} — millésime {self.number} du {localtime(self.created_at):%d/%m/%Y}"
 
 
 class RecordVersion(models.Model):

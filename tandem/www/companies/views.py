@@ -768,7 +768,10 @@ def review_list(request):
         else:
             messages.success(request, "Revue préparée : l'ordre du jour a été construit.")
             return redirect("www:companies:review_detail", pk=review.pk)
-    return render(request, "www/companies/reviews.html", {"reviews": reviews, "form": form})
+    can_prepare = form.fields["owner"].queryset.exists()  # a reader has no organisation to prepare it for
+    return render(
+        request, "www/companies/reviews.html", {"reviews": reviews, "form": form, "can_prepare": can_prepare}
+    )
 
 
 def _review(request, pk):

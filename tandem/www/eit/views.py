@@ -259,7 +259,8 @@ def flow_import(request):
             except UserError as exc:
                 form.add_error(None, exc.message)
                 problems = [str(p) for p in exc.problems]
-    return render(request, "www/eit/import.html", {"form": form, "result": result, "problems": problems})
+    context = {"form": form, "result": result, "problems": problems, "can_import": owners.exists()}
+    return render(request, "www/eit/import.html", context)
 
 
 @login_required

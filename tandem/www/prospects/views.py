@@ -1,6 +1,5 @@
 """Prospect pages: thin views over the prospects' selectors, services and permission rules."""
 
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -108,7 +107,15 @@ def _result_layer(actor, results, *, first: int = 1) -> dict:
 
 
 # Purposes recorded by the web pages are French; the API records its action names (« retrieve »…).
-WEB_PURPOSES = {"consultation", "partage", "proposition", "liste restreinte", "statut", "décision"}
+WEB_PURPOSES = {
+    "consultation",
+    "partage",
+    "proposition",
+    "liste restreinte",
+    "statut",
+    "décision",
+    "recherche de sites",
+}
 
 
 def _reads(prospect) -> list:

@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from tandem.catalogue.models import NeedRouting
+from tandem.catalogue.selectors import partner_inbox
 from tandem.companies.selectors_followup import advisor_companies, needs_for, reminders_due
 from tandem.core.ids import parse_id
 from tandem.imports.models import ImportRun
@@ -46,6 +48,13 @@ def dashboard(actor) -> dict:
     prospects = prospects_awaiting_proposal(actor=actor)
     if prospects or proposes_land(actor):
         blocks["prospects"] = _block(prospects)
+    inbox = partner_inbox(actor)
+    if inbox.exists():  # partners to whom needs are routed: what waits for their answer
+        blocks["routings"] = _block(
+            inbox.filter(status__in=[NeedRouting.Status.SENT, NeedRouting.Status.TAKEN]).order_by(
+                "sent_on", "pk"
+            )
+        )
     if can_decide_label(actor):
         blocks["labels"] = _block(labels_to_decide(actor))
     imports = import_runs_visible(actor).filter(

@@ -11,4 +11,27 @@
       if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
     });
   });
+  // <input list="…" data-suggest="URL">: fill the datalist from URL?q=… ({"results": [{"label": …}]}) as one
+  // types; the option's value is the label's part before « — » (an identifier the search understands).
+  document.querySelectorAll("input[data-suggest][list]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list")), timer;
+    if (!list) { return; }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      if (input.value.trim().length < 2) { return; }
+      timer = setTimeout(function () {
+        fetch(input.dataset.suggest + "?q=" + encodeURIComponent(input.value), { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (data) {
+            list.innerHTML = "";
+            data.results.forEach(function (s) {
+              var option = document.createElement("option");
+              option.value = s.label.split(" — ")[0];
+              option.label = s.label;
+              list.appendChild(option);
+            });
+          });
+      }, 200);
+    });
+  });
 })();
