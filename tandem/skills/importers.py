@@ -468,6 +468,7 @@ def certifinfo_import(*, actor, path: Path, dry_run: bool = False, run=None) -> 
         report = Report()
         name = Path(path).name
         certifications: dict[str, dict] = {}
+        repeated = 0
         for line, row in _rows(path, CERTIFINFO_COLUMNS, report):
             code = row["Code_Diplome"].strip()
             if not code.isdigit():
@@ -486,6 +487,13 @@ def certifinfo_import(*, actor, path: Path, dry_run: bool = False, run=None) -> 
                 elif value and value not in romes:
                     romes.append(value)
             rncp = row["Code_RNCP"].strip().upper().removeprefix("RNCP")
+            if (
+                code in certifications
+            ):  # Certif Info repeats a certification once per ONISEP sheet (codeIdeo2)
+                repeated += 1
+                known = certifications[code]["rome_codes"]
+                known.extend(r for r in romes if r not in known)
+                continue
             certifications[code] = {
                 "label": row["Libelle_Diplome"].strip()[:400],
                 "kind_label": row["Libelle_Type_Diplome"].strip()[:250],
@@ -515,10 +523,10 @@ def certifinfo_import(*, actor, path: Path, dry_run: bool = False, run=None) -> 
                         "domaine) : ignorés dans la correspondance Formacode ↔ ROME",
                         ", ".join(derived.unknown_rome_codes[:10]))
             )  # fmt: skip
-        return (certifications, derived), warnings
+        return (certifications, derived, repeated), warnings
 
     def write(data):
-        certifications, derived = data
+        certifications, derived, repeated = data
         c = _sync(Certification, "code", certifications, list(next(iter(certifications.values()))))
         links = 0
         if derived is not None:
@@ -532,7 +540,8 @@ def certifinfo_import(*, actor, path: Path, dry_run: bool = False, run=None) -> 
             links = len(objs)
         return SkillsImportResult(
             c[0], c[1], c[2],
-            [f"{len(certifications)} certification(s), {links} correspondance(s) Formacode ↔ ROME dérivée(s)"],
+            [f"{len(certifications)} certification(s) ({repeated} ligne(s) répétée(s) fusionnée(s)), {links} "
+             "correspondance(s) Formacode ↔ ROME dérivée(s)"],
         )  # fmt: skip
 
     return _run(ImportRun.Kind.CERTIFINFO, actor, [path], dry_run, run, read, write, "skills.certification")
