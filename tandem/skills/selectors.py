@@ -476,7 +476,14 @@ def job_sheet(*, actor: Actor, job_code: str, today: date | None = None) -> dict
         row["difficult_share"] = row["difficult"] / row["base"] if row["base"] else None
         out.append(row)
     out.sort(key=lambda r: (-r["projects"], r["name"]))
-    return {"code": job_code, "name": name or job_code, "year": year, "rome_codes": romes, "zones": out}
+    return {
+        "code": job_code,
+        "name": name or job_code,
+        "known": bool(name),
+        "year": year,
+        "rome_codes": romes,
+        "zones": out,
+    }
 
 
 def fap_rome_in_force_for(family: str) -> list[str]:

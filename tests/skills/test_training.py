@@ -24,7 +24,7 @@ from tandem.organizations.perms import Actor
 from tandem.prospects.labour import bmo_import
 from tandem.skills.importers import certifinfo_import, rome_import, training_import
 from tandem.skills.models import Certification, FapPost, FormacodeRome, TrainingSession
-from tandem.skills.selectors import gaps, job_sheet
+from tandem.skills.selectors import gaps, job_sheet, territory_skill_figures
 from tandem.skills.services import rome_fap_review
 from tandem.skills.territory import territory_get
 from tandem.territories.models import Commune
@@ -206,3 +206,15 @@ def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed
     assert by_zone[Commune.objects.get(pk="67482").zone_emploi_id]["places"] == 0
     job_page = client.get("/competences/metier/D0X31/")
     assert job_page.status_code == 200 and "H2903" in job_page.content.decode()
+    api = client.get("/api/v1/skills/correspondances/").json()
+    assert api["pairs"] == [
+        {"rome_code": "H2903", "fap_family": "D0X31", "origin": "proposé, corrigée par la Région"}
+    ]
+    zones = {z["code"]: z for z in client.get("/api/v1/skills/metier/D0X31/").json()["zones"]}
+    assert zones[zone.code]["training_places_12_months"] == 18
+    assert client.get("/api/v1/skills/metier/Z9Z99/").status_code == 404
+    territory_api = client.get(f"/api/v1/skills/ze/{zone.code}/").json()
+    api_gap = next(g for g in territory_api["gaps"] if g["job_code"] == "D0X31")
+    assert api_gap["training_places_12_months"] == 18 and api_gap["rome_codes"] == ["H2903"]
+    # steering reads the same figure (every open place of the zone's sessions within 12 months)
+    assert territory_skill_figures(actor=region, territory=zone)["training_places_12_months"] == 18
