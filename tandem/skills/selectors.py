@@ -19,6 +19,7 @@ from tandem.core.formats import fr_number, fr_percent
 from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.models import BmoBasinCommune, BmoJob, Prospect
+from tandem.skills.crosswalk.sources import ROME_CODE
 from tandem.skills.models import (
     FapPost,
     RomeCode,
@@ -123,6 +124,8 @@ def tensions(*, actor: Actor, territory: Territory, minimum: int = 1) -> dict:
         row["offers"] += w * (t.offers or 0)
         row["seekers"] += w * (t.seekers or 0)
     labels = dict(RomeCode.objects.filter(code__in=list(acc)).values_list("code", "label"))
+    in_force = rome_fap_in_force()
+    families = family_labels()
     jobs = []
     for row in acc.values():
         if not row["w"]:
@@ -132,7 +135,8 @@ def tensions(*, actor: Actor, territory: Territory, minimum: int = 1) -> dict:
             continue
         jobs.append(
             {"code": row["code"], "label": labels.get(row["code"], ""), "tension": tension,
-             "offers": row["offers"], "seekers": row["seekers"]}
+             "offers": row["offers"], "seekers": row["seekers"],
+             "fap": [(f, families.get(f, f)) for f, _ in in_force.get(row["code"], [])]}
         )  # fmt: skip
     jobs.sort(key=lambda r: (-r["tension"], -r["offers"], r["code"]))
     return {"year": year, "jobs": jobs}
@@ -175,16 +179,25 @@ def actions_for(*, actor: Actor, territory: Territory) -> QuerySet[SkillAction]:
 
 def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
     """Per job (FAP 2021) with announced needs in the territory (company projects + prospects): the needs, the
-    BMO figures behind them, whether the job is flagged and why, and the actions recorded on it."""
-    needs: dict[str, dict] = defaultdict(lambda: {"needs": 0, "sources": []})
+    BMO figures behind them, whether the job is flagged and why, and the actions recorded on it. A need stated
+    as a ROME code (H2903) joins its FAP family through the crosswalk in force (`rome_fap_in_force`); without
+    one it stays apart under its ROME code, flagged for review."""
+    in_force = rome_fap_in_force()
+    needs: dict[str, dict] = defaultdict(lambda: {"needs": 0, "sources": [], "unmapped_rome": False})
+
+    def job_of(code: str) -> str:
+        if ROME_CODE.match(code) and in_force.get(code):
+            return in_force[code][0][0]
+        return code
+
     for project in company_needs(actor=actor, territory=territory):
-        row = needs[project.job_code]
+        row = needs[job_of(project.job_code)]
         row["needs"] += project.jobs or 0
         row["sources"].append(
             {"label": f"{project.company} — {project.title}", "jobs": project.jobs, "on": project.expected_on}
         )
     for need in prospect_needs(actor=actor, territory=territory):
-        row = needs[need["job_code"]]
+        row = needs[job_of(need["job_code"])]
         row["needs"] += need["jobs"]
         row["sources"].append(
             {
@@ -199,7 +212,8 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
     names = dict(
         BmoJob.objects.filter(job_code__in=list(needs)).values_list("job_code", "job_name").distinct()
     )
-    in_force = fap_rome_in_force()
+    by_family = fap_rome_in_force()
+    rome_labels = dict(RomeCode.objects.filter(code__in=list(needs)).values_list("code", "label"))
     sessions = list(training_sessions(actor=actor, territory=territory))
     tension_by_rome = {t["code"]: t for t in tensions(actor=actor, territory=territory)["jobs"]}
     actions = defaultdict(list)
@@ -224,7 +238,12 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
                         "%", " %"
                     )
                 )
-        romes = in_force.get(code, [])
+        romes = by_family.get(code, [])
+        if code in rome_labels and ROME_CODE.match(code):  # a ROME need without a reviewed FAP family
+            romes = [code]
+            reasons = [
+                "métier ROME sans famille FAP 2021 retenue : chiffres BMO non rapprochés (correspondance à revoir)"
+            ]
         places = training_places(sessions, romes)
         found_tensions = [tension_by_rome[r]["tension"] for r in romes if r in tension_by_rome]
         tension = max(found_tensions) if found_tensions else None
@@ -236,7 +255,8 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
         if tension is not None and tension >= 4:
             reasons.append(f"métier en forte tension ({fr_number(tension, 1)} sur 5)")
         out.append(
-            {"code": code, "name": names.get(code, code), "needs": row["needs"], "sources": row["sources"],
+            {"code": code, "name": names.get(code) or rome_labels.get(code, code), "needs": row["needs"],
+             "sources": row["sources"],
              "bmo": job, "flagged": bool(reasons), "reasons": reasons, "actions": actions.get(code, []),
              "rome_codes": romes, "training_places": places, "tension": tension}
         )  # fmt: skip

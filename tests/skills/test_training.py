@@ -22,9 +22,9 @@ from tandem.core.errors import UserError
 from tandem.organizations.models import Role, Visibility
 from tandem.organizations.perms import Actor
 from tandem.prospects.labour import bmo_import
-from tandem.skills.importers import certifinfo_import, rome_import, training_import
+from tandem.skills.importers import certifinfo_import, rome_import, tension_import, training_import
 from tandem.skills.models import Certification, FapPost, FormacodeRome, TrainingSession
-from tandem.skills.selectors import gaps, job_sheet, territory_skill_figures
+from tandem.skills.selectors import gaps, job_sheet, tensions, territory_skill_figures
 from tandem.skills.services import rome_fap_review
 from tandem.skills.territory import territory_get
 from tandem.territories.models import Commune
@@ -156,7 +156,9 @@ def test_sessions_linked_to_rome_through_their_certification(referentials, tmp_p
     assert (again.created, again.updated) == (0, 0)
 
 
-def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed_crosswalk(referentials, tmp_path):
+def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed_crosswalk(
+    referentials, tmp_path
+):
     bmo_import(
         actor=SYSTEM,
         bmo_path=shared_file("real/economy/bmo_2024/bmo_2024_grand_est.csv"),
@@ -169,24 +171,36 @@ def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed
         kind=CompanyProject.Kind.RECRUITMENT, title="Ligne d'usinage", jobs=40, job_code="D0X31",
         visibility=Visibility.REGION,
     )  # fmt: skip
+    project_create(
+        actor=SYSTEM, owner=epci, company=make_company("68224", name="DÉCOLLETAGE FICTIF"),
+        kind=CompanyProject.Kind.RECRUITMENT, title="Tourneurs", jobs=5, job_code="H2903",
+        visibility=Visibility.REGION,
+    )  # need stated as a ROME code  # fmt: skip
     region_user = make_member(region_org("44"), Role.CONTRIBUTEUR)
     region = Actor.for_user(region_user)
     zone = territory_get("ze", Commune.objects.get(pk="68224").zone_emploi_id)
     before = next(g for g in gaps(actor=region, territory=zone) if g["code"] == "D0X31")
     assert before["training_places"] is None and before["rome_codes"] == []  # not reviewed: not used
+    rome_need = next(g for g in gaps(actor=region, territory=zone) if g["code"] == "H2903")
+    assert rome_need["needs"] == 5 and rome_need["flagged"]
+    assert "correspondance à revoir" in rome_need["reasons"][0]
 
     FapPost.objects.create(code="D0X31", label="Ouvriers qualifiés en conduite d'équipement d'usinage",
                            family_code="D0X31", family_label="Ouvriers qualifiés en conduite d'équipement d'usinage",
                            domain_code="D0X", domain_label="Ouvriers travaillant par enlèvement de métal",
                            sector_code="D", sector_label="Mécanique, travail des métaux")  # fmt: skip
     rome_fap_review(actor=region, rome_code="H2903", decision="changed", family_code="D0X31")
-    gap = next(g for g in gaps(actor=region, territory=zone) if g["code"] == "D0X31")
+    found = gaps(actor=region, territory=zone)
+    assert "H2903" not in {g["code"] for g in found}  # the ROME need joined its reviewed FAP family
+    gap = next(g for g in found if g["code"] == "D0X31")
+    assert gap["needs"] == 40 + 5
     # DEMO-1 (12 places, 4 filled) and DEMO-2 (10) lead to H2903 in the zone within 12 months; DEMO-3 starts in
     # 14 months, DEMO-4 is in Strasbourg and leads to H2904-H2906
     assert gap["rome_codes"] == ["H2903"]
     assert gap["training_places"] == 8 + 10
     assert gap["flagged"]
     assert any("supérieurs aux places de formation" in r and "(18)" in r for r in gap["reasons"])
+    assert len(gap["sources"]) == 2
 
     client = Client()
     client.force_login(region_user)
@@ -196,7 +210,7 @@ def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed
     assert exported.status_code == 200
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     row = next(r for r in rows if r and r[0] == "D0X31")
-    assert row[2] == "40" and row[5] == "H2903" and row[6] == "18" and row[8] == "oui"
+    assert row[2] == "45" and row[5] == "H2903" and row[6] == "18" and row[8] == "oui"
     book = load_workbook(io.BytesIO(client.get(f"/competences/ze/{zone.code}/export-bmo.xlsx").content))
     assert book.active.cell(1, 1).value == "Métier (code FAP 2021)"
 
@@ -216,5 +230,14 @@ def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed
     territory_api = client.get(f"/api/v1/skills/ze/{zone.code}/").json()
     api_gap = next(g for g in territory_api["gaps"] if g["job_code"] == "D0X31")
     assert api_gap["training_places_12_months"] == 18 and api_gap["rome_codes"] == ["H2903"]
+    # the tension file (ROME) shows the reviewed FAP family beside each ROME code
+    tension_import(
+        actor=SYSTEM,
+        tensions_path=shared_file("real/economy/tensions_metiers/tensions_metier_bassin_2021_grand_est.csv"),
+        bassins_path=shared_file("real/economy/tensions_metiers/bassins_emploi_2019_communes_grand_est.csv"),
+    )
+    rows = {t["code"]: t for t in tensions(actor=region, territory=zone)["jobs"]}
+    assert [code for code, _ in rows["H2903"]["fap"]] == ["D0X31"]
+    assert all(t["fap"] == [] for code, t in rows.items() if code != "H2903")
     # steering reads the same figure (every open place of the zone's sessions within 12 months)
     assert territory_skill_figures(actor=region, territory=zone)["training_places_12_months"] == 18
