@@ -241,3 +241,20 @@ def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed
     assert all(t["fap"] == [] for code, t in rows.items() if code != "H2903")
     # steering reads the same figure (every open place of the zone's sessions within 12 months)
     assert territory_skill_figures(actor=region, territory=zone)["training_places_12_months"] == 18
+
+
+def test_import_training_command_reports_in_french_and_a_dry_run_writes_nothing(tmp_path):
+    """Without Certif Info loaded, each session is kept with a French warning naming file, line and field."""
+    from django.core.management import call_command
+
+    path = write_sessions(tmp_path, "csv")
+    out = io.StringIO()
+    call_command("import_training", str(path), "--dry-run", stdout=out)
+    assert "4 session(s) de formation, dont 0 reliée(s) à des métiers ROME" in out.getvalue()
+    assert not TrainingSession.objects.exists()
+    out = io.StringIO()
+    call_command("import_training", str(path), stdout=out)
+    text = out.getvalue()
+    assert "sessions.csv" in text and "certification absente de Certif Info : session sans métier ROME" in text
+    assert "colonne code_certification — 4 lignes (lignes 2, 3, 4, 5)" in text
+    assert TrainingSession.objects.count() == 4
