@@ -60,9 +60,7 @@ def test_proposal_stored_reviewed_kept_across_reproposal_and_measured_on_checked
     assert FapPost.objects.count() == len(fap_rows) == 341
     families = {r["Code_FAP228"] for r in fap_rows}
     # every ROME code has a best family with a confidence in [0, 1], and alternatives
-    best = {
-        p.rome_code: p for p in RomeFapPair.objects.filter(source=RomeFapPair.Source.PROPOSED, rank=1)
-    }
+    best = {p.rome_code: p for p in RomeFapPair.objects.filter(source=RomeFapPair.Source.PROPOSED, rank=1)}
     assert set(best) == set(RomeCode.objects.values_list("code", flat=True))
     assert all(p.family_code in families and 0 <= p.confidence <= 1 for p in best.values())
     assert RomeFapPair.objects.filter(source=RomeFapPair.Source.PROPOSED, rank=2).count() == len(best)

@@ -220,6 +220,8 @@ def test_gap_uses_training_places_of_the_next_twelve_months_through_the_reviewed
     assert by_zone[Commune.objects.get(pk="67482").zone_emploi_id]["places"] == 0
     job_page = client.get("/competences/metier/D0X31/")
     assert job_page.status_code == 200 and "H2903" in job_page.content.decode()
+    assert client.get("/competences/metier/Z9Z99/").status_code == 404
+    assert client.get("/competences/metier/Z9Z99/export.csv").status_code == 404
     api = client.get("/api/v1/skills/correspondances/").json()
     assert api["pairs"] == [
         {"rome_code": "H2903", "fap_family": "D0X31", "origin": "proposé, corrigée par la Région"}
@@ -255,6 +257,8 @@ def test_import_training_command_reports_in_french_and_a_dry_run_writes_nothing(
     out = io.StringIO()
     call_command("import_training", str(path), stdout=out)
     text = out.getvalue()
-    assert "sessions.csv" in text and "certification absente de Certif Info : session sans métier ROME" in text
+    assert (
+        "sessions.csv" in text and "certification absente de Certif Info : session sans métier ROME" in text
+    )
     assert "colonne code_certification — 4 lignes (lignes 2, 3, 4, 5)" in text
     assert TrainingSession.objects.count() == 4

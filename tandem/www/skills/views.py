@@ -189,7 +189,7 @@ def territory_export(request, kind: str, code: str, table: str, fmt: str):
 def job_page(request, code: str):
     """A job (FAP 2021) across the zones d'emploi: BMO, tension and training places side by side."""
     sheet = selectors.job_sheet(actor=request.actor, job_code=code.upper())
-    if not sheet["year"] and not sheet["rome_codes"]:
+    if not sheet["known"]:
         raise Http404
     return render(request, "www/skills/job.html", {"sheet": sheet})
 
@@ -203,6 +203,8 @@ def job_export(request, code: str, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     sheet = selectors.job_sheet(actor=request.actor, job_code=code.upper())
+    if not sheet["known"]:
+        raise Http404
     rows = [
         [z["name"], None if z["secret_only"] else round(z["projects"]), _share(z["difficult_share"]), z["secret"],
          None if z["tension"] is None else round(z["tension"], 1), z["places"]]

@@ -9,7 +9,9 @@ class Command(ImportCommand):
     help = "Importe les certifications Certif Info et en dérive la correspondance Formacode ↔ ROME."
 
     def add_arguments(self, parser):
-        parser.add_argument("--certifications", required=True, type=Path, help="certif_info.csv (Certif Info)")
+        parser.add_argument(
+            "--certifications", required=True, type=Path, help="certif_info.csv (Certif Info)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
     def handle(self, *args, **options):

@@ -13,5 +13,7 @@ class Command(ImportCommand):
         parser.add_argument("--dry-run", action="store_true", help="contrôler et compter sans rien écrire")
 
     def handle(self, *args, **options):
-        result = training_import(actor=Actor.system_actor(), path=options["fichier"], dry_run=options["dry_run"])
+        result = training_import(
+            actor=Actor.system_actor(), path=options["fichier"], dry_run=options["dry_run"]
+        )
         self.write_report(result.run)
