@@ -183,3 +183,15 @@ def test_review_screen_access_per_role(small_crosswalk, kind, role):
     else:
         assert response.status_code == 403
         assert not RomeFapReview.objects.exists()
+
+
+def test_import_rome_fap_command_reports_in_french_and_a_dry_run_writes_nothing():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    load_rome()
+    out = StringIO()
+    call_command("import_rome_fap", "--nomenclature", str(shared_file(FAP)), "--dry-run", stdout=out)
+    assert "341 poste(s) FAP 2021, 1584 code(s) ROME proposés" in out.getvalue()
+    assert not FapPost.objects.exists() and not RomeFapPair.objects.exists()
