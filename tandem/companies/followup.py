@@ -459,7 +459,9 @@ def project_create(
         raise UserError("Un besoin de foncier ou de locaux indique la surface recherchée (m²).")
     job_code = (job_code or "").strip().upper()
     if job_code and not FAP_CODE.match(job_code):
-        raise UserError(f"Métier recherché : code FAP 2021 attendu (ex. H2Z90), reçu « {job_code} ».")
+        raise UserError(
+            f"Métier recherché : code FAP 2021 (ex. D0X31) ou ROME (ex. H2903) attendu, reçu « {job_code} »."
+        )
     return _create(
         actor,
         CompanyProject,

@@ -199,9 +199,10 @@ DEMO_EXTENSIONS.append(decarbonation_demo)
 from tandem.catalogue.demo import catalogue_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(catalogue_demo)
-from tandem.skills.demo import skills_demo  # noqa: E402
+from tandem.skills.demo import skills_demo, training_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(skills_demo)
+DEMO_EXTENSIONS.append(training_demo)
 from tandem.steering.demo import steering_demo  # noqa: E402
 
 DEMO_EXTENSIONS.append(steering_demo)

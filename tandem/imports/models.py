@@ -37,6 +37,9 @@ class ImportRun(TimeStampedModel):
         ROME = "rome", "référentiel ROME (codes et appellations)"
         TENSIONS = "tensions", "indicateurs de tension par métier et bassin"
         CATALOGUE_GRAND_EST = "catalogue_grand_est", "catalogue — aides de la Région Grand Est (API)"
+        ROME_FAP = "rome_fap", "correspondance ROME ↔ FAP 2021"
+        CERTIFINFO = "certifinfo", "certifications (Certif Info)"
+        TRAINING = "training", "offre de formation (sessions)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"

@@ -242,6 +242,29 @@ def commune_labour(commune_codes) -> dict[str, tuple[float, float | None]]:
     }
 
 
+def basin_jobs(basin_code: str, year: int) -> list[dict]:
+    """The BMO jobs of one bassin, most hiring projects first: a bassin the survey publishes in two départements
+    (Sélestat: Bas-Rhin and Haut-Rhin) adds its cells; secret cells are counted apart and a job whose every cell
+    is secret has `projects` None (unknown, never 0). The answer file and the skills pages read this."""
+    rows: dict[str, dict] = {}
+    for job in BmoJob.objects.filter(basin_id=basin_code, year=year).order_by("job_code", "departement"):
+        row = rows.setdefault(
+            job.job_code,
+            {"code": job.job_code, "name": job.job_name, "projects": None, "difficult": 0, "base": 0,
+             "secret_cells": 0},
+        )  # fmt: skip
+        if job.projects is None:
+            row["secret_cells"] += 1
+            continue
+        row["projects"] = (row["projects"] or 0) + job.projects
+        if job.difficult is not None:
+            row["difficult"] += job.difficult
+            row["base"] += job.projects
+    for row in rows.values():
+        row["difficult_share"] = row["difficult"] / row["base"] if row["base"] else None
+    return sorted(rows.values(), key=lambda r: (r["projects"] is None, -(r["projects"] or 0), r["code"]))
+
+
 def basin_market(commune_code: str | None, skills=(), top: int = 5) -> dict | None:
     """The labour market of a commune's basin for the answer file: totals, top occupations, asked skills."""
     link = BmoBasinCommune.objects.select_related("basin").filter(commune_code=commune_code).first()
@@ -250,22 +273,13 @@ def basin_market(commune_code: str | None, skills=(), top: int = 5) -> dict | No
     figures = basin_figures().get(link.basin_id)
     if figures is None:
         return None
-    jobs = BmoJob.objects.filter(basin_id=link.basin_id, year=figures["year"], projects__isnull=False)
-
-    def row(job):
-        share = job.difficult / job.projects if job.difficult is not None and job.projects else None
-        return {
-            "code": job.job_code,
-            "name": job.job_name,
-            "projects": job.projects,
-            "difficult_share": share,
-        }
-
+    jobs = [j for j in basin_jobs(link.basin_id, figures["year"]) if j["projects"] is not None]
+    wanted = set(skills)
     return {
         "basin": str(link.basin),
         "year": figures["year"],
         "projects": figures["projects"],
         "difficult_share": figures["difficult_share"],
-        "top": [row(j) for j in jobs.order_by("-projects", "job_code")[:top]],
-        "skills": [row(j) for j in jobs.filter(job_code__in=list(skills)).order_by("job_code")],
+        "top": jobs[:top],
+        "skills": sorted((j for j in jobs if j["code"] in wanted), key=lambda j: j["code"]),
     }

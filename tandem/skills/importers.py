@@ -17,18 +17,44 @@ The BMO survey itself is imported by `tandem.prospects.labour.bmo_import` (the o
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import Report, UserError
 from tandem.core.models import AuditEvent
+from tandem.core.problems import Problem
 from tandem.imports.limits import import_limits
 from tandem.imports.models import ImportRun
 from tandem.imports.reader import read_table
 from tandem.imports.services import import_run_finish, import_run_guard, import_run_start, import_writes
-from tandem.skills.crosswalk.sources import ROME_CODE
-from tandem.skills.models import INDICATORS, RomeCode, RomeTitle, Tension, TensionBasin, TensionBasinCommune
+from tandem.skills.crosswalk import (
+    derive_formacode_rome,
+    propose_rome_fap,
+    read_dares_table,
+    read_fap,
+    read_rome_domains,
+)
+from tandem.skills.crosswalk.sources import ROME_CODE, FapPost, RomeJob, xlsx_rows
+from tandem.skills.crosswalk.sources import FormacodeRome as FormacodeRomeLink
+from tandem.skills.crosswalk.text import fold
+from tandem.skills.models import (
+    INDICATORS,
+    Certification,
+    FormacodeRome,
+    RomeCode,
+    RomeFapPair,
+    RomeFapReview,
+    RomeTitle,
+    Tension,
+    TensionBasin,
+    TensionBasinCommune,
+    TrainingSession,
+)
+from tandem.skills.models import FapPost as FapPostModel
+from tandem.territories.models import Commune
 
 BASIN_CODE = re.compile(r"^\d{4}$")
 COMMUNE_CODE = re.compile(r"^\d[\dAB]\d{3}$")
@@ -295,3 +321,394 @@ def tension_import(
         write,
         "skills.tension",
     )
+
+
+# --- ROME ↔ FAP 2021: the proposal and the official Dares table ---------------------------------------------
+def rome_jobs() -> dict[str, RomeJob]:
+    """The ROME referential in the database, as the crosswalk engine reads it."""
+    titles: dict[str, list[str]] = defaultdict(list)
+    for rome_id, label in RomeTitle.objects.order_by("code_ogr").values_list("rome_id", "label"):
+        titles[rome_id].append(label)
+    return {
+        c.code: RomeJob(c.code, c.label, c.parent, c.executive, titles[c.code])
+        for c in RomeCode.objects.all()
+    }
+
+
+def fap_posts() -> list[FapPost]:
+    """The FAP 2021 nomenclature in the database, as the crosswalk engine reads it."""
+    return [
+        FapPost(p.code, p.label, p.family_code, p.family_label, p.domain_code, p.domain_label, p.sector_code,
+                p.sector_label)
+        for p in FapPostModel.objects.order_by("code")
+    ]  # fmt: skip
+
+
+def _formacode_crosswalk(rome: dict[str, RomeJob]):
+    links = [
+        FormacodeRomeLink(f.formacode, f.formacode_label, f.rome_code, f.certifications)
+        for f in FormacodeRome.objects.all()
+    ]
+    return derive_formacode_rome(links, rome) if links else None
+
+
+def rome_fap_propose(
+    *, actor, fap_path: Path, domains_path: Path | None = None, dry_run: bool = False, run=None
+) -> SkillsImportResult:
+    """Load the FAP 2021 nomenclature and store the PROPOSED ROME ↔ FAP families of every ROME code (engine:
+    `tandem.skills.crosswalk`, labels and job titles, with the Formacodes derived from Certif Info when they are
+    imported), each with its confidence and alternatives. The previous proposal is replaced; the reviews
+    (`RomeFapReview`, keyed by ROME code) and the official pairs are kept."""
+    paths = [fap_path] + ([domains_path] if domains_path else [])
+
+    def read():
+        rome = rome_jobs()
+        if not rome:
+            raise UserError(
+                "Importez d'abord le référentiel ROME (tandem import_rome) : aucun code ROME en base."
+            )
+        fap = read_fap(Path(fap_path), limits=import_limits())
+        domains = read_rome_domains(Path(domains_path), limits=import_limits()) if domains_path else {}
+        crosswalk = propose_rome_fap(rome, fap, domains=domains, formacodes=_formacode_crosswalk(rome))
+        return (fap, crosswalk), []
+
+    def write(data):
+        fap, crosswalk = data
+        posts = {
+            p.code341: {"label": p.label341[:250], "family_code": p.code228, "family_label": p.label228[:250],
+                        "domain_code": p.code86, "domain_label": p.label86[:250], "sector_code": p.code22,
+                        "sector_label": p.label22[:250]}
+            for p in fap
+        }  # fmt: skip
+        f = _sync(FapPostModel, "code", posts, list(next(iter(posts.values()))))
+        removed, _ = RomeFapPair.objects.filter(source=RomeFapPair.Source.PROPOSED).delete()
+        pairs = [
+            RomeFapPair(rome_code=code, family_code=c.code_fap228, post_code=c.code_fap341,
+                        source=RomeFapPair.Source.PROPOSED, rank=rank, score=c.score, confidence=c.confidence)
+            for code, proposal in crosswalk.proposals.items()
+            for rank, c in enumerate(proposal.candidates, start=1)
+        ]  # fmt: skip
+        RomeFapPair.objects.bulk_create(pairs, batch_size=2000)
+        covered = sum(p.confidence >= crosswalk.threshold for p in crosswalk.proposals.values())
+        return SkillsImportResult(
+            f[0] + len(pairs),
+            f[1],
+            f[2],
+            [
+                f"{len(posts)} poste(s) FAP 2021, {len(crosswalk.proposals)} code(s) ROME proposés "
+                f"({len(pairs)} paire(s) avec leurs alternatives, {removed} paire(s) de la proposition précédente "
+                f"remplacée(s)), {covered} proposition(s) de confiance ≥ {crosswalk.threshold:.0%}".replace(
+                    "%", " %"
+                ),
+                f"{RomeFapReview.objects.count()} revue(s) conservée(s)",
+            ],
+        )
+
+    return _run(ImportRun.Kind.ROME_FAP, actor, paths, dry_run, run, read, write, "skills.romefappair")
+
+
+def rome_fap_official_import(*, actor, path: Path, dry_run: bool = False, run=None) -> SkillsImportResult:
+    """Load the official Dares ROME ↔ FAP 2021 table (XLSX or CSV, layout in `crosswalk/sources.py` and
+    docs/skills.md). It replaces the previous official pairs; for the ROME codes it covers it takes precedence
+    over the proposal and the reviews (`selectors.rome_fap_in_force`)."""
+
+    def read():
+        fap = fap_posts()
+        if not fap:
+            raise UserError(
+                "Importez d'abord la nomenclature FAP 2021 (tandem import_rome_fap --nomenclature …)."
+            )
+        pairs = read_dares_table(Path(path), fap=fap, limits=import_limits())
+        by_rome: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for pair in pairs:
+            by_rome[pair.code_rome][pair.code_fap228].append(pair.code_fap)
+        unknown = sorted(set(by_rome) - set(RomeCode.objects.values_list("code", flat=True)))
+        warnings = []
+        if unknown:
+            warnings.append(
+                Problem(Path(path).name, None, "Code ROME",
+                        f"{len(unknown)} code(s) ROME absents du référentiel importé (gardés)",
+                        ", ".join(unknown[:10]))
+            )  # fmt: skip
+        return by_rome, warnings
+
+    def write(by_rome):
+        removed, _ = RomeFapPair.objects.filter(source=RomeFapPair.Source.OFFICIAL).delete()
+        pairs = []
+        for code, families in by_rome.items():
+            total = sum(len(v) for v in families.values())
+            ranked = sorted(families.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            for rank, (family, posts) in enumerate(ranked, start=1):
+                post = posts[0] if len(posts[0]) > 5 else ""
+                pairs.append(
+                    RomeFapPair(rome_code=code, family_code=family, post_code=post, rank=rank, score=1.0,
+                                source=RomeFapPair.Source.OFFICIAL, confidence=len(posts) / total)
+                )  # fmt: skip
+        RomeFapPair.objects.bulk_create(pairs, batch_size=2000)
+        return SkillsImportResult(
+            len(pairs), 0, 0,
+            [f"{len(by_rome)} code(s) ROME, {len(pairs)} paire(s) officielle(s) ; "
+             f"{removed} paire(s) officielle(s) précédente(s) remplacée(s)"],
+        )  # fmt: skip
+
+    return _run(ImportRun.Kind.ROME_FAP, actor, [path], dry_run, run, read, write, "skills.romefappair")
+
+
+# --- Certif Info: certifications and the derived Formacode ↔ ROME --------------------------------------------
+CERTIFINFO_COLUMNS = ["Code_Diplome", "Libelle_Diplome", "Libelle_Type_Diplome", "Code_FormaCode",
+                      "Libelle_FormaCode", "Code_RNCP", *[f"Code_Rome_{i}" for i in range(1, 6)]]  # fmt: skip
+FORMACODE = re.compile(r"^\d{5}$")
+
+
+def certifinfo_import(*, actor, path: Path, dry_run: bool = False, run=None) -> SkillsImportResult:
+    """Import Certif Info's certifications (main Formacode, up to five ROME codes, RNCP) and store the Formacode
+    ↔ ROME pairs DERIVED from them (co-occurrence, marked « dérivé (Certif Info) »)."""
+
+    def read():
+        report = Report()
+        name = Path(path).name
+        certifications: dict[str, dict] = {}
+        repeated = 0
+        for line, row in _rows(path, CERTIFINFO_COLUMNS, report):
+            code = row["Code_Diplome"].strip()
+            if not code.isdigit():
+                report.error(name, line, "Code_Diplome", "code Certif Info numérique attendu", code)
+                continue
+            formacode = row["Code_FormaCode"].strip()
+            if formacode and not FORMACODE.match(formacode):
+                report.error(name, line, "Code_FormaCode", "Formacode à 5 chiffres attendu", formacode)
+            romes = []
+            for i in range(1, 6):
+                value = row[f"Code_Rome_{i}"].strip().upper()
+                if value and not ROME_CODE.match(value):
+                    report.error(
+                        name, line, f"Code_Rome_{i}", "code ROME attendu (lettre A à N et 4 chiffres)", value
+                    )
+                elif value and value not in romes:
+                    romes.append(value)
+            rncp = row["Code_RNCP"].strip().upper().removeprefix("RNCP")
+            if (
+                code in certifications
+            ):  # Certif Info repeats a certification once per ONISEP sheet (codeIdeo2)
+                repeated += 1
+                known = certifications[code]["rome_codes"]
+                known.extend(r for r in romes if r not in known)
+                continue
+            certifications[code] = {
+                "label": row["Libelle_Diplome"].strip()[:400],
+                "kind_label": row["Libelle_Type_Diplome"].strip()[:250],
+                "rncp": rncp[:10],
+                "formacode": formacode,
+                "formacode_label": row["Libelle_FormaCode"].strip()[:250],
+                "rome_codes": romes,
+            }
+        report.raise_if_errors("Import des certifications Certif Info refusé : aucune ligne n'a été écrite.")
+        counts: dict[tuple, int] = defaultdict(int)
+        labels = {}
+        for c in certifications.values():
+            for rome in c["rome_codes"]:
+                if c["formacode"]:
+                    counts[(c["formacode"], rome)] += 1
+                    labels[c["formacode"]] = c["formacode_label"]
+        links = [FormacodeRomeLink(f, labels[f], r, n) for (f, r), n in counts.items()]
+        derived = derive_formacode_rome(links, rome_jobs()) if RomeCode.objects.exists() else None
+        warnings = []
+        if derived is None:
+            warnings.append(Problem(name, None, None, "référentiel ROME non importé : correspondances Formacode ↔ "
+                                    "ROME non calculées (importez le ROME puis réimportez ce fichier)"))  # fmt: skip
+        elif derived.unknown_rome_codes:
+            warnings.append(
+                Problem(name, None, "Code_Rome_1…5",
+                        f"{len(derived.unknown_rome_codes)} code(s) ROME absents du référentiel ROME v4 (codes de "
+                        "domaine) : ignorés dans la correspondance Formacode ↔ ROME",
+                        ", ".join(derived.unknown_rome_codes[:10]))
+            )  # fmt: skip
+        return (certifications, derived, repeated), warnings
+
+    def write(data):
+        certifications, derived, repeated = data
+        c = _sync(Certification, "code", certifications, list(next(iter(certifications.values()))))
+        links = 0
+        if derived is not None:
+            FormacodeRome.objects.all().delete()
+            objs = [
+                FormacodeRome(formacode=d.formacode, formacode_label=d.formacode_label, rome_code=d.code_rome,
+                              certifications=d.certifications, share_of_rome=round(d.share_of_rome, 4))
+                for group in derived.by_rome.values() for d in group
+            ]  # fmt: skip
+            FormacodeRome.objects.bulk_create(objs, batch_size=2000)
+            links = len(objs)
+        return SkillsImportResult(
+            c[0], c[1], c[2],
+            [f"{len(certifications)} certification(s) ({repeated} ligne(s) répétée(s) fusionnée(s)), {links} "
+             "correspondance(s) Formacode ↔ ROME dérivée(s)"],
+        )  # fmt: skip
+
+    return _run(ImportRun.Kind.CERTIFINFO, actor, [path], dry_run, run, read, write, "skills.certification")
+
+
+# --- training offer (Carif-Oref layout) ----------------------------------------------------------------------
+# The layout (docs/skills.md « Offre de formation ») : one row per session, CSV (`;` or `,`) or XLSX.
+TRAINING_COLUMNS = {
+    "identifiant_session": "session_id",
+    "code_certification": "certification_code",
+    "formacode": "formacode",
+    "intitule": "title",
+    "organisme": "provider_name",
+    "siret_organisme": "provider_siret",
+    "code_commune": "commune_code",
+    "date_debut": "start_on",
+    "date_fin": "end_on",
+    "places": "places",
+    "places_pourvues": "places_filled",
+    "financement": "funding",
+}
+TRAINING_REQUIRED = [c for c in TRAINING_COLUMNS if c not in ("formacode", "places_pourvues")]
+FUNDING = {
+    "region": "region", "conseil regional": "region", "opco": "opco", "cpf": "cpf",
+    "apprentissage": "apprentissage", "alternance apprentissage": "apprentissage", "autre": "autre",
+}  # fmt: skip
+SIRET = re.compile(r"^\d{14}$")
+
+
+def _training_table(path: Path, report: Report) -> list[tuple[int, dict]]:
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows = xlsx_rows(path, import_limits(), is_header=lambda r: "identifiant_session" in r)
+        start = next((i for i, (_, r) in enumerate(rows) if "identifiant_session" in r), None)
+        if start is None:
+            report.error(path.name, 1, None, "ligne d'en-tête introuvable (colonne « identifiant_session »)")
+            report.raise_if_errors(f"{path.name} : fichier refusé, rien n'a été écrit.")
+        header = [h.strip() for h in rows[start][1]]
+        records = [
+            (line, dict(zip(header, values + [""] * (len(header) - len(values)), strict=False)))
+            for line, values in rows[start + 1 :]
+            if any(values)
+        ]
+        missing = [c for c in TRAINING_REQUIRED if c not in header]
+        if missing:
+            report.error(path.name, rows[start][0], None, f"colonne(s) manquante(s) : {', '.join(missing)}")
+            report.raise_if_errors(f"{path.name} : fichier refusé, rien n'a été écrit.")
+        return records
+    return _rows(path, TRAINING_REQUIRED, report)
+
+
+def _date(report: Report, name: str, line: int, field: str, value: str):
+    value = (value or "").strip()
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    report.error(name, line, field, "date attendue (JJ/MM/AAAA)", value)
+    return None
+
+
+def _count_field(report: Report, name: str, line: int, field: str, value: str, *, required: bool):
+    value = (value or "").strip().removesuffix(".0")
+    if not value:
+        if required:
+            report.error(name, line, field, "nombre entier attendu", value)
+        return None
+    if not value.isdigit():
+        report.error(name, line, field, "nombre entier positif attendu", value)
+        return None
+    return int(value)
+
+
+def training_import(*, actor, path: Path, dry_run: bool = False, run=None) -> SkillsImportResult:
+    """Import training sessions (Carif-Oref-like layout, CSV or XLSX). Every row is checked first (French errors
+    naming file, line and field); each session is linked to ROME jobs through its certification (RNCP or Certif
+    Info code), else through its Formacode (derived Formacode ↔ ROME). Sessions are keyed by their identifier:
+    importing the same file again changes nothing."""
+
+    def read():
+        report = Report()
+        name = Path(path).name
+        communes = set(Commune.objects.values_list("code", flat=True))
+        by_code = {c.code: c for c in Certification.objects.only("code", "rncp", "rome_codes")}
+        by_rncp: dict[str, Certification] = {}
+        for c in sorted(by_code.values(), key=lambda c: c.code):
+            if c.rncp:
+                by_rncp.setdefault(c.rncp, c)
+        by_formacode: dict[str, list[str]] = defaultdict(list)
+        for formacode, rome in FormacodeRome.objects.values_list("formacode", "rome_code"):
+            by_formacode[formacode].append(rome)
+        sessions: dict[str, dict] = {}
+        unlinked = 0
+        for line, row in _training_table(path, report):
+            sid = row.get("identifiant_session", "").strip()
+            if not sid:
+                report.error(name, line, "identifiant_session", "identifiant de session vide")
+                continue
+            if sid in sessions:
+                report.error(name, line, "identifiant_session", "session en double dans le fichier", sid)
+                continue
+            cert_code = row["code_certification"].strip().upper().replace(" ", "")
+            cert = None
+            if cert_code.startswith("RNCP"):
+                cert = by_rncp.get(cert_code.removeprefix("RNCP"))
+            elif cert_code.isdigit():
+                cert = by_code.get(cert_code)
+            else:
+                report.error(name, line, "code_certification", "code RNCP (« RNCP37297 ») ou Certif Info attendu",
+                             cert_code)  # fmt: skip
+            formacode = (row.get("formacode") or "").strip()
+            if formacode and not FORMACODE.match(formacode):
+                report.error(name, line, "formacode", "Formacode à 5 chiffres attendu", formacode)
+            siret = row["siret_organisme"].strip().replace(" ", "")
+            if not SIRET.match(siret):
+                report.error(name, line, "siret_organisme", "SIRET à 14 chiffres attendu", siret)
+            commune = row["code_commune"].strip().zfill(5)
+            if commune not in communes:
+                report.error(name, line, "code_commune", "code INSEE de commune inconnu", commune)
+            title, provider = row["intitule"].strip(), row["organisme"].strip()
+            if not title:
+                report.error(name, line, "intitule", "intitulé vide")
+            if not provider:
+                report.error(name, line, "organisme", "nom de l'organisme vide")
+            start = _date(report, name, line, "date_debut", row["date_debut"])
+            end = _date(report, name, line, "date_fin", row["date_fin"])
+            if start and end and end < start:
+                report.error(name, line, "date_fin", "la fin précède le début", row["date_fin"].strip())
+            places = _count_field(report, name, line, "places", row["places"], required=True)
+            filled = _count_field(
+                report, name, line, "places_pourvues", row.get("places_pourvues"), required=False
+            )
+            if places is not None and filled is not None and filled > places:
+                report.error(name, line, "places_pourvues", f"plus de places pourvues que de places ({places})",
+                             str(filled))  # fmt: skip
+            funding = FUNDING.get(fold(row["financement"]).strip())
+            if funding is None:
+                report.error(name, line, "financement", "attendu : Région, OPCO, CPF, apprentissage ou autre",
+                             row["financement"].strip())  # fmt: skip
+            romes = list(cert.rome_codes) if cert else sorted(set(by_formacode.get(formacode, [])))
+            if cert is None and cert_code and not any(p.line == line for p in report.errors):
+                unlinked += 1
+                report.warning(name, line, "code_certification",
+                               "certification absente de Certif Info : session reliée aux métiers par son Formacode"
+                               if romes else "certification absente de Certif Info : session sans métier ROME",
+                               cert_code)  # fmt: skip
+            sessions[sid] = {
+                "certification_code": cert_code[:12], "certification_id": cert.code if cert else None,
+                "formacode": formacode, "title": title[:300], "provider_name": provider[:200],
+                "provider_siret": siret[:14], "commune_code": commune, "start_on": start, "end_on": end,
+                "places": places, "places_filled": filled, "funding": funding, "rome_codes": romes,
+                "demo": False,
+            }  # fmt: skip
+        report.raise_if_errors(f"{name} : offre de formation refusée, aucune ligne n'a été écrite.")
+        if not sessions:
+            raise UserError(f"{name} : aucune session de formation dans le fichier.")
+        return sessions, report.warnings
+
+    def write(sessions):
+        c = _sync(TrainingSession, "session_id", sessions, list(next(iter(sessions.values()))))
+        linked = sum(bool(s["rome_codes"]) for s in sessions.values())
+        return SkillsImportResult(
+            c[0],
+            c[1],
+            c[2],
+            [f"{len(sessions)} session(s) de formation, dont {linked} reliée(s) à des métiers ROME"],
+        )
+
+    return _run(ImportRun.Kind.TRAINING, actor, [path], dry_run, run, read, write, "skills.trainingsession")

@@ -78,3 +78,16 @@ def flagged_gaps(actor, territory, period):
 )
 def actions(actor, territory, period):
     return sum(_figures(actor, territory)["actions_by_status"].values())
+
+
+@indicator(
+    code="skills.training_places",
+    label="Places de formation ouvertes sur 12 mois",
+    unit="count",
+    definition="Places (moins les places déjà pourvues) des sessions de formation importées qui commencent dans "
+    "les 12 prochains mois sur le territoire (offre de formation, présentation Carif-Oref).",
+    source="skills",
+    kinds=KINDS,
+)
+def training_places(actor, territory, period):
+    return _figures(actor, territory)["training_places_12_months"]

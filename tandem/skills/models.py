@@ -6,6 +6,7 @@ criterion: `tandem.prospects.models.BmoBasin / BmoBasinCommune / BmoJob` (import
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from tandem.organizations.models import SharedObject
@@ -155,4 +156,188 @@ class SkillAction(SharedObject):
         return f"{self.get_kind_display()} — {self.job_label}"
 
 
-__all__ = ["RomeCode", "RomeTitle", "TensionBasin", "TensionBasinCommune", "Tension", "SkillAction"]
+class FapPost(models.Model):
+    """A post of the FAP 2021 nomenclature (Dares), with its family (FAP228) and domain (FAP86)."""
+
+    code = models.CharField("code FAP341", max_length=6, primary_key=True)
+    label = models.CharField("intitulé", max_length=250)
+    family_code = models.CharField("famille (FAP228)", max_length=5, db_index=True)
+    family_label = models.CharField("intitulé de la famille", max_length=250)
+    domain_code = models.CharField("domaine (FAP86)", max_length=3)
+    domain_label = models.CharField("intitulé du domaine", max_length=250)
+    sector_code = models.CharField("grand domaine (FAP22)", max_length=1)
+    sector_label = models.CharField("intitulé du grand domaine", max_length=250)
+
+    class Meta:
+        verbose_name = "poste FAP 2021"
+        verbose_name_plural = "postes FAP 2021"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.code})"
+
+
+class RomeFapPair(models.Model):
+    """A ROME code ↔ FAP 2021 family pair: proposed by the engine from labels and job titles (with its
+    confidence and rank among the alternatives), or official (the Dares table, loaded by `import_rome_fap`)."""
+
+    class Source(models.TextChoices):
+        PROPOSED = "proposed", "proposé (à revoir)"
+        OFFICIAL = "official", "officiel (Dares)"
+
+    rome_code = models.CharField("code ROME", max_length=5, db_index=True)
+    family_code = models.CharField("famille FAP 2021 (FAP228)", max_length=5)
+    post_code = models.CharField("poste FAP 2021 le plus proche", max_length=6, blank=True)
+    source = models.CharField("origine", max_length=10, choices=Source.choices)
+    rank = models.PositiveSmallIntegerField("rang", default=1)
+    score = models.FloatField("similarité", default=0.0)
+    confidence = models.FloatField("confiance", default=0.0)
+    proposed_at = models.DateTimeField("calculé le", auto_now=True)
+
+    class Meta:
+        verbose_name = "correspondance ROME ↔ FAP"
+        verbose_name_plural = "correspondances ROME ↔ FAP"
+        ordering = ["rome_code", "source", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rome_code", "family_code", "source"], name="skills_one_pair_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rome_code} → {self.family_code} ({self.get_source_display()})"
+
+
+class RomeFapReview(models.Model):
+    """A Région user's decision on the proposed family of a ROME code: accepted, changed (to another family) or
+    rejected (no FAP family fits). Keyed by ROME code, so it outlives a new proposal; it records the family the
+    engine proposed when the person decided, which measures the proposal's precision."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "acceptée"
+        CHANGED = "changed", "corrigée"
+        REJECTED = "rejected", "rejetée"
+
+    rome_code = models.CharField("code ROME", max_length=5, primary_key=True)
+    decision = models.CharField("décision", max_length=10, choices=Decision.choices)
+    proposed_family = models.CharField("famille proposée lors de la revue", max_length=5, blank=True)
+    family_code = models.CharField("famille retenue (FAP228)", max_length=5, blank=True)
+    comment = models.TextField("commentaire", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("revu le", auto_now=True)
+
+    class Meta:
+        verbose_name = "revue d'une correspondance ROME ↔ FAP"
+        verbose_name_plural = "revues des correspondances ROME ↔ FAP"
+        ordering = ["rome_code"]
+
+    def __str__(self) -> str:
+        return f"{self.rome_code} : {self.get_decision_display()}"
+
+
+class Certification(models.Model):
+    """A certification of Certif Info (Réseau des Carif-Oref): its main Formacode and up to five ROME codes."""
+
+    code = models.CharField("code Certif Info", max_length=10, primary_key=True)
+    label = models.CharField("intitulé", max_length=400)
+    kind_label = models.CharField("type de diplôme", max_length=250, blank=True)
+    rncp = models.CharField("code RNCP", max_length=10, blank=True, db_index=True)
+    formacode = models.CharField("Formacode principal", max_length=5, blank=True)
+    formacode_label = models.CharField("intitulé du Formacode", max_length=250, blank=True)
+    rome_codes = ArrayField(
+        models.CharField(max_length=5), verbose_name="codes ROME", default=list, blank=True
+    )
+
+    class Meta:
+        verbose_name = "certification (Certif Info)"
+        verbose_name_plural = "certifications (Certif Info)"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.code})"
+
+
+class FormacodeRome(models.Model):
+    """Formacode ↔ ROME DERIVED from Certif Info (a certification's main Formacode × each of its ROME codes):
+    a co-occurrence, not France Travail's official table; its weight is the share of the ROME code's
+    certifications that carry the Formacode."""
+
+    formacode = models.CharField("Formacode", max_length=5)
+    formacode_label = models.CharField("intitulé du Formacode", max_length=250)
+    rome_code = models.CharField("code ROME", max_length=5, db_index=True)
+    certifications = models.PositiveIntegerField("certifications communes")
+    share_of_rome = models.FloatField("part des certifications du métier")
+    source = models.CharField("origine", max_length=40, default="dérivé (Certif Info)", editable=False)
+
+    class Meta:
+        verbose_name = "correspondance Formacode ↔ ROME (dérivée)"
+        verbose_name_plural = "correspondances Formacode ↔ ROME (dérivées)"
+        ordering = ["rome_code", "-certifications", "formacode"]
+        constraints = [
+            models.UniqueConstraint(fields=["formacode", "rome_code"], name="skills_one_formacode_rome")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.formacode} ↔ {self.rome_code} (dérivé)"
+
+
+class TrainingSession(models.Model):
+    """A vocational training session of the regional offer (Carif-Oref layout, docs/skills.md), linked to ROME
+    jobs through its certification. Public offer: no owner."""
+
+    class Funding(models.TextChoices):
+        REGION = "region", "Région"
+        OPCO = "opco", "OPCO"
+        CPF = "cpf", "CPF"
+        APPRENTICESHIP = "apprentissage", "apprentissage"
+        OTHER = "autre", "autre"
+
+    session_id = models.CharField("identifiant de session", max_length=60, primary_key=True)
+    certification_code = models.CharField("code de certification (RNCP ou Certif Info)", max_length=12)
+    certification = models.ForeignKey(
+        Certification, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    formacode = models.CharField("Formacode", max_length=5, blank=True)
+    title = models.CharField("intitulé", max_length=300)
+    provider_name = models.CharField("organisme de formation", max_length=200)
+    provider_siret = models.CharField("SIRET de l'organisme", max_length=14)
+    commune_code = models.CharField("code INSEE de la commune", max_length=5, db_index=True)
+    start_on = models.DateField("début")
+    end_on = models.DateField("fin")
+    places = models.PositiveIntegerField("places")
+    places_filled = models.PositiveIntegerField("places pourvues", null=True, blank=True)
+    funding = models.CharField("financement", max_length=14, choices=Funding.choices)
+    rome_codes = ArrayField(
+        models.CharField(max_length=5), verbose_name="métiers ROME", default=list, blank=True
+    )
+    demo = models.BooleanField("fictive (démonstration)", default=False)
+
+    class Meta:
+        verbose_name = "session de formation"
+        verbose_name_plural = "sessions de formation"
+        ordering = ["start_on", "session_id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.start_on:%d/%m/%Y})"
+
+    @property
+    def places_open(self) -> int:
+        return max(self.places - (self.places_filled or 0), 0)
+
+
+__all__ = [
+    "Certification",
+    "FapPost",
+    "FormacodeRome",
+    "RomeCode",
+    "RomeFapPair",
+    "RomeFapReview",
+    "RomeTitle",
+    "SkillAction",
+    "Tension",
+    "TensionBasin",
+    "TensionBasinCommune",
+    "TrainingSession",
+]

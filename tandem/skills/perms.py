@@ -5,9 +5,15 @@ a commune, so the owner's commune perimeter does not restrict it."""
 from __future__ import annotations
 
 from tandem.organizations.models import Organization
-from tandem.organizations.perms import Actor, can_create
+from tandem.organizations.perms import Actor, can_create, is_region_contributor
 from tandem.skills.models import SkillAction
 
 
 def can_record_action(actor: Actor, *, owner: Organization) -> bool:
     return can_create(actor, SkillAction, owner=owner)
+
+
+def can_review_crosswalk(actor: Actor) -> bool:
+    """The ROME ↔ FAP 2021 proposal is reviewed by the Région (its contributors and administrators, or a
+    platform administrator): one regional reference for every partner's figures."""
+    return actor.is_platform_admin or is_region_contributor(actor)

@@ -13,8 +13,8 @@ from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, can_change
 from tandem.prospects.labour import JOB_CODE
-from tandem.skills.models import SkillAction
-from tandem.skills.perms import can_record_action
+from tandem.skills.models import FapPost, RomeCode, RomeFapPair, RomeFapReview, SkillAction
+from tandem.skills.perms import can_record_action, can_review_crosswalk
 from tandem.skills.territory import Territory
 
 
@@ -77,3 +77,52 @@ def skill_action_update(*, actor: Actor, action: SkillAction, status: str, resul
     action.save(update_fields=["status", "results", "updated_at"])
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=action, details={"état": status})
     return action
+
+
+@transaction.atomic
+def rome_fap_review(
+    *, actor: Actor, rome_code: str, decision: str, family_code: str = "", comment: str = ""
+) -> RomeFapReview:
+    """Record a Région user's decision on the proposed FAP 2021 family of a ROME code: accept it, change it to
+    another family, or reject it (no family fits). The decision is kept when the proposal is computed again."""
+    if not can_review_crosswalk(actor):
+        raise NotAllowed("Seule la Région revoit la correspondance ROME ↔ FAP 2021.")
+    if not RomeCode.objects.filter(code=rome_code).exists():
+        raise UserError(f"Code ROME inconnu : « {rome_code} ».")
+    if decision not in RomeFapReview.Decision.values:
+        raise UserError("Décision inconnue : accepter, corriger ou rejeter.")
+    best = (
+        RomeFapPair.objects.filter(rome_code=rome_code, source=RomeFapPair.Source.PROPOSED)
+        .order_by("rank")
+        .values_list("family_code", flat=True)
+        .first()
+    ) or ""
+    family_code = (family_code or "").strip().upper()
+    if decision == RomeFapReview.Decision.ACCEPTED:
+        if not best:
+            raise UserError("Aucune famille proposée pour ce métier : choisissez une famille (corriger).")
+        family_code = best
+    elif decision == RomeFapReview.Decision.CHANGED:
+        if not FapPost.objects.filter(family_code=family_code).exists():
+            raise UserError(f"Famille FAP 2021 inconnue : « {family_code} ».")
+        if family_code == best:
+            decision = RomeFapReview.Decision.ACCEPTED
+    else:
+        family_code = ""
+    review, _ = RomeFapReview.objects.update_or_create(
+        rome_code=rome_code,
+        defaults={
+            "decision": decision,
+            "proposed_family": best,
+            "family_code": family_code,
+            "comment": comment,
+            "reviewed_by": _user(actor),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=review,
+        details={"décision": review.get_decision_display(), "famille": family_code},
+    )
+    return review

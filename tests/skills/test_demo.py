@@ -6,7 +6,7 @@ import pytest
 from tandem.companies.models import CompanyProject
 from tandem.demo.services import demo_generate
 from tandem.organizations.perms import Actor
-from tandem.skills.models import SkillAction
+from tandem.skills.models import Certification, RomeFapPair, SkillAction, TrainingSession
 from tandem.skills.selectors import gaps
 from tandem.skills.territory import territory_get
 
@@ -26,3 +26,30 @@ def test_demo_needs_and_actions_are_fictitious_and_marked():
     gap = next(g for g in found if g["code"] == action.job_code)
     assert gap["needs"] > 0 and [a.pk for a in gap["actions"]] == [action.pk]
     assert demo_generate(scale="demo").extensions["skills_demo"] == {"needs": 0, "actions": 0}
+
+
+def test_demo_training_offer_is_fictitious_on_real_certifications_and_feeds_the_gaps():
+    extensions = demo_generate(scale="demo").extensions
+    created = extensions["training_demo"]
+    assert created["sessions"] > 0 and created["reviews"] == 3
+    sessions = TrainingSession.objects.all()
+    assert all(s.demo and "démonstration" in s.title and "démonstration" in s.provider_name for s in sessions)
+    # real Certif Info certifications (code, RNCP and ROME codes as published)
+    assert {
+        (c.code, c.rncp, tuple(c.rome_codes))
+        for c in Certification.objects.filter(code__in=["21309", "69402"])
+    } == {
+        ("21309", "557", ("H2903",)),
+        ("69402", "38302", ("N1103", "N1303")),
+    }
+    assert RomeFapPair.objects.filter(source="proposed").values("rome_code").distinct().count() == 4
+    # a demo gap whose ROME code the demo Région reviewed shows the training places of its zone
+    system = Actor.system_actor()
+    shown = []
+    for action in SkillAction.objects.unscoped():
+        territory = territory_get("ze", action.territory_code)
+        for gap in gaps(actor=system, territory=territory):
+            if gap["training_places"] is not None:
+                shown.append(gap["training_places"])
+    assert shown and any(p > 0 for p in shown)
+    assert demo_generate(scale="demo").extensions["training_demo"] == {"sessions": 0, "reviews": 0}

@@ -106,7 +106,7 @@ def test_a_wrong_job_code_is_refused_in_french(need):
             title="x",
             job_code="soudeur",
         )
-    assert "code FAP 2021 attendu (ex. H2Z90), reçu « SOUDEUR »" in str(error.value)
+    assert "code FAP 2021 (ex. D0X31) ou ROME (ex. H2903) attendu, reçu « SOUDEUR »" in str(error.value)
 
 
 def test_a_prospect_s_jobs_add_to_the_gap_for_its_task_force_only(need):

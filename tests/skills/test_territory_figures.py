@@ -7,7 +7,7 @@ from collections import defaultdict
 import pytest
 
 from tandem.organizations.perms import Actor
-from tandem.prospects.labour import bmo_import
+from tandem.prospects.labour import basin_jobs, basin_market, bmo_import
 from tandem.prospects.models import BmoBasinCommune
 from tandem.skills.importers import tension_import
 from tandem.skills.selectors import hiring_needs, tensions
@@ -148,3 +148,22 @@ def test_zones_d_emploi_tile_carries_each_zone_s_figures_and_link(bmo, tmp_path)
     assert rows[mulhouse]["couleur"].startswith("#")
     page = client.get("/competences/")
     assert page.status_code == 200 and "zones_emploi" in page.content.decode()
+
+
+def test_selestat_bassin_top_five_hiring_needs_summed_over_its_two_departements(bmo):
+    """Bassin 4444 (Sélestat) is published in Bas-Rhin and Haut-Rhin: its top five jobs add both cells. The
+    answer file (`basin_market`) and the skills pages read the same `basin_jobs`."""
+    rows = [r for r in rows_of(BMO) if r["BE24"] == "4444"]
+    assert {r["NOMBE24"] for r in rows} == {"SELESTAT"} and {r["Dept"] for r in rows} == {"67", "68"}
+    totals = defaultdict(int)
+    for r in rows:
+        if r["met"] != "*":
+            totals[r["Code métier BMO"]] += int(r["met"])
+    expected = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    top = basin_jobs("4444", 2024)[:5]
+    assert [(j["code"], j["projects"]) for j in top] == expected
+    # read by hand in the file: vine and fruit growers first (grape harvest), then restaurants and transport
+    assert expected == [("A1X42", 895), ("S2X61", 147), ("A1X40", 117), ("S1X20", 109), ("J3X43", 105)]
+    commune = next(r["code_commune_insee"] for r in rows_of(BASSINS) if r["code_bassin_BMO"] == "4444")
+    market = basin_market(commune)
+    assert [(j["code"], j["projects"]) for j in market["top"]] == expected

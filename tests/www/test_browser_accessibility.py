@@ -112,10 +112,13 @@ def journey_pages(page) -> list[str]:
         "/journal/",
         "/competences/",
         "/competences/dep/68/",
+        "/competences/correspondances/",
+        "/competences/correspondances/?etat=revues",
+        "/competences/metier/D0X31/",
     ]
 
 
-@pytest.mark.parametrize("username", ["epci1.contributeur", "investissement.contributeur"])
+@pytest.mark.parametrize("username", ["epci1.contributeur", "investissement.contributeur", "region.admin"])
 def test_main_pages_have_no_serious_accessibility_violation(browser_page, demo, username):
     page = browser_page()
     browser_login(page, username, DEMO_PASSWORD)

@@ -228,9 +228,12 @@ def _dares_columns(header: list[str]) -> dict[str, int] | None:
     return found if {"code_rome", "code_fap"} <= set(found) else None
 
 
-def _xlsx_rows(path: Path, limits: ImportLimits) -> list[tuple[int, list[str]]]:
+def xlsx_rows(path: Path, limits: ImportLimits, is_header=None) -> list[tuple[int, list[str]]]:
+    """The rows of the first sheet whose first 30 rows hold a header row (`is_header(values)`, by default the
+    Dares table's); dates come as ISO text (« 2026-09-01 00:00:00 »)."""
     from openpyxl import load_workbook
 
+    is_header = is_header or _dares_columns
     size = path.stat().st_size
     if size > limits.upload_bytes:
         raise UserError(
@@ -247,7 +250,7 @@ def _xlsx_rows(path: Path, limits: ImportLimits) -> list[tuple[int, list[str]]]:
                 rows.append((number, ["" if v is None else str(v).strip() for v in values]))
                 if len(rows) > limits.rows:
                     raise UserError(f"{path.name} : plus de {limits.rows} lignes (limite d'un import)")
-            if any(_dares_columns(r) for _, r in rows[:HEADER_SEARCH_ROWS]):
+            if any(is_header(r) for _, r in rows[:HEADER_SEARCH_ROWS]):
                 return rows
     finally:
         workbook.close()
@@ -266,7 +269,7 @@ def read_dares_table(path: Path, *, fap: list[FapPost], limits: ImportLimits) ->
     (ROME code format, FAP code known in the FAP 2021 nomenclature) before anything is returned; a table with
     any error is refused whole, naming file, line and field."""
     path = Path(path)
-    rows = _xlsx_rows(path, limits) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path, limits)
+    rows = xlsx_rows(path, limits) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path, limits)
     start = next((i for i, (_, r) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _dares_columns(r)), None)
     if start is None:
         raise UserError(

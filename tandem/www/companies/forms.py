@@ -129,7 +129,9 @@ class ProjectForm(OwnerForm, SharingMixin):
     )
     jobs = forms.IntegerField(label="Emplois concernés", required=False, min_value=0)
     job_code = forms.CharField(
-        label="Métier recherché (code FAP 2021 de l'enquête BMO, ex. H2Z90)", max_length=5, required=False
+        label="Métier recherché (code FAP 2021 de l'enquête BMO, ex. D0X31, ou code ROME, ex. H2903)",
+        max_length=5,
+        required=False,
     )
     surface_needed_m2 = forms.IntegerField(label="Surface recherchée (m²)", required=False, min_value=1)
     expected_on = forms.DateField(label="Échéance du projet", required=False, widget=DATE)
