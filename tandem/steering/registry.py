@@ -66,7 +66,7 @@ ALL_KINDS = frozenset(KINDS)
 UNITS = {
     "ha": "ha",
     "m2": "m²",
-    "count": "nombre",
+    "count": "",  # a count reads as a bare number (« 96 », never « 96 nombre »)
     "pct": "%",
     "jobs": "emplois",
     "eur": "€",

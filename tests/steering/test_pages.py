@@ -151,3 +151,21 @@ def test_the_dashboard_map_shades_each_epci_by_its_last_frozen_value(client, lan
     # Outside the organisations' members, no tile.
     client.logout()
     assert client.get(url.format(z=z, x=x, y=y)).status_code == 302
+
+
+def test_the_dashboard_offers_no_quarter_yet_to_come_and_counts_read_as_bare_numbers(
+    client, prospects, followup, region_reader
+):
+    client.force_login(region_reader)
+    html = client.get(reverse("www:steering:dashboard", args=["epci", b.STRASBOURG])).content.decode()
+    today = dt.date.today()
+    current = Period(today.year, (today.month - 1) // 3 + 1)
+    upcoming = (
+        Period(current.year + 1, 1) if current.quarter == 4 else Period(current.year, current.quarter + 1)
+    )
+    select = html.split('id="id_periode"')[1].split("</select>")[0]
+    assert f'value="{current.slug}"' in select
+    assert f'value="{upcoming.slug}"' not in select
+    assert " nombre<" not in html and " nombre " not in html
+    row = html.split('data-indicator="prospects.received"')[1].split("</tr>")[0]
+    assert "nombre" not in row and "Prospects reçus" in row

@@ -67,7 +67,8 @@ class ObjectiveForm(forms.Form):
     def __init__(self, *args, territory=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["indicator"].choices = [
-            (i.code, f"{i.label} ({i.unit_label})") for i in registry.indicators(territory=territory)
+            (i.code, f"{i.label} ({i.unit_label})" if i.unit_label else i.label)
+            for i in registry.indicators(territory=territory)
         ]
 
 

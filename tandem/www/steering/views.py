@@ -60,6 +60,12 @@ def _period(request) -> Period:
     return Period.of(dt.date.today())
 
 
+def _quarters(*periods: Period) -> list[Period]:
+    """The quarters a page offers to move to: none that has not begun yet (nothing to show there)."""
+    today = dt.date.today()
+    return [p for p in periods if p.start <= today]
+
+
 @login_required
 def index(request):
     _require_reader(request)
@@ -81,7 +87,7 @@ def dashboard(request, level, key):
             "kind_label": registry.KINDS[registry.territory_kind(territory)],
             "charts": sel.dashboard_charts(board),
             "similar": sel.similar_territories(territory),
-            "quarters": [period.next(), period] + [p for p in reversed(board["periods"][:-1])],
+            "quarters": _quarters(period.next(), period, *reversed(board["periods"][:-1])),
             "can_correct": can_correct_snapshot(request.actor),
             "mapped": mapped,
             "mapped_choices": [registry.indicator_get(c) for c in sel.MAPPED],
@@ -217,7 +223,7 @@ def convention_detail(request, pk):
             "objective_form": ObjectiveForm(
                 initial={"year": period.year}, territory=sel.convention_territory(convention)
             ),
-            "quarters": [period.previous(), period, period.next()],
+            "quarters": _quarters(period.previous(), period, period.next()),
         },
     )
 
