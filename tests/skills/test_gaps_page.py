@@ -131,3 +131,13 @@ def test_a_prospect_s_jobs_add_to_the_gap_for_its_task_force_only(need):
     assert {g["code"]: g["needs"] for g in gaps(actor=Actor.for_user(outsider), territory=ze)} == {
         "D0X31": 40
     }
+
+
+def test_pages_without_any_bmo_survey_say_so_instead_of_empty_brackets(client):
+    client.force_login(make_member(region_org(), Role.LECTEUR))
+    html = unescape(client.get("/competences/dep/67/").content.decode())
+    assert "enquête BMO non importée" in html
+    assert "()" not in html and "BMO )" not in html
+    index = unescape(client.get("/competences/").content.decode())
+    epcis = index.split('id="epcis"')[1].split("</ul>")[0]
+    assert "Aucune enquête BMO importée." in epcis
