@@ -37,7 +37,9 @@ def establishments_for(
     qs = Establishment.objects.select_related("company")
     codes = None if whole_registry else actor_commune_codes(actor)
     if codes is not None:
-        qs = qs.filter(commune_id__in=codes)
+        # By the file's commune code, which is indexed (`commune_id`, equal to it for a commune of the loaded
+        # geography, is not: filtering on it read the whole registry, 1 to 10 s at national scale).
+        qs = qs.filter(commune_code__in=codes)
     if state:
         qs = qs.filter(state=state)
     if naf:
