@@ -252,6 +252,9 @@ TANDEM_TILE_URL = os.environ.get(
     "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
 )
 TANDEM_TILE_ATTRIBUTION = os.environ.get("TANDEM_TILE_ATTRIBUTION", "© IGN Plan IGN")
+# The instance's region (INSEE code): the region pages, dashboards and the matching open on when a user's
+# organisation names none. Read through `tandem.territories.selectors.instance_region_code`.
+TANDEM_REGION = os.environ.get("TANDEM_REGION", "44")
 # AGPL-3.0 section 13: users of the network service can get its source.
 TANDEM_SOURCE_URL = os.environ.get("TANDEM_SOURCE_URL", "")
 # EIT reference nomenclatures (EWC, NAF/NACE, R/D ↔ ICPE, HotMaps costs): a directory of the real files

@@ -2,7 +2,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tandem.core.geo import geojson
+from tandem.core.geo import STORED_GEOMETRIES, geojson
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization, Visibility
 from tandem.organizations.scoping import ScopedQuerySet
@@ -98,7 +98,7 @@ class EpciDetailSerializer(EpciSerializer):
         fields = [*EpciSerializer.Meta.fields, "regions", "communes", "geometry"]
 
     def get_communes(self, obj) -> list[dict]:
-        members = obj.communes.filter(is_current=True).defer("geometry", "geometry_l93").order_by("code")
+        members = obj.communes.filter(is_current=True).defer(*STORED_GEOMETRIES).order_by("code")
         return MemberSerializer(members, many=True).data
 
     def get_regions(self, obj) -> list[str]:

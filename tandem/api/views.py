@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from tandem.api import serializers as s
 from tandem.api.base import ActorMixin, ScopedViewSetMixin
 from tandem.core.audit import audit_record
+from tandem.core.geo import STORED_GEOMETRIES
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
@@ -36,7 +37,7 @@ Q_PARAM = OpenApiParameter("q", str, description="recherche sur le nom ou le cod
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Region.objects.defer("geometry", "geometry_l93").order_by("code")
+    queryset = Region.objects.defer(*STORED_GEOMETRIES).order_by("code")
     serializer_class = s.RegionSerializer
 
 
@@ -53,7 +54,7 @@ class DepartementViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ZoneEmploiViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = ZoneEmploi.objects.defer("geometry", "geometry_l93").order_by("code")
+    queryset = ZoneEmploi.objects.defer(*STORED_GEOMETRIES).order_by("code")
     serializer_class = s.ZoneEmploiSerializer
 
 

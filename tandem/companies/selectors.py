@@ -75,27 +75,33 @@ def registry_establishments(
         else:
             # An actor's perimeter (an EPCI: a few thousand establishments) is read whole by its index;
             # the whole registry through the search's branches, each stopping at its first rows.
+            narrow = codes is not None or bool(commune)
             return search_results(
-                qs, key="siret", branches=establishments_named(qs, q), narrow=codes is not None or bool(commune)
+                qs, key="siret", branches=establishments_named(qs, q, narrow=narrow), narrow=narrow
             )
     return qs.order_by("siret")
 
 
-def establishments_named(base: QuerySet, q: str) -> list[QuerySet]:
+def establishments_named(base: QuerySet, q: str, *, narrow: bool = False) -> list[QuerySet]:
     """The one rule of a name search in the registry, as index-served branches of `base` (see
     `tandem.core.search.search_results`): establishments whose company's name or usual name, public
     signboard or usual name (diffusible establishments only), or commune's name contains `q`, accents and
-    case ignored. Each branch uses its trigram index (or the commune code index)."""
+    case ignored. Each branch uses its trigram index (or the commune code index).
+
+    With `narrow` (`base` is a perimeter's few thousand establishments, tested row by row), an empty name
+    is skipped before its accents are removed: most signboards and usual names are empty, and removing
+    accents is most of the cost of testing a row."""
+
+    def named(field: str) -> Q:
+        contains = Q(**{f"{field}__unaccent_icontains": q})
+        return ~Q(**{field: ""}) & contains if narrow else contains
+
     return [
         base.filter(
-            Exists(
-                Company.objects.filter(siren=OuterRef("company_id")).filter(
-                    Q(name__unaccent_icontains=q) | Q(usual_name__unaccent_icontains=q)
-                )
-            )
+            Exists(Company.objects.filter(named("name") | named("usual_name"), siren=OuterRef("company_id")))
         ),
-        base.filter(signboard__unaccent_icontains=q, diffusion=Diffusion.DIFFUSIBLE),
-        base.filter(usual_name__unaccent_icontains=q, diffusion=Diffusion.DIFFUSIBLE),
+        base.filter(named("signboard"), diffusion=Diffusion.DIFFUSIBLE),
+        base.filter(named("usual_name"), diffusion=Diffusion.DIFFUSIBLE),
         base.filter(commune_code__in=commune_codes_named(q)),
     ]
 

@@ -52,8 +52,9 @@ def establishments_for(
         else:
             # A perimeter's few thousand establishments in one pass; the whole registry through the union
             # of the search's index-served branches (one OR across the company join read it all: 30 s).
+            narrow = codes is not None
             qs = search_matches(
-                qs, key="siret", branches=establishments_named(qs, q), narrow=codes is not None
+                qs, key="siret", branches=establishments_named(qs, q, narrow=narrow), narrow=narrow
             )
     referents = CompanyAdvisor.objects.filter(
         company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None

@@ -51,3 +51,27 @@ def to_postgis(model_name: str, table: str) -> list:
             reverse_sql=f"DROP INDEX IF EXISTS {l93_index}",
         ),
     ]
+
+
+def add_web_mercator(model_name: str, table: str) -> list:
+    """The Web Mercator copy of `geometry` (`geometry_3857`, generated and stored by PostgreSQL, so that
+    adding it fills every existing row) and its GiST index: map tiles are cut from it."""
+    index = f"{table}_geometry_3857_gist"
+    return [
+        migrations.AddField(
+            model_name,
+            "geometry_3857",
+            models.GeneratedField(
+                db_persist=True,
+                expression=django.contrib.gis.db.models.functions.Transform("geometry", 3857),
+                output_field=django.contrib.gis.db.models.fields.GeometryField(
+                    blank=True, null=True, spatial_index=False, srid=3857
+                ),
+                verbose_name="géométrie (Web Mercator, cartes)",
+            ),
+        ),
+        migrations.RunSQL(
+            f"CREATE INDEX {index} ON {table} USING gist (geometry_3857)",
+            reverse_sql=f"DROP INDEX IF EXISTS {index}",
+        ),
+    ]

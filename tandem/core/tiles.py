@@ -42,7 +42,9 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
 
 
 def tile_box(z: int, x: int, y: int) -> Polygon:
-    """The tile's outline in WGS84, to select its objects by `geometry__bboverlaps` (GiST index)."""
+    """The tile's outline in WGS84, to select its objects by `geometry_3857__bboverlaps` (GiST index of the
+    stored Web Mercator copy; PostGIS projects the box, whose edges are meridians and parallels: the exact
+    tile) or `geometry__bboverlaps`."""
     box = Polygon.from_bbox(tile_bounds(z, x, y))
     box.srid = 4326
     return box
@@ -80,23 +82,32 @@ class _MakePoint(Func):
     output_field = GeometryField(srid=4326)
 
 
+def web_mercator(geometry):
+    """A geometry column (or expression) in Web Mercator: a stored `…_3857` copy as it is (the
+    `GeometryFields` models: no projection per row and per request), any other one projected by PostGIS."""
+    if isinstance(geometry, str) and geometry.endswith("_3857"):
+        return F(geometry)
+    return Transform(geometry, 3857)
+
+
 def tile_geometry(
-    z: int, x: int, y: int, geometry="geometry", *, point_fallback: tuple[str, str] | None = None
+    z: int, x: int, y: int, geometry="geometry_3857", *, point_fallback: tuple[str, str] | None = None
 ):
-    """The expression of an object's geometry in tile coordinates: projected to Web Mercator, simplified to the
-    tile's resolution (one tile unit), clipped. With `point_fallback` (the columns of the object's inner point,
+    """The expression of an object's geometry in tile coordinates: in Web Mercator (`web_mercator`; by default
+    the stored copy of `GeometryFields`), simplified to the tile's resolution (one tile unit), clipped. With `point_fallback` (the columns of the object's inner point,
     lon and lat), an outline too small to be drawn at this zoom becomes its inner point (or, cut by the tile's
     edge, a point of its part inside the tile), so that a zoomed-out map still shows every object (as a dot)
     instead of dropping it."""
     envelope = _TileEnvelope(Value(z), Value(x), Value(y))
     unit_m = WEB_MERCATOR_SIZE_M / 2**z / TILE_EXTENT
-    projected = _Simplify(Transform(geometry, 3857), Value(unit_m, output_field=FloatField()), Value(True))
+    mercator = web_mercator(geometry)
+    projected = _Simplify(mercator, Value(unit_m, output_field=FloatField()), Value(True))
     shape = _AsMVTGeom(projected, envelope)
     if point_fallback is None:
         return shape
     # An outline cut by the tile's edge may leave a sliver too thin to draw while its inner point lies beyond
     # the tile: then a point of its part inside the tile (computed only for those few).
-    inside = _AsMVTGeom(_PointOnSurface(_Intersection(Transform(geometry, 3857), envelope)), envelope)
+    inside = _AsMVTGeom(_PointOnSurface(_Intersection(mercator, envelope)), envelope)
     return Coalesce(
         shape, tile_point(z, x, y, *point_fallback), inside, output_field=GeometryField(srid=3857)
     )

@@ -17,6 +17,7 @@ from tandem.companies.nomenclatures import headcount_estimate
 from tandem.core.problems import UserError
 from tandem.decarbonation.models import EmissionRecord, EstablishmentLink, Installation, MajorEmitter, Project
 from tandem.organizations.perms import Actor
+from tandem.territories.selectors import instance_region_code
 
 
 def icpe_rubriques_by_siret(sirets: Iterable[str]) -> dict[str, set[str]]:
@@ -112,8 +113,8 @@ def territory_get(actor: Actor, kind: str, code: str) -> Territory:
 
 
 def default_region_code(actor: Actor) -> str:
-    """The region a user's dashboard opens on: their Région's, else Grand Est."""
-    return min(actor.region_codes) if actor.region_codes else "44"
+    """The region a user's dashboard opens on: their Région's, else the instance's."""
+    return min(actor.region_codes) if actor.region_codes else instance_region_code()
 
 
 # --- segments -----------------------------------------------------------------------------------------------

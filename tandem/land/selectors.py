@@ -34,7 +34,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tandem.companies.selectors import establishments_in_outline
-from tandem.core.geo import feature, feature_collection
+from tandem.core.geo import STORED_GEOMETRIES, feature, feature_collection
 from tandem.core.ids import parse_id
 from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.land import availability as av
@@ -691,7 +691,7 @@ def land_tile(
             qs = qs.filter(pk__in=friches.values("pk"))
         columns = ["id", "nom", "code", "statut", "type"]
     return mvt_layer(
-        qs.filter(geometry__bboverlaps=tile_box(z, x, y)),
+        qs.filter(geometry_3857__bboverlaps=tile_box(z, x, y)),
         name=layer,
         columns=columns,
         geometry=tile_geometry(z, x, y, point_fallback=("centroid_lon", "centroid_lat")),
@@ -759,7 +759,7 @@ def terrain_public_values(actor: Actor, terrain: Terrain) -> dict:
     return {
         f.name: getattr(terrain, f.attname)
         for f in Terrain._meta.concrete_fields
-        if f.name not in hidden and f.name not in ("geometry", "geometry_l93")
+        if f.name not in hidden and f.name not in STORED_GEOMETRIES
     }
 
 

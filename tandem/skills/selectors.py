@@ -570,7 +570,7 @@ def zone_tile(actor: Actor, *, z: int, x: int, y: int) -> bytes:
                 When(code=code, then=Value(next(c for limit, c in DIFFICULTY_COLOURS if share < limit)))
             )
         labels.append(When(code=code, then=Value(text)))
-    qs = ZoneEmploi.objects.filter(geometry__bboverlaps=tile_box(z, x, y)).annotate(
+    qs = ZoneEmploi.objects.filter(geometry_3857__bboverlaps=tile_box(z, x, y)).annotate(
         nom=F("name"),
         libelle=Case(*labels, default=Value("aucune donnée BMO"), output_field=CharField()),
         couleur=Case(*colours, default=Value("#eeeeee"), output_field=CharField()),

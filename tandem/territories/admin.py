@@ -1,9 +1,10 @@
 from django.contrib import admin
 
 from tandem.core.admin_mixins import AuditedAdmin
+from tandem.core.geo import STORED_GEOMETRIES
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 
-GEOMETRY_EXCLUDE = ["geometry", "geometry_l93", "geometry_digest"]
+GEOMETRY_EXCLUDE = [*STORED_GEOMETRIES, "geometry_digest"]
 
 
 @admin.register(Region, Departement, ZoneEmploi)

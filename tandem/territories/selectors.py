@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.gis.db.models import Union
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 
-from tandem.core.geo import MAP_OUTLINE_TOLERANCE_DEG, feature, feature_collection, map_outline
+from tandem.core.geo import (
+    MAP_OUTLINE_TOLERANCE_DEG,
+    STORED_GEOMETRIES,
+    feature,
+    feature_collection,
+    map_outline,
+)
 from tandem.core.tiles import TILE_EXTENT, TILE_MAX_ZOOM, mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region
 
 MAX_COMMUNES_DRAWN = 400
+
+
+def instance_region_code() -> str:
+    """The INSEE code of the instance's region (setting `TANDEM_REGION`, Grand Est « 44 » by default): the
+    region a page, a dashboard or the matching uses when the user's organisation names none."""
+    return settings.TANDEM_REGION
 
 
 def commune_list(
@@ -23,7 +36,7 @@ def commune_list(
     q: str | None = None,
     current: bool = True,
 ) -> QuerySet[Commune]:
-    qs = Commune.objects.defer("geometry", "geometry_l93").select_related("departement", "epci")
+    qs = Commune.objects.defer(*STORED_GEOMETRIES).select_related("departement", "epci")
     if current:
         qs = qs.filter(is_current=True)
     if region:
@@ -41,7 +54,7 @@ def epci_list(
     *, region: str | None = None, departement: str | None = None, q: str | None = None
 ) -> QuerySet[Epci]:
     """EPCI currently in force; with `region`, those with at least one member commune in it."""
-    qs = Epci.objects.defer("geometry", "geometry_l93").filter(is_current=True)
+    qs = Epci.objects.defer(*STORED_GEOMETRIES).filter(is_current=True)
     if region:
         qs = qs.filter(pk__in=Commune.objects.filter(is_current=True, region_id=region).values("epci_id"))
     if departement:
@@ -118,7 +131,7 @@ def perimeter_layers(communes: QuerySet[Commune]) -> dict:
 
 
 def departement_list(*, region: str | None = None) -> QuerySet[Departement]:
-    qs = Departement.objects.defer("geometry", "geometry_l93").select_related("region")
+    qs = Departement.objects.defer(*STORED_GEOMETRIES).select_related("region")
     return qs.filter(region_id=region) if region else qs
 
 
@@ -186,7 +199,7 @@ def context_tile(*, z: int, x: int, y: int) -> bytes:
     box = tile_box(z, x, y)
     outlines, labels = [], []
     for layer, model, outline_from, names_from, names_to in CONTEXT_LEVELS:
-        qs = model.objects.filter(geometry__bboverlaps=box)
+        qs = model.objects.filter(geometry_3857__bboverlaps=box)
         if model in (Epci, Commune):
             qs = qs.filter(is_current=True)
         qs = qs.annotate(nom=F("name"), niveau=Value(layer))

@@ -125,3 +125,21 @@ def test_label_workflow_and_terrain_patch(world):
     ok = owner.patch(url, {"changes": {"terr_etat_occup": "occupé"}}, format="json")
     assert ok.status_code == 200 and ok.json()["terr_etat_occup"] == "occupé"
     assert region.patch(url, {"changes": {"terr_etat_occup": "vacant"}}, format="json").status_code == 403
+
+
+def test_instance_region_setting_sets_the_default_region(world, settings):
+    """`TANDEM_REGION` is the region a dashboard opens on when none is asked for: Grand Est by default, the
+    set region otherwise (here Île-de-France, where this world has no land), read in one place."""
+    from tandem.decarbonation.selectors import default_region_code
+    from tandem.organizations.perms import Actor
+
+    owner = client_for(world["stras"])
+    stras_actor = Actor.for_user(world["stras"])
+    assert settings.TANDEM_REGION == "44"
+    assert [r["code"] for r in owner.get("/api/v1/land/dashboard/").json()["epci"]] == [STRASBOURG]
+    assert default_region_code(stras_actor) == "44" and not stras_actor.region_codes
+    settings.TANDEM_REGION = "11"
+    assert owner.get("/api/v1/land/dashboard/").json()["epci"] == []
+    assert default_region_code(stras_actor) == "11"
+    asked = owner.get("/api/v1/land/dashboard/", {"region": "44"}).json()
+    assert [r["code"] for r in asked["epci"]] == [STRASBOURG]

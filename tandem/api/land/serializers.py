@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
+from tandem.core.geo import STORED_GEOMETRIES
 from tandem.land.labels import LABEL_NAMES
 from tandem.land.models import Friche, LabelDecision, Site, Terrain
 from tandem.land.perms import can_see_personal_fields
 from tandem.land.standard import column
 
-INTERNAL = ("geometry", "geometry_l93", "geometry_digest", "shared_with", "last_vintage")
+INTERNAL = (*STORED_GEOMETRIES, "geometry_digest", "shared_with", "last_vintage")
 
 
 def _enum(table, name):

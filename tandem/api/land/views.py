@@ -21,6 +21,7 @@ from tandem.land.editing import terrain_update
 from tandem.land.labels import label_decide, label_propose
 from tandem.land.models import Friche, LabelDecision, Site, Terrain
 from tandem.land.readiness import readiness_for_terrain
+from tandem.territories.selectors import instance_region_code
 
 SITE_FILTERS = [
     OpenApiParameter("q", str),
@@ -211,12 +212,12 @@ class IndicatorsView(ActorMixin, APIView):
 
 class DashboardView(ActorMixin, APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("region", str, description="code INSEE de la région (44 par défaut)")],
+        parameters=[OpenApiParameter("region", str, description="code INSEE de la région (par défaut celle de l'instance)")],
         responses=OpenApiTypes.OBJECT,
         description="Foncier disponible par EPCI et par département d'une région.",
     )
     def get(self, request):
-        region = request.query_params.get("region") or "44"
+        region = request.query_params.get("region") or instance_region_code()
         return Response(sel.regional_dashboard(self.actor, region_code=region[:3]))
 
 

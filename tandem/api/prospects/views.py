@@ -16,6 +16,7 @@ from tandem.prospects import selectors, services
 from tandem.prospects.matching import CRITERIA, ICPE_LEVELS, SEVESO_LEVELS, MatchingInputError, Requirements
 from tandem.prospects.models import Proposal, Prospect
 from tandem.prospects.value import decision_record, project_value
+from tandem.territories.selectors import instance_region_code
 
 
 def _matching_response(ranking, results: list[dict], include_excluded: bool) -> dict:
@@ -157,7 +158,7 @@ class ProspectViewSet(
         requirements = services.requirements_of(
             prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
         )
-        region = None if requirements.epcis else prospect.owner.region_id or "44"
+        region = None if requirements.epcis else prospect.owner.region_id or instance_region_code()
         ranking, results = selectors.matching_results(
             actor=self.actor, requirements=requirements, region=region
         )

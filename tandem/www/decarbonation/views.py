@@ -21,6 +21,7 @@ from tandem.decarbonation.perms import aid_amounts_visible, can_edit_major_emitt
 from tandem.decarbonation.services import link_confirm, link_reject, major_emitters_set
 from tandem.decarbonation.services import project_create as project_create_service
 from tandem.organizations.perms import writable_owners
+from tandem.territories.selectors import instance_region_code
 from tandem.www.decarbonation import forms
 from tandem.www.decarbonation.chart import trajectory_chart
 from tandem.www.maps import map_config, map_tiles
@@ -135,7 +136,7 @@ def installation_detail(request, pk: int):
         p.aid_visible = aid_amounts_visible(request.actor, p)
     owners = writable_owners(request.actor)
     region = inst.commune.region_id if inst.commune_id else ""
-    segment = sel.segment_of_installations(region or "44", [inst.pk])[inst.pk] if history else sel.DIFFUSE
+    segment = sel.segment_of_installations(region or instance_region_code(), [inst.pk])[inst.pk] if history else sel.DIFFUSE
     return render(
         request,
         "www/decarbonation/installation.html",

@@ -43,6 +43,7 @@ from tandem.eit.services import (
 )
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.territories.models import Commune
+from tandem.territories.selectors import instance_region_code
 from tandem.www.eit import forms
 from tandem.www.maps import map_config
 
@@ -584,7 +585,7 @@ def indicators(request):
             .values_list("region_id", flat=True)
             .first()
         )
-        region = regional_indicators(code or "44")
+        region = regional_indicators(code or instance_region_code())
     return render(
         request,
         "www/eit/indicators.html",

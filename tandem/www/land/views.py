@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
 from tandem.core.formats import fr_number
-from tandem.core.geo import feature, feature_collection
+from tandem.core.geo import STORED_GEOMETRIES, feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.selectors import import_runs_visible
@@ -52,6 +52,7 @@ from tandem.organizations.perms import (
     writable_owners,
 )
 from tandem.territories.models import Epci, Perimeter, Region
+from tandem.territories.selectors import instance_region_code
 from tandem.www.imports.views import LAND_KINDS
 from tandem.www.land.forms import (
     FricheFilterForm,
@@ -69,7 +70,6 @@ from tandem.www.views.maps import tile_response
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
 IMPORT_IN_BACKGROUND = True
-DEFAULT_REGION = "44"
 
 
 def _actor(request) -> Actor:
@@ -82,7 +82,7 @@ def _region_code(request) -> str:
     if code:
         return code
     org = Organization.objects.filter(pk=request.actor.current_org_id).only("region_id").first()
-    return (org.region_id if org and org.region_id else None) or DEFAULT_REGION
+    return (org.region_id if org and org.region_id else None) or instance_region_code()
 
 
 def _filters(request):
@@ -189,7 +189,7 @@ def site_detail(request, pk):
             "can_decide": can_decide_label(request.actor),
             "proposal_form": LabelProposalForm(),
             "decision_form": LabelDecisionForm(),
-            "site_fields": _fields(site, exclude={"geometry", "geometry_l93"}),
+            "site_fields": _fields(site, exclude=set(STORED_GEOMETRIES)),
             **_vacancy(site, context["indicators"]["terrains"].get("vacancy_rate")),
             "weights": [(label, points) for _, label, points, *_ in NETWORK_CRITERIA]
             + [(label, points) for _, label, points, *_ in STUDY_CRITERIA],

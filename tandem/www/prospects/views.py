@@ -21,6 +21,7 @@ from tandem.prospects.candidates import LAND_MODELS
 from tandem.prospects.matching import CRITERIA_LABELS, KIND_NAMES
 from tandem.prospects.matching.text import status_text
 from tandem.prospects.value import decision_record, project_value
+from tandem.territories.selectors import instance_region_code
 from tandem.www.maps import map_config
 from tandem.www.prospects.forms import DecisionForm, ProposalForm, ProspectForm, ShareForm, StatusForm
 from tandem.www.views.files import file_response
@@ -138,7 +139,7 @@ def prospect_detail(request, pk):
     requirements = services.requirements_of(
         prospect, epcis=tuple(prospect.preferred_epcis.values_list("pk", flat=True))
     )
-    region = None if requirements.epcis else (prospect.owner.region_id or "44")
+    region = None if requirements.epcis else (prospect.owner.region_id or instance_region_code())
     show_all = request.GET.get("tout") == "1"
     try:
         page = max(1, int(request.GET.get("page") or 1))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
-from tandem.core.geo import feature, feature_collection
+from tandem.core.geo import STORED_GEOMETRIES, feature, feature_collection
 from tandem.core.models import AuditEvent
 from tandem.core.uploads import upload_stored
 from tandem.imports.report import run_report
@@ -61,7 +61,7 @@ def perimeter_detail(request, pk):
                 bounds=communes.aggregate(extent=Extent("geometry"))["extent"],
                 list_title="Le périmètre",
             ),
-            "communes": communes.defer("geometry", "geometry_l93").order_by("name")[:500],
+            "communes": communes.defer(*STORED_GEOMETRIES).order_by("name")[:500],
             "can_change": can_change(request.actor, perimeter),
         },
     )

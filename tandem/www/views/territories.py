@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from tandem.core.geo import STORED_GEOMETRIES
 from tandem.steering.selectors import conventions_of_epci
 from tandem.territories.models import Commune, Epci
 from tandem.territories.selectors import (
@@ -41,7 +42,7 @@ def epci_detail(request, siren):
         "www/territories/epci.html",
         {
             "epci": epci,
-            "communes": communes.defer("geometry", "geometry_l93"),
+            "communes": communes.defer(*STORED_GEOMETRIES),
             "figures": territory_figures(communes),
             "regions": epci_regions(epci),
             "conventions": conventions_of_epci(request.actor, epci.pk),
