@@ -45,6 +45,22 @@ def scheme_search(
     return schemes.distinct().order_by("title")
 
 
+def tee_interface() -> dict:
+    """The interface rules every TEE programme shares (the inputs its rules read), as imported with the TEE
+    programmes: the Région's own schemes are written on the same inputs. Empty before the first TEE import."""
+    scheme = Scheme.objects.filter(source=Scheme.Source.TEE).exclude(own_rules=[]).order_by("pk").first()
+    if scheme is None:
+        return {}
+    return {name: rule for name, rule in scheme.rules.items() if name not in scheme.own_rules}
+
+
+def tee_region_names(interface: dict) -> list[str]:
+    """The region names the TEE rules know (string constants of the interface, e.g. « Grand Est »)."""
+    return sorted(
+        name for name, rule in interface.items() if isinstance(rule, str) and rule == f'"{name}"'
+    )
+
+
 def scheme_programme(scheme: Scheme) -> Programme | None:
     """The TEE programme of a stored scheme, for the eligibility engine (None when it has no rules)."""
     if not scheme.own_rules:

@@ -16,9 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme
+from tandem.catalogue.eligibility.tee import ROOT_RULE, Programme
+from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, SchemeVersion
 from tandem.catalogue.perms import can_answer_routing, can_route_need
-from tandem.catalogue.selectors import FIRST_REMINDER_DAYS, RETURN_DAYS, SECOND_REMINDER_DAYS, office_partner
+from tandem.catalogue.selectors import (
+    FIRST_REMINDER_DAYS,
+    RETURN_DAYS,
+    SECOND_REMINDER_DAYS,
+    office_partner,
+    tee_interface,
+)
 from tandem.companies.models import Need
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
@@ -418,3 +425,72 @@ def office_save(*, actor: Actor, office: Office, organization=None, email: str =
     office.subjects.set(subjects)
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=office)
     return office
+
+
+def _unique_slug(model, text: str, fallback: str) -> str:
+    base = slugify(text)[:100] or fallback
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def scheme_save(*, actor: Actor, record: dict, scheme: Scheme | None = None) -> Scheme:
+    """The Région writes a scheme in the TEE programme format (a new Grand Est scheme, or its own version of a
+    TEE programme): its rules are checked on the TEE interface inputs, the record becomes the scheme's current
+    one and is kept as a new version. A later TEE import keeps the Région's version (see `tee_import`)."""
+    from tandem.catalogue.importers import scheme_subjects_refresh, scheme_values_from_programme
+
+    _require_catalogue_editor(actor)
+    interface = tee_interface()
+    if not interface:
+        raise UserError(
+            "Importez d'abord les programmes TEE : leurs règles d'interface (effectif, NAF, région…) servent "
+            "aussi aux dispositifs de la Région."
+        )
+    own = dict(record.get("publicodes") or {})
+    if ROOT_RULE not in own:
+        raise UserError(f"Règles d'éligibilité : la règle « {ROOT_RULE} » manque (champ « règles publicodes »).")
+    clashes = sorted(set(own) & set(interface))
+    if clashes:
+        raise UserError(
+            f"Règles d'éligibilité : la règle « {clashes[0]} » redéfinit une donnée d'entrée (champ « règles "
+            "publicodes »)."
+        )
+    slug = scheme.slug if scheme is not None else _unique_slug(Scheme, record.get("titre", ""), "dispositif")
+    programme = Programme(
+        id=slug,
+        data=record,
+        rules={**interface, **own},
+        own_rule_names=tuple(own),
+        published=True,
+        source_file=f"{slug}.yaml",
+    )
+    if programme.rules_error:
+        raise UserError(
+            f"Règles d'éligibilité inutilisables : {programme.rules_error} (champ « règles publicodes »)."
+        )
+    try:
+        programme.valid_from, programme.valid_until  # noqa: B018 — dates are read now to refuse bad ones
+    except ValueError as error:
+        raise UserError("Date illisible (champs « début / fin de validité », format jj/mm/aaaa).") from error
+    operators = {o.name: o for o in Operator.objects.filter(name=programme.operator).order_by("pk")[:1]}
+    values = scheme_values_from_programme(programme, operators)
+    values.update(source=Scheme.Source.REGION, published=True)
+    created = scheme is None
+    if created:
+        scheme = Scheme.objects.create(slug=slug, **values)
+    else:
+        for name, value in values.items():
+            setattr(scheme, name, value)
+        scheme.save()
+    scheme_subjects_refresh(scheme)
+    SchemeVersion.objects.get_or_create(
+        scheme=scheme, fingerprint=scheme.fingerprint, defaults={"data": scheme.data}
+    )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, obj=scheme
+    )
+    return scheme

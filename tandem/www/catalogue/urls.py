@@ -6,7 +6,10 @@ app_name = "catalogue"
 
 urlpatterns = [
     path("", views.scheme_list, name="schemes"),
+    path("dispositifs/nouveau/", views.scheme_edit, name="scheme_create"),
     path("dispositifs/<slug:slug>/", views.scheme_detail, name="scheme"),
+    path("dispositifs/<slug:slug>/modifier/", views.scheme_edit, name="scheme_edit"),
+    path("dispositifs/<slug:slug>/fiche.yaml", views.scheme_yaml, name="scheme_yaml"),
     path("operateurs/", views.operator_list, name="operators"),
     path("operateurs/nouveau/", views.operator_edit, name="operator_create"),
     path("operateurs/<slug:slug>/", views.operator_detail, name="operator"),

@@ -6,16 +6,27 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+import yaml
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from tandem.catalogue.eligibility import CompanyProfile, evaluate_programme, wording
+from tandem.catalogue.eligibility import OBJECTIVES, CompanyProfile, evaluate_programme, wording
+from tandem.catalogue.eligibility.authoring import (
+    NATURE_AMOUNT_KEYS,
+    TEXT_CONDITION_KEYS,
+    AuthoringError,
+    EligibilityFields,
+    build_rules,
+    read_fields,
+    tee_record,
+)
+from tandem.catalogue.eligibility.profile import NAF_SECTIONS
 from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, Subject
 from tandem.catalogue.perms import can_answer_routing, can_edit_catalogue, can_route_need
 from tandem.catalogue.selectors import (
@@ -30,6 +41,8 @@ from tandem.catalogue.selectors import (
     scheme_programme,
     scheme_search,
     schemes_for_company,
+    tee_interface,
+    tee_region_names,
 )
 from tandem.catalogue.services import (
     office_save,
@@ -39,8 +52,10 @@ from tandem.catalogue.services import (
     routing_refuse,
     routing_send,
     routing_take,
+    scheme_save,
 )
 from tandem.companies.models import Company, Need
+from tandem.companies.nomenclatures import naf_section_label
 from tandem.core.errors import NotAllowed, UserError
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, get_visible_or_404
@@ -105,6 +120,8 @@ def scheme_detail(request, slug: str):
         else (),
         "other_operators": scheme.other_operators.all(),
         "versions": scheme.versions.count(),
+        "version_list": scheme.versions.select_related("run")[:20],
+        "can_edit": can_edit_catalogue(request.actor),
     }
     return render(request, "www/catalogue/scheme.html", context)
 
@@ -420,3 +437,218 @@ def routing_answer_link(request, token: str):
             "outcomes": NeedRouting.Outcome.choices,
         },
     )
+
+
+# --- schemes written by the Région (TEE format) ---------------------------------------------------------
+
+RULES_FROM_FIELDS, RULES_AS_PUBLICODES = "champs", "publicodes"
+TEXT_CONDITION_FIELDS = {
+    "cond_taille": ("taille de l'entreprise", "Taille de l'entreprise"),
+    "cond_territoire": ("secteur géographique", "Secteur géographique"),
+    "cond_activite": ("secteur d'activité", "Secteur d'activité"),
+    "cond_anciennete": ("nombre d'années d'activité", "Nombre d'années d'activité"),
+    "cond_autres": ("autres critères d'éligibilité", "Autres critères"),
+}
+assert {key for key, _label in TEXT_CONDITION_FIELDS.values()} == set(TEXT_CONDITION_KEYS)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class SchemeForm(forms.Form):
+    """A scheme in the TEE programme format: its sheet, its conditions in words and its eligibility rules,
+    generated from the fields below or written in publicodes."""
+
+    titre = forms.CharField(label="Titre", max_length=400)
+    promesse = forms.CharField(label="Promesse (une phrase)", max_length=400)
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 4}))
+    operateur = forms.ChoiceField(label="Opérateur de contact")
+    nature = forms.ChoiceField(
+        label="Nature de l'aide", choices=[(key, key[:1].upper() + key[1:]) for key in NATURE_AMOUNT_KEYS]
+    )
+    montant = forms.CharField(label="Montant (ou coût de l'accompagnement)", max_length=400)
+    duree = forms.CharField(
+        label="Durée (de l'accompagnement ou du prêt ; requise pour une étude, une formation, un prêt)",
+        max_length=200,
+        required=False,
+    )
+    url = forms.URLField(label="Page de l'aide", required=False, assume_scheme="https")
+    debut = forms.DateField(
+        label="Début de validité (jj/mm/aaaa)", required=False, input_formats=["%d/%m/%Y"], widget=forms.DateInput(format="%d/%m/%Y")
+    )
+    fin = forms.DateField(
+        label="Fin de validité (jj/mm/aaaa)", required=False, input_formats=["%d/%m/%Y"], widget=forms.DateInput(format="%d/%m/%Y")
+    )
+    etapes = forms.CharField(
+        label="Étapes pour l'entreprise (une par ligne)", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    cond_taille = forms.CharField(label="", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    cond_territoire = forms.CharField(label="", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    cond_activite = forms.CharField(label="", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    cond_anciennete = forms.CharField(label="", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    cond_autres = forms.CharField(label="", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    regles = forms.ChoiceField(
+        label="Règles d'éligibilité vérifiées par Tandem",
+        choices=[
+            (RULES_FROM_FIELDS, "générées depuis les champs ci-dessous"),
+            (RULES_AS_PUBLICODES, "écrites en publicodes (champ « règles publicodes »)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=RULES_FROM_FIELDS,
+    )
+    effectif_min = forms.IntegerField(label="Effectif minimum (salariés)", min_value=0, required=False)
+    effectif_max = forms.IntegerField(label="Effectif maximum (salariés)", min_value=0, required=False)
+    hors_micro = forms.BooleanField(label="Hors régime de la micro-entreprise", required=False)
+    regions = forms.MultipleChoiceField(
+        label="Régions (aucune : toute la France)", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    sections = forms.MultipleChoiceField(
+        label="Sections NAF ciblées",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(NAF_SECTIONS),
+    )
+    naf_exclus = forms.CharField(
+        label="Codes NAF exclus (divisions ou classes, ex. : 35, 41, 47.91 à 53)", max_length=400, required=False
+    )
+    objectifs = forms.MultipleChoiceField(
+        label="Objectifs du projet (aucun : tous)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(code, label) for code, (_rule, label) in OBJECTIVES.items()],
+    )
+    publicodes = forms.CharField(
+        label="Règles publicodes (YAML, format TEE)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, interface: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (_key, label) in TEXT_CONDITION_FIELDS.items():
+            self.fields[name].label = f"Conditions écrites — {label.lower()} (une par ligne)"
+        self.fields["operateur"].choices = [
+            (name, name) for name in Operator.objects.order_by("name").values_list("name", flat=True).distinct()
+        ]
+        self.fields["regions"].choices = [(name, name) for name in tee_region_names(interface)]
+        self.fields["sections"].choices = [(s, f"{s} — {naf_section_label(s)}") for s in NAF_SECTIONS]
+
+    def own_rules(self) -> dict:
+        data = self.cleaned_data
+        if data["regles"] == RULES_AS_PUBLICODES:
+            try:
+                rules = yaml.safe_load(data["publicodes"] or "")
+            except yaml.YAMLError as error:
+                raise AuthoringError(f"Règles publicodes illisibles ({error}) (champ « règles publicodes »).") from error
+            if not isinstance(rules, dict):
+                raise AuthoringError("Les règles publicodes doivent être un objet YAML (champ « règles publicodes »).")
+            return rules
+        return build_rules(
+            EligibilityFields(
+                min_employees=data["effectif_min"],
+                max_employees=data["effectif_max"],
+                exclude_micro=data["hors_micro"],
+                regions=data["regions"],
+                naf_sections=data["sections"],
+                naf_exclusions=data["naf_exclus"],
+                objectives=data["objectifs"],
+            )
+        )
+
+    def record(self, base: dict | None) -> dict:
+        data = self.cleaned_data
+        return tee_record(
+            base=base,
+            title=data["titre"],
+            promise=data["promesse"],
+            description=data["description"],
+            operator=data["operateur"],
+            nature=data["nature"],
+            amount=data["montant"],
+            duration=data["duree"],
+            url=data["url"],
+            valid_from=data["debut"].strftime("%d/%m/%Y") if data["debut"] else "",
+            valid_until=data["fin"].strftime("%d/%m/%Y") if data["fin"] else "",
+            steps=_lines(data["etapes"]),
+            text_conditions={key: _lines(data[name]) for name, (key, _label) in TEXT_CONDITION_FIELDS.items()},
+            own_rules=self.own_rules(),
+        )
+
+
+def _scheme_initial(scheme: Scheme) -> dict:
+    record = scheme.data or {}
+    nature = record.get("nature de l'aide", "")
+    amount_key, duration_key = NATURE_AMOUNT_KEYS.get(nature, ("", None))
+    conditions = record.get("conditions d'éligibilité") or {}
+    own = {name: scheme.rules[name] for name in scheme.own_rules if name in scheme.rules}
+    fields = read_fields(own) if own else None
+    initial = {
+        "titre": record.get("titre", scheme.title),
+        "promesse": record.get("promesse", scheme.promise),
+        "description": record.get("description", scheme.description),
+        "operateur": record.get("opérateur de contact", scheme.operator.name if scheme.operator else ""),
+        "nature": nature,
+        "montant": record.get(amount_key, scheme.amount) if amount_key else scheme.amount,
+        "duree": record.get(duration_key, "") if duration_key else "",
+        "url": record.get("url", scheme.url),
+        "debut": scheme.valid_from,
+        "fin": scheme.valid_until,
+        "etapes": "\n".join(
+            " ".join(str(step.get("description", "")).split())
+            for step in record.get("objectifs") or []
+            if isinstance(step, dict)
+        ),
+        "publicodes": yaml.safe_dump(own, allow_unicode=True, sort_keys=False) if own else "",
+        "regles": RULES_FROM_FIELDS if fields is not None or not own else RULES_AS_PUBLICODES,
+    }
+    for name, (key, _label) in TEXT_CONDITION_FIELDS.items():
+        initial[name] = "\n".join(" ".join(str(line).split()) for line in conditions.get(key) or [])
+    if fields is not None:
+        initial.update(
+            effectif_min=fields.min_employees,
+            effectif_max=fields.max_employees,
+            hors_micro=fields.exclude_micro,
+            regions=fields.regions,
+            sections=fields.naf_sections,
+            naf_exclus=fields.naf_exclusions,
+            objectifs=fields.objectives,
+        )
+    return initial
+
+
+@login_required
+def scheme_edit(request, slug: str | None = None):
+    """The Région writes a scheme in the TEE format, or its own version of an existing one (versions kept)."""
+    _require_editor(request)
+    scheme = get_object_or_404(Scheme, slug=slug) if slug else None
+    interface = tee_interface()
+    form = SchemeForm(
+        request.POST or None, interface=interface, initial=_scheme_initial(scheme) if scheme else None
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = form.record(dict(scheme.data) if scheme and scheme.data else None)
+            scheme = scheme_save(actor=request.actor, record=record, scheme=scheme)
+        except AuthoringError as error:
+            form.add_error(None, str(error))
+        except UserError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Dispositif enregistré : une nouvelle version est conservée.")
+            return redirect("www:catalogue:scheme", slug=scheme.slug)
+    return render(
+        request,
+        "www/catalogue/scheme_form.html",
+        {"form": form, "scheme": scheme, "has_interface": bool(interface)},
+    )
+
+
+@login_required
+def scheme_yaml(request, slug: str):
+    """A scheme's record in the TEE YAML format (as published, or as the Région wrote it)."""
+    scheme = get_object_or_404(Scheme.objects.exclude(data={}), slug=slug)
+    body = yaml.safe_dump(scheme.data, allow_unicode=True, sort_keys=False)
+    response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{scheme.slug}.yaml"'
+    return response
