@@ -45,6 +45,23 @@ def scheme_search(
     return schemes.distinct().order_by("title")
 
 
+def operator_search(*, departement: str = "", kind: str = "", skill: str = "") -> QuerySet:
+    """Operators: those with an office covering a département, of a kind (e.g. the solution providers), or with a
+    skill or Grand Est Transformation programme containing the words."""
+    operators = Operator.objects.order_by("name")
+    if departement:
+        operators = operators.filter(offices__departements=departement)
+    if kind:
+        operators = operators.filter(kind=kind)
+    for word in skill.split():
+        operators = operators.filter(
+            Q(get_programme__unaccent_icontains=word)
+            | Q(skills__icontains=word)
+            | Q(name__unaccent_icontains=word)
+        )
+    return operators.distinct()
+
+
 def tee_interface() -> dict:
     """The interface rules every TEE programme shares (the inputs its rules read), as imported with the TEE
     programmes: the Région's own schemes are written on the same inputs. Empty before the first TEE import."""
@@ -56,9 +73,7 @@ def tee_interface() -> dict:
 
 def tee_region_names(interface: dict) -> list[str]:
     """The region names the TEE rules know (string constants of the interface, e.g. « Grand Est »)."""
-    return sorted(
-        name for name, rule in interface.items() if isinstance(rule, str) and rule == f'"{name}"'
-    )
+    return sorted(name for name, rule in interface.items() if isinstance(rule, str) and rule == f'"{name}"')
 
 
 def scheme_programme(scheme: Scheme) -> Programme | None:

@@ -14,6 +14,7 @@ from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from tandem.catalogue.eligibility.tee import ROOT_RULE, Programme
@@ -165,7 +166,9 @@ def routing_token(routing: NeedRouting) -> str:
 
 def routing_id_from_token(token: str) -> int | None:
     try:
-        value = signing.loads(token, salt=ANSWER_LINK_SALT, max_age=dt.timedelta(days=ANSWER_LINK_MAX_AGE_DAYS))
+        value = signing.loads(
+            token, salt=ANSWER_LINK_SALT, max_age=dt.timedelta(days=ANSWER_LINK_MAX_AGE_DAYS)
+        )
     except signing.BadSignature:
         return None
     return value if isinstance(value, int) else None
@@ -297,8 +300,12 @@ def routings_follow_up(*, today: dt.date) -> dict[str, int]:
     gets only the step it has reached. Background job: it sees every routing."""
     done = {"reminders_9": 0, "reminders_21": 0, "returned": 0}
     # Unscoped on purpose: a periodic job, not a read for a user; it follows up every pending routing.
-    pending = NeedRouting.objects.unscoped().filter(status=NeedRouting.Status.SENT).select_related(
-        "company", "need", "partner", "office__operator", "owner", "sent_by", "need__assignee"
+    pending = (
+        NeedRouting.objects.unscoped()
+        .filter(status=NeedRouting.Status.SENT)
+        .select_related(
+            "company", "need", "partner", "office__operator", "owner", "sent_by", "need__assignee"
+        )
     )
     for routing in pending.order_by("pk"):
         days = (today - routing.sent_on).days
@@ -362,6 +369,8 @@ OPERATOR_FIELDS = (
     "max_employees",
     "naf_sections",
     "min_age_years",
+    "get_programme",
+    "skills",
 )
 
 
@@ -416,14 +425,44 @@ def operator_save(*, actor: Actor, operator: Operator | None = None, subjects=()
 
 
 @transaction.atomic
-def office_save(*, actor: Actor, office: Office, organization=None, email: str = "", subjects=()) -> Office:
-    """The Région links an office to its Tandem organisation, sets its role mailbox and the subjects it handles
-    (none: those of its operator)."""
+def office_save(
+    *,
+    actor: Actor,
+    office: Office | None = None,
+    operator: Operator | None = None,
+    organization=None,
+    email: str = "",
+    subjects=(),
+    territories: dict | None = None,
+    **values,
+) -> Office:
+    """The Région creates an office (antenne) of an operator or edits one: its name, address, role mailbox, Tandem
+    organisation, the subjects it handles (none: those of its operator) and, when `territories` is given, the
+    territories it covers (`regions`, `departements`, `epcis`, `communes`: lists of codes)."""
     _require_catalogue_editor(actor)
+    unknown = set(values) - {"name", "address", "website"}
+    if unknown:
+        raise UserError(f"Champ inconnu : « {sorted(unknown)[0]} ».")
+    created = office is None
+    if created:
+        if operator is None:
+            raise UserError("Une antenne appartient à un opérateur (champ « opérateur »).")
+        if not (values.get("name") or "").strip():
+            raise UserError("Indiquez le nom de l'antenne (champ « nom »).")
+        office = Office(operator=operator, key=f"region-{get_random_string(24).lower()}")
+    for name, value in values.items():
+        setattr(office, name, (value or "").strip())
     office.organization, office.email = organization, email
-    office.save(update_fields=["organization", "email", "updated_at"])
+    office.save()
     office.subjects.set(subjects)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=office)
+    if territories is not None:
+        office.regions.set(territories.get("regions") or [])
+        office.departements.set(territories.get("departements") or [])
+        office.epcis.set(territories.get("epcis") or [])
+        office.communes.set(territories.get("communes") or [])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, obj=office
+    )
     return office
 
 
@@ -452,7 +491,9 @@ def scheme_save(*, actor: Actor, record: dict, scheme: Scheme | None = None) -> 
         )
     own = dict(record.get("publicodes") or {})
     if ROOT_RULE not in own:
-        raise UserError(f"Règles d'éligibilité : la règle « {ROOT_RULE} » manque (champ « règles publicodes »).")
+        raise UserError(
+            f"Règles d'éligibilité : la règle « {ROOT_RULE} » manque (champ « règles publicodes »)."
+        )
     clashes = sorted(set(own) & set(interface))
     if clashes:
         raise UserError(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("operateurs/nouveau/", views.operator_edit, name="operator_create"),
     path("operateurs/<slug:slug>/", views.operator_detail, name="operator"),
     path("operateurs/<slug:slug>/modifier/", views.operator_edit, name="operator_edit"),
+    path("operateurs/<slug:slug>/antennes/nouvelle/", views.office_edit, name="office_create"),
     path("antennes/<int:pk>/modifier/", views.office_edit, name="office_edit"),
     path("besoins/<int:pk>/", views.need_routing, name="need"),
     path("orientations/", views.routing_list, name="routings"),

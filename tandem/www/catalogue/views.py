@@ -4,6 +4,7 @@ routing indicators per territory. Views are thin: rules live in tandem.catalogue
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 import yaml
@@ -32,6 +33,7 @@ from tandem.catalogue.perms import can_answer_routing, can_edit_catalogue, can_r
 from tandem.catalogue.selectors import (
     company_profile,
     need_subjects,
+    operator_search,
     partner_inbox,
     partners_for,
     routing_figures,
@@ -59,7 +61,7 @@ from tandem.companies.nomenclatures import naf_section_label
 from tandem.core.errors import NotAllowed, UserError
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, get_visible_or_404
-from tandem.territories.models import Departement, Region
+from tandem.territories.models import Commune, Departement, Epci, Region
 
 
 class SearchForm(forms.Form):
@@ -128,10 +130,10 @@ def scheme_detail(request, slug: str):
 
 @login_required
 def operator_list(request):
-    operators = Operator.objects.order_by("name")
     departement = request.GET.get("departement", "")
-    if departement:
-        operators = operators.filter(offices__departements=departement).distinct()
+    kind = request.GET.get("type", "")
+    skill = request.GET.get("competence", "").strip()
+    operators = operator_search(departement=departement, kind=kind, skill=skill)
     page = Paginator(operators, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -140,6 +142,9 @@ def operator_list(request):
             "page": page,
             "departements": Departement.objects.order_by("code"),
             "departement": departement,
+            "kinds": Operator.Kind.choices,
+            "kind": kind,
+            "skill": skill,
             "can_edit": can_edit_catalogue(request.actor),
         },
     )
@@ -148,7 +153,7 @@ def operator_list(request):
 @login_required
 def operator_detail(request, slug: str):
     operator = get_object_or_404(Operator, slug=slug)
-    offices = operator.offices.prefetch_related("departements").order_by("name")
+    offices = operator.offices.prefetch_related("departements", "regions").order_by("name")
     return render(
         request,
         "www/catalogue/operator.html",
@@ -310,24 +315,68 @@ class OperatorForm(forms.Form):
         label="Sections NAF servies (lettres séparées par des virgules ; vide : toutes)", required=False
     )
     min_age_years = forms.IntegerField(label="Ancienneté minimale (années)", min_value=0, required=False)
+    get_programme = forms.CharField(
+        label="Programme Grand Est Transformation (offreurs de solution)", max_length=200, required=False
+    )
+    skills = forms.CharField(
+        label="Compétences (séparées par des virgules ; offreurs de solution)",
+        max_length=2000,
+        required=False,
+    )
 
     def clean_naf_sections(self):
         return [s.strip().upper() for s in self.cleaned_data["naf_sections"].split(",") if s.strip()]
 
+    def clean_skills(self):
+        return list(dict.fromkeys(s.strip() for s in self.cleaned_data["skills"].split(",") if s.strip()))
+
+
+def _codes(text: str) -> list[str]:
+    return list(dict.fromkeys(c.strip() for c in re.split(r"[,;\s]+", text or "") if c.strip()))
+
 
 class OfficeForm(forms.Form):
+    name = forms.CharField(label="Nom de l'antenne", max_length=200)
+    address = forms.CharField(label="Adresse", max_length=300, required=False)
+    website = forms.CharField(label="Site internet", max_length=300, required=False)
     organization = forms.ModelChoiceField(
         label="Organisation partenaire dans Tandem",
         queryset=Organization.objects.order_by("name"),
         required=False,
     )
-    email = forms.EmailField(label="Boîte fonctionnelle", required=False)
+    email = forms.EmailField(label="Boîte fonctionnelle (jamais l'adresse d'une personne)", required=False)
     subjects = forms.ModelMultipleChoiceField(
         label="Sujets traités (aucun : ceux de l'opérateur)",
         queryset=Subject.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    regions = forms.ModelMultipleChoiceField(
+        label="Régions couvertes", queryset=Region.objects.order_by("name"), required=False
+    )
+    departements = forms.ModelMultipleChoiceField(
+        label="Départements couverts", queryset=Departement.objects.order_by("code"), required=False
+    )
+    epcis = forms.CharField(label="EPCI couverts (SIREN séparés par des virgules)", required=False)
+    communes = forms.CharField(
+        label="Communes couvertes (codes INSEE séparés par des virgules)", required=False
+    )
+
+    def clean_epcis(self):
+        codes = _codes(self.cleaned_data["epcis"])
+        known = set(Epci.objects.filter(pk__in=codes).values_list("pk", flat=True))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise forms.ValidationError(f"EPCI inconnu : « {unknown[0]} » (SIREN de l'EPCI attendu).")
+        return codes
+
+    def clean_communes(self):
+        codes = _codes(self.cleaned_data["communes"])
+        known = set(Commune.objects.filter(pk__in=codes).values_list("pk", flat=True))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise forms.ValidationError(f"Commune inconnue : « {unknown[0]} » (code INSEE attendu).")
+        return codes
 
 
 def _require_editor(request):
@@ -362,22 +411,46 @@ def operator_edit(request, slug: str | None = None):
 
 
 @login_required
-def office_edit(request, pk: int):
+def office_edit(request, pk: int | None = None, slug: str | None = None):
+    """The Région creates an office of an operator (`slug`) or edits one (`pk`), with the territories it covers."""
     _require_editor(request)
-    office = get_object_or_404(Office.objects.select_related("operator"), pk=pk)
-    form = OfficeForm(
-        request.POST or None,
-        initial={
+    office = get_object_or_404(Office.objects.select_related("operator"), pk=pk) if pk else None
+    operator = office.operator if office else get_object_or_404(Operator, slug=slug)
+    initial = {}
+    if office is not None:
+        initial = {
+            "name": office.name,
+            "address": office.address,
+            "website": office.website,
             "organization": office.organization,
             "email": office.email,
             "subjects": list(office.subjects.all()),
-        },
-    )
+            "regions": list(office.regions.all()),
+            "departements": list(office.departements.all()),
+            "epcis": ", ".join(office.epcis.values_list("pk", flat=True)),
+            "communes": ", ".join(office.communes.values_list("pk", flat=True)),
+        }
+    form = OfficeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        office_save(actor=request.actor, office=office, **form.cleaned_data)
-        messages.success(request, "Antenne enregistrée.")
-        return redirect("www:catalogue:operator", slug=office.operator.slug)
-    return render(request, "www/catalogue/office_form.html", {"form": form, "office": office})
+        values = dict(form.cleaned_data)
+        territories = {
+            "regions": [r.pk for r in values.pop("regions")],
+            "departements": [d.pk for d in values.pop("departements")],
+            "epcis": values.pop("epcis"),
+            "communes": values.pop("communes"),
+        }
+        try:
+            office_save(
+                actor=request.actor, office=office, operator=operator, territories=territories, **values
+            )
+        except UserError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Antenne enregistrée.")
+            return redirect("www:catalogue:operator", slug=operator.slug)
+    return render(
+        request, "www/catalogue/office_form.html", {"form": form, "office": office, "operator": operator}
+    )
 
 
 def routing_answer_link(request, token: str):
@@ -475,10 +548,16 @@ class SchemeForm(forms.Form):
     )
     url = forms.URLField(label="Page de l'aide", required=False, assume_scheme="https")
     debut = forms.DateField(
-        label="Début de validité (jj/mm/aaaa)", required=False, input_formats=["%d/%m/%Y"], widget=forms.DateInput(format="%d/%m/%Y")
+        label="Début de validité (jj/mm/aaaa)",
+        required=False,
+        input_formats=["%d/%m/%Y"],
+        widget=forms.DateInput(format="%d/%m/%Y"),
     )
     fin = forms.DateField(
-        label="Fin de validité (jj/mm/aaaa)", required=False, input_formats=["%d/%m/%Y"], widget=forms.DateInput(format="%d/%m/%Y")
+        label="Fin de validité (jj/mm/aaaa)",
+        required=False,
+        input_formats=["%d/%m/%Y"],
+        widget=forms.DateInput(format="%d/%m/%Y"),
     )
     etapes = forms.CharField(
         label="Étapes pour l'entreprise (une par ligne)", widget=forms.Textarea(attrs={"rows": 4})
@@ -510,7 +589,9 @@ class SchemeForm(forms.Form):
         initial=list(NAF_SECTIONS),
     )
     naf_exclus = forms.CharField(
-        label="Codes NAF exclus (divisions ou classes, ex. : 35, 41, 47.91 à 53)", max_length=400, required=False
+        label="Codes NAF exclus (divisions ou classes, ex. : 35, 41, 47.91 à 53)",
+        max_length=400,
+        required=False,
     )
     objectifs = forms.MultipleChoiceField(
         label="Objectifs du projet (aucun : tous)",
@@ -529,7 +610,8 @@ class SchemeForm(forms.Form):
         for name, (_key, label) in TEXT_CONDITION_FIELDS.items():
             self.fields[name].label = f"Conditions écrites — {label.lower()} (une par ligne)"
         self.fields["operateur"].choices = [
-            (name, name) for name in Operator.objects.order_by("name").values_list("name", flat=True).distinct()
+            (name, name)
+            for name in Operator.objects.order_by("name").values_list("name", flat=True).distinct()
         ]
         self.fields["regions"].choices = [(name, name) for name in tee_region_names(interface)]
         self.fields["sections"].choices = [(s, f"{s} — {naf_section_label(s)}") for s in NAF_SECTIONS]
@@ -540,9 +622,13 @@ class SchemeForm(forms.Form):
             try:
                 rules = yaml.safe_load(data["publicodes"] or "")
             except yaml.YAMLError as error:
-                raise AuthoringError(f"Règles publicodes illisibles ({error}) (champ « règles publicodes »).") from error
+                raise AuthoringError(
+                    f"Règles publicodes illisibles ({error}) (champ « règles publicodes »)."
+                ) from error
             if not isinstance(rules, dict):
-                raise AuthoringError("Les règles publicodes doivent être un objet YAML (champ « règles publicodes »).")
+                raise AuthoringError(
+                    "Les règles publicodes doivent être un objet YAML (champ « règles publicodes »)."
+                )
             return rules
         return build_rules(
             EligibilityFields(
@@ -571,7 +657,9 @@ class SchemeForm(forms.Form):
             valid_from=data["debut"].strftime("%d/%m/%Y") if data["debut"] else "",
             valid_until=data["fin"].strftime("%d/%m/%Y") if data["fin"] else "",
             steps=_lines(data["etapes"]),
-            text_conditions={key: _lines(data[name]) for name, (key, _label) in TEXT_CONDITION_FIELDS.items()},
+            text_conditions={
+                key: _lines(data[name]) for name, (key, _label) in TEXT_CONDITION_FIELDS.items()
+            },
             own_rules=self.own_rules(),
         )
 
