@@ -266,10 +266,15 @@ def routing_figures(
     return figures
 
 
-def routing_figures_by_partner(actor: Actor, *, region: str | None = None) -> list[dict]:
+def routing_figures_by_partner(
+    actor: Actor, *, region: str | None = None, departement: str | None = None
+) -> list[dict]:
+    """Routing indicators per partner (organisation, else office) over the routings `actor` may see."""
     routings = routings_visible(actor)
     if region:
         routings = routings.filter(commune__region_id=region)
+    if departement:
+        routings = routings.filter(commune__departement_id=departement)
     within_9 = Q(
         answered_on__isnull=False, answered_on__lte=F("sent_on") + dt.timedelta(days=FIRST_REMINDER_DAYS)
     )

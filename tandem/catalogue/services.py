@@ -11,12 +11,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
+from tandem.accounts.services import email_notify
 from tandem.catalogue.eligibility.tee import ROOT_RULE, Programme
 from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, SchemeVersion
 from tandem.catalogue.perms import can_answer_routing, can_route_need
@@ -58,10 +58,11 @@ def _recipients(routing: NeedRouting) -> list[str]:
 
 
 def _mail(subject: str, lines: list[str], recipients: list[str]) -> int:
+    """At once, or in the daily digest of the users who chose it (`tandem.accounts.services.email_notify`)."""
     if not recipients:
         return 0
     body = "Bonjour,\n\n" + "\n".join(lines) + "\n\n— Tandem\n"
-    return send_mail(subject=f"Tandem : {subject}", message=body, from_email=None, recipient_list=recipients)
+    return email_notify(subject=f"Tandem : {subject}", body=body, recipients=recipients)
 
 
 def _company_line(routing: NeedRouting) -> str:

@@ -6,6 +6,7 @@ app_name = "catalogue"
 
 urlpatterns = [
     path("", views.scheme_list, name="schemes"),
+    path("export.<str:fmt>", views.scheme_export, name="schemes_export"),
     path("dispositifs/nouveau/", views.scheme_edit, name="scheme_create"),
     path("dispositifs/<slug:slug>/", views.scheme_detail, name="scheme"),
     path("dispositifs/<slug:slug>/modifier/", views.scheme_edit, name="scheme_edit"),
@@ -22,4 +23,5 @@ urlpatterns = [
     path("orientations/<int:pk>/<str:action>/", views.routing_answer, name="routing_answer"),
     path("reponse/<str:token>/", views.routing_answer_link, name="answer_link"),
     path("indicateurs/", views.routing_indicators, name="indicators"),
+    path("indicateurs/export.<str:fmt>", views.indicators_export, name="indicators_export"),
 ]

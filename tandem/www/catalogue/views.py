@@ -28,6 +28,7 @@ from tandem.catalogue.eligibility.authoring import (
     tee_record,
 )
 from tandem.catalogue.eligibility.profile import NAF_SECTIONS
+from tandem.catalogue.exports import INDICATOR_HEADERS, SCHEME_HEADERS, indicator_rows, scheme_rows
 from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, Subject
 from tandem.catalogue.perms import can_answer_routing, can_edit_catalogue, can_route_need
 from tandem.catalogue.selectors import (
@@ -56,9 +57,12 @@ from tandem.catalogue.services import (
     routing_take,
     scheme_save,
 )
+from tandem.companies.exports import to_csv, to_xlsx
 from tandem.companies.models import Company, Need
 from tandem.companies.nomenclatures import naf_section_label
+from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
+from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor, get_visible_or_404
 from tandem.territories.models import Commune, Departement, Epci, Region
@@ -97,7 +101,15 @@ def scheme_list(request):
     )
     page = Paginator(schemes, 30).get_page(request.GET.get("page"))
     return render(
-        request, "www/catalogue/schemes.html", {"form": form, "page": page, "count": schemes.count()}
+        request,
+        "www/catalogue/schemes.html",
+        {
+            "form": form,
+            "page": page,
+            "count": schemes.count(),
+            "query": request.GET.urlencode(),
+            "can_edit": can_edit_catalogue(request.actor),
+        },
     )
 
 
@@ -275,20 +287,93 @@ def routing_answer(request, pk: int, action: str):
     return redirect("www:catalogue:routing", pk=routing.pk)
 
 
+def _indicator_filters(request) -> dict:
+    return {
+        "region": request.GET.get("region") or None,
+        "departement": request.GET.get("departement") or None,
+    }
+
+
 @login_required
 def routing_indicators(request):
     actor = request.actor
-    region = request.GET.get("region") or None
-    departement = request.GET.get("departement") or None
+    filters = _indicator_filters(request)
     context = {
-        "figures": routing_figures(actor, region=region, departement=departement),
-        "by_partner": routing_figures_by_partner(actor, region=region),
+        "figures": routing_figures(actor, **filters),
+        "by_partner": routing_figures_by_partner(actor, **filters),
         "regions": Region.objects.order_by("name"),
         "departements": Departement.objects.order_by("code"),
-        "region": region or "",
-        "departement": departement or "",
+        "region": filters["region"] or "",
+        "departement": filters["departement"] or "",
+        "query": request.GET.urlencode(),
     }
     return render(request, "www/catalogue/indicators.html", context)
+
+
+def _export(request, *, headers, rows, name: str, fmt: str, object_type: str) -> HttpResponse:
+    """A CSV or XLSX file through the one export writer, recorded in the audit log."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    rows = list(rows)
+    audit_record(
+        actor=request.actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type=object_type,
+        details={"format": fmt, "count": len(rows)},
+    )
+    if fmt == "csv":
+        response = HttpResponse(to_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            to_xlsx(headers, rows, title=name),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
+def scheme_export(request, fmt: str):
+    form = SearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    schemes = scheme_search(
+        text=filters.get("q", ""),
+        subject=filters.get("sujet", ""),
+        region=filters.get("region", ""),
+        operator=int(filters["operateur"]) if filters.get("operateur") else None,
+        nature=filters.get("nature", ""),
+    )
+    return _export(
+        request,
+        headers=SCHEME_HEADERS,
+        rows=scheme_rows(schemes),
+        name="dispositifs",
+        fmt=fmt,
+        object_type="catalogue.scheme",
+    )
+
+
+@login_required
+def indicators_export(request, fmt: str):
+    actor = request.actor
+    filters = _indicator_filters(request)
+    if filters["departement"]:
+        territory = f"département {filters['departement']}"
+    elif filters["region"]:
+        territory = Region.objects.filter(pk=filters["region"]).values_list("name", flat=True).first() or ""
+    else:
+        territory = "tous les territoires visibles"
+    rows = indicator_rows(
+        routing_figures(actor, **filters), routing_figures_by_partner(actor, **filters), territory=territory
+    )
+    return _export(
+        request,
+        headers=INDICATOR_HEADERS,
+        rows=rows,
+        name="indicateurs-orientation",
+        fmt=fmt,
+        object_type="catalogue.needrouting",
+    )
 
 
 class OperatorForm(forms.Form):
