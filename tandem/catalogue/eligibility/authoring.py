@@ -80,9 +80,7 @@ def parse_naf_exclusions(text: str, *, field_name: str = "codes NAF exclus") -> 
             )
         first, last = bounds[0], bounds[-1]
         if first > last:
-            raise AuthoringError(
-                f"Intervalle de codes NAF à l'envers : « {part} » (champ « {field_name} »)."
-            )
+            raise AuthoringError(f"Intervalle de codes NAF à l'envers : « {part} » (champ « {field_name} »).")
         ranges.append(NafRange(first, last))
     return ranges
 
@@ -135,7 +133,11 @@ def build_rules(fields: EligibilityFields) -> dict[str, Any]:
         raise AuthoringError("L'effectif minimum dépasse l'effectif maximum (champs « effectif »).")
     rules: dict[str, Any] = {
         ROOT: {
-            "toutes ces conditions": ["est éligible", "est dans un secteur d'activité ciblé", "a un objectif ciblé"]
+            "toutes ces conditions": [
+                "est éligible",
+                "est dans un secteur d'activité ciblé",
+                "a un objectif ciblé",
+            ]
         }
     }
     eligible: list[str] = []
@@ -156,7 +158,9 @@ def build_rules(fields: EligibilityFields) -> dict[str, Any]:
         extra[AREA_RULE] = {"une de ces conditions": [f"région = {name}" for name in fields.regions]}
     rules[ELIGIBLE] = {"toutes ces conditions": eligible} if eligible else {"valeur": "oui"}
     rules.update(extra)
-    sections = {"une de ces conditions": [SECTION_CONDITION + s for s in NAF_SECTIONS if s in fields.naf_sections]}
+    sections = {
+        "une de ces conditions": [SECTION_CONDITION + s for s in NAF_SECTIONS if s in fields.naf_sections]
+    }
     exclusions = parse_naf_exclusions(fields.naf_exclusions)
     if exclusions:
         rules[ACTIVITY_RULE] = {
@@ -175,9 +179,7 @@ def build_rules(fields: EligibilityFields) -> dict[str, Any]:
     if fields.objectives:
         rules[OBJECTIVE_RULE] = {
             "une de ces conditions": [
-                OBJECTIVE_PREFIX + OBJECTIVES[o][0]
-                for o in OBJECTIVES
-                if o in fields.objectives
+                OBJECTIVE_PREFIX + OBJECTIVES[o][0] for o in OBJECTIVES if o in fields.objectives
             ]
         }
     else:
@@ -186,7 +188,11 @@ def build_rules(fields: EligibilityFields) -> dict[str, Any]:
 
 
 def _conditions(rule: Any, key: str) -> list | None:
-    if isinstance(rule, Mapping) and set(rule) - {"description", "titre"} == {key} and isinstance(rule[key], list):
+    if (
+        isinstance(rule, Mapping)
+        and set(rule) - {"description", "titre"} == {key}
+        and isinstance(rule[key], list)
+    ):
         return rule[key]
     return None
 
@@ -196,8 +202,17 @@ def read_fields(own_rules: Mapping[str, Any]) -> EligibilityFields | None:
     rules say more than the fields can (then they are edited as publicodes)."""
     found = EligibilityFields(naf_sections=[])
     for key in own_rules:
-        if key not in (ROOT, ELIGIBLE, HEADCOUNT_RULE, LEGAL_RULE, AREA_RULE, ACTIVITY_RULE, SECTION_RULE,
-                       NAF_EXCLUSION_RULE, OBJECTIVE_RULE):
+        if key not in (
+            ROOT,
+            ELIGIBLE,
+            HEADCOUNT_RULE,
+            LEGAL_RULE,
+            AREA_RULE,
+            ACTIVITY_RULE,
+            SECTION_RULE,
+            NAF_EXCLUSION_RULE,
+            OBJECTIVE_RULE,
+        ):
             return None
     for condition in _conditions(own_rules.get(HEADCOUNT_RULE), "toutes ces conditions") or []:
         match = re.fullmatch(r"effectif\s*(<=|>=)\s*(\d+)", str(condition))
@@ -213,7 +228,9 @@ def read_fields(own_rules: Mapping[str, Any]) -> EligibilityFields | None:
         if not match:
             return None
         found.regions.append(match[1].strip().strip('"'))
-    sections_rule = own_rules.get(SECTION_RULE) if NAF_EXCLUSION_RULE in own_rules else own_rules.get(ACTIVITY_RULE)
+    sections_rule = (
+        own_rules.get(SECTION_RULE) if NAF_EXCLUSION_RULE in own_rules else own_rules.get(ACTIVITY_RULE)
+    )
     for condition in _conditions(sections_rule, "une de ces conditions") or []:
         if not str(condition).startswith(SECTION_CONDITION):
             return None
@@ -295,7 +312,11 @@ def tee_record(
     if duration_key and not duration.strip():
         raise AuthoringError(f"Indiquez la durée (champ « {duration_key} »).")
     record: dict[str, Any] = dict(base or {})
-    for key in (*(k for pair in NATURE_AMOUNT_KEYS.values() for k in pair if k), "début de validité", "fin de validité"):
+    for key in (
+        *(k for pair in NATURE_AMOUNT_KEYS.values() for k in pair if k),
+        "début de validité",
+        "fin de validité",
+    ):
         record.pop(key, None)
     record.update(
         {
