@@ -437,10 +437,16 @@ class OfficeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     regions = forms.ModelMultipleChoiceField(
-        label="Régions couvertes", queryset=Region.objects.order_by("name"), required=False
+        label="Régions couvertes",
+        queryset=Region.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     departements = forms.ModelMultipleChoiceField(
-        label="Départements couverts", queryset=Departement.objects.order_by("code"), required=False
+        label="Départements couverts",
+        queryset=Departement.objects.order_by("code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     epcis = forms.CharField(label="EPCI couverts (SIREN séparés par des virgules)", required=False)
     communes = forms.CharField(
