@@ -327,3 +327,21 @@ def test_scheme_editing_by_role(catalogue):
         assert got == expected, role
     versions = Scheme.objects.get(slug=CHEQUE).versions.count()
     assert versions == 2  # saved by the allowed roles, the same record each time: one new version
+
+
+def test_region_version_as_a_yaml_file_replaces_the_tee_file(db, tee_catalogue, tmp_path):
+    record, _version = region_version(tee_catalogue.programmes[CHEQUE])
+    path = tmp_path / f"{CHEQUE}.yaml"
+    path.write_text(yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = tee_import(
+        folder=shared_file("real/catalogue/tee"), actor=Actor.system_actor(), extra_yaml=[path]
+    )
+    assert CHEQUE not in result.yaml_only and len(result.yaml_only) == 3
+    assert any("remplacé par la version de la Région" in str(p) for p in result.run.problems)
+    scheme = Scheme.objects.get(slug=CHEQUE)
+    assert (
+        scheme.source == Scheme.Source.REGION
+        and "entreprise . a un code NAF hors exclusions" in scheme.own_rules
+    )
+    retail = make_company("67482", name="COMMERCE FICTIF EN LIGNE", naf="47.91A", headcount_band="11")
+    assert CHEQUE not in {f.scheme.slug for f in schemes_for_company(retail, today=TODAY)}
