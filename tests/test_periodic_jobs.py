@@ -37,6 +37,7 @@ def test_the_registry_holds_the_periodic_tasks_of_every_module():
         ("finished-jobs-delete", "core.finished_jobs_delete", "30 2 * * *"),
         ("reminders-notify", "companies.reminders_notify", "0 6 * * *"),
         ("routings-follow-up", "catalogue.routings_follow_up", "15 6 * * *"),
+        ("email-digests", "accounts.email_digests_send", "0 7 * * *"),
         ("eit-estimates-refresh", "eit.estimated_flows_refresh", "30 3 * * *"),
         ("steering-snapshots", "steering.snapshots_take", "15 3 1 1,4,7,10 *"),
         ("conventions-alert", "steering.conventions_alert", "30 6 * * *"),

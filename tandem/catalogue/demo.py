@@ -52,6 +52,24 @@ def catalogue_demo(*, rng: random.Random, organizations: list[Organization], sca
             defaults={"operator": operator, "name": f"Antenne fictive du {code} (démo)", "is_demo": True},
         )
         office.departements.add(code)
+    provider, _ = Operator.objects.get_or_create(
+        slug="demo-offreur-solution",
+        defaults={
+            "name": "Bureau d'études fictif de l'industrie du futur (démo)",
+            "kind": Operator.Kind.PROVIDER,
+            "get_programme": "Grand Est Transformation (programme fictif de démonstration)",
+            "skills": ["diagnostic de performance industrielle", "efficacité énergétique", "robotisation"],
+            "source": "démonstration",
+            "is_demo": True,
+        },
+    )
+    provider.subjects.add(*[s for s in subjects if s.slug in ("energie", "projet-innovation")])
+    if departements:
+        office, _ = Office.objects.get_or_create(
+            key="demo-offreur",
+            defaults={"operator": provider, "name": "Bureau fictif du Grand Est (démo)", "is_demo": True},
+        )
+        office.departements.add(*departements)
     for slug, title, nature, subject in DEMO_SCHEMES:
         scheme, _ = Scheme.objects.get_or_create(
             slug=slug,
@@ -90,4 +108,9 @@ def catalogue_demo(*, rng: random.Random, organizations: list[Organization], sca
                 on=date(2026, 6, 1),
             )
             routed = 1
-    return {"operators": 1, "offices": len(departements), "schemes": len(DEMO_SCHEMES), "routings": routed}
+    return {
+        "operators": 2,
+        "offices": len(departements) + bool(departements),
+        "schemes": len(DEMO_SCHEMES),
+        "routings": routed,
+    }

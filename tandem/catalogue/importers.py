@@ -482,7 +482,7 @@ class SchemesResult:
     yaml_only: list[str] = field(default_factory=list)
 
 
-def _tee_values(programme, operators: dict[str, Operator]) -> dict:
+def scheme_values_from_programme(programme, operators: dict[str, Operator]) -> dict:
     record = programme.data
     own = {name: programme.rules[name] for name in programme.own_rule_names}
     text = json.dumps(own, ensure_ascii=False)
@@ -563,6 +563,13 @@ def tee_import(
                 "publicodes",
                 "règles différentes de programs.json : celles du YAML sont retenues",
             )
+        for pid in catalogue.replaced:
+            report.warning(
+                f"programs/{pid}.yaml",
+                None,
+                None,
+                "remplacé par la version de la Région (fichier en plus portant le même identifiant)",
+            )
         for pid, error in catalogue.invalid.items():
             report.warning(
                 f"programs/{pid}.yaml",
@@ -583,12 +590,32 @@ def tee_import(
                             {"slug": f"tee-{slugify(name)}"[:120]},
                             {"name": name[:200], "source": TEE_SOURCE},
                         )
-                values = _tee_values(programme, operators)
+                values = scheme_values_from_programme(programme, operators)
+                if pid in catalogue.extra:
+                    values["source"] = Scheme.Source.REGION
+                else:
+                    kept = Scheme.objects.filter(slug=pid, source=Scheme.Source.REGION).first()
+                    if kept is not None:
+                        # The Région wrote its own version of this TEE programme: the TEE record joins the
+                        # scheme's versions but does not replace the Région's.
+                        SchemeVersion.objects.get_or_create(
+                            scheme=kept,
+                            fingerprint=programme.fingerprint,
+                            defaults={"data": values["data"], "run": run if run.pk else None},
+                        )
+                        counts.add("dispositifs", "unchanged")
+                        report.warning(
+                            f"programs/{pid}.yaml",
+                            None,
+                            None,
+                            "version de la Région conservée ; la version TEE est gardée dans l'historique",
+                        )
+                        continue
                 before = counts.unchanged
                 scheme = _upsert(Scheme, counts, "dispositifs", {"slug": pid}, values)
                 others = [operators[n].pk for n in programme.other_operators if n]
                 _set_m2m(scheme.other_operators, others, counts if counts.unchanged > before else None)
-                _scheme_subjects(scheme)
+                scheme_subjects_refresh(scheme)
                 SchemeVersion.objects.get_or_create(
                     scheme=scheme,
                     fingerprint=scheme.fingerprint,
@@ -611,7 +638,7 @@ def tee_import(
     return SchemesResult(run, counts, catalogue.yaml_only)
 
 
-def _scheme_subjects(scheme: Scheme) -> None:
+def scheme_subjects_refresh(scheme: Scheme) -> None:
     slugs = subjects_for_objectives(scheme.objectives)
     _set_m2m(scheme.subjects, list(Subject.objects.filter(slug__in=slugs).values_list("pk", flat=True)))
 

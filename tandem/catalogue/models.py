@@ -68,6 +68,11 @@ class Operator(TimeStampedModel):
         models.CharField(max_length=1), verbose_name="sections NAF servies", default=list, blank=True
     )
     min_age_years = models.PositiveSmallIntegerField("ancienneté minimale (années)", null=True, blank=True)
+    # Solution providers (offreurs de solution) of the Région's Grand Est Transformation programmes.
+    get_programme = models.CharField("programme Grand Est Transformation", max_length=200, blank=True)
+    skills = ArrayField(
+        models.CharField(max_length=120), verbose_name="compétences", default=list, blank=True
+    )
     source = models.CharField("source", max_length=120, blank=True)
     is_demo = models.BooleanField("donnée de démonstration (fictive)", default=False)
 

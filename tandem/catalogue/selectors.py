@@ -45,6 +45,37 @@ def scheme_search(
     return schemes.distinct().order_by("title")
 
 
+def operator_search(*, departement: str = "", kind: str = "", skill: str = "") -> QuerySet:
+    """Operators: those with an office covering a département, of a kind (e.g. the solution providers), or with a
+    skill or Grand Est Transformation programme containing the words."""
+    operators = Operator.objects.order_by("name")
+    if departement:
+        operators = operators.filter(offices__departements=departement)
+    if kind:
+        operators = operators.filter(kind=kind)
+    for word in skill.split():
+        operators = operators.filter(
+            Q(get_programme__unaccent_icontains=word)
+            | Q(skills__icontains=word)
+            | Q(name__unaccent_icontains=word)
+        )
+    return operators.distinct()
+
+
+def tee_interface() -> dict:
+    """The interface rules every TEE programme shares (the inputs its rules read), as imported with the TEE
+    programmes: the Région's own schemes are written on the same inputs. Empty before the first TEE import."""
+    scheme = Scheme.objects.filter(source=Scheme.Source.TEE).exclude(own_rules=[]).order_by("pk").first()
+    if scheme is None:
+        return {}
+    return {name: rule for name, rule in scheme.rules.items() if name not in scheme.own_rules}
+
+
+def tee_region_names(interface: dict) -> list[str]:
+    """The region names the TEE rules know (string constants of the interface, e.g. « Grand Est »)."""
+    return sorted(name for name, rule in interface.items() if isinstance(rule, str) and rule == f'"{name}"')
+
+
 def scheme_programme(scheme: Scheme) -> Programme | None:
     """The TEE programme of a stored scheme, for the eligibility engine (None when it has no rules)."""
     if not scheme.own_rules:
@@ -235,10 +266,15 @@ def routing_figures(
     return figures
 
 
-def routing_figures_by_partner(actor: Actor, *, region: str | None = None) -> list[dict]:
+def routing_figures_by_partner(
+    actor: Actor, *, region: str | None = None, departement: str | None = None
+) -> list[dict]:
+    """Routing indicators per partner (organisation, else office) over the routings `actor` may see."""
     routings = routings_visible(actor)
     if region:
         routings = routings.filter(commune__region_id=region)
+    if departement:
+        routings = routings.filter(commune__departement_id=departement)
     within_9 = Q(
         answered_on__isnull=False, answered_on__lte=F("sent_on") + dt.timedelta(days=FIRST_REMINDER_DAYS)
     )

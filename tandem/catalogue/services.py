@@ -11,14 +11,22 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
-from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme
+from tandem.accounts.services import email_notify
+from tandem.catalogue.eligibility.tee import ROOT_RULE, Programme
+from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, SchemeVersion
 from tandem.catalogue.perms import can_answer_routing, can_route_need
-from tandem.catalogue.selectors import FIRST_REMINDER_DAYS, RETURN_DAYS, SECOND_REMINDER_DAYS, office_partner
+from tandem.catalogue.selectors import (
+    FIRST_REMINDER_DAYS,
+    RETURN_DAYS,
+    SECOND_REMINDER_DAYS,
+    office_partner,
+    tee_interface,
+)
 from tandem.companies.models import Need
 from tandem.core.audit import audit_record
 from tandem.core.errors import NotAllowed, UserError
@@ -50,10 +58,11 @@ def _recipients(routing: NeedRouting) -> list[str]:
 
 
 def _mail(subject: str, lines: list[str], recipients: list[str]) -> int:
+    """At once, or in the daily digest of the users who chose it (`tandem.accounts.services.email_notify`)."""
     if not recipients:
         return 0
     body = "Bonjour,\n\n" + "\n".join(lines) + "\n\n— Tandem\n"
-    return send_mail(subject=f"Tandem : {subject}", message=body, from_email=None, recipient_list=recipients)
+    return email_notify(subject=f"Tandem : {subject}", body=body, recipients=recipients)
 
 
 def _company_line(routing: NeedRouting) -> str:
@@ -158,7 +167,9 @@ def routing_token(routing: NeedRouting) -> str:
 
 def routing_id_from_token(token: str) -> int | None:
     try:
-        value = signing.loads(token, salt=ANSWER_LINK_SALT, max_age=dt.timedelta(days=ANSWER_LINK_MAX_AGE_DAYS))
+        value = signing.loads(
+            token, salt=ANSWER_LINK_SALT, max_age=dt.timedelta(days=ANSWER_LINK_MAX_AGE_DAYS)
+        )
     except signing.BadSignature:
         return None
     return value if isinstance(value, int) else None
@@ -290,8 +301,12 @@ def routings_follow_up(*, today: dt.date) -> dict[str, int]:
     gets only the step it has reached. Background job: it sees every routing."""
     done = {"reminders_9": 0, "reminders_21": 0, "returned": 0}
     # Unscoped on purpose: a periodic job, not a read for a user; it follows up every pending routing.
-    pending = NeedRouting.objects.unscoped().filter(status=NeedRouting.Status.SENT).select_related(
-        "company", "need", "partner", "office__operator", "owner", "sent_by", "need__assignee"
+    pending = (
+        NeedRouting.objects.unscoped()
+        .filter(status=NeedRouting.Status.SENT)
+        .select_related(
+            "company", "need", "partner", "office__operator", "owner", "sent_by", "need__assignee"
+        )
     )
     for routing in pending.order_by("pk"):
         days = (today - routing.sent_on).days
@@ -355,6 +370,8 @@ OPERATOR_FIELDS = (
     "max_employees",
     "naf_sections",
     "min_age_years",
+    "get_programme",
+    "skills",
 )
 
 
@@ -409,12 +426,113 @@ def operator_save(*, actor: Actor, operator: Operator | None = None, subjects=()
 
 
 @transaction.atomic
-def office_save(*, actor: Actor, office: Office, organization=None, email: str = "", subjects=()) -> Office:
-    """The Région links an office to its Tandem organisation, sets its role mailbox and the subjects it handles
-    (none: those of its operator)."""
+def office_save(
+    *,
+    actor: Actor,
+    office: Office | None = None,
+    operator: Operator | None = None,
+    organization=None,
+    email: str = "",
+    subjects=(),
+    territories: dict | None = None,
+    **values,
+) -> Office:
+    """The Région creates an office (antenne) of an operator or edits one: its name, address, role mailbox, Tandem
+    organisation, the subjects it handles (none: those of its operator) and, when `territories` is given, the
+    territories it covers (`regions`, `departements`, `epcis`, `communes`: lists of codes)."""
     _require_catalogue_editor(actor)
+    unknown = set(values) - {"name", "address", "website"}
+    if unknown:
+        raise UserError(f"Champ inconnu : « {sorted(unknown)[0]} ».")
+    created = office is None
+    if created:
+        if operator is None:
+            raise UserError("Une antenne appartient à un opérateur (champ « opérateur »).")
+        if not (values.get("name") or "").strip():
+            raise UserError("Indiquez le nom de l'antenne (champ « nom »).")
+        office = Office(operator=operator, key=f"region-{get_random_string(24).lower()}")
+    for name, value in values.items():
+        setattr(office, name, (value or "").strip())
     office.organization, office.email = organization, email
-    office.save(update_fields=["organization", "email", "updated_at"])
+    office.save()
     office.subjects.set(subjects)
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=office)
+    if territories is not None:
+        office.regions.set(territories.get("regions") or [])
+        office.departements.set(territories.get("departements") or [])
+        office.epcis.set(territories.get("epcis") or [])
+        office.communes.set(territories.get("communes") or [])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, obj=office
+    )
     return office
+
+
+def _unique_slug(model, text: str, fallback: str) -> str:
+    base = slugify(text)[:100] or fallback
+    slug, n = base, 1
+    while model.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def scheme_save(*, actor: Actor, record: dict, scheme: Scheme | None = None) -> Scheme:
+    """The Région writes a scheme in the TEE programme format (a new Grand Est scheme, or its own version of a
+    TEE programme): its rules are checked on the TEE interface inputs, the record becomes the scheme's current
+    one and is kept as a new version. A later TEE import keeps the Région's version (see `tee_import`)."""
+    from tandem.catalogue.importers import scheme_subjects_refresh, scheme_values_from_programme
+
+    _require_catalogue_editor(actor)
+    interface = tee_interface()
+    if not interface:
+        raise UserError(
+            "Importez d'abord les programmes TEE : leurs règles d'interface (effectif, NAF, région…) servent "
+            "aussi aux dispositifs de la Région."
+        )
+    own = dict(record.get("publicodes") or {})
+    if ROOT_RULE not in own:
+        raise UserError(
+            f"Règles d'éligibilité : la règle « {ROOT_RULE} » manque (champ « règles publicodes »)."
+        )
+    clashes = sorted(set(own) & set(interface))
+    if clashes:
+        raise UserError(
+            f"Règles d'éligibilité : la règle « {clashes[0]} » redéfinit une donnée d'entrée (champ « règles "
+            "publicodes »)."
+        )
+    slug = scheme.slug if scheme is not None else _unique_slug(Scheme, record.get("titre", ""), "dispositif")
+    programme = Programme(
+        id=slug,
+        data=record,
+        rules={**interface, **own},
+        own_rule_names=tuple(own),
+        published=True,
+        source_file=f"{slug}.yaml",
+    )
+    if programme.rules_error:
+        raise UserError(
+            f"Règles d'éligibilité inutilisables : {programme.rules_error} (champ « règles publicodes »)."
+        )
+    try:
+        programme.valid_from, programme.valid_until  # noqa: B018 — dates are read now to refuse bad ones
+    except ValueError as error:
+        raise UserError("Date illisible (champs « début / fin de validité », format jj/mm/aaaa).") from error
+    operators = {o.name: o for o in Operator.objects.filter(name=programme.operator).order_by("pk")[:1]}
+    values = scheme_values_from_programme(programme, operators)
+    values.update(source=Scheme.Source.REGION, published=True)
+    created = scheme is None
+    if created:
+        scheme = Scheme.objects.create(slug=slug, **values)
+    else:
+        for name, value in values.items():
+            setattr(scheme, name, value)
+        scheme.save()
+    scheme_subjects_refresh(scheme)
+    SchemeVersion.objects.get_or_create(
+        scheme=scheme, fingerprint=scheme.fingerprint, defaults={"data": scheme.data}
+    )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, obj=scheme
+    )
+    return scheme

@@ -15,6 +15,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/choisir/", home.switch_organization, name="switch_organization"),
     path("compte/jeton/", account.api_token, name="api_token"),
+    path("compte/notifications/", account.notifications, name="notifications"),
     path("carte/tuiles/<str:layer>/<int:z>/<int:x>/<int:y>.pbf", maps.map_tile, name="map_tile"),
     path("territoires/", territories.territory_search, name="territory_search"),
     path("territoires/epci/<str:siren>/", territories.epci_detail, name="epci_detail"),

@@ -85,7 +85,8 @@ def test_cheque_vert_not_eligible_with_30_employees(cheque_vert):
 def test_cheque_vert_naf_4791_by_the_rules_and_by_the_text(cheque_vert):
     """The issue expects « not eligible » for NAF 47.91. The machine rules work at NAF section level and allow
     section G (47.91 is in G): they say eligible. The exclusion of 47.91 is only in the conditions written in
-    words, which the result hands over to check by hand."""
+    words, which the result hands over to check by hand. The Région's version of the scheme carries the
+    exclusion as a rule and answers « non éligible » (tests/catalogue/test_region_schemes.py)."""
     for code in ("47.91A", "47.91B"):
         result = evaluate_programme(cheque_vert, grand_est_company(naf_code=code), today=TODAY)
         assert result.status == ELIGIBLE

@@ -147,7 +147,7 @@ def test_the_region_edits_operators_and_offices_others_may_not(world):
     epci = client_for(users["referent"])
     assert epci.get("/catalogue/operateurs/fictif/modifier/").status_code == 403
     assert (
-        epci.post(f"/catalogue/antennes/{office.pk}/modifier/", {"email": "x@example.fr"}).status_code == 403
+        epci.post(f"/catalogue/antennes/{office.pk}/modifier/", {"name": "x", "email": "x@example.fr"}).status_code == 403
     )
     assert "Modifier l'opérateur" not in text(epci.get("/catalogue/operateurs/fictif/"))
 
@@ -172,7 +172,9 @@ def test_the_region_edits_operators_and_offices_others_may_not(world):
     assert (agency.siren, agency.max_employees, agency.naf_sections) == ("123456789", 249, ["C", "F"])
     assert list(agency.subjects.values_list("slug", flat=True)) == ["recruter"]
 
-    response = region.post(f"/catalogue/antennes/{office.pk}/modifier/", {"email": "antenne67@example.fr"})
+    response = region.post(
+        f"/catalogue/antennes/{office.pk}/modifier/", {"name": office.name, "email": "antenne67@example.fr"}
+    )
     assert response.status_code == 302
     office.refresh_from_db()
     assert office.email == "antenne67@example.fr" and office.organization is None

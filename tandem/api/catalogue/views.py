@@ -45,6 +45,8 @@ class OperatorSerializer(serializers.ModelSerializer):
             "max_employees",
             "naf_sections",
             "min_age_years",
+            "get_programme",
+            "skills",
             "is_demo",
         ]
 

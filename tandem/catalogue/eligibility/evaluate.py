@@ -128,9 +128,9 @@ def evaluate_programme(programme: Programme, profile: CompanyProfile, *, today: 
         if name == ROOT_RULE or _is_aggregate(rule.value_node, own):
             continue
         result = evaluate(rule=name)
-        criteria.append(
-            _criterion(name, wording.criterion_label(name), wording.describe(rule.value_node), result)
-        )
+        # A rule may say in words what it asks (`description`, e.g. « hors codes NAF 35, 41 »).
+        requirement = (rule.raw.get("description") or "").strip() or wording.describe(rule.value_node)
+        criteria.append(_criterion(name, wording.criterion_label(name), requirement, result))
 
     verdict = _verdict(evaluate(rule=ROOT_RULE).value)
     questions = ()

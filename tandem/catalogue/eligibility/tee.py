@@ -104,6 +104,8 @@ class TeeCatalogue:
     interface: dict[str, Any]  # the rules every programme shares (the data its rules expect)
     yaml_only: list[str] = field(default_factory=list)  # YAML programmes absent from programs.json
     rules_differing_from_json: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # programmes read from `extra_yaml` (the Région's files)
+    replaced: list[str] = field(default_factory=list)  # TEE programmes an extra file of the same id replaces
 
     @property
     def invalid(self) -> dict[str, str]:
@@ -147,7 +149,8 @@ def schema_validator(folder: Path) -> Draft202012Validator:
 
 def read_tee_catalogue(folder: Path, *, extra_yaml: list[Path] | tuple = ()) -> TeeCatalogue:
     """Read a TEE data folder (programs/*.yaml, programs.json, schemas/). `extra_yaml` adds programme files in
-    the same format written elsewhere (e.g. Grand Est schemes written by the Region)."""
+    the same format written elsewhere (e.g. Grand Est schemes written by the Region); an extra file named like a
+    TEE programme is the Région's version of it and replaces the TEE file (listed in `replaced`)."""
     folder = Path(folder)
     validator = schema_validator(folder)
     json_path = folder / "programs.json"
@@ -157,9 +160,15 @@ def read_tee_catalogue(folder: Path, *, extra_yaml: list[Path] | tuple = ()) -> 
         raise TeeFormatError(f"programs.json : fichier illisible ({error}).") from error
 
     yaml_records = {}
-    for path in [*sorted((folder / "programs").glob("*.yaml")), *map(Path, extra_yaml)]:
-        if path.stem in yaml_records:
+    for path in sorted((folder / "programs").glob("*.yaml")):
+        yaml_records[path.stem] = (path.name, read_programme_yaml(path, validator))
+    replaced, extra_ids = [], []
+    for path in map(Path, extra_yaml):
+        if path.stem in extra_ids:
             raise TeeFormatError(f"{path.name} : identifiant de dispositif « {path.stem} » en double.")
+        if path.stem in yaml_records:
+            replaced.append(path.stem)  # the Région's version of a TEE programme replaces the TEE file
+        extra_ids.append(path.stem)
         yaml_records[path.stem] = (path.name, read_programme_yaml(path, validator))
 
     errors: list[str] = []
@@ -199,7 +208,7 @@ def read_tee_catalogue(folder: Path, *, extra_yaml: list[Path] | tuple = ()) -> 
             raise TeeFormatError(
                 f"{filename} : champ « publicodes » : la règle « {clashes[0]} » redéfinit une règle d'interface."
             )
-        if pid in json_rules and json_rules[pid] != own:
+        if pid in json_rules and json_rules[pid] != own and pid not in extra_ids:
             differing.append(pid)  # the YAML is the source of truth; programs.json may lag behind
         programmes[pid] = Programme(
             id=pid,
@@ -212,6 +221,8 @@ def read_tee_catalogue(folder: Path, *, extra_yaml: list[Path] | tuple = ()) -> 
     return TeeCatalogue(
         programmes=programmes,
         interface=interface,
-        yaml_only=sorted(pid for pid in programmes if pid not in json_rules),
+        yaml_only=sorted(pid for pid in programmes if pid not in json_rules and pid not in extra_ids),
         rules_differing_from_json=sorted(differing),
+        extra=sorted(extra_ids),
+        replaced=sorted(replaced),
     )

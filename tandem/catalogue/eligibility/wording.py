@@ -44,6 +44,8 @@ CRITERION_LABELS = {
     "entreprise . est dans une zone géographique éligible": "Zone géographique",
     "entreprise . est dans un secteur d'activité ciblé": "Secteur d'activité",
     "entreprise . a un objectif ciblé": "Objectif du projet",
+    "entreprise . est dans une section NAF ciblée": "Secteur d'activité (section NAF)",
+    "entreprise . a un code NAF hors exclusions": "Code NAF",
     VALIDITY: "Période d'ouverture du dispositif",
 }
 

@@ -4,8 +4,10 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from tandem.accounts.models import User
 from tandem.accounts.selectors import api_token_created_at
-from tandem.accounts.services import api_token_create, api_token_revoke
+from tandem.accounts.services import api_token_create, api_token_revoke, email_frequency_set
+from tandem.core.errors import UserError
 
 
 @login_required
@@ -31,3 +33,23 @@ def api_token(request):
         "ogc_url": request.build_absolute_uri(reverse("ogc:landing")),
     }
     return render(request, "www/account/token.html", context)
+
+
+@login_required
+def notifications(request):
+    """The user chooses e-mails at each event or one summary a day."""
+    choices = User.EmailFrequency.choices
+    if request.method == "POST":
+        try:
+            email_frequency_set(actor=request.actor, frequency=request.POST.get("frequence", ""))
+        except UserError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Préférence enregistrée.")
+            return redirect("www:notifications")
+    request.user.refresh_from_db(fields=["email_frequency"])
+    return render(
+        request,
+        "www/account/notifications.html",
+        {"choices": choices, "current": request.user.email_frequency},
+    )
