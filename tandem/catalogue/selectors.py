@@ -143,10 +143,18 @@ def offices_covering(commune_code: str) -> QuerySet:
     commune = Commune.objects.filter(pk=commune_code).values("epci_id", "departement_id", "region_id").first()
     if commune is None:
         return Office.objects.none()
-    q = Q(communes=commune_code) | Q(departements=commune["departement_id"]) | Q(regions=commune["region_id"])
+    # One semi-join per territory table (an OR over joined many-to-many tables plus DISTINCT took seconds).
+    covered = [
+        Office.communes.through.objects.filter(commune_id=commune_code),
+        Office.departements.through.objects.filter(departement_id=commune["departement_id"]),
+        Office.regions.through.objects.filter(region_id=commune["region_id"]),
+    ]
     if commune["epci_id"]:
-        q |= Q(epcis=commune["epci_id"])
-    return Office.objects.filter(q).distinct()
+        covered.append(Office.epcis.through.objects.filter(epci_id=commune["epci_id"]))
+    q = Q()
+    for rows in covered:
+        q |= Q(pk__in=rows.values("office_id"))
+    return Office.objects.filter(q)
 
 
 def partners_for(company, *, commune_code: str | None, subjects) -> list[Office]:
@@ -157,9 +165,18 @@ def partners_for(company, *, commune_code: str | None, subjects) -> list[Office]
     slugs = [s.slug for s in subjects]
     offices = (
         offices_covering(commune_code)
-        .filter(Q(subjects__slug__in=slugs) | Q(subjects=None, operator__subjects__slug__in=slugs))
+        .filter(
+            Q(pk__in=Office.subjects.through.objects.filter(subject__slug__in=slugs).values("office_id"))
+            | (
+                ~Q(pk__in=Office.subjects.through.objects.values("office_id"))
+                & Q(
+                    operator_id__in=Operator.subjects.through.objects.filter(subject__slug__in=slugs).values(
+                        "operator_id"
+                    )
+                )
+            )
+        )
         .select_related("operator", "organization", "operator__organization")
-        .distinct()
     )
     band = HEADCOUNT_BANDS.get(company.headcount_band)
     section = naf_section(company.naf) if company.naf else ""
