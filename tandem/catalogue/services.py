@@ -230,7 +230,7 @@ def routing_refuse(
     """The partner declines the need (with its reason): it goes back to the sender."""
     _require_answer(actor, routing, token)
     if not answer.strip():
-        raise UserError("Indiquez pourquoi vous refusez ce besoin (champ « réponse »).")
+        raise UserError("Indiquez pourquoi vous refusez ce besoin (champ « motif du refus »).")
     day = on or timezone.localdate()
     routing.status, routing.answer, routing.closed_on = NeedRouting.Status.REFUSED, answer.strip(), day
     routing.answered_on = routing.answered_on or day
