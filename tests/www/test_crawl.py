@@ -12,7 +12,6 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
-from tandem.demo.services import demo_generate
 from tandem.prospects.candidates import CACHE
 
 pytestmark = pytest.mark.django_db
@@ -124,11 +123,10 @@ def test_the_checker_reads_text_not_markup():
     ]
 
 
-def test_every_demo_role_crawls_its_site_without_errors_or_raw_labels():
+def test_every_demo_role_crawls_its_site_without_errors_or_raw_labels(demo):
     CACHE.clear()
-    result = demo_generate(scale="demo")
     report, roles = {}, set()
-    for username, password, _org_name, role in result.accounts:
+    for username, password, _org_name, role in demo.accounts:
         # One account per role of each kind of organisation (the four demo EPCIs share their pages).
         role_key = (re.sub(r"\d+", "", username.split(".")[0]), role)
         if role_key in roles:
