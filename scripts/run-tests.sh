@@ -15,7 +15,7 @@ echo "== bases de test ($workers)"
 $bin/python -m tests.template_db "$workers"
 echo "== pytest"
 if [ "$workers" -gt 1 ]; then
-  $bin/pytest -p no:cacheprovider --reuse-db -n "$workers" --durations=25 "$@"
+  $bin/pytest -p no:cacheprovider --reuse-db -n "$workers" --durations=40 "$@"
 else
-  $bin/pytest -p no:cacheprovider --reuse-db --durations=25 "$@"
+  $bin/pytest -p no:cacheprovider --reuse-db --durations=40 "$@"
 fi

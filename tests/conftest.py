@@ -31,27 +31,103 @@ ZE_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the national geography once, committed, for every non-transactional test."""
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """Load the national geography once, committed, for every non-transactional test; make sure the template of
+    each prepared set-up a collected test takes (`demo`, `grand_est_geography`: tests/prepared_db.py) is there."""
+    from django.db import connection
+
     from tandem.territories.models import Commune, ZoneEmploi
+    from tests import prepared_db
 
     with django_db_blocker.unblock():
         # With --reuse-db (development), a database that already holds the geography is kept as it is.
         if Commune.objects.filter(is_current=True).count() != 34_969 or not ZoneEmploi.objects.exists():
             call_command("load_geography", *ZE_ARGS, verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        _PREPARED["home"] = home = connection.settings_dict["NAME"]
+        used = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+        for kind in prepared_db.RECIPES:
+            if kind in used:
+                # Built once by `python -m tests.template_db` (make test); else by the first worker, from its
+                # own database, before any test could change it.
+                _PREPARED[kind] = prepared_db.template_ready(
+                    kind,
+                    source=home,
+                    base=prepared_db.base_name(home),
+                    rebuild=bool(request.config.getoption("create_db", False)),
+                )
+
+
+_PREPARED: dict = {}
+
+
+@pytest.fixture(scope="session")
+def demo(django_db_setup):
+    """The demo of `make demo` (EIT reference, then `generate_demo --seed 1 --scale demo`) over the national
+    geography: a test taking this fixture runs on a copy of the demo template (tests/prepared_db.py) — in a
+    rolled-back transaction, or on a fresh copy of its own when transactional (live server, browser). The value
+    is the generator's result of the run that built it (accounts, each module's counts)."""
+    from tandem.demo.services import DemoResult
+
+    result = _PREPARED["demo"]["result"]
+    return DemoResult(
+        organizations=result["organizations"],
+        accounts=[tuple(account) for account in result["accounts"]],
+        extensions=result["extensions"],
+    )
 
 
 @pytest.fixture
 def grand_est_geography(transactional_db):
-    """For transactional (browser) tests, whose database is flushed after each test: Grand Est only,
-    from the real COG CSV and boundaries in ../shared/data."""
-    from tandem.territories.services import geography_load
-    from tandem.territories.sources import read_boundaries_file, read_cog_csv
+    """For transactional (browser) tests: Grand Est only, from the real COG CSV and boundaries in ../shared/data,
+    in a database of the test's own (a copy of the `grand_est_geography` template, tests/prepared_db.py)."""
+    assert _PREPARED.get("current") in ("grand_est_geography", "demo"), "copie préparée attendue"
 
-    geography = read_cog_csv(shared_file("real/admin/communes_grand_est_cog2026.csv"))
-    geography.outlines, _ = read_boundaries_file(shared_file("real/geo/communes_grand_est.geojson"))
-    geography_load(geography=geography)
-    return geography
+
+@pytest.fixture
+def _prepared_database(request, django_db_blocker):
+    """Before pytest-django opens the test's transaction (or flushes after it): a copy of the prepared set-up the
+    test takes (`demo` first), nothing for the others."""
+    from tests import prepared_db
+
+    kind = next((kind for kind in prepared_db.RECIPES if kind in request.fixturenames), None)
+    if kind is None:
+        yield
+        return
+    from pytest_django.fixtures import validate_django_db
+
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and validate_django_db(marker)[0])
+    )
+    home = _PREPARED["home"]
+    template = prepared_db.template_name(kind, prepared_db.base_name(home))
+    with django_db_blocker.unblock():
+        if transactional:
+            name = f"{home}_tx"
+            prepared_db.copy_from_template(name, template)
+        else:
+            name = f"{home}{prepared_db.RECIPES[kind][0]}"
+            if name not in _PREPARED.setdefault("copies", set()):
+                prepared_db.copy_from_template(name, template)
+                _PREPARED["copies"].add(name)
+        prepared_db.use_database(name)
+        _PREPARED["current"] = kind
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            _PREPARED["current"] = None
+            prepared_db.use_database(home)
+            if transactional:
+                prepared_db.drop(name)
+
+
+@pytest.fixture
+def _django_db_helper(_prepared_database, _django_db_helper):
+    """pytest-django's database set-up of a test, once `_prepared_database` has chosen the database."""
+    yield
 
 
 def departements_geography(codes: set[str]):

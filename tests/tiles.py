@@ -1,5 +1,6 @@
 """Reading vector tiles in tests: GDAL's own MVT driver decodes what the server answered."""
 
+import atexit
 import json
 import math
 import subprocess
@@ -7,18 +8,42 @@ import sys
 
 import shapely
 
-DECODE_TILE = """
+DECODER = """
 import json, sys
 import pyogrio
-layers = [name for name, _ in pyogrio.list_layers(sys.argv[1])]
-options = {} if sys.argv[2] == "clip" else {"CLIP": "NO"}
-out = {}
-for layer in layers:
-    meta, _fids, geometries, fields = pyogrio.raw.read(sys.argv[1], layer=layer, **options)
-    rows = [[v.item() if hasattr(v, "item") else v for v in values] for values in zip(*fields)]
-    out[layer] = {"names": list(meta["fields"]), "rows": rows, "geometries": [g.hex() for g in geometries]}
-print(json.dumps(out))
+for line in sys.stdin:
+    path, mode = json.loads(line)
+    options = {} if mode == "clip" else {"CLIP": "NO"}
+    out = {}
+    for layer in [name for name, _ in pyogrio.list_layers(path)]:
+        meta, _fids, geometries, fields = pyogrio.raw.read(path, layer=layer, **options)
+        rows = [[v.item() if hasattr(v, "item") else v for v in values] for values in zip(*fields)]
+        out[layer] = {"names": list(meta["fields"]), "rows": rows, "geometries": [g.hex() for g in geometries]}
+    print(json.dumps(out), flush=True)
 """
+
+
+class _Decoder:
+    """One GDAL process per test process, started at the first tile and reading one tile path per line: in a
+    process of its own because the importers restrict this process's GDAL to the upload drivers
+    (tandem.imports.spatial.harden_gdal), which leaves out MVT once any import test has run."""
+
+    process = None
+
+    @classmethod
+    def decode(cls, path, clip: bool) -> dict:
+        if cls.process is None or cls.process.poll() is not None:
+            cls.process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-c", DECODER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+            atexit.register(cls.process.kill)
+        cls.process.stdin.write(json.dumps([str(path), "clip" if clip else "noclip"]) + "\n")
+        cls.process.stdin.flush()
+        line = cls.process.stdout.readline()
+        if not line:
+            cls.process = None
+            raise RuntimeError(f"le décodeur de tuiles s'est arrêté sur {path}")
+        return json.loads(line)
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
@@ -38,16 +63,8 @@ def decode_tile(tmp_path, content: bytes, z: int, x: int, y: int, *, clip: bool 
     path = tmp_path / f"t{len(list(tmp_path.glob('t*')))}" / str(z) / str(x) / f"{y}.pbf"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    # In a process of its own: the importers restrict this process's GDAL to the upload drivers
-    # (tandem.imports.spatial.harden_gdal), which leaves out MVT once any import test has run.
-    decoded = subprocess.run(
-        [sys.executable, "-c", DECODE_TILE, str(path), "clip" if clip else "noclip"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     layers = {}
-    for name, tile in json.loads(decoded.stdout).items():
+    for name, tile in _Decoder.decode(path, clip).items():
         rows = [dict(zip(tile["names"], values, strict=True)) for values in tile["rows"]]
         layers[name] = (rows, shapely.from_wkb([bytes.fromhex(g) for g in tile["geometries"]]))
     return layers

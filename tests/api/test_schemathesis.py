@@ -5,20 +5,19 @@ terrains, friches, companies, prospects, flows generated over the real geography
 rather than empty lists. The OGC API has the same checks against its own description in
 tests/ogc/test_openapi.py (its world: two EPCIs' land objects with every visibility).
 
-The demo is generated once per module (per xdist worker) inside a transaction rolled back at the module's end;
-each example runs in a savepoint of it (pytest-django), so nothing leaks to other modules."""
+The demo is the test run's demo template (the `demo` fixture, tests/demo_db.py); each operation runs in a
+transaction rolled back at its end (pytest-django), so nothing leaks to other tests."""
 
 import json
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
 from config.wsgi import application
-from tandem.demo.services import demo_generate
 
 MAX_EXAMPLES = 8  # per operation (91 operations): the suite's time stays bounded
 CHECKS = [
@@ -44,29 +43,16 @@ api_schema.app = application
 api_schema.location = "/api/v1/openapi.json"
 
 
-@pytest.fixture(scope="module")
-def demo_token(django_db_setup, django_db_blocker):
-    """The token of an EPCI administrator of the demo; the demo is rolled back at the module's end."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            demo_generate(scale="demo")
-            from django.contrib.auth import get_user_model
-
-            user = get_user_model().objects.get(username=DEMO_USER)
-            yield Token.objects.create(user=user).key
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
 @pytest.fixture
-def auth_header(demo_token, db):
-    """As Django's test client does: requests must not close the connection holding the test transaction."""
+def auth_header(demo, db):
+    """The token of an EPCI administrator of the demo. As Django's test client does: requests must not close the
+    connection holding the test transaction."""
+    from django.contrib.auth import get_user_model
+
+    token = Token.objects.create(user=get_user_model().objects.get(username=DEMO_USER)).key
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield {"Authorization": f"Token {demo_token}"}
+    yield {"Authorization": f"Token {token}"}
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -8,8 +8,8 @@ from tandem.demo.services import demo_generate
 
 
 @pytest.mark.django_db
-def test_demo_catalogue_is_marked_and_idempotent():
-    first = demo_generate(scale="demo").extensions["catalogue_demo"]
+def test_demo_catalogue_is_marked_and_idempotent(demo):
+    first = demo.extensions["catalogue_demo"]
     assert first["routings"] == 1 and first["offices"] >= 1
     for model in (Operator, Office, Scheme):
         rows = model.objects.all()

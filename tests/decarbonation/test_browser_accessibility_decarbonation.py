@@ -9,7 +9,7 @@ from tandem.decarbonation.importers import eutl_import
 from tandem.decarbonation.models import Installation
 from tandem.demo.services import DEMO_PASSWORD
 from tests.conftest import browser_login
-from tests.www.test_browser_accessibility import browser_page, demo, serious_violations  # noqa: F401
+from tests.www.test_browser_accessibility import browser_page, serious_violations  # noqa: F401
 
 from .conftest import EUTL, read_csv
 

@@ -4,13 +4,12 @@ import pytest
 
 from tandem.decarbonation.models import EmissionRecord, Installation, Project
 from tandem.demo.services import demo_generate
-from tests.eit.conftest import eit_dir, ewc, ref  # noqa: F401 — the waste list the EIT demo park needs
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_installations_and_projects_are_fictitious_and_marked(ewc):  # noqa: F811
-    created = demo_generate(scale="demo").extensions["decarbonation_demo"]
+def test_demo_installations_and_projects_are_fictitious_and_marked(demo):
+    created = demo.extensions["decarbonation_demo"]
     assert created["installations"] == Installation.objects.count() > 0
     assert created["projects"] == Project.objects.unscoped().count() > 0
     assert all(i.is_demo and i.name.endswith("(démo)") for i in Installation.objects.all())

@@ -13,8 +13,8 @@ from tests.eit.builders import actor_of
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_parks_obvious_synergies_and_traps(ewc):
-    created = demo_generate(scale="demo").extensions["eit_demo"]
+def test_demo_parks_obvious_synergies_and_traps(demo):
+    created = demo.extensions["eit_demo"]
     assert created["flows"] == Flow.objects.unscoped().count() > 0 and created["synergies"] == 2 * 4
     assert created["estimated_flows"] == EstimatedFlow.objects.count() > 0
     assert set(Flow.objects.unscoped().values_list("source", flat=True)) == {SOURCE}

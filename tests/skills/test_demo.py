@@ -13,8 +13,8 @@ from tandem.skills.territory import territory_get
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_needs_and_actions_are_fictitious_and_marked():
-    created = demo_generate(scale="demo").extensions["skills_demo"]
+def test_demo_needs_and_actions_are_fictitious_and_marked(demo):
+    created = demo.extensions["skills_demo"]
     assert created == {"needs": 3, "actions": 3}
     needs = CompanyProject.objects.unscoped().exclude(job_code="")
     assert needs.count() == 3

@@ -5,22 +5,13 @@ import re
 
 import pytest
 
-from tandem.demo.services import DEMO_PASSWORD, demo_generate
-from tandem.prospects.candidates import CACHE
+from tandem.demo.services import DEMO_PASSWORD
 from tests.conftest import REPO, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
-
-
-@pytest.fixture
-def demo(grand_est_geography):
-    CACHE.clear()
-    result = demo_generate(scale="demo")
-    yield result
-    CACHE.clear()
 
 
 @pytest.fixture

@@ -6,21 +6,12 @@ import re
 
 import pytest
 
-from tandem.demo.services import DEMO_PASSWORD, demo_generate
+from tandem.demo.services import DEMO_PASSWORD
 from tandem.land.models import Site
-from tandem.prospects.candidates import CACHE
 from tandem.prospects.models import Proposal, Prospect
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(grand_est_geography):
-    CACHE.clear()
-    result = demo_generate(scale="demo")
-    yield result
-    CACHE.clear()
 
 
 def login_as(page, username):

@@ -12,13 +12,13 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
-from tandem.demo.services import demo_generate
 from tandem.prospects.candidates import CACHE
 
 pytestmark = pytest.mark.django_db
 
 MAX_PAGES_PER_ROLE = 150
 PER_PATTERN = 2
+SHARDS = 4  # the roles are split in four tests, which the test workers share
 # Not pages: downloads (exports, answer files, GeoJSON), the API, Django's admin (its own UI), logging out.
 SKIP = re.compile(
     r"^/(api/|admin/|static/|deconnexion/)|export|telecharger|download|\.(csv|xlsx|geojson|pdf|json)\b|/dossier"
@@ -124,16 +124,25 @@ def test_the_checker_reads_text_not_markup():
     ]
 
 
-def test_every_demo_role_crawls_its_site_without_errors_or_raw_labels():
-    CACHE.clear()
-    result = demo_generate(scale="demo")
-    report, roles = {}, set()
-    for username, password, _org_name, role in result.accounts:
-        # One account per role of each kind of organisation (the four demo EPCIs share their pages).
+def demo_roles(accounts) -> list[tuple[str, str]]:
+    """One account per role of each kind of organisation (the four demo EPCIs share their pages)."""
+    roles, chosen = set(), []
+    for username, password, _org_name, role in accounts:
         role_key = (re.sub(r"\d+", "", username.split(".")[0]), role)
-        if role_key in roles:
-            continue
-        roles.add(role_key)
+        if role_key not in roles:
+            roles.add(role_key)
+            chosen.append((username, password))
+    return chosen
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_demo_role_crawls_its_site_without_errors_or_raw_labels(demo, shard):
+    """Each shard crawls every SHARDS-th role, so the test workers share the crawl."""
+    CACHE.clear()
+    report = {}
+    roles = demo_roles(demo.accounts)
+    assert len(roles) >= 2 * SHARDS
+    for username, password in roles[shard::SHARDS]:
         client = Client()
         assert client.login(username=username, password=password), username
         visited, problems = crawl(client)

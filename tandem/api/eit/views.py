@@ -271,6 +271,9 @@ def _flow_ref(flow_id: str):
 class EstimatedFlowSerializer(serializers.ModelSerializer):
     origin = serializers.SerializerMethodField()
     hazardous = serializers.SerializerMethodField()
+    # Empty when the estimate names none: declared so the schema admits "" (a read-only model field loses it).
+    resource = serializers.ChoiceField(choices=Flow.Resource.choices, allow_blank=True, read_only=True)
+    water_class = serializers.ChoiceField(choices=Flow.WaterClass.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = EstimatedFlow
