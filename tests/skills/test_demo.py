@@ -28,9 +28,8 @@ def test_demo_needs_and_actions_are_fictitious_and_marked(demo):
     assert demo_generate(scale="demo").extensions["skills_demo"] == {"needs": 0, "actions": 0}
 
 
-def test_demo_training_offer_is_fictitious_on_real_certifications_and_feeds_the_gaps():
-    extensions = demo_generate(scale="demo").extensions
-    created = extensions["training_demo"]
+def test_demo_training_offer_is_fictitious_on_real_certifications_and_feeds_the_gaps(demo):
+    created = demo.extensions["training_demo"]
     assert created["sessions"] > 0 and created["reviews"] == 3
     sessions = TrainingSession.objects.all()
     assert all(s.demo and "démonstration" in s.title and "démonstration" in s.provider_name for s in sessions)
