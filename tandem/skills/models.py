@@ -181,6 +181,8 @@ class RomeFapPair(models.Model):
     """A ROME code ↔ FAP 2021 family pair: proposed by the engine from labels and job titles (with its
     confidence and rank among the alternatives), or official (the Dares table, loaded by `import_rome_fap`)."""
 
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
     class Source(models.TextChoices):
         PROPOSED = "proposed", "proposé (à revoir)"
         OFFICIAL = "official", "officiel (Dares)"
@@ -212,6 +214,8 @@ class RomeFapReview(models.Model):
     """A Région user's decision on the proposed family of a ROME code: accepted, changed (to another family) or
     rejected (no FAP family fits). Keyed by ROME code, so it outlives a new proposal; it records the family the
     engine proposed when the person decided, which measures the proposal's precision."""
+
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class Decision(models.TextChoices):
         ACCEPTED = "accepted", "acceptée"
@@ -286,6 +290,8 @@ class FormacodeRome(models.Model):
 class TrainingSession(models.Model):
     """A vocational training session of the regional offer (Carif-Oref layout, docs/skills.md), linked to ROME
     jobs through its certification. Public offer: no owner."""
+
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
 
     class Funding(models.TextChoices):
         REGION = "region", "Région"

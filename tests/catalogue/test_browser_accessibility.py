@@ -6,7 +6,7 @@ import pytest
 
 from tandem.demo.services import DEMO_PASSWORD
 from tests.conftest import browser_login
-from tests.www.test_browser_accessibility import browser_page, demo, serious_violations  # noqa: F401
+from tests.www.test_browser_accessibility import browser_page, serious_violations  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
