@@ -19,7 +19,7 @@ from pathlib import Path
 from django.utils.text import slugify
 
 from tandem.catalogue.eligibility.profile import OBJECTIVE_BY_RULE
-from tandem.catalogue.eligibility.tee import TeeFormatError, read_tee_catalogue
+from tandem.catalogue.eligibility.tee import TeeFormatError, read_tee_catalogue, record_fingerprint
 from tandem.catalogue.models import IdccOpco, Office, Operator, Scheme, SchemeVersion, Subject
 from tandem.catalogue.subjects import SUBJECTS_BY_OPERATOR, subject_label, subjects_for_objectives
 from tandem.core.errors import Report, UserError
@@ -119,6 +119,19 @@ def _upsert(model, counts: Counts, table: str, lookup: dict, values: dict):
     else:
         counts.add(table, "unchanged")
     return obj
+
+
+def scheme_version_keep(scheme: Scheme, *, fingerprint: str = "", data=None, run=None) -> None:
+    """Keep a record of the scheme as one of its versions, once per fingerprint (the scheme's current record
+    unless another is given), with the import run that brought it (none for a Région's entry)."""
+    SchemeVersion.objects.get_or_create(
+        scheme=scheme,
+        fingerprint=fingerprint or scheme.fingerprint,
+        defaults={
+            "data": scheme.data if data is None else data,
+            "run": run if run is not None and run.pk else None,
+        },
+    )
 
 
 def _set_m2m(manager, ids, counts: Counts | None = None, created: bool = False) -> bool:
@@ -598,10 +611,8 @@ def tee_import(
                     if kept is not None:
                         # The Région wrote its own version of this TEE programme: the TEE record joins the
                         # scheme's versions but does not replace the Région's.
-                        SchemeVersion.objects.get_or_create(
-                            scheme=kept,
-                            fingerprint=programme.fingerprint,
-                            defaults={"data": values["data"], "run": run if run.pk else None},
+                        scheme_version_keep(
+                            kept, fingerprint=programme.fingerprint, data=values["data"], run=run
                         )
                         counts.add("dispositifs", "unchanged")
                         report.warning(
@@ -616,11 +627,7 @@ def tee_import(
                 others = [operators[n].pk for n in programme.other_operators if n]
                 _set_m2m(scheme.other_operators, others, counts if counts.unchanged > before else None)
                 scheme_subjects_refresh(scheme)
-                SchemeVersion.objects.get_or_create(
-                    scheme=scheme,
-                    fingerprint=scheme.fingerprint,
-                    defaults={"data": scheme.data, "run": run if run.pk else None},
-                )
+                scheme_version_keep(scheme, run=run)
     run = import_run_finish(
         run=run,
         status=ImportRun.Status.DONE,
@@ -706,20 +713,9 @@ def aides_territoires_import(
         with import_writes(run):
             counts = Counts()
             for slug, values in aids.items():
-                values["fingerprint"] = hashlib.sha256(
-                    json.dumps(
-                        {k: v for k, v in values["data"].items() if k != "_ligne"},
-                        sort_keys=True,
-                        ensure_ascii=False,
-                    ).encode()
-                ).hexdigest()[:16]
                 values["data"] = {k: v for k, v in values["data"].items() if k != "_ligne"}
-                scheme = _upsert(Scheme, counts, "dispositifs", {"slug": slug}, values)
-                SchemeVersion.objects.get_or_create(
-                    scheme=scheme,
-                    fingerprint=scheme.fingerprint,
-                    defaults={"data": scheme.data, "run": run if run.pk else None},
-                )
+                values["fingerprint"] = record_fingerprint(values["data"])
+                scheme_version_keep(_upsert(Scheme, counts, "dispositifs", {"slug": slug}, values), run=run)
     run = import_run_finish(
         run=run,
         status=ImportRun.Status.DONE,
@@ -905,15 +901,8 @@ def grand_est_import(
             counts = Counts()
             for slug, values in aids.items():
                 values["data"] = json.loads(json.dumps(values["data"], default=str))
-                values["fingerprint"] = hashlib.sha256(
-                    json.dumps(values["data"], sort_keys=True, ensure_ascii=False).encode()
-                ).hexdigest()[:16]
-                scheme = _upsert(Scheme, counts, "dispositifs", {"slug": slug}, values)
-                SchemeVersion.objects.get_or_create(
-                    scheme=scheme,
-                    fingerprint=scheme.fingerprint,
-                    defaults={"data": scheme.data, "run": run if run.pk else None},
-                )
+                values["fingerprint"] = record_fingerprint(values["data"])
+                scheme_version_keep(_upsert(Scheme, counts, "dispositifs", {"slug": slug}, values), run=run)
     run = import_run_finish(
         run=run,
         status=ImportRun.Status.DONE,

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from tandem.accounts.services import email_notify
 from tandem.catalogue.eligibility.tee import ROOT_RULE, Programme
-from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme, SchemeVersion
+from tandem.catalogue.models import NeedRouting, Office, Operator, Scheme
 from tandem.catalogue.perms import can_answer_routing, can_route_need
 from tandem.catalogue.selectors import (
     FIRST_REMINDER_DAYS,
@@ -481,7 +481,11 @@ def scheme_save(*, actor: Actor, record: dict, scheme: Scheme | None = None) -> 
     """The Région writes a scheme in the TEE programme format (a new Grand Est scheme, or its own version of a
     TEE programme): its rules are checked on the TEE interface inputs, the record becomes the scheme's current
     one and is kept as a new version. A later TEE import keeps the Région's version (see `tee_import`)."""
-    from tandem.catalogue.importers import scheme_subjects_refresh, scheme_values_from_programme
+    from tandem.catalogue.importers import (
+        scheme_subjects_refresh,
+        scheme_values_from_programme,
+        scheme_version_keep,
+    )
 
     _require_catalogue_editor(actor)
     interface = tee_interface()
@@ -529,9 +533,7 @@ def scheme_save(*, actor: Actor, record: dict, scheme: Scheme | None = None) -> 
             setattr(scheme, name, value)
         scheme.save()
     scheme_subjects_refresh(scheme)
-    SchemeVersion.objects.get_or_create(
-        scheme=scheme, fingerprint=scheme.fingerprint, defaults={"data": scheme.data}
-    )
+    scheme_version_keep(scheme)
     audit_record(
         actor=actor, action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, obj=scheme
     )

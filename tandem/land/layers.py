@@ -6,7 +6,6 @@ Every feature is checked before anything is written; each problem names the file
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from tandem.core.geo import from_lambert93
 from tandem.core.problems import Report, UserError
 from tandem.imports import spatial
 from tandem.imports.limits import ImportLimits
+from tandem.imports.reader import file_sha256
 
 FORMATS = {
     ".geojson": "geojson",
@@ -47,14 +47,6 @@ class LayerFile:
     @property
     def crs_label(self) -> str:
         return CRS_LABELS[self.epsg]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_layer_file(path: Path, limits: ImportLimits, name: str | None = None) -> LayerFile:

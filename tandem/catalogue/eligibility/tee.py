@@ -31,6 +31,13 @@ ROOT_RULE = "entreprise . est ciblée"
 GENERATED_KEYS = ("id",)
 
 
+def record_fingerprint(data) -> str:
+    """A stable hash of a scheme's record (keys sorted, dates as text): equal records, equal fingerprints, so
+    a scheme keeps one version per distinct record whatever file or form it came from."""
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 class TeeFormatError(ValueError):
     """A TEE file that cannot be read or does not follow its schema (French message naming file and field)."""
 
@@ -78,8 +85,7 @@ class Programme:
     @cached_property
     def fingerprint(self) -> str:
         """A stable hash of the record, to keep versions of a scheme when its file changes."""
-        canonical = json.dumps(self.data, ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return record_fingerprint(self.data)
 
     @cached_property
     def _compiled(self) -> tuple[RuleSet | None, str]:
