@@ -26,8 +26,8 @@ from tandem.core.errors import Report, UserError
 from tandem.eit.engine import model as engine
 from tandem.eit.models import Flow, WasteCode
 from tandem.eit.reference import engine_reference, waste_index
-from tandem.imports.limits import ImportLimits, import_limits, size_text
-from tandem.imports.reader import read_table
+from tandem.imports.limits import ImportLimits, import_limits
+from tandem.imports.reader import read_table, xlsx_sheets
 from tandem.territories.models import Commune
 
 
@@ -117,41 +117,14 @@ class Sheet:
 
 
 def _xlsx_records(path: Path, name: str, limits: ImportLimits) -> tuple[list[str], list[tuple[int, dict]]]:
-    from openpyxl import load_workbook
-
-    size = path.stat().st_size
-    if size > limits.upload_bytes:
-        raise UserError(
-            f"{name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})"
-        )
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors for a damaged file
-        raise UserError(f"{name} : classeur XLSX illisible ({exc.__class__.__name__}).") from exc
-    try:
-        header, records = None, []
-        for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-            cells = [
-                "" if v is None else (v.date().isoformat() if isinstance(v, datetime) else str(v).strip())
-                for v in values
-            ]
-            if not any(cells):
-                continue
-            if header is None:
-                header = cells
-                continue
-            records.append(
-                (number, dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False)))
-            )
-            if len(records) > limits.rows:
-                raise UserError(
-                    f"{name} : plus de {limits.rows} lignes (limite d'un import) ; découpez le fichier"
-                )
-    finally:
-        workbook.close()
-    if header is None:
+    rows = next(xlsx_sheets(path, name, limits), [])  # the first sheet
+    if not rows:
         raise UserError(f"{name} : feuille vide (aucune ligne d'en-tête)")
-    return header, records
+    header = rows[0][1]
+    return header, [
+        (number, dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False)))
+        for number, cells in rows[1:]
+    ]
 
 
 def _records(path: Path, name: str) -> tuple[list[str], list[tuple[int, dict]]]:

@@ -1,4 +1,4 @@
-"""The one reader of delimited text files (CSV) for every import.
+"""The one reader of delimited text files (CSV) — and of spreadsheet sheets (XLSX) — for every import.
 
 - Encoding: UTF-8 (with or without BOM) when the bytes decode as such; a UTF-16/32 byte-order mark is obeyed;
   otherwise charset-normalizer chooses among the encodings French files come in. A single-byte Western result
@@ -10,6 +10,9 @@
 - Line numbers are physical: the line of the file where the row starts, blank lines and quoted line breaks
   included, so the number shown is the one an editor shows.
 
+XLSX (`xlsx_sheets`): every sheet as rows of text, openpyxl in read-only mode; a date cell reads as ISO text
+(« 2026-09-01 », with its time only when it has one), an empty cell as "", the same size and row limits as CSV.
+
 Pure: no Django.
 """
 
@@ -20,7 +23,9 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from tandem.core.problems import Problem, UserError
@@ -250,3 +255,43 @@ def _check_fields(row, header, name, start, end, limits: ImportLimits, multiline
                 f"ligne {end} : un guillemet n'est sans doute pas refermé ; fermez-le ou doublez-le (\"\") s'il "
                 "fait partie du texte"
             )
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def xlsx_sheets(path: Path, name: str, limits: ImportLimits) -> Iterator[list[tuple[int, list[str]]]]:
+    """The sheets of an XLSX workbook, in order, each as its rows `(line, [cell text…])` (line numbers as the
+    spreadsheet shows them, empty rows left out). A file over the size limit, a damaged workbook or a sheet
+    over the row limit is refused with a French message naming the file."""
+    from openpyxl import load_workbook
+
+    size = path.stat().st_size
+    if size > limits.upload_bytes:
+        raise UserError(
+            f"{name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})"
+        )
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors for a damaged file
+        raise UserError(f"{name} : classeur XLSX illisible ({exc.__class__.__name__}).") from exc
+    try:
+        for sheet in workbook.worksheets:
+            rows = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_cell_text(v) for v in values]
+                if not any(cells):
+                    continue
+                rows.append((number, cells))
+                if len(rows) > limits.rows + 1:  # the header row and at most `limits.rows` rows of data
+                    raise UserError(
+                        f"{name} : plus de {limits.rows} lignes (limite d'un import) ; découpez le fichier"
+                    )
+            yield rows
+    finally:
+        workbook.close()

@@ -192,3 +192,59 @@ def test_bodacc_bad_files_are_refused_in_french_and_write_nothing(tmp_path, data
     with pytest.raises(CommandError) as caught:
         call_command("import_bodacc", str(path))
     assert expected in str(caught.value)
+
+
+def _workbook(path, sheets):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_xlsx_sheets_give_text_rows_with_spreadsheet_lines_and_iso_dates(tmp_path):
+    import datetime as dt
+
+    from tandem.imports.reader import xlsx_sheets
+
+    path = _workbook(
+        tmp_path / "sessions.xlsx",
+        [
+            ("Notes", [["Offre de formation"]]),
+            (
+                "Sessions",
+                [
+                    ["identifiant", "debut", "places"],
+                    [],
+                    ["S-1", dt.datetime(2027, 3, 1), 12],
+                    ["S-2", dt.datetime(2027, 3, 1, 9, 30), None],
+                ],
+            ),
+        ],
+    )
+    notes, sessions = list(xlsx_sheets(path, "sessions.xlsx", LIMITS))
+    assert notes == [(1, ["Offre de formation"])]
+    assert sessions == [
+        (1, ["identifiant", "debut", "places"]),
+        (3, ["S-1", "2027-03-01", "12"]),
+        (4, ["S-2", "2027-03-01 09:30:00", ""]),
+    ]
+
+
+def test_xlsx_sheets_refuse_a_damaged_workbook_and_a_sheet_over_the_row_limit(tmp_path):
+    from tandem.imports.reader import xlsx_sheets
+
+    damaged = tmp_path / "flux.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not a workbook")
+    with pytest.raises(UserError, match="flux.xlsx : classeur XLSX illisible"):
+        list(xlsx_sheets(damaged, "flux.xlsx", LIMITS))
+    path = _workbook(tmp_path / "long.xlsx", [("Flux", [["code"], *[[str(i)] for i in range(4)]])])
+    small = ImportLimits(upload_bytes=10**8, expanded_bytes=10**8, zip_entries=10, rows=3, field_chars=10**6)
+    with pytest.raises(UserError, match="long.xlsx : plus de 3 lignes"):
+        list(xlsx_sheets(path, "long.xlsx", small))
+    assert len(next(xlsx_sheets(path, "long.xlsx", LIMITS))) == 5

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tandem.core.problems import Report, UserError
-from tandem.imports.limits import ImportLimits, size_text
-from tandem.imports.reader import read_table
+from tandem.imports.limits import ImportLimits
+from tandem.imports.reader import read_table, xlsx_sheets
 from tandem.skills.crosswalk.text import fold
 
 # The referentials are published national files, not uploads: their own bound, well above their size.
@@ -230,30 +230,11 @@ def _dares_columns(header: list[str]) -> dict[str, int] | None:
 
 def xlsx_rows(path: Path, limits: ImportLimits, is_header=None) -> list[tuple[int, list[str]]]:
     """The rows of the first sheet whose first 30 rows hold a header row (`is_header(values)`, by default the
-    Dares table's); dates come as ISO text (« 2026-09-01 00:00:00 »)."""
-    from openpyxl import load_workbook
-
+    Dares table's); dates come as ISO text (« 2026-09-01 »)."""
     is_header = is_header or _dares_columns
-    size = path.stat().st_size
-    if size > limits.upload_bytes:
-        raise UserError(
-            f"{path.name} : fichier trop volumineux ({size_text(size)} ; limite : {size_text(limits.upload_bytes)})"
-        )
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors for a damaged file
-        raise UserError(f"{path.name} : classeur XLSX illisible ({exc.__class__.__name__}).") from exc
-    try:
-        for sheet in workbook.worksheets:
-            rows = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                rows.append((number, ["" if v is None else str(v).strip() for v in values]))
-                if len(rows) > limits.rows:
-                    raise UserError(f"{path.name} : plus de {limits.rows} lignes (limite d'un import)")
-            if any(is_header(r) for _, r in rows[:HEADER_SEARCH_ROWS]):
-                return rows
-    finally:
-        workbook.close()
+    for rows in xlsx_sheets(path, path.name, limits):
+        if any(is_header(r) for _, r in rows[:HEADER_SEARCH_ROWS]):
+            return rows
     return []
 
 
