@@ -101,15 +101,26 @@ def read_csv(path: Path, name: str, limits: ImportLimits | None = None) -> RawTa
     """A CNIG CSV through the shared reader (encoding, delimiter, physical line numbers, French refusals);
     rows whose field count differs from the header's are reported and kept out."""
     table = read_table(path, name, limits=limits or import_limits(), multiline=True)
-    frame = pd.DataFrame(table.rows, columns=table.header, dtype=str)
     return RawTable(
         source=name,
-        frame=frame,
+        frame=text_frame(table.rows, table.header),
         lines=np.asarray(table.lines, dtype=int),
         format="csv",
         encoding=table.encoding,
         delimiter=table.delimiter,
         problems=table.problems,
+    )
+
+
+def text_frame(rows: list[list[str]], header: list[str]) -> pd.DataFrame:
+    """A frame of text columns from rows of equal length, built column by column from one 2-D array (twice
+    as fast as pandas' row-wise construction on a national file)."""
+    if not rows or len(set(header)) < len(header):  # several unnamed columns: pandas keeps them all
+        return pd.DataFrame(rows, columns=header, dtype=str)
+    cells = np.empty((len(rows), len(header)), dtype=object)
+    cells[:] = rows
+    return pd.DataFrame(
+        {column: pd.Series(cells[:, i], dtype=str) for i, column in enumerate(header)}, columns=header
     )
 
 

@@ -12,6 +12,7 @@ The commune and EPCI referential comes in through a small `Referential` protocol
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -214,10 +215,8 @@ def validate(
     return Validation(tables=tables, problems=problems, kind=kind, migration=migration, unreadable=unreadable)
 
 
-# A value starting or ending with a space, as seen in a column joined with NUL separators.
-_EDGE_MARKS = [f"{sep}{space}" for space in " \t\xa0\r\n" for sep in "\x00"] + [
-    f"{space}\x00" for space in " \t\xa0\r\n"
-]
+# A value starting or ending with a space, as seen in a column joined with NUL separators (one pass).
+_EDGE_MARKS = re.compile("\x00[ \t\xa0\r\n]|[ \t\xa0\r\n]\x00")
 
 
 def _key(series: pd.Series) -> pd.Series:
@@ -454,7 +453,7 @@ class _TableChecker:
         # One regular expression over the whole column joined is much faster than stripping every cell.
         joined = "\x00".join(series.tolist())
         if (
-            not any(edge in joined for edge in _EDGE_MARKS)
+            not _EDGE_MARKS.search(joined)
             and not joined[:1].isspace()
             and not joined[-1:].isspace()
         ):
@@ -950,7 +949,8 @@ def _check_commune_codes(table: ValidatedTable, column: str, referential: Refere
         problems += _problem(
             table, np.flatnonzero(bad), column, "code INSEE de commune inconnu du COG", codes[bad].tolist()
         )
-    old = [i for i in np.flatnonzero(known) if not referential.communes[codes.iat[i]].is_current]
+    merged = [code for code, info in referential.communes.items() if not info.is_current]
+    old = np.flatnonzero(known & codes.isin(merged).to_numpy()).tolist()
     if old:
         problems += _problem(
             table,
