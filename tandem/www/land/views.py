@@ -122,11 +122,13 @@ def site_list(request):
 
 @login_required
 def land_tile(request, layer: str, z: int, x: int, y: int):
-    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them, narrowed by
-    the filters of the page that shows it (the land map's site filters, the friche list's friche filters)."""
+    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches — or of several of them, one MVT layer
+    each (`sites,terrains,friches`) —, as the user may see them, narrowed by the filters of the page that shows
+    it: the friche list's friche filters for a tile of friches alone, else the land map's site filters (sites
+    and terrains; the friches of a tile of several layers are not filtered)."""
     site_filters = friches = None
     if request.GET:
-        if layer == "friches":
+        if sel.land_tile_layers(layer) == ["friches"]:
             _, friches = _friches_filtered(request)
         else:
             _, site_filters = _filters(request)
@@ -152,11 +154,13 @@ def land_map(request):
     config = map_config(
         label="Carte du foncier économique : sites, terrains et friches",
         tiles=[
-            *land_tiles("sites", "terrains", query=_query(request)),
-            *land_tiles("friches"),
+            # One tile for the three layers: the page's filters narrow its sites and terrains, not its friches.
+            *land_tiles("sites", "terrains", "friches", query=_query(request)),
             *map_tiles("etablissements"),
         ],
-        bounds=sel.land_extent(request.actor, sites=site_qs, friches=Friche.objects.none() if filtered else None),
+        bounds=sel.land_extent(
+            request.actor, sites=site_qs, friches=Friche.objects.none() if filtered else None
+        ),
         list_title="Sites, terrains et friches de la carte",
     )
     return render(
