@@ -688,6 +688,16 @@ def land_tile(
     return mvt_tile(layers, tile=(z, x, y))
 
 
+def land_tile_etag(actor: Actor, *, layer: str, z: int, x: int, y: int) -> str:
+    """The version of an unfiltered land tile as `actor` sees it, for HTTP revalidation (a map panned back
+    asks again with `If-None-Match` and gets « not modified » without the tile being built): who asks
+    (`Actor.scope_key`), the tile, the day (availability classes) and the version of the land tables (moved on
+    by every write to them, sharing changes included, and to the organisations: `visibility_version`)."""
+    names = land_tile_layers(layer)
+    key = (names, z, x, y, actor.scope_key(), dt.date.today(), visibility_version(Site, Terrain, Friche))
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+
+
 def _land_tile_layer(
     actor: Actor, layer: str, today, site_filters: dict | None, friches: QuerySet[Friche] | None
 ) -> TileLayer | None:

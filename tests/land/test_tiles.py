@@ -272,6 +272,18 @@ def test_one_tile_carries_every_land_layer_as_the_user_may_see_it(world, tmp_pat
     assert ids(joined, "friches") == {friche.pk}
     Membership.objects.filter(user=world["other_user"], organization=world["public"].owner).delete()
     assert ids(by_layer(other, "left"), "sites") == {world["public"].pk}
+    # HTTP revalidation: an unchanged tile answers « not modified » to its own version only — another user's
+    # version of the same tile, or the version from before a write, gets the tile.
+    url = combined_url.format(z=Z, x=X, y=Y)
+    etag = other.get(url)["ETag"]
+    revalidated = other.get(url, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304 and not revalidated.content
+    assert revalidated["Cache-Control"].startswith("private")
+    assert own.get(url, headers={"If-None-Match": etag}).status_code == 200
+    Site.objects.unscoped().filter(pk=world["private"].pk).update(visibility=Visibility.NETWORK)
+    changed = other.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert world["private"].site_nom.encode() in changed.content
     for url in (
         "/foncier/tuiles/sites,sites/12/2118/1404.pbf",
         "/foncier/tuiles/sites,prospects/12/2118/1404.pbf",

@@ -65,7 +65,7 @@ from tandem.www.land.forms import (
 )
 from tandem.www.maps import land_tiles, map_config, map_tiles
 from tandem.www.views.files import file_response
-from tandem.www.views.maps import tile_response
+from tandem.www.views.maps import tile_not_modified, tile_response
 
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
@@ -132,10 +132,14 @@ def land_tile(request, layer: str, z: int, x: int, y: int):
             _, friches = _friches_filtered(request)
         else:
             _, site_filters = _filters(request)
+    # An unfiltered tile carries its version (ETag): a map panned back revalidates it, « not modified ».
+    etag = None if request.GET else f'"{sel.land_tile_etag(request.actor, layer=layer, z=z, x=x, y=y)}"'
+    if etag is not None and etag in request.headers.get("If-None-Match", ""):
+        return tile_not_modified(etag)
     data = sel.land_tile(
         request.actor, layer=layer, z=z, x=x, y=y, site_filters=site_filters, friches=friches
     )
-    return tile_response(data)
+    return tile_response(data, etag=etag)
 
 
 def _query(request) -> str:
