@@ -26,8 +26,12 @@ Then, as a logged-in user of the EPCI of Grand Est with the most sites, through 
   their times, as if fetched one after the other — the browser fetches them in parallel, so a user waits
   less) or, today's way, from the GeoJSON layer of the view's bounding box (`map_layers`, sites and their
   terrains, uncapped: the former 5,000-feature cap hid objects, a bug, not a cost saving).
-  `view_tiles_p50_ms`/`_p95_ms`, `view_geojson_p50_ms`/`_p95_ms`, `view_geojson_over_tiles_p95` (the target:
-  ≥ 10), the median and the smallest per-view ratio;
+  `view_tiles_p50_ms`/`_p95_ms` (one request per tile carrying both layers, `tuiles/sites,terrains/…`, as the
+  land map asks them), `view_tiles_before_*` (the way before: one request per layer and tile, each compiling
+  its SQL), `view_geojson_p50_ms`/`_p95_ms`, `view_geojson_over_tiles_p95` (the target: ≥ 10), the median and
+  the smallest per-view ratio, the same against the way before; `view_tiles_revisit_*`: the view's tiles
+  revalidated by their ETag (a map panned back, 304), counted in no other figure. `--views-only` measures the
+  views alone, on a database a full run has filled;
 - `search_p95_ms`: the accent- and case-insensitive searches (`tandem.core.search`, unaccent + pg_trgm) of the
   registry (companies and establishments, `registry_establishments`, first page of 20), of sites
   (`sites_visible` by name, first 20) and of communes (`commune_list`, first 20), for the EPCI user and for a
