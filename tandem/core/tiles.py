@@ -2,18 +2,23 @@
 
 Each domain's selectors build the queryset of a layer — already scoped by the permission layer, with only the
 properties a map may show — and call `mvt_layer`; a tile of several layers is the concatenation of their bytes
-(the MVT format allows it). There is no feature cap: the GiST index on the geometry selects the tile's objects.
+(the MVT format allows it), built by one statement (`mvt_tile`). There is no feature cap: the GiST index on the geometry selects the tile's objects.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
-from django.db.models import F, FloatField, Func, QuerySet, Value
+from django.db import connection
+from django.db.models import BooleanField, Case, F, FloatField, Func, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -39,6 +44,31 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
 
     return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+# The statement's own tile: a layer compiled with `TILE` in place of (z, x, y) reads its tile from the one-row
+# `tile` of the statement that runs it (`mvt_tile(…, tile=(z, x, y))`), so that its SQL is the same for every
+# tile and can be compiled once (`compiled_layers`), with PostgreSQL reading the tile's values once (InitPlans).
+TILE = (None, None, None)
+
+
+def _envelope(z, x, y):
+    if z is None:
+        return RawSQL("(SELECT envelope FROM tile)", [], output_field=GeometryField(srid=3857))
+    return _TileEnvelope(Value(z), Value(x), Value(y))
+
+
+def _unit(z):
+    """One tile unit in Web Mercator metres (1/4096 of the tile's side)."""
+    if z is None:
+        return RawSQL("(SELECT unit FROM tile)", [], output_field=FloatField())
+    return Value(WEB_MERCATOR_SIZE_M / 2**z / TILE_EXTENT, output_field=FloatField())
+
+
+def tile_envelope(z, x, y):
+    """The tile's square in Web Mercator (`ST_TileEnvelope`), to select its objects by
+    `geometry_3857__bboverlaps` (GiST index of the stored Web Mercator copy); `TILE` for the statement's."""
+    return _envelope(z, x, y)
 
 
 def tile_box(z: int, x: int, y: int) -> Polygon:
@@ -75,6 +105,24 @@ class _Intersection(Func):
     output_field = GeometryField(srid=3857)
 
 
+class _BoxSmallerThan(Func):
+    """True when the geometry's bounding box (`Box2D`: the box stored in the geometry's header) is narrower
+    and shorter than the given length (in the geometry's units)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        geometry, size = self.get_source_expressions()
+        geometry_sql, geometry_params = compiler.compile(geometry)
+        size_sql, size_params = compiler.compile(size)
+        box = f"Box2D({geometry_sql})"
+        sql = (
+            f"(ST_XMax({box}) - ST_XMin({box}) < {size_sql} AND ST_YMax({box}) - ST_YMin({box}) < {size_sql})"
+        )
+        params = [*geometry_params, *geometry_params, *size_params] * 2
+        return sql, params
+
+
 class _MakePoint(Func):
     """`ST_SetSRID(ST_MakePoint(lon, lat), 4326)`: an object's stored inner point."""
 
@@ -98,28 +146,46 @@ def tile_geometry(
     lon and lat), an outline too small to be drawn at this zoom becomes its inner point (or, cut by the tile's
     edge, a point of its part inside the tile), so that a zoomed-out map still shows every object (as a dot)
     instead of dropping it."""
-    envelope = _TileEnvelope(Value(z), Value(x), Value(y))
-    unit_m = WEB_MERCATOR_SIZE_M / 2**z / TILE_EXTENT
+    envelope = _envelope(z, x, y)
     mercator = web_mercator(geometry)
-    projected = _Simplify(mercator, Value(unit_m, output_field=FloatField()), Value(True))
+    projected = _Simplify(mercator, _unit(z), Value(True))
     shape = _AsMVTGeom(projected, envelope)
     if point_fallback is None:
         return shape
     # An outline cut by the tile's edge may leave a sliver too thin to draw while its inner point lies beyond
     # the tile: then a point of its part inside the tile (computed only for those few).
     inside = _AsMVTGeom(_PointOnSurface(_Intersection(mercator, envelope)), envelope)
-    return Coalesce(
-        shape, tile_point(z, x, y, *point_fallback), inside, output_field=GeometryField(srid=3857)
+    point = tile_point(z, x, y, *point_fallback)
+    drawn = Coalesce(shape, point, inside, output_field=GeometryField(srid=3857))
+    # An outline whose box is smaller than one tile unit both ways cannot be drawn at this zoom: its inner
+    # point at once, without simplifying and clipping its outline first (most objects of a zoomed-out tile:
+    # at zoom 6 a unit is ~150 m). Read from the geometry's stored box, no vertex is visited.
+    tiny = _BoxSmallerThan(mercator, _unit(z))
+    return Case(
+        When(tiny, then=Coalesce(point, inside, output_field=GeometryField(srid=3857))),
+        default=drawn,
+        output_field=GeometryField(srid=3857),
     )
 
 
 def tile_point(z: int, x: int, y: int, lon: str, lat: str):
     """An object's stored inner point (columns `lon`, `lat`) in tile coordinates (a label's anchor)."""
-    envelope = _TileEnvelope(Value(z), Value(x), Value(y))
-    return _AsMVTGeom(Transform(_MakePoint(F(lon), F(lat)), 3857), envelope)
+    return _AsMVTGeom(Transform(_MakePoint(F(lon), F(lat)), 3857), _envelope(z, x, y))
 
 
-def mvt_layer(
+class TileLayer:
+    """One layer of a tile, compiled to SQL (`tile_layer`) with its values written in (`compose_sql`): a tile
+    of several layers is built by one statement (`mvt_tile`), run without client-side parameters — psycopg
+    parses a statement's placeholders on every run when it is longer than 4 KB, as a tile layer's is (several
+    milliseconds a tile)."""
+
+    __slots__ = ("sql",)
+
+    def __init__(self, sql: str):
+        self.sql = sql
+
+
+def tile_layer(
     queryset: QuerySet,
     *,
     name: str,
@@ -127,10 +193,11 @@ def mvt_layer(
     geometry,
     id_field: str | None = "pk",
     labels: dict[str, tuple[str, dict[str, str]]] | None = None,
-) -> bytes:
-    """One tile layer `name` from `queryset` (already restricted to the tile and to what the user may see):
-    `columns` become the features' properties, `geometry` is a `tile_geometry` expression, `id_field` the
-    feature id (an integer column; None for a layer whose keys are codes, carried as properties).
+) -> TileLayer | None:
+    """The SQL of one tile layer `name` from `queryset` (already restricted to the tile and to what the user may
+    see): `columns` become the features' properties, `geometry` is a `tile_geometry` expression, `id_field` the
+    feature id (an integer column; None for a layer whose keys are codes, carried as properties). None for a
+    queryset that can hold nothing (`.none()`, `__in=[]`).
 
     `labels` adds properties read from another one's value: `{"libelle": ("disponibilite", {"now": "…"})}`
     (done once per feature on the computed value, where an ORM `Case` over an annotation would repeat the
@@ -143,8 +210,8 @@ def mvt_layer(
         sql, params = (
             queryset.annotate(**annotations).values(*columns, *annotations).order_by().query.sql_with_params()
         )
-    except EmptyResultSet:  # a queryset that can hold nothing (`.none()`, `__in=[]`): an empty tile
-        return b""
+    except EmptyResultSet:  # a queryset that can hold nothing: an empty layer
+        return None
     id_arg = ", 'mvt_id'" if id_field else ""
     extra, extra_params = "", []
     for label, (source, values) in (labels or {}).items():
@@ -158,7 +225,55 @@ def mvt_layer(
         f"WITH t AS MATERIALIZED ({sql}) SELECT ST_AsMVT(f, %s, {TILE_EXTENT}, 'mvt_geom'{id_arg}) "  # noqa: S608 — SQL compiled by the ORM, values as parameters
         f"FROM (SELECT t.*{extra} FROM t WHERE t.mvt_geom IS NOT NULL AND NOT ST_IsEmpty(t.mvt_geom)) f"
     )
+    return TileLayer(connection.ops.compose_sql(query, [*params, name, *extra_params]))
+
+
+def mvt_tile(layers: list[TileLayer | None], *, tile: tuple[int, int, int] | None = None) -> bytes:
+    """A tile of several layers in ONE statement (one round trip, one transaction): the layers' bytes
+    concatenated, which the MVT format allows (a tile is a list of layers). An empty layer adds nothing.
+    `tile` (z, x, y) is the tile of the layers compiled with `TILE`."""
+    parts = [layer for layer in layers if layer is not None]
+    if not parts:
+        return b""
+    # Each layer a scalar subquery (its own CTE inside), its bytes or '' when it holds no feature.
+    query = "SELECT " + " || ".join(f"COALESCE(({p.sql}), ''::bytea)" for p in parts)
+    if tile is not None:
+        z, x, y = (int(v) for v in tile)  # integers written in the statement: never text from input
+        unit = float(WEB_MERCATOR_SIZE_M / 2**z / TILE_EXTENT)
+        query = (
+            f"WITH tile AS MATERIALIZED (SELECT ST_TileEnvelope({z}, {x}, {y}) AS envelope, {unit!r}::float8 AS unit) "
+            + query
+        )
     with interactive_query() as cursor:
-        cursor.execute(query, [*params, name, *extra_params])
+        cursor.execute(query)  # no parameters: the values are in the SQL (`TileLayer`)
         data = cursor.fetchone()[0]
     return bytes(data) if data else b""
+
+
+_COMPILED: OrderedDict = OrderedDict()
+_COMPILED_MAX = 512
+_COMPILED_LOCK = threading.Lock()
+
+
+def compiled_layers(key: tuple, build: Callable[[], list[TileLayer | None]]) -> list[TileLayer | None]:
+    """The layers `build` compiles (with `TILE`), kept by this process under `key` — which must hold
+    every value `build` writes into the SQL besides the tile: who asks (`Actor.scope_key`), the layers, the
+    day — so that the tiles of a map compile their permission-scoped SQL once instead of once a tile (most of
+    a zoomed-in tile's time). Only SQL is kept: the objects are read when it runs, so a write or a sharing
+    change shows in the next tile."""
+    with _COMPILED_LOCK:
+        found = _COMPILED.get(key)
+        if found is not None:
+            _COMPILED.move_to_end(key)
+            return found
+    layers = build()
+    with _COMPILED_LOCK:
+        _COMPILED[key] = layers
+        while len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    return layers
+
+
+def mvt_layer(queryset: QuerySet, **layer) -> bytes:
+    """One tile layer (`tile_layer`'s arguments) as a tile's bytes."""
+    return mvt_tile([tile_layer(queryset, **layer)])

@@ -36,7 +36,16 @@ from django.utils import timezone
 from tandem.companies.selectors import establishments_in_outline
 from tandem.core.geo import STORED_GEOMETRIES, feature, feature_collection
 from tandem.core.ids import parse_id
-from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
+from tandem.core.tiles import (
+    TILE,
+    TileLayer,
+    compiled_layers,
+    mvt_tile,
+    tile_check,
+    tile_envelope,
+    tile_geometry,
+    tile_layer,
+)
 from tandem.land import availability as av
 from tandem.land import indicators as ind
 from tandem.land.models import (
@@ -103,7 +112,6 @@ def labels_to_decide(actor: Actor) -> QuerySet[LabelDecision]:
     if not can_decide_label(actor):
         return LabelDecision.objects.none()
     return label_decisions_visible(actor).filter(status=LabelDecision.Status.PROPOSED)
-
 
 
 @dataclass(frozen=True)
@@ -630,6 +638,16 @@ def map_layers(
 TILE_LAYERS = ("sites", "terrains", "friches")
 
 
+def land_tile_layers(layer: str) -> list[str]:
+    """The land layers of a tile address: one name (`sites`) or several, comma-separated (`sites,terrains,
+    friches`: one tile carrying each as its own MVT layer, so that a map asks one tile per place instead of one
+    per layer). Anything else answers 404, like an unknown tile."""
+    names = layer.split(",")
+    if not names or any(n not in TILE_LAYERS for n in names) or len(set(names)) != len(names):
+        raise Http404("Tuile inconnue.")
+    return names
+
+
 def land_tile(
     actor: Actor,
     *,
@@ -641,17 +659,49 @@ def land_tile(
     site_filters: dict | None = None,
     friches: QuerySet[Friche] | None = None,
 ) -> bytes:
-    """One Mapbox vector tile (`ST_AsMVT`) of a land layer, with every object `actor` may see in it and no
-    other (the layer starts from `scope_queryset`), with the public properties of `map_layers` only (never a
-    personal field), and no feature cap. The GiST index on `geometry` selects the objects of the tile.
+    """One Mapbox vector tile (`ST_AsMVT`) of one or several land layers (`land_tile_layers`: `sites`,
+    `terrains`, `friches`, each an MVT layer of that name), with every object `actor` may see in it and no
+    other (each layer starts from `scope_queryset`), with the public properties of `map_layers` only (never a
+    personal field), and no feature cap. The GiST index on `geometry_3857` selects the objects of the tile;
+    one statement builds every layer (`mvt_tile`).
 
-    `site_filters` (the keyword arguments of `site_list`) / `friches` narrow the layer to a page's filtered
+    `site_filters` (the keyword arguments of `site_list`) narrow the sites and terrains to a page's filtered
     objects (the land map's filters; the terrains follow their sites): the SQL filters apply to the tile's own
     objects (`sites_filtered`), the readiness one through `site_ids_ready` (computed once for all the tiles
-    of a map). An outline too small for the zoom is drawn as its inner point."""
-    if layer not in TILE_LAYERS:
-        raise Http404("Tuile inconnue.")
+    of a map). `friches` narrows the friches. An outline too small for the zoom is drawn as its inner point.
+
+    The layers' SQL (the permission scope included) is the same for every tile of a map: unfiltered, it is
+    compiled once per actor's scope (`Actor.scope_key`: the values the permission filters write into the SQL)
+    and day (`compiled_layers`), not once a tile; what it reads is read when it runs."""
+    names = land_tile_layers(layer)
     tile_check(z, x, y)
+    day = today or dt.date.today()
+
+    def build():
+        return [_land_tile_layer(actor, name, day, site_filters, friches) for name in names]
+
+    if site_filters and any(v is not None for v in site_filters.values()) or friches is not None:
+        layers = build()  # a page's filters: compiled for this tile only
+    else:
+        key = ("land", tuple(names), actor.scope_key(), day)
+        layers = compiled_layers(key, build)
+    return mvt_tile(layers, tile=(z, x, y))
+
+
+def land_tile_etag(actor: Actor, *, layer: str, z: int, x: int, y: int) -> str:
+    """The version of an unfiltered land tile as `actor` sees it, for HTTP revalidation (a map panned back
+    asks again with `If-None-Match` and gets « not modified » without the tile being built): who asks
+    (`Actor.scope_key`), the tile, the day (availability classes) and the version of the land tables (moved on
+    by every write to them, sharing changes included, and to the organisations: `visibility_version`)."""
+    names = land_tile_layers(layer)
+    key = (names, z, x, y, actor.scope_key(), dt.date.today(), visibility_version(Site, Terrain, Friche))
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+
+
+def _land_tile_layer(
+    actor: Actor, layer: str, today, site_filters: dict | None, friches: QuerySet[Friche] | None
+) -> TileLayer | None:
+    """The SQL of one land layer of a tile (the statement's `TILE`)."""
     labels = None
     site_filters = {k: v for k, v in (site_filters or {}).items() if v is not None}
     min_readiness = site_filters.pop("min_readiness", None)
@@ -690,11 +740,11 @@ def land_tile(
         if friches is not None:
             qs = qs.filter(pk__in=friches.values("pk"))
         columns = ["id", "nom", "code", "statut", "type"]
-    return mvt_layer(
-        qs.filter(geometry_3857__bboverlaps=tile_box(z, x, y)),
+    return tile_layer(
+        qs.filter(geometry_3857__bboverlaps=tile_envelope(*TILE)),
         name=layer,
         columns=columns,
-        geometry=tile_geometry(z, x, y, point_fallback=("centroid_lon", "centroid_lat")),
+        geometry=tile_geometry(*TILE, point_fallback=("centroid_lon", "centroid_lat")),
         labels=labels,
     )
 
@@ -708,21 +758,21 @@ def site_ids_ready(actor: Actor, min_readiness: int, site_filters: dict, *, toda
     actor, the filters, the day and the visibility version of the land tables (any write to them, a sharing
     change included, makes a new key)."""
     day = today or dt.date.today()
-    key = "land:ready:" + hashlib.sha256(
-        repr(
-            (
-                getattr(actor.user, "pk", None),
-                sorted(actor.roles.items()),
-                actor.grants,
-                sorted(actor.region_codes | actor.region_body_codes),
-                actor.current_org_id,
-                sorted(site_filters.items()),
-                min_readiness,
-                day.isoformat(),
-                visibility_version(Site, Terrain, Friche),
-            )
-        ).encode()
-    ).hexdigest()
+    key = (
+        "land:ready:"
+        + hashlib.sha256(
+            repr(
+                (
+                    actor.scope_key(),
+                    actor.current_org_id,
+                    sorted(site_filters.items()),
+                    min_readiness,
+                    day.isoformat(),
+                    visibility_version(Site, Terrain, Friche),
+                )
+            ).encode()
+        ).hexdigest()
+    )
     ids = cache.get(key)
     if ids is None:
         ids = [s.pk for s in site_list(actor, min_readiness=min_readiness, today=today, **site_filters)]

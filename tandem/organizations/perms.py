@@ -101,6 +101,28 @@ class Actor:
     def org_ids(self) -> set[int]:
         return set(self.roles)
 
+    def scope_key(self) -> tuple:
+        """Everything `visible_q` writes into its SQL: two actors with equal keys get the same SQL filters, so
+        SQL compiled for one (a map's tile layers: `tandem.core.tiles.compiled_layers`) is right for the
+        other. The rest of the filters are subqueries, read when the SQL runs. A change to `visible_q` that
+        writes another evaluated value into the SQL must add it here. (A cache of results, not of SQL, also
+        keys on the data's `tandem.organizations.versions.visibility_version`.)"""
+        return (
+            getattr(self.user, "pk", None),
+            self.system,
+            self.is_authenticated,
+            self.is_platform_admin,
+            tuple(sorted(self.roles.items())),
+            tuple(sorted(self.kinds.items())),
+            tuple(sorted(self.grants, key=repr)),
+            tuple(sorted(self.region_codes)),
+            tuple(sorted(self.region_body_codes)),
+            tuple(sorted(self.facilitator_org_ids)),
+            # Evaluated from the organisations (« shared with the Région »): read once per actor.
+            tuple(sorted(self.region_owner_ids)),
+            tuple(sorted(self.region_inventory_owner_ids)),
+        )
+
     @cached_property
     def region_owner_ids(self) -> frozenset[int]:
         """The organisations whose objects « shared with the Région » this actor sees (`organizations_in_regions`),

@@ -42,8 +42,18 @@ def sheet_links() -> dict[str, str]:
 
 def land_tiles(*layers: str, query: str = "") -> list[dict]:
     """Vector-tile layers of the land inventory (`sites`, `terrains`, `friches`), narrowed by the page's
-    filters (`query`, the page's query string: the tile view applies the same filters)."""
-    return [{"name": n, "url": _tile_template("www:land:tile", n, query)} for n in layers]
+    filters (`query`, the page's query string: the tile view applies the same filters). Several layers come
+    in ONE tile source (`layers`: the MVT layers of each tile, `tuiles/sites,terrains,friches/…`): the map asks
+    one tile per place instead of one per layer (each request pays the session, the user's permissions…)."""
+    if len(layers) == 1:
+        return [{"name": layers[0], "url": _tile_template("www:land:tile", layers[0], query)}]
+    return [
+        {
+            "name": "foncier",
+            "url": _tile_template("www:land:tile", ",".join(layers), query),
+            "layers": list(layers),
+        }
+    ]
 
 
 def map_tiles(*layers: str, query: str = "") -> list[dict]:

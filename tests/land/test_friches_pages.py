@@ -97,7 +97,8 @@ def test_map_popup_links_to_the_friche_sheet(client, ddt_world, tmp_path):
     client.force_login(ddt_world["reader"])
     page = client.get(reverse("www:land:map")).content.decode()
     config = json.loads(page.split('<script id="map-data" type="application/json">')[1].split("</script>")[0])
-    friches_url = next(t["url"] for t in config["tiles"] if t["name"] == "friches")
+    # The land map's one tile source of sites, terrains and friches.
+    friches_url = next(t["url"] for t in config["tiles"] if "friches" in t.get("layers", [t["name"]]))
     rows, _ = read_tile(tmp_path, client, friches_url, 0, 0, 0)["friches"]
     assert len(rows) == 164
     friche = Friche.objects.unscoped().get(site_id=ddt_world["rows"][0]["site_id"])

@@ -215,3 +215,80 @@ def test_filtered_tiles_hold_the_filtered_sites_and_their_terrains(world, tmp_pa
     # A readiness score lies between 0 and 100.
     assert ids("sites", {"min_readiness": "0"}) == {world["public"].pk, steel.pk}
     assert ids("terrains", {"min_readiness": "0"}) == {world["terrain"].pk}
+
+
+def test_one_tile_carries_every_land_layer_as_the_user_may_see_it(world, tmp_path):
+    """The maps ask ONE tile per place for sites, terrains and friches (`sites,terrains,friches`): each is
+    its own MVT layer, holding exactly what the tile of that layer alone holds for the same user — the
+    objects they may see, the same properties —; the tile's SQL is compiled once per user's scope, so a
+    sharing change or a new membership shows in the very next tile."""
+    west, south, east, north = tile_bounds(Z, X, Y)
+    friche = make_friche(world["public"].owner, METZ, visibility=Visibility.PRIVATE)
+    friche.set_geometry(shapely.box(west + 0.05, south + 0.02, west + 0.052, south + 0.022))
+    friche.save()
+    combined_url = "/foncier/tuiles/sites,terrains,friches/{z}/{x}/{y}.pbf"
+
+    def by_layer(client, folder):
+        layers = tiles.read_tile(tmp_path / folder, client, combined_url, Z, X, Y)
+        return {name: sorted(map(sorted, (r.items() for r in rows))) for name, (rows, _) in layers.items()}
+
+    def one_by_one(client, folder):
+        found = {}
+        for layer in ("sites", "terrains", "friches"):
+            rows, _ = read_tile(tmp_path / folder / layer, client, layer)
+            if rows:
+                found[layer] = sorted(map(sorted, (r.items() for r in rows)))
+        return found
+
+    def ids(layers, name):
+        return {dict(r)["id"] for r in layers.get(name, [])}
+
+    own, other = Client(), Client()
+    own.force_login(world["metz_user"])
+    other.force_login(world["other_user"])
+    mine = by_layer(own, "own")
+    assert mine == one_by_one(own, "own-single")
+    assert ids(mine, "sites") == {world["public"].pk, world["private"].pk}
+    assert ids(mine, "terrains") == {world["terrain"].pk}
+    assert ids(mine, "friches") == {friche.pk}
+    theirs = by_layer(other, "other")
+    assert theirs == one_by_one(other, "other-single")
+    assert ids(theirs, "sites") == {world["public"].pk}  # the private site and friche are absent
+    assert "friches" not in theirs
+    # Sharing the private site with the network: in the next tile; made private again: gone.
+    from tandem.land.models import Site
+
+    Site.objects.unscoped().filter(pk=world["private"].pk).update(visibility=Visibility.NETWORK)
+    assert ids(by_layer(other, "shared"), "sites") == {world["public"].pk, world["private"].pk}
+    Site.objects.unscoped().filter(pk=world["private"].pk).update(visibility=Visibility.PRIVATE)
+    assert ids(by_layer(other, "unshared"), "sites") == {world["public"].pk}
+    # Joining the owner's organisation, then leaving it: the user's scope changes, and so does the tile.
+    from tandem.organizations.models import Membership, Role
+    from tandem.organizations.services import membership_set
+
+    membership_set(organization=world["public"].owner, user=world["other_user"], role=Role.LECTEUR)
+    joined = by_layer(other, "joined")
+    assert ids(joined, "sites") == {world["public"].pk, world["private"].pk}
+    assert ids(joined, "friches") == {friche.pk}
+    Membership.objects.filter(user=world["other_user"], organization=world["public"].owner).delete()
+    assert ids(by_layer(other, "left"), "sites") == {world["public"].pk}
+    # HTTP revalidation: an unchanged tile answers « not modified » to its own version only — another user's
+    # version of the same tile, or the version from before a write, gets the tile.
+    url = combined_url.format(z=Z, x=X, y=Y)
+    etag = other.get(url)["ETag"]
+    revalidated = other.get(url, headers={"If-None-Match": etag})
+    assert revalidated.status_code == 304 and not revalidated.content
+    assert revalidated["Cache-Control"].startswith("private")
+    assert own.get(url, headers={"If-None-Match": etag}).status_code == 200
+    Site.objects.unscoped().filter(pk=world["private"].pk).update(visibility=Visibility.NETWORK)
+    changed = other.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert world["private"].site_nom.encode() in changed.content
+    for url in (
+        "/foncier/tuiles/sites,sites/12/2118/1404.pbf",
+        "/foncier/tuiles/sites,prospects/12/2118/1404.pbf",
+        "/foncier/tuiles/sites,/12/2118/1404.pbf",
+        "/foncier/tuiles/sites,terrains/12/4096/1404.pbf",
+    ):
+        assert own.get(url).status_code == 404, url
+    assert Client().get(combined_url.format(z=Z, x=X, y=Y)).status_code == 302

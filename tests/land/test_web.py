@@ -299,7 +299,11 @@ def test_dashboard_and_indicator_pages(client, world):
     assert re.search(r'<rect x="0(\.0)?" y="2" width="\d+(\.\d+)?" height="16" fill="#18753c">', text)
     board_map = board.context["map"]
     assert len(board_map["layers"]["epcis"]["features"]) == 1  # the EPCI shaded by its available land
-    assert [t["name"] for t in board_map["tiles"]] == ["sites", "terrains", "friches"]
+    # The three land layers in one tile source: one request per tile carries the three MVT layers.
+    assert [(t["name"], t["layers"]) for t in board_map["tiles"]] == [
+        ("foncier", ["sites", "terrains", "friches"])
+    ]
+    assert board_map["tiles"][0]["url"] == "/foncier/tuiles/sites,terrains,friches/{z}/{x}/{y}.pbf"
     page = client.get(reverse("www:land:indicators", args=["departement", "67"])).content.decode()
     assert 'data-figure="available-ha">5,5\u00a0ha<' in page
     assert client.get(reverse("www:land:indicators", args=["commune", "67482"])).status_code == 404
@@ -319,7 +323,9 @@ def test_dashboard_and_indicator_pages(client, world):
     map_page = client.get(reverse("www:land:map"), {"epci": STRASBOURG})
     land_map = map_page.context["map"]
     # The land layers are vector tiles narrowed by the page's filters; the map opens on the filtered sites.
-    assert land_map["tiles"][0]["url"] == f"/foncier/tuiles/sites/{{z}}/{{x}}/{{y}}.pbf?epci={STRASBOURG}"
+    assert land_map["tiles"][0]["url"] == (
+        f"/foncier/tuiles/sites,terrains,friches/{{z}}/{{x}}/{{y}}.pbf?epci={STRASBOURG}"
+    )
     west, south, east, north = land_map["bounds"]
     sites = Site.objects.unscoped().filter(commune__epci_id=STRASBOURG)
     assert sites.count() == 2

@@ -28,7 +28,7 @@ KINDS = [
 ROLES = [Role.LECTEUR, Role.CONTRIBUTEUR, Role.ADMIN]
 ACTORS = [(k, r) for k in KINDS for r in ROLES] + [("platform_admin", None), ("anonymous", None)]
 VISIBILITIES = ["private", "shared", "region", "network"]
-ACTIONS = ["read", "list", "search", "map", "tile", "export", "update"]
+ACTIONS = ["read", "list", "search", "map", "tile", "land_tile", "export", "update"]
 SITE_COMMUNE, OTHER_COMMUNE = (
     "67482",
     "67447",
@@ -136,6 +136,20 @@ def _status(client: Client, site: Site, terrain: Terrain, action: str) -> int:
         if _norm(tile) != 200:
             return _norm(tile)
         return 200 if site.site_nom.encode() in tile.content else 404
+    if action == "land_tile":
+        # The one tile of the land maps (sites, terrains and friches, one MVT layer each): the site and its
+        # terrain are in it together or not at all, and never a personal field of the terrain.
+        lon, lat = site.geometry.point_on_surface.coords
+        n = 2**12
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        tile = client.get(f"/foncier/tuiles/sites,terrains,friches/12/{x}/{y}.pbf")
+        if _norm(tile) != 200:
+            return _norm(tile)
+        has_site = site.site_nom.encode() in tile.content
+        assert has_site == (terrain.terr_id.encode() in tile.content), (site.site_nom, terrain.terr_id)
+        assert b"Personne Physique Fictive" not in tile.content
+        return 200 if has_site else 404
     if action == "export":
         csv = client.get("/foncier/export/sites.csv")
         if _norm(csv) != 200:

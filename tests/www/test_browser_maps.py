@@ -54,10 +54,16 @@ def test_land_map_without_internet_shows_context_and_visible_land_and_opens_a_fr
     hidden.save()
 
     browser_login(page, "agent.carte", PASSWORD)
+    land_tiles = []
+    page.on("request", lambda r: land_tiles.append(r.url) if "/foncier/tuiles/" in r.url else None)
     page.goto("/foncier/carte/")
     wait_for_list(page)
     page.wait_for_function(
         """() => window.tandemMap.queryRenderedFeatures({layers: ['tuiles-friches-fill']}).length > 0"""
+    )
+    # One request per tile carries the three land layers (sites, terrains, friches), none per layer.
+    assert land_tiles and all("/foncier/tuiles/sites,terrains,friches/" in url for url in land_tiles), (
+        land_tiles
     )
     # The base map could not load (no internet): it is hidden, and the context tiles still draw the communes.
     assert "tiles-unavailable" in page.locator("#map").get_attribute("class")

@@ -65,7 +65,7 @@ from tandem.www.land.forms import (
 )
 from tandem.www.maps import land_tiles, map_config, map_tiles
 from tandem.www.views.files import file_response
-from tandem.www.views.maps import tile_response
+from tandem.www.views.maps import tile_not_modified, tile_response
 
 # Imports run in the job worker (tandem/land/tasks.py) so the page can poll their progress; tests of the views
 # (whose transaction the worker could not see) run them inline.
@@ -122,18 +122,24 @@ def site_list(request):
 
 @login_required
 def land_tile(request, layer: str, z: int, x: int, y: int):
-    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches, as the user may see them, narrowed by
-    the filters of the page that shows it (the land map's site filters, the friche list's friche filters)."""
+    """A vector tile (Mapbox Vector Tile) of sites, terrains or friches — or of several of them, one MVT layer
+    each (`sites,terrains,friches`) —, as the user may see them, narrowed by the filters of the page that shows
+    it: the friche list's friche filters for a tile of friches alone, else the land map's site filters (sites
+    and terrains; the friches of a tile of several layers are not filtered)."""
     site_filters = friches = None
     if request.GET:
-        if layer == "friches":
+        if sel.land_tile_layers(layer) == ["friches"]:
             _, friches = _friches_filtered(request)
         else:
             _, site_filters = _filters(request)
+    # An unfiltered tile carries its version (ETag): a map panned back revalidates it, « not modified ».
+    etag = None if request.GET else f'"{sel.land_tile_etag(request.actor, layer=layer, z=z, x=x, y=y)}"'
+    if etag is not None and etag in request.headers.get("If-None-Match", ""):
+        return tile_not_modified(etag)
     data = sel.land_tile(
         request.actor, layer=layer, z=z, x=x, y=y, site_filters=site_filters, friches=friches
     )
-    return tile_response(data)
+    return tile_response(data, etag=etag)
 
 
 def _query(request) -> str:
@@ -152,11 +158,13 @@ def land_map(request):
     config = map_config(
         label="Carte du foncier économique : sites, terrains et friches",
         tiles=[
-            *land_tiles("sites", "terrains", query=_query(request)),
-            *land_tiles("friches"),
+            # One tile for the three layers: the page's filters narrow its sites and terrains, not its friches.
+            *land_tiles("sites", "terrains", "friches", query=_query(request)),
             *map_tiles("etablissements"),
         ],
-        bounds=sel.land_extent(request.actor, sites=site_qs, friches=Friche.objects.none() if filtered else None),
+        bounds=sel.land_extent(
+            request.actor, sites=site_qs, friches=Friche.objects.none() if filtered else None
+        ),
         list_title="Sites, terrains et friches de la carte",
     )
     return render(

@@ -2,7 +2,7 @@
 SIRENE establishments and custom perimeters. Each comes from its app's selector, through the permission layer."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 
 from tandem.companies.selectors import establishment_tile
 from tandem.core.ids import parse_id
@@ -13,14 +13,25 @@ from tandem.steering.selectors import epci_indicator_tile
 from tandem.territories.selectors import context_tile, perimeter_tile
 
 
-def tile_response(data: bytes, *, shared: bool = False) -> HttpResponse:
-    """A Mapbox vector tile. What a tile holds depends on who asks (except the public context): cached by
-    the user's browser only."""
-    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+def _tile_headers(response: HttpResponse, *, shared: bool, etag: str | None) -> HttpResponse:
     response["Cache-Control"] = f"private, max-age={3600 if shared else 60}"
     if not shared:
         response["Vary"] = "Cookie"
+    if etag:
+        response["ETag"] = etag
     return response
+
+
+def tile_response(data: bytes, *, shared: bool = False, etag: str | None = None) -> HttpResponse:
+    """A Mapbox vector tile. What a tile holds depends on who asks (except the public context): cached by
+    the user's browser only; with `etag` (the tile's version for this user), revalidated once stale."""
+    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+    return _tile_headers(response, shared=shared, etag=etag)
+
+
+def tile_not_modified(etag: str) -> HttpResponse:
+    """The answer to a revalidation of an unchanged tile (`If-None-Match` holds its ETag): 304, no body."""
+    return _tile_headers(HttpResponseNotModified(), shared=False, etag=etag)
 
 
 @login_required

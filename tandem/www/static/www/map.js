@@ -85,7 +85,7 @@ async function start() {
   const config = JSON.parse(dataEl.textContent);
   const maplibregl = await import(new URL("../vendor/maplibre-gl/maplibre-gl.mjs", import.meta.url).href);
   const origin = window.location.origin;
-  const objectLayers = [];   // [name, source id, source layer or null]
+  const objectLayers = [];   // [name, source id, source layer or null, id of its drawn layers]
   const sources = {
     contexte: { type: "vector", tiles: [origin + config.context], minzoom: 0, maxzoom: 12 }
   };
@@ -116,7 +116,11 @@ async function start() {
   (config.tiles || []).forEach(function (tile) {
     const id = "tuiles-" + tile.name;
     sources[id] = { type: "vector", tiles: [origin + tile.url], minzoom: tile.minzoom || 0, maxzoom: 16 };
-    objectLayers.push([tile.name, id, tile.name]);
+    // A tile source of several layers (the land inventory: one request per tile for sites, terrains and
+    // friches) draws each of its MVT layers as its own kind of object.
+    (tile.layers || [tile.name]).forEach(function (name) {
+      objectLayers.push([name, id, name, "tuiles-" + name]);
+    });
   });
   const geojson = config.layers || {};
   Object.keys(geojson).forEach(function (name) {
@@ -126,7 +130,7 @@ async function start() {
     if (!data.features.length) { return; }
     const id = "page-" + name;
     sources[id] = { type: "geojson", data: data };
-    objectLayers.push([name, id, null]);
+    objectLayers.push([name, id, null, id]);
   });
   // Areas under objects: a shaded EPCI or a perimeter never hides the terrains drawn on it.
   const ORDER = ["zones_emploi", "epcis", "communes", "perimetres", "terrains", "sites", "friches", "etablissements", "installations", "liens", "flux", "candidats"];
@@ -134,7 +138,7 @@ async function start() {
   const interactive = [];
   const layerIdsOf = {};
   objectLayers.forEach(function (entry) {
-    const name = entry[0], source = entry[1], sourceLayer = entry[2];
+    const name = entry[0], source = entry[1], sourceLayer = entry[2], key = entry[3];
     const s = STYLES[name] || STYLES.sites;
     const common = { source: source };
     if (sourceLayer) { common["source-layer"] = sourceLayer; }
@@ -145,20 +149,20 @@ async function start() {
       interactive.push(layer.id);
     }
     const polygon = ["==", ["geometry-type"], "Polygon"];
-    add({ id: source + "-fill", type: "fill", filter: polygon, paint: { "fill-color": s.fill, "fill-opacity": s.opacity } });
+    add({ id: key + "-fill", type: "fill", filter: polygon, paint: { "fill-color": s.fill, "fill-opacity": s.opacity } });
     add({
-      id: source + "-line", type: "line", filter: ["!=", ["geometry-type"], "Point"],
+      id: key + "-line", type: "line", filter: ["!=", ["geometry-type"], "Point"],
       paint: { "line-color": s.line, "line-width": s.width }
     });
     add({
-      id: source + "-point", type: "circle", filter: ["==", ["geometry-type"], "Point"],
+      id: key + "-point", type: "circle", filter: ["==", ["geometry-type"], "Point"],
       paint: {
         "circle-color": s.fill,
         "circle-radius": s.radius || 5, "circle-stroke-color": s.radius ? s.line : "#ffffff",
         "circle-stroke-width": 1
       }
     });
-    layerIdsOf[source] = ids;
+    layerIdsOf[key] = ids;
   });
 
   const bounds = config.bounds || boundsOf(geojson) || GRAND_EST;
@@ -194,7 +198,7 @@ async function start() {
     }
   }
   function nameOfLayer(layerId) {
-    const entry = objectLayers.find(function (e) { return layerId.indexOf(e[1] + "-") === 0; });
+    const entry = objectLayers.find(function (e) { return layerId.indexOf(e[3] + "-") === 0; });
     return entry ? entry[0] : null;
   }
   map.on("click", function (event) {
@@ -305,7 +309,7 @@ function layerSwitches(map, objectLayers, layerIdsOf) {
     input.checked = true;
     input.dataset.layer = entry[0];
     input.addEventListener("change", function () {
-      layerIdsOf[entry[1]].forEach(function (id) {
+      layerIdsOf[entry[3]].forEach(function (id) {
         map.setLayoutProperty(id, "visibility", input.checked ? "visible" : "none");
       });
     });
@@ -376,8 +380,8 @@ function listFeatures(config, map, objectLayers, layerIdsOf, geojson, openPopup)
   objectLayers.slice().sort(function (a, b) {
     return LISTED.indexOf(a[0]) - LISTED.indexOf(b[0]);
   }).forEach(function (entry) {
-    const name = entry[0], source = entry[1], fromPage = !entry[2];
-    const visible = layerIdsOf[source].filter(function (id) { return map.getLayoutProperty(id, "visibility") !== "none"; });
+    const name = entry[0], fromPage = !entry[2];
+    const visible = layerIdsOf[entry[3]].filter(function (id) { return map.getLayoutProperty(id, "visibility") !== "none"; });
     if (!visible.length) { return; }
     // The page's own objects are all listed; tile layers list what is drawn in view.
     const features = fromPage ? geojson[name].features : map.queryRenderedFeatures({ layers: visible });
