@@ -556,6 +556,7 @@ def run_load(mode: str, state: dict, database: str, think_time_s: tuple[float, f
     }
     env.stats.reset_all()
     server_ms.clear()
+    window = [time.time()]
     importer = gevent.spawn(land_import)
     loads = []
 
@@ -567,6 +568,7 @@ def run_load(mode: str, state: dict, database: str, think_time_s: tuple[float, f
     sampler = gevent.spawn(sample_load)
     gevent.sleep(ARGS.seconds)
     runner.quit()
+    window.append(time.time())
     importer.join(timeout=120)
     sampler.kill()
     _stop(procs)
@@ -607,9 +609,30 @@ def run_load(mode: str, state: dict, database: str, think_time_s: tuple[float, f
         },
         "server_slow_logged": log_text.count("slow request:"),
         "import_s": import_started.get("s"),
+        "dashboard_values": _live_values_computed(database, *window),
         **login_figures,
         "load_average": {"before": round(load_before[0], 2), "during_max": round(max(loads or [0]), 2)},
         "error_samples": [str(e.error)[:120] for e in list(stats.errors.values())[:3]],
+    }
+
+
+def _live_values_computed(database: str, start: float, end: float) -> dict:
+    """The steering dashboards' shared values computed during the window (`steering_livevalues`): by a reader's
+    request (a territory's first view since its data changed — the reader waits for it; such a row is marked
+    read when computed) or by the job worker's warming (`steering.live_values_warm`)."""
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT read_at = computed_at, count(*), max(compute_ms) FROM steering_livevalues "
+            "WHERE computed_at BETWEEN to_timestamp(%s) AND to_timestamp(%s) GROUP BY 1",
+            [start, end],
+        ).fetchall()
+    found = {by_request: (n, ms) for by_request, n, ms in rows}
+    return {
+        "first_views_computed_by_requests": found.get(True, (0, None))[0],
+        "computed_by_worker": found.get(False, (0, None))[0],
+        "compute_max_ms": max((ms for _, ms in found.values()), default=None),
     }
 
 
@@ -693,6 +716,7 @@ SUMMARY = (
     "server_scenarios_p95_ms",
     "server_slow_logged",
     "import_s",
+    "dashboard_values",
     "login_p95_ms",
     "load_average",
 )

@@ -47,7 +47,9 @@ def conventions_alert_job(timestamp: int) -> int:
 def live_values_warm_job(timestamp: int) -> int:
     """Every minute: the territories read in the last two days whose data changed since their live values were
     computed are computed again by the worker (`selectors.live_values_warm`; one query when nothing changed),
-    so the first reader after an import or an edit is served the shared numbers at once."""
+    so the first reader after an import or an edit is served the shared numbers at once. At most 20 s of each
+    minute (most recently read territories first): on a machine that also serves the pages, the warming must
+    not take a core away from the readers when writes never stop."""
     from tandem.steering.selectors import live_values_warm
 
-    return live_values_warm(budget_s=45.0)
+    return live_values_warm(budget_s=20.0)
