@@ -18,7 +18,9 @@ CPU-bound by design; a refused login is an error), then browse for `--seconds` s
 figures describe (a page answered by the login form is an error):
 home dashboard, steering dashboards, land site list, registry searches, map tiles, the prospect page with its
 matching, land exports (served at once or queued as jobs) and, once in each run, a land import of one EPCI's
-inventory by `tandem import_land` in a process of its own.
+inventory by `tandem import_land` in a process of its own — its terrains' surfaces moved a little at each run, so
+that it writes (`import_changed_data`) and the dashboards' shared values go stale as after a real import: the
+job worker's warming, or a first reader, computes them again (`dashboard_values`).
 
 Pacing (`THINK_TIME_S`, docs/deployment.md « Load benchmark »): a person reads a page before the next click —
 a dashboard, a list of sites, a company's record are read for several seconds, not half a second. Each simulated
@@ -521,16 +523,19 @@ def run_load(mode: str, state: dict, database: str, think_time_s: tuple[float, f
     load_before = os.getloadavg()
     import_started = {}
 
+    import_files = _changed_inventory(state["import_files"])
+
     def land_import():
         gevent.sleep(ARGS.seconds / 3)
+        version_before = _data_version(database)
         import_started["t0"] = time.perf_counter()
-        subprocess.run(  # noqa: S603
+        done = subprocess.run(  # noqa: S603
             [
                 sys.executable,
                 "-m",
                 "tandem.manage",
                 "import_land",
-                *state["import_files"],
+                *import_files,
                 "--epci",
                 state["import_epci"],
             ],
@@ -540,6 +545,7 @@ def run_load(mode: str, state: dict, database: str, think_time_s: tuple[float, f
             check=False,
         )
         import_started["s"] = round(time.perf_counter() - import_started["t0"], 2)
+        import_started["changed"] = done.returncode == 0 and _data_version(database) != version_before
 
     runner.start(ARGS.users, spawn_rate=max(1, ARGS.users // 5))
     # The morning's logins first (password hashing: CPU-bound by design), measured apart; then the
@@ -609,11 +615,46 @@ def run_load(mode: str, state: dict, database: str, think_time_s: tuple[float, f
         },
         "server_slow_logged": log_text.count("slow request:"),
         "import_s": import_started.get("s"),
+        "import_changed_data": import_started.get("changed"),
         "dashboard_values": _live_values_computed(database, *window),
         **login_figures,
         "load_average": {"before": round(load_before[0], 2), "during_max": round(max(loads or [0]), 2)},
         "error_samples": [str(e.error)[:120] for e in list(stats.errors.values())[:3]],
     }
+
+
+def _data_version(database: str) -> int:
+    """`organizations.versions.data_version()`: moved on by any write to a versioned table."""
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        return conn.execute("SELECT coalesce(max(version), 0) FROM organizations_visibilityversion").fetchone()[0]
+
+
+def _changed_inventory(paths: list[str]) -> list[str]:
+    """The import's files with every terrain's gross surface moved by 1 to 50 hundredths of a hectare (by the
+    minute of the run): an import of the very same file writes nothing, and would leave every cache keyed on the
+    data version warm — a real import changes data, so the dashboards' values go stale as they would."""
+    import csv
+
+    folder = Path(tempfile.mkdtemp(prefix="bench_load_changed_"))
+    shift = ((int(time.time()) // 60) % 50 + 1) / 100
+    out = []
+    for path in map(Path, paths):
+        target = folder / path.name
+        if path.name.startswith("terrain"):
+            with path.open(newline="", encoding="utf-8") as src, target.open("w", newline="", encoding="utf-8") as dst:
+                reader = csv.DictReader(src)
+                writer = csv.DictWriter(dst, fieldnames=reader.fieldnames)
+                writer.writeheader()
+                for row in reader:
+                    if row.get("terr_surf_brute"):
+                        row["terr_surf_brute"] = f"{float(row['terr_surf_brute']) + shift:.2f}"
+                    writer.writerow(row)
+        else:
+            target.write_bytes(path.read_bytes())
+        out.append(str(target))
+    return out
 
 
 def _live_values_computed(database: str, start: float, end: float) -> dict:
@@ -716,6 +757,7 @@ SUMMARY = (
     "server_scenarios_p95_ms",
     "server_slow_logged",
     "import_s",
+    "import_changed_data",
     "dashboard_values",
     "login_p95_ms",
     "load_average",
