@@ -41,6 +41,7 @@ def test_the_registry_holds_the_periodic_tasks_of_every_module():
         ("eit-estimates-refresh", "eit.estimated_flows_refresh", "30 3 * * *"),
         ("steering-snapshots", "steering.snapshots_take", "15 3 1 1,4,7,10 *"),
         ("conventions-alert", "steering.conventions_alert", "30 6 * * *"),
+        ("steering-live-warm", "steering.live_values_warm", "* * * * *"),
     }
 
 

@@ -15,6 +15,7 @@ from tandem.core.geo import STORED_GEOMETRIES
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Delegation, Organization
 from tandem.organizations.perms import audit_events_visible_q, delegations_visible_q
+from tandem.organizations.selectors import organization_layers
 from tandem.organizations.services import delegation_create, delegation_revoke
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 from tandem.territories.perimeters import (
@@ -123,7 +124,7 @@ class OrganizationViewSet(ActorMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def layers(self, request, pk=None):
         org = self.get_object()
-        return Response(perimeter_layers(org.communes.all()))
+        return Response(organization_layers(org))
 
 
 class PerimeterViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):

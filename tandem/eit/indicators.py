@@ -10,8 +10,8 @@ from tandem.steering.registry import indicator, per_evaluation
 def _figures(actor, territory, period):
     from tandem.eit.selectors import synergy_indicators
 
-    codes = list(territory.communes().values_list("pk", flat=True))
-    return synergy_indicators(actor, commune_codes=codes)
+    # The territory's communes as a subquery: a list of a region's 5,000 codes took PostgreSQL 1.1 s to plan.
+    return synergy_indicators(actor, commune_codes=territory.communes().values("pk"))
 
 
 def _year(actor, territory, period, key) -> float:
@@ -71,7 +71,7 @@ def co2e_t(actor, territory, period):
 def _potential(actor, territory) -> dict:
     from tandem.eit.selectors import estimated_potential
 
-    return estimated_potential(actor, commune_codes=list(territory.communes().values_list("pk", flat=True)))
+    return estimated_potential(actor, commune_codes=territory.communes().values("pk"))
 
 
 @indicator(

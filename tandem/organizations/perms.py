@@ -132,8 +132,10 @@ class Actor:
     @cached_property
     def region_inventory_owner_ids(self) -> frozenset[int]:
         """The organisations whose land inventory « shared with the Région » this actor reads: those of its
-        Région's region, and those of the regions of its Maisons de Région or regional investment agency."""
-        return self.region_owner_ids | organizations_in_regions(self.region_body_codes)
+        Région's region, and those of the regions of its Maisons de Région or regional investment agency (the
+        regions already read for `region_owner_ids` are not read twice)."""
+        others = set(self.region_body_codes) - set(self.region_codes)
+        return self.region_owner_ids | organizations_in_regions(sorted(others))
 
     @property
     def is_region_member(self) -> bool:

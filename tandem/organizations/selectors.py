@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from django.db.models import QuerySet
 
-from tandem.organizations.models import Invitation
+from tandem.organizations.models import Invitation, Organization
 
 
 def invitations_for(user) -> QuerySet[Invitation]:
@@ -13,3 +16,31 @@ def invitations_for(user) -> QuerySet[Invitation]:
     if not email or not user.is_active:
         return Invitation.objects.none()
     return Invitation.objects.filter(email=email).select_related("organization")
+
+
+# An organisation's map layers (its perimeter's EPCI and commune outlines: 400 KB of GeoJSON for an agency covering
+# a region) are the same for all its members: each process keeps them until the organisations' perimeters or
+# the geography change — the key holds `visibility_version` of those tables, which any process's write moves on.
+ORG_LAYERS_CACHE_SIZE = 64
+_ORG_LAYERS: OrderedDict = OrderedDict()
+_ORG_LAYERS_LOCK = threading.Lock()
+
+
+def organization_layers(org: Organization) -> dict:
+    """`territories.selectors.perimeter_layers` of the organisation's perimeter (home page, API), remembered
+    until its communes or the geography change. Geography and perimeters are public to members: no actor."""
+    from tandem.organizations.versions import visibility_version
+    from tandem.territories.models import Commune, Epci
+    from tandem.territories.selectors import perimeter_layers
+
+    key = (org.pk, visibility_version(Commune, Epci))
+    with _ORG_LAYERS_LOCK:
+        if key in _ORG_LAYERS:
+            _ORG_LAYERS.move_to_end(key)
+            return _ORG_LAYERS[key]
+    layers = perimeter_layers(org.communes.all())
+    with _ORG_LAYERS_LOCK:
+        _ORG_LAYERS[key] = layers
+        while len(_ORG_LAYERS) > ORG_LAYERS_CACHE_SIZE:
+            _ORG_LAYERS.popitem(last=False)
+    return layers

@@ -219,10 +219,12 @@ def prospect_territory_figures(*, actor: Actor, territory, start: date, end: dat
         base = Prospect.objects.unscoped()
     else:
         base = scope_queryset(actor, Prospect.objects.all())
+    # A preferred EPCI with a commune in the territory: the EPCI of the territory's communes (one semi-join on
+    # the through table, not prospect → EPCI → communes joined again for every count below).
     wanted = base.filter(
-        pk__in=Prospect.objects.filter(preferred_epcis__communes__in=territory.communes().values("pk")).values(
-            "pk"
-        )
+        pk__in=Prospect.preferred_epcis.through.objects.filter(
+            epci_id__in=territory.communes().values("epci_id")
+        ).values("prospect_id")
     )
     received = wanted.filter(created_at__date__range=(start, end))
     changes = StatusChange.objects.filter(prospect__in=wanted, at__date__range=(start, end))

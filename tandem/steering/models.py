@@ -52,6 +52,39 @@ class IndicatorSnapshot(models.Model):
         return f"{self.indicator} {self.territory_name} T{self.quarter} {self.year} (v{self.version})"
 
 
+class LiveValues(models.Model):
+    """The « today » values of a territory's indicators for a quarter, computed ONCE over the whole territory
+    (as the system, like the frozen values) for one data version (`organizations.versions.data_version`) and
+    one day, and shared by every reader of that territory's dashboard, whichever web process serves them; the
+    job worker warms the territories read lately (`selectors.live_values_warm`). A cache: the raw numbers,
+    BEFORE the small-count rule, which is applied at each read (`registry.value_shown`) — never shown as is.
+    Not versioned itself (writing it must not move the data version on)."""
+
+    territory_level = models.CharField("niveau de territoire", max_length=20)
+    territory_key = models.CharField("code du territoire", max_length=20)
+    year = models.PositiveSmallIntegerField("année")
+    quarter = models.PositiveSmallIntegerField("trimestre")
+    day = models.DateField("calculées pour le")
+    data_version = models.BigIntegerField("version des données")
+    values = models.JSONField("valeurs brutes", default=dict)
+    computed_at = models.DateTimeField("calculées le")
+    compute_ms = models.PositiveIntegerField("durée du calcul (ms)", default=0)
+    read_at = models.DateTimeField("lues le")
+
+    class Meta:
+        verbose_name = "valeurs du jour d'un territoire"
+        verbose_name_plural = "valeurs du jour des territoires"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory_level", "territory_key", "year", "quarter"], name="steering_live_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.territory_level} {self.territory_key} T{self.quarter} {self.year}"
+
+
 class Convention(SharedObject):
     """A Region–EPCI convention (delegation of business-aid granting, co-financing, partnership) or a CPOM
     (objectives and means) with a development agency or a Maison de Région. Owned by the Région organisation,

@@ -3,8 +3,10 @@
 Decision (issue 17): steering figures are aggregates of a territory, never objects. Any member of an
 organisation reads the dashboards of every territory: frozen values are computed over the whole territory
 and every count of objects goes through the small-count rule (`registry.indicator_value`), so nothing names
-or singles out a project; the « live » column is computed over what the reader may see. Corrections of a
-frozen value are for the Région's administrators and platform administrators."""
+or singles out a project; the « live » column too is the territory's (the same numbers for every reader,
+computed once per territory and data version: `selectors.territory_live_raw`), under the same rule. Per reader
+remain only which territories they may open (a custom perimeter they may not see: 404) and that rule.
+Corrections of a frozen value are for the Région's administrators and platform administrators."""
 
 from __future__ import annotations
 

@@ -285,11 +285,22 @@ def per_evaluation(function: Callable) -> Callable:
 def indicator_value(item: Indicator, *, actor, territory, period: Period) -> float | None:
     """The value of one indicator: None when it does not apply to the territory, or when the small-count rule
     hides it (see the module)."""
+    return value_shown(item, indicator_raw(item, actor=actor, territory=territory, period=period))
+
+
+def indicator_raw(item: Indicator, *, actor, territory, period: Period) -> float | None:
+    """The number an indicator computes, BEFORE the small-count rule: never shown as is (`value_shown` is the
+    step between it and a reader). None when the indicator does not apply to the territory."""
     if not item.applies_to(territory):
         return None
     value = item.compute(actor, territory, period)
-    if value is None:
+    return None if value is None else float(value)
+
+
+def value_shown(item: Indicator, raw: float | None) -> float | None:
+    """A raw value (`indicator_raw`) as a reader may see it: counts of objects under the small-count rule."""
+    if raw is None:
         return None
     if item.small_count:
-        return protect_total(int(value))
-    return round(float(value), 2)
+        return protect_total(int(raw))
+    return round(float(raw), 2)

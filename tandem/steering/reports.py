@@ -2,8 +2,9 @@
 one generator per format for `tandem.core.files` (served through the job queue, `GeneratedFile`).
 
 The figures of a quarter are its frozen values (`IndicatorSnapshot`, current version); a quarter not frozen
-yet shows the value computed now over what the requester may see, marked « provisoire ». Numbers only: no
-object is named, and counts go through the small-count rule (`registry.indicator_value`)."""
+yet shows the territory's live value (`selectors.live_values`: the same numbers as its dashboard), marked
+« provisoire ». Numbers only: no object is named, and counts go through the small-count rule
+(`registry.value_shown`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from tandem.organizations.perms import Actor
 from tandem.steering import registry
 from tandem.steering.perms import can_read_steering
 from tandem.steering.registry import Period
-from tandem.steering.selectors import change_pct, progress_pct, snapshots_of
+from tandem.steering.selectors import change_pct, live_values, progress_pct, snapshots_of
 
 HEADERS = [
     "Indicateur",
@@ -49,7 +50,7 @@ def report_rows(actor: Actor, territory, period: Period) -> list[dict]:
         (s.indicator, s.year, s.quarter): s
         for s in snapshots_of(territory).filter(year__in=[period.year, period.year - 1])
     }
-    rows = []
+    rows, live = [], None
     for item in registry.indicators(territory=territory):
         snap = frozen.get((item.code, period.year, period.quarter))
         if snap:
@@ -58,7 +59,8 @@ def report_rows(actor: Actor, territory, period: Period) -> list[dict]:
                 "figée" + (f" (version {snap.version} : {snap.reason})" if snap.reason else ""),
             )
         else:
-            value = registry.indicator_value(item, actor=actor, territory=territory, period=period)
+            live = live if live is not None else live_values(territory, period)
+            value = live.get(item.code)
             status = "provisoire (non figée)"
         ago = frozen.get((item.code, period.year - 1, period.quarter))
         before = ago.value if ago else None

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from tandem.land.selectors import Territory
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
 from tandem.steering import registry
-from tandem.steering.models import IndicatorSnapshot
+from tandem.steering.models import IndicatorSnapshot, LiveValues
 from tandem.steering.registry import Period
 from tandem.territories.models import Commune, Departement, Epci, Perimeter, Region, ZoneEmploi
 
@@ -80,60 +82,149 @@ def progress_pct(item: registry.Indicator, value: float | None, target: float | 
     return round(100 * value / target, 1)
 
 
-# Live values by (reader, territory, quarter, day, data version): a dashboard read again before any write to
-# the tables its figures come from is served from this process's memory. The key holds `data_version()`, the
-# number every write to a versioned table moves on (whichever process made it: tests/core/
-# test_process_caches.py); tests/steering/test_live_cache.py checks the figures read versioned tables only.
-LIVE_CACHE_SIZE = 256
+# Live (« today ») values: the numbers of a territory are the same for every reader allowed to open its dashboard
+# (issue 17: « the same numbers, computed once, per territory »), so they are computed ONCE per territory, quarter,
+# day and data version — over the whole territory, as the system, like the frozen values — and shared:
+# - across the web processes and the job worker through `LiveValues` (one row per territory and quarter; a
+#   PostgreSQL advisory lock per territory makes a second reader arriving during the computation wait for it
+#   instead of computing it again);
+# - inside a process through `_LIVE` (no row read at all while the data version has not moved on).
+# Per reader only what truly depends on the reader: which territories they may open (`land.selectors.
+# territory_resolve`, 404 for a custom perimeter they may not see) and the small-count rule
+# (`registry.value_shown`), applied at each read. The key holds `data_version()`, the number every write to a
+# versioned table moves on (whichever process made it: tests/core/test_process_caches.py);
+# tests/steering/test_live_cache.py checks the figures read versioned tables only.
+LIVE_CACHE_SIZE = 512
+LIVE_LOCK_SPACE = 0x53544C56  # "STLV": the advisory-lock namespace of the live values (one key per territory)
+LIVE_READ_TOUCH = dt.timedelta(minutes=10)  # `read_at` is written again at most this often per territory
+LIVE_WARM_DAYS = 2  # the job worker keeps warm the territories read in the last two days
 _LIVE: OrderedDict = OrderedDict()
 _LIVE_LOCK = threading.Lock()
 
 
-def _actor_key(actor: Actor) -> tuple:
-    """Everything of a reader the permission layer decides on (who they are, their organisations, roles,
-    delegations, regions): two readers with the same key see the same objects."""
-    return (
-        getattr(actor.user, "pk", None),
-        actor.is_platform_admin,
-        actor.system,
-        tuple(sorted(actor.roles.items())),
-        tuple(sorted(actor.kinds.items())),
-        tuple(sorted((g.delegator_id, g.can_write, tuple(sorted(g.commune_codes))) for g in actor.grants)),
-        tuple(sorted(actor.region_codes)),
-        tuple(sorted(actor.region_body_codes)),
-        tuple(sorted(actor.facilitator_org_ids)),
-        actor.current_org_id,
-    )
+def _live_remember(key: tuple, raw: dict) -> None:
+    with _LIVE_LOCK:
+        _LIVE[key] = raw
+        _LIVE.move_to_end(key)
+        while len(_LIVE) > LIVE_CACHE_SIZE:
+            _LIVE.popitem(last=False)
 
 
-@registry.evaluation()
-def live_values(actor: Actor, territory: Territory, period: Period) -> dict[str, float | None]:
-    """The value of every indicator applying to `territory` for `period`, over what `actor` may see now
-    (`registry.indicator_value`), remembered until the next write to the data (see `LIVE_CACHE_SIZE`)."""
+def _live_fresh(row, *, day: dt.date, version: int) -> bool:
+    return row is not None and row.day == day and row.data_version == version
+
+
+def territory_live_raw(
+    territory: Territory, period: Period, *, touch: bool = True
+) -> dict[str, float | None]:
+    """The raw values (before the small-count rule) of every indicator applying to `territory` for `period`,
+    over the whole territory, computed once per data version and day and shared by every reader and process
+    (see above). `touch`: mark the territory as read (what the warming job keeps warm)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
     from tandem.organizations.versions import data_version
 
-    key = (_actor_key(actor), territory, period, dt.date.today(), data_version())
+    day, version = dt.date.today(), data_version()
+    key = (territory.level, territory.key, period, day, version)
     with _LIVE_LOCK:
         if key in _LIVE:
             _LIVE.move_to_end(key)
             return _LIVE[key]
-    values = {
-        item.code: registry.indicator_value(item, actor=actor, territory=territory, period=period)
+    where = {
+        "territory_level": territory.level,
+        "territory_key": territory.key,
+        "year": period.year,
+        "quarter": period.quarter,
+    }
+    now = timezone.now()
+    row = LiveValues.objects.filter(**where).first()
+    if not _live_fresh(row, day=day, version=version):
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # one computation at a time per territory, all processes
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    [LIVE_LOCK_SPACE, f"{territory.level}:{territory.key}:{period.slug}"],
+                )
+            row = LiveValues.objects.filter(**where).first()  # computed by whoever held the lock?
+            version = data_version()
+            if not _live_fresh(row, day=day, version=version):
+                started = time.perf_counter()
+                raw = _live_compute_values(territory, period)
+                row, _ = LiveValues.objects.update_or_create(
+                    **where,
+                    defaults={
+                        "day": day,
+                        "data_version": version,
+                        "values": raw,
+                        "computed_at": now,
+                        "compute_ms": round(1000 * (time.perf_counter() - started)),
+                        "read_at": now if touch or row is None else row.read_at,
+                    },
+                )
+    elif touch and now - row.read_at > LIVE_READ_TOUCH:
+        LiveValues.objects.filter(pk=row.pk).update(read_at=now)
+    _live_remember((territory.level, territory.key, period, row.day, row.data_version), row.values)
+    return row.values
+
+
+@registry.evaluation()
+def _live_compute_values(territory: Territory, period: Period) -> dict[str, float | None]:
+    """The computation itself: every applying indicator over the whole territory (the system actor)."""
+    system = Actor.system_actor()
+    return {
+        item.code: registry.indicator_raw(item, actor=system, territory=territory, period=period)
         for item in registry.indicators(territory=territory)
     }
-    with _LIVE_LOCK:
-        _LIVE[key] = values
-        while len(_LIVE) > LIVE_CACHE_SIZE:
-            _LIVE.popitem(last=False)
-    return values
 
 
-def territory_dashboard(
-    actor: Actor, territory: Territory, *, period: Period | None = None, quarters: int = 8
-):
-    """One row per indicator applying to the territory: its live value over what `actor` may see for the
-    current quarter, the frozen values of the last `quarters` quarters (history), the change over one year
-    (frozen value of the quarter against the same quarter a year before) and its target with progress."""
+def live_values(territory: Territory, period: Period) -> dict[str, float | None]:
+    """The « today » value of every indicator applying to `territory` for `period`, as a reader sees it: the
+    territory's shared numbers (`territory_live_raw`) under the small-count rule."""
+    raw = territory_live_raw(territory, period)
+    return {
+        item.code: registry.value_shown(item, raw.get(item.code))
+        for item in registry.indicators(territory=territory)
+    }
+
+
+def live_values_warm(*, budget_s: float = 60.0) -> int:
+    """Recompute the live values of the territories read in the last `LIVE_WARM_DAYS` days (most recently read
+    first) whose data changed since, within about `budget_s` seconds: the job worker pays the first view after
+    an import or any write, so a person rarely does. Returns the number of territories computed."""
+    from django.utils import timezone
+
+    from tandem.land.selectors import territory_resolve
+    from tandem.organizations.versions import data_version
+
+    day, version = dt.date.today(), data_version()
+    since = timezone.now() - dt.timedelta(days=LIVE_WARM_DAYS)
+    stale = (
+        LiveValues.objects.filter(read_at__gte=since)
+        .exclude(day=day, data_version=version)
+        .order_by("-read_at")
+        .values_list("territory_level", "territory_key", "year", "quarter")
+    )
+    system = Actor.system_actor()
+    started, done = time.perf_counter(), 0
+    for level, key, year, quarter in list(stale):
+        if time.perf_counter() - started > budget_s:
+            break
+        try:
+            territory = territory_resolve(system, level=level, key=key)
+        except Http404:  # a perimeter deleted since: nothing to warm
+            LiveValues.objects.filter(territory_level=level, territory_key=key).delete()
+            continue
+        territory_live_raw(territory, Period(year, quarter), touch=False)
+        done += 1
+    return done
+
+
+def territory_dashboard(territory: Territory, *, period: Period | None = None, quarters: int = 8):
+    """One row per indicator applying to the territory: its live value (the territory's shared numbers under the
+    small-count rule, `live_values`) for the current quarter, the frozen values of the last `quarters` quarters
+    (history), the change over one year (frozen value of the quarter against the same quarter a year before)
+    and its target with progress."""
     period = period or Period.of(dt.date.today())
     periods = [period]
     for _ in range(quarters - 1):
@@ -142,7 +233,7 @@ def territory_dashboard(
     for snap in snapshots_of(territory).filter(year__gte=periods[0].year - 1):
         frozen[(snap.indicator, snap.year, snap.quarter)] = snap
     rows = []
-    values = live_values(actor, territory, period)
+    values = live_values(territory, period)
     for item in registry.indicators(territory=territory):
         live = values[item.code]
         history = []
@@ -348,8 +439,10 @@ def convention_territory(convention) -> Territory:
 @registry.evaluation()
 def objective_rows(actor: Actor, convention, period: Period) -> dict:
     """The objectives of `convention` for the year of `period` with their actual value for the quarter (frozen
-    value, else computed now over what `actor` sees), progress towards the target and the weighted score."""
+    value, else the territory's live value, `live_values`), progress towards the target and the weighted score.
+    `actor` reads the convention (checked by the caller)."""
     territory = convention_territory(convention)
+    live = None
     frozen = {
         s.indicator: s for s in snapshots_of(territory).filter(year=period.year, quarter=period.quarter)
     }
@@ -357,11 +450,11 @@ def objective_rows(actor: Actor, convention, period: Period) -> dict:
     for objective in convention.objectives.filter(year=period.year):
         item = registry.indicator_get(objective.indicator)
         snap = frozen.get(item.code)
-        actual = (
-            snap.value
-            if snap
-            else registry.indicator_value(item, actor=actor, territory=territory, period=period)
-        )
+        if snap:
+            actual = snap.value
+        else:
+            live = live if live is not None else live_values(territory, period)
+            actual = live.get(item.code)
         progress = progress_pct(item, actual, objective.target)
         rows.append(
             {

@@ -1,5 +1,6 @@
-"""Periodic job of the steering: on the first day of each quarter, freeze the indicators of the quarter that
-just ended for every territory of the regions followed (`selectors.snapshot_territories`)."""
+"""Periodic jobs of the steering: on the first day of each quarter, freeze the indicators of the quarter that
+just ended for every territory of the regions followed (`selectors.snapshot_territories`); every minute, warm
+the live values of the territories read lately whose data changed (after an import, or any write)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ def conventions_alert_job(timestamp: int) -> int:
     from tandem.steering.services import conventions_alert
 
     return conventions_alert(on=timezone.localdate())
+
+
+@app.periodic(cron="* * * * *", periodic_id="steering-live-warm")
+@app.task(name="steering.live_values_warm", queue="maintenance", queueing_lock="steering-live-warm")
+def live_values_warm_job(timestamp: int) -> int:
+    """Every minute: the territories read in the last two days whose data changed since their live values were
+    computed are computed again by the worker (`selectors.live_values_warm`; one query when nothing changed),
+    so the first reader after an import or an edit is served the shared numbers at once. At most 20 s of each
+    minute (most recently read territories first): on a machine that also serves the pages, the warming must
+    not take a core away from the readers when writes never stop."""
+    from tandem.steering.selectors import live_values_warm
+
+    return live_values_warm(budget_s=20.0)

@@ -1,7 +1,9 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tandem.organizations.models import Role
-from tests.factories import epci_org, make_member, region_org
+from tests.factories import communes_of, epci_org, make_member, other_org, region_org
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +37,21 @@ def test_region_home_draws_epci_boundaries_only(client):
     # Too many to embed: the communes' outlines come from the context tiles, the EPCI ones are highlighted.
     assert layers["communes"]["features"] == []
     assert len(layers["epcis"]["features"]) == 150
+
+
+def test_members_of_an_organisation_share_its_map_layers_until_its_perimeter_changes(client):
+    """The outlines of an organisation's perimeter are read once for all its members (a second member's home
+    reads no geometry), and a change of its communes shows at the next read."""
+    agency = other_org("agence_investissement", commune_codes=communes_of("246700488")[:3])
+    client.force_login(make_member(agency, Role.LECTEUR))
+    assert len(client.get("/").context["map"]["layers"]["communes"]["features"]) == 3
+    client.force_login(make_member(agency, Role.CONTRIBUTEUR))
+    with CaptureQueriesContext(connection) as ctx:
+        layers = client.get("/").context["map"]["layers"]
+    assert len(layers["communes"]["features"]) == 3
+    assert not [q for q in ctx.captured_queries if "ST_AsGeoJSON" in q["sql"]]
+    agency.communes.add(*communes_of("246700488")[3:5])
+    assert len(client.get("/").context["map"]["layers"]["communes"]["features"]) == 5
 
 
 def test_territory_pages(client):

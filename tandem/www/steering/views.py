@@ -77,7 +77,7 @@ def dashboard(request, level, key):
     _require_reader(request)
     territory = territory_resolve(request.actor, level=level, key=key)
     period = _period(request)
-    board = sel.territory_dashboard(request.actor, territory, period=period)
+    board = sel.territory_dashboard(territory, period=period)
     mapped = sel.map_indicator(request.GET.get("carte"))
     return render(
         request,

@@ -17,10 +17,10 @@ from tandem.land.selectors import labels_to_decide
 from tandem.organizations.middleware import SESSION_KEY
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import writable_owners
-from tandem.organizations.selectors import invitations_for
+from tandem.organizations.selectors import invitations_for, organization_layers
 from tandem.prospects.perms import proposes_land
 from tandem.prospects.selectors import prospects_awaiting_proposal
-from tandem.territories.selectors import perimeter_layers, territory_figures
+from tandem.territories.selectors import territory_figures
 from tandem.www.maps import map_config
 
 SHOWN = 5  # lines per block; the block's link leads to the whole list
@@ -77,7 +77,7 @@ def home(request):
         communes = org.communes.all()
         context["figures"] = territory_figures(communes)
         context["map"] = map_config(
-            label=f"Carte du territoire de {org.name}", layers=perimeter_layers(communes), list_title="Territoire"
+            label=f"Carte du territoire de {org.name}", layers=organization_layers(org), list_title="Territoire"
         )
     return render(request, "www/home.html", context)
 
