@@ -7,6 +7,8 @@ from rest_framework.response import Response
 
 from tandem.core.paging import COUNT_CAP, CappedPaginator
 
+CAP_TEXT = f"{COUNT_CAP:,}".replace(",", "\u202f")  # « 1 000 » in French
+
 
 class Pagination(PageNumberPagination):
     page_size = 100
@@ -74,13 +76,12 @@ class CappedCountPagination(Pagination):
         answer["properties"]["count"] = {
             "type": "integer",
             "example": 123,
-            "description": f"Nombre de résultats, compté jusqu'à {COUNT_CAP:,} au plus".replace(",", " ")
-            + " (au-delà, `count_capped` vaut true).",
+            "description": f"Nombre de résultats, compté jusqu'à {CAP_TEXT} au plus (au-delà, `count_capped` "
+            "vaut true).",
         }
         answer["properties"]["count_capped"] = {
             "type": "boolean",
-            "description": f"Vrai s'il y a plus de {COUNT_CAP:,} résultats".replace(",", " ")
-            + " : suivre `next` pour les lire tous.",
+            "description": f"Vrai s'il y a plus de {CAP_TEXT} résultats : suivre `next` pour les lire tous.",
         }
         answer["required"] = ["count", "count_capped", "results"]
         return answer
