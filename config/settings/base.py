@@ -206,6 +206,8 @@ TANDEM_IMPORT_MEMORY_MB = int(os.environ.get("TANDEM_IMPORT_MEMORY_MB", "3072"))
 # Exports and PDFs (tandem.core.files): up to these sizes the request serves them at once; above, a job writes
 # them to the storage and the user downloads them from a progress page until they expire.
 TANDEM_EXPORT_SYNC_MAX_ROWS = int(os.environ.get("TANDEM_EXPORT_SYNC_MAX_ROWS", "20000"))
+# The site list's CSV: each site's readiness is computed in Python (~0.5 ms): the Région's thousands by a job.
+TANDEM_EXPORT_SYNC_MAX_SITES = int(os.environ.get("TANDEM_EXPORT_SYNC_MAX_SITES", "1000"))
 TANDEM_PDF_SYNC_MAX_SITES = int(os.environ.get("TANDEM_PDF_SYNC_MAX_SITES", "5"))
 TANDEM_GENERATED_FILE_HOURS = int(os.environ.get("TANDEM_GENERATED_FILE_HOURS", "24"))
 

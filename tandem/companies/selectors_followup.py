@@ -25,7 +25,8 @@ from tandem.companies.models import (
 )
 from tandem.companies.perms import actor_commune_codes, actor_communes, exchanges_known_to
 from tandem.companies.selectors import establishments_named
-from tandem.core.search import search_matches
+from tandem.core.paging import COUNT_CAP, capped_count
+from tandem.core.search import search_matches, search_results
 from tandem.organizations.perms import Actor, scope_queryset
 
 
@@ -33,7 +34,9 @@ def establishments_for(
     actor: Actor, *, q: str = "", naf: str = "", state: str = "A", whole_registry=False
 ) -> QuerySet:
     """Establishments listed for `actor`: those of their perimeter (an EPCI sees its own, an agency what its
-    delegations cover; the Région the whole registry), filtered by name, SIREN/SIRET, commune or NAF."""
+    delegations cover; the Région the whole registry), filtered by name, SIREN/SIRET, commune or NAF. Sorted by
+    company name, but by SIRET over the whole registry unfiltered or searched for a word matching more than
+    `COUNT_CAP` establishments (`tandem.core.paging`)."""
     qs = Establishment.objects.select_related("company")
     codes = None if whole_registry else actor_commune_codes(actor)
     if codes is not None:
@@ -44,6 +47,10 @@ def establishments_for(
         qs = qs.filter(state=state)
     if naf:
         qs = qs.filter(naf__startswith=naf.upper())
+    referents = CompanyAdvisor.objects.filter(
+        company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None
+    )
+    qs = qs.annotate(has_referent=Exists(referents))
     q = (q or "").strip()
     if q:
         digits = q.replace(" ", "")
@@ -53,13 +60,15 @@ def establishments_for(
             # A perimeter's few thousand establishments in one pass; the whole registry through the union
             # of the search's index-served branches (one OR across the company join read it all: 30 s).
             narrow = codes is not None
-            qs = search_matches(
-                qs, key="siret", branches=establishments_named(qs, q, narrow=narrow), narrow=narrow
-            )
-    referents = CompanyAdvisor.objects.filter(
-        company_id=OuterRef("company_id"), role=CompanyAdvisor.Role.REFERENT, ended_on=None
-    )
-    qs = qs.annotate(has_referent=Exists(referents))
+            branches = establishments_named(qs, q, narrow=narrow)
+            if not narrow:
+                by_key = search_results(qs, key="siret", branches=branches)
+                if capped_count(by_key) > COUNT_CAP:
+                    # A frequent word over the whole registry (« mécanique »: 40,000 establishments of a
+                    # region): sorting every match by name cost a second; its first rows by SIRET, each branch
+                    # stopping early, and the page asks to refine the search (« plus de 1 000 »).
+                    return by_key
+            qs = search_matches(qs, key="siret", branches=branches, narrow=narrow)
     if codes is None and not q and not naf:
         # The whole registry (hundreds of thousands of rows for a region): page through the primary key rather
         # than sorting every row by name on each page.
@@ -335,9 +344,7 @@ def followup_territory_figures(actor: Actor, territory, *, start: date, end: dat
         ),
     )
     followed = advisors.values("company_id").distinct().count()
-    with_referent = (
-        advisors.filter(role=CompanyAdvisor.Role.REFERENT).values("company_id").distinct().count()
-    )
+    with_referent = advisors.filter(role=CompanyAdvisor.Role.REFERENT).values("company_id").distinct().count()
     needs = scope_queryset(actor, Need.objects.filter(in_territory))
     closed = needs.filter(closed_on__range=(start, end))
     return {

@@ -43,6 +43,7 @@ STORAGE_DIR = "generated"
 # kind -> generator (dotted path, imported when used: the job's child process needs no registry set-up)
 GENERATORS: dict[str, str] = {
     "land.cnig": "tandem.land.exports.land_export_archive",
+    "land.sites_csv": "tandem.land.exports.sites_csv_file",
     "companies.establishments": "tandem.companies.exports.establishments_export_file",
     "prospects.answer_pdf": "tandem.prospects.answer.answer_pdf_file",
     "steering.report_pdf": "tandem.steering.reports.report_pdf_file",

@@ -68,11 +68,22 @@ class SearchResults(QuerySet):
     Filtering or ordering the results further drops the shortcut (every match is collected again)."""
 
     _search: tuple | None = None
+    _capped: dict | None = None
 
     def _clone(self):
         clone = super()._clone()
         clone._search = self._search
         return clone
+
+    def capped_count(self, cap: int) -> int:
+        """The number of matches, counted up to `cap + 1` (each branch stopping at its first `cap + 1` keys),
+        remembered by this queryset: a selector that looked at it and the paginator count it once."""
+        if self._capped is None:
+            self._capped = {}
+        if cap not in self._capped:
+            base, key, branches, _ = self._search
+            self._capped[cap] = _matching(base, key, branches, first=cap + 1).values(key)[: cap + 1].count()
+        return self._capped[cap]
 
     def __getitem__(self, k):
         if (

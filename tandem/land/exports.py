@@ -7,6 +7,8 @@ record or the owner shared them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 import zipfile
@@ -244,3 +246,61 @@ def table_rows(actor: Actor, table: str, queryset, *, fmt: str = "csv") -> tuple
         geometries.append(shape)
         rows.append(row)
     return rows, geometries
+
+
+# --- The site list as CSV (the list page's « Exporter ») --------------------------------------------------
+
+SITE_COLUMNS = [
+    "site_id",
+    "site_nom",
+    "site_type",
+    "site_vocadomi",
+    "site_etat",
+    "site_surf_brute",
+    "site_surf_utile",
+    "site_epci_siren",
+    "site_epci_nom",
+    "site_comm_insee",
+    "site_comm_nom",
+]
+
+
+def sites_csv_params(filters: dict) -> dict:
+    """The list's filters (`land.selectors.site_list` keywords) as a job's JSON parameters."""
+    return {k: v for k, v in filters.items() if v is not None}
+
+
+def sites_csv_file(*, actor: Actor, params: dict, out: BinaryIO, progress) -> None:
+    """The visible sites matching the list's filters (`params`), one CSV row each with their availability and
+    readiness: the generator of the list's export, served at once or by a job (`tandem.core.files`, kind
+    `land.sites_csv`). Audited when generated."""
+    from tandem.core.spreadsheet import neutralise_row
+    from tandem.land.selectors import site_list
+
+    sites = site_list(actor, **params)
+    progress(50, f"{len(sites)} sites à écrire")
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    writer = csv.writer(text, delimiter=";")
+    writer.writerow(
+        [*SITE_COLUMNS, "disponible_immediatement_ha", "mobilisable_court_terme_ha", "maturite", "tdm_labels"]
+    )
+    for site in sites:
+        writer.writerow(
+            neutralise_row(
+                [
+                    *(("" if getattr(site, c) is None else getattr(site, c)) for c in SITE_COLUMNS),
+                    round(site.available_ha, 2),
+                    round(site.short_ha, 2),
+                    site.readiness.score,
+                    "|".join(site.tdm_labels or []),
+                ]
+            )
+        )
+    text.flush()
+    text.detach()  # `out` stays open for the caller
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type="land.site",
+        details={"format": "csv", "count": len(sites)},
+    )

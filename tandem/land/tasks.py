@@ -3,6 +3,8 @@ per import with a memory limit (tandem.core.jobs.run_limited)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate import jobs as procrastinate_jobs
@@ -15,6 +17,7 @@ from tandem.imports.services import on_cancel
 from tandem.land.services import land_import_end
 
 IMPORT_TASK = "land.import"
+logger = logging.getLogger(__name__)
 
 
 @app.task(name=IMPORT_TASK, queue="imports", pass_context=True)
@@ -51,6 +54,19 @@ def land_import_job(context, run_id: int) -> None:
             label=f"échec technique : {reason} ; rien n'a été écrit",
         )
         raise
+    land_matching_prepare()
+
+
+def land_matching_prepare() -> None:
+    """After a land import: the matching's candidate arrays of the new data, built once here and stored for
+    every web process (tandem.prospects.candidates), so that no prospect page pays for them. A failure leaves
+    the import as it is (the first page needing them builds them)."""
+    from tandem.prospects.candidates import candidate_arrays_prepare
+
+    try:
+        candidate_arrays_prepare()
+    except Exception:  # the import succeeded; the arrays are derived data
+        logger.exception("candidate arrays not prepared after a land import")
 
 
 @on_stalled(IMPORT_TASK)

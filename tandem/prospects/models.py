@@ -278,3 +278,20 @@ class BmoJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_name} — {self.basin_id} ({self.year})"
+
+
+class CandidateArrays(models.Model):
+    """The matching's candidate arrays (`tandem.prospects.candidates`) for one state of the land data and one
+    day, built once and read by every process (web and job worker): rebuilding them cost each web process
+    1–2 s after every land import. Derived data, replaced whenever the data version moves on."""
+
+    key = models.CharField("clé (version des données et jour)", max_length=64, primary_key=True)
+    built_at = models.DateTimeField("construit le", auto_now_add=True)
+    data = models.BinaryField("tableaux (compressés)")
+
+    class Meta:
+        verbose_name = "tableaux des candidats du rapprochement"
+        verbose_name_plural = "tableaux des candidats du rapprochement"
+
+    def __str__(self) -> str:
+        return f"Tableaux des candidats du {self.built_at:%d/%m/%Y %H:%M}"

@@ -1,9 +1,11 @@
-"""Registry API: establishments with a count, filters, the perimeter of each organisation, protected fields."""
+"""Registry API: establishments with a count (capped at 1,000), filters, the perimeter of each organisation, protected fields."""
 
 import csv
+import re
 from collections import Counter
 
 import pytest
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from tandem.companies.generate import GeneratedCommune, write_stock_etablissement, write_stock_unite_legale
@@ -57,8 +59,17 @@ def test_establishments_by_departement_and_naf_with_count(client, registry):
     assert {r["naf"] for r in body["results"]} == {code}
     assert all(r["departement_code"] == "67" for r in body["results"])
     assert body["results"][0]["naf_label"]
-    # The Région sees the whole registry.
-    assert client.get("/api/v1/establishments/").json()["count"] == 3000
+    assert body["count_capped"] is False
+    # The Région sees the whole registry: 3,000 rows, counted up to 1,000 (`count_capped`), every page
+    # reachable through `next`.
+    whole = client.get("/api/v1/establishments/", {"page_size": 400}).json()
+    assert whole["count"] == 1000 and whole["count_capped"] is True
+    sirets = [r["siret"] for r in whole["results"]]
+    while whole["next"]:
+        whole = client.get(whole["next"]).json()
+        sirets += [r["siret"] for r in whole["results"]]
+    assert sorted(sirets) == sorted(r["siret"] for r in registry)
+    assert client.get("/api/v1/establishments/", {"page_size": 400, "page": 9}).status_code == 404
     closed = sum(r["etatAdministratifEtablissement"] == "F" for r in registry)
     assert client.get("/api/v1/establishments/", {"etat": "F"}).json()["count"] == closed
     assert client.get("/api/v1/establishments/", {"etat": "X"}).status_code == 400
@@ -117,3 +128,37 @@ def test_real_sample_through_the_api(client):
     body = client.get("/api/v1/establishments/", {"departement": "80"}).json()
     assert body["count"] == 115
     assert client.get("/api/v1/establishments/", {"naf": "68.20B"}).json()["count"] == 13
+
+
+def named(word: str):
+    """The search's rule written plainly (no accents in these words): company name or usual name, public
+    signboard or usual name of the establishment, or its commune's name contains `word`."""
+    return Establishment.objects.filter(
+        Q(company__name__icontains=word)
+        | Q(company__usual_name__icontains=word)
+        | Q(diffusion="O", signboard__icontains=word)
+        | Q(diffusion="O", usual_name__icontains=word)
+        | Q(commune_code__in=Commune.objects.filter(name__icontains=word).values("code"))
+    )
+
+
+def test_the_region_s_registry_list_counts_up_to_a_thousand(client, registry):
+    """The Région's search over the whole registry: a frequent word (every generated company is « ENTREPRISE
+    FICTIVE n ») counts up to 1,000 and lists its first rows by SIRET; a rarer one is counted exactly and
+    sorted by name, as before."""
+    client.force_login(make_member(region_org("44")))
+    html = client.get("/entreprises/", {"q": "fictive", "fermes": "1"}).content.decode()
+    matching = named("fictive")
+    assert matching.count() > 1000
+    assert 'data-count-capped="1"' in html and "listés par numéro SIRET" in html
+    shown = re.findall(r'data-siret="(\d+)"', html)
+    assert shown == list(matching.order_by("siret").values_list("siret", flat=True)[:50])
+    last = client.get("/entreprises/", {"q": "fictive", "fermes": "1", "page": 21}).content.decode()
+    assert 'rel="next"' not in last and "Page 21<" in last  # no « / N » when the count stops at the cap
+
+    html = client.get("/entreprises/", {"q": "fictive 12", "fermes": "1"}).content.decode()
+    expected = named("fictive 12")
+    assert 0 < expected.count() <= 1000
+    assert f'data-count="{expected.count()}"' in html and "data-count-capped" not in html
+    shown = re.findall(r'data-siret="(\d+)"', html)
+    assert shown == list(expected.order_by("company__name", "siret").values_list("siret", flat=True)[:50])

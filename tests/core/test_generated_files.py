@@ -165,3 +165,33 @@ def test_a_failed_write_leaves_no_file_and_no_temporary_name(tmp_path, settings)
 
     assert _store("generated/1/export.csv", lambda out: out.write(b"a;b\r\n")) == 5
     assert (tmp_path / "generated" / "1" / "export.csv").read_bytes() == b"a;b\r\n"
+
+
+@pytest.mark.django_db
+def test_the_site_list_csv_of_many_sites_is_prepared_by_a_job_with_the_same_rows(
+    client, settings, inventory, tmp_path
+):
+    """The land site list's CSV over `TANDEM_EXPORT_SYNC_MAX_SITES` sites is recorded for the job worker
+    (its generator run here as the job's child runs it), and holds the rows the request would have served."""
+    from tandem.core.files import generated_file_build
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    client.force_login(inventory["user"])
+    url = reverse("www:land:download_sites_csv")
+    settings.TANDEM_EXPORT_SYNC_MAX_SITES = 1_000
+    small = client.get(url, {"epci": STRASBOURG})
+    assert small.status_code == 200 and small["Content-Type"] == "text/csv; charset=utf-8"
+    inline = list(csv.DictReader(io.StringIO(small.content.decode()), delimiter=";"))
+    assert len(inline) == inventory["sites"]
+
+    settings.TANDEM_EXPORT_SYNC_MAX_SITES = inventory["sites"] - 1
+    response = client.get(url, {"epci": STRASBOURG})
+    generated = GeneratedFile.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "www:generated_file_detail", args=[generated.pk]
+    )
+    assert generated.kind == "land.sites_csv" and generated.params == {"epci": STRASBOURG}
+    assert generated_file_build(file_id=generated.pk).status == GeneratedFile.Status.DONE
+    download = client.get(reverse("www:generated_file_download", args=[generated.pk]))
+    from_job = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode()), delimiter=";"))
+    assert from_job == inline

@@ -117,3 +117,29 @@ def test_a_second_process_sees_sharing_and_registry_changes_at_its_next_call(gra
         assert second.ask(reader, "24") == counted
     finally:
         second.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_arrays_prepared_after_an_import_are_read_not_rebuilt_by_another_process(grand_est_geography):
+    """The job worker (or the import command) builds the arrays of the new land data once and stores them: a web
+    process then reads them — the new rows included — without building them itself."""
+    from tandem.prospects.candidates import CACHE, candidate_arrays_prepare
+    from tandem.prospects.models import CandidateArrays
+
+    mulhouse = epci_org(MULHOUSE)
+    first_terrain = make_terrain(make_site(mulhouse, "68224"), 5, cell=(0, 0), visibility=Visibility.REGION)
+    reader = make_member(region_org(), Role.LECTEUR)
+    second = SecondProcess()
+    try:
+        assert second.ask(reader)["ids"] == [first_terrain.pk]
+        assert second.ask(reader)["builds"] == 1
+        # An « import »: a new terrain; the worker's step after it, in this process.
+        new_terrain = make_terrain(make_site(mulhouse, "68224"), 7, cell=(3, 0), visibility=Visibility.REGION)
+        CACHE.clear()
+        candidate_arrays_prepare()
+        assert CandidateArrays.objects.count() >= 1
+        after = second.ask(reader)
+        assert after["ids"] == sorted([first_terrain.pk, new_terrain.pk])
+        assert after["builds"] == 1  # read from the store, not rebuilt
+    finally:
+        second.stop()

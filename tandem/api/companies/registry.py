@@ -1,4 +1,4 @@
-"""Registry API: SIRENE establishments (paginated with `count`) and companies, under the permission layer."""
+"""Registry API: SIRENE establishments (paginated with a `count` capped at 1,000) and companies, under the permission layer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
 from tandem.api.base import ActorMixin
+from tandem.api.pagination import CappedCountPagination
 from tandem.companies.models import (
     PROTECTED_COMPANY_FIELDS,
     PROTECTED_ESTABLISHMENT_FIELDS,
@@ -115,6 +116,7 @@ class EstablishmentListView(ActorMixin, generics.ListAPIView):
 
     serializer_class = EstablishmentSerializer
     queryset = Establishment.objects.none()
+    pagination_class = CappedCountPagination  # `count` stops at 1,000 (`count_capped`): see tandem.core.paging
 
     @extend_schema(parameters=ESTABLISHMENT_FILTERS)
     def get(self, request, *args, **kwargs):

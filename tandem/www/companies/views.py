@@ -86,6 +86,7 @@ from tandem.core.audit import audit_record
 from tandem.core.db import interactive_query
 from tandem.core.errors import UserError
 from tandem.core.models import AuditEvent
+from tandem.core.paging import CappedPaginator, capped_count
 from tandem.organizations.models import Membership, Organization
 from tandem.organizations.perms import can_change, get_visible_or_404, scope_queryset, writable_owners
 from tandem.prospects.matching.text import status_text
@@ -149,13 +150,16 @@ def _list_queryset(request):
 def company_list(request):
     establishments = _list_queryset(request)
     with interactive_query():  # a search box: short queries (tandem.core.db)
-        page = Paginator(establishments, 50).get_page(request.GET.get("page"))
+        # The count stops at 1,000 (« plus de 1 000 ») — counting a broad search over the Région's registry
+        # cost as much as the page (tandem.core.paging).
+        page = CappedPaginator(establishments, 50).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
     return render(
         request,
         "www/companies/list.html",
         {
             "page": page,
+            "by_siret": tuple(establishments.query.order_by) == ("siret",),
             "q": request.GET.get("q", ""),
             "naf": request.GET.get("naf", ""),
             "tout": bool(request.GET.get("tout")),
@@ -184,7 +188,8 @@ def company_export(request, fmt: str):
         request,
         kind="companies.establishments",
         params=params,
-        size=_list_queryset(request).count(),
+        # Counted up to the limit only: past it the job worker prepares the file whatever the exact number.
+        size=capped_count(_list_queryset(request), settings.TANDEM_EXPORT_SYNC_MAX_ROWS),
         limit=settings.TANDEM_EXPORT_SYNC_MAX_ROWS,
         label=f"Export des établissements ({fmt.upper()})",
         file_name=f"etablissements.{fmt}",

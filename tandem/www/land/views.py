@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models import GeometryField
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +20,6 @@ from tandem.core.errors import NotAllowed, UserError
 from tandem.core.formats import fr_number
 from tandem.core.geo import STORED_GEOMETRIES, feature, feature_collection
 from tandem.core.models import AuditEvent
-from tandem.core.spreadsheet import neutralise_row
 from tandem.imports.selectors import import_runs_visible
 from tandem.land import availability as av
 from tandem.land import selectors as sel
@@ -104,16 +101,24 @@ def _filters(request):
 @login_required
 def site_list(request):
     form, filters = _filters(request)
-    sites = sel.site_list(request.actor, **filters)
+    if filters["min_readiness"] is None:
+        # A query: its count, its total and the page's rows only (the readiness of the rows shown).
+        sites = sel.site_rows(request.actor, **{k: v for k, v in filters.items() if k != "min_readiness"})
+        total = sites.aggregate(total=models.Sum("available_ha"))["total"] or 0.0
+    else:  # the readiness of every site decides which are listed
+        sites = sel.site_list(request.actor, **filters)
+        total = sum(s.available_ha for s in sites)
     page = Paginator(sites, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    sel.sites_readiness(page.object_list)
     return render(
         request,
         "www/land/site_list.html",
         {
             "form": form,
             "page": page,
-            "count": len(sites),
-            "total_available_ha": round(sum(s.available_ha for s in sites), 2),
+            "count": page.paginator.count,
+            "total_available_ha": round(total, 2),
             "can_create_inventory": bool(_epci_owner_choices(request.actor)),
             "classes": av.CLASSES,
         },
@@ -730,51 +735,25 @@ def territory_indicators(request, level, key):
 
 # --- Downloads -------------------------------------------------------------------------------------------
 
-SITE_COLUMNS = [
-    "site_id",
-    "site_nom",
-    "site_type",
-    "site_vocadomi",
-    "site_etat",
-    "site_surf_brute",
-    "site_surf_utile",
-    "site_epci_siren",
-    "site_epci_nom",
-    "site_comm_insee",
-    "site_comm_nom",
-]
-
 
 @login_required
 def download_sites_csv(request):
+    """The site list as a CSV file: at once for a few sites, by the job worker over
+    `TANDEM_EXPORT_SYNC_MAX_SITES` (the Région's 3,000 sites cost seconds: readiness of each)."""
+    from tandem.land.exports import sites_csv_params
+
     _, filters = _filters(request)
-    sites = sel.site_list(request.actor, **filters)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        [*SITE_COLUMNS, "disponible_immediatement_ha", "mobilisable_court_terme_ha", "maturite", "tdm_labels"]
+    rows = {k: v for k, v in filters.items() if k != "min_readiness"}
+    return file_response(
+        request,
+        kind="land.sites_csv",
+        params=sites_csv_params(filters),
+        size=sel.site_rows(request.actor, **rows).count(),
+        limit=settings.TANDEM_EXPORT_SYNC_MAX_SITES,
+        label="Export des sites économiques (CSV)",
+        file_name="sites-economiques.csv",
+        content_type="text/csv; charset=utf-8",
     )
-    for s in sites:
-        writer.writerow(
-            neutralise_row(
-                [
-                    *(("" if getattr(s, c) is None else getattr(s, c)) for c in SITE_COLUMNS),
-                    round(s.available_ha, 2),
-                    round(s.short_ha, 2),
-                    s.readiness.score,
-                    "|".join(s.tdm_labels or []),
-                ]
-            )
-        )
-    audit_record(
-        actor=request.actor,
-        action=AuditEvent.Action.EXPORT,
-        object_type="land.site",
-        details={"format": "csv", "count": len(sites)},
-    )
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="sites-economiques.csv"'
-    return response
 
 
 @login_required

@@ -6,6 +6,7 @@ from pathlib import Path
 from tandem.core.errors import UserError
 from tandem.imports.commands import ImportCommand
 from tandem.land.services import land_import
+from tandem.land.tasks import land_matching_prepare
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
 
@@ -87,4 +88,6 @@ class Command(ImportCommand):
             self.stdout.write(f"Lignes rejetées et motifs : {target}")
         for vintage in report.vintages:
             self.stdout.write(f"Nouveau millésime : {vintage}")
+        if report.written:
+            land_matching_prepare()  # the matching's arrays of the new data, for every web process
         self.write_report(report.run)
