@@ -105,3 +105,48 @@ def test_the_territory_page_shows_job_seekers_by_sector(basins, client):
     html = unescape(client.get(f"/competences/ze/{ze}/").content.decode())
     table = html[html.index('id="secteurs"') :].split("</table>")[0]
     assert "Industrie manufacturière" in table and "data-sector-total" in table
+
+
+def test_a_gap_shows_the_job_seekers_of_its_rome_code_from_the_tension_file(basins, client):
+    """The candidates' side of a gap per job: job seekers (A, B, C) of its ROME code, `defm_abc` of the tension
+    file, split to the zone d'emploi; bounded by an independent read of both csv files."""
+    from tandem.companies.followup import project_create
+    from tandem.companies.models import CompanyProject
+    from tandem.organizations.models import Visibility
+    from tandem.skills.importers import rome_import
+    from tests.companies.followup_builders import make_company
+    from tests.factories import epci_org
+
+    rome_import(
+        actor=Actor.system_actor(),
+        codes_path=shared_file("real/economy/rome/unix_referentiel_code_rome_v460_utf8.csv"),
+        titles_path=shared_file("real/economy/rome/unix_referentiel_appellation_v460_utf8.csv"),
+    )
+    epci = epci_org("200066009")
+    need = project_create(
+        actor=Actor.system_actor(), owner=epci, company=make_company("68224", name="SOUDURE FICTIVE"),
+        kind=CompanyProject.Kind.RECRUITMENT, title="Soudeurs", jobs=5, job_title="soudeur",
+        visibility=Visibility.REGION,
+    )  # fmt: skip
+    ze = Commune.objects.get(pk="68224").zone_emploi_id
+    with open(shared_file("real/economy/tensions_metiers/tensions_metier_bassin_2021_grand_est.csv"),
+              encoding="utf-8", newline="") as f:  # fmt: skip
+        seekers = {
+            r["cbassin"]: float(r["defm_abc"].replace(",", "."))
+            for r in csv.DictReader(f, delimiter=";")
+            if r["ROME"] == need.job_code and r["defm_abc"] not in ("", "NA")
+        }
+    with open(shared_file("real/economy/tensions_metiers/bassins_emploi_2019_communes_grand_est.csv"),
+              encoding="utf-8", newline="") as f:  # fmt: skip
+        links = list(csv.DictReader(f))
+    zone_of = dict(Commune.objects.filter(is_current=True).values_list("code", "zone_emploi_id"))
+    zones_of_basin = defaultdict(set)
+    for link in links:
+        zones_of_basin[link["BE19"]].add(zone_of.get(link["CODE_COMMUNE_INSEE"]))
+    inside = sum(v for b, v in seekers.items() if zones_of_basin[b] == {ze})
+    touching = sum(v for b, v in seekers.items() if ze in zones_of_basin[b])
+    client.force_login(make_member(region_org(), Role.LECTEUR))
+    body = client.get(f"/api/v1/skills/ze/{ze}/").json()
+    gap = next(g for g in body["gaps"] if g["job_code"] == need.job_code)
+    assert touching > 0 and inside - 1e-6 <= gap["job_seekers"] <= touching + 1e-6
+    assert body["seekers_by_sector"] == []  # the sector file is not imported here: nothing invented

@@ -134,9 +134,9 @@ def action_update(request, pk: int):
 
 
 GAP_HEADERS = [
-    "Métier (code FAP 2021)", "Métier", "Besoins annoncés", "Projets de recrutement BMO", "Part jugée difficile",
+    "Métier (code FAP 2021 ou ROME)", "Métier", "Besoins annoncés", "Projets de recrutement BMO", "Part jugée difficile",
     "Métiers ROME retenus", "Places de formation (12 mois)", "Tension (1 à 5)", "Écart signalé", "Motifs",
-    "Actions",
+    "Actions", "Demandeurs d'emploi (métiers ROME retenus)",
 ]  # fmt: skip
 BMO_HEADERS = ["Métier (code FAP 2021)", "Métier", "Projets de recrutement", "Jugés difficiles (part)",
                "Saisonniers", "Chiffre couvert par le secret"]  # fmt: skip
@@ -174,7 +174,8 @@ def territory_export(request, kind: str, code: str, table: str, fmt: str):
              None if g["bmo"] is None else _share(g["bmo"]["difficult_share"]), ", ".join(g["rome_codes"]),
              g["training_places"], None if g["tension"] is None else round(g["tension"], 1),
              "oui" if g["flagged"] else "non", " ; ".join(g["reasons"]),
-             " ; ".join(f"{a.get_kind_display()} ({a.get_status_display()})" for a in g["actions"])]
+             " ; ".join(f"{a.get_kind_display()} ({a.get_status_display()})" for a in g["actions"]),
+             None if g["seekers"] is None else round(g["seekers"])]
             for g in selectors.gaps(actor=actor, territory=territory)
         ]  # fmt: skip
     else:
