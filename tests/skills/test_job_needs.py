@@ -170,3 +170,25 @@ def test_a_prospect_s_job_titles_are_resolved_and_unresolved_ones_kept(setup):
         g["code"] or g["name"]: g["needs"] for g in gaps(actor=Actor.for_user(member), territory=setup["ze"])
     }
     assert found == {soudeur: 3, "D0X31": 3, "zzkw qxyv plomp (métier non rattaché)": 3}
+
+
+def test_the_prospect_form_takes_job_titles_separated_by_semicolons(setup, client):
+    from tandem.organizations.models import Organization
+    from tandem.prospects.models import Prospect
+    from tests.factories import other_org
+
+    agency = other_org(Organization.Kind.AGENCE_INVESTISSEMENT)
+    client.force_login(make_member(agency, Role.CONTRIBUTEUR, "saisie.metiers"))
+    page = client.get("/prospects/nouveau/").content.decode()
+    assert 'data-suggest-separator=";"' in page and "<datalist" in page
+    technicien = code_of("Technicien / Technicienne de maintenance industrielle")
+    response = client.post(
+        "/prospects/nouveau/",
+        {"owner": agency.pk, "code_name": "Projet Mouette (fictif)", "surface_min_ha": "5", "premises": "terrain",
+         "icpe_regime": "0", "seveso": "0", "jobs_at_start": "12", "power_mw": "0", "water_m3h": "0",
+         "water_m3d": "0", "wastewater_m3d": "0", "extension_margin_ha": "0",
+         "skills": f"soudeur ; Technicien / Technicienne de maintenance industrielle — {technicien}; zzkw qxyv"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    prospect = Prospect.objects.unscoped().get(code_name="Projet Mouette (fictif)")
+    assert prospect.skills == [code_of("Soudeur / Soudeuse"), technicien, "zzkw qxyv"]
