@@ -74,6 +74,11 @@ if [ -f "$economy/tensions_metiers/tensions_metier_bassin_2021_grand_est.csv" ];
   "$bin/python" -m tandem.manage import_tensions \
     --tensions "$economy/tensions_metiers/tensions_metier_bassin_2021_grand_est.csv" \
     --bassins "$economy/tensions_metiers/bassins_emploi_2019_communes_grand_est.csv"
+  if [ -f "$economy/tensions_metiers/demandeurs_emploi_secteur_bassin_grand_est.csv" ]; then
+    # Job seekers by sector: after the tensions, whose commune table brings the bassins d'emploi 2019.
+    "$bin/python" -m tandem.manage import_sector_seekers \
+      "$economy/tensions_metiers/demandeurs_emploi_secteur_bassin_grand_est.csv"
+  fi
 fi
 "$bin/python" -m tandem.manage generate_demo --seed 1 --scale demo
 

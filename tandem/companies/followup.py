@@ -25,6 +25,7 @@ from tandem.core.models import AuditEvent
 from tandem.organizations.models import Membership, Organization, Visibility
 from tandem.organizations.perms import Actor, can_change, can_create, can_share, sharing_requested
 from tandem.prospects.labour import JOB_CODE as FAP_CODE
+from tandem.skills.jobs import job_resolve
 
 
 def company_commune_for(company: Company, owner: Organization | None = None) -> str | None:
@@ -449,12 +450,18 @@ def project_create(
     amount_eur=None,
     jobs: int | None = None,
     job_code: str = "",
+    job_title: str = "",
+    job_confidence: float | None = None,
     surface_needed_m2: int | None = None,
     expected_on: date | None = None,
     visibility: str = Visibility.PRIVATE,
     shared_with=(),
+    parcours_step=None,
 ) -> CompanyProject:
-    """Record a project of the company (investment, extension, recruitment, land or premises need)."""
+    """Record a project of the company (investment, extension, recruitment, land or premises need). The job
+    hired for is a code (`job_code`: ROME or FAP 2021) or a job title (`job_title`, typed or picked from the
+    suggestions), resolved to a ROME code by `skills.jobs.job_resolve`; a title left unresolved is kept as
+    typed (« métier non rattaché »)."""
     if kind in CompanyProject.LAND_KINDS and not surface_needed_m2:
         raise UserError("Un besoin de foncier ou de locaux indique la surface recherchée (m²).")
     job_code = (job_code or "").strip().upper()
@@ -462,6 +469,9 @@ def project_create(
         raise UserError(
             f"Métier recherché : code FAP 2021 (ex. D0X31) ou ROME (ex. H2903) attendu, reçu « {job_code} »."
         )
+    match = job_resolve(job_code or job_title)
+    if job_code:
+        job_title = (job_title or "").strip()
     return _create(
         actor,
         CompanyProject,
@@ -474,9 +484,12 @@ def project_create(
         description=description,
         amount_eur=amount_eur,
         jobs=jobs,
-        job_code=job_code,
+        job_code=match.code,
+        job_title=(job_title if job_code else match.title)[:250],
+        job_confidence=job_confidence if job_code and job_confidence is not None else match.confidence,
         surface_needed_m2=surface_needed_m2,
         expected_on=expected_on,
+        parcours_step=parcours_step,
     )
 
 

@@ -11,10 +11,11 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
-from tandem.companies.followup import _create, _require_change
+from tandem.companies.followup import _create, _require_change, project_create
 from tandem.companies.models import (
     STEP_ORDER,
     Company,
+    CompanyProject,
     ParcoursJourney,
     ParcoursStep,
     ParcoursStepKind,
@@ -26,6 +27,7 @@ from tandem.core.errors import NotAllowed, UserError
 from tandem.core.models import AuditEvent
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor, scope_queryset
+from tandem.skills.jobs import job_resolve
 
 # The Région's objective: 1,500 companies in the Parcours by 2030 (about 600 when Tandem started).
 TARGET_COMPANIES = 1500
@@ -123,6 +125,75 @@ def parcours_step_update(
     step.save()
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=step.journey, details={"step": step.step})
     return step
+
+
+# The skills step of the Parcours: the 360° diagnostic reviews the company's human resources and skills; the
+# hiring needs it finds are recorded on that step (docs/companies.md « Volet compétences »).
+SKILLS_STEP = ParcoursStepKind.DIAGNOSTIC
+
+
+@transaction.atomic
+def parcours_hiring_need(
+    *,
+    actor: Actor,
+    journey: ParcoursJourney,
+    job: str,
+    jobs: int,
+    expected_on: date | None = None,
+    description: str = "",
+) -> CompanyProject:
+    """Record a hiring need of the Parcours' skills step (the 360° diagnostic): a job (title or code, resolved
+    to ROME by `skills.jobs.job_resolve`), a number of jobs and a date. The need IS a company project
+    (recruitment) linked to the step — the record the jobs-and-skills gaps read —, created by
+    `followup.project_create`; recording the same job again on the step updates its count and date."""
+    _require_change(actor, journey)
+    step = journey.steps.filter(step=SKILLS_STEP).first()
+    if step is None:
+        raise UserError(
+            f"Les besoins de recrutement du Parcours se saisissent à l'étape « {SKILLS_STEP.label} » : "
+            "l'entreprise n'y est pas encore passée."
+        )
+    if not jobs or jobs < 1:
+        raise UserError("Indiquez le nombre d'emplois à pourvoir (au moins 1).")
+    match = job_resolve(job)
+    if not match.title:
+        raise UserError("Indiquez le métier recherché (intitulé ou code).")
+    # Read through the permission layer: the actor may change the journey, so it sees the step's needs.
+    existing = scope_queryset(actor, CompanyProject.objects.filter(parcours_step=step))
+    existing = (
+        existing.filter(job_code=match.code)
+        if match.code
+        else existing.filter(job_code="", job_title__iexact=match.title)
+    ).first()
+    if existing is not None:
+        existing.jobs, existing.expected_on = jobs, expected_on
+        existing.job_title, existing.job_confidence = match.title[:250], match.confidence
+        existing.status = CompanyProject.Status.OPEN
+        existing.save(
+            update_fields=["jobs", "expected_on", "job_title", "job_confidence", "status", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=existing,
+            details={"parcours": step.step, "jobs": jobs},
+        )
+        return existing
+    return project_create(
+        actor=actor,
+        owner=journey.owner,
+        company=journey.company,
+        kind=CompanyProject.Kind.RECRUITMENT,
+        title=f"Recrutement identifié au {SKILLS_STEP.label} du Parcours",
+        description=description,
+        jobs=jobs,
+        job_code=match.code,
+        job_title=match.title,
+        job_confidence=match.confidence,
+        expected_on=expected_on,
+        visibility=journey.visibility,
+        parcours_step=step,
+    )
 
 
 def parcours_close(

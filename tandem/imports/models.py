@@ -40,6 +40,7 @@ class ImportRun(TimeStampedModel):
         ROME_FAP = "rome_fap", "correspondance ROME ↔ FAP 2021"
         CERTIFINFO = "certifinfo", "certifications (Certif Info)"
         TRAINING = "training", "offre de formation (sessions)"
+        SECTOR_SEEKERS = "sector_seekers", "demandeurs d'emploi par secteur et bassin"
 
     class Status(models.TextChoices):
         PENDING = "pending", "en attente"

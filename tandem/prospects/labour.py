@@ -35,6 +35,7 @@ BMO_COLUMNS = [
 ]
 BASSIN_COLUMNS = ["code_commune_insee", "code_bassin_BMO", "lib_bassin_BMO"]
 JOB_CODE = re.compile(r"^[A-Z][0-9A-Z]{2}\d{2}$")  # FAP 2021: A0X40, QAX01…
+ROME_ONLY = re.compile(r"^[A-N]\d{4}$")  # a ROME code (H2913), never a FAP 2021 one (letter, digit, letter)
 BASIN_CODE = re.compile(r"^\d{4}$")
 COMMUNE_CODE = re.compile(r"^\d[\dAB]\d{3}$")
 
@@ -266,7 +267,9 @@ def basin_jobs(basin_code: str, year: int) -> list[dict]:
 
 
 def basin_market(commune_code: str | None, skills=(), top: int = 5) -> dict | None:
-    """The labour market of a commune's basin for the answer file: totals, top occupations, asked skills."""
+    """The labour market of a commune's basin for the answer file: totals, top occupations, asked skills.
+    A skill asked as a ROME code (a job title resolved by `skills.jobs`) is read through its FAP 2021 family in
+    force (`skills.selectors.rome_fap_in_force`, the gaps' rule); a title left unresolved matches nothing."""
     link = BmoBasinCommune.objects.select_related("basin").filter(commune_code=commune_code).first()
     if link is None:
         return None
@@ -274,7 +277,13 @@ def basin_market(commune_code: str | None, skills=(), top: int = 5) -> dict | No
     if figures is None:
         return None
     jobs = [j for j in basin_jobs(link.basin_id, figures["year"]) if j["projects"] is not None]
-    wanted = set(skills)
+    wanted = {s for s in skills if isinstance(s, str)}
+    if any(ROME_ONLY.match(s) for s in wanted):
+        # Imported here: the skills app builds on this module.
+        from tandem.skills.selectors import rome_fap_in_force
+
+        in_force = rome_fap_in_force()
+        wanted |= {family for s in wanted for family, _ in in_force.get(s, [])}
     return {
         "basin": str(link.basin),
         "year": figures["year"],

@@ -83,10 +83,10 @@ class Prospect(SharedObject):
     )
     downstream_naf = models.JSONField("codes NAF des clients (aval)", default=list, blank=True)
     skills = models.JSONField(
-        "métiers recherchés (codes FAP 2021 de l'enquête BMO)",
+        "métiers recherchés (codes ROME ou FAP 2021 ; intitulés non rattachés tels que saisis)",
         default=list,
         blank=True,
-        help_text="ex. H2Z90",
+        help_text="ex. H2913, D0X31",
     )
     # Calendar
     decision_on = models.DateField("date de décision", null=True, blank=True)

@@ -20,6 +20,7 @@ from tandem.prospects import perms
 from tandem.prospects.audit import audit_confidential
 from tandem.prospects.matching import MatchingInputError, Requirements
 from tandem.prospects.models import Proposal, Prospect, StatusChange
+from tandem.skills.jobs import job_resolve
 
 # Fields a prospect's form or API may set (members, territories and status have their own services).
 EDITABLE_FIELDS = (
@@ -174,6 +175,12 @@ def _check_fields(fields: dict, current: Prospect | None = None) -> None:
         raise UserError(" ".join(m for messages in errors.values() for m in messages))
     if fields.get("naf"):
         fields["naf"] = normalise_naf(fields["naf"])
+    if fields.get("skills"):
+        # Each job typed as a title is resolved to its ROME code; a title with no match stays as typed
+        # (« métier non rattaché »), so the gaps still count it.
+        fields["skills"] = list(
+            dict.fromkeys(m.code or m.title for m in map(job_resolve, fields["skills"]) if m.title)
+        )
 
 
 def _members_of(organizations, users) -> list:

@@ -7,7 +7,8 @@ import random
 from datetime import date, timedelta
 
 from tandem.companies.followup import project_create
-from tandem.companies.models import CompanyAdvisor, CompanyProject
+from tandem.companies.models import CompanyAdvisor, CompanyProject, ParcoursStep
+from tandem.companies.parcours import SKILLS_STEP, parcours_hiring_need
 from tandem.organizations.models import Organization, Visibility
 from tandem.organizations.perms import Actor
 from tandem.organizations.scoping import unscoped
@@ -28,9 +29,28 @@ TITLE = "Recrutement (démonstration) : {}"
 # Unscoped on purpose: the generator looks up what an earlier run created, for every organisation.
 @unscoped()
 def skills_demo(*, rng: random.Random, organizations: list[Organization], scale: str) -> dict:
-    created = {"needs": 0, "actions": 0}
+    created = {"needs": 0, "actions": 0, "parcours_needs": 0}
     system = Actor.system_actor()
     today = date.today()
+    # The Parcours' skills step: a hiring need typed as a free title on the first demo journey that reached the
+    # 360° diagnostic (resolved to ROME « Soudeur / Soudeuse — H2913 » when the ROME referential is imported,
+    # else kept as typed, « métier non rattaché »).
+    step = (
+        ParcoursStep.objects.filter(journey__owner__in=organizations[:3], step=SKILLS_STEP)
+        .select_related("journey")
+        .order_by("journey_id")
+        .first()
+    )
+    if step is not None and not CompanyProject.objects.filter(parcours_step=step).exists():
+        parcours_hiring_need(
+            actor=system,
+            journey=step.journey,
+            job="soudeur",
+            jobs=4 + rng.randrange(6),
+            expected_on=today + timedelta(days=120),
+            description="Besoin fictif de démonstration (volet compétences du Parcours).",
+        )
+        created["parcours_needs"] += 1
     for index, org in enumerate(organizations[:3]):
         advisor = CompanyAdvisor.objects.filter(owner=org).select_related("company").order_by("id").first()
         if advisor is None:

@@ -48,6 +48,7 @@ from tandem.skills.models import (
     RomeFapPair,
     RomeFapReview,
     RomeTitle,
+    SectorSeekers,
     Tension,
     TensionBasin,
     TensionBasinCommune,
@@ -76,6 +77,7 @@ TENSION_COLUMNS = {
     "ind_specif_form_empl_d": "training_specificity",
 }
 BASSIN_COMMUNE_COLUMNS = ["CODE_COMMUNE_INSEE", "BE19", "NOMBE19"]
+SECTOR_COLUMNS = ["code_bassin", "demandeurs_emploi", "secteur_libelle"]
 MISSING = {"", "NA", "N/A", "nd", "ND", "*"}
 
 
@@ -712,3 +714,66 @@ def training_import(*, actor, path: Path, dry_run: bool = False, run=None) -> Sk
         )
 
     return _run(ImportRun.Kind.TRAINING, actor, [path], dry_run, run, read, write, "skills.trainingsession")
+
+
+# --- job seekers by sector and bassin 2019 -------------------------------------------------------------------
+def sector_seekers_import(*, actor, path: Path, dry_run: bool = False, run=None) -> SkillsImportResult:
+    """Import the job seekers by activity sector and bassin d'emploi 2019 (`code_bassin;demandeurs_emploi;
+    secteur_libelle`). The bassins are those of the tension indicators' commune table (import them first).
+    Keyed by (bassin, sector): importing the same file again changes nothing."""
+
+    def read():
+        report = Report()
+        name = Path(path).name
+        basins = set(TensionBasin.objects.values_list("code", flat=True))
+        if not basins:
+            raise UserError(
+                f"{name} : bassins d'emploi 2019 absents : importez d'abord les indicateurs de tension et leur "
+                "table communes → bassins (import_tensions)."
+            )
+        cells: dict[tuple, dict] = {}
+        for line, row in _rows(path, SECTOR_COLUMNS, report):
+            basin, sector = row["code_bassin"].strip(), " ".join(row["secteur_libelle"].split())
+            if not BASIN_CODE.match(basin):
+                report.error(name, line, "code_bassin", "code de bassin à 4 chiffres attendu", basin)
+                continue
+            if basin not in basins:
+                report.error(name, line, "code_bassin", "bassin absent de la table des bassins 2019", basin)
+                continue
+            if not sector:
+                report.error(name, line, "secteur_libelle", "secteur vide")
+                continue
+            value = row["demandeurs_emploi"].strip().replace("\u202f", "").replace(" ", "")
+            if not value.isdigit():
+                report.error(name, line, "demandeurs_emploi", "nombre entier positif attendu", value)
+                continue
+            if (basin, sector[:150]) in cells:
+                report.error(name, line, "secteur_libelle", "secteur en double pour ce bassin", sector)
+                continue
+            cells[(basin, sector[:150])] = {"seekers": int(value)}
+        report.raise_if_errors(f"{name} : demandeurs d'emploi par secteur refusés, aucune ligne n'a été écrite.")
+        if not cells:
+            raise UserError(f"{name} : aucune ligne de données.")
+        return cells, report.warnings
+
+    def write(cells):
+        before = {(s.basin_id, s.sector): s for s in SectorSeekers.objects.all()}
+        create, update, same = [], [], 0
+        for (basin, sector), values in cells.items():
+            obj = before.get((basin, sector))
+            if obj is None:
+                create.append(SectorSeekers(basin_id=basin, sector=sector, **values))
+            elif obj.seekers != values["seekers"]:
+                obj.seekers = values["seekers"]
+                update.append(obj)
+            else:
+                same += 1
+        SectorSeekers.objects.bulk_create(create, batch_size=2000)
+        SectorSeekers.objects.bulk_update(update, ["seekers"], batch_size=2000)
+        total = sum(v["seekers"] for v in cells.values())
+        return SkillsImportResult(
+            len(create), len(update), same,
+            [f"{len(cells)} ligne(s), {len({b for b, _ in cells})} bassin(s), {total} demandeur(s) d'emploi"],
+        )  # fmt: skip
+
+    return _run(ImportRun.Kind.SECTOR_SEEKERS, actor, [path], dry_run, run, read, write, "skills.sectorseekers")

@@ -112,6 +112,27 @@ class Tension(models.Model):
         return f"{self.rome_code} — {self.basin_id} ({self.year})"
 
 
+class SectorSeekers(models.Model):
+    """Job seekers of one activity sector (NAF sections, as France Travail labels them) in one 2019 bassin
+    d'emploi: the sector view of the candidates' side (the tension file gives job seekers per ROME code). The
+    source does not state its date (PROVENANCE: about 2022–2023)."""
+
+    VISIBILITY_VERSIONED = True  # steering's live dashboard values are cached on its version
+
+    basin = models.ForeignKey(TensionBasin, on_delete=models.CASCADE, related_name="sector_seekers")
+    sector = models.CharField("secteur d'activité", max_length=150)
+    seekers = models.PositiveIntegerField("demandeurs d'emploi")
+
+    class Meta:
+        verbose_name = "demandeurs d'emploi par secteur"
+        verbose_name_plural = "demandeurs d'emploi par secteur"
+        ordering = ["basin", "sector"]
+        constraints = [models.UniqueConstraint(fields=["basin", "sector"], name="skills_one_sector_per_basin")]
+
+    def __str__(self) -> str:
+        return f"{self.sector} — {self.basin_id}"
+
+
 class SkillAction(SharedObject):
     """An action a partner records on a jobs gap of a territory: a training session requested, a recruitment
     plan, a job fair — with its status and results."""
@@ -341,6 +362,7 @@ __all__ = [
     "RomeFapPair",
     "RomeFapReview",
     "RomeTitle",
+    "SectorSeekers",
     "SkillAction",
     "Tension",
     "TensionBasin",

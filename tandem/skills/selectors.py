@@ -20,11 +20,13 @@ from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.models import BmoBasinCommune, BmoJob, Prospect
 from tandem.skills.crosswalk.sources import ROME_CODE
+from tandem.skills.jobs import FAP_CODE, UNRESOLVED_LABEL
 from tandem.skills.models import (
     FapPost,
     RomeCode,
     RomeFapPair,
     RomeFapReview,
+    SectorSeekers,
     SkillAction,
     Tension,
     TensionBasinCommune,
@@ -142,12 +144,27 @@ def tensions(*, actor: Actor, territory: Territory, minimum: int = 1) -> dict:
     return {"year": year, "jobs": jobs}
 
 
+def seekers_by_sector(*, actor: Actor, territory: Territory) -> dict:
+    """Job seekers by activity sector in the territory: each 2019 bassin's figure split by the commune-weighted
+    rule (`territory.cell_weights`, the one used for tensions), largest sector first. Public statistics."""
+    links = list(TensionBasinCommune.objects.values_list("commune_code", "basin_id"))
+    weights = cell_weights(links, territory, by_departement=False)
+    sectors: dict[str, float] = defaultdict(float)
+    for basin, sector, seekers in SectorSeekers.objects.filter(basin_id__in=list(weights)).values_list(
+        "basin_id", "sector", "seekers"
+    ):
+        sectors[sector] += weights[basin] * seekers
+    rows = [{"sector": k, "seekers": v} for k, v in sectors.items()]
+    rows.sort(key=lambda r: (-r["seekers"], r["sector"]))
+    return {"total": sum(r["seekers"] for r in rows), "sectors": rows, "imported": SectorSeekers.objects.exists()}
+
+
 def company_needs(*, actor: Actor, territory: Territory) -> QuerySet[CompanyProject]:
     """Open hiring needs of followed companies placed in the territory (a job code and jobs), as the actor
     sees them."""
     qs = CompanyProject.objects.filter(
         commune_id__in=territory_commune_codes(territory), status__in=OPEN_PROJECT_STATUSES
-    ).exclude(job_code="")
+    ).exclude(job_code="", job_title="")
     return scope_queryset(actor, qs).select_related("company").order_by("expected_on", "id")
 
 
@@ -184,20 +201,36 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
     one it stays apart under its ROME code, flagged for review."""
     in_force = rome_fap_in_force()
     needs: dict[str, dict] = defaultdict(lambda: {"needs": 0, "sources": [], "unmapped_rome": False})
+    # Titles typed on a need that no ROME appellation matched (skills.jobs): kept apart, never dropped.
+    unresolved: dict[str, dict] = {}
 
     def job_of(code: str) -> str:
         if ROME_CODE.match(code) and in_force.get(code):
             return in_force[code][0][0]
         return code
 
+    def unresolved_row(title: str) -> dict:
+        key = " ".join(title.lower().split())
+        return unresolved.setdefault(key, {"title": title, "needs": 0, "sources": []})
+
     for project in company_needs(actor=actor, territory=territory):
+        if not project.job_code:
+            row = unresolved_row(project.job_title)
+            row["needs"] += project.jobs or 0
+            row["sources"].append(
+                {"label": f"{project.company} — {project.title}", "jobs": project.jobs, "on": project.expected_on}
+            )
+            continue
         row = needs[job_of(project.job_code)]
         row["needs"] += project.jobs or 0
         row["sources"].append(
             {"label": f"{project.company} — {project.title}", "jobs": project.jobs, "on": project.expected_on}
         )
     for need in prospect_needs(actor=actor, territory=territory):
-        row = needs[job_of(need["job_code"])]
+        if not FAP_CODE.match(need["job_code"]):  # a title kept as typed (skills.jobs)
+            row = unresolved_row(need["job_code"])
+        else:
+            row = needs[job_of(need["job_code"])]
         row["needs"] += need["jobs"]
         row["sources"].append(
             {
@@ -206,8 +239,16 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
                 "on": need["prospect"].production_start_on,
             }
         )
+    apart = [
+        {"code": "", "unresolved": True, "name": f"{row['title']} ({UNRESOLVED_LABEL})", "needs": row["needs"],
+         "sources": row["sources"], "bmo": None, "flagged": False,
+         "reasons": ["intitulé saisi sans appellation ROME correspondante : rattachez le besoin à un métier pour le "
+                     "comparer à l'enquête BMO, aux tensions et à l'offre de formation"],
+         "actions": [], "rome_codes": [], "training_places": None, "tension": None, "seekers": None}
+        for row in sorted(unresolved.values(), key=lambda r: (-r["needs"], r["title"]))
+    ]  # fmt: skip
     if not needs:
-        return []
+        return apart
     bmo = {j["code"]: j for j in hiring_needs(actor=actor, territory=territory)["jobs"]}
     names = dict(
         BmoJob.objects.filter(job_code__in=list(needs)).values_list("job_code", "job_name").distinct()
@@ -247,6 +288,8 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
         places = training_places(sessions, romes)
         found_tensions = [tension_by_rome[r]["tension"] for r in romes if r in tension_by_rome]
         tension = max(found_tensions) if found_tensions else None
+        # Candidates: job seekers (categories A, B, C) of the job's ROME codes, from the tension file.
+        seekers = sum(tension_by_rome[r]["seekers"] for r in romes if r in tension_by_rome) if found_tensions else None
         if places is not None and row["needs"] > places:
             reasons.append(
                 f"besoins annoncés ({row['needs']}) supérieurs aux places de formation ouvertes dans les "
@@ -258,10 +301,11 @@ def gaps(*, actor: Actor, territory: Territory) -> list[dict]:
             {"code": code, "name": names.get(code) or rome_labels.get(code, code), "needs": row["needs"],
              "sources": row["sources"],
              "bmo": job, "flagged": bool(reasons), "reasons": reasons, "actions": actions.get(code, []),
-             "rome_codes": romes, "training_places": places, "tension": tension}
+             "rome_codes": romes, "training_places": places, "tension": tension, "seekers": seekers,
+             "unresolved": False}
         )  # fmt: skip
     out.sort(key=lambda r: (not r["flagged"], -r["needs"], r["code"]))
-    return out
+    return out + apart
 
 
 def territory_skill_figures(*, actor: Actor, territory: Territory) -> dict:
@@ -588,6 +632,7 @@ def zone_tile(actor: Actor, *, z: int, x: int, y: int) -> bytes:
 
 
 __all__ = [
+    "seekers_by_sector",
     "zone_figures",
     "zone_tile",
     "actions_for",

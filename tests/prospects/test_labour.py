@@ -129,3 +129,16 @@ def test_answer_file_shows_the_labour_market_of_each_site(bmo):
     assert f"{market['projects']} projets de recrutement publiés" in html
     assert "Ouvriers en chaudronnerie et tôlerie</strong> (recherché par le projet)" in html
     assert "!!MISSING" not in html
+
+
+def test_a_skill_asked_as_a_rome_code_reads_its_fap_family_in_force(bmo):
+    """A job title resolved to ROME (H2913) joins the BMO figures through the crosswalk in force, as in the gaps:
+    nothing before the Région's review, the reviewed family after."""
+    from tandem.skills.models import RomeFapReview
+
+    published = {j["code"] for j in basin_market("68224", top=500)["top"]}
+    assert "D0X31" in published
+    assert basin_market("68224", skills=["H2913", "soudeur tig"])["skills"] == []
+    RomeFapReview.objects.create(rome_code="H2913", decision="changed", proposed_family="", family_code="D0X31")
+    market = basin_market("68224", skills=["H2913", "soudeur tig"])
+    assert [j["code"] for j in market["skills"]] == ["D0X31"]

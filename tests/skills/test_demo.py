@@ -15,9 +15,17 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_needs_and_actions_are_fictitious_and_marked(demo):
     created = demo.extensions["skills_demo"]
-    assert created == {"needs": 3, "actions": 3}
-    needs = CompanyProject.objects.unscoped().exclude(job_code="")
+    assert created == {"needs": 3, "actions": 3, "parcours_needs": 1}
+    needs = CompanyProject.objects.unscoped().exclude(job_code="").filter(parcours_step=None)
     assert needs.count() == 3
+    # The Parcours' skills step feeds a need typed as a free title (no ROME referential in this set-up: kept
+    # as typed, « métier non rattaché »), marked as fictitious.
+    parcours = CompanyProject.objects.unscoped().get(parcours_step__isnull=False)
+    assert (parcours.parcours_step.step, parcours.job_title) == ("2_diagnostic", "soudeur")
+    assert "démonstration" in parcours.description
+    zone = territory_get("ze", parcours.commune.zone_emploi_id)
+    apart = [g for g in gaps(actor=Actor.system_actor(), territory=zone) if g["unresolved"]]
+    assert [(g["name"], g["needs"]) for g in apart] == [("soudeur (métier non rattaché)", parcours.jobs)]
     assert all("démonstration" in p.title and "démonstration" in p.description for p in needs)
     actions = SkillAction.objects.unscoped()
     assert all("démonstration" in a.description for a in actions)
@@ -25,7 +33,7 @@ def test_demo_needs_and_actions_are_fictitious_and_marked(demo):
     found = gaps(actor=Actor.system_actor(), territory=territory_get("ze", action.territory_code))
     gap = next(g for g in found if g["code"] == action.job_code)
     assert gap["needs"] > 0 and [a.pk for a in gap["actions"]] == [action.pk]
-    assert demo_generate(scale="demo").extensions["skills_demo"] == {"needs": 0, "actions": 0}
+    assert demo_generate(scale="demo").extensions["skills_demo"] == {"needs": 0, "actions": 0, "parcours_needs": 0}
 
 
 def test_demo_training_offer_is_fictitious_on_real_certifications_and_feeds_the_gaps(demo):

@@ -37,7 +37,10 @@ class MatchingRequestSerializer(serializers.Serializer):
     waterway_required = serializers.BooleanField(required=False, default=False)
     max_motorway_km = _float(required=False, allow_null=True, default=None)
     max_station_km = _float(
-        required=False, allow_null=True, default=None, help_text="distance maximale à une gare de voyageurs (km)"
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="distance maximale à une gare de voyageurs (km)",
     )
     max_airport_km = _float(
         required=False, allow_null=True, default=None, help_text="distance maximale à un aéroport (km)"
@@ -133,7 +136,8 @@ class CodeListField(serializers.ListField):
 class ProspectSerializer(serializers.ModelSerializer):
     upstream_naf = CodeListField(required=False, max_length=50)
     downstream_naf = CodeListField(required=False, max_length=50)
-    skills = CodeListField(required=False, max_length=50)
+    # Jobs sought: ROME or FAP 2021 codes, or job titles resolved to ROME by the service (skills.jobs).
+    skills = serializers.ListField(child=serializers.CharField(max_length=250), required=False, max_length=50)
     weights = serializers.DictField(child=FiniteFloatField(min_value=0, max_value=1000), required=False)
     preferred_epcis = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Epci.objects.all(), required=False

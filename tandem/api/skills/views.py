@@ -40,6 +40,7 @@ class TerritorySkillsView(ActorMixin, APIView):
                 "territory": serializers.DictField(),
                 "figures": serializers.DictField(),
                 "gaps": serializers.ListField(child=serializers.DictField()),
+                "seekers_by_sector": serializers.ListField(child=serializers.DictField()),
                 "actions": serializers.ListField(child=serializers.DictField()),
             },
         )
@@ -61,6 +62,8 @@ class TerritorySkillsView(ActorMixin, APIView):
                         "rome_codes": g["rome_codes"],
                         "training_places_12_months": g["training_places"],
                         "tension": g["tension"],
+                        "job_seekers": g["seekers"],
+                        "unresolved": g["unresolved"],
                         "flagged": g["flagged"],
                         "reasons": g["reasons"],
                         "actions": [a.pk for a in g["actions"]],
@@ -68,6 +71,7 @@ class TerritorySkillsView(ActorMixin, APIView):
                     for g in gaps
                 ],
                 "actions": [_action(a) for a in selectors.actions_for(actor=self.actor, territory=territory)],
+                "seekers_by_sector": selectors.seekers_by_sector(actor=self.actor, territory=territory)["sectors"],
             }
         )
 

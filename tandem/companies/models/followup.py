@@ -241,9 +241,22 @@ class CompanyProject(CompanyFollowUp):
     status = models.CharField("statut", max_length=20, choices=Status.choices, default=Status.OPEN)
     amount_eur = models.DecimalField("montant (€)", max_digits=14, decimal_places=2, null=True, blank=True)
     jobs = models.PositiveIntegerField("emplois concernés", null=True, blank=True)
-    # The job hired for (FAP 2021, the BMO survey's code): read by the jobs-and-skills gaps (tandem.skills).
+    # The job hired for, as typed (a job title or a code) and as resolved to a ROME code (or a FAP 2021 code
+    # typed as such) by `tandem.skills.jobs.job_resolve`: read by the jobs-and-skills gaps (tandem.skills). A
+    # title left unresolved keeps `job_code` empty and counts in the gaps as « métier non rattaché ».
     job_code = models.CharField(
-        "métier recherché (code FAP 2021)", max_length=5, blank=True, help_text="ex. H2Z90"
+        "métier recherché (code ROME ou FAP 2021)", max_length=5, blank=True, help_text="ex. H2913"
+    )
+    job_title = models.CharField("métier recherché (intitulé saisi)", max_length=250, blank=True)
+    job_confidence = models.FloatField("confiance du rattachement au ROME", null=True, blank=True)
+    # Set when the need was recorded by the skills step of the Parcours de Transformation (`parcours_hiring_need`).
+    parcours_step = models.ForeignKey(
+        "companies.ParcoursStep",
+        verbose_name="étape du Parcours",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hiring_needs",
     )
     surface_needed_m2 = models.PositiveIntegerField("surface recherchée (m²)", null=True, blank=True)
     expected_on = models.DateField("échéance du projet", null=True, blank=True)
@@ -259,6 +272,13 @@ class CompanyProject(CompanyFollowUp):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.company_id})"
+
+    @property
+    def job_display(self) -> str:
+        """« Soudeur / Soudeuse à la flamme — H2913 Soudeur / Soudeuse », or the title typed « (métier non rattaché) »."""
+        from tandem.skills.jobs import job_display  # skills reads this model: imported when shown
+
+        return job_display(self.job_code, self.job_title) if (self.job_code or self.job_title) else ""
 
 
 __all__ = [

@@ -20,6 +20,34 @@ from tandem.organizations.models import Organization, Visibility
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class JobInput(forms.TextInput):
+    """A job typed on a hiring need, with the ROME appellations suggested as one types (tandem.js,
+    `data-suggest`): picking one confirms the proposed job (« Soudeur / Soudeuse à la flamme — H2913 Soudeur / Soudeuse »)."""
+
+    template_name = "www/companies/_job_input.html"
+
+    def __init__(self, attrs=None, separator: str = ""):
+        attrs = {"autocomplete": "off", "data-suggest-value": "label", **(attrs or {})}
+        if separator:
+            attrs["data-suggest-separator"] = separator
+        super().__init__(attrs)
+
+    def get_context(self, name, value, attrs):
+        from django.urls import reverse
+
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs["data-suggest"] = reverse("www:skills:job_suggestions")
+        widget_attrs["list"] = f"{widget_attrs.get('id') or name}-suggestions"
+        return context
+
+
+class JobField(forms.CharField):
+    def __init__(self, *, separator: str = "", **kwargs):
+        kwargs.setdefault("max_length", 250)
+        super().__init__(widget=JobInput(separator=separator), **kwargs)
+
+
 class OwnerForm(forms.Form):
     """Base: the organisation on whose behalf one writes (one's own, or an EPCI through a delegation)."""
 
@@ -128,9 +156,8 @@ class ProjectForm(OwnerForm, SharingMixin):
         label="Montant (€)", required=False, min_value=0, max_digits=14, decimal_places=2
     )
     jobs = forms.IntegerField(label="Emplois concernés", required=False, min_value=0)
-    job_code = forms.CharField(
-        label="Métier recherché (code FAP 2021 de l'enquête BMO, ex. D0X31, ou code ROME, ex. H2903)",
-        max_length=5,
+    job_title = JobField(
+        label="Métier recherché (intitulé, ex. soudeur, ou code ROME, ex. H2913, ou FAP 2021, ex. D0X31)",
         required=False,
     )
     surface_needed_m2 = forms.IntegerField(label="Surface recherchée (m²)", required=False, min_value=1)
@@ -169,6 +196,14 @@ class ParcoursMoveForm(OwnerForm):
         if current_step:
             later = STEP_ORDER[STEP_ORDER.index(current_step) + 1 :]
             self.fields["step"].choices = [(k.value, k.label) for k in ParcoursStepKind if k.value in later]
+
+
+class ParcoursHiringNeedForm(forms.Form):
+    """A hiring need found at the Parcours' skills step (the 360° diagnostic)."""
+
+    job = JobField(label="Métier recherché (intitulé, ex. soudeur, ou code ROME)")
+    jobs = forms.IntegerField(label="Emplois à pourvoir", min_value=1)
+    expected_on = forms.DateField(label="Date d'embauche prévue", required=False, widget=DATE)
 
 
 class SignalForm(OwnerForm, VisibilityMixin):

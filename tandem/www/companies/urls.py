@@ -41,4 +41,5 @@ urlpatterns = [
     path("<str:siren>/conseillers/<int:pk>/fin/", views.advisor_stop, name="advisor_end"),
     path("<str:siren>/parcours/etapes/<int:pk>/", views.parcours_step_aid, name="parcours_step_aid"),
     path("<str:siren>/parcours/cloture/", views.parcours_end, name="parcours_close"),
+    path("<str:siren>/parcours/competences/", views.parcours_hiring_need_add, name="parcours_hiring_need"),
 ]

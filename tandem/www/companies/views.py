@@ -51,7 +51,9 @@ from tandem.companies.models import (
 )
 from tandem.companies.nomenclatures import headcount_label, naf_label
 from tandem.companies.parcours import (
+    SKILLS_STEP,
     parcours_close,
+    parcours_hiring_need,
     parcours_indicators,
     parcours_step_move,
     parcours_step_update,
@@ -249,6 +251,10 @@ def company_detail(request, siren: str):
         ],
         **{f"{name}_action": reverse(f"www:companies:{name}_add", args=[siren]) for name in ACTION_FORMS},
         "parcours_action": reverse("www:companies:parcours_move", args=[siren]),
+        "skills_step": next((s for s in followup["steps"] if s.step == SKILLS_STEP), None),
+        "skills_step_label": SKILLS_STEP.label,
+        "skills_form": forms.ParcoursHiringNeedForm(auto_id="skills_%s"),
+        "skills_action": reverse("www:companies:parcours_hiring_need", args=[siren]),
         **followup,
     }
     # « Devenir référent » only where the permission layer would accept it (no offer then refusal).
@@ -566,6 +572,23 @@ def parcours_move(request, siren: str):
     except UserError as exc:
         return _fail(request, company, exc)
     return _done(request, company, "Parcours de Transformation mis à jour.")
+
+
+@require_POST
+@login_required
+def parcours_hiring_need_add(request, siren: str):
+    company = _company(siren)
+    journey = scope_queryset(request.actor, ParcoursJourney.objects.filter(company=company)).first()
+    if journey is None:
+        raise Http404
+    form = forms.ParcoursHiringNeedForm(request.POST, auto_id="skills_%s")
+    if not form.is_valid():
+        return _fail(request, company, form)
+    try:
+        project = parcours_hiring_need(actor=request.actor, journey=journey, **form.cleaned_data)
+    except UserError as exc:
+        return _fail(request, company, exc)
+    return _done(request, company, f"Besoin de recrutement du Parcours enregistré : {project.job_display}.")
 
 
 # --- needs across companies -----------------------------------------------------------------------------------

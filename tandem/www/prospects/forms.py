@@ -4,7 +4,9 @@ from django.contrib.auth import get_user_model
 from tandem.organizations.models import Membership, Organization
 from tandem.prospects.models import Decision, Proposal, Prospect
 from tandem.prospects.services import EDITABLE_FIELDS, prospect_field_errors
+from tandem.skills.jobs import FAP_CODE
 from tandem.territories.models import Epci
+from tandem.www.companies.forms import JobField
 from tandem.www.forms import split_codes
 
 
@@ -37,7 +39,12 @@ class ProspectForm(forms.ModelForm):
 
     upstream_naf = forms.CharField(label="Codes NAF des fournisseurs (amont)", required=False)
     downstream_naf = forms.CharField(label="Codes NAF des clients (aval)", required=False)
-    skills = forms.CharField(label="Métiers recherchés (codes FAP 2021 de l'enquête BMO)", required=False)
+    skills = JobField(
+        label="Métiers recherchés (intitulés ou codes ROME / FAP 2021, séparés par « ; »)",
+        required=False,
+        separator=";",
+        max_length=2000,
+    )
 
     # The 36 fields in groups a chargé d'affaires recognises (the template draws one fieldset per group).
     GROUPS = (
@@ -94,7 +101,13 @@ class ProspectForm(forms.ModelForm):
         return split_codes(self.cleaned_data["downstream_naf"])
 
     def clean_skills(self):
-        return split_codes(self.cleaned_data["skills"])
+        """Codes separated by spaces or commas, or entries (job titles, picked suggestions) separated by « ; »;
+        the prospects service resolves each title to ROME (`skills.jobs.job_resolve`)."""
+        text = self.cleaned_data["skills"] or ""
+        codes = split_codes(text)
+        if all(FAP_CODE.match(c.upper()) for c in codes):
+            return codes
+        return [e.strip() for e in text.replace("\n", ";").split(";") if e.strip()]
 
     def clean_preferred_epcis_codes(self):
         codes = split_codes(self.cleaned_data["preferred_epcis_codes"])

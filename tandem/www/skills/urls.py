@@ -7,6 +7,7 @@ app_name = "skills"
 urlpatterns = [
     path("", views.skills_index, name="index"),
     path("actions/<int:pk>/", views.action_update, name="action_update"),
+    path("metiers/suggestions/", views.job_suggestions, name="job_suggestions"),
     path("correspondances/", views.crosswalk_review, name="crosswalk"),
     path("correspondances/<str:rome>/", views.crosswalk_decide, name="crosswalk_decide"),
     path("metier/<str:code>/", views.job_page, name="job"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,6 +17,7 @@ from tandem.core.models import AuditEvent
 from tandem.organizations.perms import get_visible_or_404, writable_owners
 from tandem.prospects.models import BmoJob
 from tandem.skills import selectors, services
+from tandem.skills.jobs import job_suggestions as suggest_jobs
 from tandem.skills.models import RomeFapReview, SkillAction
 from tandem.skills.perms import can_review_crosswalk
 from tandem.skills.territory import territory_get
@@ -41,6 +42,16 @@ def skills_index(request):
 
 
 @login_required
+def job_suggestions(request):
+    """The ROME appellations nearest to a typed job title, for the suggestion list of the hiring-need forms
+    (public referential): {"results": [{"label": "Soudeur / Soudeuse à la flamme — H2913 Soudeur / Soudeuse", …}]}."""
+    found = suggest_jobs(request.GET.get("q", "")[:120])
+    return JsonResponse(
+        {"results": [{"label": m.display, "code": m.code, "confiance": m.confidence} for m in found]}
+    )
+
+
+@login_required
 def territory_page(request, kind: str, code: str):
     territory = territory_get(kind, code)
     actor = request.actor
@@ -48,6 +59,8 @@ def territory_page(request, kind: str, code: str):
     found = selectors.gaps(actor=actor, territory=territory)
     sessions = list(selectors.training_sessions(actor=actor, territory=territory))
     for gap in found:
+        if gap.get("unresolved"):
+            continue
         gap["form"] = ActionForm(
             owners=owners,
             current_org_id=actor.current_org_id,
@@ -61,6 +74,7 @@ def territory_page(request, kind: str, code: str):
             "territory": territory,
             "bmo": selectors.hiring_needs(actor=actor, territory=territory),
             "tensions": selectors.tensions(actor=actor, territory=territory, minimum=4),
+            "sectors": selectors.seekers_by_sector(actor=actor, territory=territory),
             "gaps": found,
             "actions": selectors.actions_for(actor=actor, territory=territory),
             "flagged": sum(g["flagged"] for g in found),
@@ -120,9 +134,9 @@ def action_update(request, pk: int):
 
 
 GAP_HEADERS = [
-    "Métier (code FAP 2021)", "Métier", "Besoins annoncés", "Projets de recrutement BMO", "Part jugée difficile",
+    "Métier (code FAP 2021 ou ROME)", "Métier", "Besoins annoncés", "Projets de recrutement BMO", "Part jugée difficile",
     "Métiers ROME retenus", "Places de formation (12 mois)", "Tension (1 à 5)", "Écart signalé", "Motifs",
-    "Actions",
+    "Actions", "Demandeurs d'emploi (métiers ROME retenus)",
 ]  # fmt: skip
 BMO_HEADERS = ["Métier (code FAP 2021)", "Métier", "Projets de recrutement", "Jugés difficiles (part)",
                "Saisonniers", "Chiffre couvert par le secret"]  # fmt: skip
@@ -160,7 +174,8 @@ def territory_export(request, kind: str, code: str, table: str, fmt: str):
              None if g["bmo"] is None else _share(g["bmo"]["difficult_share"]), ", ".join(g["rome_codes"]),
              g["training_places"], None if g["tension"] is None else round(g["tension"], 1),
              "oui" if g["flagged"] else "non", " ; ".join(g["reasons"]),
-             " ; ".join(f"{a.get_kind_display()} ({a.get_status_display()})" for a in g["actions"])]
+             " ; ".join(f"{a.get_kind_display()} ({a.get_status_display()})" for a in g["actions"]),
+             None if g["seekers"] is None else round(g["seekers"])]
             for g in selectors.gaps(actor=actor, territory=territory)
         ]  # fmt: skip
     else:
