@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prospects', '0001_initial'),
+        ('prospects', '0002_candidate_arrays'),
     ]
 
     operations = [
