@@ -75,6 +75,11 @@ def test_list_filters_and_permissions(client, world):
     assert "Zone privée de Mulhouse" not in page
     # Figures are shown the French way.
     assert 'data-figure="sites-count">2<' in page and 'data-figure="available-ha">5,5<' in page
+    # A page number past the end shows the last page, with the same figures (count and total read with the
+    # page's rows), and unfiltered figures do not depend on the page.
+    past = client.get(reverse("www:land:site_list"), {"page": 9}).content.decode()
+    assert "ZAE du Port Fictif" in past and 'data-figure="sites-count">2<' in past
+    assert 'data-figure="available-ha">5,5<' in past
     filtered = client.get(reverse("www:land:site_list"), {"vocation": "artisanale"}).content.decode()
     assert "Petite zone artisanale" in filtered and "ZAE du Port Fictif" not in filtered
     available = client.get(reverse("www:land:site_list"), {"min_available_ha": "2"}).content.decode()

@@ -98,18 +98,44 @@ def _filters(request):
     }
 
 
+def _window_page(sites, number, per_page: int = 50):
+    """The page `number` of `sites` (a query) read in one query: each row carries the count and the total
+    available surface of the whole list (`COUNT(*) OVER ()`, `SUM(…) OVER ()`); a page past the end gives
+    the last one, as `Paginator.get_page` does."""
+    rows_of = sites.annotate(
+        list_count=models.Window(models.Count("pk")), list_total=models.Window(models.Sum("available_ha"))
+    )
+    try:
+        number = max(1, int(number or 1))
+    except ValueError:
+        number = 1
+    rows = list(rows_of[(number - 1) * per_page : number * per_page])
+    count = rows[0].list_count if rows else 0
+    if not rows and number > 1:
+        count = sites.count()
+        number = max(1, -(-count // per_page))
+        rows = list(rows_of[(number - 1) * per_page : number * per_page])
+    paginator = Paginator(sites, per_page)
+    paginator.count = count  # known from the rows: no COUNT query
+    page = paginator._get_page(rows, number, paginator)
+    page.total = (rows[0].list_total or 0.0) if rows else 0.0
+    return page
+
+
 @login_required
 def site_list(request):
     form, filters = _filters(request)
     if filters["min_readiness"] is None:
-        # A query: its count, its total and the page's rows only (the readiness of the rows shown).
+        # One query: the page's rows, each carrying the list's count and total (window functions), then the
+        # readiness of the rows shown only.
         sites = sel.site_rows(request.actor, **{k: v for k, v in filters.items() if k != "min_readiness"})
-        total = sites.aggregate(total=models.Sum("available_ha"))["total"] or 0.0
+        page = _window_page(sites, request.GET.get("page"))
+        total = page.total
     else:  # the readiness of every site decides which are listed
         sites = sel.site_list(request.actor, **filters)
         total = sum(s.available_ha for s in sites)
-    page = Paginator(sites, 50).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
+        page = Paginator(sites, 50).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     sel.sites_readiness(page.object_list)
     return render(
         request,
