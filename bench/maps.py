@@ -11,7 +11,8 @@ Every other EPCI's inventory is shared with the whole network, the others stay p
 Then, as a logged-in user of the EPCI of Grand Est with the most sites, through Django's test client
 (middleware, session, permission layer, view):
 - `tile_p50_ms`, `tile_p95_ms`: `/foncier/tuiles/{sites,terrains}/{z}/{x}/{y}.pbf` for tiles of zooms 6 to 15
-  over Grand Est (at zooms ≥ 11, tiles around generated sites: where a user looks);
+  over Grand Est (at zooms ≥ 11, tiles around generated sites: where a user looks), each layer from the zoom
+  the map draws it (`land.selectors.land_layers_at`: terrains from `TERRAINS_MIN_ZOOM`, 10);
 - `geojson_layer_ms`: today's way, `land.selectors.map_layers` (GeoJSON of the sites and their terrains, no
   cap) for the sites of the same bounding boxes, serialised as the map page did (p50 over the boxes; `_p95`
   too);
@@ -22,13 +23,16 @@ Then, as a logged-in user of the EPCI of Grand Est with the most sites, through 
   stored copy's own gain shows (`z6_tile_*_p95_ms`: zoom 6 alone, the tiles of the most outlines);
 - a map VIEW, what a user waits for (the definition of « 10× faster than the GeoJSON layer »): a 1280 × 800
   px map at zoom z (6–15, `--views-per-zoom` centres on sites of Grand Est), drawn either from the vector
-  tiles it needs (MapLibre's 512 px tiles of zoom z meeting the view, sites and terrains layers: the sum of
-  their times, as if fetched one after the other — the browser fetches them in parallel, so a user waits
-  less) or, today's way, from the GeoJSON layer of the view's bounding box (`map_layers`, sites and their
-  terrains, uncapped: the former 5,000-feature cap hid objects, a bug, not a cost saving).
-  `view_tiles_p50_ms`/`_p95_ms` (one request per tile carrying both layers, `tuiles/sites,terrains/…`, as the
-  land map asks them), `view_tiles_before_*` (the way before: one request per layer and tile, each compiling
-  its SQL), `view_geojson_p50_ms`/`_p95_ms`, `view_geojson_over_tiles_p95` (the target: ≥ 10), the median and
+  tiles it needs (MapLibre's 512 px tiles of zoom z meeting the view, the layers the map draws at z —
+  `land_layers_at`: sites at every zoom, terrains from zoom 10, the cartographic generalisation of
+  docs/spatial-model.md —: the sum of their times, as if fetched one after the other — the browser fetches
+  them in parallel, so a user waits less) or, today's way, from the GeoJSON layer of the view's bounding box
+  (`map_layers`, sites and their terrains at every zoom, as the old map loaded them, uncapped: the former
+  5,000-feature cap hid objects, a bug, not a cost saving).
+  `view_tiles_p50_ms`/`_p95_ms` (one request per tile carrying the drawn layers, `tuiles/sites,terrains/…`
+  from zoom 10, `tuiles/sites/…` below, as the land map asks them), `view_tiles_before_*` (the way before:
+  one request per layer and tile, sites and terrains at every zoom, each compiling its SQL — the server now
+  answers an empty terrains tile below zoom 10, so below it « before » costs less than it did), `view_geojson_p50_ms`/`_p95_ms`, `view_geojson_over_tiles_p95` (the target: ≥ 10), the median and
   the smallest per-view ratio, the same against the way before; `view_tiles_revisit_*`: the view's tiles
   revalidated by their ETag (a map panned back, 304), counted in no other figure. `--views-only` measures the
   views alone, on a database a full run has filled;
@@ -438,7 +442,7 @@ def map_views(client, actor) -> dict:
 
     from tandem.core import tiles as core_tiles
     from tandem.land.models import Friche, Site
-    from tandem.land.selectors import map_layers, sites_visible
+    from tandem.land.selectors import TERRAINS_MIN_ZOOM, land_layers_at, map_layers, sites_visible
 
     # Set-up: centres among every organisation's sites of the region, as for the tiles.
     centres = list(
@@ -463,10 +467,11 @@ def map_views(client, actor) -> dict:
     for z in range(6, 16):
         for lon, lat in view_rng.sample(centres, ARGS.views_per_zoom):
             needed, (west, south, east, north) = map_view(lon, lat, z)
+            drawn = ",".join(land_layers_at(z, ("sites", "terrains")))  # the layers the map draws at z
             now, etags = 0.0, {}
             for tz, tx, ty in needed:
                 started = time.perf_counter()
-                response = client.get(f"/foncier/tuiles/sites,terrains/{tz}/{tx}/{ty}.pbf")
+                response = client.get(f"/foncier/tuiles/{drawn}/{tz}/{tx}/{ty}.pbf")
                 now += time.perf_counter() - started
                 assert response.status_code == 200, response.status_code
                 etags[(tz, tx, ty)] = response["ETag"]
@@ -493,7 +498,7 @@ def map_views(client, actor) -> dict:
             for (tz, tx, ty), etag in etags.items():
                 started = time.perf_counter()
                 response = client.get(
-                    f"/foncier/tuiles/sites,terrains/{tz}/{tx}/{ty}.pbf", headers={"If-None-Match": etag}
+                    f"/foncier/tuiles/{drawn}/{tz}/{tx}/{ty}.pbf", headers={"If-None-Match": etag}
                 )
                 revisit += time.perf_counter() - started
                 assert response.status_code == 304, response.status_code
@@ -520,6 +525,7 @@ def map_views(client, actor) -> dict:
         "views": len(out["now"]),
         "view_px": list(VIEW_PX),
         "view_layers": ["sites", "terrains"],
+        "view_terrains_min_zoom": TERRAINS_MIN_ZOOM,
         "view_tiles_p50_ms": ms(statistics.median(out["now"])),
         "view_tiles_p95_ms": ms(percentile(out["now"], 95)),
         "view_tiles_before_p50_ms": ms(statistics.median(out["before"])),
@@ -552,7 +558,7 @@ def main():
     from tandem.companies.selectors import registry_establishments
     from tandem.companies.selectors_followup import establishments_for
     from tandem.core.tiles import tile_bounds
-    from tandem.land.selectors import map_layers, sites_visible
+    from tandem.land.selectors import land_layers_at, map_layers, sites_visible
     from tandem.organizations.models import Organization, Role
     from tandem.organizations.perms import Actor
     from tandem.organizations.services import membership_set, organization_create
@@ -627,7 +633,7 @@ def main():
             client.get(f"/foncier/tuiles/sites/{z}/{x}/{y}.pbf")
         times, sizes, by_zoom = [], [], {}
         for z, x, y in tiles:
-            for layer in ("sites", "terrains"):
+            for layer in land_layers_at(z, ("sites", "terrains")):  # what the map draws at z
                 if label != "now":
                     core_tiles._COMPILED.clear()
                 started = time.perf_counter()

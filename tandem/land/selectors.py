@@ -640,6 +640,18 @@ def map_layers(
 
 # --- Vector tiles ------------------------------------------------------------------------------------------
 TILE_LAYERS = ("sites", "terrains", "friches")
+# Cartographic generalisation (docs/spatial-model.md, « What a map shows at each zoom »): terrains
+# are drawn from this zoom on; below it a terrain (a hectare or so) is under a pixel and the site that holds
+# it is drawn instead. The one home of the rule: the tiles omit the layer below it (`land_layers_at`), the
+# map's style reads it (`tandem.www.maps.land_tiles`: the layer's `minzoom`), the benchmark asks by it.
+TERRAINS_MIN_ZOOM = 10
+LAYER_MIN_ZOOM = {"terrains": TERRAINS_MIN_ZOOM}
+
+
+def land_layers_at(z: int, names=TILE_LAYERS) -> list[str]:
+    """The land layers among `names` that a map draws at zoom `z` (`LAYER_MIN_ZOOM`; sites and friches at
+    every zoom)."""
+    return [name for name in names if z >= LAYER_MIN_ZOOM.get(name, 0)]
 
 
 def land_tile_layers(layer: str) -> list[str]:
@@ -667,7 +679,8 @@ def land_tile(
     `terrains`, `friches`, each an MVT layer of that name), with every object `actor` may see in it and no
     other (each layer starts from `scope_queryset`), with the public properties of `map_layers` only (never a
     personal field), and no feature cap. The GiST index on `geometry_3857` selects the objects of the tile;
-    one statement builds every layer (`mvt_tile`).
+    one statement builds every layer (`mvt_tile`). Below its `LAYER_MIN_ZOOM` a layer is omitted
+    (`land_layers_at`: no terrain below zoom 10), the tile of that layer alone being empty.
 
     `site_filters` (the keyword arguments of `site_list`) narrow the sites and terrains to a page's filtered
     objects (the land map's filters; the terrains follow their sites): the SQL filters apply to the tile's own
@@ -677,8 +690,10 @@ def land_tile(
     The layers' SQL (the permission scope included) is the same for every tile of a map: unfiltered, it is
     compiled once per actor's scope (`Actor.scope_key`: the values the permission filters write into the SQL)
     and day (`compiled_layers`), not once a tile; what it reads is read when it runs."""
-    names = land_tile_layers(layer)
+    names = land_layers_at(z, land_tile_layers(layer))
     tile_check(z, x, y)
+    if not names:
+        return b""  # an empty tile: its only layer is not drawn at this zoom
     day = today or dt.date.today()
 
     def build():
@@ -697,7 +712,7 @@ def land_tile_etag(actor: Actor, *, layer: str, z: int, x: int, y: int) -> str:
     asks again with `If-None-Match` and gets « not modified » without the tile being built): who asks
     (`Actor.scope_key`), the tile, the day (availability classes) and the version of the land tables (moved on
     by every write to them, sharing changes included, and to the organisations: `visibility_version`)."""
-    names = land_tile_layers(layer)
+    names = land_layers_at(z, land_tile_layers(layer))  # the layers the tile carries at this zoom
     key = (names, z, x, y, actor.scope_key(), dt.date.today(), visibility_version(Site, Terrain, Friche))
     return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
 

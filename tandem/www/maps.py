@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from tandem.land.selectors import LAYER_MIN_ZOOM
+
 # A tile layer's features link to the sheet of their object: `{property}` is replaced in the browser.
 _SENTINEL = 987654321
 TILE_MINZOOM = {"etablissements": 12}
@@ -44,14 +46,25 @@ def land_tiles(*layers: str, query: str = "") -> list[dict]:
     """Vector-tile layers of the land inventory (`sites`, `terrains`, `friches`), narrowed by the page's
     filters (`query`, the page's query string: the tile view applies the same filters). Several layers come
     in ONE tile source (`layers`: the MVT layers of each tile, `tuiles/sites,terrains,friches/…`): the map asks
-    one tile per place instead of one per layer (each request pays the session, the user's permissions…)."""
+    one tile per place instead of one per layer (each request pays the session, the user's permissions…).
+    `minzooms`: the zoom from which a layer is drawn (`land.selectors.LAYER_MIN_ZOOM`, the tiles' own rule:
+    terrains from zoom 10), the `minzoom` of its style in map.js."""
+    minzooms = {name: LAYER_MIN_ZOOM[name] for name in layers if name in LAYER_MIN_ZOOM}
     if len(layers) == 1:
-        return [{"name": layers[0], "url": _tile_template("www:land:tile", layers[0], query)}]
+        return [
+            {
+                "name": layers[0],
+                "url": _tile_template("www:land:tile", layers[0], query),
+                "minzoom": minzooms.get(layers[0], 0),
+                "minzooms": minzooms,
+            }
+        ]
     return [
         {
             "name": "foncier",
             "url": _tile_template("www:land:tile", ",".join(layers), query),
             "layers": list(layers),
+            "minzooms": minzooms,
         }
     ]
 

@@ -134,8 +134,8 @@ def _detailed_outline(rng, lon: float, lat: float, radius_deg: float, vertices: 
 
 
 def test_zoomed_out_tiles_keep_every_terrain_simplified_and_valid(world, tmp_path):
-    """Zooms 6 to 10 over detailed outlines (400 vertices, from a few metres to a kilometre across): every
-    terrain the user may see whose outline meets the tile is in it, and none beyond the tile's buffer — the
+    """Zooms 10 to 11 (terrains are drawn from zoom 10) over detailed outlines (400 vertices, from a few
+    metres to a kilometre across): every terrain the user may see whose outline meets the tile is in it, and none beyond the tile's buffer — the
     oracle is shapely's intersection of each stored outline with the tile's bounds, computed here — as a
     valid geometry (a polygon simplified to
     the tile's resolution, or the inner point of an outline smaller than a tile unit), and zoomed-out
@@ -152,7 +152,7 @@ def test_zoomed_out_tiles_keep_every_terrain_simplified_and_valid(world, tmp_pat
         terrains.append(terrain)
     client = Client()
     client.force_login(world["other_user"])  # sees the shared site's terrains only
-    for z in range(6, 11):
+    for z in range(10, 12):
         for terrain in terrains[1::7]:  # the tiles holding some terrains, each zoom
             z_, x, y = tiles.tile_of(terrain.centroid_lon, terrain.centroid_lat, z)
             west, south, east, north = tile_bounds(z, x, y)
@@ -176,12 +176,56 @@ def test_zoomed_out_tiles_keep_every_terrain_simplified_and_valid(world, tmp_pat
             assert shapely.is_valid(geoms).all(), (z, x, y)
             polygons = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
             assert all(shapely.get_num_coordinates(g) < 400 for g in polygons)
-    # At zoom 6 a tile unit is ~38 m: the 3 m outlines are dots, the others still polygons.
-    z, x, y = tiles.tile_of(terrains[1].centroid_lon, terrains[1].centroid_lat, 6)
-    rows, geoms = read_tile(tmp_path / "z6", client, "terrains", z, x, y)
-    kinds = {r["id"]: g.geom_type for r, g in zip(rows, geoms, strict=True)}
-    assert kinds[terrains[1].pk] == "Point"
-    assert kinds[terrains[3].pk] in ("Polygon", "MultiPolygon")
+
+    # At zoom 10 a tile unit is ~10 m: the 3 m outlines are dots, the others still polygons.
+    def kind_at_10(terrain):
+        z, x, y = tiles.tile_of(terrain.centroid_lon, terrain.centroid_lat, 10)
+        rows, geoms = read_tile(tmp_path / f"z10-{terrain.pk}", client, "terrains", z, x, y)
+        return {r["id"]: g.geom_type for r, g in zip(rows, geoms, strict=True)}[terrain.pk]
+
+    assert kind_at_10(terrains[1]) == "Point"
+    assert kind_at_10(terrains[2]) in ("Polygon", "MultiPolygon")
+    assert kind_at_10(terrains[3]) in ("Polygon", "MultiPolygon")
+
+
+def test_terrains_are_drawn_from_zoom_10_and_their_sites_at_every_zoom(world, tmp_path):
+    """Cartographic generalisation (the product decision: a terrain is drawn from zoom 10, below it the site
+    that holds it is): from zoom 6 to 9 no tile carries a terrain — the terrains tile is empty, the combined
+    tile has no terrains layer — while the site is there at every zoom; from zoom 10 on the combined tile's
+    terrains are exactly those of the terrains tile alone, every terrain meeting the tile (nothing capped)."""
+    from tandem.land.selectors import TERRAINS_MIN_ZOOM
+
+    assert TERRAINS_MIN_ZOOM == 10
+    site, terrain = world["public"], world["terrain"]
+    more = []
+    for k in range(5):  # more terrains of the site, around the first one
+        extra = make_terrain(site, 1.0)
+        lon, lat = terrain.centroid_lon + 0.0005 * k, terrain.centroid_lat + 0.0004
+        extra.set_geometry(shapely.box(lon, lat, lon + 0.0003, lat + 0.0002))
+        extra.save()
+        more.append(extra)
+    all_terrains = [terrain, *more]
+    client = Client()
+    client.force_login(world["other_user"])
+    combined_url = "/foncier/tuiles/sites,terrains,friches/{z}/{x}/{y}.pbf"
+    for z in range(6, 15):
+        _, x, y = tiles.tile_of(terrain.centroid_lon, terrain.centroid_lat, z)
+        box = shapely.box(*tile_bounds(z, x, y))
+        combined = tiles.read_tile(tmp_path / f"c{z}", client, combined_url, z, x, y)
+        single = client.get(f"/foncier/tuiles/terrains/{z}/{x}/{y}.pbf")
+        assert single.status_code == 200
+        assert site.pk in {r["id"] for r in combined["sites"][0]}, z
+        if z < 10:
+            assert "terrains" not in combined, z
+            assert single.content == b"", z
+            continue
+        alone, _ = read_tile(tmp_path / f"t{z}", client, "terrains", z, x, y)
+        expected = {t.pk for t in all_terrains if t.shape.intersects(box)}
+        assert expected, z
+        assert {r["id"] for r in alone} == expected, z
+        assert sorted(map(sorted, (r.items() for r in combined["terrains"][0]))) == sorted(
+            map(sorted, (r.items() for r in alone))
+        ), z
 
 
 def test_filtered_tiles_hold_the_filtered_sites_and_their_terrains(world, tmp_path):

@@ -74,6 +74,24 @@ def test_land_map_without_internet_shows_context_and_visible_land_and_opens_a_fr
     assert "Site confidentiel" not in page.locator("#map-list").inner_text()
     assert page.locator(f"#map-list a[href='/foncier/friches/{friche.pk}/']").count() == 1
     assert page.locator("#map canvas").get_attribute("aria-label").startswith("Carte du foncier")
+    # Terrains are drawn from zoom 10 (the server's rule, given to the style by the page): zoomed out to 9, the
+    # site is still drawn and no terrain; zoomed back in, the terrain again.
+    zoom = page.evaluate("() => window.tandemMap.getZoom()")
+    assert zoom >= 10
+    assert page.evaluate("() => window.tandemMap.getLayer('tuiles-terrains-fill').minzoom") == 10
+    page.evaluate("() => window.tandemMap.jumpTo({zoom: 9})")
+    page.wait_for_function("() => window.tandemMap.areTilesLoaded() && !window.tandemMap.isMoving()")
+    page.wait_for_function(
+        """() => window.tandemMap.queryRenderedFeatures({layers: ['tuiles-sites-fill', 'tuiles-sites-point']})
+            .length > 0"""
+    )
+    assert rendered(page, ["tuiles-sites-fill", "tuiles-sites-point"]) == {site.pk}
+    assert rendered(page, ["tuiles-terrains-fill", "tuiles-terrains-point"]) == set()
+    page.evaluate("(z) => window.tandemMap.jumpTo({zoom: z})", zoom)
+    page.wait_for_function(
+        """() => window.tandemMap.queryRenderedFeatures({layers: ['tuiles-terrains-fill', 'tuiles-terrains-point']})
+            .length > 0"""
+    )
 
     # A click on the friche opens its popup; its link opens the friche's sheet.
     centre = shapely.from_wkb(bytes(Friche.objects.unscoped().get(pk=friche.pk).geometry.wkb)).centroid

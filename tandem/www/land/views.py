@@ -201,7 +201,12 @@ def land_map(request):
     return render(
         request,
         "www/land/map.html",
-        {"form": form, "map": config, "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES]},
+        {
+            "form": form,
+            "map": config,
+            "legend": [(av.CLASSES[k], av.COLOURS[k]) for k in av.CLASSES],
+            "terrains_min_zoom": sel.TERRAINS_MIN_ZOOM,
+        },
     )
 
 

@@ -118,8 +118,10 @@ async function start() {
     sources[id] = { type: "vector", tiles: [origin + tile.url], minzoom: tile.minzoom || 0, maxzoom: 16 };
     // A tile source of several layers (the land inventory: one request per tile for sites, terrains and
     // friches) draws each of its MVT layers as its own kind of object.
+    // `minzooms`: the zoom from which the server puts a layer in its tiles (terrains: the land's
+    // `TERRAINS_MIN_ZOOM`, given by the page), the zoom from which the style draws it.
     (tile.layers || [tile.name]).forEach(function (name) {
-      objectLayers.push([name, id, name, "tuiles-" + name]);
+      objectLayers.push([name, id, name, "tuiles-" + name, (tile.minzooms || {})[name] || 0]);
     });
   });
   const geojson = config.layers || {};
@@ -138,10 +140,11 @@ async function start() {
   const interactive = [];
   const layerIdsOf = {};
   objectLayers.forEach(function (entry) {
-    const name = entry[0], source = entry[1], sourceLayer = entry[2], key = entry[3];
+    const name = entry[0], source = entry[1], sourceLayer = entry[2], key = entry[3], minzoom = entry[4];
     const s = STYLES[name] || STYLES.sites;
     const common = { source: source };
     if (sourceLayer) { common["source-layer"] = sourceLayer; }
+    if (minzoom) { common.minzoom = minzoom; }
     const ids = [];
     function add(layer) {
       layers.push(Object.assign({}, common, layer));
