@@ -120,12 +120,14 @@ def forget_process_state() -> None:
     from django.contrib.contenttypes.models import ContentType
     from django.core.cache import caches
 
+    from tandem.core.memory import forget_all
     from tandem.prospects.candidates import CACHE
 
     ContentType.objects.clear_cache()
     for cache in caches.all(initialized_only=True):
         cache.clear()
     CACHE.clear()
+    forget_all()
 
 
 def use_database(name: str) -> None:

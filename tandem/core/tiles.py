@@ -8,8 +8,6 @@ properties a map may show — and call `mvt_layer`; a tile of several layers is 
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 from django.contrib.gis.db.models import GeometryField
@@ -23,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from tandem.core.db import interactive_query
+from tandem.core.memory import ProcessMemory
 from tandem.organizations.scoping import check_scoped
 
 TILE_MAX_ZOOM = 22
@@ -250,9 +249,7 @@ def mvt_tile(layers: list[TileLayer | None], *, tile: tuple[int, int, int] | Non
     return bytes(data) if data else b""
 
 
-_COMPILED: OrderedDict = OrderedDict()
-_COMPILED_MAX = 512
-_COMPILED_LOCK = threading.Lock()
+COMPILED = ProcessMemory("tile SQL compiled per scope", 512)
 
 
 def compiled_layers(key: tuple, build: Callable[[], list[TileLayer | None]]) -> list[TileLayer | None]:
@@ -261,17 +258,7 @@ def compiled_layers(key: tuple, build: Callable[[], list[TileLayer | None]]) -> 
     day — so that the tiles of a map compile their permission-scoped SQL once instead of once a tile (most of
     a zoomed-in tile's time). Only SQL is kept: the objects are read when it runs, so a write or a sharing
     change shows in the next tile."""
-    with _COMPILED_LOCK:
-        found = _COMPILED.get(key)
-        if found is not None:
-            _COMPILED.move_to_end(key)
-            return found
-    layers = build()
-    with _COMPILED_LOCK:
-        _COMPILED[key] = layers
-        while len(_COMPILED) > _COMPILED_MAX:
-            _COMPILED.popitem(last=False)
-    return layers
+    return COMPILED.remember(key, build)
 
 
 def mvt_layer(queryset: QuerySet, **layer) -> bytes:

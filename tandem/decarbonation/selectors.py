@@ -3,7 +3,6 @@ signed-in users; organisation-owned follow-up (projects) goes through `scope_que
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from django.db.models import Count, F, FloatField, Func, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Greatest, Least, Substr
 
 from tandem.companies.nomenclatures import headcount_estimate
+from tandem.core.memory import ProcessMemory
 from tandem.core.problems import UserError
 from tandem.decarbonation.models import EmissionRecord, EstablishmentLink, Installation, MajorEmitter, Project
 from tandem.organizations.perms import Actor
@@ -220,8 +220,7 @@ class DiffuseEstimate:
 # The region's diffuse estimate (every territory's trajectory reads it for its share of the target; it sums the
 # region's whole SIRENE manufacturing): kept by each process until the next write to a versioned table — the
 # key holds `organizations.versions.data_version()`, moved on by any process (tests/core/test_process_caches.py).
-_REGION_DIFFUSE: dict = {}
-_REGION_DIFFUSE_LOCK = threading.Lock()
+REGION_DIFFUSE = ProcessMemory("region's diffuse estimate", 32)
 
 
 def diffuse_estimate(territory: Territory) -> DiffuseEstimate:
@@ -231,16 +230,7 @@ def diffuse_estimate(territory: Territory) -> DiffuseEstimate:
         return _diffuse_estimate(territory)
     from tandem.organizations.versions import data_version
 
-    key = (territory.code, data_version())
-    with _REGION_DIFFUSE_LOCK:
-        if key in _REGION_DIFFUSE:
-            return _REGION_DIFFUSE[key]
-    estimate = _diffuse_estimate(territory)
-    with _REGION_DIFFUSE_LOCK:
-        if len(_REGION_DIFFUSE) > 32:
-            _REGION_DIFFUSE.clear()
-        _REGION_DIFFUSE[key] = estimate
-    return estimate
+    return REGION_DIFFUSE.remember((territory.code, data_version()), lambda: _diffuse_estimate(territory))
 
 
 def _diffuse_estimate(territory: Territory) -> DiffuseEstimate:

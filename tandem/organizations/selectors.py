@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from django.db.models import QuerySet
 
+from tandem.core.memory import ProcessMemory
 from tandem.organizations.models import Invitation, Organization
 
 
@@ -21,9 +19,7 @@ def invitations_for(user) -> QuerySet[Invitation]:
 # An organisation's map layers (its perimeter's EPCI and commune outlines: 400 KB of GeoJSON for an agency covering
 # a region) are the same for all its members: each process keeps them until the organisations' perimeters or
 # the geography change — the key holds `visibility_version` of those tables, which any process's write moves on.
-ORG_LAYERS_CACHE_SIZE = 64
-_ORG_LAYERS: OrderedDict = OrderedDict()
-_ORG_LAYERS_LOCK = threading.Lock()
+ORG_LAYERS = ProcessMemory("organisations' map layers", 64)
 
 
 def organization_layers(org: Organization) -> dict:
@@ -34,13 +30,4 @@ def organization_layers(org: Organization) -> dict:
     from tandem.territories.selectors import perimeter_layers
 
     key = (org.pk, visibility_version(Commune, Epci))
-    with _ORG_LAYERS_LOCK:
-        if key in _ORG_LAYERS:
-            _ORG_LAYERS.move_to_end(key)
-            return _ORG_LAYERS[key]
-    layers = perimeter_layers(org.communes.all())
-    with _ORG_LAYERS_LOCK:
-        _ORG_LAYERS[key] = layers
-        while len(_ORG_LAYERS) > ORG_LAYERS_CACHE_SIZE:
-            _ORG_LAYERS.popitem(last=False)
-    return layers
+    return ORG_LAYERS.remember(key, lambda: perimeter_layers(org.communes.all()))

@@ -30,6 +30,7 @@ from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
+from tandem.core.memory import ProcessMemory
 from tandem.land.availability import availability_case, unavailable_reason
 from tandem.land.models import Friche, LayerKind, Site, Terrain
 from tandem.land.models.layers import effective_distance
@@ -566,7 +567,7 @@ def _visible_positions(actor: Actor, bundle: Bundle) -> np.ndarray:
 # candidate (SIRENE registry), by the one proximity rule (`companies.selectors.establishment_counts_within`)
 # that the answer file and the project value use too. Cached per division, registry version and land state.
 ECOSYSTEM_RADIUS_KM = 30
-_ECOSYSTEM: OrderedDict[tuple, np.ndarray | None] = OrderedDict()  # NaN: not counted yet
+ECOSYSTEM = ProcessMemory("ecosystem counts per division", 8)  # arrays; NaN: not counted yet
 
 
 def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np.ndarray | None:
@@ -580,8 +581,7 @@ def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np
     # The registry's version in the database (moved on by a trigger at every write to the establishments,
     # imports, edits and bulk updates alike): each process drops its counts as soon as the registry changes.
     stamp = (division, visibility_version(Establishment), CACHE.bundle_key)
-    with CACHE.lock:
-        counts = _ECOSYSTEM.get(stamp, False)
+    counts = ECOSYSTEM.get(stamp, False)
     if counts is False:
         counts = np.full(len(bundle.lon), np.nan) if Establishment.objects.exists() else None
     if counts is None:
@@ -591,11 +591,7 @@ def ecosystem_counts(division: str, bundle: Bundle, positions: np.ndarray) -> np
         counts[missing] = establishment_counts_within(
             bundle.lon[missing], bundle.lat[missing], naf_prefixes=[division], radius_km=ECOSYSTEM_RADIUS_KM
         )
-    with CACHE.lock:
-        _ECOSYSTEM[stamp] = counts
-        _ECOSYSTEM.move_to_end(stamp)
-        while len(_ECOSYSTEM) > 8:
-            _ECOSYSTEM.popitem(last=False)
+    ECOSYSTEM.put(stamp, counts)
     return counts[positions]
 
 

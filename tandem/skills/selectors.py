@@ -16,6 +16,7 @@ from django.db.models import Case, CharField, Count, F, Max, OuterRef, Q, QueryS
 
 from tandem.companies.models import CompanyProject
 from tandem.core.formats import fr_number, fr_percent
+from tandem.core.memory import ProcessMemory
 from tandem.core.tiles import mvt_layer, tile_box, tile_check, tile_geometry
 from tandem.organizations.perms import Actor, scope_queryset
 from tandem.prospects.models import BmoBasinCommune, BmoJob, Prospect
@@ -554,7 +555,7 @@ def fap_rome_in_force_for(family: str) -> list[str]:
     return fap_rome_in_force().get(family, [])
 
 
-_ZONE_FIGURES: dict[tuple, dict] = {}
+ZONE_FIGURES = ProcessMemory("BMO figures per zone d'emploi", 2)
 
 
 def zone_figures() -> dict[str, dict]:
@@ -563,8 +564,9 @@ def zone_figures() -> dict[str, dict]:
     year = bmo_year()
     state = BmoJob.objects.aggregate(n=Count("id"), last=Max("id"))
     key = (year, state["n"], state["last"])
-    if key in _ZONE_FIGURES:
-        return _ZONE_FIGURES[key]
+    remembered = ZONE_FIGURES.get(key)
+    if remembered is not None:
+        return remembered
     links = list(BmoBasinCommune.objects.values_list("commune_code", "basin_id"))
     shares = cell_shares(links, "zone_emploi_id", by_departement=True)
     cells: dict[tuple, list] = defaultdict(list)
@@ -588,8 +590,7 @@ def zone_figures() -> dict[str, dict]:
             "projects": projects,
             "difficult_share": difficult / base if base else None,
         }
-    _ZONE_FIGURES.clear()
-    _ZONE_FIGURES[key] = out
+    ZONE_FIGURES.put(key, out)
     return out
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from tandem.core.memory import ProcessMemory
 from tandem.land.selectors import Territory
 from tandem.organizations.models import Organization
 from tandem.organizations.perms import Actor
@@ -88,7 +87,7 @@ def progress_pct(item: registry.Indicator, value: float | None, target: float | 
 # - across the web processes and the job worker through `LiveValues` (one row per territory and quarter; a
 #   PostgreSQL advisory lock per territory makes a second reader arriving during the computation wait for it
 #   instead of computing it again);
-# - inside a process through `_LIVE` (no row read at all while the data version has not moved on).
+# - inside a process through `LIVE` (no row read at all while the data version has not moved on).
 # Per reader only what truly depends on the reader: which territories they may open (`land.selectors.
 # territory_resolve`, 404 for a custom perimeter they may not see) and the small-count rule
 # (`registry.value_shown`), applied at each read. The key holds `data_version()`, the number every write to a
@@ -98,16 +97,7 @@ LIVE_CACHE_SIZE = 512
 LIVE_LOCK_SPACE = 0x53544C56  # "STLV": the advisory-lock namespace of the live values (one key per territory)
 LIVE_READ_TOUCH = dt.timedelta(minutes=10)  # `read_at` is written again at most this often per territory
 LIVE_WARM_DAYS = 2  # the job worker keeps warm the territories read in the last two days
-_LIVE: OrderedDict = OrderedDict()
-_LIVE_LOCK = threading.Lock()
-
-
-def _live_remember(key: tuple, raw: dict) -> None:
-    with _LIVE_LOCK:
-        _LIVE[key] = raw
-        _LIVE.move_to_end(key)
-        while len(_LIVE) > LIVE_CACHE_SIZE:
-            _LIVE.popitem(last=False)
+LIVE = ProcessMemory("steering live values", LIVE_CACHE_SIZE)
 
 
 def _live_fresh(row, *, day: dt.date, version: int) -> bool:
@@ -127,10 +117,9 @@ def territory_live_raw(
 
     day, version = dt.date.today(), data_version()
     key = (territory.level, territory.key, period, day, version)
-    with _LIVE_LOCK:
-        if key in _LIVE:
-            _LIVE.move_to_end(key)
-            return _LIVE[key]
+    remembered = LIVE.get(key)
+    if remembered is not None:
+        return remembered
     where = {
         "territory_level": territory.level,
         "territory_key": territory.key,
@@ -164,7 +153,7 @@ def territory_live_raw(
                 )
     elif touch and now - row.read_at > LIVE_READ_TOUCH:
         LiveValues.objects.filter(pk=row.pk).update(read_at=now)
-    _live_remember((territory.level, territory.key, period, row.day, row.data_version), row.values)
+    LIVE.put((territory.level, territory.key, period, row.day, row.data_version), row.values)
     return row.values
 
 

@@ -57,3 +57,40 @@ def test_django_cache_framework_is_not_used_while_it_is_per_process():
             user for user in users if "visibility_version(" not in (REPO / user).read_text(encoding="utf-8")
         ]
         assert not unversioned, f"cache Django locale à un processus utilisée par {unversioned}"
+
+
+# Module-level mappings that are registries filled when modules are imported (code, not database content).
+IMPORT_TIME_REGISTRIES = {"_REGISTRY", "CANCELLERS", "STALLED_HANDLERS"}
+
+
+def test_process_memories_live_in_one_home():
+    """A module-level cache of database content is a `tandem.core.memory.ProcessMemory` (bounded, thread-safe,
+    emptied by `forget_all`), never a hand-made OrderedDict or dict filled at run time."""
+    homemade = []
+    for path in sorted((REPO / "tandem").rglob("*.py")):
+        if path.name == "memory.py" and path.parent.name == "core":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            empty_dict = isinstance(value, ast.Dict) and not value.keys
+            ordered = (
+                isinstance(value, ast.Call) and getattr(value.func, "id", "") == "OrderedDict" and not value.args
+            )
+            target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+            if (empty_dict or ordered) and getattr(target, "id", "") not in IMPORT_TIME_REGISTRIES:
+                homemade.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert homemade == []
+
+
+def test_process_memory_keeps_the_latest_entries_and_forgets_all_at_once():
+    from tandem.core.memory import ProcessMemory, forget_all
+
+    first, second = ProcessMemory("premier", 2), ProcessMemory("second", 5)
+    built = []
+    for key in ("a", "b", "a", "c"):
+        first.remember(key, lambda key=key: built.append(key) or key.upper())
+    second.put("x", 1)
+    assert built == ["a", "b", "c"]  # « a » remembered the second time
+    assert "b" not in first and first.get("a") == "A" and first.get("c") == "C"  # « b », least recent, dropped
+    forget_all()
+    assert len(first) == 0 and len(second) == 0

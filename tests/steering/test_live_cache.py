@@ -98,7 +98,7 @@ def test_two_readers_of_a_territory_share_one_computation_and_an_outsider_gets_4
     )
     perimeter.communes.set([land["c1"], land["c2"]])
     url = reverse("www:steering:dashboard", args=["perimeter", perimeter.pk])
-    sel._LIVE.clear()
+    sel.LIVE.clear()
 
     client.force_login(make_member(land["stras"], Role.LECTEUR))
     with CaptureQueriesContext(connection) as first:
@@ -106,7 +106,7 @@ def test_two_readers_of_a_territory_share_one_computation_and_an_outsider_gets_4
     assert COMPUTED_FROM <= _tables(first.captured_queries)  # the first reader computes
     assert _live_cell(html_1, "land.available_now_ha") == "7 ha"  # 5 ha and 2 ha available now
 
-    sel._LIVE.clear()  # the next reader is served by another process: nothing in memory
+    sel.LIVE.clear()  # the next reader is served by another process: nothing in memory
     client.force_login(make_member(land["stras"], Role.ADMIN))
     with CaptureQueriesContext(connection) as second:
         html_2 = client.get(url).content.decode()
@@ -150,7 +150,7 @@ def test_the_worker_computes_again_the_territories_read_lately_after_a_write(lan
     assert sel.live_values_warm() == 1
     row = LiveValues.objects.get(territory_level="epci", territory_key=b.STRASBOURG)
     assert row.data_version == data_version() and row.values["land.available_now_ha"] == 5.0
-    sel._LIVE.clear()
+    sel.LIVE.clear()
     with CaptureQueriesContext(connection) as ctx:
         assert live_values(epci, NOW)["land.available_now_ha"] == 5.0  # the reader computes nothing
     assert _tables(ctx.captured_queries) & COMPUTED_FROM == set()
